@@ -1,0 +1,45 @@
+// The event contract in TypeScript: the type, and a validator compiled from the one JSON Schema.
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import schema from "./weblog-entry.schema.json";
+
+export interface WeblogEntry {
+  event_id: string;
+  event_time: string;
+  session_id: string;
+  ip: string;
+  user_agent: string;
+  method: "GET" | "POST";
+  url: string;
+  status: number;
+  product_id: string;
+  /** null for a product-page visit; the product id for an add-to-cart */
+  pid: string | null;
+}
+
+/** Entries larger than this many bytes (UTF-8) are refused by every consumer. */
+export const MAX_ENTRY_BYTES: number = schema["x-max-entry-bytes"];
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+ajv.addKeyword("x-max-entry-bytes");
+addFormats(ajv, ["uuid", "date-time", "ipv4"]);
+const validate = ajv.compile<WeblogEntry>(schema);
+
+export type Validation = { ok: true; entry: WeblogEntry } | { ok: false; errors: string[] };
+
+/** Checks a parsed value against the contract; errors read like "/status must be <= 599". */
+export function validateWeblogEntry(value: unknown): Validation {
+  if (validate(value)) return { ok: true, entry: value };
+  const errors = (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
+  return { ok: false, errors };
+}
+
+/** The original design's rule: an entry whose pid is not null is an add-to-cart. */
+export function isCartAdd(entry: Pick<WeblogEntry, "pid">): boolean {
+  return entry.pid !== null;
+}
+
+/** The UTC hour an entry counts in, as "YYYY-MM-DDTHH" (event_time is already UTC). */
+export function hourOf(entry: Pick<WeblogEntry, "event_time">): string {
+  return entry.event_time.slice(0, 13);
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, lints, then runs jest and pytest against real engines.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+bash scripts/setup.sh
+step "lint: eslint + tsc"
+npx eslint .
+npx tsc --noEmit -p tsconfig.json
+step "jest"
+npx jest --ci
