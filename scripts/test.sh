@@ -4,8 +4,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 bash scripts/setup.sh
-step "lint: eslint + tsc"
+step "lint: eslint, tsc, ruff"
 npx eslint .
 npx tsc --noEmit -p tsconfig.json
+.venv/bin/ruff check .
 step "jest"
 npx jest --ci
+step "pytest"
+.venv/bin/pytest
