@@ -1,0 +1,96 @@
+"""The hourly steps, defined once for the Composer DAG and the local runner (jobs/hourly_local.py).
+
+Which HiveQL script runs, with which variables, in which order, and how staged files are published:
+    register_partition -> aggregate_to_staging -> check_quality -> publish
+Pure Python with no Airflow import: it sits beside the DAG in the Composer dags folder (on sys.path
+there) and the local runner imports it as dags.weblog_hourly_steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+HIVE_DATABASE = "clickstream"
+RUN_ID_PATTERN = re.compile(r"^[0-9A-Za-z_.-]+$")
+DEFAULT_MAX_QUARANTINE_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class HourlyStep:
+    task_id: str
+    script: str  # file name in jobs/
+
+
+HOURLY_STEPS: tuple[HourlyStep, ...] = (
+    HourlyStep("register_partition", "hourly_register_partition.hql"),
+    HourlyStep("aggregate_to_staging", "hourly_aggregate.hql"),
+    HourlyStep("check_quality", "hourly_checks.hql"),
+)
+PUBLISH_TASK_ID = "publish"
+
+
+def parse_hour(text: str) -> datetime:
+    """'YYYY-MM-DDTHH' (UTC) -> the hour's start."""
+    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sorts in the order runs started, e.g. 20261126T150512123456Z."""
+    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def hour_plan(
+    hour: datetime,
+    run_id: str,
+    raw_location: str,
+    quarantine_location: str,
+    staging_root: str,
+    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
+) -> dict[str, str]:
+    """The script variables of every step of one hour's run (also where it stages and publishes)."""
+    if not RUN_ID_PATTERN.match(run_id):
+        raise ValueError(f"run id {run_id!r} must match {RUN_ID_PATTERN.pattern}")
+    if not 0 <= max_quarantine_share <= 1:
+        raise ValueError(f"max quarantine share {max_quarantine_share} must be between 0 and 1")
+    dt, hr = hour.strftime("%Y-%m-%d"), hour.strftime("%H")
+    staging_prefix = f"hourly/dt={dt}/hr={hr}/run_id={run_id}"
+    return {
+        "DT": dt,
+        "HR": hr,
+        "HOUR": hour.strftime("%Y-%m-%d %H:00:00"),
+        "RUN_ID": run_id,
+        "RAW_LOCATION": raw_location.rstrip("/"),
+        "QUARANTINE_LOCATION": quarantine_location.rstrip("/"),
+        "STAGING_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}",
+        # Hive table names allow letters, digits and underscores only.
+        "STAGING_TABLE": "hourly_staging_" + re.sub(r"[^0-9A-Za-z_]", "_", f"{dt}_{hr}_{run_id}"),
+        "MAX_QUARANTINE_SHARE": repr(float(max_quarantine_share)),
+        "CURATED_PREFIX": curated_hour_prefix(dt, hr),
+        "CURATED_RUN_PREFIX": f"{curated_hour_prefix(dt, hr)}run_id={run_id}/",
+    }
+
+
+def curated_hour_prefix(dt: str, hr: str) -> str:
+    return f"hourly/dt={dt}/hr={hr}/"
+
+
+def is_data_file(name: str) -> bool:
+    """Hive and Spark leave markers (_SUCCESS) and checksums (.crc) beside the data."""
+    base = name.rsplit("/", 1)[-1]
+    return bool(base) and not base.startswith(("_", ".")) and not base.endswith(".crc")
+
+
+def publish_names(plan: dict[str, str], staged: list[tuple[str, int]]) -> list[tuple[str, str]]:
+    """(staged name, published name) for the run's non-empty data files, named part-NNNNN.csv in order."""
+    files = sorted(name for name, size in staged if size > 0 and is_data_file(name))
+    return [(name, f"{plan['CURATED_RUN_PREFIX']}part-{i:05d}.csv") for i, name in enumerate(files)]
+
+
+def stale_published(plan: dict[str, str], existing: list[str]) -> list[str]:
+    """Objects of earlier runs of the hour: a rerun replaces the hour's published output."""
+    return [
+        name for name in existing
+        if name.startswith(plan["CURATED_PREFIX"]) and not name.startswith(plan["CURATED_RUN_PREFIX"])
+    ]

@@ -1,0 +1,31 @@
+// The Cloud Function "loadHourlyActivity": Eventarc delivers the curated bucket's object-finalized
+// events here. Configuration is read at cold start, so a bad setting fails the instance before any event.
+import { BigQuery } from "@google-cloud/bigquery";
+import * as functions from "@google-cloud/functions-framework";
+import type { CloudEvent } from "@google-cloud/functions-framework";
+import { bigQueryJobsApi } from "./bigqueryJobs";
+import { handleObjectFinalized, ObjectFinalizedEvent } from "./hourlyLoader";
+import { realWaitPolicy } from "./idempotentJob";
+import { readLoaderConfig } from "./loaderConfig";
+import { structuredLog } from "./structuredLog";
+
+export const LOADER_ENTRY_POINT = "loadHourlyActivity";
+
+const config = readLoaderConfig(process.env);
+const bigquery = new BigQuery({
+  projectId: config.project,
+  location: config.location,
+  ...(config.bigqueryApiEndpoint ? { apiEndpoint: config.bigqueryApiEndpoint } : {}),
+});
+const deps = {
+  config,
+  jobs: bigQueryJobsApi(bigquery, config.location),
+  wait: realWaitPolicy(config.loadWaitSeconds * 1000),
+  log: structuredLog,
+};
+
+// Resolving acknowledges the event; a throw (a TransientLoadError) makes the platform deliver it again.
+const loadHourlyActivity = async (event: CloudEvent<ObjectFinalizedEvent["data"]>): Promise<void> => {
+  await handleObjectFinalized(event, deps);
+};
+functions.cloudEvent(LOADER_ENTRY_POINT, loadHourlyActivity);

@@ -1,0 +1,87 @@
+// Where entries go: a Kafka topic (kafkajs, idempotent, acks=all, compressed batches, key = session id)
+// or NDJSON on stdout. write() resolves once the batch is acknowledged; only then is it counted.
+import { CompressionTypes, Kafka, logLevel, LogEntry, Producer } from "kafkajs";
+import type { Emission } from "./traffic";
+
+export interface Sink {
+  readonly destination: string;
+  write(batch: readonly Emission[]): Promise<void>;
+  close(): Promise<void>;
+  /** failed attempts so far (retried), and the last reason */
+  errors(): { count: number; last: string | null };
+}
+
+export interface KafkaSinkOptions {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  compression: "gzip" | "none";
+}
+
+/** Failed attempts seen by the Kafka client; kafkajs retries them. */
+export class ErrorLog {
+  count = 0;
+  last: string | null = null;
+}
+
+/** Connects, creates the topic if missing and returns a sink; retries forever, so callers bound it in time. */
+export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new ErrorLog()): Promise<Sink> {
+  const kafka = new Kafka({
+    clientId: "weblog-generator",
+    brokers: options.brokers,
+    connectionTimeout: 3000,
+    // kafkajs logs every failed attempt; count them for the progress line and summary instead.
+    logLevel: logLevel.ERROR,
+    logCreator: () => ({ level, log }: LogEntry) => {
+      if (level > logLevel.ERROR) return;
+      errorLog.count++;
+      errorLog.last = `${log.message}${log.error ? `: ${String(log.error)}` : ""}`;
+    },
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: options.topic, numPartitions: options.partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    // acks=all and idempotence: a batch resent after a lost response is written once.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+  });
+  await producer.connect();
+  const compression = options.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
+  return {
+    destination: `kafka://${options.brokers.join(",")}/${options.topic}`,
+    async write(batch) {
+      await producer.send({
+        topic: options.topic,
+        acks: -1,
+        compression,
+        messages: batch.map(({ key, value }) => ({ key, value })),
+      });
+    },
+    close: () => producer.disconnect(),
+    errors: () => ({ count: errorLog.count, last: errorLog.last }),
+  };
+}
+
+/** NDJSON, one message per line; broken entries are written as their raw bytes. */
+export function openStdoutSink(stream: NodeJS.WritableStream = process.stdout): Sink {
+  return {
+    destination: "stdout",
+    write(batch) {
+      const lines: Buffer[] = [];
+      for (const { value } of batch) lines.push(value, NEWLINE);
+      return new Promise((resolve, reject) => {
+        stream.write(Buffer.concat(lines), (error) => (error ? reject(error) : resolve()));
+      });
+    },
+    close: async () => undefined,
+    errors: () => ({ count: 0, last: null }),
+  };
+}
+
+const NEWLINE = Buffer.from("\n");

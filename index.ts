@@ -1,0 +1,95 @@
+// The clickstream pipeline on Google Cloud: composes the stack's components and exports where everything is.
+import * as pulumi from "@pulumi/pulumi";
+import { Artifacts } from "./stacks/artifacts";
+import { loadStackConfig } from "./stacks/config";
+import { Hive } from "./stacks/hive";
+import { Identity } from "./stacks/identity";
+import { rawLayout } from "./stacks/layout";
+import { Loader } from "./stacks/loader";
+import { Network } from "./stacks/network";
+import { Orchestration } from "./stacks/orchestration";
+import { ProjectServices } from "./stacks/services";
+import { Storage } from "./stacks/storage";
+import { Streaming } from "./stacks/streaming";
+import { Warehouse } from "./stacks/warehouse";
+
+// First, before any resource: a bad setting stops here with one sentence.
+const config = loadStackConfig();
+
+const services = new ProjectServices("apis", { project: config.project });
+const afterApis = { dependsOn: services.enabled };
+
+const network = new Network("network", { config }, afterApis);
+const storage = new Storage("storage", { config }, afterApis);
+const identity = new Identity("identity", { config, storage }, afterApis);
+const artifacts = new Artifacts("artifacts", { bucket: storage.artifacts });
+const raw = rawLayout(storage.raw.name);
+
+const warehouse = new Warehouse("warehouse", {
+  config,
+  rawBucket: storage.raw,
+  loaderServiceAccount: identity.loader,
+}, afterApis);
+
+const streaming = new Streaming("streaming", {
+  config,
+  subnetwork: network.subnet.id,
+  serviceAccountEmail: identity.streamCluster.email,
+  stagingBucket: storage.dataproc.name,
+  raw,
+  artifacts: artifacts.uploaded,
+}, { dependsOn: [...identity.grants, network.nat] });
+
+const hive = new Hive("hive", {
+  config,
+  subnetwork: network.subnet.id,
+  serviceAccountEmail: identity.hiveCluster.email,
+  stagingBucket: storage.dataproc.name,
+  raw,
+}, { dependsOn: identity.grants });
+
+const orchestration = new Orchestration("orchestration", {
+  config,
+  serviceAccount: identity.composer,
+  bucket: storage.composer,
+  grants: identity.grants,
+  dagSettings: {
+    project: config.project,
+    region: config.region,
+    hive_cluster: hive.cluster.name,
+    raw_bucket: storage.raw.name,
+    curated_bucket: storage.curated.name,
+    raw_events: raw.events,
+    raw_quarantine: raw.quarantine,
+    raw_markers: raw.markers,
+    quarantine_max_share: String(config.quarantineMaxShare),
+  },
+}, afterApis);
+
+const loader = new Loader("loader", {
+  config,
+  archive: artifacts.uploaded.loaderArchive,
+  curatedBucket: storage.curated,
+  loaderServiceAccount: identity.loader,
+  buildServiceAccount: identity.loaderBuild,
+  triggerServiceAccount: identity.eventTrigger,
+  warehouse: warehouse.loaderSettings,
+  grants: [...identity.grants, ...warehouse.grants],
+}, afterApis);
+
+export const kafkaBootstrapServers = streaming.kafkaBootstrapServers;
+export const kafkaTopic = config.kafkaTopic;
+export const airflowUrl = orchestration.airflowUrl;
+export const composerDagFolder = pulumi.interpolate`gs://${orchestration.bucket.name}/dags`;
+export const streamClusterGatewayUrls = streaming.gatewayUrls;
+export const hiveClusterGatewayUrls = hive.gatewayUrls;
+export const streamingJobId = streaming.job.reference.apply((r) => r.jobId);
+export const rawBucket = storage.raw.name;
+export const curatedBucket = storage.curated.name;
+export const artifactsBucket = storage.artifacts.name;
+export const bigqueryHourlyTable = warehouse.hourlyTableId;
+export const bigqueryHourlyTotalsView = warehouse.totalsViewId;
+export const bigqueryRawEntriesTable = warehouse.rawEntriesTableId;
+export const loaderFunction = loader.function.name;
+export const sshToStreamMaster = pulumi.interpolate`gcloud compute ssh ${streaming.cluster.name}-m --tunnel-through-iap --project ${config.project} --zone ${streaming.cluster.clusterConfig.apply((c) => c.gceClusterConfig?.zone ?? "")}`;
+export const bqQueryCommand = pulumi.interpolate`bq query --project_id=${config.project} --use_legacy_sql=false 'SELECT * FROM \`${warehouse.totalsViewId}\` ORDER BY hour DESC LIMIT 24'`;

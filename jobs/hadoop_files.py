@@ -1,0 +1,52 @@
+"""File operations through Hadoop's FileSystem, so the same code works on gs:// (Dataproc) and local paths."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+
+def _fs_path(spark: SparkSession, path: str):
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
+
+
+def exists(spark: SparkSession, path: str) -> bool:
+    fs, hpath = _fs_path(spark, path)
+    return bool(fs.exists(hpath))
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Writes (replaces) a small file in one piece."""
+    fs, hpath = _fs_path(spark, path)
+    out = fs.create(hpath, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+
+
+def read_text(spark: SparkSession, path: str) -> str:
+    fs, hpath = _fs_path(spark, path)
+    stream = fs.open(hpath)
+    try:
+        jvm = spark.sparkContext._jvm
+        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+    finally:
+        stream.close()
+
+
+def list_files(spark: SparkSession, path: str) -> list[str]:
+    """Every file below path (recursively), as full path strings; [] when path does not exist."""
+    fs, hpath = _fs_path(spark, path)
+    if not fs.exists(hpath):
+        return []
+    found, it = [], fs.listFiles(hpath, True)
+    while it.hasNext():
+        found.append(str(it.next().getPath().toString()))
+    return found
+
+
+def delete(spark: SparkSession, path: str) -> None:
+    fs, hpath = _fs_path(spark, path)
+    fs.delete(hpath, True)

@@ -1,0 +1,101 @@
+"""When an hour of raw data is complete, judged from the streaming queries' progress reports.
+
+An hour is complete when the largest event_time the job has committed, minus the grace period, has
+passed the hour's end (the watermark), counting only batches that the quarantine query has also
+committed, so an hour's marker implies both its entries and its quarantined records are written.
+Optionally, when no entry has arrived for `idle` (processing time), the hour of the latest entry is
+complete too: the stream is quiet, nothing more is coming for now.
+
+Late entries (event_time in an hour already marked complete) are still written, to the partition of
+their own hour; they are counted by the next run of that hour (a rerun of the hourly DAG), not by the
+run that has already published it. The hourly reconciliation compares the published counts with the
+raw rows present when the check ran.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+HOUR = timedelta(hours=1)
+
+
+def hour_start(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def parse_spark_time(text: str) -> datetime:
+    """Progress reports give times like 2026-11-26T14:03:07.123Z."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _offsets(source: dict) -> dict[str, dict[str, int]]:
+    end = source.get("endOffset") or {}
+    return json.loads(end) if isinstance(end, str) else end
+
+
+def _covers(done: dict[str, dict[str, int]], needed: dict[str, dict[str, int]]) -> bool:
+    return all(done.get(topic, {}).get(p, -1) >= off for topic, parts in needed.items() for p, off in parts.items())
+
+
+@dataclass
+class CompletionTracker:
+    grace: timedelta
+    idle: timedelta | None = None
+    max_hours_back: int = 48
+    marked_until: datetime | None = None  # start of the last hour already marked (by any run)
+    _first_hour: datetime | None = None
+    _pending: list[tuple[dict, datetime]] = field(default_factory=list)
+    _settled_max: datetime | None = None
+    _quarantine_done: dict = field(default_factory=dict)
+    _events_done: dict = field(default_factory=dict)
+    _last_rows_at: float | None = None
+
+    def observe_events(self, progress: dict, now: float) -> None:
+        source = progress["sources"][0]
+        if progress.get("numInputRows", 0) > 0 or self._last_rows_at is None:
+            self._last_rows_at = now
+        self._events_done = _offsets(source)
+        event_time = progress.get("eventTime", {})
+        if "max" in event_time:
+            first = hour_start(parse_spark_time(event_time["min"]))
+            self._first_hour = first if self._first_hour is None else min(self._first_hour, first)
+            self._pending.append((self._events_done, parse_spark_time(event_time["max"])))
+        self._settle()
+
+    def observe_quarantine(self, progress: dict) -> None:
+        self._quarantine_done = _offsets(progress["sources"][0])
+        self._settle()
+
+    def _settle(self) -> None:
+        still = []
+        for offsets, max_time in self._pending:
+            if _covers(self._quarantine_done, offsets):
+                self._settled_max = max_time if self._settled_max is None else max(self._settled_max, max_time)
+            else:
+                still.append((offsets, max_time))
+        self._pending = still
+
+    def hours_to_mark(self, now: float, drained: bool = False) -> list[datetime]:
+        """Starts of the hours that became complete since the last call; marks them as done."""
+        if self._settled_max is None:
+            return []
+        quiet = self.idle is not None and (
+            drained or (self._last_rows_at is not None and now - self._last_rows_at >= self.idle.total_seconds())
+        )
+        if quiet and not self._pending and _covers(self._quarantine_done, self._events_done):
+            last = hour_start(self._settled_max)
+        else:
+            last = hour_start(self._settled_max - self.grace) - HOUR
+        first = self.marked_until + HOUR if self.marked_until is not None else self._first_hour
+        if first is None:
+            return []
+        first = max(first, last - (self.max_hours_back - 1) * HOUR)
+        hours = []
+        while first <= last:
+            hours.append(first)
+            first += HOUR
+        if hours:
+            self.marked_until = hours[-1]
+        return hours

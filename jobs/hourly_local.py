@@ -1,0 +1,166 @@
+"""Runs the hourly steps (dags/weblog_hourly_steps.py) on Spark SQL with Hive support, for the sandbox
+and the tests: the same HiveQL files the DAG submits to Dataproc, then the same publish rule.
+
+    python -m jobs.hourly_local --hour 2026-11-26T14 [--hour ...] --raw DIR --quarantine DIR \
+        --staging DIR --curated DIR --warehouse DIR [--run-id ID] [--max-quarantine-share 0.05]
+
+Several --hour values run in one Spark session (JVM start-up is slow). Prints one JSON line per hour:
+{"hour", "run_id", "ok", "published": [curated-bucket-relative names], "error"}. Exits 1 when any hour
+failed (a data-quality check names itself in "error"), 0 when all were published.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from dags.weblog_hourly_steps import (
+    DEFAULT_MAX_QUARANTINE_SHARE,
+    HOURLY_STEPS,
+    hour_plan,
+    new_run_id,
+    parse_hour,
+    publish_names,
+    stale_published,
+)
+
+JOBS_DIR = Path(__file__).resolve().parent
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class QualityCheckFailed(RuntimeError):
+    """A data-quality check of the hour did not hold; nothing was published."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    check: str | None  # the "-- check:" name that precedes it, if any
+
+
+def statements(script: str) -> list[Statement]:
+    """Splits a HiveQL file into statements (one ends with ';' at the end of a line)."""
+    found, lines, check = [], [], None
+    for line in script.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("--"):
+            if stripped.startswith("-- check:"):
+                check = stripped.removeprefix("-- check:").strip()
+            continue
+        lines.append(line)
+        if stripped.endswith(";"):
+            sql = "\n".join(lines).strip().removesuffix(";")
+            found.append(Statement(sql, check))
+            lines, check = [], None
+    if "\n".join(lines).strip():
+        raise ValueError("the script ends with a statement that has no ';'")
+    return found
+
+
+def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> None:
+    """Runs each statement with its ${NAME} variables replaced, as Hive does with script variables.
+    (Replaced here rather than by Spark's own substitution from the session conf, which redacts values
+    that look like secrets, and leaves unknown names in place.)"""
+    for statement in statements(script):
+        missing = set(_VARIABLE.findall(statement.sql)) - set(variables)
+        if missing:
+            raise ValueError(f"variables {sorted(missing)} are not set for: {statement.sql[:80]}")
+        sql = _VARIABLE.sub(lambda m: variables[m.group(1)], statement.sql)
+        try:
+            spark.sql(sql).collect()
+        except Exception as exc:
+            if statement.check is not None and "is not true" in str(exc):
+                raise QualityCheckFailed(f"data-quality check failed: {statement.check}") from exc
+            raise
+
+
+def run_hour(
+    spark: SparkSession,
+    hour: datetime,
+    raw: str,
+    quarantine: str,
+    staging: str,
+    curated: str,
+    run_id: str | None = None,
+    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
+) -> list[str]:
+    """Runs every step of one hour and publishes it; returns the curated-relative names published."""
+    plan = hour_plan(hour, run_id or new_run_id(), _absolute(raw), _absolute(quarantine), _absolute(staging),
+                     max_quarantine_share)
+    for step in HOURLY_STEPS:
+        run_script(spark, (JOBS_DIR / step.script).read_text(encoding="utf-8"), plan)
+    return publish(plan, Path(curated))
+
+
+def publish(plan: dict[str, str], curated: Path) -> list[str]:
+    """Copies the staged files to the curated folder under the run's prefix, then removes earlier runs."""
+    staging = Path(plan["STAGING_DIR"])
+    staged = [(str(p.relative_to(staging)), p.stat().st_size) for p in sorted(staging.rglob("*")) if p.is_file()]
+    published = []
+    for name, target in publish_names(plan, staged):
+        destination = curated / target
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(f".{destination.name}.partial")
+        shutil.copyfile(staging / name, partial)
+        os.replace(partial, destination)  # the loader must never see a half-written object
+        published.append(target)
+    hour_dir = curated / plan["CURATED_PREFIX"]
+    existing = [str(p.relative_to(curated)) for p in hour_dir.rglob("*") if p.is_file()] if hour_dir.exists() else []
+    for name in stale_published(plan, existing):
+        (curated / name).unlink()
+    for folder in sorted(hour_dir.glob("run_id=*")):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    shutil.rmtree(staging)
+    return published
+
+
+def _absolute(path: str) -> str:
+    return path if "://" in path else str(Path(path).resolve())
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hour", action="append", required=True, type=parse_hour, help="UTC hour YYYY-MM-DDTHH")
+    p.add_argument("--raw", required=True, help="the streaming job's raw (events) folder")
+    p.add_argument("--quarantine", required=True, help="the streaming job's quarantine folder")
+    p.add_argument("--staging", required=True, help="staging folder of the hourly runs")
+    p.add_argument("--curated", required=True, help="the curated bucket folder (hourly/dt=/hr=/run_id=/...)")
+    p.add_argument("--warehouse", required=True, help="folder of the Hive warehouse and Derby metastore")
+    p.add_argument("--run-id", default=None, help="default: the start time, e.g. 20261126T150512123456Z")
+    p.add_argument("--max-quarantine-share", type=float, default=DEFAULT_MAX_QUARANTINE_SHARE)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from jobs.spark_sessions import local_session  # noqa: PLC0415 (keeps --help fast)
+
+    spark = local_session("weblog-hourly", warehouse=args.warehouse, kafka=False)
+    failed = 0
+    for hour in args.hour:
+        run_id = args.run_id or new_run_id()
+        result = {"hour": hour.strftime("%Y-%m-%dT%H"), "run_id": run_id}
+        try:
+            published = run_hour(spark, hour, args.raw, args.quarantine, args.staging, args.curated,
+                                 run_id, args.max_quarantine_share)
+            result.update(ok=True, published=published)
+        except QualityCheckFailed as exc:
+            failed += 1
+            result.update(ok=False, published=[], error=str(exc))
+            print(f"error: hour {result['hour']}: {exc}; nothing was published", file=sys.stderr)
+        print(json.dumps(result), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

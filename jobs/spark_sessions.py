@@ -1,0 +1,78 @@
+"""SparkSessions for the jobs: the cluster's own when launched by spark-submit, else a local one.
+
+Local sessions get the Kafka connector jars resolved by scripts/setup.d/40-spark-jars.sh (no download at
+run time) and, for the hourly steps, Hive support with an embedded Derby metastore under a warehouse folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+SPARK_VERSION = "3.5.3"
+
+
+def kafka_jars() -> list[str]:
+    cache = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream-pipeline"))
+    jar_dir = Path(os.environ.get("CLICKSTREAM_SPARK_JARS", cache / "spark-jars" / SPARK_VERSION))
+    jars = sorted(str(p) for p in jar_dir.glob("*.jar"))
+    if not jars:
+        raise FileNotFoundError(f"no Kafka connector jars in {jar_dir}: run scripts/setup.d/40-spark-jars.sh")
+    return jars
+
+
+def launched_by_spark_submit() -> bool:
+    # spark-submit (Dataproc) starts the JVM first and hands Python its gateway port.
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def job_session(app_name: str, warehouse: str | None = None, kafka: bool = False) -> SparkSession:
+    """The session a job's main uses: the cluster's under spark-submit, otherwise local_session."""
+    if launched_by_spark_submit():
+        builder = SparkSession.builder.appName(app_name)
+        if warehouse is not None:
+            builder = builder.enableHiveSupport()
+        spark = builder.getOrCreate()
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        return spark
+    return local_session(app_name, warehouse=warehouse, kafka=kafka)
+
+
+def local_session(
+    app_name: str,
+    warehouse: str | None = None,
+    kafka: bool = True,
+    master: str = "local[2]",
+    shuffle_partitions: int = 2,
+) -> SparkSession:
+    """A local session. warehouse: folder for the Hive warehouse and its Derby metastore (Hive off if None).
+    Derby allows one JVM per metastore folder at a time."""
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        # Local runs stay on the loopback interface.
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.driver.memory", os.environ.get("CLICKSTREAM_SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+    )
+    if kafka:
+        builder = builder.config("spark.jars", ",".join(kafka_jars()))
+    if warehouse is not None:
+        home = Path(warehouse).resolve()
+        home.mkdir(parents=True, exist_ok=True)
+        builder = (
+            builder.enableHiveSupport()
+            .config("spark.sql.warehouse.dir", str(home / "warehouse"))
+            .config("spark.hadoop.javax.jdo.option.ConnectionURL",
+                    f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true")
+            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
+        )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

@@ -1,0 +1,215 @@
+"""The streaming job: Kafka topic -> contract-valid entries as Parquet (raw), the rest to quarantine.
+
+    python -m jobs.weblog_stream --bootstrap-servers HOST:PORT --topic weblogs \
+        --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete
+
+Exactly once into the raw location: each output is a file sink with its own checkpoint, and files that a
+killed run wrote but never committed are removed at start-up (Hive reads folders, not Spark's log).
+An hour's marker is <markers>/dt=YYYY-MM-DD/hr=HH/_COMPLETE (JSON), see jobs/hour_completion.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.streaming import StreamingQuery
+
+from jobs import hadoop_files
+from jobs.hour_completion import CompletionTracker
+from jobs.spark_sessions import job_session
+from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
+from jobs.weblog_parse import parse
+
+log = logging.getLogger("weblog_stream")
+MARKER_NAME = "_COMPLETE"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bootstrap-servers", required=True)
+    p.add_argument("--topic", default="weblogs")
+    p.add_argument("--raw", required=True, help="folder of the raw Parquet (events), gs:// or local")
+    p.add_argument("--quarantine", required=True, help="folder of the quarantined records")
+    p.add_argument("--checkpoint", required=True, help="checkpoint folder (next to the data)")
+    p.add_argument("--markers", required=True, help="folder of the hour-completion markers")
+    p.add_argument("--contract", default=str(DEFAULT_CONTRACT), help="weblog-entry.schema.json (gs:// or local)")
+    p.add_argument("--trigger-seconds", type=float, default=60.0, help="micro-batch interval (default 1 min)")
+    p.add_argument("--available-now", action="store_true",
+                   help="process what the topic holds now, mark hours, then stop (batch-style runs)")
+    p.add_argument("--grace-seconds", type=int, default=600,
+                   help="an hour is complete when the latest event_time is this far past its end")
+    p.add_argument("--idle-complete-seconds", type=float, default=None,
+                   help="also mark the latest hour complete after this long without new entries "
+                        "(and when an --available-now run has drained the topic)")
+    p.add_argument("--max-future-seconds", type=int, default=3600,
+                   help="quarantine entries whose event_time is this far after the Kafka timestamp")
+    p.add_argument("--max-offsets-per-trigger", type=int, default=None)
+    p.add_argument("--starting-offsets", default="earliest")
+    p.add_argument("--poll-seconds", type=float, default=2.0)
+    return p.parse_args(argv)
+
+
+def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
+    reader = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", args.bootstrap_servers)
+        .option("subscribe", args.topic)
+        .option("startingOffsets", args.starting_offsets)
+        # Entries are never skipped silently: a gap in the topic (retention) stops the job.
+        .option("failOnDataLoss", "true")
+    )
+    if args.max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
+    return reader.load()
+
+
+def committed_file_names(spark: SparkSession, sink: str) -> set[str]:
+    """Names of the data files a file sink has committed, from its _spark_metadata log."""
+    names = set()
+    for log_file in hadoop_files.list_files(spark, f"{sink}/_spark_metadata"):
+        if Path(log_file).name.startswith("."):
+            continue
+        for line in hadoop_files.read_text(spark, log_file).splitlines()[1:]:  # line 1 is the version
+            entry = json.loads(line)
+            if entry.get("action", "add") == "add":
+                names.add(entry["path"].rsplit("/", 1)[-1])
+    return names
+
+
+def remove_uncommitted_files(spark: SparkSession, sink: str) -> list[str]:
+    """Deletes data files under sink that no committed batch lists (left by a run killed mid-batch)."""
+    committed = committed_file_names(spark, sink)
+    removed = []
+    for path in hadoop_files.list_files(spark, sink):
+        relative = path.split(sink.rstrip("/").rsplit("/", 1)[-1] + "/", 1)[-1]
+        if any(part.startswith(("_", ".")) for part in relative.split("/")):
+            continue
+        if Path(path).name not in committed:
+            hadoop_files.delete(spark, path)
+            removed.append(path)
+    return removed
+
+
+def start_queries(spark: SparkSession, args: argparse.Namespace) -> tuple[StreamingQuery, StreamingQuery]:
+    contract_text = hadoop_files.read_text(spark, args.contract)
+    valid, bad = parse(
+        kafka_source(spark, args),
+        load_contract(contract_text),
+        max_future=timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None,
+    )
+    # No stateful operator follows, so the watermark drops nothing: it only yields event-time progress.
+    valid = valid.withWatermark("event_time", f"{args.grace_seconds} seconds")
+
+    def sink(df: DataFrame, path: str, name: str) -> StreamingQuery:
+        writer = (
+            df.writeStream.format("parquet")
+            .queryName(name)
+            .partitionBy("dt", "hr")
+            .option("path", path)
+            .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/{name}")
+            .outputMode("append")
+        )
+        trigger = {"availableNow": True} if args.available_now else {
+            "processingTime": f"{args.trigger_seconds} seconds"}
+        return writer.trigger(**trigger).start()
+
+    return sink(valid, args.raw, "events"), sink(bad, args.quarantine, "quarantine")
+
+
+def latest_marked_hour(spark: SparkSession, markers: str) -> datetime | None:
+    hours = []
+    for path in hadoop_files.list_files(spark, markers):
+        parts = dict(p.split("=", 1) for p in path.split("/") if p.startswith(("dt=", "hr=")))
+        if path.endswith(MARKER_NAME) and {"dt", "hr"} <= set(parts):
+            hours.append(datetime.strptime(f"{parts['dt']}T{parts['hr']}", "%Y-%m-%dT%H").replace(tzinfo=UTC))
+    return max(hours, default=None)
+
+
+def count_hour(spark: SparkSession, sink: str, dt: str, hr: str) -> int:
+    if not hadoop_files.exists(spark, f"{sink}/_spark_metadata"):
+        return 0
+    try:
+        return spark.read.parquet(sink).where((F.col("dt") == dt) & (F.col("hr") == int(hr))).count()
+    except Exception as exc:  # an empty sink has no schema to read yet
+        if "UNABLE_TO_INFER_SCHEMA" in str(exc):
+            return 0
+        raise
+
+
+def write_marker(spark: SparkSession, args: argparse.Namespace, hour: datetime) -> None:
+    dt, hr = hour.strftime("%Y-%m-%d"), hour.strftime("%H")
+    body = {
+        "hour": hour.strftime("%Y-%m-%dT%H"),
+        "rows": count_hour(spark, args.raw, dt, hr),
+        "quarantined": count_hour(spark, args.quarantine, dt, hr),
+        "written_at": datetime.now(UTC).isoformat(),
+    }
+    hadoop_files.write_text(spark, f"{args.markers.rstrip('/')}/dt={dt}/hr={hr}/{MARKER_NAME}", json.dumps(body))
+    log.info("hour complete: %s", json.dumps(body))
+
+
+def run(spark: SparkSession, args: argparse.Namespace) -> None:
+    for sink in (args.raw, args.quarantine):
+        for path in remove_uncommitted_files(spark, sink):
+            log.warning("removed uncommitted file of an interrupted run: %s", path)
+    tracker = CompletionTracker(
+        grace=timedelta(seconds=args.grace_seconds),
+        idle=None if args.idle_complete_seconds is None else timedelta(seconds=args.idle_complete_seconds),
+        marked_until=latest_marked_hour(spark, args.markers),
+    )
+    events, quarantine = start_queries(spark, args)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    seen: dict[str, str] = {}
+
+    def feed() -> None:
+        now = time.monotonic()
+        for query, observe in ((quarantine, tracker.observe_quarantine),
+                               (events, lambda p: tracker.observe_events(p, now))):
+            for progress in query.recentProgress:
+                if progress["timestamp"] > seen.get(query.name, ""):
+                    seen[query.name] = progress["timestamp"]
+                    observe(progress)
+
+    try:
+        while events.isActive or quarantine.isActive:
+            if stopping:
+                events.stop()
+                quarantine.stop()
+                break
+            events.awaitTermination(args.poll_seconds)
+            quarantine.awaitTermination(0.01)
+            feed()
+            for hour in tracker.hours_to_mark(time.monotonic()):
+                write_marker(spark, args, hour)
+        feed()
+        for hour in tracker.hours_to_mark(time.monotonic(), drained=args.available_now):
+            write_marker(spark, args, hour)
+    finally:
+        for query in (events, quarantine):
+            if query.isActive:
+                query.stop()
+    for query in (events, quarantine):
+        if query.exception() is not None:
+            raise RuntimeError(f"streaming query {query.name} failed: {query.exception()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = parse_args(argv)
+    spark = job_session("weblog-stream", kafka=True)
+    run(spark, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

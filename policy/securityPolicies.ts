@@ -1,0 +1,107 @@
+// The pipeline's security rules as Pulumi policies: each checks resource inputs by type token, so tests can
+// run them on plain objects and the policy pack runs them on every `pulumi preview` / `pulumi up`.
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+
+type Props = Record<string, unknown>;
+
+const PRIMITIVE_ROLES = new Set(["roles/owner", "roles/editor", "roles/viewer"]);
+const PUBLIC_MEMBERS = new Set(["allUsers", "allAuthenticatedUsers"]);
+const DEFAULT_COMPUTE_ACCOUNT = /-compute@developer\.gserviceaccount\.com$/;
+const OPEN_RANGES = new Set(["0.0.0.0/0", "::/0"]);
+
+const list = (value: unknown): Props[] => (Array.isArray(value) ? (value as Props[]) : []);
+const obj = (value: unknown): Props => (value !== null && typeof value === "object" ? (value as Props) : {});
+const isIamGrant = (type: string) => /:[A-Za-z0-9]*(IAM|Iam)(Member|Binding)$/.test(type);
+const membersOf = (props: Props): string[] =>
+  [props.member, ...list(props.members)].filter((m): m is string => typeof m === "string");
+
+/** The checks, as plain functions of a resource's type token and inputs. */
+export const checks = {
+  noExternalIps(type: string, props: Props, report: ReportViolation): void {
+    if (type === "gcp:compute/instance:Instance" || type === "gcp:compute/instanceTemplate:InstanceTemplate") {
+      if (list(props.networkInterfaces).some((nic) => list(nic.accessConfigs).length > 0)) {
+        report("A VM must not have an external IP address: remove networkInterfaces[].accessConfigs.");
+      }
+    }
+    if (type === "gcp:dataproc/cluster:Cluster") {
+      const gce = obj(obj(props.clusterConfig).gceClusterConfig);
+      if (gce.internalIpOnly !== true) report("A Dataproc cluster must set clusterConfig.gceClusterConfig.internalIpOnly to true.");
+    }
+    if (type === "gcp:compute/address:Address" && props.addressType !== "INTERNAL") {
+      report("Only internal IP addresses may be reserved: set addressType to INTERNAL.");
+    }
+    if (type === "gcp:composer/environment:Environment" && obj(props.config).enablePrivateEnvironment !== true) {
+      report("A Composer environment must be private: set config.enablePrivateEnvironment to true.");
+    }
+  },
+
+  privateUniformBuckets(type: string, props: Props, report: ReportViolation): void {
+    if (type === "gcp:storage/bucket:Bucket") {
+      if (props.uniformBucketLevelAccess !== true) report("A bucket must enable uniformBucketLevelAccess (no per-object ACLs).");
+      if (props.publicAccessPrevention !== "enforced") report("A bucket must set publicAccessPrevention to \"enforced\".");
+    }
+    if (type.startsWith("gcp:storage/") && isIamGrant(type) && membersOf(props).some((m) => PUBLIC_MEMBERS.has(m))) {
+      report("A bucket must not be granted to allUsers or allAuthenticatedUsers.");
+    }
+  },
+
+  noPrimitiveRoles(type: string, props: Props, report: ReportViolation): void {
+    if (isIamGrant(type) && typeof props.role === "string" && PRIMITIVE_ROLES.has(props.role)) {
+      report(`The primitive role ${props.role} is too broad: grant a predefined or custom role instead.`);
+    }
+  },
+
+  noDefaultServiceAccount(type: string, props: Props, report: ReportViolation): void {
+    const flag = (where: string, value: unknown) => {
+      if (typeof value !== "string" || value === "") report(`${where} must name the component's own service account, not fall back to the default compute account.`);
+      else if (DEFAULT_COMPUTE_ACCOUNT.test(value)) report(`${where} must not be the default compute service account.`);
+    };
+    if (type === "gcp:dataproc/cluster:Cluster") flag("clusterConfig.gceClusterConfig.serviceAccount", obj(obj(props.clusterConfig).gceClusterConfig).serviceAccount);
+    if (type === "gcp:compute/instance:Instance") flag("serviceAccount.email", obj(props.serviceAccount).email);
+    if (type === "gcp:composer/environment:Environment") flag("config.nodeConfig.serviceAccount", obj(obj(props.config).nodeConfig).serviceAccount);
+    if (type === "gcp:cloudfunctionsv2/function:Function") {
+      flag("serviceConfig.serviceAccountEmail", obj(props.serviceConfig).serviceAccountEmail);
+      flag("buildConfig.serviceAccount", obj(props.buildConfig).serviceAccount);
+      if (props.eventTrigger !== undefined) flag("eventTrigger.serviceAccountEmail", obj(props.eventTrigger).serviceAccountEmail);
+    }
+    if (isIamGrant(type) && membersOf(props).some((m) => DEFAULT_COMPUTE_ACCOUNT.test(m))) {
+      report("Roles must not be granted to the default compute service account.");
+    }
+  },
+
+  internalIngressOnly(type: string, props: Props, report: ReportViolation): void {
+    if (type === "gcp:cloudfunctionsv2/function:Function" && obj(props.serviceConfig).ingressSettings !== "ALLOW_INTERNAL_ONLY") {
+      report("A function must set serviceConfig.ingressSettings to ALLOW_INTERNAL_ONLY.");
+    }
+    if (type === "gcp:cloudfunctions/function:Function" && props.ingressSettings !== "ALLOW_INTERNAL_ONLY") {
+      report("A function must set ingressSettings to ALLOW_INTERNAL_ONLY.");
+    }
+    if (type === "gcp:cloudrunv2/service:Service" && props.ingress !== "INGRESS_TRAFFIC_INTERNAL_ONLY") {
+      report("A Cloud Run service must set ingress to INGRESS_TRAFFIC_INTERNAL_ONLY.");
+    }
+  },
+
+  noOpenFirewall(type: string, props: Props, report: ReportViolation): void {
+    if (type !== "gcp:compute/firewall:Firewall") return;
+    const ingress = props.direction === undefined || props.direction === "INGRESS";
+    const allows = list(props.allows).length > 0;
+    const open = list(props.sourceRanges).some((r) => typeof r === "string" && OPEN_RANGES.has(r));
+    if (ingress && allows && open) report("A firewall rule must not allow ingress from 0.0.0.0/0 or ::/0.");
+  },
+};
+
+const policy = (name: string, description: string, check: (type: string, props: Props, report: ReportViolation) => void): ResourceValidationPolicy => ({
+  name,
+  description,
+  enforcementLevel: "mandatory",
+  validateResource: (args: ResourceValidationArgs, report: ReportViolation) => check(args.type, args.props as Props, report),
+});
+
+export const securityPolicies: ResourceValidationPolicy[] = [
+  policy("no-external-ips", "No VM, Dataproc cluster, address or Composer environment with an external IP.", checks.noExternalIps),
+  policy("private-uniform-buckets", "Buckets use uniform bucket-level access, enforce public access prevention and are never public.", checks.privateUniformBuckets),
+  policy("no-primitive-roles", "No owner, editor or viewer grants.", checks.noPrimitiveRoles),
+  policy("no-default-service-account", "Every workload runs as its own service account, never the default compute account.", checks.noDefaultServiceAccount),
+  policy("internal-ingress-only", "Functions and Cloud Run services accept internal traffic only.", checks.internalIngressOnly),
+  policy("no-open-firewall", "No firewall rule admits traffic from the whole internet.", checks.noOpenFirewall),
+];

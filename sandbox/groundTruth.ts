@@ -1,0 +1,20 @@
+// The generator's summary, read as the ground truth the table is reconciled with.
+import type { RunSummary } from "../generator/groundTruth";
+import { hourKey, HourlyActivityRow } from "./hourlyActivity";
+
+export type GeneratorSummary = RunSummary;
+
+/** The rows the hourly table must hold: per UTC hour and product, from what Kafka acknowledged. */
+export function expectedActivity(s: GeneratorSummary): HourlyActivityRow[] {
+  return s.hourly_products.map((r) => ({ hour: hourKey(r.hour), product_id: r.product_id, visits: r.visits, cart_adds: r.cart_adds }));
+}
+
+export function malformedCount(s: GeneratorSummary): number {
+  return s.malformed;
+}
+
+/** A summary is ground truth only if every entry sent was acknowledged. */
+export function summaryProblem(s: GeneratorSummary): string | undefined {
+  if (!s.complete || s.unacknowledged !== 0) return `the generator's run was incomplete (${s.unacknowledged} of ${s.generated} entries unacknowledged${s.error ? `: ${s.error}` : ""})`;
+  return undefined;
+}

@@ -1,0 +1,54 @@
+// The sandbox's view of the hourly aggregate: rows as the BigQuery table holds them, and the totals
+// derived from them for the printed table, the report and the reconciliation.
+
+/** One row of the hourly table; `hour` is "YYYY-MM-DDTHH" (UTC), the contract's hourOf format. */
+export interface HourlyActivityRow {
+  hour: string;
+  product_id: string;
+  visits: number;
+  cart_adds: number;
+}
+
+export interface HourTotals {
+  hour: string;
+  visits: number;
+  cartAdds: number;
+}
+
+export interface ProductTotals {
+  productId: string;
+  visits: number;
+  cartAdds: number;
+}
+
+/** "2026-11-26 15:00:00", "2026-11-26T15:00:00.000Z" or "2026-11-26T15" -> "2026-11-26T15". */
+export function hourKey(value: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2})/.exec(value);
+  if (!m) throw new Error(`not an hour: ${JSON.stringify(value)}`);
+  return `${m[1]}T${m[2]}`;
+}
+
+export function totalsPerHour(rows: readonly HourlyActivityRow[]): HourTotals[] {
+  const byHour = new Map<string, HourTotals>();
+  for (const r of rows) {
+    const t = byHour.get(r.hour) ?? { hour: r.hour, visits: 0, cartAdds: 0 };
+    t.visits += r.visits;
+    t.cartAdds += r.cart_adds;
+    byHour.set(r.hour, t);
+  }
+  return [...byHour.values()].sort((a, b) => a.hour.localeCompare(b.hour));
+}
+
+/** Products ranked by visits over all hours (ties by cart additions, then id, so the order is stable). */
+export function topProducts(rows: readonly HourlyActivityRow[], limit: number): ProductTotals[] {
+  const byProduct = new Map<string, ProductTotals>();
+  for (const r of rows) {
+    const t = byProduct.get(r.product_id) ?? { productId: r.product_id, visits: 0, cartAdds: 0 };
+    t.visits += r.visits;
+    t.cartAdds += r.cart_adds;
+    byProduct.set(r.product_id, t);
+  }
+  return [...byProduct.values()]
+    .sort((a, b) => b.visits - a.visits || b.cartAdds - a.cartAdds || a.productId.localeCompare(b.productId))
+    .slice(0, limit);
+}

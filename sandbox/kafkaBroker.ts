@@ -1,0 +1,385 @@
+// The local Apache Kafka broker (KRaft, one combined broker+controller on 127.0.0.1) for the tests and
+// the sandbox: a module (startBroker / stopBroker / brokerStatus) and a CLI for the other languages.
+// Jars come from scripts/setup.d/30-kafka.sh; all of a broker's state lives in its state folder.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+
+const HOST = "127.0.0.1";
+const POM = path.join(__dirname, "kafka", "pom.xml");
+const START_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 60_000;
+
+export interface BrokerOptions {
+  /** Folder holding the broker's data, config, log and pid; reusing it keeps the data and the port. */
+  stateDir: string;
+  /** Client port; a free one is chosen on the first start and then kept. */
+  port?: number;
+  /** Leave the broker running when this process exits (the CLI); otherwise it is stopped with us. */
+  detached?: boolean;
+}
+
+export interface RunningBroker {
+  bootstrapServers: string;
+  pid: number;
+  log: string;
+  stop(): Promise<void>;
+}
+
+export interface BrokerStatus {
+  running: boolean;
+  bootstrapServers?: string;
+  pid?: number;
+  log: string;
+}
+
+/** What the state folder remembers between starts. */
+interface BrokerState {
+  clusterId: string;
+  port: number;
+  controllerPort: number;
+  pid?: number;
+}
+
+export class BrokerError extends Error {}
+
+export function kafkaVersion(): string {
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(POM, "utf8"));
+  if (!match) throw new BrokerError(`no <kafka.version> in ${POM}`);
+  return match[1];
+}
+
+/** Where setup puts the broker's jars (same rule as scripts/lib.sh and setup.d/30-kafka.sh). */
+export function kafkaLibsDir(): string {
+  const cache = process.env.CLICKSTREAM_CACHE ?? path.join(os.homedir(), ".cache", "clickstream-pipeline");
+  return path.join(cache, `kafka-${kafkaVersion()}`, "libs");
+}
+
+/** java -cp for the broker's jars plus the Kafka tools (StorageTool, ProducerPerformance). */
+export function kafkaClasspath(): string {
+  const libs = kafkaLibsDir();
+  if (!fs.existsSync(path.join(libs, ".pom.sha256"))) {
+    throw new BrokerError(`the Kafka ${kafkaVersion()} jars are missing from ${libs}: run 'npm run setup'`);
+  }
+  return path.join(libs, "*");
+}
+
+export function assertJava(): void {
+  const java = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (java.error || java.status !== 0) {
+    throw new BrokerError("java not found on PATH: the Kafka broker needs Java 17 (apt-get install openjdk-17-jre-headless)");
+  }
+}
+
+const files = (stateDir: string) => ({
+  state: path.join(stateDir, "broker.json"),
+  config: path.join(stateDir, "server.properties"),
+  log4j: path.join(stateDir, "log4j.properties"),
+  log: path.join(stateDir, "broker.log"),
+  data: path.join(stateDir, "data"),
+});
+
+function readState(stateDir: string): BrokerState | undefined {
+  const file = files(stateDir).state;
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as BrokerState) : undefined;
+}
+
+function writeState(stateDir: string, state: BrokerState): void {
+  const file = files(stateDir).state;
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + "\n");
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** True when pid is alive and is this state folder's broker (not a recycled pid). */
+function isOurBroker(pid: number | undefined, stateDir: string): boolean {
+  if (!pid) return false;
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return !exited(pid) && cmdline.includes("kafka.Kafka") && cmdline.includes(files(stateDir).config);
+  } catch {
+    return false;
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. */
+function newClusterId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+function serverProperties(state: BrokerState, dataDir: string): string {
+  return [
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@${HOST}:${state.controllerPort}`,
+    `listeners=PLAINTEXT://${HOST}:${state.port},CONTROLLER://${HOST}:${state.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${state.port}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `log.dirs=${dataDir}`,
+    // One node: internal topics with one replica and few partitions, no rebalance wait.
+    "num.partitions=1",
+    "offsets.topic.replication.factor=1",
+    "offsets.topic.num.partitions=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "transaction.state.log.num.partitions=1",
+    "group.initial.rebalance.delay.ms=0",
+    // Simulated traffic may be replayed long after it was sent: keep everything until the folder is removed.
+    "log.retention.ms=-1",
+    "",
+  ].join("\n");
+}
+
+const LOG4J = [
+  "log4j.rootLogger=INFO, stdout",
+  "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+  "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+  "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
+  "log4j.logger.state.change.logger=WARN",
+  "log4j.logger.kafka.request.logger=WARN",
+  "log4j.logger.org.apache.kafka.clients=WARN",
+  "",
+].join("\n");
+
+function tailOf(file: string, lines = 15): string {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** Formats the KRaft storage once; a formatted data folder is left as it is. */
+function formatStorage(stateDir: string, state: BrokerState, classpath: string): void {
+  const f = files(stateDir);
+  if (fs.existsSync(path.join(f.data, "meta.properties"))) return;
+  const format = spawnSync(
+    "java",
+    [`-Dlog4j.configuration=file:${f.log4j}`, "-cp", classpath, "kafka.tools.StorageTool", "format",
+      "-t", state.clusterId, "-c", f.config, "--ignore-formatted"],
+    { encoding: "utf8" },
+  );
+  if (format.status !== 0) {
+    throw new BrokerError(`formatting the KRaft storage in ${f.data} failed: ${(format.stderr || format.stdout).trim()}`);
+  }
+}
+
+/** Resolves once the broker serves metadata requests (it only does so once it is unfenced). */
+async function answers(bootstrapServers: string): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: "local-broker-probe",
+    brokers: [bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** True once pid has exited; a zombie (exited, not yet reaped by a busy parent) counts as exited. */
+export function exited(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return /^\d+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return true;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function running(stateDir: string, state: BrokerState, detached: boolean): RunningBroker {
+  const pid = state.pid as number;
+  if (!detached) {
+    // A test that dies must not leave a broker behind: SIGTERM still lets it shut down cleanly.
+    process.once("exit", () => {
+      if (isOurBroker(pid, stateDir)) process.kill(pid, "SIGTERM");
+    });
+  }
+  return {
+    bootstrapServers: `${HOST}:${state.port}`,
+    pid,
+    log: files(stateDir).log,
+    stop: () => stopBroker(stateDir),
+  };
+}
+
+/** Starts the state folder's broker (or returns it if it already runs) once it answers on its port. */
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const stateDir = path.resolve(options.stateDir);
+  const f = files(stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  let state = readState(stateDir);
+  if (state && options.port !== undefined && options.port !== state.port) {
+    throw new BrokerError(`${stateDir} belongs to a broker on port ${state.port}; use that port or another state folder`);
+  }
+  if (state && isOurBroker(state.pid, stateDir)) {
+    if (await answers(`${HOST}:${state.port}`)) return running(stateDir, state, options.detached ?? false);
+    throw new BrokerError(`a broker (pid ${state.pid}) already runs from ${stateDir} but does not answer; stop it first (log: ${f.log})`);
+  }
+
+  assertJava();
+  const classpath = kafkaClasspath();
+  state ??= {
+    clusterId: newClusterId(),
+    port: options.port ?? (await freePort()),
+    controllerPort: await freePort(),
+  };
+  for (const [what, port] of [["client", state.port], ["controller", state.controllerPort]] as const) {
+    if (!(await portIsFree(port))) {
+      throw new BrokerError(`the broker's ${what} port ${HOST}:${port} is taken by another process`);
+    }
+  }
+  fs.writeFileSync(f.config, serverProperties(state, f.data));
+  fs.writeFileSync(f.log4j, LOG4J);
+  formatStorage(stateDir, state, classpath);
+
+  const log = fs.openSync(f.log, "a");
+  const child = spawn(
+    "java",
+    ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError",
+      "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${f.log4j}`,
+      "-cp", classpath, "kafka.Kafka", f.config],
+    { detached: true, stdio: ["ignore", log, log] },
+  );
+  fs.closeSync(log);
+  child.unref();
+  if (child.pid === undefined) throw new BrokerError("could not start java for the Kafka broker");
+  state = { ...state, pid: child.pid };
+  writeState(stateDir, state);
+
+  const bootstrapServers = `${HOST}:${state.port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await answers(bootstrapServers))) {
+    if (exited(child.pid)) {
+      throw new BrokerError(`the Kafka broker exited during startup; see ${f.log}:\n${tailOf(f.log)}`);
+    }
+    if (Date.now() > deadline) {
+      process.kill(child.pid, "SIGKILL");
+      throw new BrokerError(`the Kafka broker did not answer on ${bootstrapServers} within ${START_TIMEOUT_MS / 1000} s; see ${f.log}`);
+    }
+    await sleep(250);
+  }
+  return running(stateDir, state, options.detached ?? false);
+}
+
+/** Stops the state folder's broker cleanly (SIGTERM) and waits until it has exited; a no-op if none runs. */
+export async function stopBroker(stateDirInput: string): Promise<void> {
+  const stateDir = path.resolve(stateDirInput);
+  const state = readState(stateDir);
+  if (!state?.pid || !isOurBroker(state.pid, stateDir)) return;
+  const pid = state.pid;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (!exited(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, "SIGKILL");
+      await sleep(500);
+      break;
+    }
+    await sleep(100);
+  }
+  writeState(stateDir, { ...state, pid: undefined });
+}
+
+export async function brokerStatus(stateDirInput: string): Promise<BrokerStatus> {
+  const stateDir = path.resolve(stateDirInput);
+  const state = readState(stateDir);
+  const log = files(stateDir).log;
+  if (!state?.pid || !isOurBroker(state.pid, stateDir)) return { running: false, log };
+  const bootstrapServers = `${HOST}:${state.port}`;
+  return { running: await answers(bootstrapServers), bootstrapServers, pid: state.pid, log };
+}
+
+const USAGE = `usage: kafkaBroker.ts <command> --state-dir DIR [--port N]
+
+  start   format the KRaft storage if needed, start the broker on 127.0.0.1, wait until it answers,
+          print {"bootstrapServers","pid","log"} as one JSON line and leave it running
+  stop    stop the broker cleanly and wait until it has exited
+  status  print {"running","bootstrapServers","pid","log"}; exit 0 if it runs, 3 if not`;
+
+function parseCli(argv: string[]): { command: string; stateDir: string; port?: number } {
+  const [command, ...rest] = argv;
+  if (command === "--help" || command === "-h") {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (!["start", "stop", "status"].includes(command)) throw new BrokerError(`unknown command '${command ?? ""}'\n${USAGE}`);
+  let stateDir: string | undefined;
+  let port: number | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i];
+    const value = rest[i + 1];
+    if (flag === "--state-dir" && value !== undefined) {
+      stateDir = value;
+      i++;
+    } else if (flag === "--port" && value !== undefined) {
+      port = Number(value);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BrokerError(`--port must be 1..65535, got '${value}'`);
+      i++;
+    } else {
+      throw new BrokerError(`unknown or incomplete option '${flag}'\n${USAGE}`);
+    }
+  }
+  if (!stateDir) throw new BrokerError(`--state-dir is required\n${USAGE}`);
+  return { command, stateDir, port };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { command, stateDir, port } = parseCli(argv);
+  if (command === "start") {
+    const broker = await startBroker({ stateDir, port, detached: true });
+    console.log(JSON.stringify({ bootstrapServers: broker.bootstrapServers, pid: broker.pid, log: broker.log }));
+    return 0;
+  }
+  if (command === "stop") {
+    await stopBroker(stateDir);
+    return 0;
+  }
+  const status = await brokerStatus(stateDir);
+  console.log(JSON.stringify(status));
+  return status.running ? 0 : 3;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,34 @@
+// Where the sandbox keeps its state: everything under one folder, so `purge` is one removal.
+import { join, resolve } from "node:path";
+
+export const DEFAULT_STATE_DIR = resolve(__dirname, "..", ".sandbox");
+
+export function stateDirFrom(flag?: string): string {
+  return resolve(flag ?? process.env.CLICKSTREAM_SANDBOX_DIR ?? DEFAULT_STATE_DIR);
+}
+
+export type SandboxLayout = ReturnType<typeof sandboxLayout>;
+
+/** Bucket names as the local BigQuery server resolves gs://BUCKET/NAME: <buckets>/BUCKET/NAME. */
+export const RAW_BUCKET = "clickstream-raw";
+export const CURATED_BUCKET = "clickstream-curated";
+
+export function sandboxLayout(root: string) {
+  const buckets = join(root, "buckets");
+  return {
+    root,
+    kafka: join(root, "kafka"),
+    buckets,
+    /** the raw bucket: events/dt=/hr=/*.parquet, quarantine/, the stream's checkpoint and hour markers */
+    rawBucket: join(buckets, RAW_BUCKET),
+    /** the curated bucket: hourly/dt=/hr=/run_id=/part-NNNNN.csv, what the loader is notified of */
+    curatedBucket: join(buckets, CURATED_BUCKET),
+    staging: join(root, "staging"),
+    hive: join(root, "hive"),
+    bigquery: join(root, "bigquery"),
+    logs: join(root, "logs"),
+    summary: join(root, "generator-summary.json"),
+    report: join(root, "report.html"),
+    services: join(root, "services.json"),
+  };
+}

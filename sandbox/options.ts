@@ -1,0 +1,145 @@
+// The sandbox's command line: subcommands, flags and their defaults, validated with one sentence per
+// mistake.
+export const FAULTS = ["broker-restart", "stream-restart", "redeliver", "rerun-hour"] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export type Command = "run" | "up" | "down" | "purge" | "status";
+
+export interface SandboxOptions {
+  command: Command;
+  stateDir?: string;
+  /** first simulated UTC hour, "YYYY-MM-DDTHH:00:00Z" */
+  start: string;
+  hours: number;
+  perHour: number;
+  seed: number;
+  malformedRate: number;
+  /** generator send rate in entries/s, 0 = as fast as possible */
+  rate: number;
+  faults: Set<Fault>;
+  setup: boolean;
+  /** top products shown in the printed table and the report */
+  top: number;
+}
+
+export const USAGE = `usage: npm start -- [command] [options]      (or: npx tsx sandbox/cli.ts [command] [options])
+
+The whole pipeline on this machine: Kafka -> Spark streaming -> hourly HiveQL + data-quality checks
+-> publish -> loader function (Functions Framework) -> local BigQuery server; then the hourly table,
+a reconciliation against the generator's ground truth and an HTML report.
+
+commands:
+  run      (default) install what is missing, start everything, send simulated traffic, load every hour,
+           print the hourly table and the reconciliation, write the report, stop everything.
+           Exit 0 only if every hour matches the ground truth exactly.
+  up       the same run, then leave the services running and print their endpoints
+  status   print the endpoints of services left running by 'up'
+  down     stop the services left running by 'up'
+  purge    stop them and remove all sandbox state (the state folder)
+
+options:
+  --state-dir DIR        all state lives here (default <clone>/.sandbox, or $CLICKSTREAM_SANDBOX_DIR)
+  --start ISO-HOUR       first simulated hour (default: 3 hours before the current hour)
+  --hours N              simulated hours of traffic (default 3)
+  --per-hour N           entries per hour (default 3000)
+  --malformed-rate R     share of deliberately broken entries, 0..1 (default 0.01)
+  --rate N               generator entries per second, 0 = unthrottled (default 0)
+  --seed N               same seed, same traffic (default 42)
+  --top N                top products shown (default 10)
+  --faults LIST          inject failures during the run to show the pipeline absorbs them; comma-separated
+                         from ${FAULTS.join(", ")}, or 'all'
+  --no-setup             skip 'scripts/setup.sh' (when it already ran)
+  -h, --help             this text`;
+
+export class UsageError extends Error {}
+
+function defaultStart(now = new Date()): string {
+  const h = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), now.getUTCHours() - 3));
+  return h.toISOString().replace(".000Z", "Z");
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got '${value}'`);
+  return n;
+}
+
+export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
+  const o: SandboxOptions = {
+    command: "run",
+    start: defaultStart(),
+    hours: 3,
+    perHour: 3000,
+    seed: 42,
+    malformedRate: 0.01,
+    rate: 0,
+    faults: new Set(),
+    setup: true,
+    top: 10,
+  };
+  const args = [...argv];
+  if (args[0] && !args[0].startsWith("-")) {
+    const c = args.shift() as string;
+    if (!["run", "up", "down", "purge", "status"].includes(c)) throw new UsageError(`unknown command '${c}' (run, up, status, down, purge)`);
+    o.command = c as Command;
+  }
+  while (args.length) {
+    const flag = args.shift() as string;
+    if (flag === "-h" || flag === "--help") return "help";
+    if (flag === "--no-setup") {
+      o.setup = false;
+      continue;
+    }
+    const value = args.shift();
+    if (value === undefined) throw new UsageError(`${flag} needs a value (see --help)`);
+    switch (flag) {
+      case "--state-dir":
+        o.stateDir = value;
+        break;
+      case "--start": {
+        const t = new Date(value);
+        if (Number.isNaN(t.getTime()) || t.getUTCMinutes() || t.getUTCSeconds() || t.getUTCMilliseconds())
+          throw new UsageError(`--start must be a UTC hour like 2026-11-26T10:00:00Z, got '${value}'`);
+        o.start = t.toISOString().replace(".000Z", "Z");
+        break;
+      }
+      case "--hours":
+        o.hours = integer(flag, value, 1, 48);
+        break;
+      case "--per-hour":
+        o.perHour = integer(flag, value, 1, 10_000_000);
+        break;
+      case "--seed":
+        o.seed = integer(flag, value, 0, 2 ** 31 - 1);
+        break;
+      case "--rate":
+        o.rate = integer(flag, value, 0, 10_000_000);
+        break;
+      case "--top":
+        o.top = integer(flag, value, 1, 100);
+        break;
+      case "--malformed-rate": {
+        const r = Number(value);
+        if (!(r >= 0 && r <= 1)) throw new UsageError(`--malformed-rate must be between 0 and 1, got '${value}'`);
+        o.malformedRate = r;
+        break;
+      }
+      case "--faults":
+        for (const f of value.split(",").map((s) => s.trim())) {
+          if (f === "all") FAULTS.forEach((x) => o.faults.add(x));
+          else if ((FAULTS as readonly string[]).includes(f)) o.faults.add(f as Fault);
+          else throw new UsageError(`--faults: unknown fault '${f}' (${FAULTS.join(", ")}, all)`);
+        }
+        break;
+      default:
+        throw new UsageError(`unknown option '${flag}' (see --help)`);
+    }
+  }
+  return o;
+}
+
+/** The simulated hours, as "YYYY-MM-DDTHH", that the run must load. */
+export function expectedHours(o: Pick<SandboxOptions, "start" | "hours">): string[] {
+  const t0 = new Date(o.start).getTime();
+  return Array.from({ length: o.hours }, (_, i) => new Date(t0 + i * 3_600_000).toISOString().slice(0, 13));
+}

@@ -1,0 +1,172 @@
+// How the sandbox starts each part of the pipeline: the same artifacts the stack deploys, with local
+// endpoints and folders instead of cloud ones. Each part's command line is written once, here.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { CURATED_BUCKET, RAW_BUCKET, SandboxLayout } from "./layout";
+import { ServiceSpec } from "./processes";
+import { emulatorPaths } from "../functions/loader/local/localBigQuery";
+
+export const REPO_ROOT = resolve(__dirname, "..");
+export const TOPIC = "weblogs";
+export const BQ_PROJECT = "clickstream-sandbox";
+export const BQ_DATASET = "clickstream";
+export const HOURLY_TABLE = "hourly_activity";
+export const LOAD_LOG_TABLE = "hourly_activity_loads";
+export const LATEST_VIEW = "hourly_activity_latest";
+
+const python = join(REPO_ROOT, ".venv", "bin", "python");
+/** Spark binds to the loopback address only; the sandbox opens no port beyond 127.0.0.1. */
+const sparkEnv = { ...process.env, SPARK_LOCAL_IP: "127.0.0.1", PYSPARK_PYTHON: python };
+
+export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number }): ServiceSpec {
+  return {
+    name: "generator",
+    // generator/main.ts is what `npm run generator` runs; tsx directly saves npm's start-up.
+    command: join(REPO_ROOT, "node_modules", ".bin", "tsx"),
+    args: [
+      join(REPO_ROOT, "generator", "main.ts"),
+      "--brokers", o.brokers, "--topic", TOPIC,
+      "--start", o.start, "--hours", String(o.hours), "--per-hour", String(o.perHour),
+      "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
+      "--summary", l.summary,
+    ],
+    cwd: REPO_ROOT,
+    log: join(l.logs, "generator.log"),
+  };
+}
+
+export const streamPaths = (l: SandboxLayout) => ({
+  events: join(l.rawBucket, "events"),
+  quarantine: join(l.rawBucket, "quarantine"),
+  checkpoint: join(l.rawBucket, "_checkpoints"),
+  markers: join(l.rawBucket, "_complete"),
+});
+
+/**
+ * The streaming job with a 5-second trigger (the cloud's is 1 minute) so simulated hours flow quickly.
+ * The last hour is marked complete after `idleSeconds` without new entries, since no later traffic moves
+ * the watermark past it; that must be longer than any pause of the generator (a broker restart).
+ */
+export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: number): ServiceSpec {
+  const p = streamPaths(l);
+  return {
+    name: "stream",
+    command: python,
+    args: [
+      "-m", "jobs.weblog_stream",
+      "--bootstrap-servers", brokers, "--topic", TOPIC,
+      "--raw", p.events, "--quarantine", p.quarantine, "--checkpoint", p.checkpoint, "--markers", p.markers,
+      "--trigger-seconds", "5", "--idle-complete-seconds", String(idleSeconds),
+    ],
+    cwd: REPO_ROOT,
+    env: sparkEnv,
+    log: join(l.logs, "stream.log"),
+  };
+}
+
+/** Hours ("YYYY-MM-DDTHH") the streaming job has marked complete. */
+export function completedHours(l: SandboxLayout): string[] {
+  const markers = streamPaths(l).markers;
+  if (!existsSync(markers)) return [];
+  const hours: string[] = [];
+  for (const dt of readdirSync(markers)) {
+    const d = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(dt);
+    if (!d) continue;
+    for (const hr of readdirSync(join(markers, dt))) {
+      const h = /^hr=(\d{2})$/.exec(hr);
+      if (h && existsSync(join(markers, dt, hr, "_COMPLETE"))) hours.push(`${d[1]}T${h[1]}`);
+    }
+  }
+  return hours.sort();
+}
+
+export function hourlyRunnerSpec(l: SandboxLayout, hours: string[], runId: string): ServiceSpec {
+  const p = streamPaths(l);
+  return {
+    name: "hourly",
+    command: python,
+    args: [
+      "-m", "jobs.hourly_local",
+      ...hours.flatMap((h) => ["--hour", h]),
+      "--raw", p.events, "--quarantine", p.quarantine,
+      "--staging", l.staging, "--curated", l.curatedBucket, "--warehouse", l.hive,
+      "--run-id", runId,
+    ],
+    cwd: REPO_ROOT,
+    env: sparkEnv,
+    log: join(l.logs, "hourly.log"),
+  };
+}
+
+/** The part files a run published for an hour, as bucket-relative object names. */
+export function publishedObjects(l: SandboxLayout, hour: string, runId: string): string[] {
+  const dir = join(l.curatedBucket, "hourly", `dt=${hour.slice(0, 10)}`, `hr=${hour.slice(11, 13)}`, `run_id=${runId}`);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^part-\d{5}\.csv$/.test(f) && statSync(join(dir, f)).isFile())
+    .sort()
+    .map((f) => relative(l.curatedBucket, join(dir, f)));
+}
+
+export function objectContent(l: SandboxLayout, name: string): Buffer {
+  return readFileSync(join(l.curatedBucket, name));
+}
+
+export function bigqueryServerSpec(l: SandboxLayout): ServiceSpec {
+  const { bin, duckdbHome } = emulatorPaths();
+  return {
+    name: "bigquery",
+    command: bin,
+    args: ["start", "--rest-host", "127.0.0.1", "--rest-port", "0", "--grpc-host", "127.0.0.1", "--grpc-port", "0",
+      "--project", BQ_PROJECT, "--ephemeral", "--log-format", "json", "--log-level", "info"],
+    cwd: l.bigquery,
+    // HOME holds the emulator's offline DuckDB extensions; gs://BUCKET/NAME resolves under the buckets folder.
+    env: { ...process.env, HOME: duckdbHome, BQEMU_GCS_LOCAL_ROOT: l.buckets },
+    log: join(l.logs, "bigquery.log"),
+  };
+}
+
+/** The REST port from the emulator's JSON log line {"host": ..., "port": N, "event": "rest.listen"}. */
+export function bigqueryRestPort(log: string): number | undefined {
+  if (!existsSync(log)) return undefined;
+  const m = /"port": (\d+), "event": "rest\.listen"/.exec(readFileSync(log, "utf8"));
+  return m ? Number(m[1]) : undefined;
+}
+
+export const LOADER_TARGET = "loadHourlyActivity";
+export const LOADER_BUNDLE = join(REPO_ROOT, "dist", "loader");
+
+export function loaderSpec(l: SandboxLayout, port: number, bigqueryEndpoint: string): ServiceSpec {
+  return {
+    name: "loader",
+    command: join(REPO_ROOT, "node_modules", ".bin", "functions-framework"),
+    args: ["--source", LOADER_BUNDLE, "--target", LOADER_TARGET, "--signature-type", "cloudevent", "--port", String(port)],
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      WAREHOUSE_PROJECT: BQ_PROJECT,
+      WAREHOUSE_DATASET: BQ_DATASET,
+      WAREHOUSE_LOCATION: "US",
+      HOURLY_TABLE,
+      LOAD_LOG_TABLE,
+      CURATED_BUCKET,
+      BIGQUERY_API_ENDPOINT: bigqueryEndpoint,
+      LOAD_WAIT_SECONDS: "60",
+    },
+    log: join(l.logs, "loader.log"),
+  };
+}
+
+export function rawAuditSpec(l: SandboxLayout, output: string): ServiceSpec {
+  const p = streamPaths(l);
+  return {
+    name: "raw-audit",
+    command: "bash",
+    args: ["-c", `"$0" sandbox/raw_audit.py --events "$1" --quarantine "$2" > "$3"`, python, p.events, p.quarantine, output],
+    cwd: REPO_ROOT,
+    env: sparkEnv,
+    log: join(l.logs, "raw-audit.log"),
+  };
+}
+
+export { RAW_BUCKET, CURATED_BUCKET };

@@ -1,0 +1,168 @@
+// The stack's settings: one typed object, every key validated, defaults sized for a free-trial project.
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT_NAMESPACE = "clickstream-pipeline";
+
+export interface StackConfig {
+  /** GCP project id (`gcp:project`). */
+  project: string;
+  /** Region of every regional resource (`gcp:region`). */
+  region: string;
+  /** Prefix of resource names; also the BigQuery dataset's default name. */
+  namePrefix: string;
+  /** The subnet's primary range; the clusters' only addresses. */
+  subnetCidr: string;
+  /** Open TCP 22 to IAP's range so `gcloud compute ssh --tunnel-through-iap` reaches the masters. */
+  allowIapSsh: boolean;
+  streamMachineType: string;
+  hiveMachineType: string;
+  diskSizeGb: number;
+  kafkaTopic: string;
+  kafkaPartitions: number;
+  /** Live generator entries per second on the streaming master. */
+  generatorRate: number;
+  /** Raw Parquet older than this is deleted by the bucket's lifecycle rule. */
+  rawRetentionDays: number;
+  /** Lets `pulumi destroy` delete non-empty buckets and the dataset's tables (dev stacks). */
+  forceDestroy: boolean;
+  bigqueryDataset: string;
+  composerImageVersion: string;
+  /** Largest share of quarantined entries an hour may have before its data-quality check fails. */
+  quarantineMaxShare: number;
+}
+
+/** The keys a user may set, with the default each takes (undefined = required). */
+const DEFAULTS: Record<string, string | undefined> = {
+  "gcp:project": undefined,
+  "gcp:region": "us-central1",
+  namePrefix: "clickstream",
+  subnetCidr: "10.20.0.0/24",
+  allowIapSsh: "false",
+  // 4 + 2 vCPUs: under the free trial's 8 concurrent vCPUs (Composer 3 runs outside the project's VM quota).
+  streamMachineType: "e2-standard-4",
+  hiveMachineType: "e2-standard-2",
+  // pd-standard disks: they do not draw on the small SSD quota of a new project.
+  diskSizeGb: "50",
+  kafkaTopic: "weblogs",
+  kafkaPartitions: "3",
+  generatorRate: "5",
+  rawRetentionDays: "30",
+  forceDestroy: "false",
+  bigqueryDataset: "clickstream",
+  composerImageVersion: "composer-3-airflow-2.10.5-build.19",
+  quarantineMaxShare: "0.05",
+};
+
+export const CONFIG_KEYS = Object.keys(DEFAULTS);
+
+/** Raised for a missing or invalid key; the message is one sentence naming the key and what it accepts. */
+export class StackConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackConfigError";
+  }
+}
+
+function fullKey(key: string): string {
+  return key.includes(":") ? key : `${PROJECT_NAMESPACE}:${key}`;
+}
+
+type RawConfig = Record<string, string | undefined>;
+
+function rawValue(raw: RawConfig, key: string): string {
+  const value = raw[fullKey(key)] ?? DEFAULTS[key];
+  if (value === undefined || value.trim() === "") {
+    throw new StackConfigError(`Config key '${fullKey(key)}' is required: set it with \`pulumi config set ${fullKey(key)} <value>\`.`);
+  }
+  return value.trim();
+}
+
+function invalid(key: string, accepts: string, value: string): StackConfigError {
+  return new StackConfigError(`Config key '${fullKey(key)}' accepts ${accepts}; got '${value}'.`);
+}
+
+function matching(raw: RawConfig, key: string, pattern: RegExp, accepts: string): string {
+  const value = rawValue(raw, key);
+  if (!pattern.test(value)) throw invalid(key, accepts, value);
+  return value;
+}
+
+function integer(raw: RawConfig, key: string, min: number, max: number): number {
+  const value = rawValue(raw, key);
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) throw invalid(key, `an integer from ${min} to ${max}`, value);
+  return n;
+}
+
+function fraction(raw: RawConfig, key: string): number {
+  const value = rawValue(raw, key);
+  const n = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || n < 0 || n > 1) throw invalid(key, "a number from 0 to 1", value);
+  return n;
+}
+
+function flag(raw: RawConfig, key: string): boolean {
+  const value = rawValue(raw, key);
+  if (value !== "true" && value !== "false") throw invalid(key, "true or false", value);
+  return value === "true";
+}
+
+/** A private (RFC 1918) IPv4 range from /16 to /28, given by its network address. */
+function privateCidr(raw: RawConfig, key: string): string {
+  const value = rawValue(raw, key);
+  const accepts = "a private IPv4 range from /16 to /28 written as its network address, e.g. 10.20.0.0/24";
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!m) throw invalid(key, accepts, value);
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix < 16 || prefix > 28) throw invalid(key, accepts, value);
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const hostBits = 2 ** (32 - prefix);
+  const isPrivate =
+    octets[0] === 10 || (octets[0] === 172 && octets[1] >= 16 && octets[1] <= 31) || (octets[0] === 192 && octets[1] === 168);
+  if (!isPrivate || address % hostBits !== 0) throw invalid(key, accepts, value);
+  return value;
+}
+
+const MACHINE_TYPE = /^(e2|n1|n2|n2d|n4|c3|t2d)-(standard|highmem|highcpu)-(2|4|8|16)$/;
+const MACHINE_TYPES = "a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs)";
+
+/** Validates every key, in a fixed order, and returns the typed settings; throws StackConfigError on the first bad one. */
+export function parseStackConfig(raw: RawConfig): StackConfig {
+  const unknown = Object.keys(raw).filter(
+    (k) => k.startsWith(`${PROJECT_NAMESPACE}:`) && !CONFIG_KEYS.includes(k.slice(PROJECT_NAMESPACE.length + 1)),
+  );
+  if (unknown.length > 0) {
+    const known = CONFIG_KEYS.filter((k) => !k.includes(":")).join(", ");
+    throw new StackConfigError(`Config key '${unknown[0]}' is not a setting of this stack, which accepts ${known}.`);
+  }
+  const region = matching(raw, "gcp:region", /^[a-z]+-[a-z]+\d$/, "a Google Cloud region such as us-central1 or europe-west1");
+  return {
+    project: matching(raw, "gcp:project", /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter"),
+    region,
+    namePrefix: matching(raw, "namePrefix", /^[a-z][a-z0-9]{2,11}$/, "3 to 12 lowercase letters or digits starting with a letter"),
+    subnetCidr: privateCidr(raw, "subnetCidr"),
+    allowIapSsh: flag(raw, "allowIapSsh"),
+    streamMachineType: matching(raw, "streamMachineType", MACHINE_TYPE, MACHINE_TYPES),
+    hiveMachineType: matching(raw, "hiveMachineType", MACHINE_TYPE, MACHINE_TYPES),
+    diskSizeGb: integer(raw, "diskSizeGb", 30, 1000),
+    kafkaTopic: matching(raw, "kafkaTopic", /^[A-Za-z0-9._-]{1,249}$/, "a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'"),
+    kafkaPartitions: integer(raw, "kafkaPartitions", 1, 64),
+    generatorRate: integer(raw, "generatorRate", 1, 5000),
+    rawRetentionDays: integer(raw, "rawRetentionDays", 1, 3650),
+    forceDestroy: flag(raw, "forceDestroy"),
+    bigqueryDataset: matching(raw, "bigqueryDataset", /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/, "a BigQuery dataset id of letters, digits and underscores"),
+    composerImageVersion: matching(
+      raw,
+      "composerImageVersion",
+      /^composer-3-airflow-2\.10\.5-build\.\d+$/,
+      "a Composer 3 image for Airflow 2.10.5, composer-3-airflow-2.10.5-build.N",
+    ),
+    quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
+  };
+}
+
+/** Reads the stack's configuration from Pulumi and validates it; call it before declaring any resource. */
+export function loadStackConfig(): StackConfig {
+  return parseStackConfig(pulumi.runtime.allConfig());
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Dataproc initialization action: Node.js 22 and the web-log generator bundle on the streaming cluster's
+# master, run live as the systemd service weblog-generator (after kafka.service). A timer polls the
+# bundle's object in the artifacts bucket and restarts the service when `pulumi up` uploaded a new one.
+# Settings come from the cluster's metadata (set by the Pulumi stack):
+#   generator-bundle-uri, generator-topic, generator-rate, node-major
+set -euxo pipefail
+
+metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
+
+if [[ "$(metadata dataproc-role)" != "Master" ]]; then
+  exit 0
+fi
+
+NODE_MAJOR="$(metadata node-major)"
+BUNDLE_URI="$(metadata generator-bundle-uri)"
+TOPIC="$(metadata generator-topic)"
+RATE="$(metadata generator-rate)"
+APP_DIR=/opt/weblog-generator
+BROKERS="$(hostname -f):9092"
+
+# The newest release of the Node.js LTS line, verified against nodejs.org's published SHA-256 list.
+if [[ ! -x /usr/local/bin/node ]]; then
+  workdir="$(mktemp -d)"
+  base="https://nodejs.org/dist/latest-v${NODE_MAJOR}.x"
+  curl -fsSL --retry 5 --retry-delay 5 -o "${workdir}/SHASUMS256.txt" "${base}/SHASUMS256.txt"
+  tarball="$(grep -oE "node-v[0-9.]+-linux-x64\.tar\.xz" "${workdir}/SHASUMS256.txt" | head -n1)"
+  curl -fsSL --retry 5 --retry-delay 5 -o "${workdir}/${tarball}" "${base}/${tarball}"
+  (cd "${workdir}" && grep " ${tarball}\$" SHASUMS256.txt | sha256sum --check --strict)
+  tar -xJf "${workdir}/${tarball}" -C /usr/local --strip-components=1 --no-same-owner
+  rm -rf "${workdir}"
+fi
+
+id -u weblog >/dev/null 2>&1 || useradd --system --home-dir "${APP_DIR}" --shell /usr/sbin/nologin weblog
+mkdir -p "${APP_DIR}"
+
+# Fetches the bundle when its generation changed; exits 0 either way, prints "changed" when it did.
+cat >"${APP_DIR}/fetch-bundle.sh" <<FETCH
+#!/usr/bin/env bash
+set -euo pipefail
+generation="\$(gcloud storage objects describe "${BUNDLE_URI}" --format='value(generation)')"
+if [[ "\${generation}" != "\$(cat "${APP_DIR}/generation" 2>/dev/null || true)" ]]; then
+  gcloud storage cp "${BUNDLE_URI}" "${APP_DIR}/generator.cjs.new" --quiet
+  mv "${APP_DIR}/generator.cjs.new" "${APP_DIR}/generator.cjs"
+  echo "\${generation}" >"${APP_DIR}/generation"
+  echo changed
+fi
+FETCH
+chmod 0755 "${APP_DIR}/fetch-bundle.sh"
+"${APP_DIR}/fetch-bundle.sh"
+
+cat >/etc/systemd/system/weblog-generator.service <<UNIT
+[Unit]
+Description=Clickstream web-log generator (live traffic into Kafka)
+After=kafka.service
+Requires=kafka.service
+
+[Service]
+User=weblog
+WorkingDirectory=${APP_DIR}
+ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE}
+# SIGTERM makes the generator flush what it buffered and print its summary before exiting.
+KillSignal=SIGTERM
+TimeoutStopSec=60
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+
+cat >/etc/systemd/system/weblog-generator-refresh.service <<UNIT
+[Unit]
+Description=Restart the web-log generator when a new bundle was deployed
+
+[Service]
+Type=oneshot
+ExecStart=/bin/bash -c 'if [[ "\$(${APP_DIR}/fetch-bundle.sh)" == changed ]]; then systemctl restart weblog-generator.service; fi'
+UNIT
+
+cat >/etc/systemd/system/weblog-generator-refresh.timer <<UNIT
+[Unit]
+Description=Check for a new web-log generator bundle every five minutes
+
+[Timer]
+OnBootSec=5min
+OnUnitActiveSec=5min
+
+[Install]
+WantedBy=timers.target
+UNIT
+
+systemctl daemon-reload
+systemctl enable --now weblog-generator.service weblog-generator-refresh.timer

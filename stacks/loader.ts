@@ -1,0 +1,80 @@
+// The loader: a gen2 Cloud Function that loads each published hourly object into BigQuery, and its trigger.
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { LOADER_ENTRY_POINT } from "./artifacts";
+import { StackConfig } from "./config";
+
+export const LOADER_RUNTIME = "nodejs22";
+export const OBJECT_FINALIZED = "google.cloud.storage.object.v1.finalized";
+
+export interface LoaderArgs {
+  config: StackConfig;
+  archive: gcp.storage.BucketObject;
+  curatedBucket: gcp.storage.Bucket;
+  loaderServiceAccount: gcp.serviceaccount.Account;
+  buildServiceAccount: gcp.serviceaccount.Account;
+  triggerServiceAccount: gcp.serviceaccount.Account;
+  warehouse: { dataset: pulumi.Input<string>; location: pulumi.Input<string>; hourlyTable: pulumi.Input<string>; loadLogTable: pulumi.Input<string> };
+  /** IAM the function and its trigger need before Eventarc validates the trigger. */
+  grants: pulumi.Resource[];
+}
+
+export class Loader extends pulumi.ComponentResource {
+  readonly function: gcp.cloudfunctionsv2.Function;
+
+  constructor(name: string, args: LoaderArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("clickstream:stack:Loader", name, {}, opts);
+    const { config } = args;
+
+    this.function = new gcp.cloudfunctionsv2.Function(`${name}-function`, {
+      name: `${config.namePrefix}-loader`,
+      location: config.region,
+      description: "Loads each hourly object published to the curated bucket into BigQuery (WRITE_APPEND, idempotent).",
+      buildConfig: {
+        runtime: LOADER_RUNTIME,
+        entryPoint: LOADER_ENTRY_POINT,
+        source: { storageSource: { bucket: args.archive.bucket, object: args.archive.name } },
+        // Without it, Cloud Build would run as the default compute service account.
+        serviceAccount: args.buildServiceAccount.name,
+      },
+      serviceConfig: {
+        serviceAccountEmail: args.loaderServiceAccount.email,
+        ingressSettings: "ALLOW_INTERNAL_ONLY",
+        allTrafficOnLatestRevision: true,
+        availableMemory: "256M",
+        // Long enough for LOAD_WAIT_SECONDS (300) plus the BigQuery calls around it.
+        timeoutSeconds: 540,
+        minInstanceCount: 0,
+        maxInstanceCount: 3,
+        environmentVariables: {
+          WAREHOUSE_PROJECT: config.project,
+          WAREHOUSE_DATASET: args.warehouse.dataset,
+          WAREHOUSE_LOCATION: args.warehouse.location,
+          HOURLY_TABLE: args.warehouse.hourlyTable,
+          LOAD_LOG_TABLE: args.warehouse.loadLogTable,
+          CURATED_BUCKET: args.curatedBucket.name,
+          LOAD_WAIT_SECONDS: "300",
+        },
+      },
+      eventTrigger: {
+        triggerRegion: config.region,
+        eventType: OBJECT_FINALIZED,
+        eventFilters: [{ attribute: "bucket", value: args.curatedBucket.name }],
+        // The function throws on transient failures; Eventarc redelivers (with backoff, for up to 24 h).
+        retryPolicy: "RETRY_POLICY_RETRY",
+        serviceAccountEmail: args.triggerServiceAccount.email,
+      },
+    }, { parent: this, dependsOn: args.grants });
+
+    // The trigger's account may invoke this function's Cloud Run service, and nothing else.
+    new gcp.cloudrunv2.ServiceIamMember(`${name}-trigger-invoker`, {
+      project: config.project,
+      location: config.region,
+      name: this.function.serviceConfig.apply((s) => s?.service ?? ""),
+      role: "roles/run.invoker",
+      member: pulumi.interpolate`serviceAccount:${args.triggerServiceAccount.email}`,
+    }, { parent: this });
+
+    this.registerOutputs({ name: this.function.name });
+  }
+}

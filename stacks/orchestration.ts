@@ -1,0 +1,74 @@
+// Composer 3 (Airflow 2.10.5): the hourly DAG, its HiveQL and the settings it reads, in a bucket the stack owns.
+import * as path from "node:path";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { DAGS_DIR, filesIn, HIVEQL_DIR, REPO_ROOT, uploadFile } from "./artifacts";
+import { StackConfig } from "./config";
+
+/** Airflow variables the DAG reads, by name; each reaches Airflow as the env variable AIRFLOW_VAR_<NAME>. */
+export type DagSettings = Record<string, pulumi.Input<string>>;
+
+export function airflowVariableEnv(settings: DagSettings): Record<string, pulumi.Input<string>> {
+  return Object.fromEntries(Object.entries(settings).map(([key, value]) => [`AIRFLOW_VAR_${key.toUpperCase()}`, value]));
+}
+
+export interface OrchestrationArgs {
+  config: StackConfig;
+  serviceAccount: gcp.serviceaccount.Account;
+  /** The environment's bucket (DAG folder, logs); owned by the stack so `pulumi destroy` removes it. */
+  bucket: gcp.storage.Bucket;
+  dagSettings: DagSettings;
+  grants: pulumi.Resource[];
+}
+
+export class Orchestration extends pulumi.ComponentResource {
+  readonly bucket: gcp.storage.Bucket;
+  readonly environment: gcp.composer.Environment;
+  readonly dagObjects: gcp.storage.BucketObject[] = [];
+  readonly airflowUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: OrchestrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("clickstream:stack:Orchestration", name, {}, opts);
+    const { config } = args;
+    const child = { parent: this };
+
+    this.bucket = args.bucket;
+
+    this.environment = new gcp.composer.Environment(`${name}-environment`, {
+      name: `${config.namePrefix}-composer`,
+      region: config.region,
+      storageConfig: { bucket: this.bucket.name },
+      config: {
+        environmentSize: "ENVIRONMENT_SIZE_SMALL",
+        // No internet access for Airflow's components; Google APIs (Dataproc, Storage) stay reachable.
+        enablePrivateEnvironment: true,
+        enablePrivateBuildsOnly: true,
+        nodeConfig: { serviceAccount: args.serviceAccount.email },
+        softwareConfig: {
+          imageVersion: config.composerImageVersion,
+          envVariables: airflowVariableEnv(args.dagSettings),
+          airflowConfigOverrides: {
+            // The DAG itself bounds its catch-up; the examples would only add noise to the UI.
+            "core-load_examples": "False",
+            "scheduler-catchup_by_default": "False",
+          },
+        },
+      },
+    }, { parent: this, dependsOn: args.grants });
+
+    // The DAG folder: DAG files at its top, HiveQL beside them in hql/ (the DAG resolves it from its own path).
+    for (const file of filesIn(DAGS_DIR, [".py"])) {
+      this.dagObjects.push(uploadFile(`${name}-dag-${objectId(file)}`, this.bucket.name, `dags/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
+    }
+    for (const file of filesIn(HIVEQL_DIR, [".hql"])) {
+      this.dagObjects.push(uploadFile(`${name}-hql-${objectId(file)}`, this.bucket.name, `dags/hql/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
+    }
+
+    this.airflowUrl = this.environment.config.apply((c) => c.airflowUri);
+    this.registerOutputs({ airflowUrl: this.airflowUrl });
+  }
+}
+
+function objectId(file: string): string {
+  return path.basename(file).replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
+}

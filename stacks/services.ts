@@ -1,0 +1,38 @@
+// Enables the Google APIs the pipeline uses, so `pulumi up` works on a fresh project.
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+
+export const REQUIRED_APIS = [
+  "compute.googleapis.com",
+  "iam.googleapis.com",
+  "storage.googleapis.com",
+  "dataproc.googleapis.com",
+  "composer.googleapis.com",
+  "bigquery.googleapis.com",
+  "cloudfunctions.googleapis.com",
+  "run.googleapis.com",
+  "eventarc.googleapis.com",
+  "pubsub.googleapis.com",
+  "cloudbuild.googleapis.com",
+  "artifactregistry.googleapis.com",
+  "iap.googleapis.com",
+] as const;
+
+export class ProjectServices extends pulumi.ComponentResource {
+  /** Depend on these before declaring anything that calls one of the APIs. */
+  readonly enabled: gcp.projects.Service[];
+
+  constructor(name: string, args: { project: string }, opts?: pulumi.ComponentResourceOptions) {
+    super("clickstream:stack:ProjectServices", name, {}, opts);
+    this.enabled = REQUIRED_APIS.map(
+      (api) =>
+        new gcp.projects.Service(
+          `${name}-${api.split(".")[0]}`,
+          // Left enabled on destroy: other workloads in the project may use the same APIs.
+          { project: args.project, service: api, disableOnDestroy: false, disableDependentServices: false },
+          { parent: this },
+        ),
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,235 @@
+// The handler's decisions on BigQuery's answers. Errors are made by the client library's own parser
+// (@google-cloud/common, what @google-cloud/bigquery throws) from BigQuery's REST error bodies, and
+// job resources are in the REST shape of jobs.get.
+import { util } from "@google-cloud/common";
+import { JobResource, JobsApi, TransientLoadError } from "../../functions/loader/src/bigqueryJobs";
+import { handleObjectFinalized, LoaderDeps, LoadResult, MAX_LOAD_ATTEMPTS } from "../../functions/loader/src/hourlyLoader";
+import { WaitPolicy } from "../../functions/loader/src/idempotentJob";
+import { LoaderConfig } from "../../functions/loader/src/loaderConfig";
+import { loadJobIdFor, loadLogJobIdFor } from "../../functions/loader/src/loadJobId";
+import { LogFields, Severity } from "../../functions/loader/src/structuredLog";
+
+const config: LoaderConfig = {
+  project: "my-project",
+  dataset: "clickstream",
+  location: "EU",
+  hourlyTable: "hourly_activity",
+  loadLogTable: "hourly_activity_loads",
+  curatedBucket: "my-project-curated",
+  loadWaitSeconds: 60,
+};
+const NAME = "hourly/dt=2026-11-26/hr=07/run_id=20261126T150512123456Z/part-00000.csv";
+const OBJECT = { bucket: config.curatedBucket, name: NAME, generation: "1764169512123456" };
+const URI = `gs://${OBJECT.bucket}/${NAME}`;
+const event = { type: "google.cloud.storage.object.v1.finalized", id: "7331", data: { ...OBJECT, metageneration: "1" } };
+const LOAD = loadJobIdFor(OBJECT);
+const LOG = loadLogJobIdFor(LOAD);
+
+/** What @google-cloud/bigquery rejects with for an HTTP error whose body is `body`. */
+function clientError(body: object): Error {
+  return util.parseHttpRespBody(JSON.stringify(body)).err as Error;
+}
+const restError = (code: number, status: string, reason: string, message: string, domain = "global") =>
+  clientError({ error: { code, message, errors: [{ message, domain, reason }], status } });
+const alreadyExists = (jobId: string) =>
+  restError(409, "ALREADY_EXISTS", "duplicate", `Already Exists: Job ${config.project}:${config.location}.${jobId}`);
+const backendUnavailable = () =>
+  restError(503, "UNAVAILABLE", "backendError", "Error encountered during execution. Retrying may solve the problem.");
+const rateLimited = () =>
+  restError(403, "PERMISSION_DENIED", "rateLimitExceeded", "Exceeded rate limits: too many api requests per user per method for this user_method.", "usageLimits");
+const schemaRefused = () =>
+  restError(400, "INVALID_ARGUMENT", "invalid", "Provided Schema does not match Table my-project:clickstream.hourly_activity. Field visits has changed type from INTEGER to STRING");
+const connectionReset = () =>
+  Object.assign(new Error("request to https://bigquery.googleapis.com/bigquery/v2/projects/my-project/jobs failed, reason: socket hang up"), {
+    name: "FetchError",
+    code: "ECONNRESET",
+    type: "system",
+  });
+
+const job = (jobId: string, status: JobResource["status"], outputRows?: string): JobResource => ({
+  jobReference: { projectId: config.project, jobId, location: config.location },
+  status,
+  statistics: outputRows === undefined ? {} : { load: { outputRows } },
+});
+const running = (jobId: string) => job(jobId, { state: "RUNNING" });
+const loaded = (jobId: string, rows = "3") => job(jobId, { state: "DONE" }, rows);
+const failed = (jobId: string, errorResult: { reason: string; message: string; location?: string }) =>
+  job(jobId, { state: "DONE", errorResult, errors: [errorResult] });
+const badRow = (jobId: string) =>
+  failed(jobId, {
+    reason: "invalid",
+    location: URI,
+    message: "Error while reading data, error message: CSV table encountered too many errors, giving up. Rows: 2; errors: 1. Please look into the errors[] collection for more details.",
+  });
+
+type Reply = JobResource | Error;
+
+/** BigQuery as a script: per job id, the answers to successive inserts and gets. */
+class ScriptedJobs implements JobsApi {
+  readonly inserted: string[] = [];
+  readonly configurations = new Map<string, Record<string, unknown>>();
+  constructor(
+    private readonly inserts: Record<string, Reply[]>,
+    private readonly gets: Record<string, Reply[]> = {},
+  ) {}
+  async insert(jobId: string, configuration: Record<string, unknown>): Promise<JobResource> {
+    this.inserted.push(jobId);
+    this.configurations.set(jobId, configuration);
+    return this.answer(this.inserts, jobId, "insert");
+  }
+  async get(jobId: string): Promise<JobResource> {
+    return this.answer(this.gets, jobId, "get");
+  }
+  private answer(script: Record<string, Reply[]>, jobId: string, what: string): JobResource {
+    const replies = script[jobId];
+    if (!replies?.length) throw new Error(`unexpected ${what} of ${jobId}`);
+    const reply = replies.length > 1 ? replies.shift()! : replies[0];
+    if (reply instanceof Error) throw reply;
+    return reply;
+  }
+}
+
+function harness(jobs: ScriptedJobs, maxWaitMs = 60000) {
+  let clock = 0;
+  const lines: { severity: Severity; message: string; fields: LogFields }[] = [];
+  const wait: WaitPolicy = { maxWaitMs, now: () => clock, sleep: async (ms) => void (clock += ms) };
+  const deps: LoaderDeps = { config, jobs, wait, log: (severity, message, fields) => lines.push({ severity, message, fields }) };
+  return { run: (e: object = event): Promise<LoadResult> => handleObjectFinalized(e as typeof event, deps), lines };
+}
+
+describe("loading a published file", () => {
+  test("submits one CSV load: append-only, the contract's schema, no header, no bad rows tolerated", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] });
+    expect(await harness(jobs).run()).toEqual({ status: "loaded", loadJobId: LOAD, outputRows: 3, redelivered: false });
+    expect(jobs.inserted).toEqual([LOAD, LOG]);
+    expect(jobs.configurations.get(LOAD)).toMatchObject({
+      load: {
+        sourceUris: [URI],
+        destinationTable: { projectId: "my-project", datasetId: "clickstream", tableId: "hourly_activity" },
+        sourceFormat: "CSV",
+        writeDisposition: "WRITE_APPEND",
+        createDisposition: "CREATE_NEVER",
+        skipLeadingRows: 0,
+        maxBadRecords: 0,
+        schema: {
+          fields: [
+            expect.objectContaining({ name: "hour", type: "TIMESTAMP", mode: "REQUIRED" }),
+            expect.objectContaining({ name: "product_id", type: "STRING" }),
+            expect.objectContaining({ name: "visits", type: "INT64" }),
+            expect.objectContaining({ name: "cart_adds", type: "INT64" }),
+            expect.objectContaining({ name: "run_id", type: "STRING" }),
+          ],
+        },
+      },
+    });
+    expect(JSON.stringify(jobs.configurations.get(LOG))).toContain("hourly_activity_loads");
+  });
+
+  test("a redelivery whose job id already exists (409) and succeeded loads nothing more and succeeds", async () => {
+    const jobs = new ScriptedJobs(
+      { [LOAD]: [alreadyExists(LOAD)], [LOG]: [alreadyExists(LOG)] },
+      { [LOAD]: [loaded(LOAD, "5")], [LOG]: [job(LOG, { state: "DONE" })] },
+    );
+    const h = harness(jobs);
+    expect(await h.run()).toEqual({ status: "loaded", loadJobId: LOAD, outputRows: 5, redelivered: true });
+    expect(jobs.inserted).toEqual([LOAD, LOG]);
+    expect(h.lines.map((l) => l.message)).toEqual(["already loaded by an earlier delivery"]);
+  });
+
+  test("a 409 for a job still running waits for it, then succeeds when it does", async () => {
+    const jobs = new ScriptedJobs(
+      { [LOAD]: [alreadyExists(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] },
+      { [LOAD]: [running(LOAD), running(LOAD), loaded(LOAD)] },
+    );
+    expect(await harness(jobs).run()).toMatchObject({ status: "loaded", redelivered: true });
+  });
+
+  test("a job still running after the wait limit throws, so that a redelivery checks it again", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [alreadyExists(LOAD)] }, { [LOAD]: [running(LOAD)] });
+    const err = await harness(jobs, 10000).run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientLoadError);
+    expect((err as Error).message).toMatch(/still RUNNING after 10 s/);
+  });
+
+  test("a 409 for a job that failed on the file is acknowledged as rejected, with the object and reason logged", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [alreadyExists(LOAD)] }, { [LOAD]: [badRow(LOAD)] });
+    const h = harness(jobs);
+    expect(await h.run()).toMatchObject({ status: "rejected", loadJobId: LOAD, reason: expect.stringMatching(/^invalid: Error while reading data/) });
+    expect(h.lines).toEqual([
+      expect.objectContaining({ severity: "ERROR", fields: expect.objectContaining({ object: NAME, generation: OBJECT.generation, reason: expect.stringMatching(/^invalid/) }) }),
+    ]);
+  });
+
+  test("a job that failed transiently is retried under the next attempt's id, which a redelivery finds again", async () => {
+    const retry = loadJobIdFor(OBJECT, 1);
+    const internal = { reason: "backendError", message: "Error encountered during execution. Retrying may solve the problem." };
+    const first = new ScriptedJobs({ [LOAD]: [failed(LOAD, internal)], [retry]: [loaded(retry)], [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })] });
+    expect(await harness(first).run()).toMatchObject({ status: "loaded", loadJobId: retry, redelivered: false });
+    expect(first.inserted).toEqual([LOAD, retry, loadLogJobIdFor(retry)]);
+
+    const redelivery = new ScriptedJobs(
+      { [LOAD]: [alreadyExists(LOAD)], [retry]: [alreadyExists(retry)], [loadLogJobIdFor(retry)]: [alreadyExists(loadLogJobIdFor(retry))] },
+      { [LOAD]: [failed(LOAD, internal)], [retry]: [loaded(retry)], [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })] },
+    );
+    expect(await harness(redelivery).run()).toMatchObject({ status: "loaded", loadJobId: retry, redelivered: true });
+  });
+
+  test(`after ${MAX_LOAD_ATTEMPTS} transiently failed jobs the event is acknowledged as rejected`, async () => {
+    const internal = { reason: "internalError", message: "An internal error occurred and the request could not be completed." };
+    const ids = [0, 1, 2].map((a) => loadJobIdFor(OBJECT, a));
+    const jobs = new ScriptedJobs(Object.fromEntries(ids.map((id) => [id, [failed(id, internal)]])));
+    const h = harness(jobs);
+    expect(await h.run()).toMatchObject({ status: "rejected", reason: expect.stringMatching(/all 3 load attempts failed/) });
+    expect(jobs.inserted).toEqual(ids);
+  });
+
+  test.each([
+    ["the object is gone (superseded by a rerun)", "rejected at once", { reason: "notFound", message: `Not found: URI ${URI}` }],
+    ["a row does not parse", "rejected at once", { reason: "invalid", location: URI, message: "Could not parse 'many' as INT64 for field visits (position 2)" }],
+    ["the table is missing (the stack is not there yet)", "retried under new job ids", { reason: "notFound", message: "Not found: Table my-project:clickstream.hourly_activity was not found in location EU" }],
+    ["of quota", "retried under new job ids", { reason: "quotaExceeded", message: "Quota exceeded: Your table exceeded quota for imports or query appends per table." }],
+  ])("a job that failed because %s is %s", async (_why, expected, errorResult) => {
+    const ids = [0, 1, 2].map((a) => loadJobIdFor(OBJECT, a));
+    const jobs = new ScriptedJobs(Object.fromEntries(ids.map((id) => [id, [failed(id, errorResult)]])));
+    await harness(jobs).run();
+    expect(jobs.inserted).toEqual(expected === "rejected at once" ? [LOAD] : ids);
+  });
+
+  test.each([
+    ["BigQuery is unavailable (503)", backendUnavailable],
+    ["requests are throttled (403 rateLimitExceeded)", rateLimited],
+    ["the connection breaks", connectionReset],
+  ])("when %s, the handler throws so that the platform retries", async (_why, error) => {
+    const jobs = new ScriptedJobs({ [LOAD]: [error()] });
+    await expect(harness(jobs).run()).rejects.toBeInstanceOf(TransientLoadError);
+  });
+
+  test("a request BigQuery refuses as invalid (400, schema mismatch) is acknowledged as rejected", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [schemaRefused()] });
+    expect(await harness(jobs).run()).toMatchObject({ status: "rejected", reason: expect.stringMatching(/^invalid: Provided Schema does not match/) });
+  });
+
+  test("a lineage insert that fails transiently throws; the rows stay loaded once, and the redelivery records it", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [backendUnavailable()] });
+    await expect(harness(jobs).run()).rejects.toBeInstanceOf(TransientLoadError);
+    const redelivery = new ScriptedJobs({ [LOAD]: [alreadyExists(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] }, { [LOAD]: [loaded(LOAD)] });
+    expect(await harness(redelivery).run()).toMatchObject({ status: "loaded", redelivered: true });
+    expect(redelivery.inserted).toEqual([LOAD, LOG]);
+  });
+});
+
+describe("events that are not published files", () => {
+  test.each([
+    ["another event type", { ...event, type: "google.cloud.storage.object.v1.deleted" }, /event type/],
+    ["another bucket", { ...event, data: { ...event.data, bucket: "my-project-raw" } }, /not the curated bucket/],
+    ["an object outside hourly/", { ...event, data: { ...event.data, name: "staging/x.csv" } }, /outside the published prefix/],
+    ["a marker file", { ...event, data: { ...event.data, name: "hourly/dt=2026-11-26/hr=07/run_id=r1/_SUCCESS" } }, /not named/],
+    ["an event without a generation", { ...event, data: { bucket: OBJECT.bucket, name: NAME } }, /no bucket, object and generation/],
+  ])("%s is logged and acknowledged without a job", async (_what, e, reason) => {
+    const jobs = new ScriptedJobs({});
+    const h = harness(jobs);
+    expect(await h.run(e)).toEqual({ status: "ignored", reason: expect.stringMatching(reason) });
+    expect(jobs.inserted).toEqual([]);
+    expect(h.lines).toEqual([expect.objectContaining({ severity: "INFO", message: expect.stringMatching(reason) })]);
+  });
+});

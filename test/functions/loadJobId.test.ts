@@ -1,0 +1,36 @@
+import { JOB_ID_PATTERN, loadJobIdFor, loadLogJobIdFor } from "../../functions/loader/src/loadJobId";
+
+const object = { bucket: "proj-curated", name: "hourly/dt=2026-11-26/hr=07/run_id=20261126T150512123456Z/part-00000.csv", generation: "1764169512123456" };
+
+describe("load job ids", () => {
+  test("are the same for a redelivered event and readable in job lists", () => {
+    expect(loadJobIdFor({ ...object })).toBe(loadJobIdFor(object));
+    expect(loadJobIdFor(object)).toMatch(/^hourly_load_dt_2026-11-26_hr_07_run_id_20261126T150512123456Z_part-00000_csv_[0-9a-f]{32}$/);
+  });
+
+  test("use only BigQuery's job id characters and stay within its length limit, whatever the name", () => {
+    const odd = { bucket: "b", name: `hourly/${"ü ./=+".repeat(400)}`, generation: "1" };
+    for (const id of [loadJobIdFor(object), loadJobIdFor(odd), loadJobIdFor(odd, 2), loadLogJobIdFor(loadJobIdFor(odd), 2)]) {
+      expect(id).toMatch(JOB_ID_PATTERN);
+      expect(id.length).toBeLessThanOrEqual(1024);
+    }
+    expect(loadJobIdFor(odd).length).toBeLessThan(250);
+  });
+
+  test("differ for another generation, another bucket, another attempt, and names that sanitise alike", () => {
+    const ids = [
+      loadJobIdFor(object),
+      loadJobIdFor({ ...object, generation: "1764169512123457" }),
+      loadJobIdFor({ ...object, bucket: "other-curated" }),
+      loadJobIdFor(object, 1),
+      loadJobIdFor({ ...object, name: object.name.replace("run_id=20261126T150512123456Z", "run_id=20261126T150512123456Z.") }),
+      loadJobIdFor({ ...object, name: object.name.replace("run_id=20261126T150512123456Z", "run_id=20261126T150512123456Z_") }),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test("of the lineage job derive from the load's id", () => {
+    expect(loadLogJobIdFor("hourly_load_x_abc")).toBe("hourly_load_x_abc_logged");
+    expect(loadLogJobIdFor("hourly_load_x_abc", 1)).toBe("hourly_load_x_abc_logged_retry1");
+  });
+});

@@ -1,0 +1,152 @@
+// The loader's deployable archive, served by the Functions Framework, against the local BigQuery-API
+// server, with storage CloudEvents delivered over HTTP as Eventarc delivers them.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { LoaderUnderTest, queryRows, startLoaderUnderTest } from "./localLoader";
+
+let loader: LoaderUnderTest;
+let T: string;
+
+beforeAll(async () => {
+  loader = await startLoaderUnderTest();
+  T = `${loader.project}.${loader.dataset}`;
+}, 90000);
+
+afterAll(async () => {
+  await loader?.stop();
+});
+
+interface PublishedObject {
+  name: string;
+  generation: string;
+}
+
+/** Writes a published file as the hourly job does: no header, schema order, hour as 'YYYY-MM-DD HH:00:00'. */
+function publish(name: string, lines: string[], generation: string): PublishedObject {
+  const path = join(loader.bigquery.gcsRoot, loader.bucket, name);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, lines.map((l) => `${l}\n`).join(""));
+  return { name, generation };
+}
+
+/** One delivery: CloudEvents binary content mode, the object's StorageObjectData as the body. */
+async function deliver(object: PublishedObject, bucket = loader.bucket): Promise<number> {
+  const response = await fetch(loader.functionUrl, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "ce-specversion": "1.0",
+      "ce-id": `event-${object.generation}`,
+      "ce-source": `//storage.googleapis.com/projects/_/buckets/${bucket}`,
+      "ce-type": "google.cloud.storage.object.v1.finalized",
+      "ce-subject": `objects/${object.name}`,
+      "ce-time": "2026-11-26T15:05:12.123Z",
+    },
+    body: JSON.stringify({ bucket, name: object.name, generation: object.generation, metageneration: "1" }),
+    signal: AbortSignal.timeout(30000),
+  });
+  await response.text();
+  return response.status;
+}
+
+const HOUR = "FORMAT_TIMESTAMP('%Y-%m-%d %H:%M:%S', hour) AS hour";
+
+async function hourlyRows(from: string, where: string): Promise<string[]> {
+  const rows = await queryRows(loader, `SELECT ${HOUR}, product_id, visits, cart_adds, run_id FROM \`${T}.${from}\` WHERE ${where}`);
+  return rows.map((r) => [r.hour, r.product_id, r.visits, r.cart_adds, r.run_id].join(",")).sort();
+}
+
+test("the local server answers a reused job id with 409 duplicate, as BigQuery does", async () => {
+  // The idempotency tests below rely on this answer; bqemulator 1.4.0 unpatched re-runs the job instead.
+  const insert = () =>
+    fetch(`${loader.bigquery.endpoint}/bigquery/v2/projects/${loader.project}/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        jobReference: { jobId: "reused_job_id_check", location: loader.location },
+        configuration: { query: { query: "SELECT 1", useLegacySql: false } },
+      }),
+    });
+  expect((await insert()).status).toBe(200);
+  const second = await insert();
+  expect(second.status).toBe(409);
+  expect(await second.json()).toMatchObject({ error: { code: 409, errors: [{ reason: "duplicate" }] } });
+});
+
+test("the same event delivered three times appends the file's rows once", async () => {
+  const run = "20261126T150512123456Z";
+  const lines = [
+    `2026-11-26 14:00:00,P000001,7,2,${run}`,
+    `2026-11-26 14:00:00,P000002,3,0,${run}`,
+    `2026-11-26 14:00:00,P000003,0,1,${run}`,
+  ];
+  const object = publish(`hourly/dt=2026-11-26/hr=14/run_id=${run}/part-00000.csv`, lines, "1764169512123456");
+  const inHour = "hour = TIMESTAMP '2026-11-26 14:00:00+00'";
+
+  expect(await deliver(object)).toBe(204);
+  // Every line is a row, the first one included: the published files have no header.
+  expect(await hourlyRows("hourly_activity", inHour)).toEqual(lines);
+  expect(await deliver(object)).toBe(204);
+  // A redelivery can race another one: two at once.
+  expect(await Promise.all([deliver(object), deliver(object)])).toEqual([204, 204]);
+  expect(await hourlyRows("hourly_activity", inHour)).toEqual(lines);
+
+  const lineage = await queryRows(loader, `SELECT object, generation, output_rows, run_id, load_job_id FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}'`);
+  expect(lineage).toEqual([
+    {
+      object: object.name,
+      generation: object.generation,
+      output_rows: "3",
+      run_id: run,
+      load_job_id: expect.stringMatching(/^hourly_load_dt_2026-11-26_hr_14_run_id_20261126T150512123456Z_part-00000_csv_[0-9a-f]{32}$/),
+    },
+  ]);
+  expect(loader.functionOutput()).toContain('"message":"already loaded by an earlier delivery"');
+});
+
+test("an hour published by two runs shows once, from the latest run, in the latest-run and totals views", async () => {
+  const first = "20261126T160000000001Z";
+  const rerun = "20261126T170000000001Z";
+  const objects = [
+    publish(`hourly/dt=2026-11-26/hr=15/run_id=${first}/part-00000.csv`, [`2026-11-26 15:00:00,P000001,10,1,${first}`, `2026-11-26 15:00:00,P000009,4,4,${first}`], "1764172800000001"),
+    publish(`hourly/dt=2026-11-26/hr=15/run_id=${first}/part-00001.csv`, [`2026-11-26 15:00:00,P000002,5,0,${first}`], "1764172800000002"),
+    // The backfill of hour 15: P000009's entries moved to hour 16, P000001 gained late entries.
+    publish(`hourly/dt=2026-11-26/hr=15/run_id=${rerun}/part-00000.csv`, [`2026-11-26 15:00:00,P000001,12,2,${rerun}`, `2026-11-26 15:00:00,P000002,5,0,${rerun}`], "1764176400000001"),
+    publish(`hourly/dt=2026-11-26/hr=16/run_id=${rerun}/part-00000.csv`, [`2026-11-26 16:00:00,P000009,4,4,${rerun}`], "1764176400000002"),
+  ];
+  for (const o of objects) expect(await deliver(o)).toBe(204);
+  const hours = "hour BETWEEN TIMESTAMP '2026-11-26 15:00:00+00' AND TIMESTAMP '2026-11-26 16:00:00+00'";
+
+  // Appends only: the table keeps the rows of both runs.
+  expect(await hourlyRows("hourly_activity", hours)).toHaveLength(6);
+  expect(await hourlyRows("hourly_activity_latest", hours)).toEqual([
+    `2026-11-26 15:00:00,P000001,12,2,${rerun}`,
+    `2026-11-26 15:00:00,P000002,5,0,${rerun}`,
+    `2026-11-26 16:00:00,P000009,4,4,${rerun}`,
+  ]);
+  const totals = await queryRows(loader, `SELECT ${HOUR}, product_page_visits, items_added_to_cart, run_id FROM \`${T}.hourly_totals\` WHERE ${hours} ORDER BY hour`);
+  expect(totals).toEqual([
+    { hour: "2026-11-26 15:00:00", product_page_visits: "17", items_added_to_cart: "2", run_id: rerun },
+    { hour: "2026-11-26 16:00:00", product_page_visits: "4", items_added_to_cart: "4", run_id: rerun },
+  ]);
+});
+
+test("a file with a bad row is acknowledged, logged and loads nothing; objects that are not published files are ignored", async () => {
+  const run = "20261126T180000000001Z";
+  const object = publish(
+    `hourly/dt=2026-11-26/hr=17/run_id=${run}/part-00000.csv`,
+    [`2026-11-26 17:00:00,P000001,1,0,${run}`, `2026-11-26 17:00:00,P000002,many,0,${run}`],
+    "1764180000000001",
+  );
+  const count = async () => (await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = '${run}'`))[0].n;
+
+  expect(await deliver(object)).toBe(204);
+  expect(await count()).toBe("0");
+  expect(loader.functionOutput()).toMatch(/"severity":"ERROR","message":"not loaded: [^"]*".*"object":"hourly\/dt=2026-11-26\/hr=17\/run_id=20261126T180000000001Z\/part-00000.csv".*"reason":"invalid: /);
+
+  expect(await deliver({ name: "staging/dt=2026-11-26/hr=17/part-00000.csv", generation: "1" })).toBe(204);
+  expect(await deliver({ name: `hourly/dt=2026-11-26/hr=17/run_id=${run}/_SUCCESS`, generation: "1" })).toBe(204);
+  expect(await deliver(object, "some-other-bucket")).toBe(204);
+  expect(await count()).toBe("0");
+  expect(loader.functionOutput()).toContain("outside the published prefix 'hourly/'");
+});

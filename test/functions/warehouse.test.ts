@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import contractColumns from "../../contract/hourly-activity.schema.json";
+import {
+  hourlyActivityTable,
+  loadLogTable,
+  rawEntriesExternalTable,
+  WAREHOUSE_VIEWS,
+  warehouseViewQuery,
+} from "../../functions/loader/warehouse/warehouse";
+
+const PARTITIONS_PER_CENTURY = { HOUR: 100 * 8766, DAY: 36525, MONTH: 1200, YEAR: 100 } as const;
+const BIGQUERY_PARTITION_LIMIT = 10000;
+
+describe("the warehouse declaration", () => {
+  test("the hourly table holds a century of hourly data under BigQuery's partition limit", () => {
+    expect(PARTITIONS_PER_CENTURY[hourlyActivityTable.timePartitioning.type]).toBeLessThan(BIGQUERY_PARTITION_LIMIT);
+    expect(PARTITIONS_PER_CENTURY[loadLogTable.timePartitioning.type]).toBeLessThan(BIGQUERY_PARTITION_LIMIT);
+    expect(hourlyActivityTable.timePartitioning.field).toBe("hour");
+    expect(hourlyActivityTable.clustering).toEqual(["hour", "product_id"]);
+  });
+
+  test("the hourly table's columns are the contract's, in its order", () => {
+    expect(hourlyActivityTable.schema).toEqual(contractColumns);
+  });
+
+  test("the lineage table joins to the hourly rows on hour and run_id", () => {
+    const columns = Object.fromEntries(loadLogTable.schema.map((c) => [c.name, c.type]));
+    expect(columns).toMatchObject({ hour: "TIMESTAMP", run_id: "STRING", load_job_id: "STRING", object: "STRING", generation: "STRING", output_rows: "INT64" });
+  });
+
+  test("view SQL names the dataset fully and leaves no placeholder", () => {
+    for (const view of WAREHOUSE_VIEWS) {
+      const sql = warehouseViewQuery(view, { project: "my-project", dataset: "clickstream" });
+      expect(sql).not.toMatch(/\{\{|\}\}/);
+      expect(sql).toMatch(/`my-project\.clickstream\.hourly_activity(_latest)?`/);
+    }
+    expect(() => warehouseViewQuery("hourly_totals", { project: "x`; DROP", dataset: "d" })).toThrow(/not a project and dataset id/);
+  });
+
+  test("the raw external table reads the streaming job's Parquet in place, partitioned by dt and hr", () => {
+    expect(rawEntriesExternalTable("my-project-raw").externalDataConfiguration).toEqual({
+      sourceFormat: "PARQUET",
+      autodetect: true,
+      sourceUris: ["gs://my-project-raw/events/*"],
+      hivePartitioningOptions: { mode: "CUSTOM", sourceUriPrefix: "gs://my-project-raw/events/{dt:DATE}/{hr:INTEGER}", requirePartitionFilter: false },
+    });
+  });
+
+  test("the deployable archive depends only on the repository's pinned Functions Framework, for Node 20 and 22", () => {
+    const repo = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));
+    const deploy = JSON.parse(readFileSync(join(__dirname, "..", "..", "functions", "loader", "deploy", "package.json"), "utf8"));
+    const lock = JSON.parse(readFileSync(join(__dirname, "..", "..", "functions", "loader", "deploy", "package-lock.json"), "utf8"));
+    expect(deploy.main).toBe("index.js");
+    expect(deploy.dependencies).toEqual({ "@google-cloud/functions-framework": repo.dependencies["@google-cloud/functions-framework"] });
+    expect(lock.packages["node_modules/@google-cloud/functions-framework"].version).toBe(repo.dependencies["@google-cloud/functions-framework"]);
+    expect(deploy.engines.node).toBe(">=20");
+    // The bundled clients: their 8.x/7.x lines support Node 18+, the 9.x/8.x lines would need Node 22.
+    expect(repo.dependencies["@google-cloud/bigquery"]).toMatch(/^8\./);
+  });
+});

@@ -1,0 +1,104 @@
+"""The streaming job's parse step, on small DataFrames shaped like Kafka's source (no broker needed)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from conftest import REPO, make_entry
+
+from jobs.weblog_contract import ContractNotUnderstood, load_contract
+from jobs.weblog_parse import QUARANTINE_COLUMNS, parse, valid_columns
+
+T = "2026-11-26T14:05:00.123Z"
+
+
+def encode(entry: dict) -> bytes:
+    return json.dumps(entry).encode("utf-8")
+
+
+def test_the_spark_schema_has_exactly_the_contracts_properties():
+    schema = json.loads((REPO / "contract" / "weblog-entry.schema.json").read_text())
+    contract = load_contract()
+    assert contract.names == list(schema["properties"])
+    assert set(contract.required) == set(schema["required"])
+    assert contract.max_entry_bytes == schema["x-max-entry-bytes"]
+
+
+def test_a_contract_keyword_the_job_cannot_enforce_is_refused():
+    schema = json.loads((REPO / "contract" / "weblog-entry.schema.json").read_text())
+    schema["properties"]["status"]["multipleOf"] = 100
+    with pytest.raises(ContractNotUnderstood, match="multipleOf"):
+        load_contract(json.dumps(schema))
+
+
+def test_valid_entries_keep_their_fields_kafka_metadata_and_utc_hour(spark, kafka_frame):
+    visit = make_entry(T, "P000001", cart_add=False)
+    cart_add = make_entry("2026-11-26T15:59:59.999Z", "P000002", cart_add=True)
+    valid, bad = parse(kafka_frame([encode(visit), encode(cart_add)]))
+    rows = sorted((r.asDict() for r in valid.collect()), key=lambda r: r["kafka_offset"])
+    assert bad.count() == 0
+    assert valid.columns == valid_columns(load_contract())
+    assert [(r["event_id"], r["pid"], r["method"], r["dt"], r["hr"]) for r in rows] == [
+        (visit["event_id"], None, "GET", "2026-11-26", "14"),
+        (cart_add["event_id"], "P000002", "POST", "2026-11-26", "15"),
+    ]
+    assert rows[0]["event_time"].replace(tzinfo=UTC) == datetime(2026, 11, 26, 14, 5, 0, 123000, tzinfo=UTC)
+    assert rows[1]["kafka_offset"] == 1 and rows[1]["kafka_partition"] == 0
+    assert rows[0]["ingest_time"] is not None
+
+
+def _without(field: str) -> bytes:
+    entry = make_entry(T, "P000001", cart_add=False)
+    del entry[field]
+    return encode(entry)
+
+
+MALFORMED = [
+    (b"\xff\xfe{}", "not UTF-8"),
+    (b"this is not json", "not a JSON object"),
+    (b"[1, 2, 3]", "not a JSON object"),
+    (_without("pid"), "missing field pid"),
+    (_without("event_id"), "missing field event_id"),
+    (encode(make_entry(T, "P000001", False, status="200")), "status is not an integer"),
+    (encode(make_entry(T, "P000001", False, status=200.5)), "status is not an integer"),
+    (encode(make_entry(T, "P000001", False, session_id=42)), "session_id is not a string"),
+    (encode(make_entry(T, "P000001", False, user_agent={"a": 1})), "user_agent is not a string"),
+    (encode(make_entry("2026-02-30T10:00:00.000Z", "P000001", False)), "event_time is not a valid timestamp"),
+    (encode(make_entry("26/11/2026 14:00", "P000001", False)), "event_time violates pattern"),
+    (encode(make_entry(T, "P000001", False, status=700)), "status violates maximum 599"),
+    (encode(make_entry(T, "P000001", False, method="POST")), "method must be GET when pid is null"),
+    (encode(make_entry(T, "P000001", True, method="GET")), "method must be POST when pid is set"),
+    (encode(make_entry(T, "P000001", True, pid="P000002")), "pid differs from product_id"),
+    (encode(make_entry(T, "X1", False)), "product_id violates pattern"),
+    (encode(make_entry(T, "P000001", False, ip="300.1.1.1")), "ip is not an IPv4 address"),
+    (encode(make_entry(T, "P000001", False, event_id="not-a-uuid")), "event_id is not a UUID"),
+    (encode(make_entry(T, "P000001", False, referrer="/")), "unexpected fields: referrer"),
+    (encode(make_entry(T, "P000001", False, user_agent="x" * 9000)), "over the 8192-byte limit"),
+    (encode(make_entry("2026-11-26T18:00:00.000Z", "P000001", False)), "event_time more than 1:00:00 after"),
+]
+
+
+def test_each_malformed_entry_is_quarantined_with_its_reason_and_raw_value(spark, kafka_frame):
+    good = [encode(make_entry(T, "P000003", cart_add=i % 2 == 0)) for i in range(3)]
+    values = [good[0], *[v for v, _ in MALFORMED[:10]], good[1], *[v for v, _ in MALFORMED[10:]], good[2]]
+    valid, bad = parse(kafka_frame(values))
+    assert valid.count() == 3, "valid neighbours of malformed entries are unaffected"
+    assert bad.columns == QUARANTINE_COLUMNS
+    quarantined = {bytes(r.raw_value): r for r in bad.collect()}
+    assert len(quarantined) == len(MALFORMED)
+    for value, reason in MALFORMED:
+        assert reason in quarantined[value].reason, (value[:80], quarantined[value].reason)
+    # Filed under the hour Kafka received them (the fixture's records arrive at 15:00 UTC).
+    assert {(r.dt, r.hr) for r in quarantined.values()} == {("2026-11-26", "15")}
+
+
+def test_a_non_utc_session_is_refused(spark, kafka_frame):
+    frame = kafka_frame([encode(make_entry(T, "P000001", False))])
+    spark.conf.set("spark.sql.session.timeZone", "Europe/Paris")
+    try:
+        with pytest.raises(ValueError, match="UTC"):
+            parse(frame)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")

@@ -1,0 +1,100 @@
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { securityPolicies } from "../../policy/securityPolicies";
+import { runProgram, stackFileConfig } from "../stacks/pulumiProgram";
+
+/** What the policy engine hands a policy for one resource: its type token and its inputs. */
+function resourceArgs(type: string, props: Record<string, unknown>, name = "r"): ResourceValidationArgs {
+  return {
+    type,
+    props,
+    urn: `urn:pulumi:dev::clickstream-pipeline::${type}::${name}`,
+    name,
+    opts: {},
+    isType: () => false,
+    asType: () => undefined,
+    getConfig: () => ({}),
+    notApplicable: () => undefined,
+  } as unknown as ResourceValidationArgs;
+}
+
+function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+  for (const validate of validations) validate?.(resourceArgs(type, props), (message) => found.push(message));
+  return found;
+}
+
+const policy = (name: string) => {
+  const found = securityPolicies.find((p) => p.name === name);
+  if (!found) throw new Error(`no policy ${name}`);
+  return found;
+};
+
+const DEFAULT_SA = "123456789012-compute@developer.gserviceaccount.com";
+const OWN_SA = "clickstream-stream@p.iam.gserviceaccount.com";
+const cluster = (gce: Record<string, unknown>) => ({ clusterConfig: { gceClusterConfig: gce } });
+
+// [policy, resource type, passing inputs, failing inputs, the violation the failing one reports]
+const cases: [string, string, Record<string, unknown>, Record<string, unknown>, string][] = [
+  ["no-external-ips", "gcp:dataproc/cluster:Cluster", cluster({ internalIpOnly: true }), cluster({ internalIpOnly: false }), "internalIpOnly"],
+  ["no-external-ips", "gcp:compute/instance:Instance", { networkInterfaces: [{ subnetwork: "s" }] }, { networkInterfaces: [{ subnetwork: "s", accessConfigs: [{}] }] }, "external IP"],
+  ["no-external-ips", "gcp:compute/address:Address", { addressType: "INTERNAL" }, {}, "INTERNAL"],
+  ["no-external-ips", "gcp:composer/environment:Environment", { config: { enablePrivateEnvironment: true } }, { config: {} }, "enablePrivateEnvironment"],
+  ["private-uniform-buckets", "gcp:storage/bucket:Bucket", { uniformBucketLevelAccess: true, publicAccessPrevention: "enforced" }, { uniformBucketLevelAccess: true, publicAccessPrevention: "inherited" }, "publicAccessPrevention"],
+  ["private-uniform-buckets", "gcp:storage/bucket:Bucket", { uniformBucketLevelAccess: true, publicAccessPrevention: "enforced" }, { publicAccessPrevention: "enforced" }, "uniformBucketLevelAccess"],
+  ["private-uniform-buckets", "gcp:storage/bucketIAMMember:BucketIAMMember", { role: "roles/storage.objectViewer", member: `serviceAccount:${OWN_SA}` }, { role: "roles/storage.objectViewer", member: "allUsers" }, "allUsers"],
+  ["no-primitive-roles", "gcp:projects/iAMMember:IAMMember", { role: "roles/dataproc.worker", member: `serviceAccount:${OWN_SA}` }, { role: "roles/editor", member: `serviceAccount:${OWN_SA}` }, "roles/editor"],
+  ["no-primitive-roles", "gcp:storage/bucketIAMBinding:BucketIAMBinding", { role: "roles/storage.objectViewer", members: ["user:a@b.c"] }, { role: "roles/owner", members: ["user:a@b.c"] }, "roles/owner"],
+  ["no-default-service-account", "gcp:dataproc/cluster:Cluster", cluster({ serviceAccount: OWN_SA }), cluster({ serviceAccount: DEFAULT_SA }), "default compute"],
+  ["no-default-service-account", "gcp:dataproc/cluster:Cluster", cluster({ serviceAccount: OWN_SA }), cluster({}), "own service account"],
+  ["no-default-service-account", "gcp:composer/environment:Environment", { config: { nodeConfig: { serviceAccount: OWN_SA } } }, { config: {} }, "config.nodeConfig.serviceAccount"],
+  ["no-default-service-account", "gcp:cloudfunctionsv2/function:Function",
+    { serviceConfig: { serviceAccountEmail: OWN_SA }, buildConfig: { serviceAccount: `projects/p/serviceAccounts/${OWN_SA}` } },
+    { serviceConfig: { serviceAccountEmail: OWN_SA }, buildConfig: { serviceAccount: `projects/p/serviceAccounts/${DEFAULT_SA}` } }, "buildConfig.serviceAccount"],
+  ["no-default-service-account", "gcp:projects/iAMMember:IAMMember", { role: "roles/logging.logWriter", member: `serviceAccount:${OWN_SA}` }, { role: "roles/logging.logWriter", member: `serviceAccount:${DEFAULT_SA}` }, "default compute"],
+  ["internal-ingress-only", "gcp:cloudfunctionsv2/function:Function", { serviceConfig: { ingressSettings: "ALLOW_INTERNAL_ONLY" } }, { serviceConfig: { ingressSettings: "ALLOW_ALL" } }, "ALLOW_INTERNAL_ONLY"],
+  ["internal-ingress-only", "gcp:cloudrunv2/service:Service", { ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY" }, { ingress: "INGRESS_TRAFFIC_ALL" }, "INGRESS_TRAFFIC_INTERNAL_ONLY"],
+  ["no-open-firewall", "gcp:compute/firewall:Firewall", { direction: "INGRESS", sourceRanges: ["10.20.0.0/24"], allows: [{ protocol: "tcp" }] }, { direction: "INGRESS", sourceRanges: ["0.0.0.0/0"], allows: [{ protocol: "tcp", ports: ["22"] }] }, "0.0.0.0/0"],
+  ["no-open-firewall", "gcp:compute/firewall:Firewall", { direction: "INGRESS", sourceRanges: ["35.235.240.0/20"], allows: [{ protocol: "tcp" }] }, { sourceRanges: ["::/0"], allows: [{ protocol: "all" }] }, "0.0.0.0/0"],
+];
+
+describe("the security policy pack", () => {
+  it("has one mandatory policy per rule", () => {
+    expect(securityPolicies.map((p) => p.name).sort()).toEqual([
+      "internal-ingress-only", "no-default-service-account", "no-external-ips", "no-open-firewall", "no-primitive-roles", "private-uniform-buckets",
+    ]);
+    expect(securityPolicies.every((p) => p.enforcementLevel === "mandatory")).toBe(true);
+  });
+
+  it("covers every policy with a passing and a failing resource", () => {
+    expect(new Set(cases.map(([name]) => name))).toEqual(new Set(securityPolicies.map((p) => p.name)));
+  });
+
+  it.each(cases)("%s passes a compliant %s and rejects a violating one", (name, type, passing, failing, expected) => {
+    expect(violations(policy(name), type, passing)).toEqual([]);
+    const found = violations(policy(name), type, failing);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(expected);
+  });
+
+  it("ignores resource types a policy does not govern", () => {
+    for (const p of securityPolicies) expect(violations(p, "gcp:bigquery/dataset:Dataset", { datasetId: "d" })).toEqual([]);
+  });
+
+  it("finds zero violations in the default stack, having checked the resources each policy governs", async () => {
+    const run = await runProgram(stackFileConfig("Pulumi.dev.yaml"));
+    expect(run.error).toBeUndefined();
+    const found: string[] = [];
+    for (const p of securityPolicies) {
+      for (const r of run.resources.filter((res) => res.type.startsWith("gcp:"))) {
+        for (const message of violations(p, r.type, r.inputs)) found.push(`${p.name} ${r.name}: ${message}`);
+      }
+    }
+    expect(found).toEqual([]);
+    // The policies had something to check: the graph holds each governed kind of resource.
+    const types = new Set(run.resources.map((r) => r.type));
+    for (const t of ["gcp:dataproc/cluster:Cluster", "gcp:storage/bucket:Bucket", "gcp:projects/iAMMember:IAMMember", "gcp:cloudfunctionsv2/function:Function", "gcp:compute/firewall:Firewall", "gcp:composer/environment:Environment"]) {
+      expect(types.has(t)).toBe(true);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,104 @@
+// The local Kafka broker: started from a state folder, answering, stopped, started again with its data.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { brokerStatus, exited, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+
+const ROOT = path.resolve(__dirname, "../..");
+const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-broker-test-"));
+const stateDir = path.join(work, "broker");
+let broker: RunningBroker;
+
+const client = (bootstrapServers: string) => new Kafka({ clientId: "broker-test", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
+
+async function highWatermark(bootstrapServers: string, topic: string): Promise<number> {
+  const admin = client(bootstrapServers).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const run = spawnSync(process.execPath, [TSX, path.join(ROOT, "sandbox", "kafkaBroker.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+beforeAll(async () => {
+  broker = await startBroker({ stateDir });
+});
+
+afterAll(async () => {
+  await broker?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test("a started broker answers on loopback and takes idempotent, compressed writes with acks=all", async () => {
+  expect(broker.bootstrapServers).toMatch(/^127\.0\.0\.1:\d+$/);
+  const kafka = client(broker.bootstrapServers);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: "kept", numPartitions: 2 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  await producer.send({ topic: "kept", acks: -1, compression: CompressionTypes.GZIP, messages: [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }] });
+  await producer.disconnect();
+  expect(await highWatermark(broker.bootstrapServers, "kept")).toBe(3);
+});
+
+test("starting the same state folder again returns the running broker instead of a second one", async () => {
+  const again = await startBroker({ stateDir });
+  expect({ bootstrapServers: again.bootstrapServers, pid: again.pid }).toEqual({ bootstrapServers: broker.bootstrapServers, pid: broker.pid });
+  const status = cli(["status", "--state-dir", stateDir]);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout)).toEqual({ running: true, bootstrapServers: broker.bootstrapServers, pid: broker.pid, log: path.join(stateDir, "broker.log") });
+});
+
+test("a broker on a port that is taken fails saying so", async () => {
+  const port = Number(broker.bootstrapServers.split(":")[1]);
+  await expect(startBroker({ stateDir: path.join(work, "other"), port })).rejects.toThrow(`the broker's client port 127.0.0.1:${port} is taken by another process`);
+});
+
+test("missing jars and a missing java are reported with what to do", async () => {
+  const cache = process.env.CLICKSTREAM_CACHE;
+  process.env.CLICKSTREAM_CACHE = path.join(work, "empty-cache");
+  try {
+    await expect(startBroker({ stateDir: path.join(work, "nojars") })).rejects.toThrow("jars are missing");
+    await expect(startBroker({ stateDir: path.join(work, "nojars") })).rejects.toThrow("run 'npm run setup'");
+  } finally {
+    if (cache === undefined) delete process.env.CLICKSTREAM_CACHE;
+    else process.env.CLICKSTREAM_CACHE = cache;
+  }
+  const noJava = cli(["start", "--state-dir", path.join(work, "nojava")], { ...process.env, PATH: path.join(work, "no-such-bin") });
+  expect(noJava.code).toBe(1);
+  expect(noJava.stderr).toContain("java not found on PATH");
+});
+
+test("a stopped broker has exited, and started again keeps its port and its data", async () => {
+  const { bootstrapServers, pid } = broker;
+  const startedStopping = Date.now();
+  const stop = cli(["stop", "--state-dir", stateDir]);
+  expect(stop.code).toBe(0);
+  expect(Date.now() - startedStopping).toBeLessThan(20_000);
+  expect(exited(pid)).toBe(true);
+  expect(await brokerStatus(stateDir)).toEqual({ running: false, log: path.join(stateDir, "broker.log") });
+  expect(cli(["status", "--state-dir", stateDir]).code).toBe(3);
+
+  broker = await startBroker({ stateDir });
+  expect(broker.bootstrapServers).toBe(bootstrapServers);
+  expect(broker.pid).not.toBe(pid);
+  expect(await highWatermark(broker.bootstrapServers, "kept")).toBe(3);
+  await stopBroker(stateDir);
+  await stopBroker(stateDir); // stopping a stopped broker is a no-op
+});
+
+test("the command line refuses a missing state folder and unknown commands", () => {
+  expect(cli(["start"])).toMatchObject({ code: 1, stderr: expect.stringContaining("--state-dir is required") });
+  expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({ code: 1, stderr: expect.stringContaining("unknown command 'restart'") });
+});

@@ -1,0 +1,62 @@
+// The sandbox's verdict: an hour matches only if its totals and every product's counts are equal.
+import { HourlyActivityRow } from "../../sandbox/hourlyActivity";
+import { expectedHours, parseOptions } from "../../sandbox/options";
+import { formatReconciliation, reconcile } from "../../sandbox/reconciliation";
+import { objectFinalizedEvent, OBJECT_FINALIZED } from "../../sandbox/storageEvent";
+
+const truth: HourlyActivityRow[] = [
+  { hour: "2026-11-26T10", product_id: "P1", visits: 10, cart_adds: 1 },
+  { hour: "2026-11-26T10", product_id: "P2", visits: 5, cart_adds: 0 },
+  { hour: "2026-11-26T11", product_id: "P1", visits: 7, cart_adds: 2 },
+];
+
+test("identical rows reconcile exactly, hour by hour", () => {
+  const r = reconcile(truth, [...truth].reverse());
+  expect(r.matches).toBe(true);
+  expect(r.hours.map((h) => [h.hour, h.actual.visits, h.actual.cartAdds])).toEqual([
+    ["2026-11-26T10", 15, 1],
+    ["2026-11-26T11", 7, 2],
+  ]);
+  expect(formatReconciliation(r)).toMatch(/all 2 hours match the generator's ground truth exactly/);
+});
+
+test("equal hour totals with counts moved between products do not reconcile", () => {
+  const swapped = [
+    { ...truth[0], visits: 11 },
+    { ...truth[1], visits: 4 },
+    truth[2],
+  ];
+  const r = reconcile(truth, swapped);
+  expect(r.matches).toBe(false);
+  expect(r.hours[0].productsDiffering).toEqual(["P1", "P2"]);
+  expect(r.hours[1].matches).toBe(true);
+});
+
+test("a missing hour, an extra hour and an empty table each fail", () => {
+  expect(reconcile(truth, truth.slice(0, 2)).matches).toBe(false);
+  expect(reconcile(truth, [...truth, { hour: "2026-11-26T12", product_id: "P1", visits: 1, cart_adds: 0 }]).matches).toBe(false);
+  expect(reconcile([], []).matches).toBe(false);
+  expect(formatReconciliation(reconcile(truth, []))).toMatch(/FAILED: 2 of 2 hours differ/);
+});
+
+test("the storage event carries what Eventarc puts in a finalized event", () => {
+  const e = objectFinalizedEvent(
+    { bucket: "b", name: "hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv", generation: "1764151200000001", size: 12, contentType: "text/csv", md5Hash: "x", timeCreated: "2026-11-26T10:00:00.000Z" },
+    "7",
+  );
+  expect(e.headers["ce-type"]).toBe(OBJECT_FINALIZED);
+  expect(e.headers["ce-source"]).toBe("//storage.googleapis.com/projects/_/buckets/b");
+  expect(e.headers["ce-subject"]).toBe("objects/hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv");
+  const data = JSON.parse(e.body);
+  expect([data.bucket, data.name, data.generation, data.size]).toEqual(["b", "hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv", "1764151200000001", "12"]);
+});
+
+test("options: the default run is 3 hours, hours follow --start, bad values are refused", () => {
+  const o = parseOptions(["--start", "2026-11-26T22:00:00Z", "--faults", "all"]);
+  if (o === "help") throw new Error("unexpected");
+  expect(expectedHours(o)).toEqual(["2026-11-26T22", "2026-11-26T23", "2026-11-27T00"]);
+  expect(o.faults.size).toBe(4);
+  expect(() => parseOptions(["--start", "2026-11-26T22:30:00Z"])).toThrow(/UTC hour/);
+  expect(() => parseOptions(["--faults", "disk-full"])).toThrow(/unknown fault/);
+  expect(() => parseOptions(["launch"])).toThrow(/unknown command/);
+});

@@ -1,0 +1,93 @@
+import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../../stacks/config";
+import { runProgram, stackFileConfig } from "./pulumiProgram";
+
+const NS = "clickstream-pipeline";
+const minimal = { "gcp:project": "my-clickstream-dev" };
+
+describe("stack configuration", () => {
+  it("gives every optional key a default suited to a free-trial project", () => {
+    const config = parseStackConfig(minimal);
+    expect(config).toEqual({
+      project: "my-clickstream-dev",
+      region: "us-central1",
+      namePrefix: "clickstream",
+      subnetCidr: "10.20.0.0/24",
+      allowIapSsh: false,
+      streamMachineType: "e2-standard-4",
+      hiveMachineType: "e2-standard-2",
+      diskSizeGb: 50,
+      kafkaTopic: "weblogs",
+      kafkaPartitions: 3,
+      generatorRate: 5,
+      rawRetentionDays: 30,
+      forceDestroy: false,
+      bigqueryDataset: "clickstream",
+      composerImageVersion: "composer-3-airflow-2.10.5-build.19",
+      quarantineMaxShare: 0.05,
+    });
+    // 4 + 2 vCPUs fit the free trial's limit of 8 running vCPUs.
+    const vcpus = (t: string) => Number(t.split("-").pop());
+    expect(vcpus(config.streamMachineType) + vcpus(config.hiveMachineType)).toBeLessThanOrEqual(8);
+  });
+
+  it("reads the example dev stack file as valid", () => {
+    const config = parseStackConfig(stackFileConfig("Pulumi.dev.yaml"));
+    expect(config.forceDestroy).toBe(true);
+    expect(config.project).toBe("my-clickstream-dev");
+  });
+
+  it("accepts values given as strings the way `pulumi config set` stores them", () => {
+    const config = parseStackConfig({
+      ...minimal,
+      "gcp:region": "europe-west1",
+      [`${NS}:kafkaPartitions`]: "12",
+      [`${NS}:allowIapSsh`]: "true",
+      [`${NS}:subnetCidr`]: "192.168.16.0/20",
+      [`${NS}:quarantineMaxShare`]: "0.2",
+    });
+    expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2 });
+  });
+
+  // Each case: the config that breaks one key, and the sentence the user must see.
+  const invalid: [string, Record<string, string>, string][] = [
+    ["a missing project", {}, "Config key 'gcp:project' is required: set it with `pulumi config set gcp:project <value>`."],
+    ["a malformed project id", { "gcp:project": "My_Project" }, "Config key 'gcp:project' accepts a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter; got 'My_Project'."],
+    ["an unknown region shape", { ...minimal, "gcp:region": "us-central" }, "Config key 'gcp:region' accepts a Google Cloud region such as us-central1 or europe-west1; got 'us-central'."],
+    ["a name prefix with capitals", { ...minimal, [`${NS}:namePrefix`]: "Click" }, `Config key '${NS}:namePrefix' accepts 3 to 12 lowercase letters or digits starting with a letter; got 'Click'.`],
+    ["a public subnet range", { ...minimal, [`${NS}:subnetCidr`]: "8.8.8.0/24" }, `Config key '${NS}:subnetCidr' accepts a private IPv4 range from /16 to /28 written as its network address, e.g. 10.20.0.0/24; got '8.8.8.0/24'.`],
+    ["a subnet range not on its boundary", { ...minimal, [`${NS}:subnetCidr`]: "10.20.0.7/24" }, `Config key '${NS}:subnetCidr' accepts a private IPv4 range from /16 to /28 written as its network address, e.g. 10.20.0.0/24; got '10.20.0.7/24'.`],
+    ["a subnet too large", { ...minimal, [`${NS}:subnetCidr`]: "10.0.0.0/8" }, `Config key '${NS}:subnetCidr' accepts a private IPv4 range from /16 to /28 written as its network address, e.g. 10.20.0.0/24; got '10.0.0.0/8'.`],
+    ["a boolean written as yes", { ...minimal, [`${NS}:allowIapSsh`]: "yes" }, `Config key '${NS}:allowIapSsh' accepts true or false; got 'yes'.`],
+    ["an unknown machine type", { ...minimal, [`${NS}:streamMachineType`]: "f1-micro" }, `Config key '${NS}:streamMachineType' accepts a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs); got 'f1-micro'.`],
+    ["a hive machine type too large", { ...minimal, [`${NS}:hiveMachineType`]: "n2-standard-32" }, `Config key '${NS}:hiveMachineType' accepts a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs); got 'n2-standard-32'.`],
+    ["a disk under Dataproc's minimum", { ...minimal, [`${NS}:diskSizeGb`]: "10" }, `Config key '${NS}:diskSizeGb' accepts an integer from 30 to 1000; got '10'.`],
+    ["a topic with a slash", { ...minimal, [`${NS}:kafkaTopic`]: "web/logs" }, `Config key '${NS}:kafkaTopic' accepts a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'; got 'web/logs'.`],
+    ["zero partitions", { ...minimal, [`${NS}:kafkaPartitions`]: "0" }, `Config key '${NS}:kafkaPartitions' accepts an integer from 1 to 64; got '0'.`],
+    ["a fractional rate", { ...minimal, [`${NS}:generatorRate`]: "2.5" }, `Config key '${NS}:generatorRate' accepts an integer from 1 to 5000; got '2.5'.`],
+    ["a negative retention", { ...minimal, [`${NS}:rawRetentionDays`]: "-1" }, `Config key '${NS}:rawRetentionDays' accepts an integer from 1 to 3650; got '-1'.`],
+    ["forceDestroy as 1", { ...minimal, [`${NS}:forceDestroy`]: "1" }, `Config key '${NS}:forceDestroy' accepts true or false; got '1'.`],
+    ["a dataset id with a hyphen", { ...minimal, [`${NS}:bigqueryDataset`]: "click-stream" }, `Config key '${NS}:bigqueryDataset' accepts a BigQuery dataset id of letters, digits and underscores; got 'click-stream'.`],
+    ["a Composer 2 image", { ...minimal, [`${NS}:composerImageVersion`]: "composer-2.9.7-airflow-2.9.3" }, `Config key '${NS}:composerImageVersion' accepts a Composer 3 image for Airflow 2.10.5, composer-3-airflow-2.10.5-build.N; got 'composer-2.9.7-airflow-2.9.3'.`],
+    ["a share over 1", { ...minimal, [`${NS}:quarantineMaxShare`]: "1.5" }, `Config key '${NS}:quarantineMaxShare' accepts a number from 0 to 1; got '1.5'.`],
+    ["a misspelt key", { ...minimal, [`${NS}:kafkaPartition`]: "3" }, `Config key '${NS}:kafkaPartition' is not a setting of this stack, which accepts ${CONFIG_KEYS.filter((k) => !k.includes(":")).join(", ")}.`],
+  ];
+
+  it.each(invalid)("rejects %s with one sentence naming the key", (_case, raw, message) => {
+    let thrown: unknown;
+    try {
+      parseStackConfig(raw);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(StackConfigError);
+    expect((thrown as Error).message).toBe(message);
+    // One sentence: a single full stop, at the end.
+    expect((thrown as Error).message.replace(/e\.g\.|\d\.\d|\.[a-z0-9*]/g, "").match(/\.(\s|$)/g)).toHaveLength(1);
+  });
+
+  it.each(invalid)("declares no resource at all for %s", async (_case, raw, message) => {
+    const run = await runProgram(raw);
+    expect(run.error?.message).toBe(message);
+    expect(run.resources).toEqual([]);
+  });
+});

@@ -1,0 +1,155 @@
+// Runs the Pulumi program (index.ts) against Pulumi's mocks: no CLI, no credentials, no Google API.
+// Every resource the program declares is recorded with its inputs, as the engine would receive them.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type * as pulumiModule from "@pulumi/pulumi";
+
+export const PROJECT = "clickstream-pipeline";
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface DeclaredResource {
+  type: string;
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inputs: Record<string, any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  state: Record<string, any>;
+}
+
+export interface ProgramRun {
+  resources: DeclaredResource[];
+  outputs: Record<string, unknown>;
+}
+
+const projectNumber = "123456789012";
+const storageAgent = `service-${projectNumber}@gs-project-accounts.iam.gserviceaccount.com`;
+export const STORAGE_AGENT = storageAgent;
+export const PROJECT_NUMBER = projectNumber;
+
+/** The `config:` map of a stack file (flat `key: value` lines, as Pulumi.dev.yaml is written). */
+export function stackFileConfig(file: string): Record<string, string> {
+  const config: Record<string, string> = {};
+  let inConfig = false;
+  for (const line of readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n")) {
+    if (/^config:\s*$/.test(line)) {
+      inConfig = true;
+      continue;
+    }
+    if (!inConfig || /^\s*(#.*)?$/.test(line)) continue;
+    if (!/^\s/.test(line)) break;
+    const m = /^\s+([A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+):\s*(.*?)\s*$/.exec(line);
+    if (!m) throw new Error(`${file}: cannot read config line '${line}'`);
+    config[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+  }
+  return config;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function computedState(type: string, name: string, inputs: Record<string, any>, project: string): Record<string, any> {
+  switch (type) {
+    case "gcp:serviceaccount/account:Account": {
+      const email = `${inputs.accountId}@${project}.iam.gserviceaccount.com`;
+      return { ...inputs, email, name: `projects/${project}/serviceAccounts/${email}`, member: `serviceAccount:${email}` };
+    }
+    case "random:index/randomId:RandomId":
+      return { ...inputs, hex: "a1b2c3", b64Std: "obLD" };
+    case "gcp:storage/bucket:Bucket":
+      return { ...inputs, url: `gs://${inputs.name}` };
+    case "gcp:projects/iAMCustomRole:IAMCustomRole":
+      return { ...inputs, name: `projects/${project}/roles/${inputs.roleId}` };
+    case "gcp:dataproc/cluster:Cluster":
+      return {
+        ...inputs,
+        clusterConfig: {
+          ...inputs.clusterConfig,
+          gceClusterConfig: { ...inputs.clusterConfig?.gceClusterConfig, zone: `${inputs.region}-b` },
+          endpointConfig: {
+            enableHttpPortAccess: true,
+            httpPorts: {
+              "YARN ResourceManager": `https://${inputs.name}-dot-${inputs.region}.dataproc.googleusercontent.com/yarn/`,
+              "Spark History Server": `https://${inputs.name}-dot-${inputs.region}.dataproc.googleusercontent.com/sparkhistory/`,
+            },
+          },
+        },
+      };
+    case "gcp:dataproc/job:Job":
+      return { ...inputs, reference: { jobId: `job-${name}` } };
+    case "gcp:composer/environment:Environment":
+      return {
+        ...inputs,
+        config: {
+          ...inputs.config,
+          airflowUri: `https://airflow-${inputs.name}-dot-${inputs.region}.composer.googleusercontent.com`,
+          dagGcsPrefix: `gs://${inputs.storageConfig?.bucket}/dags`,
+        },
+      };
+    case "gcp:cloudfunctionsv2/function:Function":
+      return { ...inputs, serviceConfig: { ...inputs.serviceConfig, service: inputs.name }, url: `https://${inputs.name}-xyz.a.run.app` };
+    default:
+      return { ...inputs };
+  }
+}
+
+/** Awaits a Pulumi output (or plain value) of the program's exports. */
+export function resolved<T>(pulumi: typeof pulumiModule, value: unknown): Promise<T> {
+  return new Promise((resolve) => pulumi.all([value as pulumiModule.Input<object>]).apply(([v]) => resolve(v as unknown as T)));
+}
+
+/**
+ * Loads index.ts with the given stack config and mocks, and returns what it declared; if the program throws
+ * while loading, `error` is set and `resources` shows what was declared before. Jest keeps a module that
+ * loaded once, so a test file can run the program successfully once, and failing configs any number of times.
+ */
+export async function runProgram(config: Record<string, string>): Promise<ProgramRun & { error?: Error }> {
+  const resources: DeclaredResource[] = [];
+  let pulumi!: typeof pulumiModule;
+  let exports: Record<string, unknown> = {};
+  let error: Error | undefined;
+  const project = config["gcp:project"] ?? "unset-project";
+  {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    pulumi = require("@pulumi/pulumi");
+    pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          const state = computedState(args.type, args.name, args.inputs, project);
+          resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+          return { id: `${args.name}-id`, state };
+        },
+        call(args) {
+          if (args.token === "gcp:storage/getProjectServiceAccount:getProjectServiceAccount") {
+            return { emailAddress: storageAgent, project };
+          }
+          if (args.token === "gcp:organizations/getProject:getProject") {
+            return { number: projectNumber, projectId: project };
+          }
+          throw new Error(`unexpected call ${args.token}`);
+        },
+      },
+      PROJECT,
+      "dev",
+      false,
+    );
+    pulumi.runtime.setAllConfig(config);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      exports = require("../../index");
+    } catch (err) {
+      error = err as Error;
+    }
+  }
+  const outputs: Record<string, unknown> = {};
+  if (!error) {
+    for (const [key, value] of Object.entries(exports)) outputs[key] = await resolved(pulumi, value);
+  }
+  // Let registrations that no output depends on finish too.
+  await pulumi.runtime.disconnect();
+  return { resources, outputs, error };
+}
+
+export const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
+export const byName = (run: ProgramRun, name: string): DeclaredResource => {
+  const found = run.resources.find((r) => r.name === name);
+  if (!found) throw new Error(`no resource named ${name}; declared: ${run.resources.map((r) => r.name).join(", ")}`);
+  return found;
+};
