@@ -4,7 +4,7 @@ import { Artifacts } from "./stacks/artifacts";
 import { loadStackConfig } from "./stacks/config";
 import { Hive } from "./stacks/hive";
 import { Identity } from "./stacks/identity";
-import { rawLayout } from "./stacks/layout";
+import { HIVEQL_DAG_FOLDER, HOURLY_STAGING_FOLDER, rawLayout } from "./stacks/layout";
 import { Loader } from "./stacks/loader";
 import { Network } from "./stacks/network";
 import { Orchestration } from "./stacks/orchestration";
@@ -53,16 +53,16 @@ const orchestration = new Orchestration("orchestration", {
   serviceAccount: identity.composer,
   bucket: storage.composer,
   grants: identity.grants,
+  // The Airflow variables dags/weblog_hourly.py reads when its tasks run.
   dagSettings: {
-    project: config.project,
-    region: config.region,
-    hive_cluster: hive.cluster.name,
-    raw_bucket: storage.raw.name,
-    curated_bucket: storage.curated.name,
-    raw_events: raw.events,
-    raw_quarantine: raw.quarantine,
-    raw_markers: raw.markers,
-    quarantine_max_share: String(config.quarantineMaxShare),
+    weblog_project_id: config.project,
+    weblog_region: config.region,
+    weblog_hive_cluster: hive.cluster.name,
+    weblog_scripts_uri: pulumi.interpolate`gs://${storage.composer.name}/${HIVEQL_DAG_FOLDER}`,
+    weblog_raw_bucket: storage.raw.name,
+    weblog_staging_uri: pulumi.interpolate`gs://${storage.dataproc.name}/${HOURLY_STAGING_FOLDER}`,
+    weblog_curated_bucket: storage.curated.name,
+    weblog_max_quarantine_share: String(config.quarantineMaxShare),
   },
 }, afterApis);
 
@@ -91,5 +91,6 @@ export const bigqueryHourlyTable = warehouse.hourlyTableId;
 export const bigqueryHourlyTotalsView = warehouse.totalsViewId;
 export const bigqueryRawEntriesTable = warehouse.rawEntriesTableId;
 export const loaderFunction = loader.function.name;
-export const sshToStreamMaster = pulumi.interpolate`gcloud compute ssh ${streaming.cluster.name}-m --tunnel-through-iap --project ${config.project} --zone ${streaming.cluster.clusterConfig.apply((c) => c.gceClusterConfig?.zone ?? "")}`;
+// Only when the firewall admits IAP: SSH to the master is how one watches Kafka and the generator.
+export const sshToStreamMaster = config.allowIapSsh ? pulumi.interpolate`gcloud compute ssh ${streaming.cluster.name}-m --tunnel-through-iap --project ${config.project} --zone ${streaming.cluster.clusterConfig.apply((c) => c.gceClusterConfig?.zone ?? "")}` : undefined;
 export const bqQueryCommand = pulumi.interpolate`bq query --project_id=${config.project} --use_legacy_sql=false 'SELECT * FROM \`${warehouse.totalsViewId}\` ORDER BY hour DESC LIMIT 24'`;

@@ -105,8 +105,9 @@ with DAG(
     ]
 
     @task(task_id=PUBLISH_TASK_ID)
-    def publish(plan: dict[str, str]) -> list[str]:
+    def publish(ti=None) -> list[str]:
         """Copies the staged CSV to the curated bucket as part-NNNNN.csv, then deletes earlier runs' objects."""
+        plan = ti.xcom_pull(task_ids="plan_hour")
         from airflow.models import Variable  # noqa: PLC0415
         from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
 
@@ -132,6 +133,6 @@ with DAG(
         prefix="{{ ti.xcom_pull(task_ids='plan_hour')['STAGING_DIR'].removeprefix('gs://').split('/', 1)[1] }}/",
     )
 
-    published = publish(planned)
+    published = publish()
     wait_for_hour_complete >> planned
     chain(planned, *hive_steps, published, clean_staging)

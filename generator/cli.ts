@@ -70,7 +70,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const opts = options;
   const startedAt = Date.now();
   const state: RunState = { generated: 0, stopRequested: false };
-  const truth = new GroundTruth();
+  // Per-product detail only where someone reads it: the summary file, or a bounded simulated run.
+  const truth = new GroundTruth(opts.summaryFile !== null || opts.mode === "simulated");
   const errorLog = new ErrorLog();
   const progress = process.stderr.isTTY ? setInterval(() => showProgress(), 500) : undefined;
   let sink: Sink | undefined;

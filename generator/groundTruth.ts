@@ -34,7 +34,7 @@ export interface RunSummary extends ActivityCount {
   elapsed_seconds: number;
   /** per UTC hour, "YYYY-MM-DDTHH:00:00Z", sorted */
   hours: Array<{ hour: string } & ActivityCount>;
-  /** per product, sorted by product_id */
+  /** per product, sorted by product_id (empty in a live run without --summary) */
   products: Array<{ product_id: string } & ActivityCount>;
   /** per hour and product, the rows the hourly aggregate must hold; sorted by hour, product_id */
   hourly_products: Array<{ hour: string; product_id: string } & ActivityCount>;
@@ -50,6 +50,9 @@ export class GroundTruth {
   private firstEventTime: string | null = null;
   private lastEventTime: string | null = null;
   private readonly byHourAndProduct = new Map<string, Map<string, ActivityCount>>();
+
+  /** perProduct false keeps per-hour totals only: bounded memory for a live service that runs for months. */
+  constructor(private readonly perProduct = true) {}
 
   get malformed(): number {
     return Object.values(this.malformedByKind).reduce((a, b) => a + b, 0);
@@ -67,8 +70,9 @@ export class GroundTruth {
       const hour = `${hourOf(entry)}:00:00Z`;
       let products = this.byHourAndProduct.get(hour);
       if (!products) this.byHourAndProduct.set(hour, (products = new Map()));
-      let count = products.get(entry.product_id);
-      if (!count) products.set(entry.product_id, (count = tally()));
+      const productKey = this.perProduct ? entry.product_id : "";
+      let count = products.get(productKey);
+      if (!count) products.set(productKey, (count = tally()));
       const field = isCartAdd(entry) ? "cart_adds" : "visits";
       count[field]++;
       this.totals[field]++;
@@ -86,6 +90,7 @@ export class GroundTruth {
         const count = products.get(productId) as ActivityCount;
         hourTotal.visits += count.visits;
         hourTotal.cart_adds += count.cart_adds;
+        if (!this.perProduct) continue;
         hourlyProducts.push({ hour, product_id: productId, ...count });
         const product = perProduct.get(productId) ?? tally();
         product.visits += count.visits;

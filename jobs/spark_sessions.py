@@ -47,8 +47,7 @@ def local_session(
     master: str = "local[2]",
     shuffle_partitions: int = 2,
 ) -> SparkSession:
-    """A local session. warehouse: folder for the Hive warehouse and its Derby metastore (Hive off if None).
-    Derby allows one JVM per metastore folder at a time."""
+    """A local session. warehouse: folder for the Hive warehouse (Hive support off if None)."""
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
@@ -69,8 +68,10 @@ def local_session(
         builder = (
             builder.enableHiveSupport()
             .config("spark.sql.warehouse.dir", str(home / "warehouse"))
-            .config("spark.hadoop.javax.jdo.option.ConnectionURL",
-                    f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true")
+            # The metastore lives in memory: every hourly run declares its tables and re-adds its
+            # partitions (jobs/hourly_register_partition.hql), so nothing needs to outlive the JVM, and
+            # several local JVMs never contend for one Derby folder.
+            .config("spark.hadoop.javax.jdo.option.ConnectionURL", "jdbc:derby:memory:metastore;create=true")
             .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
         )
     spark = builder.getOrCreate()

@@ -19,7 +19,7 @@ export interface BrokerOptions {
   stateDir: string;
   /** Client port; a free one is chosen on the first start and then kept. */
   port?: number;
-  /** Leave the broker running when this process exits (the CLI); otherwise it is stopped with us. */
+  /** Leave the broker running when this process exits (the CLI); otherwise a broker this call started is stopped with us. */
   detached?: boolean;
 }
 
@@ -221,9 +221,9 @@ export function exited(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function running(stateDir: string, state: BrokerState, detached: boolean): RunningBroker {
+function running(stateDir: string, state: BrokerState, stopWithThisProcess: boolean): RunningBroker {
   const pid = state.pid as number;
-  if (!detached) {
+  if (stopWithThisProcess) {
     // A test that dies must not leave a broker behind: SIGTERM still lets it shut down cleanly.
     process.once("exit", () => {
       if (isOurBroker(pid, stateDir)) process.kill(pid, "SIGTERM");
@@ -247,7 +247,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     throw new BrokerError(`${stateDir} belongs to a broker on port ${state.port}; use that port or another state folder`);
   }
   if (state && isOurBroker(state.pid, stateDir)) {
-    if (await answers(`${HOST}:${state.port}`)) return running(stateDir, state, options.detached ?? false);
+    // someone else's broker (e.g. started by the CLI): reuse it, and leave its lifetime to them
+    if (await answers(`${HOST}:${state.port}`)) return running(stateDir, state, false);
     throw new BrokerError(`a broker (pid ${state.pid}) already runs from ${stateDir} but does not answer; stop it first (log: ${f.log})`);
   }
 
@@ -293,7 +294,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
     await sleep(250);
   }
-  return running(stateDir, state, options.detached ?? false);
+  return running(stateDir, state, !options.detached);
 }
 
 /** Stops the state folder's broker cleanly (SIGTERM) and waits until it has exited; a no-op if none runs. */

@@ -29,6 +29,8 @@ export function sandboxLayout(root: string) {
     logs: join(root, "logs"),
     summary: join(root, "generator-summary.json"),
     report: join(root, "report.html"),
+    /** what the run found, as JSON, for tests and scripts */
+    result: join(root, "result.json"),
     services: join(root, "services.json"),
   };
 }

@@ -10,7 +10,7 @@ import { latestHourlyActivity, localClient, LOCATION, rowsLoadedTwice } from "./
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
-import { killGroup, runToCompletion, SandboxError, startService, waitUntil } from "./processes";
+import { killGroup, runToCompletion, SandboxError, startService, stopGroup, waitUntil } from "./processes";
 import { formatReconciliation, reconcile, Reconciliation } from "./reconciliation";
 import { renderReport } from "./report";
 import { Services } from "./services";
@@ -24,17 +24,18 @@ export interface RawAudit {
   quarantined: number;
 }
 
-export interface RunResult {
+
+/** What a run writes to result.json: the verdict and the evidence behind it, for tests and scripts. */
+export interface RunRecord {
   reconciliation: Reconciliation;
   reportPath: string;
-  rows: HourlyActivityRow[];
   audit: RawAudit;
-  summary: GeneratorSummary;
-  /** objects delivered to the loader, with the number of deliveries of each */
-  deliveries: Map<string, number>;
-  /** rows of the base table that share (hour, product_id, run_id): must be 0 */
+  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "hours" | "products">;
+  /** object name -> number of deliveries of its event */
+  deliveries: Record<string, number>;
   duplicateTableRows: number;
-  runIds: Map<string, string[]>;
+  /** hour -> the run ids that published it, in order */
+  runIds: Record<string, string[]>;
   stageTimes: { stage: string; seconds: number }[];
 }
 
@@ -69,13 +70,13 @@ async function runSetup(l: SandboxLayout, say: (s: string) => void): Promise<voi
   if (code !== 0) throw new SandboxError(`installing dependencies (scripts/setup.sh) failed (exit ${code})`, "read the error above (a download that failed: check the network to the package registries), then run 'npm start' again", log);
 }
 
-export async function runSandbox(o: SandboxOptions, say: (s: string) => void, opts: { keepRunning?: boolean } = {}): Promise<RunResult> {
+export async function runSandbox(o: SandboxOptions, say: (s: string) => void, opts: { keepRunning?: boolean } = {}): Promise<RunRecord> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
   const clock = new StageClock(say);
   const services = new Services();
   const hours = expectedHours(o);
   // Longer than the generator's pause while the broker restarts, so no hour is marked complete early.
-  const idleSeconds = o.faults.has("broker-restart") ? 30 : 10;
+  const idleSeconds = o.faults.has("broker-restart") ? 20 : 10;
   let detached = false;
   const interrupt = () => {
     say("interrupted: stopping every service the sandbox started");
@@ -145,7 +146,6 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
             await sleep(3000);
             say("    fault: killing the Kafka broker (SIGKILL) while the generator sends");
             await killGroup(kafka.pid);
-            await sleep(3000);
             const again = await startBroker({ stateDir: l.kafka, detached: true });
             trackBroker(again.pid);
             say(`    fault: broker restarted on ${again.bootstrapServers}`);
@@ -210,8 +210,16 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       const deadline = Date.now() + 10 * 60_000;
       let firstReadyAt: number | undefined;
       let rerunPending = o.faults.has("rerun-hour");
+      let streamStopped = false;
       while (loaded.size < hours.length) {
-        const ready = parts.completedHours(l).filter((h) => hours.includes(h) && !loaded.has(h));
+        const completed = parts.completedHours(l);
+        if (!opts.keepRunning && !streamStopped && hours.every((h) => completed.includes(h))) {
+          // Every hour of this run is in the raw bucket: the job's core is better spent on the hourly runs.
+          streamStopped = true;
+          await stopGroup(streamService.pid);
+          services.forget(streamService.name);
+        }
+        const ready = completed.filter((h) => hours.includes(h) && !loaded.has(h));
         const allReady = ready.length === hours.length - loaded.size;
         if (ready.length) firstReadyAt ??= Date.now();
         if (ready.length && (allReady || Date.now() - (firstReadyAt as number) >= batchWindowMs)) {
@@ -269,11 +277,23 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     say(formatReconciliation(reconciliation));
     say(`report: ${reportPath}`);
 
+    const record: RunRecord = {
+      reconciliation,
+      reportPath,
+      audit,
+      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, hours: summary.hours, products: summary.products },
+      deliveries: Object.fromEntries(deliveries),
+      duplicateTableRows,
+      runIds: Object.fromEntries(runIds),
+      stageTimes: clock.times,
+    };
+    writeFileSync(l.result, JSON.stringify(record, null, 2) + "\n");
+
     if (opts.keepRunning) {
       services.detach(l.services);
       detached = true;
     }
-    return { reconciliation, reportPath, rows, audit, summary, deliveries, duplicateTableRows, runIds, stageTimes: clock.times };
+    return record;
   } finally {
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);

@@ -38,7 +38,7 @@ export function runBuildScript(script: string): void {
     execFileSync("npm", ["run", "--silent", script], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? "";
-    throw new Error(`Building an artifact failed: \`npm run ${script}\` exited non-zero${stderr ? `: ${stderr.split("\n").slice(-3).join(" ")}` : ""}.`);
+    throw new Error(`Building an artifact failed: \`npm run ${script}\` exited non-zero${stderr ? `: ${stderr.split("\n").slice(-3).join(" ")}` : ""}.`, { cause: err });
   }
   built.add(script);
 }

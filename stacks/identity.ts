@@ -3,6 +3,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { StackConfig } from "./config";
+import { HIVEQL_DAG_FOLDER } from "./layout";
 import { Storage } from "./storage";
 
 /** Exactly what the DAG needs to run Hive jobs on an existing cluster: no cluster create or delete. */
@@ -52,8 +53,14 @@ export class Identity extends pulumi.ComponentResource {
       this.grants.push(grant);
       return grant;
     };
-    const onBucket = (id: string, bucket: gcp.storage.Bucket, sa: gcp.serviceaccount.Account, role: string) => {
-      const grant = new gcp.storage.BucketIAMMember(`${name}-${id}`, { bucket: bucket.name, role, member: member(sa) }, child);
+    const onBucket = (
+      id: string,
+      bucket: gcp.storage.Bucket,
+      sa: gcp.serviceaccount.Account,
+      role: string,
+      condition?: gcp.types.input.storage.BucketIAMMemberCondition,
+    ) => {
+      const grant = new gcp.storage.BucketIAMMember(`${name}-${id}`, { bucket: bucket.name, role, member: member(sa), condition }, child);
       this.grants.push(grant);
       return grant;
     };
@@ -103,13 +110,19 @@ export class Identity extends pulumi.ComponentResource {
     onBucket("stream-dataproc-admin", storage.dataproc, this.streamCluster, "roles/storage.admin");
     onBucket("hive-raw-reader", storage.raw, this.hiveCluster, "roles/storage.objectViewer");
     onBucket("hive-raw-bucket-reader", storage.raw, this.hiveCluster, "roles/storage.legacyBucketReader");
-    onBucket("hive-curated-writer", storage.curated, this.hiveCluster, "roles/storage.objectAdmin");
-    onBucket("hive-curated-bucket-reader", storage.curated, this.hiveCluster, "roles/storage.legacyBucketReader");
     onBucket("hive-artifacts-reader", storage.artifacts, this.hiveCluster, "roles/storage.objectViewer");
+    // The DAG's Hive jobs read their HiveQL from the Composer bucket's dags/hql/, and nothing else there.
+    onBucket("hive-hiveql-reader", storage.composer, this.hiveCluster, "roles/storage.objectViewer", {
+      title: "hiveql-only",
+      description: "Only the HiveQL scripts the hourly DAG submits",
+      expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${storage.composer.name}/objects/${HIVEQL_DAG_FOLDER}/")`,
+    });
     onBucket("hive-dataproc-admin", storage.dataproc, this.hiveCluster, "roles/storage.admin");
     onBucket("composer-raw-reader", storage.raw, this.composer, "roles/storage.objectViewer");
     onBucket("composer-curated-writer", storage.curated, this.composer, "roles/storage.objectAdmin");
     onBucket("composer-environment-bucket", storage.composer, this.composer, "roles/storage.objectAdmin");
+    // The DAG stages each hour in the Dataproc bucket (hourly-staging/), then copies it to curated and cleans up.
+    onBucket("composer-staging", storage.dataproc, this.composer, "roles/storage.objectAdmin");
     onBucket("loader-curated-reader", storage.curated, this.loader, "roles/storage.objectViewer");
     onBucket("loader-build-artifacts-reader", storage.artifacts, this.loaderBuild, "roles/storage.objectViewer");
 

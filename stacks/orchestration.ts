@@ -4,6 +4,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { DAGS_DIR, filesIn, HIVEQL_DIR, REPO_ROOT, uploadFile } from "./artifacts";
 import { StackConfig } from "./config";
+import { HIVEQL_DAG_FOLDER } from "./layout";
 
 /** Airflow variables the DAG reads, by name; each reaches Airflow as the env variable AIRFLOW_VAR_<NAME>. */
 export type DagSettings = Record<string, pulumi.Input<string>>;
@@ -56,12 +57,12 @@ export class Orchestration extends pulumi.ComponentResource {
       },
     }, { parent: this, dependsOn: args.grants });
 
-    // The DAG folder: DAG files at its top, HiveQL beside them in hql/ (the DAG resolves it from its own path).
+    // The DAG folder: DAG files (and the steps module they import) at its top, HiveQL in dags/hql/.
     for (const file of filesIn(DAGS_DIR, [".py"])) {
       this.dagObjects.push(uploadFile(`${name}-dag-${objectId(file)}`, this.bucket.name, `dags/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
     }
     for (const file of filesIn(HIVEQL_DIR, [".hql"])) {
-      this.dagObjects.push(uploadFile(`${name}-hql-${objectId(file)}`, this.bucket.name, `dags/hql/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
+      this.dagObjects.push(uploadFile(`${name}-hql-${objectId(file)}`, this.bucket.name, `${HIVEQL_DAG_FOLDER}/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
     }
 
     this.airflowUrl = this.environment.config.apply((c) => c.airflowUri);

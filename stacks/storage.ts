@@ -30,6 +30,8 @@ export class Storage extends pulumi.ComponentResource {
         uniformBucketLevelAccess: true,
         publicAccessPrevention: "enforced",
         forceDestroy: config.forceDestroy,
+        // Deleted objects are not kept (and billed) for the default 7 days, except where replay matters.
+        softDeletePolicy: { retentionDurationSeconds: 0 },
         ...extra,
       }, { parent: this });
 

@@ -49,6 +49,16 @@ FETCH
 chmod 0755 "${APP_DIR}/fetch-bundle.sh"
 "${APP_DIR}/fetch-bundle.sh"
 
+# A script, not an inline ExecStart: systemd would expand the $( ) itself.
+cat >"${APP_DIR}/refresh.sh" <<REFRESH
+#!/usr/bin/env bash
+set -euo pipefail
+if [[ "\$(${APP_DIR}/fetch-bundle.sh)" == changed ]]; then
+  systemctl restart weblog-generator.service
+fi
+REFRESH
+chmod 0755 "${APP_DIR}/refresh.sh"
+
 cat >/etc/systemd/system/weblog-generator.service <<UNIT
 [Unit]
 Description=Clickstream web-log generator (live traffic into Kafka)
@@ -75,7 +85,7 @@ Description=Restart the web-log generator when a new bundle was deployed
 
 [Service]
 Type=oneshot
-ExecStart=/bin/bash -c 'if [[ "\$(${APP_DIR}/fetch-bundle.sh)" == changed ]]; then systemctl restart weblog-generator.service; fi'
+ExecStart=${APP_DIR}/refresh.sh
 UNIT
 
 cat >/etc/systemd/system/weblog-generator-refresh.timer <<UNIT

@@ -108,7 +108,7 @@ test("the broker stopped mid-run and started again loses nothing that was acknow
 });
 
 test("SIGTERM flushes what is buffered and the summary counts exactly what was acknowledged", async () => {
-  const { child, finished } = generator(["--brokers", broker.bootstrapServers, "--topic", "stopped", "--rate", "3000", "--seed", "9"]);
+  const { child, finished } = generator(["--brokers", broker.bootstrapServers, "--topic", "stopped", "--rate", "3000", "--seed", "9", "--duration", "60"]);
   const deadline = Date.now() + 20_000;
   while ((await topicSize("stopped")) < 1000 && Date.now() < deadline) await sleep(100);
   child.kill("SIGTERM");
@@ -116,6 +116,8 @@ test("SIGTERM flushes what is buffered and the summary counts exactly what was a
   expect({ code, stderr }).toMatchObject({ code: 0 });
   expect(summary?.complete).toBe(true);
   expect(summary?.acknowledged).toBeGreaterThanOrEqual(1000);
+  // ended by the signal, long before --duration
+  expect(summary?.elapsed_seconds).toBeLessThan(30);
   expect(await readTopic(broker.bootstrapServers, "stopped")).toEqual(groundTruthOf(summary as RunSummary));
 });
 
@@ -128,10 +130,9 @@ test("an unreachable broker gives a clear message and a non-zero exit", async ()
 });
 
 test("bad command-line input is refused with a message naming it and a non-zero exit", async () => {
-  const negative = await generator(["--rate", "-5"]).finished;
+  const [negative, unknown] = await Promise.all([generator(["--rate", "-5"]).finished, generator(["--frobnicate"]).finished]);
   expect(negative.code).toBe(1);
   expect(negative.stderr).toContain("--rate must be a number of entries per second >= 0");
-  const unknown = await generator(["--frobnicate"]).finished;
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toContain("unknown option '--frobnicate'");
 });

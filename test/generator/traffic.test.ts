@@ -119,6 +119,13 @@ describe("malformed entries", () => {
     expect(summary.products.reduce((n, p) => n + p.cart_adds, 0)).toBe(summary.cart_adds);
     expect(summary.hourly_products.reduce((n, p) => n + p.visits, 0)).toBe(summary.visits);
     expect(Object.values(summary.malformed_by_kind).reduce((a, b) => a + b, 0)).toBe(broken.length);
+
+    // a long-running live service keeps hour totals only, and they are the same
+    const hoursOnly = new GroundTruth(false);
+    hoursOnly.acknowledge(sample);
+    const lean = hoursOnly.summary({ complete: true, error: null, mode: "live", destination: "stdout", topic: null, seed: 7, generated: sample.length, errors: 0, elapsed_seconds: 1 });
+    expect(lean.hours).toEqual(summary.hours);
+    expect([lean.products, lean.hourly_products]).toEqual([[], []]);
   });
 });
 

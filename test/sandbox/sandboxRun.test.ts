@@ -3,48 +3,48 @@
 // broker killed and restarted while the generator sends, the streaming job killed and restarted from its
 // checkpoint, one storage event delivered twice and one hour re-run. The table must still reconcile
 // exactly with the generator's ground truth, and the report must show it in a real browser.
-import { mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { launchChromium } from "../../sandbox/browser";
-import { expectedHours, FAULTS, SandboxOptions } from "../../sandbox/options";
-import { runSandbox, RunResult } from "../../sandbox/pipeline";
+import { sandboxLayout } from "../../sandbox/layout";
+import { expectedHours } from "../../sandbox/options";
+import { RunRecord } from "../../sandbox/pipeline";
 import { readRenderedReport } from "./reportInBrowser";
 
+const REPO = resolve(__dirname, "..", "..");
 const stateDir = process.env.SANDBOX_TEST_STATE_DIR ?? mkdtempSync(join(tmpdir(), "sandbox-e2e-"));
-const options: SandboxOptions = {
-  command: "run",
-  stateDir,
-  start: "2026-11-26T10:00:00Z",
-  hours: 3,
-  perHour: 800,
-  seed: 7,
-  malformedRate: 0.02,
-  // slow enough that the broker is killed while entries are still being sent
-  rate: 150,
-  faults: new Set(FAULTS),
-  setup: false,
-  top: 5,
-};
+const hours = expectedHours({ start: "2026-11-26T10:00:00Z", hours: 3 });
+// Smaller than the default run; the rate keeps the generator sending while the broker is killed.
+const args = ["run", "--no-setup", "--state-dir", stateDir, "--start", "2026-11-26T10:00:00Z", "--hours", "3",
+  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all"];
 
-let result: RunResult;
-const log: string[] = [];
+let exitCode: number | null;
+let narration = "";
+let result: RunRecord;
 
 beforeAll(async () => {
-  result = await runSandbox(options, (line) => log.push(line));
+  // The command as a user runs it (the same as `npm start -- run ...` once setup has run).
+  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d: Buffer) => (narration += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (narration += d.toString()));
+  exitCode = await new Promise<number | null>((r) => child.on("close", r));
+  result = JSON.parse(readFileSync(sandboxLayout(stateDir).result, "utf8")) as RunRecord;
 }, 420_000);
 
 afterAll(() => {
   // On failure the run's own narration says which stage did what.
-  if (!result?.reconciliation.matches) console.log(log.join("\n"));
+  if (exitCode !== 0) console.log(narration);
 });
 
 test("every simulated hour reconciles exactly with the generator's ground truth", () => {
-  expect(result.reconciliation.hours.map((h) => h.hour)).toEqual(expectedHours(options));
+  expect(exitCode).toBe(0);
+  expect(result.reconciliation.hours.map((h) => h.hour)).toEqual(hours);
   for (const h of result.reconciliation.hours) expect(h).toMatchObject({ matches: true, productsDiffering: [] });
   expect(result.reconciliation.matches).toBe(true);
-  expect(log.join("\n")).toMatch(/all 3 hours match the generator's ground truth exactly/);
+  expect(narration).toMatch(/all 3 hours match the generator's ground truth exactly/);
 });
 
 test("malformed entries are quarantined and counted; every valid entry is in the raw bucket once", () => {
@@ -55,14 +55,13 @@ test("malformed entries are quarantined and counted; every valid entry is in the
 });
 
 test("the broker and the streaming job were killed and restarted during the run", () => {
-  const narration = log.join("\n");
   expect(narration).toMatch(/fault: broker restarted/);
   expect(narration).toMatch(/fault: streaming job restarted from its checkpoint/);
 });
 
 test("an event delivered twice and an hour re-run load no row twice", () => {
-  expect([...result.deliveries.values()].filter((n) => n === 2)).toHaveLength(1);
-  expect(result.runIds.get(expectedHours(options)[0])).toHaveLength(2);
+  expect(Object.values(result.deliveries).filter((n) => n === 2)).toHaveLength(1);
+  expect(result.runIds[hours[0]]).toHaveLength(2);
   expect(result.duplicateTableRows).toBe(0);
 });
 

@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
 import { folderSha256 } from "../../stacks/artifacts";
 import { createStatements } from "../../stacks/hive";
 import { REQUIRED_APIS } from "../../stacks/services";
@@ -84,8 +86,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     ].sort());
     expect(grantsTo(sa("hive"))).toEqual([
       `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
-      `BucketIAMMember ${curated} roles/storage.legacyBucketReader`,
-      `BucketIAMMember ${curated} roles/storage.objectAdmin`,
+      `BucketIAMMember ${composer} roles/storage.objectViewer`,
       `BucketIAMMember ${dataproc} roles/storage.admin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
@@ -94,6 +95,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(grantsTo(sa("composer"))).toEqual([
       `BucketIAMMember ${composer} roles/storage.objectAdmin`,
       `BucketIAMMember ${curated} roles/storage.objectAdmin`,
+      `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       `IAMMember ${PROJECT} projects/${PROJECT}/roles/clickstreamJobSubmittera1b2c3`,
       `IAMMember ${PROJECT} roles/composer.worker`,
@@ -107,6 +109,10 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `IAMMember ${PROJECT} roles/eventarc.eventReceiver`,
       "ServiceIamMember clickstream-loader roles/run.invoker",
     ].sort());
+    // The Hive cluster reads only the HiveQL folder of the Composer bucket.
+    expect(byName(run, "identity-hive-hiveql-reader").inputs.condition.expression).toBe(
+      `resource.name.startsWith("projects/_/buckets/${composer}/objects/dags/hql/")`,
+    );
     // The custom role lets the DAG submit jobs but not create or delete clusters.
     const role = byName(run, "identity-job-submitter").inputs;
     expect(role.permissions).toContain("dataproc.jobs.create");
@@ -128,6 +134,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     for (const b of buckets) {
       expect(b.inputs).toMatchObject({ uniformBucketLevelAccess: true, publicAccessPrevention: "enforced", forceDestroy: true, location: "US-CENTRAL1" });
     }
+    expect(buckets.filter((b) => b.inputs.softDeletePolicy.retentionDurationSeconds > 0).map((b) => b.name)).toEqual(["storage-curated"]);
     expect(byName(run, "storage-raw").inputs.lifecycleRules).toContainEqual({ condition: expect.objectContaining({ age: 30 }), action: { type: "Delete" } });
   });
 
@@ -152,6 +159,17 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "generator-topic": "weblogs",
     });
     expect(run.outputs.kafkaBootstrapServers).toBe("clickstream-stream-m:9092");
+  });
+
+  it("gives the init actions every metadata key they read, and they parse as bash", () => {
+    const metadata = byName(run, "streaming-cluster").inputs.clusterConfig.gceClusterConfig.metadata;
+    for (const script of ["kafka-broker.sh", "weblog-generator.sh"]) {
+      const file = path.join(REPO_ROOT, "stacks/init", script);
+      execFileSync("bash", ["-n", file]);
+      const read = [...readFileSync(file, "utf8").matchAll(/\$\(metadata ([a-z0-9-]+)\)/g)].map((m) => m[1]).filter((k) => k !== "dataproc-role");
+      expect(read.length).toBeGreaterThan(0);
+      for (const key of read) expect(Object.keys(metadata)).toContain(key);
+    }
   });
 
   it("submits the Spark streaming job to the streaming cluster with the job's own arguments", () => {
@@ -194,11 +212,20 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(env.config.softwareConfig.imageVersion).toMatch(/^composer-3-airflow-2\.10\.5-build\.\d+$/);
     expect(env.config.environmentSize).toBe("ENVIRONMENT_SIZE_SMALL");
     expect(env.storageConfig.bucket).toBe(bucketName("composer"));
-    expect(env.config.softwareConfig.envVariables).toMatchObject({
-      AIRFLOW_VAR_PROJECT: PROJECT,
-      AIRFLOW_VAR_REGION: "us-central1",
-      AIRFLOW_VAR_HIVE_CLUSTER: "clickstream-hive",
-      AIRFLOW_VAR_CURATED_BUCKET: bucketName("curated"),
+    // Every Airflow variable dags/weblog_hourly.py reads, as Composer passes them: AIRFLOW_VAR_<NAME>.
+    const dagSource = readFileSync(path.join(REPO_ROOT, "dags/weblog_hourly.py"), "utf8");
+    const readByDag = [...dagSource.matchAll(/Variable\.get\(\s*["'](\w+)["']|var\.value\.(\w+)/g)].map((m) => (m[1] ?? m[2]).toUpperCase());
+    expect(readByDag.length).toBeGreaterThan(0);
+    expect(Object.keys(env.config.softwareConfig.envVariables).sort()).toEqual([...new Set(readByDag)].map((v) => `AIRFLOW_VAR_${v}`).sort());
+    expect(env.config.softwareConfig.envVariables).toEqual({
+      AIRFLOW_VAR_WEBLOG_PROJECT_ID: PROJECT,
+      AIRFLOW_VAR_WEBLOG_REGION: "us-central1",
+      AIRFLOW_VAR_WEBLOG_HIVE_CLUSTER: "clickstream-hive",
+      AIRFLOW_VAR_WEBLOG_SCRIPTS_URI: `gs://${bucketName("composer")}/dags/hql`,
+      AIRFLOW_VAR_WEBLOG_RAW_BUCKET: bucketName("raw"),
+      AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("dataproc")}/hourly-staging`,
+      AIRFLOW_VAR_WEBLOG_CURATED_BUCKET: bucketName("curated"),
+      AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE: "0.05",
     });
   });
 
@@ -247,6 +274,15 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       WAREHOUSE_PROJECT: PROJECT, WAREHOUSE_DATASET: "clickstream", HOURLY_TABLE: "hourly_activity", CURATED_BUCKET: bucketName("curated"),
     });
     expect(run.outputs.loaderFunction).toBe("clickstream-loader");
+  });
+
+  it("sets an environment the loader's own cold-start check accepts", () => {
+    const env = byName(run, "loader-function").inputs.serviceConfig.environmentVariables;
+    expect(readLoaderConfig(env)).toMatchObject({
+      project: PROJECT, dataset: "clickstream", location: "us-central1", hourlyTable: "hourly_activity",
+      loadLogTable: "hourly_activity_loads", curatedBucket: bucketName("curated"), loadWaitSeconds: 300,
+    });
+    expect(env.BIGQUERY_API_ENDPOINT).toBeUndefined();
   });
 
   it("uploads the built artifacts from the repository, the function archive named by its content", () => {

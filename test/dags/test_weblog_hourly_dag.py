@@ -1,0 +1,105 @@
+"""The Composer DAG, loaded by Airflow's own DagBag: imports cleanly, and its graph, schedule and
+settings are as specified. The step list is the one the local runner uses (dags/weblog_hourly_steps.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from conftest import REPO
+
+from dags.weblog_hourly_steps import HOURLY_STEPS, hour_plan, publish_names, stale_published
+
+VARIABLES = {
+    "AIRFLOW_VAR_WEBLOG_RAW_BUCKET": "raw-bucket",
+    "AIRFLOW_VAR_WEBLOG_STAGING_URI": "gs://staging-bucket/staging",
+    "AIRFLOW_VAR_WEBLOG_CURATED_BUCKET": "curated-bucket",
+    "AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE": "0.02",
+}
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.models.dagbag import DagBag  # noqa: PLC0415
+
+    return DagBag(dag_folder=str(REPO / "dags"), include_examples=False)
+
+
+@pytest.fixture(scope="module")
+def dag(dagbag):
+    return dagbag.dags["weblog_hourly"]  # get_dag would consult the metadata database
+
+
+def test_every_dag_file_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {"weblog_hourly"}
+
+
+def test_the_tasks_run_in_the_specified_order(dag):
+    order = ["wait_for_hour_complete", "plan_hour", *[s.task_id for s in HOURLY_STEPS], "publish", "clean_staging"]
+    assert sorted(dag.task_ids) == sorted(order)
+    for upstream, downstream in zip(order, order[1:], strict=False):
+        assert dag.get_task(upstream).downstream_task_ids == {downstream}, upstream
+    assert [s.task_id for s in HOURLY_STEPS] == ["register_partition", "aggregate_to_staging", "check_quality"]
+
+
+def test_hourly_with_bounded_catch_up_retries_and_failure_callbacks(dag):
+    from airflow.timetables.interval import CronDataIntervalTimetable  # noqa: PLC0415
+
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    assert dag.timetable.summary in {"@hourly", "0 * * * *"}
+    assert dag.catchup is True
+    assert 1 <= dag.max_active_runs <= 5
+    for task in dag.tasks:
+        assert task.retries >= 1, task.task_id
+        assert task.on_failure_callback, task.task_id
+
+
+def test_hive_steps_submit_the_shared_scripts_with_the_hours_plan(dag):
+    from airflow.providers.google.cloud.operators.dataproc import DataprocSubmitJobOperator  # noqa: PLC0415
+
+    for step in HOURLY_STEPS:
+        task = dag.get_task(step.task_id)
+        assert isinstance(task, DataprocSubmitJobOperator)
+        hive_job = task.job["hive_job"]
+        assert hive_job["query_file_uri"].endswith("/" + step.script)
+        assert (REPO / "jobs" / step.script).is_file()
+        assert "xcom_pull(task_ids='plan_hour')" in hive_job["script_variables"]
+    assert dag.render_template_as_native_obj is True
+
+
+def test_the_sensor_waits_for_the_streaming_jobs_hour_marker(dag):
+    sensor = dag.get_task("wait_for_hour_complete")
+    assert sensor.object.startswith("_complete/dt=") and sensor.object.endswith("/_COMPLETE")
+    assert sensor.mode == "reschedule"
+
+
+def test_the_plan_reads_settings_from_airflow_variables(dag, monkeypatch):
+    for name, value in VARIABLES.items():
+        monkeypatch.setenv(name, value)
+    plan = dag.get_task("plan_hour").python_callable(data_interval_start=datetime(2026, 11, 26, 14, tzinfo=UTC))
+    assert plan["RAW_LOCATION"] == "gs://raw-bucket/events"
+    assert plan["QUARANTINE_LOCATION"] == "gs://raw-bucket/quarantine"
+    assert plan["STAGING_DIR"].startswith("gs://staging-bucket/staging/hourly/dt=2026-11-26/hr=14/run_id=")
+    assert plan["MAX_QUARANTINE_SHARE"] == "0.02"
+    assert plan["HOUR"] == "2026-11-26 14:00:00"
+
+
+def test_publishing_names_files_by_the_contract_and_drops_earlier_runs():
+    plan = hour_plan(datetime(2026, 11, 26, 9, tzinfo=UTC), "20261126T100000000000Z", "gs://r/events",
+                     "gs://r/quarantine", "gs://s/staging")
+    staged = [("000001_0", 10), ("000000_0", 12), ("_SUCCESS", 0), ("000002_0", 0)]
+    assert publish_names(plan, staged) == [
+        ("000000_0", "hourly/dt=2026-11-26/hr=09/run_id=20261126T100000000000Z/part-00000.csv"),
+        ("000001_0", "hourly/dt=2026-11-26/hr=09/run_id=20261126T100000000000Z/part-00001.csv"),
+    ]
+    existing = [
+        "hourly/dt=2026-11-26/hr=09/run_id=20261126T090500000000Z/part-00000.csv",
+        "hourly/dt=2026-11-26/hr=09/run_id=20261126T100000000000Z/part-00000.csv",
+    ]
+    assert stale_published(plan, existing) == [existing[0]]
+
+
+def test_run_ids_are_checked_against_the_published_file_contract():
+    with pytest.raises(ValueError, match="run id"):
+        hour_plan(datetime(2026, 11, 26, 9, tzinfo=UTC), "a/b", "r", "q", "s")

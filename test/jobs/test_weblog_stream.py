@@ -1,0 +1,123 @@
+"""The streaming job against a real Kafka broker: N entries in, exactly N rows in the raw Parquet, the
+malformed ones quarantined with reasons, and still exactly N (no duplicate event_id) after the job is
+killed mid-stream and restarted from its checkpoint. Also the hour markers it leaves behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, make_entry
+
+from jobs.weblog_stream import committed_file_names
+
+HOURS = ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"]
+PER_HOUR = 150
+MALFORMED = [b"{not json", b"\xc3\x28 invalid utf-8", json.dumps({"event_id": "only"}).encode()]
+
+
+def produce(spark, bootstrap: str, topic: str, values: list[bytes]) -> None:
+    """Writes the values to the topic with Spark's own Kafka sink (one record each, in order)."""
+    frame = spark.createDataFrame([(bytearray(v),) for v in values], "value binary").coalesce(1)
+    frame.write.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("topic", topic).save()
+
+
+def job_command(bootstrap: str, topic: str, root: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "jobs.weblog_stream", "--bootstrap-servers", bootstrap, "--topic", topic,
+        "--raw", str(root / "events"), "--quarantine", str(root / "quarantine"),
+        "--checkpoint", str(root / "_checkpoints"), "--markers", str(root / "_complete"),
+        "--grace-seconds", "60", "--max-future-seconds", "0", *extra,
+    ]
+
+
+def visible_parquet(folder: Path) -> list[str]:
+    """The files Hive would read: every Parquet file not under a name starting with '_' or '.'."""
+    return sorted(
+        str(p) for p in folder.rglob("*.parquet")
+        if not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
+    )
+
+
+@pytest.fixture(scope="module")
+def streamed(spark, kafka_bootstrap, tmp_path_factory):
+    root = tmp_path_factory.mktemp("raw-bucket")
+    topic = "weblogs-" + root.name.replace("_", "-")
+    entries = [
+        make_entry(f"{hour}:{i % 60:02d}:{i % 59:02d}.{i:03d}Z", f"P{i % 7:06d}", cart_add=i % 3 == 0)
+        for hour in HOURS for i in range(PER_HOUR)
+    ]
+    values = [json.dumps(e).encode() for e in entries]
+    for i, bad in enumerate(MALFORMED):  # malformed records in between valid ones
+        values.insert(100 * (i + 1), bad)
+    produce(spark, kafka_bootstrap, topic, values)
+    env = {**os.environ, "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
+
+    # First run: small batches every second; killed (SIGKILL) once a batch has been committed.
+    first = subprocess.Popen(
+        job_command(kafka_bootstrap, topic, root, "--trigger-seconds", "1", "--max-offsets-per-trigger", "100"),
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    commits = root / "_checkpoints" / "events" / "commits"
+    deadline = time.monotonic() + 150
+    while not (commits / "0").exists():
+        if first.poll() is not None or time.monotonic() > deadline:
+            os.killpg(first.pid, signal.SIGKILL)
+            pytest.fail(f"first run committed no batch: {first.stderr.read().decode()[-3000:]}")
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    batches_before_kill = len([p for p in commits.iterdir() if p.name.isdigit()])
+
+    # Restart from the checkpoint and drain the topic.
+    second = subprocess.run(
+        job_command(kafka_bootstrap, topic, root, "--available-now", "--idle-complete-seconds", "0"),
+        cwd=REPO, env=env, capture_output=True, timeout=240, check=False,
+    )
+    assert second.returncode == 0, second.stderr.decode()[-4000:]
+    return {"root": root, "entries": entries, "batches_before_kill": batches_before_kill}
+
+
+def test_the_job_was_killed_mid_stream(streamed):
+    total = len(streamed["entries"]) + len(MALFORMED)
+    assert 1 <= streamed["batches_before_kill"] < total / 100
+
+
+def test_every_entry_lands_exactly_once_after_kill_and_restart(spark, streamed):
+    events = streamed["root"] / "events"
+    for rows in (spark.read.parquet(str(events)), spark.read.parquet(*visible_parquet(events))):
+        ids = [r.event_id for r in rows.select("event_id").collect()]
+        assert len(ids) == len(streamed["entries"])
+        assert set(ids) == {e["event_id"] for e in streamed["entries"]}
+    # What Hive reads is exactly what the sink committed: no file of the killed batch is left over.
+    assert {Path(p).name for p in visible_parquet(events)} == committed_file_names(spark, str(events))
+
+
+def test_entries_are_partitioned_by_their_utc_event_hour(spark, streamed):
+    rows = spark.read.parquet(str(streamed["root"] / "events")).groupBy("dt", "hr").count().collect()
+    assert {(str(r.dt), f"{r.hr:02d}"): r["count"] for r in rows} == {
+        tuple(h.split("T")): PER_HOUR for h in HOURS
+    }
+
+
+def test_malformed_records_are_quarantined_with_raw_value_and_reason(spark, streamed):
+    rows = spark.read.parquet(str(streamed["root"] / "quarantine")).collect()
+    reasons = {bytes(r.raw_value): r.reason for r in rows}
+    assert len(rows) == len(MALFORMED)
+    assert reasons[MALFORMED[0]] == "not a JSON object"
+    assert reasons[MALFORMED[1]] == "not UTF-8"
+    assert "missing field event_time" in reasons[MALFORMED[2]]
+    assert all(r.kafka_offset is not None for r in rows)
+
+
+def test_each_hour_gets_a_completion_marker_with_its_counts(streamed):
+    markers = sorted((streamed["root"] / "_complete").rglob("_COMPLETE"))
+    bodies = [json.loads(p.read_text()) for p in markers]
+    assert [b["hour"] for b in bodies] == HOURS
+    assert [b["rows"] for b in bodies] == [PER_HOUR] * len(HOURS)

@@ -1,0 +1,37 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "../../stacks/config";
+import { Network } from "../../stacks/network";
+
+// The network component alone, with IAP SSH left at its default (off).
+const declared: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+
+beforeAll(async () => {
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        declared.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: () => ({}),
+    },
+    "clickstream-pipeline",
+    "test",
+    false,
+  );
+  new Network("network", { config: parseStackConfig({ "gcp:project": "my-clickstream-dev" }) });
+  // Waits until every declared resource reached the mocks.
+  await pulumi.runtime.disconnect();
+});
+
+describe("the network at the default settings", () => {
+  it("opens no SSH path unless allowIapSsh is set", () => {
+    const rules = declared.filter((r) => r.type === "gcp:compute/firewall:Firewall");
+    expect(rules.map((r) => r.name)).toEqual(["network-allow-intra-subnet"]);
+    expect(rules[0].inputs.sourceRanges).toEqual(["10.20.0.0/24"]);
+  });
+
+  it("gives the NAT only the pipeline's subnet", () => {
+    const nat = declared.find((r) => r.type === "gcp:compute/routerNat:RouterNat");
+    expect(nat?.inputs.subnetworks).toEqual([{ name: "network-subnet-id", sourceIpRangesToNats: ["ALL_IP_RANGES"] }]);
+  });
+});
