@@ -44,7 +44,7 @@ function describe(summary: RunSummary): string {
     `  ${fmt(summary.visits)} visits, ${fmt(summary.cart_adds)} cart additions, ${fmt(summary.malformed)} malformed, ${fmt(summary.errors)} retried errors`,
   ];
   if (summary.unacknowledged > 0) {
-    lines.push(`  ${fmt(summary.unacknowledged)} entries were NOT acknowledged (they may or may not be in the topic)`);
+    lines.push(`  ${fmt(summary.unacknowledged)} entries were NOT acknowledged (they may or may not have reached ${summary.destination})`);
   }
   const shown = summary.hours.slice(0, 24);
   if (shown.length > 0) lines.push("  hour (UTC)              visits  cart_adds");

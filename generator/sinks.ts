@@ -70,6 +70,8 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
 
 /** NDJSON, one message per line; broken entries are written as their raw bytes. */
 export function openStdoutSink(stream: NodeJS.WritableStream = process.stdout): Sink {
+  // A closed pipe (e.g. `| head`) fails the pending write below; without a listener it would crash the process.
+  stream.on("error", () => undefined);
   return {
     destination: "stdout",
     write(batch) {

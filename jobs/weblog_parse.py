@@ -54,9 +54,13 @@ def parse(
         .withColumn("entry", F.from_json("text", contract.spark_schema()))
         .withColumn("event_ts", F.to_timestamp("entry.event_time", EVENT_TIME_FORMAT))
         .withColumn("reason", _reason(contract, max_future))
+        # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
+        # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
+        .withColumn("_barrier", F.spark_partition_id())
     )
+    kept = F.col("_barrier").isNotNull()
 
-    valid = judged.where(F.col("reason").isNull()).select(
+    valid = judged.where(F.col("reason").isNull() & kept).select(
         *[
             F.col("event_ts").alias(name) if name == "event_time" else F.col(f"entry.{name}").alias(name)
             for name in contract.names
@@ -66,7 +70,7 @@ def parse(
         F.substring("entry.event_time", 1, 10).alias("dt"),
         F.substring("entry.event_time", 12, 2).alias("hr"),
     )
-    bad = judged.where(F.col("reason").isNotNull()).select(
+    bad = judged.where(F.col("reason").isNotNull() & kept).select(
         "raw_value",
         "reason",
         *KAFKA_COLUMNS,
