@@ -58,7 +58,7 @@ def parse(
         # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
         .withColumn("_barrier", F.spark_partition_id())
     )
-    kept = F.col("_barrier").isNotNull()
+    kept = F.col("_barrier") >= 0
 
     valid = judged.where(F.col("reason").isNull() & kept).select(
         *[

@@ -182,11 +182,14 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     const publishAndLoad = async (batch: string[]) => {
       const runId = newRunId();
       say(`    hourly run ${runId}: ${batch.join(", ")}: register partition, aggregate, data-quality checks, publish`);
+      const t0 = Date.now();
       await runToCompletion({
         ...parts.hourlyRunnerSpec(l, batch, runId),
         timeoutMs: 10 * 60_000,
         hint: "a failed data-quality check or HiveQL error is named in the log",
       });
+      const t1 = Date.now();
+      clock.addDetail("hours", "hourly runs (Spark SQL)", (t1 - t0) / 1000);
       for (const hour of batch) {
         runIds.set(hour, [...(runIds.get(hour) ?? []), runId]);
         const objects = parts.publishedObjects(l, hour, runId);
@@ -202,11 +205,14 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
         }
         loaded.add(hour);
       }
+      clock.addDetail("hours", "loader (events -> BigQuery)", (Date.now() - t1) / 1000);
     };
 
-    await clock.stage("hourly", `running the hourly steps (HiveQL + data-quality checks) and loading ${hours.length} hours`, async () => {
+    await clock.stage("hours", `running the hourly steps (HiveQL + data-quality checks) and loading ${hours.length} hours`, async () => {
       // Spark starts in ~30 s, an hour's steps take seconds: hours that complete close together share a run.
       const batchWindowMs = 15_000;
+      const stageStart = Date.now();
+      let busyMs = 0;
       const deadline = Date.now() + 10 * 60_000;
       let firstReadyAt: number | undefined;
       let rerunPending = o.faults.has("rerun-hour");
@@ -226,7 +232,9 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
           // The re-run rides along with a later batch once its first run is loaded.
           const rerun = rerunPending && loaded.has(hours[0]) ? [hours[0]] : [];
           if (rerun.length) say(`    fault: re-running the hour ${hours[0]} (a new run id replaces its published output)`);
+          const b0 = Date.now();
           await publishAndLoad([...ready, ...rerun]);
+          busyMs += Date.now() - b0;
           if (rerun.length) rerunPending = false;
           firstReadyAt = undefined;
           continue;
@@ -234,6 +242,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
         if (Date.now() > deadline) throw new SandboxError(`the streaming job marked ${loaded.size + ready.length} of ${hours.length} hours complete within 10 minutes`, "read the streaming job's log", streamService.log);
         await sleep(500);
       }
+      clock.addDetail("hours", "waiting for the stream", (Date.now() - stageStart - busyMs) / 1000);
       if (rerunPending) {
         say(`    fault: re-running the hour ${hours[0]} (a new run id replaces its published output)`);
         await publishAndLoad([hours[0]]);

@@ -68,7 +68,7 @@ export function formatReconciliation(r: Reconciliation): string {
   }
   lines.push(
     r.matches
-      ? `reconciliation: all ${r.hours.length} hours match the generator's ground truth exactly`
+      ? `reconciliation: ${r.hours.length === 1 ? "the 1 hour matches" : `all ${r.hours.length} hours match`} the generator's ground truth exactly`
       : r.hours.length === 0
         ? "reconciliation FAILED: no hours to compare"
         : `reconciliation FAILED: ${r.hours.filter((h) => !h.matches).length} of ${r.hours.length} hours differ from the generator's ground truth`,

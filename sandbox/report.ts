@@ -72,7 +72,7 @@ function productChart(id: string, title: string, products: ProductTotals[]): str
 export function renderReport(d: ReportData): string {
   const hourLabel = (h: string) => `${h.slice(5, 10)} ${h.slice(11, 13)}:00`;
   const verdict = d.reconciliation.matches
-    ? `<p class="verdict ok" id="verdict">Reconciled: all ${d.reconciliation.hours.length} hours match the generator's ground truth exactly.</p>`
+    ? `<p class="verdict ok" id="verdict">Reconciled: ${d.reconciliation.hours.length === 1 ? "the 1 hour matches" : `all ${d.reconciliation.hours.length} hours match`} the generator's ground truth exactly.</p>`
     : `<p class="verdict bad" id="verdict">Reconciliation FAILED: ${d.reconciliation.hours.filter((h) => !h.matches).length} of ${d.reconciliation.hours.length} hours differ from the generator's ground truth.</p>`;
   const recRows = d.reconciliation.hours
     .map(

@@ -16,13 +16,24 @@ export class StageClock {
     }
   }
 
+  /** Adds to a part of a stage (e.g. "hours/hourly runs"), shown indented under it. */
+  addDetail(stage: string, part: string, seconds: number): void {
+    const name = `${stage}/${part}`;
+    const t = this.times.find((x) => x.stage === name);
+    if (t) t.seconds += seconds;
+    else this.times.push({ stage: name, seconds });
+  }
+
   totalSeconds(): number {
     return (Date.now() - this.started) / 1000;
   }
 
   format(): string {
-    const width = Math.max(5, ...this.times.map((t) => t.stage.length));
-    const lines = this.times.map((t) => `  ${t.stage.padEnd(width)}  ${t.seconds.toFixed(1).padStart(6)} s`);
+    // Parts are listed under their stage; stages that overlap (generator, bigquery) add up to more than the total.
+    const ordered = this.times.filter((t) => !t.stage.includes("/")).flatMap((t) => [t, ...this.times.filter((d) => d.stage.startsWith(`${t.stage}/`))]);
+    const named = ordered.map((t) => ({ name: t.stage.includes("/") ? `  ${t.stage.split("/")[1]}` : t.stage, seconds: t.seconds }));
+    const width = Math.max(5, ...named.map((t) => t.name.length));
+    const lines = named.map((t) => `  ${t.name.padEnd(width)}  ${t.seconds.toFixed(1).padStart(6)} s`);
     lines.push(`  ${"total".padEnd(width)}  ${this.totalSeconds().toFixed(1).padStart(6)} s`);
     return ["stage times:", ...lines].join("\n");
   }

@@ -1,0 +1,46 @@
+// The sandbox's command line when things are wrong: bad flags, and a stage that cannot start (no Java)
+// answered with what failed, what to do, and the stage's log; nothing left running.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const REPO = resolve(__dirname, "..", "..");
+const tsx = join(REPO, "node_modules", ".bin", "tsx");
+const cli = join(REPO, "sandbox", "cli.ts");
+
+function sandbox(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(tsx, [cli, ...args], { cwd: REPO, env, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test("a bad flag is named with what it accepts, exit 2", () => {
+  const r = sandbox(["run", "--hours", "0"]);
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/--hours must be a whole number from 1 to 48, got '0'/);
+});
+
+test("--help lists the subcommands and the faults", () => {
+  const r = sandbox(["--help"]);
+  expect(r.code).toBe(0);
+  for (const word of ["run", "up", "status", "down", "purge", "broker-restart", "--state-dir"]) expect(r.out).toContain(word);
+});
+
+test("without Java the run stops at the Kafka stage and says what to do, with the log's path", () => {
+  // A PATH with node but no java.
+  const bin = mkdtempSync(join(tmpdir(), "no-java-"));
+  symlinkSync(process.execPath, join(bin, "node"));
+  const stateDir = mkdtempSync(join(tmpdir(), "sandbox-nojava-"));
+  const r = sandbox(["run", "--no-setup", "--state-dir", stateDir], { ...process.env, PATH: bin });
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(/error: the Kafka broker did not start: java not found on PATH/);
+  expect(r.err).toMatch(/what to do: .*Java 17/);
+  expect(r.err).toContain(`log: ${join(stateDir, "kafka", "broker.log")}`);
+  expect(r.err).toMatch(/stage times:/);
+});
+
+test("status with nothing running says how to start, exit 3", () => {
+  const r = sandbox(["status", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-status-"))]);
+  expect(r.code).toBe(3);
+  expect(r.err).toMatch(/no services running .* 'npm start -- up'/);
+});
