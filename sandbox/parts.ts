@@ -1,7 +1,7 @@
 // How the sandbox starts each part of the pipeline: the same artifacts the stack deploys, with local
 // endpoints and folders instead of cloud ones. Each part's command line is written once, here.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { CURATED_BUCKET, RAW_BUCKET, SandboxLayout } from "./layout";
 import { ServiceSpec } from "./processes";
 import { emulatorPaths } from "../functions/loader/local/localBigQuery";
@@ -89,7 +89,8 @@ export function completedHours(l: SandboxLayout): string[] {
   return hours.sort();
 }
 
-export function hourlyRunnerSpec(l: SandboxLayout, hours: string[], runId: string): ServiceSpec {
+/** One invocation of the local hourly runner (the DAG's steps on Spark SQL) for several hours. */
+export function hourlyRunnerSpec(l: SandboxLayout, hours: string[], results: string): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "hourly",
@@ -99,22 +100,28 @@ export function hourlyRunnerSpec(l: SandboxLayout, hours: string[], runId: strin
       ...hours.flatMap((h) => ["--hour", h]),
       "--raw", p.events, "--quarantine", p.quarantine,
       "--staging", l.staging, "--curated", l.curatedBucket, "--warehouse", l.hive,
-      "--run-id", runId,
     ],
     cwd: REPO_ROOT,
     env: sparkEnv,
     log: join(l.logs, "hourly.log"),
+    stdout: results,
   };
 }
 
-/** The part files a run published for an hour, as bucket-relative object names. */
-export function publishedObjects(l: SandboxLayout, hour: string, runId: string): string[] {
-  const dir = join(l.curatedBucket, "hourly", `dt=${hour.slice(0, 10)}`, `hr=${hour.slice(11, 13)}`, `run_id=${runId}`);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /^part-\d{5}\.csv$/.test(f) && statSync(join(dir, f)).isFile())
-    .sort()
-    .map((f) => relative(l.curatedBucket, join(dir, f)));
+/** What the runner printed for each hour: its run id and the curated-bucket names it published. */
+export interface HourlyRunResult {
+  hour: string;
+  run_id: string;
+  ok: boolean;
+  published: string[];
+  error?: string;
+}
+
+export function readHourlyResults(file: string): HourlyRunResult[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as HourlyRunResult);
 }
 
 export function objectContent(l: SandboxLayout, name: string): Buffer {

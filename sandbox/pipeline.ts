@@ -43,17 +43,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // The local BigQuery server needs no credentials: skip the client library's probe of a GCE metadata server.
 process.env.METADATA_SERVER_DETECTION ??= "none";
 
-/** Run ids sort in the order the runs started: UTC time to the microsecond-ish, e.g. 20261126T150512123456Z. */
-let lastRunId = "";
-export function newRunId(now = new Date()): string {
-  const base = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1");
-  let id = `${base}000Z`;
-  // Two runs in the same millisecond still sort in start order.
-  if (id <= lastRunId) id = `${lastRunId.slice(0, -7)}${String(Number(lastRunId.slice(-7, -1)) + 1).padStart(6, "0")}Z`;
-  lastRunId = id;
-  return id;
-}
-
 /** Runs the setup scripts with their progress on the terminal and in the setup log. */
 async function runSetup(l: SandboxLayout, say: (s: string) => void): Promise<void> {
   const log = join(l.logs, "setup.log");
@@ -146,7 +135,9 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
             await sleep(3000);
             say("    fault: killing the Kafka broker (SIGKILL) while the generator sends");
             await killGroup(kafka.pid);
-            const again = await startBroker({ stateDir: l.kafka, detached: true });
+            const again = await startBroker({ stateDir: l.kafka, detached: true }).catch((e: Error) => {
+              throw new SandboxError(`the Kafka broker did not restart: ${e.message}`, "read the broker's log", kafka.log);
+            });
             trackBroker(again.pid);
             say(`    fault: broker restarted on ${again.bootstrapServers}`);
           })(),
@@ -178,21 +169,21 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     const runIds = new Map<string, string[]>();
     const loaded = new Set<string>();
     let eventSeq = 0;
+    let hourlyRuns = 0;
     /** One invocation of the hourly runner (one Spark start-up) for every hour in `batch`, then the events. */
     const publishAndLoad = async (batch: string[]) => {
-      const runId = newRunId();
-      say(`    hourly run ${runId}: ${batch.join(", ")}: register partition, aggregate, data-quality checks, publish`);
+      say(`    hourly run: ${batch.join(", ")}: register partition, aggregate, data-quality checks, publish`);
+      const results = join(l.logs, `hourly-run-${++hourlyRuns}.jsonl`);
       const t0 = Date.now();
       await runToCompletion({
-        ...parts.hourlyRunnerSpec(l, batch, runId),
+        ...parts.hourlyRunnerSpec(l, batch, results),
         timeoutMs: 10 * 60_000,
-        hint: "a failed data-quality check or HiveQL error is named in the log",
+        hint: `a failed data-quality check or HiveQL error is named in the log (the runner's per-hour results: ${results})`,
       });
       const t1 = Date.now();
       clock.addDetail("hours", "hourly runs (Spark SQL)", (t1 - t0) / 1000);
-      for (const hour of batch) {
+      for (const { hour, run_id: runId, published: objects } of parts.readHourlyResults(results)) {
         runIds.set(hour, [...(runIds.get(hour) ?? []), runId]);
-        const objects = parts.publishedObjects(l, hour, runId);
         if (objects.length === 0) throw new SandboxError(`the hourly run ${runId} published nothing for ${hour}`, "read the hourly run's log", join(l.logs, "hourly.log"));
         for (const name of objects) {
           const event = finalizedEventFor(l, name, String(++eventSeq));

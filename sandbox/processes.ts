@@ -20,6 +20,8 @@ export interface ServiceSpec {
   command: string;
   args: string[];
   log: string;
+  /** standard output to this file instead of the log (for a command whose output is data) */
+  stdout?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -41,13 +43,15 @@ function openLog(path: string): number {
 /** Starts a long-running process in its own group, output appended to its log. */
 export function startService(spec: ServiceSpec): Service {
   const fd = openLog(spec.log);
+  const out = spec.stdout ? openLog(spec.stdout) : fd;
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
-    stdio: ["ignore", fd, fd],
+    stdio: ["ignore", out, fd],
     detached: true,
   });
   closeSync(fd);
+  if (out !== fd) closeSync(out);
   if (child.pid === undefined) throw new SandboxError(`could not start ${spec.name} (${spec.command})`, `check that ${spec.command} is installed (run 'npm run setup')`, spec.log);
   const exited = new Promise<number | string>((resolve) => {
     child.on("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
