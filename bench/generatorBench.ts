@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   const broker = await startBroker({ stateDir: path.join(work, "broker") });
   try {
     console.error(`broker ${broker.bootstrapServers}; building dist/generator.cjs`);
-    run("npx", ["esbuild", "generator/main.ts", "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--log-level=warning", "--outfile=dist/generator.cjs"]);
+    // The very bundle the cloud runs, built by the same npm script the stack uses.
+    run("npm", ["run", "--silent", "build:generator"]);
 
     // The very entries the generator sends (same seed, same event times), as ProducerPerformance's payloads.
     const payloadFile = path.join(work, "payloads.ndjson");

@@ -21,6 +21,7 @@ tar -C "$REPO_ROOT" --exclude=./node_modules --exclude=./.venv --exclude=./.sand
 
 run() {  # label, cache folder
   local label="$1" cache="$2" t0 t1
+  shift 2
   step "$label run: npm start (cache $cache)"
   t0=$(date +%s.%N)
   if ! (cd "$clone" && CLICKSTREAM_CACHE="$cache" npm start -- run "$@" >"$work/$label.out" 2>"$work/$label.log"); then

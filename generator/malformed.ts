@@ -2,12 +2,13 @@
 // one way a real web tier could (a truncated write, a bad encoding, a schema drift, an unparseable
 // time, a runaway header). None of them counts as a visit or a cart addition.
 import { MAX_ENTRY_BYTES, WeblogEntry } from "../contract/weblogEntry";
+import schema from "../contract/weblog-entry.schema.json";
 import type { Random } from "./random";
 
 export const MALFORMED_KINDS = ["not_json", "invalid_utf8", "missing_field", "wrong_type", "bad_timestamp", "oversize"] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
-const REQUIRED_FIELDS: ReadonlyArray<keyof WeblogEntry> = ["event_id", "event_time", "session_id", "product_id", "pid", "method"];
+const REQUIRED_FIELDS = schema.required as ReadonlyArray<keyof WeblogEntry>;
 
 export function corrupt(entry: WeblogEntry, random: Random): { kind: MalformedKind; value: Buffer } {
   const kind = random.pick(MALFORMED_KINDS);

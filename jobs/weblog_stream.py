@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
@@ -134,27 +135,35 @@ def latest_marked_hour(spark: SparkSession, markers: str) -> datetime | None:
     return max(hours, default=None)
 
 
-def count_hour(spark: SparkSession, sink: str, dt: str, hr: str) -> int:
-    if not hadoop_files.exists(spark, f"{sink}/_spark_metadata"):
-        return 0
+def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict[tuple[str, int], int]:
+    """Committed rows per (dt, hr) of the given hours, in one Spark job."""
+    if not hours or not hadoop_files.exists(spark, f"{sink}/_spark_metadata"):
+        return {}
+    wanted = F.lit(False)
+    for hour in hours:
+        wanted = wanted | ((F.col("dt") == hour.strftime("%Y-%m-%d")) & (F.col("hr") == hour.hour))
     try:
-        return spark.read.parquet(sink).where((F.col("dt") == dt) & (F.col("hr") == int(hr))).count()
-    except Exception as exc:  # an empty sink has no schema to read yet
-        if "UNABLE_TO_INFER_SCHEMA" in str(exc):
-            return 0
+        rows = spark.read.parquet(sink).where(wanted).groupBy("dt", "hr").count().collect()
+    except AnalysisException as exc:  # a sink that has committed no file yet has no schema to read
+        if "infer schema" in str(exc).lower() or "UNABLE_TO_INFER_SCHEMA" in str(exc):
+            return {}
         raise
+    return {(str(r["dt"]), int(r["hr"])): r["count"] for r in rows}
 
 
-def write_marker(spark: SparkSession, args: argparse.Namespace, hour: datetime) -> None:
-    dt, hr = hour.strftime("%Y-%m-%d"), hour.strftime("%H")
-    body = {
-        "hour": hour.strftime("%Y-%m-%dT%H"),
-        "rows": count_hour(spark, args.raw, dt, hr),
-        "quarantined": count_hour(spark, args.quarantine, dt, hr),
-        "written_at": datetime.now(UTC).isoformat(),
-    }
-    hadoop_files.write_text(spark, f"{args.markers.rstrip('/')}/dt={dt}/hr={hr}/{MARKER_NAME}", json.dumps(body))
-    log.info("hour complete: %s", json.dumps(body))
+def write_markers(spark: SparkSession, args: argparse.Namespace, hours: list[datetime]) -> None:
+    rows, quarantined = count_by_hour(spark, args.raw, hours), count_by_hour(spark, args.quarantine, hours)
+    for hour in hours:
+        dt, hr = hour.strftime("%Y-%m-%d"), hour.strftime("%H")
+        body = {
+            "hour": hour.strftime("%Y-%m-%dT%H"),
+            "rows": rows.get((dt, hour.hour), 0),
+            "quarantined": quarantined.get((dt, hour.hour), 0),
+            "written_at": datetime.now(UTC).isoformat(),
+        }
+        marker = f"{args.markers.rstrip('/')}/dt={dt}/hr={hr}/{MARKER_NAME}"
+        hadoop_files.write_text(spark, marker, json.dumps(body))
+        log.info("hour complete: %s", json.dumps(body))
 
 
 def run(spark: SparkSession, args: argparse.Namespace) -> None:
@@ -189,11 +198,9 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
             events.awaitTermination(args.poll_seconds)
             quarantine.awaitTermination(0.01)
             feed()
-            for hour in tracker.hours_to_mark(time.monotonic()):
-                write_marker(spark, args, hour)
+            write_markers(spark, args, tracker.hours_to_mark(time.monotonic()))
         feed()
-        for hour in tracker.hours_to_mark(time.monotonic(), drained=args.available_now):
-            write_marker(spark, args, hour)
+        write_markers(spark, args, tracker.hours_to_mark(time.monotonic(), drained=args.available_now))
     finally:
         for query in (events, quarantine):
             if query.isActive:

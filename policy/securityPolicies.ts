@@ -85,8 +85,11 @@ export const checks = {
     if (type !== "gcp:compute/firewall:Firewall") return;
     const ingress = props.direction === undefined || props.direction === "INGRESS";
     const allows = list(props.allows).length > 0;
-    const open = list(props.sourceRanges).some((r) => typeof r === "string" && OPEN_RANGES.has(r));
-    if (ingress && allows && open) report("A firewall rule must not allow ingress from 0.0.0.0/0 or ::/0.");
+    const ranges = list(props.sourceRanges);
+    // An ingress rule that names no source at all is applied by Google Cloud as 0.0.0.0/0.
+    const noSource = ranges.length === 0 && list(props.sourceTags).length === 0 && list(props.sourceServiceAccounts).length === 0;
+    const open = noSource || ranges.some((r) => typeof r === "string" && OPEN_RANGES.has(r));
+    if (ingress && allows && open) report("A firewall rule must not allow ingress from 0.0.0.0/0 or ::/0 (also the default when it names no source).");
   },
 };
 

@@ -2,8 +2,7 @@
 // tool would (the client's apiEndpoint pointed at 127.0.0.1; no credentials are involved).
 import { BigQuery } from "@google-cloud/bigquery";
 import { hourKey, HourlyActivityRow } from "./hourlyActivity";
-
-export const LOCATION = "US";
+import { BQ_LOCATION as LOCATION } from "./parts";
 
 export function localClient(endpoint: string, project: string): BigQuery {
   return new BigQuery({ projectId: project, location: LOCATION, apiEndpoint: endpoint });

@@ -53,7 +53,8 @@ options:
 
 export class UsageError extends Error {}
 
-function defaultStart(now = new Date()): string {
+/** The default first hour: 3 hours before the current one, so every simulated hour is in the past. */
+export function defaultStart(now = new Date()): string {
   const h = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), now.getUTCHours() - 3));
   return h.toISOString().replace(".000Z", "Z");
 }

@@ -2,7 +2,7 @@
 // endpoints and folders instead of cloud ones. Each part's command line is written once, here.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CURATED_BUCKET, RAW_BUCKET, SandboxLayout } from "./layout";
+import { CURATED_BUCKET, SandboxLayout } from "./layout";
 import { ServiceSpec } from "./processes";
 import { emulatorPaths } from "../functions/loader/local/localBigQuery";
 
@@ -10,6 +10,7 @@ export const REPO_ROOT = resolve(__dirname, "..");
 export const TOPIC = "weblogs";
 export const BQ_PROJECT = "clickstream-sandbox";
 export const BQ_DATASET = "clickstream";
+export const BQ_LOCATION = "US";
 export const HOURLY_TABLE = "hourly_activity";
 export const LOAD_LOG_TABLE = "hourly_activity_loads";
 export const LATEST_VIEW = "hourly_activity_latest";
@@ -162,7 +163,7 @@ export function loaderSpec(l: SandboxLayout, port: number, bigqueryEndpoint: str
       ...process.env,
       WAREHOUSE_PROJECT: BQ_PROJECT,
       WAREHOUSE_DATASET: BQ_DATASET,
-      WAREHOUSE_LOCATION: "US",
+      WAREHOUSE_LOCATION: BQ_LOCATION,
       HOURLY_TABLE,
       LOAD_LOG_TABLE,
       CURATED_BUCKET,
@@ -177,12 +178,11 @@ export function rawAuditSpec(l: SandboxLayout, output: string): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "raw-audit",
-    command: "bash",
-    args: ["-c", `"$0" sandbox/raw_audit.py --events "$1" --quarantine "$2" > "$3"`, python, p.events, p.quarantine, output],
+    command: python,
+    args: [join(REPO_ROOT, "sandbox", "raw_audit.py"), "--events", p.events, "--quarantine", p.quarantine],
     cwd: REPO_ROOT,
     env: sparkEnv,
     log: join(l.logs, "raw-audit.log"),
+    stdout: output,
   };
 }
-
-export { RAW_BUCKET, CURATED_BUCKET };

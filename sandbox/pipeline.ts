@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startBroker, stopBroker, freePort, assertJava } from "./kafkaBroker";
 import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
 import { SandboxLayout, sandboxLayout, stateDirFrom, CURATED_BUCKET } from "./layout";
-import { latestHourlyActivity, localClient, LOCATION, rowsLoadedTwice } from "./localBigQuery";
+import { latestHourlyActivity, localClient, rowsLoadedTwice } from "./localBigQuery";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
@@ -67,12 +67,17 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
   // Longer than the generator's pause while the broker restarts, so no hour is marked complete early.
   const idleSeconds = o.faults.has("broker-restart") ? 20 : 10;
   let detached = false;
+  let interrupted = false;
+  // Ctrl-C reaches us twice (from the terminal and relayed by tsx): the first stops everything, later
+  // ones are ignored rather than left to Node's default, which would exit with the services running.
   const interrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
     say("interrupted: stopping every service the sandbox started");
     void services.stopAll().then(() => process.exit(130));
   };
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   try {
     // A run starts from empty data: the reconciliation compares this run's traffic with this run's table.
     if (existsSync(l.kafka)) await stopBroker(l.kafka);
@@ -111,7 +116,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       services.endpoints.bigqueryProject = parts.BQ_PROJECT;
       services.endpoints.bigqueryTable = `${parts.BQ_PROJECT}.${parts.BQ_DATASET}.${parts.HOURLY_TABLE}`;
       // The dataset, tables and views as the stack declares them in the cloud.
-      await createLocalWarehouse(localClient(endpoint, parts.BQ_PROJECT), { project: parts.BQ_PROJECT, dataset: parts.BQ_DATASET, location: LOCATION });
+      await createLocalWarehouse(localClient(endpoint, parts.BQ_PROJECT), { project: parts.BQ_PROJECT, dataset: parts.BQ_DATASET, location: parts.BQ_LOCATION });
 
       // The archive the stack deploys, served by the Functions Framework as Cloud Run functions serve it.
       await runToCompletion({

@@ -19,7 +19,6 @@ export interface ArtifactSource {
 export const GENERATOR_BUNDLE: ArtifactSource = { file: "dist/generator.cjs", buildScript: "build:generator" };
 /** A folder (index.js, package.json, package-lock.json) that Cloud Build installs and runs. */
 export const LOADER_SOURCE: ArtifactSource = { file: "dist/loader", buildScript: "build:loader" };
-export const LOADER_ENTRY_POINT = "loadHourlyActivity";
 /** The streaming job's entry; it imports the rest of the `jobs` package. */
 export const STREAMING_JOB_MAIN: ArtifactSource = { file: "jobs/weblog_stream.py" };
 export const JOBS_PACKAGE_DIR = "jobs";
@@ -83,6 +82,11 @@ export function filesIn(dir: string, extensions: string[]): string[] {
     .map((f) => path.join(dir, f));
 }
 
+/** A Pulumi resource-name fragment for a repository file: its base name, lowercase, runs of other characters as '-'. */
+export function resourceIdOf(file: string): string {
+  return path.basename(file).replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
+}
+
 /** Uploads one file; the asset's content hash makes `pulumi up` re-upload it whenever the file changes. */
 export function uploadFile(
   resourceName: string,
@@ -133,11 +137,10 @@ export class Artifacts extends pulumi.ComponentResource {
     const bucket = args.bucket.name;
     const upload = (id: string, objectName: string, absolute: string) =>
       uploadFile(`${name}-${id}`, bucket, objectName, absolute, child);
-    const idOf = (file: string) => path.basename(file).replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
 
     const initActions: Record<string, gcp.storage.BucketObject> = {};
     for (const file of filesIn(INIT_ACTIONS_DIR, [".sh"])) {
-      initActions[path.basename(file)] = upload(`init-${idOf(file)}`, `init/${path.basename(file)}`, path.join(REPO_ROOT, file));
+      initActions[path.basename(file)] = upload(`init-${resourceIdOf(file)}`, `init/${path.basename(file)}`, path.join(REPO_ROOT, file));
     }
 
     // Fixed name: the master's generator service polls this object's generation and restarts on a new one.

@@ -1,11 +1,10 @@
 // The loader: a gen2 Cloud Function that loads each published hourly object into BigQuery, and its trigger.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { LOADER_ENTRY_POINT } from "./artifacts";
+import { LOADER_ENTRY_POINT, OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 import { StackConfig } from "./config";
 
 export const LOADER_RUNTIME = "nodejs22";
-export const OBJECT_FINALIZED = "google.cloud.storage.object.v1.finalized";
 
 export interface LoaderArgs {
   config: StackConfig;

@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { DAGS_DIR, filesIn, HIVEQL_DIR, REPO_ROOT, uploadFile } from "./artifacts";
+import { DAGS_DIR, filesIn, HIVEQL_DIR, REPO_ROOT, resourceIdOf, uploadFile } from "./artifacts";
 import { StackConfig } from "./config";
 import { HIVEQL_DAG_FOLDER } from "./layout";
 
@@ -59,17 +59,13 @@ export class Orchestration extends pulumi.ComponentResource {
 
     // The DAG folder: DAG files (and the steps module they import) at its top, HiveQL in dags/hql/.
     for (const file of filesIn(DAGS_DIR, [".py"])) {
-      this.dagObjects.push(uploadFile(`${name}-dag-${objectId(file)}`, this.bucket.name, `dags/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
+      this.dagObjects.push(uploadFile(`${name}-dag-${resourceIdOf(file)}`, this.bucket.name, `dags/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
     }
     for (const file of filesIn(HIVEQL_DIR, [".hql"])) {
-      this.dagObjects.push(uploadFile(`${name}-hql-${objectId(file)}`, this.bucket.name, `${HIVEQL_DAG_FOLDER}/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
+      this.dagObjects.push(uploadFile(`${name}-hql-${resourceIdOf(file)}`, this.bucket.name, `${HIVEQL_DAG_FOLDER}/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
     }
 
     this.airflowUrl = this.environment.config.apply((c) => c.airflowUri);
     this.registerOutputs({ airflowUrl: this.airflowUrl });
   }
-}
-
-function objectId(file: string): string {
-  return path.basename(file).replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
 }

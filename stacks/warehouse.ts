@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   hourlyActivityTable,
   loadLogTable,
+  RAW_ENTRIES_TABLE_ID,
   rawEntriesExternalTable,
   WAREHOUSE_VIEWS,
   warehouseViewQuery,
@@ -73,7 +74,7 @@ export class Warehouse extends pulumi.ComponentResource {
     const external = args.rawBucket.name.apply((bucket) => rawEntriesExternalTable(bucket));
     this.rawEntries = new gcp.bigquery.Table(`${name}-raw-entries`, {
       datasetId: this.dataset.datasetId,
-      tableId: rawEntriesExternalTable("unused").tableId,
+      tableId: RAW_ENTRIES_TABLE_ID,
       description: external.description,
       externalDataConfiguration: external.externalDataConfiguration,
       deletionProtection: false,

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The local BigQuery-API server (bqemulator, DuckDB-backed, from PyPI) in its own venv under
-# $CLICKSTREAM_CACHE/bqemulator, from the committed 50-bigquery-emulator.lock (hashes checked).
+# $CLICKSTREAM_CACHE/bqemulator, from the committed scripts/bigquery-emulator/requirements.lock (hashes checked).
 # Works offline at run time: the DuckDB extensions it loads come from PyPI wheels and are installed into
 # its own DuckDB home ($CLICKSTREAM_CACHE/bqemulator/home; start the server with HOME set to it).
-# To change a pin: edit 50-bigquery-emulator.in, then `UPDATE_LOCK=1 bash scripts/setup.d/50-bigquery-emulator.sh`.
+# To change a pin: edit scripts/bigquery-emulator/requirements.in, then `UPDATE_LOCK=1 bash scripts/setup.d/50-bigquery-emulator.sh`.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-here="$REPO_ROOT/scripts/setup.d"
-lock="$here/50-bigquery-emulator.lock"
-patch_file="$here/50-bigquery-emulator.patch"
+pins="$REPO_ROOT/scripts/bigquery-emulator"
+lock="$pins/requirements.lock"
+patch_file="$pins/bqemulator.patch"
 emu_root="$CLICKSTREAM_CACHE/bqemulator"
 venv="$emu_root/venv"
 duckdb_home="$emu_root/home"
@@ -26,8 +26,8 @@ fi
 python_bin="$(command -v python3.11 || command -v python3)"
 
 if [[ "${UPDATE_LOCK:-}" == 1 || ! -f "$lock" ]]; then
-  step "compiling $(basename "$lock")"
-  "$uv" pip compile "$here/50-bigquery-emulator.in" --python "$python_bin" --python-platform x86_64-manylinux_2_28 \
+  step "compiling $lock"
+  "$uv" pip compile "$pins/requirements.in" --python "$python_bin" --python-platform x86_64-manylinux_2_28 \
     --generate-hashes --no-header --quiet -o "$lock" || fail "resolving the BigQuery emulator's dependencies failed (see above)"
 fi
 
@@ -39,14 +39,14 @@ step "installing the local BigQuery server (bqemulator) into $venv"
 rm -rf "$venv"
 "$uv" venv --quiet --python "$python_bin" "$venv" || fail "creating $venv failed"
 "$uv" pip sync --quiet --python "$venv/bin/python" "$lock" \
-  || fail "installing $(basename "$lock") into $venv failed (see above); rerun setup when the registry answers"
+  || fail "installing $lock into $venv failed (see above); rerun setup when the registry answers"
 
 # Two fixes that make bqemulator 1.4.0 answer as BigQuery does (see the patch): a reused job id gets 409
 # "duplicate" and runs nothing (1.4.0 silently re-runs it, appending the rows again); CSV rows are read
 # from the first line unless skipLeadingRows says otherwise (1.4.0 always drops a header row).
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 patch --quiet --forward -p1 -d "$site" < "$patch_file" \
-  || fail "patching bqemulator failed: $(basename "$patch_file") no longer applies to the locked version; update it"
+  || fail "patching bqemulator failed: $patch_file no longer applies to the locked version; update it"
 
 step "installing DuckDB's spatial and avro extensions (from their PyPI wheels) into $duckdb_home"
 mkdir -p "$duckdb_home"

@@ -103,3 +103,20 @@ def test_publishing_names_files_by_the_contract_and_drops_earlier_runs():
 def test_run_ids_are_checked_against_the_published_file_contract():
     with pytest.raises(ValueError, match="run id"):
         hour_plan(datetime(2026, 11, 26, 9, tzinfo=UTC), "a/b", "r", "q", "s")
+
+
+def test_templates_render_the_plan_as_a_dict_and_the_run_staging_prefix(dag):
+    plan = hour_plan(datetime(2026, 11, 26, 14, tzinfo=UTC), "R1", "gs://r/events", "gs://r/quarantine",
+                     "gs://stage-bucket/staging")
+
+    class TaskInstance:
+        def xcom_pull(self, task_ids):
+            assert task_ids == "plan_hour"
+            return plan
+
+    env = dag.get_template_env()
+    render = lambda template: env.from_string(template).render(ti=TaskInstance())  # noqa: E731
+    assert render(dag.get_task("check_quality").job["hive_job"]["script_variables"]) == plan
+    clean = dag.get_task("clean_staging")
+    assert render(clean.bucket_name) == "stage-bucket"
+    assert render(clean.prefix) == "staging/hourly/dt=2026-11-26/hr=14/run_id=R1/"

@@ -94,8 +94,26 @@ function harness(jobs: ScriptedJobs, maxWaitMs = 60000) {
   const lines: { severity: Severity; message: string; fields: LogFields }[] = [];
   const wait: WaitPolicy = { maxWaitMs, now: () => clock, sleep: async (ms) => void (clock += ms) };
   const deps: LoaderDeps = { config, jobs, wait, log: (severity, message, fields) => lines.push({ severity, message, fields }) };
-  return { run: (e: object = event): Promise<LoadResult> => handleObjectFinalized(e as typeof event, deps), lines };
+  const run = (e: object = event): Promise<LoadResult> => handleObjectFinalized(e as typeof event, deps);
+  /** Delivers the event again after every TransientLoadError, as the platform does; counts the deliveries. */
+  const runUntilAcknowledged = async (): Promise<{ deliveries: number; result: LoadResult }> => {
+    for (let deliveries = 1; deliveries <= 10; deliveries++) {
+      try {
+        return { deliveries, result: await run() };
+      } catch (err) {
+        if (!(err instanceof TransientLoadError)) throw err;
+      }
+    }
+    throw new Error("still retried after 10 deliveries");
+  };
+  return { run, runUntilAcknowledged, lines };
 }
+
+/** A job whose first insert fails with errorResult; later inserts of its id find it (409) and get the failure. */
+const failsOnce = (ids: string[], errorResult: { reason: string; message: string; location?: string }) => ({
+  inserts: Object.fromEntries(ids.map((id) => [id, [failed(id, errorResult), alreadyExists(id)]])),
+  gets: Object.fromEntries(ids.map((id) => [id, [failed(id, errorResult)]])),
+});
 
 describe("loading a published file", () => {
   test("submits one CSV load: append-only, the contract's schema, no header, no bad rows tolerated", async () => {
@@ -160,12 +178,19 @@ describe("loading a published file", () => {
     ]);
   });
 
-  test("a job that failed transiently is retried under the next attempt's id, which a redelivery finds again", async () => {
+  test("a job that failed transiently throws, and the redelivery retries under the next attempt's id, which later ones find again", async () => {
     const retry = loadJobIdFor(OBJECT, 1);
     const internal = { reason: "backendError", message: "Error encountered during execution. Retrying may solve the problem." };
-    const first = new ScriptedJobs({ [LOAD]: [failed(LOAD, internal)], [retry]: [loaded(retry)], [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })] });
-    expect(await harness(first).run()).toMatchObject({ status: "loaded", loadJobId: retry, redelivered: false });
-    expect(first.inserted).toEqual([LOAD, retry, loadLogJobIdFor(retry)]);
+    const first = new ScriptedJobs(
+      { [LOAD]: [failed(LOAD, internal), alreadyExists(LOAD)], [retry]: [loaded(retry)], [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })] },
+      { [LOAD]: [failed(LOAD, internal)] },
+    );
+    const h = harness(first);
+    // Not at once: the platform's backoff lies between the attempts.
+    await expect(h.run()).rejects.toBeInstanceOf(TransientLoadError);
+    expect(first.inserted).toEqual([LOAD]);
+    expect(await h.run()).toMatchObject({ status: "loaded", loadJobId: retry, redelivered: false });
+    expect(first.inserted).toEqual([LOAD, LOAD, retry, loadLogJobIdFor(retry)]);
 
     const redelivery = new ScriptedJobs(
       { [LOAD]: [alreadyExists(LOAD)], [retry]: [alreadyExists(retry)], [loadLogJobIdFor(retry)]: [alreadyExists(loadLogJobIdFor(retry))] },
@@ -174,13 +199,16 @@ describe("loading a published file", () => {
     expect(await harness(redelivery).run()).toMatchObject({ status: "loaded", loadJobId: retry, redelivered: true });
   });
 
-  test(`after ${MAX_LOAD_ATTEMPTS} transiently failed jobs the event is acknowledged as rejected`, async () => {
+  test(`after ${MAX_LOAD_ATTEMPTS} transiently failed jobs, one per delivery, the event is acknowledged as rejected`, async () => {
     const internal = { reason: "internalError", message: "An internal error occurred and the request could not be completed." };
     const ids = [0, 1, 2].map((a) => loadJobIdFor(OBJECT, a));
-    const jobs = new ScriptedJobs(Object.fromEntries(ids.map((id) => [id, [failed(id, internal)]])));
-    const h = harness(jobs);
-    expect(await h.run()).toMatchObject({ status: "rejected", reason: expect.stringMatching(/all 3 load attempts failed/) });
-    expect(jobs.inserted).toEqual(ids);
+    const { inserts, gets } = failsOnce(ids, internal);
+    const jobs = new ScriptedJobs(inserts, gets);
+    expect(await harness(jobs).runUntilAcknowledged()).toMatchObject({
+      deliveries: MAX_LOAD_ATTEMPTS,
+      result: { status: "rejected", reason: expect.stringMatching(/all 3 load attempts failed/) },
+    });
+    expect([...new Set(jobs.inserted)]).toEqual(ids);
   });
 
   test.each([
@@ -190,9 +218,12 @@ describe("loading a published file", () => {
     ["of quota", "retried under new job ids", { reason: "quotaExceeded", message: "Quota exceeded: Your table exceeded quota for imports or query appends per table." }],
   ])("a job that failed because %s is %s", async (_why, expected, errorResult) => {
     const ids = [0, 1, 2].map((a) => loadJobIdFor(OBJECT, a));
-    const jobs = new ScriptedJobs(Object.fromEntries(ids.map((id) => [id, [failed(id, errorResult)]])));
-    await harness(jobs).run();
-    expect(jobs.inserted).toEqual(expected === "rejected at once" ? [LOAD] : ids);
+    const { inserts, gets } = failsOnce(ids, errorResult);
+    const jobs = new ScriptedJobs(inserts, gets);
+    const { deliveries } = await harness(jobs).runUntilAcknowledged();
+    expect({ deliveries, ids: [...new Set(jobs.inserted)] }).toEqual(
+      expected === "rejected at once" ? { deliveries: 1, ids: [LOAD] } : { deliveries: MAX_LOAD_ATTEMPTS, ids },
+    );
   });
 
   test.each([

@@ -42,9 +42,19 @@ describe("the warehouse declaration", () => {
     expect(rawEntriesExternalTable("my-project-raw").externalDataConfiguration).toEqual({
       sourceFormat: "PARQUET",
       autodetect: true,
-      sourceUris: ["gs://my-project-raw/events/*"],
+      sourceUris: ["gs://my-project-raw/events/dt=*"],
       hivePartitioningOptions: { mode: "CUSTOM", sourceUriPrefix: "gs://my-project-raw/events/{dt:DATE}/{hr:INTEGER}", requirePartitionFilter: false },
     });
+  });
+
+  test("the raw external table's source URI matches the partition files, not the file sink's _spark_metadata log", () => {
+    const [uri] = rawEntriesExternalTable("raw").externalDataConfiguration.sourceUris;
+    // BigQuery's single wildcard matches any run of characters, '/' included.
+    const [before, after] = uri.split("*");
+    const matches = (object: string) => object.startsWith(before) && object.endsWith(after);
+    expect(matches("gs://raw/events/dt=2026-11-26/hr=10/part-00000-1f2e.c000.snappy.parquet")).toBe(true);
+    expect(matches("gs://raw/events/_spark_metadata/0")).toBe(false);
+    expect(matches("gs://raw/events/_spark_metadata/9.compact")).toBe(false);
   });
 
   test("the deployable archive depends only on the repository's pinned Functions Framework, for Node 20 and 22", () => {

@@ -1,6 +1,6 @@
 // Reads a whole topic back the way a downstream consumer judges entries, for comparing with a summary.
 import { Kafka, logLevel } from "kafkajs";
-import { hourOf, isCartAdd, MAX_ENTRY_BYTES, validateWeblogEntry } from "../../contract/weblogEntry";
+import { hourOf, isCartAdd, MAX_ENTRY_BYTES, validateWeblogEntry, WeblogEntry } from "../../contract/weblogEntry";
 
 export interface ReadBack {
   messages: number;
@@ -15,6 +15,19 @@ export interface ReadBack {
   wrongKeys: number;
 }
 
+/** How a consumer judges one message: at most MAX_ENTRY_BYTES, UTF-8, JSON, the contract; null = malformed. */
+export function consumerView(value: Buffer): WeblogEntry | null {
+  if (value.length > MAX_ENTRY_BYTES) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(value));
+  } catch {
+    return null;
+  }
+  const result = validateWeblogEntry(parsed);
+  return result.ok ? result.entry : null;
+}
+
 export async function readTopic(bootstrapServers: string, topic: string): Promise<ReadBack> {
   const kafka = new Kafka({ clientId: "read-back", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -25,7 +38,6 @@ export async function readTopic(bootstrapServers: string, topic: string): Promis
   const result: ReadBack = { messages: 0, malformed: 0, visits: 0, cart_adds: 0, hours: [], hourly_products: [], distinctEventIds: 0, wrongKeys: 0 };
   const cells = new Map<string, { hour: string; product_id: string; visits: number; cart_adds: number }>();
   const eventIds = new Set<string>();
-  const decoder = new TextDecoder("utf-8", { fatal: true });
   const done = new Map([...ends].map(([partition, high]) => [partition, high === 0]));
 
   const consumer = kafka.consumer({ groupId: `read-back-${Date.now()}-${Math.random()}` });
@@ -39,19 +51,11 @@ export async function readTopic(bootstrapServers: string, topic: string): Promis
     consumer
       .run({
         eachMessage: async ({ partition, message }) => {
-          const value = message.value ?? Buffer.alloc(0);
           result.messages++;
-          let parsed: unknown = undefined;
-          try {
-            if (value.length <= MAX_ENTRY_BYTES) parsed = JSON.parse(decoder.decode(value));
-          } catch {
-            parsed = undefined;
-          }
-          const validation = parsed === undefined ? null : validateWeblogEntry(parsed);
-          if (!validation?.ok) {
+          const entry = consumerView(message.value ?? Buffer.alloc(0));
+          if (entry === null) {
             result.malformed++;
           } else {
-            const entry = validation.entry;
             if (message.key?.toString() !== entry.session_id) result.wrongKeys++;
             eventIds.add(entry.event_id);
             const hour = `${hourOf(entry)}:00:00Z`;

@@ -3,6 +3,7 @@ import { simulatedEventTimes } from "../../generator/eventTime";
 import { GroundTruth } from "../../generator/groundTruth";
 import { MALFORMED_KINDS } from "../../generator/malformed";
 import { Emission, TrafficModel } from "../../generator/traffic";
+import { consumerView } from "./readBack";
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
 
@@ -12,19 +13,6 @@ function emissions(seed: number, n: number, malformedRate = 0, products = 1000):
 }
 
 const entriesOf = (list: Emission[]) => list.flatMap((e) => (e.entry ? [e.entry] : []));
-
-/** How a consumer decides: UTF-8, JSON, size limit, contract. */
-function consumerView(value: Buffer): WeblogEntry | null {
-  if (value.length > MAX_ENTRY_BYTES) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(value));
-  } catch {
-    return null;
-  }
-  const result = validateWeblogEntry(parsed);
-  return result.ok ? result.entry : null;
-}
 
 describe("the traffic model", () => {
   const sample = emissions(42, 10_000);

@@ -4,6 +4,7 @@ streaming job's own parse step: exact counts per hour and product, and a failing
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,12 +75,20 @@ def test_a_rerun_replaces_the_hours_published_output(spark, raw, tmp_path):
     assert {r[1:4] for r in read_published(tmp_path / "curated", second)} == EXPECTED[HOUR_14]
 
 
-def staged_plan(spark, raw: Path, tmp: Path, hour: str = HOUR_14, share: float = 0.2) -> dict[str, str]:
-    """Runs register + aggregate only, so a test can tamper with the staged CSV before the checks."""
-    plan = hour_plan(parse_hour(hour), "tampered", str(raw / "events"), str(raw / "quarantine"),
-                     str(tmp / "staging"), share)
+@pytest.fixture(scope="module")
+def staged(spark, raw, tmp_path_factory) -> dict[str, str]:
+    """Register + aggregate hour 14 once; each check test then works on its own copy of the staged CSV."""
+    plan = hour_plan(parse_hour(HOUR_14), "staged", str(raw / "events"), str(raw / "quarantine"),
+                     str(tmp_path_factory.mktemp("staging")), 0.2)
     for step in HOURLY_STEPS[:2]:
         run_script(spark, (JOBS_DIR / step.script).read_text(), plan)
+    return plan
+
+
+def copy_of(staged: dict[str, str], tmp: Path, share: float = 0.2) -> dict[str, str]:
+    plan = {**staged, "STAGING_DIR": str(tmp / "staged-copy"), "MAX_QUARANTINE_SHARE": repr(share),
+            "STAGING_TABLE": f"hourly_staging_{tmp.name.replace('-', '_')}"}
+    shutil.copytree(staged["STAGING_DIR"], plan["STAGING_DIR"])
     return plan
 
 
@@ -96,40 +105,43 @@ def run_checks(spark, plan: dict[str, str]) -> None:
     run_script(spark, (JOBS_DIR / HOURLY_STEPS[2].script).read_text(), plan)
 
 
-def test_the_staged_output_passes_the_checks_untouched(spark, raw, tmp_path):
-    run_checks(spark, staged_plan(spark, raw, tmp_path))
+def test_the_staged_output_passes_the_checks_untouched(spark, staged, tmp_path):
+    run_checks(spark, copy_of(staged, tmp_path))
 
 
 def test_check_fails_when_the_raw_partition_is_missing(spark, raw, tmp_path):
-    plan = staged_plan(spark, raw, tmp_path, hour="2026-11-26T16")
+    plan = hour_plan(parse_hour("2026-11-26T16"), "empty", str(raw / "events"), str(raw / "quarantine"),
+                     str(tmp_path / "staging"), 0.2)
+    for step in HOURLY_STEPS[:2]:
+        run_script(spark, (JOBS_DIR / step.script).read_text(), plan)
     with pytest.raises(QualityCheckFailed, match="raw partition of the hour exists"):
         run_checks(spark, plan)
 
 
-def test_check_fails_when_aggregates_do_not_reconcile_with_raw_rows(spark, raw, tmp_path):
-    plan = staged_plan(spark, raw, tmp_path)
+def test_check_fails_when_aggregates_do_not_reconcile_with_raw_rows(spark, staged, tmp_path):
+    plan = copy_of(staged, tmp_path)
     rewrite_staged(plan, "P000002,1,0", "P000002,2,0")
     with pytest.raises(QualityCheckFailed, match="add up to the raw row count"):
         run_checks(spark, plan)
 
 
-def test_check_fails_on_a_null_key(spark, raw, tmp_path):
-    plan = staged_plan(spark, raw, tmp_path)
+def test_check_fails_on_a_null_key(spark, staged, tmp_path):
+    plan = copy_of(staged, tmp_path)
     rewrite_staged(plan, ",P000002,", r",\N,")
     with pytest.raises(QualityCheckFailed, match="no null keys"):
         run_checks(spark, plan)
 
 
-def test_check_fails_on_a_negative_count(spark, raw, tmp_path):
-    plan = staged_plan(spark, raw, tmp_path)
+def test_check_fails_on_a_negative_count(spark, staged, tmp_path):
+    plan = copy_of(staged, tmp_path)
     rewrite_staged(plan, "P000001,3,2", "P000001,-1,6")  # same total, so only this check can fail
     with pytest.raises(QualityCheckFailed, match="no negative"):
         run_checks(spark, plan)
 
 
-def test_check_fails_when_the_quarantined_share_is_over_the_threshold(spark, raw, tmp_path):
+def test_check_fails_when_the_quarantined_share_is_over_the_threshold(spark, staged, tmp_path):
     # 1 quarantined of 7 records in hour 14: a share of 1/7 passes 0.2 and fails 0.1.
-    plan = staged_plan(spark, raw, tmp_path, share=0.1)
+    plan = copy_of(staged, tmp_path, share=0.1)
     with pytest.raises(QualityCheckFailed, match="quarantined share"):
         run_checks(spark, plan)
 

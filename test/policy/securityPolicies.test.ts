@@ -56,6 +56,8 @@ const cases: [string, string, Record<string, unknown>, Record<string, unknown>, 
   ["internal-ingress-only", "gcp:cloudrunv2/service:Service", { ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY" }, { ingress: "INGRESS_TRAFFIC_ALL" }, "INGRESS_TRAFFIC_INTERNAL_ONLY"],
   ["no-open-firewall", "gcp:compute/firewall:Firewall", { direction: "INGRESS", sourceRanges: ["10.20.0.0/24"], allows: [{ protocol: "tcp" }] }, { direction: "INGRESS", sourceRanges: ["0.0.0.0/0"], allows: [{ protocol: "tcp", ports: ["22"] }] }, "0.0.0.0/0"],
   ["no-open-firewall", "gcp:compute/firewall:Firewall", { direction: "INGRESS", sourceRanges: ["35.235.240.0/20"], allows: [{ protocol: "tcp" }] }, { sourceRanges: ["::/0"], allows: [{ protocol: "all" }] }, "0.0.0.0/0"],
+  // No source range, tag or account: Google Cloud applies the rule to 0.0.0.0/0.
+  ["no-open-firewall", "gcp:compute/firewall:Firewall", { direction: "INGRESS", sourceTags: ["dataproc"], allows: [{ protocol: "tcp" }] }, { direction: "INGRESS", allows: [{ protocol: "tcp", ports: ["8080"] }] }, "names no source"],
 ];
 
 describe("the security policy pack", () => {

@@ -5,6 +5,7 @@ import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
 import { folderSha256 } from "../../stacks/artifacts";
 import { createStatements } from "../../stacks/hive";
 import { REQUIRED_APIS } from "../../stacks/services";
+import { kafkaVersion } from "../../sandbox/kafkaBroker";
 import { byName, byType, DeclaredResource, ProgramRun, PROJECT_NUMBER, REPO_ROOT, runProgram, STORAGE_AGENT, stackFileConfig } from "./pulumiProgram";
 
 // The dev stack of the repository, run once against Pulumi's mocks; every test reads the same graph.
@@ -152,7 +153,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `gs://${artifacts}/init/weblog-generator.sh`,
     ]);
     expect(cluster.gceClusterConfig.metadata).toMatchObject({
-      "kafka-version": "3.9.2",
+      // The release the local broker (sandbox/kafka/pom.xml) runs every test against.
+      "kafka-version": kafkaVersion(),
       "kafka-topic": "weblogs",
       "kafka-partitions": "3",
       "generator-bundle-uri": `gs://${artifacts}/generator/generator.cjs`,
@@ -254,7 +256,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     }
     const external = byName(run, "warehouse-raw-entries").inputs.externalDataConfiguration;
     expect(external.sourceFormat).toBe("PARQUET");
-    expect(external.sourceUris).toEqual([`gs://${bucketName("raw")}/events/*`]);
+    expect(external.sourceUris).toEqual([`gs://${bucketName("raw")}/events/dt=*`]);
+    expect(external.hivePartitioningOptions.sourceUriPrefix).toBe(`gs://${bucketName("raw")}/events/{dt:DATE}/{hr:INTEGER}`);
     expect(external.hivePartitioningOptions.mode).toBe("CUSTOM");
     expect(run.outputs.bigqueryHourlyTable).toBe(`${PROJECT}.clickstream.hourly_activity`);
   });

@@ -1,6 +1,6 @@
 // What the loader does with one "object finalized" event: ignore what is not a published hourly file,
 // otherwise load it exactly once (deterministic job ids) and record the load's lineage.
-import { isPermanentJobError, JobsApi, PermanentLoadError } from "./bigqueryJobs";
+import { isPermanentJobError, JobsApi, PermanentLoadError, TransientLoadError } from "./bigqueryJobs";
 import { runJobOnce, WaitPolicy } from "./idempotentJob";
 import { LoaderConfig } from "./loaderConfig";
 import { loadJobIdFor, loadLogJobIdFor, StoredObject } from "./loadJobId";
@@ -10,7 +10,14 @@ import { LoaderLog } from "./structuredLog";
 
 export const OBJECT_FINALIZED = "google.cloud.storage.object.v1.finalized";
 
-/** A failed load job keeps its id forever, so a transient failure is retried under the next attempt's id. */
+/** The name the function registers under and the stack deploys as its entry point. */
+export const LOADER_ENTRY_POINT = "loadHourlyActivity";
+
+/**
+ * A failed load job keeps its id forever, so a transient failure is retried under the next attempt's id,
+ * by a later delivery (the platform backs off between deliveries; an immediate retry would meet the same
+ * quota or outage). Once every attempt's id holds a failed job, the event is acknowledged as rejected.
+ */
 export const MAX_LOAD_ATTEMPTS = 3;
 
 /** The CloudEvent fields the loader reads (the rest of StorageObjectData is ignored). */
@@ -68,6 +75,9 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
       const reason = `${outcome.error.reason ?? "unknown"}: ${outcome.error.message ?? ""}`;
       if (isPermanentJobError(outcome.error)) return reject(log, fields, loadJobId, reason);
       log("WARNING", `load attempt ${attempt + 1} of ${MAX_LOAD_ATTEMPTS} failed transiently`, { ...fields, reason });
+      if (!outcome.alreadyExisted && attempt < MAX_LOAD_ATTEMPTS - 1) {
+        throw new TransientLoadError(`load job ${loadJobId} failed (${reason}); a redelivery retries under the next job id`, outcome.error.reason ?? "unknown");
+      }
       continue;
     }
     const outputRows = Number(outcome.job.statistics?.load?.outputRows ?? 0);

@@ -4,12 +4,10 @@ import { BigQuery } from "@google-cloud/bigquery";
 import * as functions from "@google-cloud/functions-framework";
 import type { CloudEvent } from "@google-cloud/functions-framework";
 import { bigQueryJobsApi } from "./bigqueryJobs";
-import { handleObjectFinalized, ObjectFinalizedEvent } from "./hourlyLoader";
+import { handleObjectFinalized, LOADER_ENTRY_POINT, ObjectFinalizedEvent } from "./hourlyLoader";
 import { realWaitPolicy } from "./idempotentJob";
 import { readLoaderConfig } from "./loaderConfig";
 import { structuredLog } from "./structuredLog";
-
-export const LOADER_ENTRY_POINT = "loadHourlyActivity";
 
 const config = readLoaderConfig(process.env);
 const bigquery = new BigQuery({

@@ -56,6 +56,8 @@ export function warehouseViewQuery(view: WarehouseViewName, ref: WarehouseRef): 
     .replaceAll("{{dataset}}", ref.dataset);
 }
 
+export const RAW_ENTRIES_TABLE_ID = "weblog_entries_raw";
+
 /**
  * The external table over the raw Parquet the streaming job writes (raw bucket,
  * events/dt=YYYY-MM-DD/hr=HH/*.parquet): columns from the Parquet files, dt and hr from the path.
@@ -63,12 +65,14 @@ export function warehouseViewQuery(view: WarehouseViewName, ref: WarehouseRef): 
  */
 export function rawEntriesExternalTable(rawBucket: string) {
   return {
-    tableId: "weblog_entries_raw",
+    tableId: RAW_ENTRIES_TABLE_ID,
     description: "Raw web-log entries as the streaming job wrote them (Parquet, Hive-partitioned by dt and hr), queried in place.",
     externalDataConfiguration: {
       sourceFormat: "PARQUET",
       autodetect: true,
-      sourceUris: [`gs://${rawBucket}/events/*`],
+      // Only the partition folders: BigQuery's one `*` is a prefix match (it spans '/'), and events/
+      // also holds the Spark file sink's _spark_metadata/ log (JSON), which a Parquet read fails on.
+      sourceUris: [`gs://${rawBucket}/events/dt=*`],
       hivePartitioningOptions: {
         mode: "CUSTOM",
         sourceUriPrefix: `gs://${rawBucket}/events/{dt:DATE}/{hr:INTEGER}`,

@@ -1,0 +1,102 @@
+"""Benchmark: the streaming job's time per million entries, beside Spark reading the same topic with no
+parsing (the same Kafka source and Parquet file sink, value written as is). Prints the ratio.
+
+    .venv/bin/python bench/streaming_bench.py [--entries 300000]
+
+Starts its own Kafka broker (sandbox/kafkaBroker.ts) in a temporary folder and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from pyspark.sql import functions as F  # noqa: E402
+
+from jobs.spark_sessions import local_session  # noqa: E402
+from jobs.weblog_stream import parse_args, run  # noqa: E402
+
+
+def produce(spark, bootstrap: str, topic: str, entries: int) -> None:
+    """Contract-valid entries spread over 24 hours; one in three is an add-to-cart."""
+    i = F.col("id")
+    product = F.format_string("P%06d", i % 5000)
+    cart = (i % 3) == 0
+    entry = F.struct(
+        F.expr("uuid()").alias("event_id"),
+        F.date_format(F.timestamp_seconds(F.lit(1795910400) + (i * 86400 / entries).cast("long")),
+                      "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("event_time"),
+        F.format_string("s-%d", i % 20000).alias("session_id"),
+        F.lit("192.0.2.10").alias("ip"),
+        F.lit("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36").alias("user_agent"),
+        F.when(cart, "POST").otherwise("GET").alias("method"),
+        F.when(cart, "/cart").otherwise(F.concat(F.lit("/products/"), product)).alias("url"),
+        F.lit(200).alias("status"),
+        product.alias("product_id"),
+        F.when(cart, product).alias("pid"),
+    )
+    (spark.range(entries).select(F.to_json(entry, {"ignoreNullFields": "false"}).alias("value"))
+     .write.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("topic", topic).save())
+
+
+def reference(spark, bootstrap: str, topic: str, out: Path) -> float:
+    start = time.monotonic()
+    (spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
+     .option("startingOffsets", "earliest").load()
+     .select("value", "partition", "offset", "timestamp")
+     .writeStream.format("parquet").option("path", str(out / "data"))
+     .option("checkpointLocation", str(out / "checkpoint")).trigger(availableNow=True).start()
+     .awaitTermination())
+    return time.monotonic() - start
+
+
+def streaming_job(spark, bootstrap: str, topic: str, out: Path) -> float:
+    args = parse_args([
+        "--bootstrap-servers", bootstrap, "--topic", topic, "--raw", str(out / "events"),
+        "--quarantine", str(out / "quarantine"), "--checkpoint", str(out / "_checkpoints"),
+        "--markers", str(out / "_complete"), "--available-now", "--max-future-seconds", "0",
+    ])
+    start = time.monotonic()
+    run(spark, args)
+    return time.monotonic() - start
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--entries", type=int, default=300_000)
+    entries = p.parse_args().entries
+    work = Path(tempfile.mkdtemp(prefix="streaming-bench-"))
+    cli = ["npx", "tsx", "sandbox/kafkaBroker.ts"]
+    started = subprocess.run([*cli, "start", "--state-dir", str(work / "kafka")], cwd=REPO, capture_output=True,
+                             text=True, check=True)
+    bootstrap = json.loads(started.stdout.strip().splitlines()[-1])["bootstrapServers"]
+    try:
+        spark = local_session("streaming-bench")
+        produce(spark, bootstrap, "bench", entries)
+        reference(spark, bootstrap, "bench", work / "warmup")  # JIT and connector warm-up, not measured
+        ref = reference(spark, bootstrap, "bench", work / "reference")
+        job = streaming_job(spark, bootstrap, "bench", work / "job")
+        rows = spark.read.parquet(str(work / "job" / "events")).count()
+        if rows != entries:
+            raise SystemExit(f"the job wrote {rows} rows for {entries} entries")
+        per_million = 1_000_000 / entries
+        print(f"entries: {entries}, machine: 2 cores, local[2]")
+        print(f"reference (Kafka -> Parquet, no parsing): {ref:.1f} s = {ref * per_million:.0f} s per million")
+        print(f"streaming job (parse, validate, quarantine, partition, markers): {job:.1f} s"
+              f" = {job * per_million:.0f} s per million")
+        print(f"ratio job/reference: {job / ref:.2f}")
+    finally:
+        subprocess.run([*cli, "stop", "--state-dir", str(work / "kafka")], cwd=REPO, check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""When the streaming job declares an hour complete, from its queries' progress reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from jobs.hour_completion import CompletionTracker
+
+
+def at(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+
+
+def events(end: int, min_t: str | None, max_t: str | None, rows: int = 10) -> dict:
+    progress = {"numInputRows": rows, "sources": [{"endOffset": {"weblogs": {"0": end}}}]}
+    if max_t:
+        progress["eventTime"] = {"min": f"{min_t}:00.000Z", "max": f"{max_t}:00.000Z"}
+    return progress
+
+
+def quarantine(end: int) -> dict:
+    # Reports may carry offsets as a JSON string.
+    return {"numInputRows": 0, "sources": [{"endOffset": json.dumps({"weblogs": {"0": end}})}]}
+
+
+def test_an_hour_is_complete_once_the_watermark_passes_its_end_plus_grace():
+    tracker = CompletionTracker(grace=timedelta(minutes=10))
+    tracker.observe_quarantine(quarantine(100))
+    tracker.observe_events(events(100, "2026-11-26T14:00", "2026-11-26T15:09"), now=0)
+    assert tracker.hours_to_mark(now=1) == []
+    tracker.observe_quarantine(quarantine(200))
+    tracker.observe_events(events(200, "2026-11-26T15:09", "2026-11-26T15:10"), now=2)
+    assert tracker.hours_to_mark(now=3) == [at("2026-11-26T14:00")]
+    assert tracker.hours_to_mark(now=4) == [], "an hour is marked once"
+
+
+def test_no_hour_is_complete_before_the_quarantine_query_has_caught_up():
+    tracker = CompletionTracker(grace=timedelta(minutes=10))
+    tracker.observe_quarantine(quarantine(100))
+    tracker.observe_events(events(200, "2026-11-26T14:00", "2026-11-26T17:00"), now=0)
+    assert tracker.hours_to_mark(now=1) == []
+    tracker.observe_quarantine(quarantine(200))
+    assert tracker.hours_to_mark(now=2) == [at("2026-11-26T14:00"), at("2026-11-26T15:00")]
+
+
+def test_an_idle_stream_completes_its_latest_hour():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
+    tracker.observe_quarantine(quarantine(50))
+    tracker.observe_events(events(50, "2026-11-26T14:00", "2026-11-26T14:20"), now=0)
+    assert tracker.hours_to_mark(now=10) == []
+    tracker.observe_events(events(50, None, None, rows=0), now=20)
+    assert tracker.hours_to_mark(now=31) == [at("2026-11-26T14:00")]
+
+
+def test_hours_already_marked_by_an_earlier_run_are_not_marked_again_and_gaps_are_filled():
+    tracker = CompletionTracker(grace=timedelta(0), marked_until=at("2026-11-26T12:00"))
+    tracker.observe_quarantine(quarantine(10))
+    tracker.observe_events(events(10, "2026-11-26T15:30", "2026-11-26T16:00"), now=0)
+    assert tracker.hours_to_mark(now=1) == [at("2026-11-26T13:00"), at("2026-11-26T14:00"), at("2026-11-26T15:00")]
