@@ -6,11 +6,13 @@ wait_for_hour_complete -> plan_hour -> register_partition -> aggregate_to_stagin
 The steps, scripts and their variables come from weblog_hourly_steps (shared with the local runner).
 Settings are Airflow variables (Composer sets them as AIRFLOW_VAR_* environment variables), read only
 when a task runs: weblog_project_id, weblog_region, weblog_hive_cluster, weblog_scripts_uri,
-weblog_raw_bucket, weblog_staging_uri, weblog_curated_bucket, weblog_max_quarantine_share (optional).
+weblog_raw_bucket, weblog_staging_uri, weblog_curated_bucket, weblog_max_quarantine_share (optional);
+and the environment variable WEBLOG_HOURLY_START (ISO time of the first hour, default 2026-11-01T00Z).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from airflow.decorators import task
@@ -29,6 +31,8 @@ from weblog_hourly_steps import (
     stale_published,
 )
 
+# The first hour to process (catch-up starts there); an environment variable, so reading it costs no I/O.
+START = datetime.fromisoformat(os.environ.get("WEBLOG_HOURLY_START", "2026-11-01T00:00:00+00:00"))
 PLAN = "{{ ti.xcom_pull(task_ids='plan_hour') }}"
 HOUR_PATH = "dt={{ data_interval_start.strftime('%Y-%m-%d') }}/hr={{ data_interval_start.strftime('%H') }}"
 
@@ -48,7 +52,7 @@ with DAG(
     dag_id="weblog_hourly",
     description="Hourly visits and cart additions per product, published for the BigQuery loader",
     schedule="@hourly",
-    start_date=datetime(2026, 11, 1),
+    start_date=START,
     catchup=True,
     max_active_runs=3,
     max_active_tasks=6,

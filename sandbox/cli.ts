@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { stopBroker } from "./kafkaBroker";
-import { sandboxLayout, stateDirFrom } from "./layout";
+import { isSandboxFolder, sandboxLayout, stateDirFrom } from "./layout";
 import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
 import { runSandbox } from "./pipeline";
 import { SandboxError } from "./processes";
@@ -71,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
       await down(o);
       return 0;
     case "purge":
+      if (!isSandboxFolder(l.root)) {
+        say(`error: ${l.root} is not a sandbox state folder (no .clickstream-sandbox file in it): not removing it`);
+        return 1;
+      }
       await down(o);
       rmSync(l.root, { recursive: true, force: true });
       say(`removed ${l.root}`);

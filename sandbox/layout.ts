@@ -1,4 +1,5 @@
 // Where the sandbox keeps its state: everything under one folder, so `purge` is one removal.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const DEFAULT_STATE_DIR = resolve(__dirname, "..", ".sandbox");
@@ -33,4 +34,19 @@ export function sandboxLayout(root: string) {
     result: join(root, "result.json"),
     services: join(root, "services.json"),
   };
+}
+
+const MARKER = ".clickstream-sandbox";
+
+/**
+ * True when the folder may be emptied by the sandbox: it does not exist, is empty, or the sandbox made it.
+ * A mistyped --state-dir pointing at a folder of the user's own must never be wiped.
+ */
+export function isSandboxFolder(root: string): boolean {
+  return !existsSync(root) || readdirSync(root).length === 0 || existsSync(join(root, MARKER));
+}
+
+export function markSandboxFolder(root: string): void {
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, MARKER), "state of the clickstream sandbox (npm start); 'npm start -- purge' removes this folder\n");
 }

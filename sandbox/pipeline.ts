@@ -5,12 +5,12 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from "node:path";
 import { startBroker, stopBroker, freePort, assertJava } from "./kafkaBroker";
 import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
-import { SandboxLayout, sandboxLayout, stateDirFrom, CURATED_BUCKET } from "./layout";
+import { CURATED_BUCKET, isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
 import { latestHourlyActivity, localClient, rowsLoadedTwice } from "./localBigQuery";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
-import { killGroup, runToCompletion, SandboxError, startService, stopGroup, waitUntil } from "./processes";
+import { isAlive, killGroup, runToCompletion, SandboxError, startService, stopGroup, waitUntil } from "./processes";
 import { formatReconciliation, reconcile, Reconciliation } from "./reconciliation";
 import { renderReport } from "./report";
 import { Services } from "./services";
@@ -80,8 +80,10 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
   process.on("SIGTERM", interrupt);
   try {
     // A run starts from empty data: the reconciliation compares this run's traffic with this run's table.
+    if (!isSandboxFolder(l.root)) throw new SandboxError(`${l.root} is not empty and is not a sandbox state folder`, "choose an empty or new folder with --state-dir", undefined);
     if (existsSync(l.kafka)) await stopBroker(l.kafka);
     rmSync(l.root, { recursive: true, force: true });
+    markSandboxFolder(l.root);
     for (const d of [l.logs, l.bigquery, l.rawBucket, l.curatedBucket, l.staging, l.hive]) mkdirSync(d, { recursive: true });
 
     if (o.setup) await clock.stage("setup", "installing what is missing (scripts/setup.sh)", () => runSetup(l, say));
@@ -234,6 +236,9 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
           if (rerun.length) rerunPending = false;
           firstReadyAt = undefined;
           continue;
+        }
+        if (!streamStopped && !isAlive(streamService.pid)) {
+          throw new SandboxError(`the streaming job exited after marking ${loaded.size + ready.length} of ${hours.length} hours complete`, "read the streaming job's log (a Spark or Kafka error is named there)", streamService.log);
         }
         if (Date.now() > deadline) throw new SandboxError(`the streaming job marked ${loaded.size + ready.length} of ${hours.length} hours complete within 10 minutes`, "read the streaming job's log", streamService.log);
         await sleep(500);

@@ -53,10 +53,6 @@ export class Services {
     if (i >= 0) this.running.splice(i, 1);
   }
 
-  pidOf(name: string): number | undefined {
-    return this.running.find((s) => s.name === name)?.pid;
-  }
-
   /** Stops in reverse start order, so consumers stop before the services they read from. */
   async stopAll(): Promise<void> {
     for (const s of [...this.running].reverse()) await s.stop().catch(() => undefined);

@@ -60,16 +60,18 @@ def streamed(spark, kafka_bootstrap, tmp_path_factory):
     env = {**os.environ, "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
 
     # First run: small batches every second; killed (SIGKILL) once a batch has been committed.
-    first = subprocess.Popen(
-        job_command(kafka_bootstrap, topic, root, "--trigger-seconds", "1", "--max-offsets-per-trigger", "100"),
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )
+    first_log = root.parent / f"{root.name}-first-run.log"  # a file: an unread pipe could fill and block the job
+    with first_log.open("wb") as log:
+        first = subprocess.Popen(
+            job_command(kafka_bootstrap, topic, root, "--trigger-seconds", "1", "--max-offsets-per-trigger", "100"),
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+        )
     commits = root / "_checkpoints" / "events" / "commits"
     deadline = time.monotonic() + 150
     while not (commits / "0").exists():
         if first.poll() is not None or time.monotonic() > deadline:
             os.killpg(first.pid, signal.SIGKILL)
-            pytest.fail(f"first run committed no batch: {first.stderr.read().decode()[-3000:]}")
+            pytest.fail(f"first run committed no batch: {first_log.read_text()[-3000:]}")
         time.sleep(0.2)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=30)

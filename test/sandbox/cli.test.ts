@@ -1,7 +1,7 @@
 // The sandbox's command line when things are wrong: bad flags, and a stage that cannot start (no Java)
 // answered with what failed, what to do, and the stage's log; nothing left running.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -43,4 +43,15 @@ test("status with nothing running says how to start, exit 3", () => {
   const r = sandbox(["status", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-status-"))]);
   expect(r.code).toBe(3);
   expect(r.err).toMatch(/no services running .* 'npm start -- up'/);
+});
+
+test("a --state-dir that holds other files is neither used nor purged", () => {
+  const dir = mkdtempSync(join(tmpdir(), "not-a-sandbox-"));
+  writeFileSync(join(dir, "thesis.tex"), "keep me");
+  const run = sandbox(["run", "--no-setup", "--state-dir", dir]);
+  expect(run.code).toBe(1);
+  expect(run.err).toMatch(/is not empty and is not a sandbox state folder/);
+  const purge = sandbox(["purge", "--state-dir", dir]);
+  expect(purge.code).toBe(1);
+  expect(readFileSync(join(dir, "thesis.tex"), "utf8")).toBe("keep me");
 });

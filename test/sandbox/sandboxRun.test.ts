@@ -59,6 +59,9 @@ test("malformed entries are quarantined and counted; every valid entry is in the
 test("the broker and the streaming job were killed and restarted during the run", () => {
   expect(narration).toMatch(/fault: broker restarted/);
   expect(narration).toMatch(/fault: streaming job restarted from its checkpoint/);
+  const starts = (file: string, line: string) => readFileSync(file, "utf8").split(line).length - 1;
+  expect(starts(join(stateDir, "kafka", "broker.log"), "Kafka Server started")).toBe(2);
+  expect(starts(join(stateDir, "logs", "stream.log"), "Setting default log level")).toBe(2);
 });
 
 test("an event delivered twice and an hour re-run load no row twice", () => {
