@@ -87,7 +87,10 @@ def committed_file_names(spark: SparkSession, sink: str) -> set[str]:
 
 
 def remove_uncommitted_files(spark: SparkSession, sink: str) -> list[str]:
-    """Deletes data files under sink that no committed batch lists (left by a run killed mid-batch)."""
+    """Deletes data files under sink that no committed batch lists (left by a run killed mid-batch).
+    A folder without the sink's log was not written by this job: it is left alone."""
+    if not hadoop_files.exists(spark, f"{sink}/_spark_metadata"):
+        return []
     committed = committed_file_names(spark, sink)
     removed = []
     for path in hadoop_files.list_files(spark, sink):
