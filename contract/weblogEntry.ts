@@ -22,6 +22,15 @@ export const MAX_ENTRY_BYTES: number = schema["x-max-entry-bytes"];
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 ajv.addKeyword("x-max-entry-bytes");
+// {"field": "other"}: when field is not null it must equal other (pid names the product added to cart).
+ajv.addKeyword({
+  keyword: "x-equal-when-set",
+  type: "object",
+  schemaType: "object",
+  error: { message: (cxt) => `must have ${Object.keys(cxt.schema).join(", ")} equal to ${Object.values(cxt.schema).join(", ")}` },
+  validate: (pairs: Record<string, string>, data: Record<string, unknown>) =>
+    Object.entries(pairs).every(([field, other]) => data[field] == null || data[field] === data[other]),
+});
 addFormats(ajv, ["uuid", "date-time", "ipv4"]);
 const validate = ajv.compile<WeblogEntry>(schema);
 

@@ -15,7 +15,7 @@ from pyspark.sql import types as T
 DEFAULT_CONTRACT = Path(__file__).resolve().parent.parent / "contract" / "weblog-entry.schema.json"
 
 _TOP_LEVEL_KEYWORDS = {
-    "$schema", "$id", "title", "description", "type", "x-max-entry-bytes",
+    "$schema", "$id", "title", "description", "type", "x-max-entry-bytes", "x-equal-when-set",
     "required", "additionalProperties", "properties", "allOf",
 }
 _FIELD_KEYWORDS = {
@@ -54,6 +54,8 @@ class WeblogContract:
     required: tuple[str, ...]
     max_entry_bytes: int
     conditionals: tuple[ConditionalRule, ...]
+    # x-equal-when-set: (field, other) pairs; when field is not null it must equal other.
+    equal_when_set: tuple[tuple[str, str], ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -81,6 +83,7 @@ def load_contract(text: str | None = None) -> WeblogContract:
         required=tuple(schema.get("required", [])),
         max_entry_bytes=int(schema["x-max-entry-bytes"]),
         conditionals=tuple(_conditional(rule) for rule in schema.get("allOf", [])),
+        equal_when_set=tuple(schema.get("x-equal-when-set", {}).items()),
     )
 
 

@@ -114,10 +114,9 @@ def _content_reasons(contract: WeblogContract, max_future: timedelta | None) -> 
         reasons.append(F.when(when_null.isNotNull() & (target != rule.value_otherwise),
                               F.lit(f"{rule.field} must be {rule.value_otherwise} when "
                                     f"{rule.when_null_field} is set")))
-    # The contract's description: pid is "the product id for an add-to-cart".
-    if {"pid", "product_id"} <= set(contract.names):
-        reasons.append(F.when(F.col("entry.pid") != F.col("entry.product_id"),
-                              F.lit("pid differs from product_id")))
+    for field, other in contract.equal_when_set:
+        reasons.append(F.when(F.col(f"entry.{field}") != F.col(f"entry.{other}"),
+                              F.lit(f"{field} differs from {other}")))
     if max_future is not None:
         limit = F.col("kafka_timestamp") + F.expr(f"INTERVAL {int(max_future.total_seconds())} SECONDS")
         reasons.append(F.when(F.col("event_ts") > limit,

@@ -9,10 +9,6 @@ export function expectedActivity(s: GeneratorSummary): HourlyActivityRow[] {
   return s.hourly_products.map((r) => ({ hour: hourKey(r.hour), product_id: r.product_id, visits: r.visits, cart_adds: r.cart_adds }));
 }
 
-export function malformedCount(s: GeneratorSummary): number {
-  return s.malformed;
-}
-
 /** A summary is ground truth only if every entry sent was acknowledged. */
 export function summaryProblem(s: GeneratorSummary): string | undefined {
   if (!s.complete || s.unacknowledged !== 0) return `the generator's run was incomplete (${s.unacknowledged} of ${s.generated} entries unacknowledged${s.error ? `: ${s.error}` : ""})`;

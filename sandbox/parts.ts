@@ -181,7 +181,6 @@ export function rawAuditSpec(l: SandboxLayout, output: string): ServiceSpec {
     command: python,
     args: [join(REPO_ROOT, "sandbox", "raw_audit.py"), "--events", p.events, "--quarantine", p.quarantine],
     cwd: REPO_ROOT,
-    env: sparkEnv,
     log: join(l.logs, "raw-audit.log"),
     stdout: output,
   };

@@ -16,7 +16,7 @@ import { renderReport } from "./report";
 import { Services } from "./services";
 import { StageClock } from "./stageClock";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
-import { expectedActivity, GeneratorSummary, malformedCount, summaryProblem } from "./groundTruth";
+import { expectedActivity, GeneratorSummary, summaryProblem } from "./groundTruth";
 
 export interface RawAudit {
   rows: number;
@@ -281,7 +281,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     say("");
     say(formatHourlyTable(rows, o.top));
     say("");
-    say(`malformed entries sent: ${malformedCount(summary)}, quarantined by the streaming job: ${audit.quarantined}`);
+    say(`malformed entries sent: ${summary.malformed}, quarantined by the streaming job: ${audit.quarantined}`);
     say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}${audit.rows === audit.distinct_event_ids ? " (no duplicates)" : " (DUPLICATES)"}`);
     say(`events delivered to the loader: ${[...deliveries.values()].reduce((a, b) => a + b, 0)} for ${deliveries.size} objects; table rows loaded twice: ${duplicateTableRows}`);
     say(formatReconciliation(reconciliation));

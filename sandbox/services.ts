@@ -8,7 +8,6 @@ export interface Endpoints {
   bigqueryEndpoint?: string;
   bigqueryProject?: string;
   bigqueryTable?: string;
-  storageEndpoint?: string;
   loaderUrl?: string;
   rawBucket?: string;
   curatedBucket?: string;

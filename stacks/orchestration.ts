@@ -13,6 +13,14 @@ export function airflowVariableEnv(settings: DagSettings): Record<string, pulumi
   return Object.fromEntries(Object.entries(settings).map(([key, value]) => [`AIRFLOW_VAR_${key.toUpperCase()}`, value]));
 }
 
+/** Environment variable holding the first hour the DAG processes (its start_date, where catch-up begins). */
+export const DAG_START_ENV = "WEBLOG_HOURLY_START";
+
+/** The current UTC hour in the ISO form the DAG parses, e.g. 2026-11-26T15:00:00+00:00. */
+export function currentUtcHour(now = new Date()): string {
+  return `${now.toISOString().slice(0, 13)}:00:00+00:00`;
+}
+
 export interface OrchestrationArgs {
   config: StackConfig;
   serviceAccount: gcp.serviceaccount.Account;
@@ -47,7 +55,7 @@ export class Orchestration extends pulumi.ComponentResource {
         nodeConfig: { serviceAccount: args.serviceAccount.email },
         softwareConfig: {
           imageVersion: config.composerImageVersion,
-          envVariables: airflowVariableEnv(args.dagSettings),
+          envVariables: { ...airflowVariableEnv(args.dagSettings), [DAG_START_ENV]: currentUtcHour() },
           airflowConfigOverrides: {
             // The DAG itself bounds its catch-up; the examples would only add noise to the UI.
             "core-load_examples": "False",
@@ -55,7 +63,13 @@ export class Orchestration extends pulumi.ComponentResource {
           },
         },
       },
-    }, { parent: this, dependsOn: args.grants });
+    }, {
+      parent: this,
+      dependsOn: args.grants,
+      // The DAG starts at the hour of the first deployment (no data exists before it); later `pulumi up`s
+      // keep that hour rather than restarting Airflow with a new one.
+      ignoreChanges: [`config.softwareConfig.envVariables.${DAG_START_ENV}`],
+    });
 
     // The DAG folder: DAG files (and the steps module they import) at its top, HiveQL in dags/hql/.
     for (const file of filesIn(DAGS_DIR, [".py"])) {

@@ -6,22 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$REPO_ROOT"
 
-UV_VERSION=0.13.9
-uv_home="$CLICKSTREAM_CACHE/uv-$UV_VERSION"
-uv="$uv_home/bin/uv"
-export UV_CACHE_DIR="$CLICKSTREAM_CACHE/uv-cache"
-export UV_PYTHON_DOWNLOADS=never
-
-if [[ ! -x "$uv" ]]; then
-  step "installing uv $UV_VERSION into $uv_home"
-  python3 -m venv "$uv_home" || fail "python3 -m venv failed: install Python 3.11 with the venv module"
-  "$uv_home/bin/pip" install --quiet "uv==$UV_VERSION" \
-    || fail "pip could not install uv==$UV_VERSION from PyPI; check the network to the package registry"
-fi
-
-python_bin="$(command -v python3.11 || command -v python3)"
-"$python_bin" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-  || fail "Python 3.11 is required (Dataproc 2.2 and Composer 3 run 3.11); found $("$python_bin" --version)"
+ensure_uv
+python_bin="$(python311)"
 
 if [[ "${UPDATE_LOCK:-}" == 1 || ! -f requirements.lock ]]; then
   step "compiling requirements.lock from pyproject.toml"

@@ -5,7 +5,9 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
-SPARK_VERSION=3.5.3
+# The connector's version is pyspark's, read from the lock the Python environment is built from.
+SPARK_VERSION="$(sed -n 's/^pyspark==\([0-9.]*\).*/\1/p' "$REPO_ROOT/requirements.lock")"
+[[ -n "$SPARK_VERSION" ]] || fail "no pyspark pin in $REPO_ROOT/requirements.lock"
 jar_dir="$CLICKSTREAM_CACHE/spark-jars/$SPARK_VERSION"
 # Only the connector and what pyspark does not already bundle (hadoop, slf4j, compression codecs are there).
 wanted="spark-sql-kafka-0-10_2.12,spark-token-provider-kafka-0-10_2.12,kafka-clients,commons-pool2"

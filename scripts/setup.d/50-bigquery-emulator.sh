@@ -13,17 +13,8 @@ emu_root="$CLICKSTREAM_CACHE/bqemulator"
 venv="$emu_root/venv"
 duckdb_home="$emu_root/home"
 
-UV_VERSION=0.13.9
-uv="$CLICKSTREAM_CACHE/uv-$UV_VERSION/bin/uv"
-export UV_CACHE_DIR="$CLICKSTREAM_CACHE/uv-cache"
-export UV_PYTHON_DOWNLOADS=never
-if [[ ! -x "$uv" ]]; then
-  step "installing uv $UV_VERSION into $CLICKSTREAM_CACHE/uv-$UV_VERSION"
-  python3 -m venv "$CLICKSTREAM_CACHE/uv-$UV_VERSION" || fail "python3 -m venv failed: install Python 3.11 with the venv module"
-  "$CLICKSTREAM_CACHE/uv-$UV_VERSION/bin/pip" install --quiet "uv==$UV_VERSION" \
-    || fail "pip could not install uv==$UV_VERSION from PyPI; check the network to the package registry"
-fi
-python_bin="$(command -v python3.11 || command -v python3)"
+ensure_uv
+python_bin="$(python311)"
 
 if [[ "${UPDATE_LOCK:-}" == 1 || ! -f "$lock" ]]; then
   step "compiling $lock"

@@ -30,6 +30,7 @@ describe("the web-log entry contract", () => {
     ["a visit sent as POST", { ...visit, method: "POST" }, "/method must be equal to constant"],
     ["an add-to-cart sent as GET", { ...cartAdd, method: "GET" }, "/method must be equal to constant"],
     ["a malformed product id", { ...cartAdd, product_id: "123" }, "/product_id must match pattern"],
+    ["an add-to-cart whose pid is another product", { ...cartAdd, pid: "P000124" }, "must have pid equal to product_id"],
   ])("refuses %s, saying why", (_name, value, reason) => {
     const result = validateWeblogEntry(value);
     expect(result.ok).toBe(false);

@@ -5,6 +5,7 @@ import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
 import { folderSha256 } from "../../stacks/artifacts";
 import { createStatements } from "../../stacks/hive";
 import { REQUIRED_APIS } from "../../stacks/services";
+import { DAG_START_ENV } from "../../stacks/orchestration";
 import { kafkaVersion } from "../../sandbox/kafkaBroker";
 import { byName, byType, DeclaredResource, ProgramRun, PROJECT_NUMBER, REPO_ROOT, runProgram, STORAGE_AGENT, stackFileConfig } from "./pulumiProgram";
 
@@ -218,8 +219,12 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const dagSource = readFileSync(path.join(REPO_ROOT, "dags/weblog_hourly.py"), "utf8");
     const readByDag = [...dagSource.matchAll(/Variable\.get\(\s*["'](\w+)["']|var\.value\.(\w+)/g)].map((m) => (m[1] ?? m[2]).toUpperCase());
     expect(readByDag.length).toBeGreaterThan(0);
-    expect(Object.keys(env.config.softwareConfig.envVariables).sort()).toEqual([...new Set(readByDag)].map((v) => `AIRFLOW_VAR_${v}`).sort());
-    expect(env.config.softwareConfig.envVariables).toEqual({
+    const { [DAG_START_ENV]: startHour, ...airflowVariables } = env.config.softwareConfig.envVariables;
+    expect(Object.keys(airflowVariables).sort()).toEqual([...new Set(readByDag)].map((v) => `AIRFLOW_VAR_${v}`).sort());
+    // The DAG's catch-up starts at the hour of the first deployment, in the form the DAG parses.
+    expect(dagSource).toContain(`os.environ.get("${DAG_START_ENV}"`);
+    expect(startHour).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\+00:00$/);
+    expect(airflowVariables).toEqual({
       AIRFLOW_VAR_WEBLOG_PROJECT_ID: PROJECT,
       AIRFLOW_VAR_WEBLOG_REGION: "us-central1",
       AIRFLOW_VAR_WEBLOG_HIVE_CLUSTER: "clickstream-hive",
