@@ -57,6 +57,8 @@ with DAG(
     max_active_runs=3,
     max_active_tasks=6,
     render_template_as_native_obj=True,  # the hour's plan travels as a dict to the Dataproc jobs
+    user_defined_macros={"gcs_bucket": lambda uri: _split_gcs_uri(uri)[0],
+                         "gcs_prefix": lambda uri: _split_gcs_uri(uri)[1]},
     default_args={
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
@@ -133,8 +135,8 @@ with DAG(
 
     clean_staging = GCSDeleteObjectsOperator(
         task_id="clean_staging",
-        bucket_name="{{ ti.xcom_pull(task_ids='plan_hour')['STAGING_DIR'].removeprefix('gs://').split('/')[0] }}",
-        prefix="{{ ti.xcom_pull(task_ids='plan_hour')['STAGING_DIR'].removeprefix('gs://').split('/', 1)[1] }}/",
+        bucket_name="{{ gcs_bucket(ti.xcom_pull(task_ids='plan_hour')['STAGING_DIR']) }}",
+        prefix="{{ gcs_prefix(ti.xcom_pull(task_ids='plan_hour')['STAGING_DIR']) }}/",
     )
 
     published = publish()

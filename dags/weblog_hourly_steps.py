@@ -89,8 +89,11 @@ def publish_names(plan: dict[str, str], staged: list[tuple[str, int]]) -> list[t
 
 
 def stale_published(plan: dict[str, str], existing: list[str]) -> list[str]:
-    """Objects of earlier runs of the hour: a rerun replaces the hour's published output."""
+    """Objects of earlier runs of the hour: a rerun replaces the hour's published output. Only runs that
+    started before this one: a later run of the hour that happened to publish first is the latest and stays
+    (the loader may not have read its objects yet)."""
+    runs = plan["CURATED_PREFIX"] + "run_id="
     return [
         name for name in existing
-        if name.startswith(plan["CURATED_PREFIX"]) and not name.startswith(plan["CURATED_RUN_PREFIX"])
+        if name.startswith(runs) and name.removeprefix(runs).split("/", 1)[0] < plan["RUN_ID"]
     ]

@@ -11,6 +11,12 @@ def _fs_path(spark: SparkSession, path: str):
     return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
 
 
+def qualified(spark: SparkSession, path: str) -> str:
+    """The path as list_files spells the files below it (scheme included, e.g. file:/tmp/x or gs://b/x)."""
+    fs, hpath = _fs_path(spark, path)
+    return str(fs.makeQualified(hpath).toString())
+
+
 def exists(spark: SparkSession, path: str) -> bool:
     fs, hpath = _fs_path(spark, path)
     return bool(fs.exists(hpath))

@@ -45,6 +45,9 @@ class CompletionTracker:
     idle: timedelta | None = None
     max_hours_back: int = 48
     marked_until: datetime | None = None  # start of the last hour already marked (by any run)
+    # An --available-now run: a pause between its batches is not a quiet stream, so the idle rule waits for
+    # the drained signal (else the latest hour could be marked, with part of its rows, between two batches).
+    idle_only_when_drained: bool = False
     _first_hour: datetime | None = None
     _pending: list[tuple[dict, datetime]] = field(default_factory=list)
     _settled_max: datetime | None = None
@@ -81,9 +84,8 @@ class CompletionTracker:
         """Starts of the hours that became complete since the last call; marks them as done."""
         if self._settled_max is None:
             return []
-        quiet = self.idle is not None and (
-            drained or (self._last_rows_at is not None and now - self._last_rows_at >= self.idle.total_seconds())
-        )
+        idle_for = None if self._last_rows_at is None or self.idle_only_when_drained else now - self._last_rows_at
+        quiet = self.idle is not None and (drained or (idle_for is not None and idle_for >= self.idle.total_seconds()))
         if quiet and not self._pending and _covers(self._quarantine_done, self._events_done):
             last = hour_start(self._settled_max)
         else:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pyspark import __version__ as SPARK_VERSION  # the connector jars are resolved for this version
 from pyspark.sql import SparkSession
-
-SPARK_VERSION = "3.5.3"
 
 
 def kafka_jars() -> list[str]:

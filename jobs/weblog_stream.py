@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="an hour is complete when the latest event_time is this far past its end")
     p.add_argument("--idle-complete-seconds", type=float, default=None,
                    help="also mark the latest hour complete after this long without new entries "
-                        "(and when an --available-now run has drained the topic)")
+                        "(with --available-now: once the run has drained the topic, whatever the value)")
     p.add_argument("--max-future-seconds", type=int, default=3600,
                    help="quarantine entries whose event_time is this far after the Kafka timestamp")
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
@@ -92,10 +92,11 @@ def remove_uncommitted_files(spark: SparkSession, sink: str) -> list[str]:
     if not hadoop_files.exists(spark, f"{sink}/_spark_metadata"):
         return []
     committed = committed_file_names(spark, sink)
+    root = hadoop_files.qualified(spark, sink).rstrip("/") + "/"
     removed = []
     for path in hadoop_files.list_files(spark, sink):
-        relative = path.split(sink.rstrip("/").rsplit("/", 1)[-1] + "/", 1)[-1]
-        if any(part.startswith(("_", ".")) for part in relative.split("/")):
+        # Only names below the sink matter: Hive skips '_' and '.' names there (the log, checksums).
+        if any(part.startswith(("_", ".")) for part in path.removeprefix(root).split("/")):
             continue
         if Path(path).name not in committed:
             hadoop_files.delete(spark, path)
@@ -177,6 +178,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
         grace=timedelta(seconds=args.grace_seconds),
         idle=None if args.idle_complete_seconds is None else timedelta(seconds=args.idle_complete_seconds),
         marked_until=latest_marked_hour(spark, args.markers),
+        idle_only_when_drained=args.available_now,
     )
     events, quarantine = start_queries(spark, args)
     stopping = []

@@ -28,27 +28,26 @@ export function hourKey(value: string): string {
   return `${m[1]}T${m[2]}`;
 }
 
-export function totalsPerHour(rows: readonly HourlyActivityRow[]): HourTotals[] {
-  const byHour = new Map<string, HourTotals>();
+/** Visits and cart additions summed over the rows that share a key, e.g. the hour or the product. */
+export function sumBy(rows: readonly HourlyActivityRow[], key: (r: HourlyActivityRow) => string): Map<string, { visits: number; cartAdds: number }> {
+  const sums = new Map<string, { visits: number; cartAdds: number }>();
   for (const r of rows) {
-    const t = byHour.get(r.hour) ?? { hour: r.hour, visits: 0, cartAdds: 0 };
-    t.visits += r.visits;
-    t.cartAdds += r.cart_adds;
-    byHour.set(r.hour, t);
+    const s = sums.get(key(r)) ?? { visits: 0, cartAdds: 0 };
+    s.visits += r.visits;
+    s.cartAdds += r.cart_adds;
+    sums.set(key(r), s);
   }
-  return [...byHour.values()].sort((a, b) => a.hour.localeCompare(b.hour));
+  return sums;
+}
+
+export function totalsPerHour(rows: readonly HourlyActivityRow[]): HourTotals[] {
+  return [...sumBy(rows, (r) => r.hour)].map(([hour, s]) => ({ hour, ...s })).sort((a, b) => a.hour.localeCompare(b.hour));
 }
 
 /** Products ranked by visits over all hours (ties by cart additions, then id, so the order is stable). */
 export function topProducts(rows: readonly HourlyActivityRow[], limit: number): ProductTotals[] {
-  const byProduct = new Map<string, ProductTotals>();
-  for (const r of rows) {
-    const t = byProduct.get(r.product_id) ?? { productId: r.product_id, visits: 0, cartAdds: 0 };
-    t.visits += r.visits;
-    t.cartAdds += r.cart_adds;
-    byProduct.set(r.product_id, t);
-  }
-  return [...byProduct.values()]
+  return [...sumBy(rows, (r) => r.product_id)]
+    .map(([productId, s]) => ({ productId, ...s }))
     .sort((a, b) => b.visits - a.visits || b.cartAdds - a.cartAdds || a.productId.localeCompare(b.productId))
     .slice(0, limit);
 }

@@ -5,15 +5,17 @@ import { join, resolve } from "node:path";
 import { CURATED_BUCKET, SandboxLayout } from "./layout";
 import { ServiceSpec } from "./processes";
 import { emulatorPaths } from "../functions/loader/local/localBigQuery";
+import { hourlyActivityTable, loadLogTable, WarehouseViewName } from "../functions/loader/warehouse/warehouse";
 
 export const REPO_ROOT = resolve(__dirname, "..");
 export const TOPIC = "weblogs";
 export const BQ_PROJECT = "clickstream-sandbox";
 export const BQ_DATASET = "clickstream";
 export const BQ_LOCATION = "US";
-export const HOURLY_TABLE = "hourly_activity";
-export const LOAD_LOG_TABLE = "hourly_activity_loads";
-export const LATEST_VIEW = "hourly_activity_latest";
+// The names the stack declares (functions/loader/warehouse); the view's name is checked by its type.
+export const HOURLY_TABLE = hourlyActivityTable.tableId;
+export const LOAD_LOG_TABLE = loadLogTable.tableId;
+export const LATEST_VIEW: WarehouseViewName = "hourly_activity_latest";
 
 const python = join(REPO_ROOT, ".venv", "bin", "python");
 /**

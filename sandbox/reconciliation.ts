@@ -1,6 +1,6 @@
 // Compares what reached the BigQuery table with the generator's ground truth: every hour, and every
 // product within it, must match exactly. Counts in equal counts out; no tolerance.
-import { HourlyActivityRow, HourTotals, totalsPerHour } from "./hourlyActivity";
+import { HourlyActivityRow, HourTotals, sumBy, totalsPerHour } from "./hourlyActivity";
 
 export interface HourReconciliation {
   hour: string;
@@ -19,19 +19,9 @@ export interface Reconciliation {
 export function reconcile(expected: readonly HourlyActivityRow[], actual: readonly HourlyActivityRow[]): Reconciliation {
   const expectedTotals = new Map(totalsPerHour(expected).map((t) => [t.hour, t]));
   const actualTotals = new Map(totalsPerHour(actual).map((t) => [t.hour, t]));
-  const cell = (rows: readonly HourlyActivityRow[]) => {
-    const m = new Map<string, { visits: number; cartAdds: number }>();
-    for (const r of rows) {
-      const key = `${r.hour}|${r.product_id}`;
-      const c = m.get(key) ?? { visits: 0, cartAdds: 0 };
-      c.visits += r.visits;
-      c.cartAdds += r.cart_adds;
-      m.set(key, c);
-    }
-    return m;
-  };
-  const expectedCells = cell(expected);
-  const actualCells = cell(actual);
+  const cell = (r: HourlyActivityRow) => `${r.hour}|${r.product_id}`;
+  const expectedCells = sumBy(expected, cell);
+  const actualCells = sumBy(actual, cell);
 
   const hours = [...new Set([...expectedTotals.keys(), ...actualTotals.keys()])].sort();
   const result = hours.map((hour): HourReconciliation => {

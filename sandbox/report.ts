@@ -55,7 +55,7 @@ function productChart(id: string, title: string, products: ProductTotals[]): str
   const labelW = 110;
   const height = products.length * rowH + 10;
   const max = Math.max(1, ...products.map((p) => p.visits));
-  const plotW = width - labelW - 150;
+  const plotW = width - labelW - 190;
   const rows = products.map((p, i) => {
     const y = 5 + i * rowH;
     const w = Math.round((p.visits / max) * plotW);

@@ -85,7 +85,7 @@ def test_the_plan_reads_settings_from_airflow_variables(dag, monkeypatch):
     assert plan["HOUR"] == "2026-11-26 14:00:00"
 
 
-def test_publishing_names_files_by_the_contract_and_drops_earlier_runs():
+def test_publishing_names_files_by_the_contract_and_drops_earlier_runs_only():
     plan = hour_plan(datetime(2026, 11, 26, 9, tzinfo=UTC), "20261126T100000000000Z", "gs://r/events",
                      "gs://r/quarantine", "gs://s/staging")
     staged = [("000001_0", 10), ("000000_0", 12), ("_SUCCESS", 0), ("000002_0", 0)]
@@ -96,6 +96,8 @@ def test_publishing_names_files_by_the_contract_and_drops_earlier_runs():
     existing = [
         "hourly/dt=2026-11-26/hr=09/run_id=20261126T090500000000Z/part-00000.csv",
         "hourly/dt=2026-11-26/hr=09/run_id=20261126T100000000000Z/part-00000.csv",
+        # a run of the hour that started later but published first: the latest run, kept
+        "hourly/dt=2026-11-26/hr=09/run_id=20261126T100500000000Z/part-00000.csv",
     ]
     assert stale_published(plan, existing) == [existing[0]]
 

@@ -53,6 +53,14 @@ def test_an_idle_stream_completes_its_latest_hour():
     assert tracker.hours_to_mark(now=31) == [at("2026-11-26T14:00")]
 
 
+def test_an_available_now_run_completes_its_latest_hour_only_once_drained():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(0), idle_only_when_drained=True)
+    tracker.observe_quarantine(quarantine(100))
+    tracker.observe_events(events(100, "2026-11-26T14:00", "2026-11-26T14:20"), now=0)
+    assert tracker.hours_to_mark(now=5) == [], "a pause between batches is not the end of the topic"
+    assert tracker.hours_to_mark(now=6, drained=True) == [at("2026-11-26T14:00")]
+
+
 def test_hours_already_marked_by_an_earlier_run_are_not_marked_again_and_gaps_are_filled():
     tracker = CompletionTracker(grace=timedelta(0), marked_until=at("2026-11-26T12:00"))
     tracker.observe_quarantine(quarantine(10))

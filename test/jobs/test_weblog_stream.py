@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, make_entry
+from conftest import REPO, make_entry, spark_jvm_env
 
-from jobs.weblog_stream import committed_file_names
+from jobs.weblog_stream import committed_file_names, remove_uncommitted_files
 
 HOURS = ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"]
 PER_HOUR = 150
@@ -57,7 +57,7 @@ def streamed(spark, kafka_bootstrap, tmp_path_factory):
     for i, bad in enumerate(MALFORMED):  # malformed records in between valid ones
         values.insert(100 * (i + 1), bad)
     produce(spark, kafka_bootstrap, topic, values)
-    env = {**os.environ, "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
+    env = {**spark_jvm_env(), "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
 
     # First run: small batches every second; killed (SIGKILL) once a batch has been committed.
     first_log = root.parent / f"{root.name}-first-run.log"  # a file: an unread pipe could fill and block the job
@@ -123,3 +123,17 @@ def test_each_hour_gets_a_completion_marker_with_its_counts(streamed):
     bodies = [json.loads(p.read_text()) for p in markers]
     assert [b["hour"] for b in bodies] == HOURS
     assert [b["rows"] for b in bodies] == [PER_HOUR] * len(HOURS)
+
+
+def test_start_up_removes_only_uncommitted_files_even_below_hidden_folders(spark, tmp_path):
+    # A clone under a folder named like the sink, holding a hidden state folder (the sandbox's .sandbox).
+    sink = tmp_path / "events" / ".sandbox" / "events"
+    partition = sink / "dt=2026-11-26" / "hr=10"
+    partition.mkdir(parents=True)
+    (partition / "part-committed.parquet").write_bytes(b"x")
+    (partition / "part-uncommitted.parquet").write_bytes(b"x")
+    (sink / "_spark_metadata").mkdir()
+    committed = {"path": f"file://{partition}/part-committed.parquet", "size": 1, "isDir": False, "action": "add"}
+    (sink / "_spark_metadata" / "0").write_text(f"v1\n{json.dumps(committed)}\n")
+    assert remove_uncommitted_files(spark, str(sink)) == [f"file:{partition}/part-uncommitted.parquet"]
+    assert sorted(p.name for p in partition.iterdir()) == ["part-committed.parquet"]
