@@ -53,15 +53,21 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
   });
   await producer.connect();
   const compression = options.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
+  // One send at a time: kafkajs takes a partition's idempotent sequence number when a send starts and
+  // advances it only on the reply, so concurrent sends could share one; the broker would then drop a batch
+  // as a duplicate or, after a retry, write one twice. Later batches wait here, in order.
+  let previous: Promise<unknown> = Promise.resolve();
   return {
     destination: `kafka://${options.brokers.join(",")}/${options.topic}`,
-    async write(batch) {
-      await producer.send({
+    write(batch) {
+      const sent = previous.then(() => producer.send({
         topic: options.topic,
         acks: -1,
         compression,
         messages: batch.map(({ key, value }) => ({ key, value })),
-      });
+      }));
+      previous = sent.catch(() => undefined);
+      return sent.then(() => undefined);
     },
     close: () => producer.disconnect(),
     errors: () => ({ count: errorLog.count, last: errorLog.last }),
