@@ -180,7 +180,8 @@ function formatStorage(stateDir: string, state: BrokerState, classpath: string):
   const format = spawnSync(
     "java",
     [`-Dlog4j.configuration=file:${f.log4j}`, "-cp", classpath, "kafka.tools.StorageTool", "format",
-      "-t", state.clusterId, "-c", f.config, "--ignore-formatted"],
+      // "=": a base64url id may begin with "-", which would otherwise be read as an option.
+      `--cluster-id=${state.clusterId}`, "-c", f.config, "--ignore-formatted"],
     { encoding: "utf8" },
   );
   if (format.status !== 0) {

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
-import { brokerStatus, exited, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import { brokerStatus, exited, freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
@@ -101,4 +101,17 @@ test("a stopped broker has exited, and started again keeps its port and its data
 test("the command line refuses a missing state folder and unknown commands", () => {
   expect(cli(["start"])).toMatchObject({ code: 1, stderr: expect.stringContaining("--state-dir is required") });
   expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({ code: 1, stderr: expect.stringContaining("unknown command 'restart'") });
+});
+
+test("a cluster id that begins with a dash (one in 64 random ids) still formats the storage", async () => {
+  const dashDir = path.join(work, "dash-id");
+  fs.mkdirSync(dashDir);
+  const clusterId = "-AbCdEfGhIjKlMnOpQrStUw";
+  fs.writeFileSync(path.join(dashDir, "broker.json"), JSON.stringify({ clusterId, port: await freePort(), controllerPort: await freePort() }));
+  const dashed = await startBroker({ stateDir: dashDir });
+  try {
+    expect(fs.readFileSync(path.join(dashDir, "data", "meta.properties"), "utf8")).toContain(`cluster.id=${clusterId}`);
+  } finally {
+    await dashed.stop();
+  }
 });
