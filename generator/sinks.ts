@@ -18,6 +18,9 @@ export interface KafkaSinkOptions {
   compression: "gzip" | "none";
 }
 
+/** Idempotent producers sending side by side (kafkajs allows one safe send in flight per producer). */
+const PRODUCER_LANES = 3;
+
 /** Failed attempts seen by the Kafka client; kafkajs retries them. */
 export class ErrorLog {
   count = 0;
@@ -46,30 +49,35 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
   } finally {
     await admin.disconnect();
   }
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    // acks=all and idempotence: a batch resent after a lost response is written once.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
-  });
-  await producer.connect();
+  const lanes = await Promise.all(Array.from({ length: PRODUCER_LANES }, async () => {
+    const producer: Producer = kafka.producer({
+      idempotent: true,
+      // acks=all and idempotence: a batch resent after a lost response is written once.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+    await producer.connect();
+    return { producer, previous: Promise.resolve() as Promise<unknown> };
+  }));
   const compression = options.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
-  // One send at a time: kafkajs takes a partition's idempotent sequence number when a send starts and
-  // advances it only on the reply, so concurrent sends could share one; the broker would then drop a batch
-  // as a duplicate or, after a retry, write one twice. Later batches wait here, in order.
-  let previous: Promise<unknown> = Promise.resolve();
+  let next = 0;
   return {
     destination: `kafka://${options.brokers.join(",")}/${options.topic}`,
     write(batch) {
-      const sent = previous.then(() => producer.send({
+      // One send at a time per producer: kafkajs takes a partition's idempotent sequence number when a send
+      // starts and advances it only on the reply, so two concurrent sends of one producer could share one;
+      // the broker would then drop a batch as a duplicate or, after a retry, write one twice. Each lane is
+      // its own idempotent producer (own producer id and sequences), so lanes overlap safely.
+      const lane = lanes[next++ % lanes.length];
+      const sent = lane.previous.then(() => lane.producer.send({
         topic: options.topic,
         acks: -1,
         compression,
         messages: batch.map(({ key, value }) => ({ key, value })),
       }));
-      previous = sent.catch(() => undefined);
+      lane.previous = sent.catch(() => undefined);
       return sent.then(() => undefined);
     },
-    close: () => producer.disconnect(),
+    close: async () => { await Promise.all(lanes.map((l) => l.producer.disconnect())); },
     errors: () => ({ count: errorLog.count, last: errorLog.last }),
   };
 }
