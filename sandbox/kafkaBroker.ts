@@ -5,9 +5,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { downloadCache } from "./downloadCache";
 
 const HOST = "127.0.0.1";
 const POM = path.join(__dirname, "kafka", "pom.xml");
@@ -53,10 +53,9 @@ export function kafkaVersion(): string {
   return match[1];
 }
 
-/** Where setup puts the broker's jars (same rule as scripts/lib.sh and setup.d/30-kafka.sh). */
+/** Where setup puts the broker's jars (setup.d/30-kafka.sh). */
 export function kafkaLibsDir(): string {
-  const cache = process.env.CLICKSTREAM_CACHE ?? path.join(os.homedir(), ".cache", "clickstream-pipeline");
-  return path.join(cache, `kafka-${kafkaVersion()}`, "libs");
+  return path.join(downloadCache(), `kafka-${kafkaVersion()}`, "libs");
 }
 
 /** java -cp for the broker's jars plus the Kafka tools (StorageTool, ProducerPerformance). */

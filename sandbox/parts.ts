@@ -4,7 +4,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CURATED_BUCKET, SandboxLayout } from "./layout";
 import { ServiceSpec } from "./processes";
-import { emulatorPaths } from "../functions/loader/local/localBigQuery";
+import { DEFAULT_LOADER_ARCHIVE_DIR } from "../functions/loader/build";
+import { emulatorCommand, restPortIn } from "../functions/loader/local/localBigQuery";
+import { LOADER_ENTRY_POINT } from "../functions/loader/src/hourlyLoader";
 import { hourlyActivityTable, loadLogTable, WarehouseViewName } from "../functions/loader/warehouse/warehouse";
 
 export const REPO_ROOT = resolve(__dirname, "..");
@@ -131,35 +133,26 @@ export function objectContent(l: SandboxLayout, name: string): Buffer {
   return readFileSync(join(l.curatedBucket, name));
 }
 
+/** The local BigQuery server; gs://BUCKET/NAME resolves under the buckets folder. */
 export function bigqueryServerSpec(l: SandboxLayout): ServiceSpec {
-  const { bin, duckdbHome } = emulatorPaths();
   return {
     name: "bigquery",
-    command: bin,
-    args: ["start", "--rest-host", "127.0.0.1", "--rest-port", "0", "--grpc-host", "127.0.0.1", "--grpc-port", "0",
-      "--project", BQ_PROJECT, "--ephemeral", "--log-format", "json", "--log-level", "info"],
+    ...emulatorCommand({ gcsRoot: l.buckets, project: BQ_PROJECT }),
     cwd: l.bigquery,
-    // HOME holds the emulator's offline DuckDB extensions; gs://BUCKET/NAME resolves under the buckets folder.
-    env: { ...process.env, HOME: duckdbHome, BQEMU_GCS_LOCAL_ROOT: l.buckets },
     log: join(l.logs, "bigquery.log"),
   };
 }
 
-/** The REST port from the emulator's JSON log line {"host": ..., "port": N, "event": "rest.listen"}. */
+/** The REST port the local BigQuery server logged once it listens. */
 export function bigqueryRestPort(log: string): number | undefined {
-  if (!existsSync(log)) return undefined;
-  const m = /"port": (\d+), "event": "rest\.listen"/.exec(readFileSync(log, "utf8"));
-  return m ? Number(m[1]) : undefined;
+  return existsSync(log) ? restPortIn(readFileSync(log, "utf8")) : undefined;
 }
-
-export const LOADER_TARGET = "loadHourlyActivity";
-export const LOADER_BUNDLE = join(REPO_ROOT, "dist", "loader");
 
 export function loaderSpec(l: SandboxLayout, port: number, bigqueryEndpoint: string): ServiceSpec {
   return {
     name: "loader",
     command: join(REPO_ROOT, "node_modules", ".bin", "functions-framework"),
-    args: ["--source", LOADER_BUNDLE, "--target", LOADER_TARGET, "--signature-type", "cloudevent", "--port", String(port)],
+    args: ["--source", DEFAULT_LOADER_ARCHIVE_DIR, "--target", LOADER_ENTRY_POINT, "--signature-type", "cloudevent", "--port", String(port)],
     cwd: REPO_ROOT,
     env: {
       ...process.env,

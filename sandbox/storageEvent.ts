@@ -2,8 +2,7 @@
 // delivered as Eventarc does: an HTTP POST in CloudEvents binary content mode, the ce-* attributes as
 // headers and the object's metadata (StorageObjectData) as the JSON body.
 import { createHash } from "node:crypto";
-
-export const OBJECT_FINALIZED = "google.cloud.storage.object.v1.finalized";
+import { OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 
 export interface FinalizedObject {
   bucket: string;

@@ -19,6 +19,11 @@ export interface SingleNodeClusterArgs {
   properties?: Record<string, string>;
 }
 
+/** The cluster's web UIs (YARN, Spark History, ...) through Component Gateway, by name. */
+export function gatewayUrlsOf(cluster: gcp.dataproc.Cluster): pulumi.Output<Record<string, string>> {
+  return cluster.clusterConfig.apply((c) => c.endpointConfig?.httpPorts ?? {});
+}
+
 export function singleNodeCluster(
   resourceName: string,
   args: SingleNodeClusterArgs,

@@ -5,7 +5,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { fileSha256, HIVEQL_DIR, REPO_ROOT } from "./artifacts";
 import { StackConfig } from "./config";
-import { singleNodeCluster } from "./dataprocCluster";
+import { gatewayUrlsOf, singleNodeCluster } from "./dataprocCluster";
 import { RawLayout } from "./layout";
 
 /** The hourly script whose CREATE ... IF NOT EXISTS statements declare the external tables over raw data. */
@@ -67,7 +67,7 @@ export class Hive extends pulumi.ComponentResource {
       },
     }, { parent: this });
 
-    this.gatewayUrls = this.cluster.clusterConfig.apply((c) => c.endpointConfig?.httpPorts ?? {});
+    this.gatewayUrls = gatewayUrlsOf(this.cluster);
     this.registerOutputs({});
   }
 }

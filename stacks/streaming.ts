@@ -3,7 +3,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { gsUri, UploadedArtifacts } from "./artifacts";
 import { StackConfig } from "./config";
-import { singleNodeCluster } from "./dataprocCluster";
+import { gatewayUrlsOf, singleNodeCluster } from "./dataprocCluster";
 import { RawLayout } from "./layout";
 
 export const KAFKA_VERSION = "3.9.2";
@@ -94,7 +94,7 @@ export class Streaming extends pulumi.ComponentResource {
     }, { parent: this, deleteBeforeReplace: true });
 
     this.kafkaBootstrapServers = pulumi.output(bootstrap);
-    this.gatewayUrls = this.cluster.clusterConfig.apply((c) => c.endpointConfig?.httpPorts ?? {});
+    this.gatewayUrls = gatewayUrlsOf(this.cluster);
     this.registerOutputs({ kafkaBootstrapServers: this.kafkaBootstrapServers });
   }
 }

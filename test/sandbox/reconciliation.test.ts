@@ -2,7 +2,8 @@
 import { HourlyActivityRow } from "../../sandbox/hourlyActivity";
 import { expectedHours, parseOptions } from "../../sandbox/options";
 import { formatReconciliation, reconcile } from "../../sandbox/reconciliation";
-import { objectFinalizedEvent, OBJECT_FINALIZED } from "../../sandbox/storageEvent";
+import { OBJECT_FINALIZED } from "../../functions/loader/src/hourlyLoader";
+import { objectFinalizedEvent } from "../../sandbox/storageEvent";
 
 const truth: HourlyActivityRow[] = [
   { hour: "2026-11-26T10", product_id: "P1", visits: 10, cart_adds: 1 },

@@ -2,8 +2,8 @@
 // the tests and the sandbox: started on a free 127.0.0.1 port, gs:// URIs read from a local folder.
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { downloadCache } from "../../../sandbox/downloadCache";
 
 export interface LocalBigQuery {
   /** for the client's apiEndpoint and the loader's BIGQUERY_API_ENDPOINT */
@@ -22,28 +22,36 @@ export interface LocalBigQueryOptions {
   startTimeoutMs?: number;
 }
 
-export function emulatorPaths(cache = process.env.CLICKSTREAM_CACHE ?? join(homedir(), ".cache", "clickstream-pipeline")) {
+export function emulatorPaths(cache = downloadCache()) {
   const root = join(cache, "bqemulator");
   return { bin: join(root, "venv", "bin", "bqemulator"), duckdbHome: join(root, "home") };
 }
 
-export async function startLocalBigQuery(options: LocalBigQueryOptions): Promise<LocalBigQuery> {
+/** The emulator's command line: free 127.0.0.1 ports, an in-memory store, JSON logs (its port is read from them). */
+export function emulatorCommand(options: Pick<LocalBigQueryOptions, "gcsRoot" | "project">) {
   const { bin, duckdbHome } = emulatorPaths();
-  if (!existsSync(bin)) {
-    throw new Error(`the local BigQuery server is not installed at ${bin}: run 'npm run setup' (scripts/setup.d/50-bigquery-emulator.sh)`);
+  return {
+    command: bin,
+    args: ["start", "--rest-host", "127.0.0.1", "--rest-port", "0", "--grpc-host", "127.0.0.1", "--grpc-port", "0",
+      "--project", options.project, "--ephemeral", "--log-format", "json", "--log-level", "info"],
+    // HOME: DuckDB finds the extensions the setup step installed from PyPI there (no download at start).
+    env: { ...process.env, HOME: duckdbHome, BQEMU_GCS_LOCAL_ROOT: options.gcsRoot },
+  };
+}
+
+/** The REST port from the emulator's log line {"host": "127.0.0.1", "port": N, "event": "rest.listen", ...}. */
+export function restPortIn(output: string): number | undefined {
+  const m = /"port": (\d+), "event": "rest\.listen"/.exec(output);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function startLocalBigQuery(options: LocalBigQueryOptions): Promise<LocalBigQuery> {
+  const { command, args, env } = emulatorCommand(options);
+  if (!existsSync(command)) {
+    throw new Error(`the local BigQuery server is not installed at ${command}: run 'npm run setup' (scripts/setup.d/50-bigquery-emulator.sh)`);
   }
   mkdirSync(options.gcsRoot, { recursive: true });
-  const child = spawn(
-    bin,
-    ["start", "--rest-host", "127.0.0.1", "--rest-port", "0", "--grpc-host", "127.0.0.1", "--grpc-port", "0",
-      "--project", options.project, "--ephemeral", "--log-format", "json", "--log-level", "info"],
-    {
-      // HOME: DuckDB finds the extensions the setup step installed from PyPI there (no download at start).
-      env: { ...process.env, HOME: duckdbHome, BQEMU_GCS_LOCAL_ROOT: options.gcsRoot },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
-  );
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const port = await restPort(child, options.startTimeoutMs ?? 30000);
   const stop = () => stopProcess(child);
   process.once("exit", () => {
@@ -63,16 +71,15 @@ function restPort(child: ChildProcess, timeoutMs: number): Promise<number> {
     };
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      // e.g. {"host": "127.0.0.1", "port": 37613, "event": "rest.listen", ...}
-      const m = /"port": (\d+), "event": "rest\.listen"/.exec(output);
-      if (m) {
+      const port = restPortIn(output);
+      if (port !== undefined) {
         clearTimeout(timer);
         child.stdout?.off("data", onData);
         child.stderr?.off("data", onData);
         // Keep draining so a chatty server never blocks on a full pipe.
         child.stdout?.resume();
         child.stderr?.resume();
-        resolve(Number(m[1]));
+        resolve(port);
       }
     };
     child.stdout?.on("data", onData);
