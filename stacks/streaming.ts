@@ -44,6 +44,7 @@ export class Streaming extends pulumi.ComponentResource {
       networkTag: clusterName,
       metadata: {
         "kafka-version": KAFKA_VERSION,
+        "kafka-port": String(KAFKA_PORT),
         "kafka-topic": config.kafkaTopic,
         "kafka-partitions": String(config.kafkaPartitions),
         "kafka-retention-hours": "72",

@@ -2,7 +2,7 @@
 # Dataproc initialization action: one Apache Kafka 3.9 broker in KRaft mode (combined broker and
 # controller, no ZooKeeper) on the master of the single-node streaming cluster, run by systemd, plus the
 # pipeline's topic. Settings come from the cluster's metadata (set by the Pulumi stack):
-#   kafka-version, kafka-topic, kafka-partitions, kafka-retention-hours
+#   kafka-version, kafka-port, kafka-topic, kafka-partitions, kafka-retention-hours
 set -euxo pipefail
 
 metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
@@ -12,6 +12,7 @@ if [[ "$(metadata dataproc-role)" != "Master" ]]; then
 fi
 
 KAFKA_VERSION="$(metadata kafka-version)"
+PORT="$(metadata kafka-port)"
 TOPIC="$(metadata kafka-topic)"
 PARTITIONS="$(metadata kafka-partitions)"
 RETENTION_HOURS="$(metadata kafka-retention-hours)"
@@ -46,8 +47,8 @@ cat >"${KAFKA_HOME}/config/kraft/pipeline.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@${HOST_FQDN}:9093
-listeners=PLAINTEXT://0.0.0.0:9092,CONTROLLER://${HOST_FQDN}:9093
-advertised.listeners=PLAINTEXT://${HOST_FQDN}:9092
+listeners=PLAINTEXT://0.0.0.0:${PORT},CONTROLLER://${HOST_FQDN}:9093
+advertised.listeners=PLAINTEXT://${HOST_FQDN}:${PORT}
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
@@ -96,10 +97,10 @@ systemctl enable --now kafka.service
 
 # Init actions must finish within their timeout: wait for the broker to answer, at most 3 minutes.
 for _ in $(seq 1 36); do
-  if "${KAFKA_HOME}/bin/kafka-topics.sh" --bootstrap-server "${HOST_FQDN}:9092" --list >/dev/null 2>&1; then
+  if "${KAFKA_HOME}/bin/kafka-topics.sh" --bootstrap-server "${HOST_FQDN}:${PORT}" --list >/dev/null 2>&1; then
     break
   fi
   sleep 5
 done
-"${KAFKA_HOME}/bin/kafka-topics.sh" --bootstrap-server "${HOST_FQDN}:9092" --create --if-not-exists \
+"${KAFKA_HOME}/bin/kafka-topics.sh" --bootstrap-server "${HOST_FQDN}:${PORT}" --create --if-not-exists \
   --topic "${TOPIC}" --partitions "${PARTITIONS}" --replication-factor 1

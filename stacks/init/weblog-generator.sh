@@ -3,7 +3,7 @@
 # master, run live as the systemd service weblog-generator (after kafka.service). A timer polls the
 # bundle's object in the artifacts bucket and restarts the service when `pulumi up` uploaded a new one.
 # Settings come from the cluster's metadata (set by the Pulumi stack):
-#   generator-bundle-uri, generator-topic, generator-rate, node-major
+#   generator-bundle-uri, generator-topic, generator-rate, node-major, kafka-port
 set -euxo pipefail
 
 metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
@@ -17,7 +17,7 @@ BUNDLE_URI="$(metadata generator-bundle-uri)"
 TOPIC="$(metadata generator-topic)"
 RATE="$(metadata generator-rate)"
 APP_DIR=/opt/weblog-generator
-BROKERS="$(hostname -f):9092"
+BROKERS="$(hostname -f):$(metadata kafka-port)"
 
 # The newest release of the Node.js LTS line, verified against nodejs.org's published SHA-256 list.
 if [[ ! -x /usr/local/bin/node ]]; then
