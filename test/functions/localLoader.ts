@@ -4,10 +4,10 @@
 // cannot run, so the test itself speaks BigQuery's REST API with fetch.)
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalBigQuery, startLocalBigQuery } from "../../functions/loader/local/localBigQuery";
+import { freePort } from "../../sandbox/kafkaBroker";
 
 const REPO = join(__dirname, "..", "..");
 const TSX = join(REPO, "node_modules", ".bin", "tsx");
@@ -22,17 +22,6 @@ export interface LoaderUnderTest {
   /** everything the function process printed so far (its structured log lines) */
   functionOutput(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startLoaderUnderTest(): Promise<LoaderUnderTest> {
