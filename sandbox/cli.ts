@@ -1,9 +1,11 @@
 // The sandbox's command line (`npm start`): run / up / status / down / purge.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 import { stopBroker } from "./kafkaBroker";
 import { isSandboxFolder, sandboxLayout, stateDirFrom } from "./layout";
 import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
+import { TOPIC } from "./parts";
 import { runSandbox } from "./pipeline";
 import { SandboxError } from "./processes";
 import { Endpoints, readServicesFile, stopDetached } from "./services";
@@ -13,9 +15,9 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 export function formatEndpoints(e: Endpoints): string {
   return [
     "endpoints (127.0.0.1 only):",
-    `  Kafka bootstrap servers   ${e.kafkaBootstrap ?? "-"}          (topic weblogs)`,
+    `  Kafka bootstrap servers   ${e.kafkaBootstrap ?? "-"}          (topic ${TOPIC})`,
     `  BigQuery API endpoint     ${e.bigqueryEndpoint ?? "-"}   (project ${e.bigqueryProject ?? "-"}; table ${e.bigqueryTable ?? "-"})`,
-    `  loader function (HTTP)    ${e.loaderUrl ?? "-"}   (CloudEvents, google.cloud.storage.object.v1.finalized)`,
+    `  loader function (HTTP)    ${e.loaderUrl ?? "-"}   (CloudEvents, ${OBJECT_FINALIZED})`,
     `  raw bucket folder         ${e.rawBucket ?? "-"}`,
     `  curated bucket folder     ${e.curatedBucket ?? "-"}`,
     "",
