@@ -8,6 +8,7 @@ import { HIVEQL_DAG_FOLDER, HOURLY_STAGING_FOLDER, rawLayout } from "./stacks/la
 import { Loader } from "./stacks/loader";
 import { Network } from "./stacks/network";
 import { Orchestration } from "./stacks/orchestration";
+import { after } from "./stacks/ordering";
 import { ProjectServices } from "./stacks/services";
 import { Storage } from "./stacks/storage";
 import { Streaming } from "./stacks/streaming";
@@ -17,12 +18,13 @@ import { Warehouse } from "./stacks/warehouse";
 const config = loadStackConfig();
 
 const services = new ProjectServices("apis", { project: config.project });
-const afterApis = { dependsOn: services.enabled };
+// Every resource of every component waits for the APIs (a component's dependsOn alone would not reach them).
+const afterApis = after(services.enabled);
 
 const network = new Network("network", { config }, afterApis);
 const storage = new Storage("storage", { config }, afterApis);
 const identity = new Identity("identity", { config, storage }, afterApis);
-const artifacts = new Artifacts("artifacts", { bucket: storage.artifacts });
+const artifacts = new Artifacts("artifacts", { bucket: storage.artifacts }, afterApis);
 const raw = rawLayout(storage.raw.name);
 
 const warehouse = new Warehouse("warehouse", {
@@ -38,15 +40,14 @@ const streaming = new Streaming("streaming", {
   stagingBucket: storage.dataproc.name,
   raw,
   artifacts: artifacts.uploaded,
-}, { dependsOn: [...identity.grants, network.nat] });
+}, after([...services.enabled, ...identity.grants, network.nat]));
 
 const hive = new Hive("hive", {
   config,
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.hiveCluster.email,
   stagingBucket: storage.dataproc.name,
-  raw,
-}, { dependsOn: identity.grants });
+}, after([...services.enabled, ...identity.grants]));
 
 const orchestration = new Orchestration("orchestration", {
   config,

@@ -3,6 +3,9 @@ becomes the published CSV of hourly visits and cart additions per product.
 
 wait_for_hour_complete -> plan_hour -> register_partition -> aggregate_to_staging -> check_quality
   -> publish -> clean_staging
+The streaming job marks every hour from the first hour it saw data on, contiguously. An hour with no marker
+while the earliest marker is of a later hour is before the stream's first data (the deployment's first hour,
+when data starts minutes after `pulumi up`): its run is skipped. Any other hour waits for its marker.
 The steps, scripts and their variables come from weblog_hourly_steps (shared with the local runner).
 Settings are Airflow variables (Composer sets them as AIRFLOW_VAR_* environment variables), read only
 when a task runs: weblog_project_id, weblog_region, weblog_hive_cluster, weblog_scripts_uri,
@@ -20,7 +23,6 @@ from airflow.models.baseoperator import chain
 from airflow.models.dag import DAG
 from airflow.providers.google.cloud.operators.dataproc import DataprocSubmitJobOperator
 from airflow.providers.google.cloud.operators.gcs import GCSDeleteObjectsOperator
-from airflow.providers.google.cloud.sensors.gcs import GCSObjectExistenceSensor
 from weblog_hourly_steps import (
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
@@ -34,7 +36,9 @@ from weblog_hourly_steps import (
 # The first hour to process (catch-up starts there); an environment variable, so reading it costs no I/O.
 START = datetime.fromisoformat(os.environ.get("WEBLOG_HOURLY_START", "2026-11-01T00:00:00+00:00"))
 PLAN = "{{ ti.xcom_pull(task_ids='plan_hour') }}"
-HOUR_PATH = "dt={{ data_interval_start.strftime('%Y-%m-%d') }}/hr={{ data_interval_start.strftime('%H') }}"
+MARKERS = "_complete"  # the streaming job's --markers folder in the raw bucket: dt=YYYY-MM-DD/hr=HH/_COMPLETE
+# A failed data-quality check fails the same way again: only the steps where a retry can help are retried.
+NOT_RETRIED = {"check_quality"}
 
 
 def _log_failure(context: dict) -> None:
@@ -67,14 +71,25 @@ with DAG(
     },
     tags=["clickstream"],
 ) as dag:
-    wait_for_hour_complete = GCSObjectExistenceSensor(
-        task_id="wait_for_hour_complete",
-        bucket="{{ var.value.weblog_raw_bucket }}",
-        object=f"_complete/{HOUR_PATH}/_COMPLETE",
-        mode="reschedule",
-        poke_interval=120,
-        timeout=int(timedelta(hours=6).total_seconds()),
-    )
+    @task.sensor(mode="reschedule", poke_interval=120, timeout=int(timedelta(hours=6).total_seconds()))
+    def wait_for_hour_complete(data_interval_start: datetime | None = None) -> bool:
+        """True once the hour's marker exists; skips the run when the stream's first marked hour is later."""
+        from airflow.exceptions import AirflowSkipException  # noqa: PLC0415
+        from airflow.models import Variable  # noqa: PLC0415
+        from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
+
+        raw = GCSHook().get_conn().bucket(Variable.get("weblog_raw_bucket"))
+        marker = f"{MARKERS}/dt={data_interval_start:%Y-%m-%d}/hr={data_interval_start:%H}/_COMPLETE"
+        if raw.blob(marker).exists():
+            return True
+        # Marker names sort by hour, so the first one listed is the stream's first hour (one object read).
+        first = next(iter(raw.list_blobs(prefix=f"{MARKERS}/", match_glob=f"{MARKERS}/dt=*/hr=*/_COMPLETE",
+                                         max_results=1)), None)
+        if first is not None and first.name > marker:
+            raise AirflowSkipException(
+                f"weblog_hourly skipped: hour={data_interval_start} is before the stream's first data "
+                f"(no marker for it; the first marked hour is {first.name})")
+        return False
 
     @task
     def plan_hour(data_interval_start: datetime | None = None) -> dict[str, str]:
@@ -106,6 +121,7 @@ with DAG(
                     "script_variables": PLAN,
                 },
             },
+            **({"retries": 0} if step.task_id in NOT_RETRIED else {}),
         )
         for step in HOURLY_STEPS
     ]
@@ -140,5 +156,5 @@ with DAG(
     )
 
     published = publish()
-    wait_for_hour_complete >> planned
+    wait_for_hour_complete() >> planned
     chain(planned, *hive_steps, published, clean_staging)

@@ -6,10 +6,12 @@ committed, so an hour's marker implies both its entries and its quarantined reco
 Optionally, when no entry has arrived for `idle` (processing time), the hour of the latest entry is
 complete too: the stream is quiet, nothing more is coming for now.
 
-Late entries (event_time in an hour already marked complete) are still written, to the partition of
-their own hour; they are counted by the next run of that hour (a rerun of the hourly DAG), not by the
-run that has already published it. The hourly reconciliation compares the published counts with the
-raw rows present when the check ran.
+No entry is too late. Every hour from the first one seen (or the one after the last marker) up to the
+watermark is marked, however far back: a replay of last week or a stream stopped for days gets all its
+hours marked, oldest first, so no hourly run waits for a marker that cannot come. Entries for an hour
+already marked (late entries) are still written, to the partition of their own hour; they are counted by
+the next run of that hour (a rerun of the hourly DAG), not by the run that has already published it. The
+hourly reconciliation compares the published counts with the raw rows present when the check ran.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def _covers(done: dict[str, dict[str, int]], needed: dict[str, dict[str, int]]) 
 class CompletionTracker:
     grace: timedelta
     idle: timedelta | None = None
-    max_hours_back: int = 48
+    # Bounds one call's work (marker writes, one count query); the remaining hours follow on the next call.
+    max_hours_per_call: int = 48
     marked_until: datetime | None = None  # start of the last hour already marked (by any run)
     # An --available-now run: a pause between its batches is not a quiet stream, so the idle rule waits for
     # the drained signal (else the latest hour could be marked, with part of its rows, between two batches).
@@ -81,7 +84,8 @@ class CompletionTracker:
         self._pending = still
 
     def hours_to_mark(self, now: float, drained: bool = False) -> list[datetime]:
-        """Starts of the hours that became complete since the last call; marks them as done."""
+        """Starts of the oldest hours (at most max_hours_per_call) that became complete and are not yet
+        marked; marks them as done. Call until it returns [] to get them all."""
         if self._settled_max is None:
             return []
         idle_for = None if self._last_rows_at is None or self.idle_only_when_drained else now - self._last_rows_at
@@ -93,9 +97,8 @@ class CompletionTracker:
         first = self.marked_until + HOUR if self.marked_until is not None else self._first_hour
         if first is None:
             return []
-        first = max(first, last - (self.max_hours_back - 1) * HOUR)
         hours = []
-        while first <= last:
+        while first <= last and len(hours) < self.max_hours_per_call:
             hours.append(first)
             first += HOUR
         if hours:

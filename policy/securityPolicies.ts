@@ -1,6 +1,7 @@
 // The pipeline's security rules as Pulumi policies: each checks resource inputs by type token, so tests can
 // run them on plain objects and the policy pack runs them on every `pulumi preview` / `pulumi up`.
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { isBlockedOverride } from "./composerBlockedOptions";
 
 type Props = Record<string, unknown>;
 
@@ -8,6 +9,14 @@ const PRIMITIVE_ROLES = new Set(["roles/owner", "roles/editor", "roles/viewer"])
 const PUBLIC_MEMBERS = new Set(["allUsers", "allAuthenticatedUsers"]);
 const DEFAULT_COMPUTE_ACCOUNT = /-compute@developer\.gserviceaccount\.com$/;
 const OPEN_RANGES = new Set(["0.0.0.0/0", "::/0"]);
+/** Predefined roles that carry storage permissions on every bucket of the project when granted there. */
+const PROJECT_WIDE_STORAGE_ROLES = new Set([
+  "roles/owner", "roles/editor", "roles/viewer",
+  "roles/dataproc.worker", "roles/composer.worker", "roles/cloudbuild.builds.builder", "roles/dataflow.worker",
+]);
+/** A grant on a whole project, folder or organization (every bucket in it). */
+const isProjectWideGrant = (type: string) => /^gcp:(projects|organizations|folder)\/iAM(Member|Binding):/.test(type);
+const BUCKET_GRANT = /^gcp:storage\/bucketIAM(Member|Binding):/;
 
 const list = (value: unknown): Props[] => (Array.isArray(value) ? (value as Props[]) : []);
 const obj = (value: unknown): Props => (value !== null && typeof value === "object" ? (value as Props) : {});
@@ -81,6 +90,35 @@ export const checks = {
     }
   },
 
+  noBlockedComposerOverrides(type: string, props: Props, report: ReportViolation): void {
+    if (type !== "gcp:composer/environment:Environment") return;
+    const overrides = obj(obj(obj(props.config).softwareConfig).airflowConfigOverrides);
+    for (const key of Object.keys(overrides).filter(isBlockedOverride)) {
+      report(`Cloud Composer blocks the Airflow option ${key}: remove it from config.softwareConfig.airflowConfigOverrides.`);
+    }
+  },
+
+  noAutodetectedExternalTables(type: string, props: Props, report: ReportViolation): void {
+    if (type !== "gcp:bigquery/table:Table") return;
+    // Autodetect reads source files, and a table created with its pipeline has none yet.
+    if (obj(props.externalDataConfiguration).autodetect === true) {
+      report("An external table must declare its schema: set externalDataConfiguration.autodetect to false and give the schema.");
+    }
+  },
+
+  noProjectWideStorage(type: string, props: Props, report: ReportViolation): void {
+    const role = props.role;
+    if (typeof role !== "string") return;
+    // A condition naming one bucket makes a project grant as narrow as a bucket grant.
+    const oneBucket = /^resource\.name\.startsWith\("projects\/_\/buckets\/[a-z0-9._-]+\/[^"]*"\)$/.test(String(obj(props.condition).expression ?? ""));
+    if (isProjectWideGrant(type) && !oneBucket && (PROJECT_WIDE_STORAGE_ROLES.has(role) || role.startsWith("roles/storage."))) {
+      report(`The role ${role} carries storage permissions on every bucket of the project: grant a custom role without them, and bucket roles on the buckets needed.`);
+    }
+    if (BUCKET_GRANT.test(type) && role === "roles/storage.admin") {
+      report("roles/storage.admin on a bucket also allows deleting it and changing its IAM: grant roles/storage.objectAdmin or objectUser.");
+    }
+  },
+
   noOpenFirewall(type: string, props: Props, report: ReportViolation): void {
     if (type !== "gcp:compute/firewall:Firewall") return;
     const ingress = props.direction === undefined || props.direction === "INGRESS";
@@ -107,4 +145,7 @@ export const securityPolicies: ResourceValidationPolicy[] = [
   policy("no-default-service-account", "Every workload runs as its own service account, never the default compute account.", checks.noDefaultServiceAccount),
   policy("internal-ingress-only", "Functions and Cloud Run services accept internal traffic only.", checks.internalIngressOnly),
   policy("no-open-firewall", "No firewall rule admits traffic from the whole internet.", checks.noOpenFirewall),
+  policy("no-blocked-composer-overrides", "No Airflow override that Cloud Composer blocks.", checks.noBlockedComposerOverrides),
+  policy("no-autodetected-external-tables", "External tables declare their schema; autodetect fails on a bucket that is still empty.", checks.noAutodetectedExternalTables),
+  policy("no-project-wide-storage", "No role that reaches every bucket of the project, and no bucket admin.", checks.noProjectWideStorage),
 ];

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { downloadCache } from "./downloadCache";
+import { downloadCache } from "../scripts/downloadCache";
 
 const HOST = "127.0.0.1";
 const POM = path.join(__dirname, "kafka", "pom.xml");

@@ -13,6 +13,11 @@ export async function queryRows(client: BigQuery, sql: string): Promise<Record<s
   return rows as Record<string, unknown>[];
 }
 
+/** One query's rows keyed by column: the official client in the sandbox, BigQuery's REST API in tests. */
+export type RunQuery = (sql: string) => Promise<Record<string, unknown>[]>;
+
+export const clientQuery = (client: BigQuery): RunQuery => (sql) => queryRows(client, sql);
+
 /** TIMESTAMP values come back as BigQueryTimestamp objects ({ value: ISO string }). */
 function hourOfValue(v: unknown): string {
   return hourKey(typeof v === "object" && v !== null && "value" in v ? String((v as { value: unknown }).value) : String(v));
@@ -24,11 +29,29 @@ export async function latestHourlyActivity(client: BigQuery, table: string): Pro
   return rows.map((r) => ({ hour: hourOfValue(r.hour), product_id: String(r.product_id), visits: Number(r.visits), cart_adds: Number(r.cart_adds) }));
 }
 
-/** Groups of rows in the base table that share (hour, product_id, run_id): an object loaded twice. */
-export async function rowsLoadedTwice(client: BigQuery, table: string): Promise<number> {
-  const rows = await queryRows(
-    client,
+/**
+ * Groups of rows in the base table that share (hour, product_id, run_id): an object loaded twice. The
+ * latest-run view folds such copies, so this reads the table itself.
+ */
+export async function rowsLoadedTwice(query: RunQuery, table: string): Promise<number> {
+  const rows = await query(
     `SELECT COUNT(*) AS n FROM (SELECT hour, product_id, run_id FROM \`${table}\` GROUP BY hour, product_id, run_id HAVING COUNT(*) > 1) AS d`,
   );
   return Number(rows[0]?.n ?? 0);
+}
+
+/** One loaded object as the lineage table records it; more than one load job means its rows are in twice. */
+export interface ObjectLoads {
+  object: string;
+  /** "YYYY-MM-DDTHH" (UTC) */
+  hour: string;
+  runId: string;
+  loadJobs: number;
+}
+
+export async function loadsPerObject(query: RunQuery, loadLogTable: string): Promise<ObjectLoads[]> {
+  const rows = await query(
+    `SELECT object, FORMAT_TIMESTAMP('%Y-%m-%dT%H', hour) AS hour, run_id, COUNT(DISTINCT load_job_id) AS load_jobs FROM \`${loadLogTable}\` GROUP BY object, hour, run_id ORDER BY object`,
+  );
+  return rows.map((r) => ({ object: String(r.object), hour: String(r.hour), runId: String(r.run_id), loadJobs: Number(r.load_jobs) }));
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startBroker, stopBroker, freePort, assertJava } from "./kafkaBroker";
 import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
 import { CURATED_BUCKET, isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
-import { latestHourlyActivity, localClient, rowsLoadedTwice } from "./localBigQuery";
+import { clientQuery, latestHourlyActivity, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
@@ -34,6 +34,8 @@ export interface RunRecord {
   /** object name -> number of deliveries of its event */
   deliveries: Record<string, number>;
   duplicateTableRows: number;
+  /** every object the loader recorded in the lineage table, with the number of load jobs that appended it */
+  loads: ObjectLoads[];
   /** hour -> the run ids that published it, in order */
   runIds: Record<string, string[]>;
   stageTimes: { stage: string; seconds: number }[];
@@ -258,9 +260,10 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
 
     const bigquery = localClient(services.endpoints.bigqueryEndpoint as string, parts.BQ_PROJECT);
     const dataset = `${parts.BQ_PROJECT}.${parts.BQ_DATASET}`;
-    const { rows, duplicateTableRows } = await clock.stage("query", "reading the hourly table from the local BigQuery server", async () => ({
+    const { rows, duplicateTableRows, loads } = await clock.stage("query", "reading the hourly table from the local BigQuery server", async () => ({
       rows: await latestHourlyActivity(bigquery, `${dataset}.${parts.LATEST_VIEW}`),
-      duplicateTableRows: await rowsLoadedTwice(bigquery, `${dataset}.${parts.HOURLY_TABLE}`),
+      duplicateTableRows: await rowsLoadedTwice(clientQuery(bigquery), `${dataset}.${parts.HOURLY_TABLE}`),
+      loads: await loadsPerObject(clientQuery(bigquery), `${dataset}.${parts.LOAD_LOG_TABLE}`),
     }));
 
     const reconciliation = reconcile(expectedActivity(summary), rows);
@@ -283,7 +286,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     say("");
     say(`malformed entries sent: ${summary.malformed}, quarantined by the streaming job: ${audit.quarantined}`);
     say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}${audit.rows === audit.distinct_event_ids ? " (no duplicates)" : " (DUPLICATES)"}`);
-    say(`events delivered to the loader: ${[...deliveries.values()].reduce((a, b) => a + b, 0)} for ${deliveries.size} objects; table rows loaded twice: ${duplicateTableRows}`);
+    say(`events delivered to the loader: ${[...deliveries.values()].reduce((a, b) => a + b, 0)} for ${deliveries.size} objects; table rows loaded twice: ${duplicateTableRows}; objects loaded by more than one job: ${loads.filter((o) => o.loadJobs > 1).length}`);
     say(formatReconciliation(reconciliation));
     say(`report: ${reportPath}`);
 
@@ -294,6 +297,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, hours: summary.hours, products: summary.products },
       deliveries: Object.fromEntries(deliveries),
       duplicateTableRows,
+      loads,
       runIds: Object.fromEntries(runIds),
       stageTimes: clock.times,
     };

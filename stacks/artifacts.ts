@@ -1,7 +1,7 @@
 // Builds the deployable bundles with their owners' npm scripts and uploads every artifact to the artifacts bucket.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { Dirent, existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -58,17 +58,17 @@ export function fileSha256(absolute: string): string {
   return createHash("sha256").update(readFileSync(absolute)).digest("hex");
 }
 
-/** Hex SHA-256 over a folder's files (relative names and contents, in sorted order). */
+/**
+ * Hex SHA-256 over a folder's files: for each file, in code-point order of its '/'-separated relative path,
+ * the path, a NUL, the content, a NUL. Code-point order, not locale order, so every machine names it alike.
+ */
 export function folderSha256(absolute: string): string {
+  const files = (readdirSync(absolute, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(absolute, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const hash = createHash("sha256");
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else hash.update(path.relative(absolute, full)).update("\0").update(readFileSync(full)).update("\0");
-    }
-  };
-  walk(absolute);
+  for (const file of files) hash.update(file).update("\0").update(readFileSync(path.join(absolute, file))).update("\0");
   return hash.digest("hex");
 }
 

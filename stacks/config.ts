@@ -124,6 +124,9 @@ function privateCidr(raw: RawConfig, key: string): string {
   return value;
 }
 
+/** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as the README says). */
+const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
+
 const MACHINE_TYPE = /^(e2|n1|n2|n2d|n4|c3|t2d)-(standard|highmem|highcpu)-(2|4|8|16)$/;
 const MACHINE_TYPES = "a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs)";
 
@@ -155,8 +158,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     composerImageVersion: matching(
       raw,
       "composerImageVersion",
-      /^composer-3-airflow-2\.10\.5-build\.\d+$/,
-      "a Composer 3 image for Airflow 2.10.5, composer-3-airflow-2.10.5-build.N",
+      COMPOSER_3_IMAGE,
+      "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
   };

@@ -1,4 +1,5 @@
-// One service account per component, each granted the narrowest roles that let it do its job.
+// One service account per component, each granted only what its stage reads and writes; and the Google
+// service agents the pipeline relies on, created before anything is granted to them.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -16,6 +17,41 @@ export const JOB_SUBMITTER_PERMISSIONS = [
   "dataproc.operations.get",
 ];
 
+/**
+ * roles/dataproc.worker without its project-wide storage.buckets.get and storage.objects.*: the node agent's
+ * permissions, which Dataproc checks at cluster create. Logs and metrics come from logWriter and metricWriter.
+ */
+export const DATAPROC_NODE_PERMISSIONS = [
+  "dataproc.agents.create",
+  "dataproc.agents.delete",
+  "dataproc.agents.get",
+  "dataproc.agents.list",
+  "dataproc.agents.update",
+  "dataproc.tasks.lease",
+  "dataproc.tasks.listInvalidatedLeases",
+  "dataproc.tasks.reportStatus",
+];
+
+/**
+ * roles/composer.worker without its project-wide storage, Artifact Registry and Cloud Build permissions (those
+ * serve custom PyPI packages, which this environment does not install): reading its own environment.
+ */
+export const COMPOSER_ENVIRONMENT_PERMISSIONS = [
+  "composer.dags.get",
+  "composer.dags.list",
+  "composer.environments.get",
+  "composer.environments.list",
+  "composer.imageversions.list",
+  "composer.operations.get",
+  "composer.operations.list",
+  "resourcemanager.projects.get",
+];
+
+/** The bucket Cloud Functions (2nd gen) creates per region and copies each deployed source archive into. */
+export function functionSourcesBucket(projectNumber: pulumi.Input<string>, region: string): pulumi.Output<string> {
+  return pulumi.interpolate`gcf-v2-sources-${projectNumber}-${region}`;
+}
+
 export interface IdentityArgs {
   config: StackConfig;
   storage: Storage;
@@ -29,7 +65,7 @@ export class Identity extends pulumi.ComponentResource {
   readonly loaderBuild: gcp.serviceaccount.Account;
   readonly eventTrigger: gcp.serviceaccount.Account;
   /** Grants a dependent must wait for (a cluster boots, a trigger subscribes, only once these exist). */
-  readonly grants: pulumi.Resource[] = [];
+  readonly grants: pulumi.CustomResource[] = [];
 
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Identity", name, {}, opts);
@@ -44,26 +80,31 @@ export class Identity extends pulumi.ComponentResource {
         project,
       }, child);
     const member = (sa: gcp.serviceaccount.Account) => pulumi.interpolate`serviceAccount:${sa.email}`;
-    const onProject = (id: string, sa: gcp.serviceaccount.Account | pulumi.Output<string>, role: pulumi.Input<string>) => {
-      const grant = new gcp.projects.IAMMember(`${name}-${id}`, {
-        project,
-        role,
-        member: sa instanceof gcp.serviceaccount.Account ? member(sa) : sa,
-      }, child);
+    const granted = <T extends pulumi.CustomResource>(grant: T): T => {
       this.grants.push(grant);
       return grant;
     };
+    const onProject = (
+      id: string,
+      who: gcp.serviceaccount.Account | pulumi.Output<string>,
+      role: pulumi.Input<string>,
+      condition?: gcp.types.input.projects.IAMMemberCondition,
+    ) =>
+      granted(new gcp.projects.IAMMember(`${name}-${id}`, {
+        project,
+        role,
+        member: who instanceof gcp.serviceaccount.Account ? member(who) : who,
+        condition,
+      }, child));
     const onBucket = (
       id: string,
       bucket: gcp.storage.Bucket,
       sa: gcp.serviceaccount.Account,
       role: string,
       condition?: gcp.types.input.storage.BucketIAMMemberCondition,
-    ) => {
-      const grant = new gcp.storage.BucketIAMMember(`${name}-${id}`, { bucket: bucket.name, role, member: member(sa), condition }, child);
-      this.grants.push(grant);
-      return grant;
-    };
+    ) => granted(new gcp.storage.BucketIAMMember(`${name}-${id}`, { bucket: bucket.name, role, member: member(sa), condition }, child));
+    const onAccount = (id: string, sa: gcp.serviceaccount.Account, who: pulumi.Output<string>, role: string) =>
+      granted(new gcp.serviceaccount.IAMMember(`${name}-${id}`, { serviceAccountId: sa.name, role, member: who }, child));
 
     this.streamCluster = account("stream", "Streaming Dataproc cluster (Kafka, generator, Spark streaming)");
     this.hiveCluster = account("hive", "Hive Dataproc cluster (hourly HiveQL)");
@@ -72,59 +113,93 @@ export class Identity extends pulumi.ComponentResource {
     this.loaderBuild = account("loader-build", "Cloud Build of the loader function");
     this.eventTrigger = account("trigger", "Eventarc trigger delivering curated-bucket events to the loader");
 
-    // Project scope only where the permission exists nowhere narrower.
-    onProject("stream-dataproc-worker", this.streamCluster, "roles/dataproc.worker");
-    onProject("hive-dataproc-worker", this.hiveCluster, "roles/dataproc.worker");
-    onProject("composer-worker", this.composer, "roles/composer.worker");
-    onProject("loader-bigquery-job-user", this.loader, "roles/bigquery.jobUser");
-    onProject("loader-build-builder", this.loaderBuild, "roles/cloudbuild.builds.builder");
-    onProject("trigger-event-receiver", this.eventTrigger, "roles/eventarc.eventReceiver");
-
     // A custom role id cannot be reused for 7 days after deletion: the suffix lets destroy + up work at once.
     const roleSuffix = new random.RandomId(`${name}-role-suffix`, { byteLength: 2 }, child);
-    const jobSubmitter = new gcp.projects.IAMCustomRole(`${name}-job-submitter`, {
-      project,
-      roleId: pulumi.interpolate`${config.namePrefix}JobSubmitter${roleSuffix.hex}`,
-      title: "Clickstream Dataproc job submitter",
-      description: "Submit and follow jobs on existing Dataproc clusters; cannot create or delete clusters.",
-      permissions: JOB_SUBMITTER_PERMISSIONS,
-    }, child);
+    const customRole = (id: string, roleName: string, title: string, description: string, permissions: string[]) =>
+      new gcp.projects.IAMCustomRole(`${name}-${id}`, {
+        project,
+        roleId: pulumi.interpolate`${config.namePrefix}${roleName}${roleSuffix.hex}`,
+        title,
+        description,
+        permissions,
+      }, child);
+    const dataprocNode = customRole("dataproc-node", "DataprocNode", "Clickstream Dataproc node",
+      "Dataproc's node agent on the cluster's own account; no storage permission (buckets are granted one by one).", DATAPROC_NODE_PERMISSIONS);
+    const composerEnvironment = customRole("composer-environment", "ComposerEnvironment", "Clickstream Composer environment",
+      "What the environment's account reads of Composer itself; no storage permission (buckets are granted one by one).", COMPOSER_ENVIRONMENT_PERMISSIONS);
+    const jobSubmitter = customRole("job-submitter", "JobSubmitter", "Clickstream Dataproc job submitter",
+      "Submit and follow jobs on existing Dataproc clusters; cannot create or delete clusters.", JOB_SUBMITTER_PERMISSIONS);
+
+    // Project scope only where the permission exists nowhere narrower; none of these carries a storage permission.
+    for (const [who, sa] of [["stream", this.streamCluster], ["hive", this.hiveCluster]] as const) {
+      onProject(`${who}-dataproc-node`, sa, dataprocNode.name);
+      onProject(`${who}-log-writer`, sa, "roles/logging.logWriter");
+      onProject(`${who}-metric-writer`, sa, "roles/monitoring.metricWriter");
+    }
+    onProject("composer-environment", this.composer, composerEnvironment.name);
     onProject("composer-job-submitter", this.composer, jobSubmitter.name);
+    onProject("composer-log-writer", this.composer, "roles/logging.logWriter");
+    onProject("composer-metric-writer", this.composer, "roles/monitoring.metricWriter");
+    onProject("loader-bigquery-job-user", this.loader, "roles/bigquery.jobUser");
+    onProject("loader-build-log-writer", this.loaderBuild, "roles/logging.logWriter");
+    onProject("trigger-event-receiver", this.eventTrigger, "roles/eventarc.eventReceiver");
 
-    // The Cloud Storage service agent publishes the curated bucket's events to Pub/Sub for Eventarc.
-    const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project }, child);
-    onProject("storage-agent-publisher", pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`, "roles/pubsub.publisher");
-
-    // Composer's service agent acts as the environment's own account (granted on that account only).
-    const projectInfo = gcp.organizations.getProjectOutput({ projectId: project }, child);
-    this.grants.push(new gcp.serviceaccount.IAMMember(`${name}-composer-agent-ext`, {
-      serviceAccountId: this.composer.name,
-      role: "roles/composer.ServiceAgentV2Ext",
-      member: pulumi.interpolate`serviceAccount:service-${projectInfo.number}@cloudcomposer-accounts.iam.gserviceaccount.com`,
-    }, child));
-
-    // Bucket scope: each account sees only the buckets of its stage.
+    // Bucket scope: each account sees only the buckets of its stage; objectAdmin, never storage.admin
+    // (which adds bucket delete and setIamPolicy); legacyBucketReader adds the bucket metadata Spark and Dataproc read.
     onBucket("stream-raw-writer", storage.raw, this.streamCluster, "roles/storage.objectAdmin");
     onBucket("stream-raw-bucket-reader", storage.raw, this.streamCluster, "roles/storage.legacyBucketReader");
     onBucket("stream-artifacts-reader", storage.artifacts, this.streamCluster, "roles/storage.objectViewer");
-    onBucket("stream-dataproc-admin", storage.dataproc, this.streamCluster, "roles/storage.admin");
+    onBucket("stream-dataproc-writer", storage.dataproc, this.streamCluster, "roles/storage.objectAdmin");
+    onBucket("stream-dataproc-bucket-reader", storage.dataproc, this.streamCluster, "roles/storage.legacyBucketReader");
     onBucket("hive-raw-reader", storage.raw, this.hiveCluster, "roles/storage.objectViewer");
     onBucket("hive-raw-bucket-reader", storage.raw, this.hiveCluster, "roles/storage.legacyBucketReader");
-    onBucket("hive-artifacts-reader", storage.artifacts, this.hiveCluster, "roles/storage.objectViewer");
     // The DAG's Hive jobs read their HiveQL from the Composer bucket's dags/hql/, and nothing else there.
     onBucket("hive-hiveql-reader", storage.composer, this.hiveCluster, "roles/storage.objectViewer", {
       title: "hiveql-only",
       description: "Only the HiveQL scripts the hourly DAG submits",
       expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${storage.composer.name}/objects/${HIVEQL_DAG_FOLDER}/")`,
     });
-    onBucket("hive-dataproc-admin", storage.dataproc, this.hiveCluster, "roles/storage.admin");
+    // Dataproc staging and the hour's staged output (hourly-staging/) live in the Dataproc bucket.
+    onBucket("hive-dataproc-writer", storage.dataproc, this.hiveCluster, "roles/storage.objectAdmin");
+    onBucket("hive-dataproc-bucket-reader", storage.dataproc, this.hiveCluster, "roles/storage.legacyBucketReader");
     onBucket("composer-raw-reader", storage.raw, this.composer, "roles/storage.objectViewer");
     onBucket("composer-curated-writer", storage.curated, this.composer, "roles/storage.objectAdmin");
     onBucket("composer-environment-bucket", storage.composer, this.composer, "roles/storage.objectAdmin");
+    onBucket("composer-environment-bucket-reader", storage.composer, this.composer, "roles/storage.legacyBucketReader");
     // The DAG stages each hour in the Dataproc bucket (hourly-staging/), then copies it to curated and cleans up.
     onBucket("composer-staging", storage.dataproc, this.composer, "roles/storage.objectAdmin");
     onBucket("loader-curated-reader", storage.curated, this.loader, "roles/storage.objectViewer");
     onBucket("loader-build-artifacts-reader", storage.artifacts, this.loaderBuild, "roles/storage.objectViewer");
+    // Cloud Functions copies the archive into a bucket of its own before the build fetches it from there;
+    // that bucket appears with the first deployment, so the grant names it in a condition, not by resource.
+    const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }, child).number;
+    onProject("loader-build-sources-reader", this.loaderBuild, "roles/storage.objectViewer", {
+      title: "function-sources-only",
+      description: "Only the bucket Cloud Functions stages function sources in",
+      expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${functionSourcesBucket(projectNumber, config.region)}/")`,
+    });
+
+    // Service agents are created lazily by Google; each one granted here is created first, so the grant
+    // never names an account that does not exist yet.
+    const agent = (id: string, service: string) =>
+      new gcp.projects.ServiceIdentity(`${name}-${id}-agent`, { project, service }, child);
+    const composerAgent = agent("composer", "composer.googleapis.com");
+    const eventarcAgent = agent("eventarc", "eventarc.googleapis.com");
+    const pubsubAgent = agent("pubsub", "pubsub.googleapis.com");
+    // The getter creates the Cloud Storage agent if it does not exist yet.
+    const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project }, child);
+
+    // An agent created through ServiceIdentity may lack its default role, and Composer refuses to create
+    // an environment without it; granted explicitly, like Eventarc's below.
+    onProject("composer-agent", composerAgent.member, "roles/composer.serviceAgent");
+    // Composer's agent binds the environment's own account to its workloads (on that account only).
+    onAccount("composer-agent-ext", this.composer, composerAgent.member, "roles/composer.ServiceAgentV2Ext");
+    // Eventarc validates and runs the trigger as its agent; the role is granted explicitly, not assumed.
+    onProject("eventarc-agent", eventarcAgent.member, "roles/eventarc.serviceAgent");
+    // Pub/Sub's agent signs the trigger's push requests with the trigger's account, and no other.
+    onAccount("pubsub-agent-token-creator", this.eventTrigger, pubsubAgent.member, "roles/iam.serviceAccountTokenCreator");
+    // The Cloud Storage agent publishes the curated bucket's events to Eventarc's Pub/Sub topic.
+    onProject("storage-agent-publisher", pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`, "roles/pubsub.publisher");
 
     this.registerOutputs({});
   }

@@ -3,6 +3,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { LOADER_ENTRY_POINT, OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 import { StackConfig } from "./config";
+import { IamPropagationWait } from "./propagation";
 
 export const LOADER_RUNTIME = "nodejs22";
 
@@ -15,15 +16,46 @@ export interface LoaderArgs {
   triggerServiceAccount: gcp.serviceaccount.Account;
   warehouse: { dataset: pulumi.Input<string>; location: pulumi.Input<string>; hourlyTable: pulumi.Input<string>; loadLogTable: pulumi.Input<string> };
   /** IAM the function and its trigger need before Eventarc validates the trigger. */
-  grants: pulumi.Resource[];
+  grants: pulumi.CustomResource[];
 }
+
+/** Build images older than this are deleted from the function's repository; the newest ones are kept. */
+export const BUILD_IMAGE_MAX_AGE_SECONDS = 7 * 24 * 3600;
 
 export class Loader extends pulumi.ComponentResource {
   readonly function: gcp.cloudfunctionsv2.Function;
+  readonly buildRepository: gcp.artifactregistry.Repository;
 
   constructor(name: string, args: LoaderArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Loader", name, {}, opts);
     const { config } = args;
+    const child = { parent: this };
+
+    // The function's build images go to a repository the stack owns (not gcf-artifacts, which Google
+    // creates and `pulumi destroy` would leave behind); destroy deletes it with every image in it.
+    this.buildRepository = new gcp.artifactregistry.Repository(`${name}-build-images`, {
+      project: config.project,
+      location: config.region,
+      repositoryId: `${config.namePrefix}-loader-builds`,
+      format: "DOCKER",
+      description: "Build images of the loader function; old ones expire.",
+      cleanupPolicyDryRun: false,
+      cleanupPolicies: [
+        { id: "keep-newest", action: "KEEP", mostRecentVersions: { keepCount: 2 } },
+        { id: "expire-old", action: "DELETE", condition: { tagState: "ANY", olderThan: `${BUILD_IMAGE_MAX_AGE_SECONDS}s` } },
+      ],
+    }, child);
+    // The build pushes its image here and nowhere else.
+    const pushImages = new gcp.artifactregistry.RepositoryIamMember(`${name}-build-image-writer`, {
+      project: config.project,
+      location: config.region,
+      repository: this.buildRepository.repositoryId,
+      role: "roles/artifactregistry.writer",
+      member: pulumi.interpolate`serviceAccount:${args.buildServiceAccount.email}`,
+    }, child);
+
+    // Created only once every grant (the service agents' included) had time to reach Eventarc.
+    const propagated = new IamPropagationWait(`${name}-iam-propagation`, { grants: [...args.grants, pushImages] }, child);
 
     this.function = new gcp.cloudfunctionsv2.Function(`${name}-function`, {
       name: `${config.namePrefix}-loader`,
@@ -35,6 +67,7 @@ export class Loader extends pulumi.ComponentResource {
         source: { storageSource: { bucket: args.archive.bucket, object: args.archive.name } },
         // Without it, Cloud Build would run as the default compute service account.
         serviceAccount: args.buildServiceAccount.name,
+        dockerRepository: pulumi.interpolate`projects/${config.project}/locations/${config.region}/repositories/${this.buildRepository.repositoryId}`,
       },
       serviceConfig: {
         serviceAccountEmail: args.loaderServiceAccount.email,
@@ -63,7 +96,7 @@ export class Loader extends pulumi.ComponentResource {
         retryPolicy: "RETRY_POLICY_RETRY",
         serviceAccountEmail: args.triggerServiceAccount.email,
       },
-    }, { parent: this, dependsOn: args.grants });
+    }, { parent: this, dependsOn: [propagated] });
 
     // The trigger's account may invoke this function's Cloud Run service, and nothing else.
     new gcp.cloudrunv2.ServiceIamMember(`${name}-trigger-invoker`, {
@@ -72,7 +105,7 @@ export class Loader extends pulumi.ComponentResource {
       name: this.function.serviceConfig.apply((s) => s?.service ?? ""),
       role: "roles/run.invoker",
       member: pulumi.interpolate`serviceAccount:${args.triggerServiceAccount.email}`,
-    }, { parent: this });
+    }, child);
 
     this.registerOutputs({ name: this.function.name });
   }

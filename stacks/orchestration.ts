@@ -27,7 +27,7 @@ export interface OrchestrationArgs {
   /** The environment's bucket (DAG folder, logs); owned by the stack so `pulumi destroy` removes it. */
   bucket: gcp.storage.Bucket;
   dagSettings: DagSettings;
-  grants: pulumi.Resource[];
+  grants: pulumi.CustomResource[];
 }
 
 export class Orchestration extends pulumi.ComponentResource {
@@ -56,9 +56,10 @@ export class Orchestration extends pulumi.ComponentResource {
         softwareConfig: {
           imageVersion: config.composerImageVersion,
           envVariables: { ...airflowVariableEnv(args.dagSettings), [DAG_START_ENV]: currentUtcHour() },
+          // Only options Composer allows to override (core-load_examples, for one, is blocked: the
+          // policy pack refuses every blocked option before Composer would, 30 minutes into a deployment).
           airflowConfigOverrides: {
-            // The DAG itself bounds its catch-up; the examples would only add noise to the UI.
-            "core-load_examples": "False",
+            // The DAG itself bounds its catch-up.
             "scheduler-catchup_by_default": "False",
           },
         },

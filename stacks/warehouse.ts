@@ -25,7 +25,7 @@ export class Warehouse extends pulumi.ComponentResource {
   readonly loadLog: gcp.bigquery.Table;
   readonly views: Record<string, gcp.bigquery.Table> = {};
   readonly rawEntries: gcp.bigquery.Table;
-  readonly grants: pulumi.Resource[] = [];
+  readonly grants: pulumi.CustomResource[] = [];
   readonly hourlyTableId: pulumi.Output<string>;
   readonly totalsViewId: pulumi.Output<string>;
   readonly rawEntriesTableId: pulumi.Output<string>;
@@ -76,7 +76,7 @@ export class Warehouse extends pulumi.ComponentResource {
       datasetId: this.dataset.datasetId,
       tableId: RAW_ENTRIES_TABLE_ID,
       description: external.description,
-      externalDataConfiguration: external.externalDataConfiguration,
+      externalDataConfiguration: external.externalDataConfiguration.apply((c) => ({ ...c, schema: JSON.stringify(c.schema) })),
       deletionProtection: false,
     }, child);
 

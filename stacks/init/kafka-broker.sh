@@ -64,7 +64,8 @@ PROPS
 
 # Formatting twice would refuse to start (cluster id mismatch): only format empty storage.
 if [[ ! -f "${DATA_DIR}/meta.properties" ]]; then
-  sudo -u kafka "${KAFKA_HOME}/bin/kafka-storage.sh" format \
+  # runuser, not sudo: root needs no policy to drop privileges, and util-linux is on every image.
+  runuser -u kafka -- "${KAFKA_HOME}/bin/kafka-storage.sh" format \
     -t "$("${KAFKA_HOME}/bin/kafka-storage.sh" random-uuid)" \
     -c "${KAFKA_HOME}/config/kraft/pipeline.properties"
 fi
@@ -79,7 +80,8 @@ Wants=network-online.target
 [Service]
 User=kafka
 Environment=JAVA_HOME=${JAVA_HOME_DIR}
-Environment=KAFKA_HEAP_OPTS=-Xms512m -Xmx1g
+# Quoted: systemd splits an unquoted Environment= value on whitespace and would drop -Xmx1g.
+Environment="KAFKA_HEAP_OPTS=-Xms512m -Xmx1g"
 Environment=LOG_DIR=/var/log/kafka
 ExecStart=${KAFKA_HOME}/bin/kafka-server-start.sh ${KAFKA_HOME}/config/kraft/pipeline.properties
 ExecStop=${KAFKA_HOME}/bin/kafka-server-stop.sh

@@ -29,16 +29,17 @@ const LOG = loadLogJobIdFor(LOAD);
 function clientError(body: object): Error {
   return util.parseHttpRespBody(JSON.stringify(body)).err as Error;
 }
-const restError = (code: number, status: string, reason: string, message: string, domain = "global") =>
-  clientError({ error: { code, message, errors: [{ message, domain, reason }], status } });
-const alreadyExists = (jobId: string) =>
-  restError(409, "ALREADY_EXISTS", "duplicate", `Already Exists: Job ${config.project}:${config.location}.${jobId}`);
-const backendUnavailable = () =>
-  restError(503, "UNAVAILABLE", "backendError", "Error encountered during execution. Retrying may solve the problem.");
-const rateLimited = () =>
-  restError(403, "PERMISSION_DENIED", "rateLimitExceeded", "Exceeded rate limits: too many api requests per user per method for this user_method.", "usageLimits");
+// Error bodies in BigQuery's documented shape, {error: {code, message, errors: [{domain, reason, message}]}},
+// with the HTTP codes and reasons its error table gives: https://cloud.google.com/bigquery/docs/error-messages
+// (backendError 500 or 503, rateLimitExceeded and quotaExceeded 403, invalid 400, duplicate 409), and the
+// quota bodies of https://cloud.google.com/bigquery/docs/troubleshoot-quotas.
+const restError = (code: number, reason: string, message: string) => clientError({ error: { code, message, errors: [{ domain: "global", reason, message }] } });
+const alreadyExists = (jobId: string) => restError(409, "duplicate", `Already Exists: Job ${config.project}:${config.location}.${jobId}`);
+const backendUnavailable = () => restError(503, "backendError", "Error encountered during execution. Retrying may solve the problem.");
+const rateLimited = () => restError(403, "rateLimitExceeded", "Exceeded rate limits: too many table update operations for this table.");
+const quotaSpent = () => restError(403, "quotaExceeded", "Quota exceeded: Your table exceeded quota for imports or query appends per table.");
 const schemaRefused = () =>
-  restError(400, "INVALID_ARGUMENT", "invalid", "Provided Schema does not match Table my-project:clickstream.hourly_activity. Field visits has changed type from INTEGER to STRING");
+  restError(400, "invalid", "Provided Schema does not match Table my-project:clickstream.hourly_activity. Field visits has changed type from INTEGER to STRING");
 const connectionReset = () =>
   Object.assign(new Error("request to https://bigquery.googleapis.com/bigquery/v2/projects/my-project/jobs failed, reason: socket hang up"), {
     name: "FetchError",
@@ -229,6 +230,7 @@ describe("loading a published file", () => {
   test.each([
     ["BigQuery is unavailable (503)", backendUnavailable],
     ["requests are throttled (403 rateLimitExceeded)", rateLimited],
+    ["a longer-term quota is spent (403 quotaExceeded)", quotaSpent],
     ["the connection breaks", connectionReset],
   ])("when %s, the handler throws so that the platform retries", async (_why, error) => {
     const jobs = new ScriptedJobs({ [LOAD]: [error()] });
@@ -246,6 +248,32 @@ describe("loading a published file", () => {
     const redelivery = new ScriptedJobs({ [LOAD]: [alreadyExists(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] }, { [LOAD]: [loaded(LOAD)] });
     expect(await harness(redelivery).run()).toMatchObject({ status: "loaded", redelivered: true });
     expect(redelivery.inserted).toEqual([LOAD, LOG]);
+  });
+
+  test("a lineage insert BigQuery refuses for good is logged once; the rows stay loaded and the event is done", async () => {
+    const refused = { reason: "invalid", message: "Query error: Value of type STRING cannot be assigned to output_rows, which has type INT64" };
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [failed(LOG, refused)] });
+    const h = harness(jobs);
+    expect(await h.run()).toEqual({ status: "loaded", loadJobId: LOAD, outputRows: 3, redelivered: false });
+    expect(jobs.inserted).toEqual([LOAD, LOG]);
+    expect(h.lines.filter((l) => l.severity !== "INFO")).toEqual([
+      { severity: "ERROR", message: "loaded, but its lineage row could not be recorded", fields: expect.objectContaining({ logJobId: LOG, reason: expect.stringMatching(/^invalid: Query error/) }) },
+    ]);
+  });
+
+  test(`a lineage insert whose ${MAX_LOAD_ATTEMPTS} jobs all fail transiently stops there: logged, the rows loaded once, no further delivery`, async () => {
+    const internal = { reason: "backendError", message: "Error encountered during execution. Retrying may solve the problem." };
+    const logIds = [0, 1, 2].map((a) => loadLogJobIdFor(LOAD, a));
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], ...Object.fromEntries(logIds.map((id) => [id, [failed(id, internal)]])) });
+    const h = harness(jobs);
+    expect(await h.run()).toMatchObject({ status: "loaded", loadJobId: LOAD });
+    expect(jobs.inserted).toEqual([LOAD, ...logIds]);
+    expect(h.lines.filter((l) => l.severity !== "INFO").map((l) => [l.severity, l.message, l.fields.logJobId])).toEqual([
+      ["WARNING", "lineage attempt 1 of 3 failed transiently", logIds[0]],
+      ["WARNING", "lineage attempt 2 of 3 failed transiently", logIds[1]],
+      ["WARNING", "lineage attempt 3 of 3 failed transiently", logIds[2]],
+      ["ERROR", "loaded, but its lineage row could not be recorded", logIds[2]],
+    ]);
   });
 });
 

@@ -2,10 +2,16 @@ import { JOB_ID_PATTERN, loadJobIdFor, loadLogJobIdFor } from "../../functions/l
 
 const object = { bucket: "proj-curated", name: "hourly/dt=2026-11-26/hr=07/run_id=20261126T150512123456Z/part-00000.csv", generation: "1764169512123456" };
 
+// Worked out apart from the code: printf 'BUCKET\nNAME\nGENERATION' | sha256sum | cut -c1-32
+const READABLE = "hourly_load_dt_2026-11-26_hr_07_run_id_20261126T150512123456Z";
+
 describe("load job ids", () => {
-  test("are the same for a redelivered event and readable in job lists", () => {
-    expect(loadJobIdFor({ ...object })).toBe(loadJobIdFor(object));
-    expect(loadJobIdFor(object)).toMatch(/^hourly_load_dt_2026-11-26_hr_07_run_id_20261126T150512123456Z_part-00000_csv_[0-9a-f]{32}$/);
+  test("are fixed for a given bucket, name and generation, and readable in job lists", () => {
+    expect(loadJobIdFor(object)).toBe(`${READABLE}_part-00000_csv_dee75487848a11d5d5c0a7bdac69e16f`);
+    expect(loadJobIdFor({ ...object, bucket: "other-curated" })).toBe(`${READABLE}_part-00000_csv_fdbbf4035f9d9a598e32a1d4f59becea`);
+    expect(loadJobIdFor({ ...object, generation: "1764169512123457" })).toBe(`${READABLE}_part-00000_csv_6eaa3692852fd2038f03c486b2e3ea65`);
+    expect(loadJobIdFor({ ...object, name: object.name.replace("part-00000", "part-00001") })).toBe(`${READABLE}_part-00001_csv_ec7b9fa66d751a8588027d6f21e7d1ed`);
+    expect(loadJobIdFor(object, 2)).toBe(`${READABLE}_part-00000_csv_dee75487848a11d5d5c0a7bdac69e16f_retry2`);
   });
 
   test("use only BigQuery's job id characters and stay within its length limit, whatever the name", () => {

@@ -2,6 +2,7 @@
 // server, with storage CloudEvents delivered over HTTP as Eventarc delivers them.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/localBigQuery";
 import { LoaderUnderTest, queryRows, startLoaderUnderTest } from "./localLoader";
 
 let loader: LoaderUnderTest;
@@ -48,6 +49,9 @@ async function deliver(object: PublishedObject, bucket = loader.bucket): Promise
   await response.text();
   return response.status;
 }
+
+/** The sandbox's double-load detectors, run over REST here. */
+const rest: RunQuery = (sql) => queryRows(loader, sql);
 
 const HOUR = "FORMAT_TIMESTAMP('%Y-%m-%d %H:%M:%S', hour) AS hour";
 
@@ -149,4 +153,27 @@ test("a file with a bad row is acknowledged, logged and loads nothing; objects t
   expect(await deliver(object, "some-other-bucket")).toBe(204);
   expect(await count()).toBe("0");
   expect(loader.functionOutput()).toContain("outside the published prefix 'hourly/'");
+});
+
+test("one file loaded twice, under two generations, is folded by the latest-run view and found through the lineage table", async () => {
+  const run = "20261126T190000000001Z";
+  const lines = [`2026-11-26 18:00:00,P000001,4,1,${run}`, `2026-11-26 18:00:00,P000002,2,0,${run}`];
+  const name = `hourly/dt=2026-11-26/hr=18/run_id=${run}/part-00000.csv`;
+  const inHour = "hour = TIMESTAMP '2026-11-26 18:00:00+00'";
+  expect(await deliver(publish(name, lines, "1764183600000001"))).toBe(204);
+  expect(await rowsLoadedTwice(rest, `${T}.hourly_activity`)).toBe(0);
+
+  // The same bytes uploaded again: a new generation, so a new load job id, and the rows go in again.
+  expect(await deliver(publish(name, lines, "1764183600000002"))).toBe(204);
+  expect(await hourlyRows("hourly_activity", inHour)).toEqual([...lines, ...lines].sort());
+  // The view's MAX(...) folds the copy, so a reconciliation through it cannot see the double load...
+  expect(await hourlyRows("hourly_activity_latest", inHour)).toEqual(lines);
+  // ...the lineage table and the base table can.
+  const lineage = await queryRows(loader, `SELECT generation, load_job_id FROM \`${T}.hourly_activity_loads\` WHERE object = '${name}' ORDER BY generation`);
+  expect(lineage.map((r) => r.generation)).toEqual(["1764183600000001", "1764183600000002"]);
+  expect(new Set(lineage.map((r) => r.load_job_id)).size).toBe(2);
+  expect((await loadsPerObject(rest, `${T}.hourly_activity_loads`)).filter((o) => o.loadJobs > 1)).toEqual([
+    { object: name, hour: "2026-11-26T18", runId: run, loadJobs: 2 },
+  ]);
+  expect(await rowsLoadedTwice(rest, `${T}.hourly_activity`)).toBe(2);
 });

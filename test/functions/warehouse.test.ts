@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import contractColumns from "../../contract/hourly-activity.schema.json";
 import {
   hourlyActivityTable,
   loadLogTable,
@@ -20,8 +19,15 @@ describe("the warehouse declaration", () => {
     expect(hourlyActivityTable.clustering).toEqual(["hour", "product_id"]);
   });
 
-  test("the hourly table's columns are the contract's, in its order", () => {
-    expect(hourlyActivityTable.schema).toEqual(contractColumns);
+  test("the hourly table has the hour, the product, both counts and the run, all required, in that order", () => {
+    expect(hourlyActivityTable.schema.map((c) => [c.name, c.type, c.mode])).toEqual([
+      ["hour", "TIMESTAMP", "REQUIRED"],
+      ["product_id", "STRING", "REQUIRED"],
+      ["visits", "INT64", "REQUIRED"],
+      ["cart_adds", "INT64", "REQUIRED"],
+      ["run_id", "STRING", "REQUIRED"],
+    ]);
+    expect(hourlyActivityTable.schema.every((c) => c.description.length > 0)).toBe(true);
   });
 
   test("the lineage table joins to the hourly rows on hour and run_id", () => {
@@ -38,13 +44,38 @@ describe("the warehouse declaration", () => {
     expect(() => warehouseViewQuery("hourly_totals", { project: "x`; DROP", dataset: "d" })).toThrow(/not a project and dataset id/);
   });
 
-  test("the raw external table reads the streaming job's Parquet in place, partitioned by dt and hr", () => {
-    expect(rawEntriesExternalTable("my-project-raw").externalDataConfiguration).toEqual({
+  test("the raw external table reads the streaming job's Parquet in place, partitioned by dt and hr, with no autodetect", () => {
+    const { schema, ...rest } = rawEntriesExternalTable("my-project-raw").externalDataConfiguration;
+    expect(rest).toEqual({
       sourceFormat: "PARQUET",
-      autodetect: true,
+      autodetect: false,
       sourceUris: ["gs://my-project-raw/events/dt=*"],
       hivePartitioningOptions: { mode: "CUSTOM", sourceUriPrefix: "gs://my-project-raw/events/{dt:DATE}/{hr:INTEGER}", requirePartitionFilter: false },
     });
+    // dt and hr come from the path, so they are not columns of the files.
+    expect(schema.map((c) => c.name)).not.toContain("dt");
+    expect(schema.map((c) => c.name)).not.toContain("hr");
+  });
+
+  test("the raw external table has the streaming job's columns: the entry's fields as written, then the Kafka metadata", () => {
+    // Spark writes every column as optional; event_time is parsed to a timestamp, status is an integer.
+    const nullable = (name: string, type: string, description: string) => ({ name, type, mode: "NULLABLE", description });
+    expect(rawEntriesExternalTable("raw").externalDataConfiguration.schema).toEqual([
+      nullable("event_id", "STRING", "unique per entry"),
+      nullable("event_time", "TIMESTAMP", "when the server logged it, RFC 3339 UTC with milliseconds"),
+      nullable("session_id", "STRING", "the visitor's session; also the Kafka message key"),
+      nullable("ip", "STRING", "client IPv4 address"),
+      nullable("user_agent", "STRING", "client user agent"),
+      nullable("method", "STRING", "GET for a page visit, POST for an add-to-cart"),
+      nullable("url", "STRING", "path requested, e.g. /products/P000123 or /cart"),
+      nullable("status", "INT64", "HTTP status"),
+      nullable("product_id", "STRING", "the product whose page was visited or that was added"),
+      nullable("pid", "STRING", "null for a product-page visit; for an add-to-cart, the product added, equal to product_id (x-equal-when-set)"),
+      nullable("kafka_partition", "INT64", "Kafka partition the entry was read from"),
+      nullable("kafka_offset", "INT64", "offset of the entry in its Kafka partition"),
+      nullable("kafka_timestamp", "TIMESTAMP", "when Kafka received the entry"),
+      nullable("ingest_time", "TIMESTAMP", "when the streaming job wrote the entry"),
+    ]);
   });
 
   test("the raw external table's source URI matches the partition files, not the file sink's _spark_metadata log", () => {

@@ -1,6 +1,6 @@
 // Reads a whole topic back the way a downstream consumer judges entries, for comparing with a summary.
 import { Kafka, logLevel } from "kafkajs";
-import { hourOf, isCartAdd, MAX_ENTRY_BYTES, validateWeblogEntry, WeblogEntry } from "../../contract/weblogEntry";
+import { MAX_ENTRY_BYTES, validateWeblogEntry, WeblogEntry } from "../../contract/weblogEntry";
 
 export interface ReadBack {
   messages: number;
@@ -27,6 +27,17 @@ export function consumerView(value: Buffer): WeblogEntry | null {
   const result = validateWeblogEntry(parsed);
   return result.ok ? result.entry : null;
 }
+
+/**
+ * The contract read a second way, apart from the generator's helpers: the UTC hour comes from parsing
+ * event_time as a time (any offset), not from its text, and a non-null pid is a cart addition.
+ */
+export function utcHourOf(eventTime: string): string {
+  const ms = Date.parse(eventTime);
+  return new Date(ms - (ms % 3_600_000)).toISOString().replace(".000Z", "Z");
+}
+
+export const countsAs = (entry: { pid: string | null }): "visits" | "cart_adds" => (entry.pid === null ? "visits" : "cart_adds");
 
 export async function readTopic(bootstrapServers: string, topic: string): Promise<ReadBack> {
   const kafka = new Kafka({ clientId: "read-back", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
@@ -58,10 +69,10 @@ export async function readTopic(bootstrapServers: string, topic: string): Promis
           } else {
             if (message.key?.toString() !== entry.session_id) result.wrongKeys++;
             eventIds.add(entry.event_id);
-            const hour = `${hourOf(entry)}:00:00Z`;
+            const hour = utcHourOf(entry.event_time);
             const cellKey = `${hour} ${entry.product_id}`;
             const cell = cells.get(cellKey) ?? { hour, product_id: entry.product_id, visits: 0, cart_adds: 0 };
-            const field = isCartAdd(entry) ? "cart_adds" : "visits";
+            const field = countsAs(entry);
             cell[field]++;
             result[field]++;
             cells.set(cellKey, cell);

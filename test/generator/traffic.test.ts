@@ -1,18 +1,38 @@
-import { hourOf, isCartAdd, MAX_ENTRY_BYTES, validateWeblogEntry, WeblogEntry } from "../../contract/weblogEntry";
+import { MAX_ENTRY_BYTES, validateWeblogEntry, WeblogEntry } from "../../contract/weblogEntry";
 import { simulatedEventTimes } from "../../generator/eventTime";
 import { GroundTruth } from "../../generator/groundTruth";
 import { MALFORMED_KINDS } from "../../generator/malformed";
 import { Emission, TrafficModel } from "../../generator/traffic";
-import { consumerView } from "./readBack";
+import { consumerView, countsAs, utcHourOf } from "./readBack";
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
 
-function emissions(seed: number, n: number, malformedRate = 0, products = 1000): Emission[] {
+function emissions(seed: number, n: number, malformedRate = 0, products = 1000, stepMs = 100): Emission[] {
   const model = new TrafficModel({ seed, products, malformedRate });
-  return Array.from({ length: n }, (_, i) => model.next(T0 + i * 100));
+  return Array.from({ length: n }, (_, i) => model.next(T0 + i * stepMs));
 }
 
 const entriesOf = (list: Emission[]) => list.flatMap((e) => (e.entry ? [e.entry] : []));
+// The contract's rule, read here without the generator's helper.
+const addsToCart = (e: WeblogEntry) => countsAs(e) === "cart_adds";
+
+/** Visits and cart additions per UTC hour and per hour and product, counted from the entries themselves. */
+function countedByHand(entries: WeblogEntry[]) {
+  const hours = new Map<string, { hour: string; visits: number; cart_adds: number }>();
+  const cells = new Map<string, { hour: string; product_id: string; visits: number; cart_adds: number }>();
+  for (const e of entries) {
+    const hour = utcHourOf(e.event_time);
+    const h = hours.get(hour) ?? { hour, visits: 0, cart_adds: 0 };
+    const c = cells.get(`${hour} ${e.product_id}`) ?? { hour, product_id: e.product_id, visits: 0, cart_adds: 0 };
+    h[countsAs(e)]++;
+    c[countsAs(e)]++;
+    hours.set(hour, h);
+    cells.set(`${hour} ${e.product_id}`, c);
+  }
+  const byKey = (a: { hour: string; product_id?: string }, b: { hour: string; product_id?: string }) =>
+    a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : (a.product_id ?? "") < (b.product_id ?? "") ? -1 : (a.product_id ?? "") > (b.product_id ?? "") ? 1 : 0;
+  return { hours: [...hours.values()].sort(byKey), hourly_products: [...cells.values()].sort(byKey) };
+}
 
 describe("the traffic model", () => {
   const sample = emissions(42, 10_000);
@@ -38,7 +58,7 @@ describe("the traffic model", () => {
 
   test("a few products get most visits", () => {
     const visits = new Map<string, number>();
-    for (const e of entries) if (!isCartAdd(e)) visits.set(e.product_id, (visits.get(e.product_id) ?? 0) + 1);
+    for (const e of entries) if (!addsToCart(e)) visits.set(e.product_id, (visits.get(e.product_id) ?? 0) + 1);
     const counts = [...visits.values()].sort((a, b) => b - a);
     const total = counts.reduce((a, b) => a + b, 0);
     const top10 = counts.slice(0, 10).reduce((a, b) => a + b, 0);
@@ -47,7 +67,7 @@ describe("the traffic model", () => {
   });
 
   test("a few percent of visits lead to an add-to-cart of the product just visited, in the same session", () => {
-    const carts = entries.filter(isCartAdd);
+    const carts = entries.filter(addsToCart);
     const rate = carts.length / (entries.length - carts.length);
     expect(rate).toBeGreaterThan(0.015);
     expect(rate).toBeLessThan(0.06);
@@ -56,7 +76,7 @@ describe("the traffic model", () => {
     for (const e of entries) {
       const previous = lastBySession.get(e.session_id);
       const follows = previous?.pid === null && previous.product_id === e.product_id && e.method === "POST" && e.url === "/cart";
-      if (isCartAdd(e) && !follows) unexplained.push(e);
+      if (addsToCart(e) && !follows) unexplained.push(e);
       lastBySession.set(e.session_id, e);
     }
     expect(carts.length).toBeGreaterThan(100);
@@ -80,7 +100,8 @@ describe("the traffic model", () => {
 });
 
 describe("malformed entries", () => {
-  const sample = emissions(7, 6_000, 0.25);
+  // Two seconds apart: the sample spans four UTC hours.
+  const sample = emissions(7, 6_000, 0.25, 1000, 2000);
   const broken = sample.filter((e) => e.malformed !== null);
 
   test("come at the requested rate, in every kind, and each one breaks the contract", () => {
@@ -100,8 +121,10 @@ describe("malformed entries", () => {
     const summary = truth.summary({ complete: true, error: null, mode: "live", destination: "stdout", topic: null, seed: 7, generated: sample.length, errors: 0, elapsed_seconds: 1 });
     expect(summary.malformed).toBe(broken.length);
     expect(summary.valid).toBe(valid.length);
-    expect(summary.visits).toBe(valid.filter((e) => !isCartAdd(e)).length);
-    expect(summary.cart_adds).toBe(valid.filter(isCartAdd).length);
+    expect(summary.visits).toBe(valid.filter((e) => e.pid === null).length);
+    expect(summary.cart_adds).toBe(valid.filter((e) => e.pid !== null).length);
+    expect(summary.hours.map((h) => h.hour)).toEqual(["2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z", "2026-11-26T12:00:00Z", "2026-11-26T13:00:00Z"]);
+    expect({ hours: summary.hours, hourly_products: summary.hourly_products }).toEqual(countedByHand(valid));
     expect(summary.visits + summary.cart_adds + summary.malformed).toBe(sample.length);
     expect(summary.hours.reduce((n, h) => n + h.visits + h.cart_adds, 0)).toBe(valid.length);
     expect(summary.products.reduce((n, p) => n + p.cart_adds, 0)).toBe(summary.cart_adds);
@@ -124,7 +147,7 @@ describe("simulated event time", () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     const perHour = new Map<string, number>();
     for (const t of times) {
-      const hour = hourOf({ event_time: new Date(t).toISOString() });
+      const hour = new Date(t).toISOString().slice(0, 13);
       perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
     }
     expect(Object.fromEntries(perHour)).toEqual({ "2026-11-26T10": 500, "2026-11-26T11": 500, "2026-11-26T12": 500 });

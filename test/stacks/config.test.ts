@@ -3,6 +3,7 @@ import { runProgram, stackFileConfig } from "./pulumiProgram";
 
 const NS = "clickstream-pipeline";
 const minimal = { "gcp:project": "my-clickstream-dev" };
+const COMPOSER_IMAGES = "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N";
 
 describe("stack configuration", () => {
   it("gives every optional key a default suited to a free-trial project", () => {
@@ -48,6 +49,13 @@ describe("stack configuration", () => {
     expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2 });
   });
 
+  it.each(["composer-3-airflow-2.10.5", "composer-3-airflow-2.10.5-build.23", "composer-3-airflow-2.11.0-build.4"])(
+    "accepts the Composer 3 image %s, so an aged-out build has a config escape",
+    (image) => {
+      expect(parseStackConfig({ ...minimal, [`${NS}:composerImageVersion`]: image }).composerImageVersion).toBe(image);
+    },
+  );
+
   // Each case: the config that breaks one key, and the sentence the user must see.
   const invalid: [string, Record<string, string>, string][] = [
     ["a missing project", {}, "Config key 'gcp:project' is required: set it with `pulumi config set gcp:project <value>`."],
@@ -67,7 +75,9 @@ describe("stack configuration", () => {
     ["a negative retention", { ...minimal, [`${NS}:rawRetentionDays`]: "-1" }, `Config key '${NS}:rawRetentionDays' accepts an integer from 1 to 3650; got '-1'.`],
     ["forceDestroy as 1", { ...minimal, [`${NS}:forceDestroy`]: "1" }, `Config key '${NS}:forceDestroy' accepts true or false; got '1'.`],
     ["a dataset id with a hyphen", { ...minimal, [`${NS}:bigqueryDataset`]: "click-stream" }, `Config key '${NS}:bigqueryDataset' accepts a BigQuery dataset id of letters, digits and underscores; got 'click-stream'.`],
-    ["a Composer 2 image", { ...minimal, [`${NS}:composerImageVersion`]: "composer-2.9.7-airflow-2.9.3" }, `Config key '${NS}:composerImageVersion' accepts a Composer 3 image for Airflow 2.10.5, composer-3-airflow-2.10.5-build.N; got 'composer-2.9.7-airflow-2.9.3'.`],
+    ["a Composer 2 image", { ...minimal, [`${NS}:composerImageVersion`]: "composer-2.9.7-airflow-2.9.3" }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-2.9.7-airflow-2.9.3'.`],
+    ["a Composer image with a short Airflow version", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10" }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10'.`],
+    ["a Composer image with an empty build", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10.5-build." }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10.5-build.'.`],
     ["a share over 1", { ...minimal, [`${NS}:quarantineMaxShare`]: "1.5" }, `Config key '${NS}:quarantineMaxShare' accepts a number from 0 to 1; got '1.5'.`],
     ["a misspelt key", { ...minimal, [`${NS}:kafkaPartition`]: "3" }, `Config key '${NS}:kafkaPartition' is not a setting of this stack, which accepts ${CONFIG_KEYS.filter((k) => !k.includes(":")).join(", ")}.`],
   ];

@@ -14,6 +14,8 @@ export interface DeclaredResource {
   inputs: Record<string, any>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   state: Record<string, any>;
+  /** Names of the resources it was declared to wait for (its final dependsOn, after every transformation). */
+  dependsOn: string[];
 }
 
 export interface ProgramRun {
@@ -23,6 +25,12 @@ export interface ProgramRun {
 
 const projectNumber = "123456789012";
 const storageAgent = `service-${projectNumber}@gs-project-accounts.iam.gserviceaccount.com`;
+/** The service agent domains Google documents for the services the stack creates agents of. */
+const AGENT_DOMAINS: Record<string, string> = {
+  "composer.googleapis.com": "cloudcomposer-accounts",
+  "eventarc.googleapis.com": "gcp-sa-eventarc",
+  "pubsub.googleapis.com": "gcp-sa-pubsub",
+};
 export const STORAGE_AGENT = storageAgent;
 export const PROJECT_NUMBER = projectNumber;
 
@@ -51,6 +59,12 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
       const email = `${inputs.accountId}@${project}.iam.gserviceaccount.com`;
       return { ...inputs, email, name: `projects/${project}/serviceAccounts/${email}`, member: `serviceAccount:${email}` };
     }
+    case "gcp:projects/serviceIdentity:ServiceIdentity": {
+      const email = `service-${projectNumber}@${AGENT_DOMAINS[inputs.service]}.iam.gserviceaccount.com`;
+      return { ...inputs, email, member: `serviceAccount:${email}` };
+    }
+    case "gcp:artifactregistry/repository:Repository":
+      return { ...inputs, name: inputs.repositoryId };
     case "random:index/randomId:RandomId":
       return { ...inputs, hex: "a1b2c3", b64Std: "obLD" };
     case "gcp:storage/bucket:Bucket":
@@ -90,11 +104,6 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
   }
 }
 
-/** Awaits a Pulumi output (or plain value) of the program's exports. */
-export function resolved<T>(pulumi: typeof pulumiModule, value: unknown): Promise<T> {
-  return new Promise((resolve) => pulumi.all([value as pulumiModule.Input<object>]).apply(([v]) => resolve(v as unknown as T)));
-}
-
 /**
  * Loads index.ts with the given stack config and mocks, and returns what it declared; if the program throws
  * while loading, `error` is set and `resources` shows what was declared before. Jest keeps a module that
@@ -102,49 +111,53 @@ export function resolved<T>(pulumi: typeof pulumiModule, value: unknown): Promis
  */
 export async function runProgram(config: Record<string, string>): Promise<ProgramRun & { error?: Error }> {
   const resources: DeclaredResource[] = [];
-  let pulumi!: typeof pulumiModule;
-  let exports: Record<string, unknown> = {};
-  let error: Error | undefined;
+  const waitsFor = new Map<string, string[]>();
   const project = config["gcp:project"] ?? "unset-project";
-  {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    pulumi = require("@pulumi/pulumi");
-    pulumi.runtime.setMocks(
-      {
-        newResource(args) {
-          const state = computedState(args.type, args.name, args.inputs, project);
-          resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
-          return { id: `${args.name}-id`, state };
-        },
-        call(args) {
-          if (args.token === "gcp:storage/getProjectServiceAccount:getProjectServiceAccount") {
-            return { emailAddress: storageAgent, project };
-          }
-          if (args.token === "gcp:organizations/getProject:getProject") {
-            return { number: projectNumber, projectId: project };
-          }
-          throw new Error(`unexpected call ${args.token}`);
-        },
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pulumi: typeof pulumiModule = require("@pulumi/pulumi");
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state = computedState(args.type, args.name, args.inputs, project);
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, dependsOn: waitsFor.get(args.name) ?? [] });
+        return { id: `${args.name}-id`, state };
       },
-      PROJECT,
-      "dev",
-      false,
-    );
-    pulumi.runtime.setAllConfig(config);
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      exports = require("../../index");
-    } catch (err) {
-      error = err as Error;
-    }
-  }
-  const outputs: Record<string, unknown> = {};
-  if (!error) {
-    for (const [key, value] of Object.entries(exports)) outputs[key] = await resolved(pulumi, value);
-  }
+      call(args) {
+        if (args.token === "gcp:storage/getProjectServiceAccount:getProjectServiceAccount") {
+          return { emailAddress: storageAgent, project };
+        }
+        if (args.token === "gcp:organizations/getProject:getProject") {
+          return { number: projectNumber, projectId: project };
+        }
+        throw new Error(`unexpected call ${args.token}`);
+      },
+    },
+    PROJECT,
+    "dev",
+    false,
+  );
+  pulumi.runtime.setAllConfig(config);
+  let error: Error | undefined;
+  // A root stack, as the CLI has, so a stack transformation sees every resource's final options.
+  const programExports = (await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation(({ name, opts }) => {
+        const dependsOn = opts.dependsOn === undefined ? [] : [opts.dependsOn].flat();
+        waitsFor.set(name, dependsOn.map((r) => (r as unknown as { __name: string }).__name));
+        return undefined;
+      });
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return require("../../index");
+      } catch (err) {
+        // The program stopped while loading: no outputs, and `resources` shows what it declared before.
+        error = err as Error;
+        return {};
+      }
+  })) as Record<string, unknown>;
   // Let registrations that no output depends on finish too.
   await pulumi.runtime.disconnect();
-  return { resources, outputs, error };
+  const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+  return { resources: declared, outputs: error ? {} : programExports, error };
 }
 
 export const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);

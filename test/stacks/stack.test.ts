@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
-import { folderSha256 } from "../../stacks/artifacts";
-import { createStatements } from "../../stacks/hive";
-import { REQUIRED_APIS } from "../../stacks/services";
+import { IAM_PROPAGATION_SECONDS } from "../../stacks/propagation";
 import { DAG_START_ENV } from "../../stacks/orchestration";
 import { kafkaVersion } from "../../sandbox/kafkaBroker";
 import { byName, byType, DeclaredResource, ProgramRun, PROJECT_NUMBER, REPO_ROOT, runProgram, STORAGE_AGENT, stackFileConfig } from "./pulumiProgram";
@@ -27,11 +26,137 @@ const grantsTo = (member: string) =>
     .map((r) => `${r.type.split(":").pop()} ${r.inputs.bucket ?? r.inputs.datasetId ?? r.inputs.name ?? r.inputs.serviceAccountId ?? r.inputs.project} ${r.inputs.role}`)
     .sort();
 
+/** The archive's content hash worked out a second way: `find` lists the files, C-locale `sort` orders them. */
+function loaderFolderHash(): string {
+  const folder = path.join(REPO_ROOT, "dist/loader");
+  const listed = execFileSync("find", [".", "-type", "f"], { cwd: folder, encoding: "utf8" });
+  const files = execFileSync("sort", [], { input: listed, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } })
+    .split("\n").filter(Boolean).map((f) => f.replace(/^\.\//, ""));
+  expect(files).toContain("index.js");
+  const hash = createHash("sha256");
+  for (const f of files) hash.update(`${f}\0`).update(readFileSync(path.join(folder, f))).update("\0");
+  return hash.digest("hex");
+}
+
+/** Who can read and write what, as the README's table says it, worked out from the grants in the graph. */
+function accessTable(graph: ProgramRun): string[] {
+  const bucketRole = new Map(byType(graph, "gcp:storage/bucket:Bucket").map((b) => [b.inputs.name, b.name.replace(/^storage-/, "")]));
+  const label = (member: string) => {
+    const m = /^serviceAccount:(.+)@(.+)\.iam\.gserviceaccount\.com$/.exec(member)!;
+    return m[1].startsWith("service-") ? `${m[2]} agent` : m[1];
+  };
+  const role = (r: string) => r.replace(/^roles\//, "").replace(/^projects\/[^/]+\/roles\/clickstream(.+)a1b2c3$/, "$1 (custom)");
+  const rows = new Map<string, { reads: Set<string>; writes: Set<string>; also: Set<string> }>();
+  for (const g of graph.resources.filter((r) => /IAMMember|IamMember/.test(r.type))) {
+    const who = label(g.inputs.member);
+    const row = rows.get(who) ?? { reads: new Set(), writes: new Set(), also: new Set() };
+    rows.set(who, row);
+    const { bucket, condition } = g.inputs;
+    if (g.type === "gcp:storage/bucketIAMMember:BucketIAMMember") {
+      const name = `${bucketRole.get(bucket)}${condition ? " (dags/hql/ only)" : ""}`;
+      (g.inputs.role === "roles/storage.objectAdmin" ? row.writes : row.reads).add(name);
+    } else if (g.type === "gcp:projects/iAMMember:IAMMember" && condition) {
+      const onlyBucket = /buckets\/([^/]+)\//.exec(condition.expression)![1];
+      row.reads.add(onlyBucket.replace(PROJECT_NUMBER, "PROJECT_NUMBER").replace("us-central1", "REGION"));
+    } else if (g.type === "gcp:projects/iAMMember:IAMMember") row.also.add(`project: ${role(g.inputs.role)}`);
+    else if (g.type === "gcp:bigquery/datasetIamMember:DatasetIamMember") row.also.add(`dataset ${g.inputs.datasetId}: ${role(g.inputs.role)}`);
+    else if (g.type === "gcp:cloudrunv2/serviceIamMember:ServiceIamMember") row.also.add(`function ${g.inputs.name}: ${role(g.inputs.role)}`);
+    else if (g.type === "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember") row.also.add(`repository ${g.inputs.repository}: ${role(g.inputs.role)}`);
+    else if (g.type === "gcp:serviceaccount/iAMMember:IAMMember") row.also.add(`account ${g.inputs.serviceAccountId.replace(/^.*\/(.+)@.*$/, "$1")}: ${role(g.inputs.role)}`);
+    else throw new Error(`a grant of an unknown kind: ${g.type}`);
+  }
+  for (const row of rows.values()) for (const written of row.writes) row.reads.delete(written);
+  const cell = (items: Set<string>) => [...items].sort().join(", ") || "-";
+  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([who, r]) => `| ${who} | ${cell(r.reads)} | ${cell(r.writes)} | ${cell(r.also)} |`);
+}
+
 describe("the deployed graph (dev stack, Pulumi mocks)", () => {
+  it("lists the whole graph: every kind of resource, each as many times as the pipeline needs it", () => {
+    const counts: Record<string, number> = {};
+    for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    expect(counts).toEqual({
+      "clickstream:stack:Artifacts": 1,
+      "clickstream:stack:Hive": 1,
+      "clickstream:stack:Identity": 1,
+      "clickstream:stack:Loader": 1,
+      "clickstream:stack:Network": 1,
+      "clickstream:stack:Orchestration": 1,
+      "clickstream:stack:ProjectServices": 1,
+      "clickstream:stack:Storage": 1,
+      "clickstream:stack:Streaming": 1,
+      "clickstream:stack:Warehouse": 1,
+      "gcp:artifactregistry/repository:Repository": 1,
+      "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": 1,
+      "gcp:bigquery/dataset:Dataset": 1,
+      "gcp:bigquery/datasetIamMember:DatasetIamMember": 1,
+      // hourly_activity, hourly_activity_loads, two views, the raw external table
+      "gcp:bigquery/table:Table": 5,
+      "gcp:cloudfunctionsv2/function:Function": 1,
+      "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": 1,
+      "gcp:composer/environment:Environment": 1,
+      "gcp:compute/firewall:Firewall": 2,
+      "gcp:compute/network:Network": 1,
+      "gcp:compute/router:Router": 1,
+      "gcp:compute/routerNat:RouterNat": 1,
+      "gcp:compute/subnetwork:Subnetwork": 1,
+      "gcp:dataproc/cluster:Cluster": 2,
+      // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
+      "gcp:dataproc/job:Job": 1,
+      "gcp:projects/iAMCustomRole:IAMCustomRole": 3,
+      "gcp:projects/iAMMember:IAMMember": 17,
+      "gcp:projects/service:Service": 13,
+      "gcp:projects/serviceIdentity:ServiceIdentity": 3,
+      "gcp:serviceaccount/account:Account": 6,
+      "gcp:serviceaccount/iAMMember:IAMMember": 2,
+      "gcp:storage/bucket:Bucket": 5,
+      "gcp:storage/bucketIAMMember:BucketIAMMember": 17,
+      // 7 artifacts, 2 DAG files, 3 HiveQL scripts
+      "gcp:storage/bucketObject:BucketObject": 12,
+      // the wait for IAM propagation before the loader's trigger
+      "pulumi-nodejs:dynamic:Resource": 1,
+      "random:index/randomId:RandomId": 2,
+    });
+    const tables = byType(run, "gcp:bigquery/table:Table");
+    expect(tables.map((t) => t.name).sort()).toEqual([
+      "warehouse-hourly-activity", "warehouse-load-log", "warehouse-raw-entries", "warehouse-view-hourly-activity-latest", "warehouse-view-hourly-totals",
+    ]);
+    // The dev stack sets forceDestroy, so nothing is protected; warehouseStack.test.ts covers the default.
+    expect(Object.fromEntries(tables.map((t) => [t.name, t.inputs.deletionProtection]))).toEqual({
+      "warehouse-hourly-activity": false,
+      "warehouse-load-log": false,
+      "warehouse-raw-entries": false,
+      "warehouse-view-hourly-activity-latest": false,
+      "warehouse-view-hourly-totals": false,
+    });
+    expect(byName(run, "network-router").inputs).toMatchObject({ name: "clickstream-router", region: "us-central1", network: "network-vpc-id" });
+    expect(byName(run, "network-nat").inputs.router).toBe("clickstream-router");
+  });
+
   it("enables every API the pipeline calls and leaves them enabled on destroy", () => {
     const services = byType(run, "gcp:projects/service:Service");
-    expect(services.map((s) => s.inputs.service).sort()).toEqual([...REQUIRED_APIS].sort());
+    expect(services.map((s) => s.inputs.service).sort()).toEqual([
+      "artifactregistry.googleapis.com",
+      "bigquery.googleapis.com",
+      "cloudbuild.googleapis.com",
+      "cloudfunctions.googleapis.com",
+      "composer.googleapis.com",
+      "compute.googleapis.com",
+      "dataproc.googleapis.com",
+      "eventarc.googleapis.com",
+      "iam.googleapis.com",
+      "iap.googleapis.com",
+      "pubsub.googleapis.com",
+      "run.googleapis.com",
+      "storage.googleapis.com",
+    ]);
     expect(services.every((s) => s.inputs.disableOnDestroy === false && s.inputs.project === PROJECT)).toBe(true);
+  });
+
+  it("declares every Google resource to wait for the APIs, even those inside components", () => {
+    const apis = byType(run, "gcp:projects/service:Service").map((s) => s.name);
+    const waiting = run.resources.filter((r) => r.type.startsWith("gcp:") && r.type !== "gcp:projects/service:Service");
+    expect(waiting.length).toBeGreaterThan(80);
+    expect(waiting.filter((r) => !apis.every((api) => r.dependsOn.includes(api))).map((r) => r.name)).toEqual([]);
   });
 
   it("builds a dedicated VPC whose subnet has Private Google Access and a NAT for it alone", () => {
@@ -79,34 +204,54 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("grants each account only the roles of its stage, at bucket or dataset scope where one exists", () => {
     const raw = bucketName("raw"), curated = bucketName("curated"), artifacts = bucketName("artifacts"), dataproc = bucketName("dataproc"), composer = bucketName("composer");
+    const custom = (role: string) => `IAMMember ${PROJECT} projects/${PROJECT}/roles/clickstream${role}a1b2c3`;
     expect(grantsTo(sa("stream"))).toEqual([
       `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
-      `BucketIAMMember ${dataproc} roles/storage.admin`,
+      `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectAdmin`,
-      `IAMMember ${PROJECT} roles/dataproc.worker`,
+      custom("DataprocNode"),
+      `IAMMember ${PROJECT} roles/logging.logWriter`,
+      `IAMMember ${PROJECT} roles/monitoring.metricWriter`,
     ].sort());
     expect(grantsTo(sa("hive"))).toEqual([
-      `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
       `BucketIAMMember ${composer} roles/storage.objectViewer`,
-      `BucketIAMMember ${dataproc} roles/storage.admin`,
+      `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
-      `IAMMember ${PROJECT} roles/dataproc.worker`,
+      custom("DataprocNode"),
+      `IAMMember ${PROJECT} roles/logging.logWriter`,
+      `IAMMember ${PROJECT} roles/monitoring.metricWriter`,
     ].sort());
     expect(grantsTo(sa("composer"))).toEqual([
+      `BucketIAMMember ${composer} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${composer} roles/storage.objectAdmin`,
       `BucketIAMMember ${curated} roles/storage.objectAdmin`,
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
-      `IAMMember ${PROJECT} projects/${PROJECT}/roles/clickstreamJobSubmittera1b2c3`,
-      `IAMMember ${PROJECT} roles/composer.worker`,
+      custom("ComposerEnvironment"),
+      custom("JobSubmitter"),
+      `IAMMember ${PROJECT} roles/logging.logWriter`,
+      `IAMMember ${PROJECT} roles/monitoring.metricWriter`,
     ].sort());
     expect(grantsTo(sa("loader"))).toEqual([
       `BucketIAMMember ${curated} roles/storage.objectViewer`,
       "DatasetIamMember clickstream roles/bigquery.dataEditor",
       `IAMMember ${PROJECT} roles/bigquery.jobUser`,
     ].sort());
+    expect(grantsTo(sa("loader-build"))).toEqual([
+      `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
+      `IAMMember ${PROJECT} roles/logging.logWriter`,
+      `IAMMember ${PROJECT} roles/storage.objectViewer`,
+      `RepositoryIamMember ${PROJECT} roles/artifactregistry.writer`,
+    ].sort());
+    // The build fetches the source from Cloud Functions' own copy, and may read nothing else at project scope.
+    expect(byName(run, "identity-loader-build-sources-reader").inputs.condition.expression).toBe(
+      `resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-central1/")`,
+    );
+    expect(byName(run, "loader-build-image-writer").inputs).toMatchObject({ repository: "clickstream-loader-builds", location: "us-central1" });
     expect(grantsTo(sa("trigger"))).toEqual([
       `IAMMember ${PROJECT} roles/eventarc.eventReceiver`,
       "ServiceIamMember clickstream-loader roles/run.invoker",
@@ -121,13 +266,89 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(role.permissions.filter((p: string) => /clusters\.(create|delete|update)/.test(p))).toEqual([]);
   });
 
-  it("wires the IAM a gen2 storage trigger needs", () => {
-    expect(grantsTo(`serviceAccount:${STORAGE_AGENT}`)).toEqual([`IAMMember ${PROJECT} roles/pubsub.publisher`]);
-    expect(byName(run, "identity-composer-agent-ext").inputs).toMatchObject({
+  it("grants no storage permission at project scope beyond one named bucket, and no bucket admin anywhere", () => {
+    const projectGrants = byType(run, "gcp:projects/iAMMember:IAMMember");
+    const storageOnProject = projectGrants.filter((g) => g.inputs.role.startsWith("roles/storage."));
+    expect(storageOnProject.map((g) => [g.name, g.inputs.condition?.expression])).toEqual([
+      ["identity-loader-build-sources-reader", `resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-central1/")`],
+    ]);
+    const ours = projectGrants.filter((g) => g.inputs.member.endsWith(`@${PROJECT}.iam.gserviceaccount.com`) && !storageOnProject.includes(g));
+    const predefined = [...new Set(ours.map((g) => g.inputs.role as string).filter((r) => r.startsWith("roles/")))].sort();
+    // Checked against Google's role reference: none of these carries a storage.* permission.
+    expect(predefined).toEqual([
+      "roles/bigquery.jobUser", "roles/eventarc.eventReceiver", "roles/logging.logWriter", "roles/monitoring.metricWriter",
+    ]);
+    // Google's own agents get the roles Google designed for them, nothing more.
+    const agents = projectGrants.filter((g) => /^serviceAccount:service-/.test(g.inputs.member)).map((g) => g.inputs.role).sort();
+    expect(agents).toEqual(["roles/composer.serviceAgent", "roles/eventarc.serviceAgent", "roles/pubsub.publisher"]);
+    for (const role of byType(run, "gcp:projects/iAMCustomRole:IAMCustomRole")) {
+      expect(role.inputs.permissions.filter((p: string) => p.startsWith("storage."))).toEqual([]);
+    }
+    expect(byName(run, "identity-dataproc-node").inputs.permissions).toEqual(expect.arrayContaining([
+      // The permissions Dataproc checks on the cluster's account at create ("Dataproc Worker or all its permissions").
+      "dataproc.agents.create", "dataproc.agents.delete", "dataproc.agents.get", "dataproc.agents.update",
+      "dataproc.tasks.lease", "dataproc.tasks.listInvalidatedLeases", "dataproc.tasks.reportStatus",
+    ]));
+    const bucketRoles = new Set(byType(run, "gcp:storage/bucketIAMMember:BucketIAMMember").map((g) => g.inputs.role));
+    expect([...bucketRoles].sort()).toEqual(["roles/storage.legacyBucketReader", "roles/storage.objectAdmin", "roles/storage.objectViewer"]);
+  });
+
+  it("grants exactly what the README's access table says each identity can read and write", () => {
+    const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8").split("\n");
+    const header = readme.indexOf("| identity | reads | reads and writes | and also |");
+    expect(header).toBeGreaterThan(0);
+    const documented = readme.slice(header + 2).filter((_, i, rows) => rows.slice(0, i + 1).every((r) => r.startsWith("|")));
+    expect(documented).toEqual(accessTable(run));
+  });
+
+  it("creates each service agent before granting it anything", () => {
+    const agents = byType(run, "gcp:projects/serviceIdentity:ServiceIdentity");
+    expect(agents.map((a) => [a.name, a.inputs.service])).toEqual([
+      ["identity-composer-agent", "composer.googleapis.com"],
+      ["identity-eventarc-agent", "eventarc.googleapis.com"],
+      ["identity-pubsub-agent", "pubsub.googleapis.com"],
+    ]);
+    const agent = (domain: string) => `serviceAccount:service-${PROJECT_NUMBER}@${domain}.iam.gserviceaccount.com`;
+    // Each grant names the agent through the ServiceIdentity's own output, so it is declared after it.
+    expect(grantsTo(agent("cloudcomposer-accounts"))).toEqual([
+      `IAMMember ${PROJECT} roles/composer.serviceAgent`,
+      `IAMMember projects/${PROJECT}/serviceAccounts/${email("composer")} roles/composer.ServiceAgentV2Ext`,
+    ]);
+    expect(byName(run, "identity-composer-agent-ext").inputs).toEqual({
       role: "roles/composer.ServiceAgentV2Ext",
-      member: `serviceAccount:service-${PROJECT_NUMBER}@cloudcomposer-accounts.iam.gserviceaccount.com`,
+      member: agent("cloudcomposer-accounts"),
       serviceAccountId: `projects/${PROJECT}/serviceAccounts/${email("composer")}`,
     });
+    expect(grantsTo(agent("gcp-sa-eventarc"))).toEqual([`IAMMember ${PROJECT} roles/eventarc.serviceAgent`]);
+    expect(byName(run, "identity-pubsub-agent-token-creator").inputs).toEqual({
+      role: "roles/iam.serviceAccountTokenCreator",
+      member: agent("gcp-sa-pubsub"),
+      serviceAccountId: `projects/${PROJECT}/serviceAccounts/${email("trigger")}`,
+    });
+    // Cloud Storage's agent comes from the getter that creates it; it publishes the bucket's events.
+    expect(grantsTo(`serviceAccount:${STORAGE_AGENT}`)).toEqual([`IAMMember ${PROJECT} roles/pubsub.publisher`]);
+  });
+
+  it("creates the loader and its Eventarc trigger only after every grant had time to propagate", () => {
+    const wait = byName(run, "loader-iam-propagation");
+    expect(wait.type).toBe("pulumi-nodejs:dynamic:Resource");
+    expect(wait.inputs.seconds).toBe(IAM_PROPAGATION_SECONDS);
+    expect(IAM_PROPAGATION_SECONDS).toBeGreaterThanOrEqual(7 * 60);
+    const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && r.name !== "loader-trigger-invoker").map((r) => r.name);
+    expect(grants).toHaveLength(38);
+    // It waits for each grant (dependsOn) and is replaced when any grant is (its inputs are their ids).
+    expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
+    expect([...wait.inputs.grants].sort()).toEqual(grants.map((g) => `${g}-id`).sort());
+    expect(byName(run, "loader-function").dependsOn).toContain("loader-iam-propagation");
+  });
+
+  it("boots each cluster only after its grants exist, and the streaming one after the NAT it downloads through", () => {
+    const identityGrants = run.resources.filter((r) => r.name.startsWith("identity-") && /IAMMember/.test(r.type)).map((r) => r.name);
+    for (const cluster of ["streaming-cluster", "hive-cluster"]) {
+      expect(byName(run, cluster).dependsOn).toEqual(expect.arrayContaining(identityGrants));
+    }
+    expect(byName(run, "streaming-cluster").dependsOn).toContain("network-nat");
+    expect(byName(run, "streaming-spark-job").dependsOn).toContain("network-nat");
   });
 
   it("keeps every bucket private with uniform access, deletable by destroy in dev, raw data expiring", () => {
@@ -192,28 +413,20 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(job.scheduling.maxFailuresPerHour).toBeGreaterThan(0);
   });
 
-  it("creates the external raw tables on the Hive cluster from the hourly script's own CREATE statements", () => {
+  it("runs the Hive cluster on Dataproc 2.2 and submits nothing to it at deploy time", () => {
     const hive = byName(run, "hive-cluster").inputs.clusterConfig;
     expect(hive.softwareConfig.imageVersion).toBe("2.2-debian12");
-    const job = byName(run, "hive-create-raw-table").inputs;
-    expect(job.placement.clusterName).toBe("clickstream-hive");
-    expect(job.hiveConfig.queryLists.some((q: string) => /^CREATE EXTERNAL TABLE IF NOT EXISTS clickstream\.weblog_raw /.test(q))).toBe(true);
-    expect(job.hiveConfig.queryLists.some((q: string) => /ALTER|DROP/i.test(q))).toBe(false);
-    expect(job.hiveConfig.scriptVariables.RAW_LOCATION).toBe(`gs://${bucketName("raw")}/events`);
-  });
-
-  it("keeps only the CREATE statements of a HiveQL script, comments removed", () => {
-    expect(createStatements("-- c;\nCREATE DATABASE x; -- y\nALTER TABLE t ADD PARTITION (a='1');\ncreate table t (a INT)\nSTORED AS PARQUET;")).toEqual([
-      "CREATE DATABASE x",
-      "create table t (a INT) STORED AS PARQUET",
-    ]);
-    expect(() => createStatements("ALTER TABLE t DROP PARTITION (a='1');")).toThrow("has no CREATE statement");
+    expect(hive.masterConfig).toMatchObject({ numInstances: 1, machineType: "e2-standard-2" });
+    // The hourly run's register step creates the tables (IF NOT EXISTS), so no deploy-time DDL job can fail silently.
+    expect(byType(run, "gcp:dataproc/job:Job").map((j) => j.inputs.placement.clusterName)).toEqual(["clickstream-stream"]);
   });
 
   it("runs Composer 3 with Airflow 2.10.5 at the smallest size, its bucket owned by the stack", () => {
     const env = byName(run, "orchestration-environment").inputs;
     expect(env.config.softwareConfig.imageVersion).toMatch(/^composer-3-airflow-2\.10\.5-build\.\d+$/);
     expect(env.config.environmentSize).toBe("ENVIRONMENT_SIZE_SMALL");
+    // Only overrides Composer accepts (the policy pack checks them against Google's blocked list).
+    expect(env.config.softwareConfig.airflowConfigOverrides).toEqual({ "scheduler-catchup_by_default": "False" });
     expect(env.storageConfig.bucket).toBe(bucketName("composer"));
     // Every Airflow variable dags/weblog_hourly.py reads, as Composer passes them: AIRFLOW_VAR_<NAME>.
     const dagSource = readFileSync(path.join(REPO_ROOT, "dags/weblog_hourly.py"), "utf8");
@@ -250,8 +463,9 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const hourly = byName(run, "warehouse-hourly-activity").inputs;
     expect(hourly.timePartitioning).toEqual({ type: "MONTH", field: "hour" });
     expect(hourly.clusterings).toEqual(["hour", "product_id"]);
-    const contractColumns = JSON.parse(readFileSync(path.join(REPO_ROOT, "contract/hourly-activity.schema.json"), "utf8"));
-    expect(JSON.parse(hourly.schema)).toEqual(contractColumns);
+    expect(JSON.parse(hourly.schema).map((c: { name: string; type: string }) => `${c.name} ${c.type}`)).toEqual([
+      "hour TIMESTAMP", "product_id STRING", "visits INT64", "cart_adds INT64", "run_id STRING",
+    ]);
     expect(byName(run, "warehouse-dataset").inputs).toMatchObject({ datasetId: "clickstream", location: "us-central1", deleteContentsOnDestroy: true });
     for (const view of ["hourly-activity-latest", "hourly-totals"]) {
       const v = byName(run, `warehouse-view-${view}`).inputs.view;
@@ -261,6 +475,13 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     }
     const external = byName(run, "warehouse-raw-entries").inputs.externalDataConfiguration;
     expect(external.sourceFormat).toBe("PARQUET");
+    // An explicit schema: the table is created over an empty bucket, so nothing could be autodetected.
+    expect(external.autodetect).toBe(false);
+    expect(JSON.parse(external.schema).map((c: { name: string; type: string }) => `${c.name} ${c.type}`)).toEqual([
+      "event_id STRING", "event_time TIMESTAMP", "session_id STRING", "ip STRING", "user_agent STRING", "method STRING",
+      "url STRING", "status INT64", "product_id STRING", "pid STRING",
+      "kafka_partition INT64", "kafka_offset INT64", "kafka_timestamp TIMESTAMP", "ingest_time TIMESTAMP",
+    ]);
     expect(external.sourceUris).toEqual([`gs://${bucketName("raw")}/events/dt=*`]);
     expect(external.hivePartitioningOptions.sourceUriPrefix).toBe(`gs://${bucketName("raw")}/events/{dt:DATE}/{hr:INTEGER}`);
     expect(external.hivePartitioningOptions.mode).toBe("CUSTOM");
@@ -284,6 +505,18 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(run.outputs.loaderFunction).toBe("clickstream-loader");
   });
 
+  it("builds the loader into a repository the stack owns, whose old images expire, so destroy leaves none", () => {
+    const repository = byName(run, "loader-build-images").inputs;
+    expect(repository).toMatchObject({ repositoryId: "clickstream-loader-builds", format: "DOCKER", location: "us-central1", cleanupPolicyDryRun: false });
+    expect(repository.cleanupPolicies).toEqual([
+      { id: "keep-newest", action: "KEEP", mostRecentVersions: { keepCount: 2 } },
+      { id: "expire-old", action: "DELETE", condition: { tagState: "ANY", olderThan: "604800s" } },
+    ]);
+    expect(byName(run, "loader-function").inputs.buildConfig.dockerRepository).toBe(
+      `projects/${PROJECT}/locations/us-central1/repositories/clickstream-loader-builds`,
+    );
+  });
+
   it("sets an environment the loader's own cold-start check accepts", () => {
     const env = byName(run, "loader-function").inputs.serviceConfig.environmentVariables;
     expect(readLoaderConfig(env)).toMatchObject({
@@ -305,7 +538,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "spark/weblog_stream.py",
     ]);
     const archive = byName(run, "artifacts-loader-archive").inputs.name as string;
-    expect(archive).toBe(`functions/loader-${folderSha256(path.join(REPO_ROOT, "dist/loader")).slice(0, 16)}.zip`);
+    expect(archive).toBe(`functions/loader-${loaderFolderHash().slice(0, 16)}.zip`);
     // Assets and archives, never inline placeholder text.
     for (const o of objects) expect(o.inputs.source.__pulumiAsset || o.inputs.source.__pulumiArchive).toBe(true);
     expect(objects.every((o: DeclaredResource) => o.inputs.content === undefined)).toBe(true);

@@ -3,7 +3,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { downloadCache } from "../../../sandbox/downloadCache";
+import { downloadCache } from "../../../scripts/downloadCache";
 
 export interface LocalBigQuery {
   /** for the client's apiEndpoint and the loader's BIGQUERY_API_ENDPOINT */

@@ -1,6 +1,8 @@
 -- The hourly rows of the latest run of each hour: a backfill publishes a new run_id (run ids sort in
--- the order the runs started), so older runs of an hour are hidden instead of counted twice. Grouping
--- by (hour, product_id, run_id) also folds identical rows, should one object ever be loaded twice.
+-- the order the runs started), so older runs of an hour are hidden instead of counted twice.
+-- MAX(...) over (hour, product_id, run_id) folds the rows of an object loaded twice, so anything that
+-- reads this view (the sandbox's reconciliation included) cannot see a double load: find one in
+-- hourly_activity_loads (an object with more than one load_job_id) or in hourly_activity itself.
 WITH latest_run AS (
   SELECT hour, MAX(run_id) AS run_id
   FROM `{{project}}.{{dataset}}.hourly_activity`

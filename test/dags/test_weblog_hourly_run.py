@@ -1,0 +1,203 @@
+"""weblog_hourly run by Airflow itself (dag.test on Airflow 2.10.5), hour by hour, every templated field
+rendered by Airflow. Only the network is replaced (test/dags/local_cloud.py): buckets are folders, and each
+submitted Hive job runs its HiveQL, read from the DAG bucket's hql/ folder, on local Spark SQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import REPO, make_entry
+from local_cloud import LocalDataprocHook, LocalGCSHook
+
+from dags.weblog_hourly_steps import HOURLY_STEPS
+from jobs.weblog_parse import parse
+
+RAW, STAGING, CURATED, DAG_BUCKET = "weblog-raw", "weblog-dataproc", "weblog-curated", "weblog-composer"
+SETTINGS = {  # as the stack sets them on Composer (index.ts)
+    "AIRFLOW_VAR_WEBLOG_PROJECT_ID": "weblog-project",
+    "AIRFLOW_VAR_WEBLOG_REGION": "europe-west1",
+    "AIRFLOW_VAR_WEBLOG_HIVE_CLUSTER": "weblog-hive",
+    "AIRFLOW_VAR_WEBLOG_SCRIPTS_URI": f"gs://{DAG_BUCKET}/dags/hql",
+    "AIRFLOW_VAR_WEBLOG_RAW_BUCKET": RAW,
+    "AIRFLOW_VAR_WEBLOG_STAGING_URI": f"gs://{STAGING}/hourly-staging",
+    "AIRFLOW_VAR_WEBLOG_CURATED_BUCKET": CURATED,
+    "AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE": "0.2",
+    # Composer's default connection, with no key: the stand-ins never ask for credentials.
+    "AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": json.dumps({"conn_type": "google_cloud_platform"}),
+}
+
+# The deployment's first hour is 13:00; data starts at 14:05, so the stream marks 14:00 and 15:00.
+FIRST_DAG_HOUR, HOUR_14, HOUR_15, HOUR_16 = (datetime(2026, 11, 26, h, tzinfo=UTC) for h in (13, 14, 15, 16))
+ENTRIES = (  # (event_time, product, add-to-cart)
+    [("2026-11-26T14:05:00.000Z", "P000001", False), ("2026-11-26T14:20:00.000Z", "P000001", False),
+     ("2026-11-26T14:59:59.999Z", "P000001", True), ("2026-11-26T14:30:00.000Z", "P000002", False),
+     ("2026-11-26T14:31:00.000Z", "P000002", True)]
+    + [("2026-11-26T15:00:00.000Z", "P000002", True), ("2026-11-26T15:45:00.000Z", "P000002", True)]
+    + [("2026-11-26T15:10:00.000Z", "P000003", False)] * 3
+)
+# Worked by hand from ENTRIES: (product, visits, cart additions); hour 14 also has 1 malformed record of 6.
+EXPECTED = {
+    HOUR_14: {("P000001", 2, 1), ("P000002", 1, 1)},
+    HOUR_15: {("P000002", 0, 2), ("P000003", 3, 0)},
+}
+
+
+def hour_folder(hour: datetime) -> str:
+    return f"dt={hour:%Y-%m-%d}/hr={hour:%H}"
+
+
+@pytest.fixture(scope="module")
+def buckets(spark, kafka_frame, tmp_path_factory) -> Path:
+    """The buckets as a deployment leaves them: HiveQL where the stack uploads it, raw Parquet from the
+    streaming job's own parse, and its markers for 14:00 and 15:00."""
+    root = tmp_path_factory.mktemp("buckets")
+    shutil.copytree(REPO / "jobs", root / DAG_BUCKET / "dags" / "hql", ignore=shutil.ignore_patterns("*.py", "__*"))
+    values = [json.dumps(make_entry(t, p, c)).encode() for t, p, c in ENTRIES] + [b"not json"]
+    valid, bad = parse(kafka_frame(values, received=datetime(2026, 11, 26, 14, 40, tzinfo=UTC)))
+    valid.write.partitionBy("dt", "hr").parquet(str(root / RAW / "events"))
+    bad.write.partitionBy("dt", "hr").parquet(str(root / RAW / "quarantine"))
+    for hour in (HOUR_14, HOUR_15):
+        marker = root / RAW / "_complete" / hour_folder(hour) / "_COMPLETE"
+        marker.parent.mkdir(parents=True)
+        marker.write_text(json.dumps({"hour": hour.isoformat()}))
+    (root / STAGING).mkdir()
+    (root / "weblog-raw-before-any-marker").mkdir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def dag(spark, buckets):
+    from airflow.models.dagbag import DagBag  # noqa: PLC0415
+    from airflow.utils import db  # noqa: PLC0415
+
+    db.initdb(load_connections=False)  # the metadata database in the session's throwaway AIRFLOW_HOME
+    LocalGCSHook.root = LocalDataprocHook.root = buckets
+    LocalDataprocHook.spark = spark
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in SETTINGS.items():
+            mp.setenv(name, value)
+        mp.setattr("airflow.providers.google.cloud.hooks.gcs.GCSHook", LocalGCSHook)
+        mp.setattr("airflow.providers.google.cloud.operators.gcs.GCSHook", LocalGCSHook)
+        mp.setattr("airflow.providers.google.cloud.operators.dataproc.DataprocHook", LocalDataprocHook)
+        yield DagBag(dag_folder=str(REPO / "dags"), include_examples=False).dags["weblog_hourly"]
+
+
+def run_hour(dag, hour: datetime) -> dict:
+    """One run of the hour, as the scheduler's run for it (data interval [hour, hour + 1h)); its task instances."""
+    LocalDataprocHook.submitted.clear()
+    run = dag.test(execution_date=hour + timedelta(hours=1))
+    assert run.data_interval_start == hour
+    return {ti.task_id: ti for ti in run.get_task_instances()}
+
+
+def objects(buckets: Path, bucket: str, prefix: str = "") -> dict[str, str]:
+    root = buckets / bucket
+    return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.relative_to(root).as_posix().startswith(prefix)}
+
+
+def published_rows(buckets: Path, hour: datetime) -> dict[str, set[tuple]]:
+    """Published objects of the hour -> their rows (hour, product, visits, cart additions, run id)."""
+    return {
+        name: {(h, p, int(v), int(c), r) for h, p, v, c, r in (line.split(",") for line in text.splitlines())}
+        for name, text in objects(buckets, CURATED, f"hourly/{hour_folder(hour)}/").items()
+    }
+
+
+def expected_rows(hour: datetime, run_id: str) -> set[tuple]:
+    return {(f"{hour:%Y-%m-%d %H}:00:00", p, v, c, run_id) for p, v, c in EXPECTED[hour]}
+
+
+@pytest.fixture(scope="module")
+def first_runs(dag) -> dict[datetime, dict]:
+    """The two consecutive hours the stream marked, each run once; the plan and Hive jobs of each."""
+    runs = {}
+    for hour in (HOUR_14, HOUR_15):
+        tis = run_hour(dag, hour)
+        runs[hour] = {"tis": tis, "plan": tis["plan_hour"].xcom_pull(task_ids="plan_hour"),
+                      "jobs": list(LocalDataprocHook.submitted)}
+    return runs
+
+
+def test_two_consecutive_hours_publish_exactly_their_rows_and_leave_no_staging(buckets, first_runs):
+    for hour, run in first_runs.items():
+        assert {t: ti.state for t, ti in run["tis"].items()} == dict.fromkeys(run["tis"], "success"), hour
+        run_id = run["plan"]["RUN_ID"]
+        assert published_rows(buckets, hour) == {
+            f"hourly/{hour_folder(hour)}/run_id={run_id}/part-00000.csv": expected_rows(hour, run_id)}
+        staging_prefix = run["plan"]["STAGING_DIR"].removeprefix(f"gs://{STAGING}/")
+        assert staging_prefix.startswith(f"hourly-staging/hourly/{hour_folder(hour)}/run_id={run_id}")
+        assert objects(buckets, STAGING, staging_prefix) == {}
+        assert not (buckets / STAGING / staging_prefix).exists()
+
+
+def test_each_hive_step_is_submitted_with_its_rendered_script_cluster_and_the_hours_plan(first_runs):
+    run = first_runs[HOUR_15]
+    assert [job.job.hive_job.query_file_uri for job in run["jobs"]] == [
+        f"gs://{DAG_BUCKET}/dags/hql/{step.script}" for step in HOURLY_STEPS]
+    for job in run["jobs"]:
+        assert (job.project_id, job.region) == ("weblog-project", "europe-west1")
+        assert job.job.placement.cluster_name == "weblog-hive"
+        assert dict(job.job.hive_job.script_variables) == run["plan"]
+    assert run["plan"]["RAW_LOCATION"] == f"gs://{RAW}/events"
+    assert run["plan"]["HOUR"] == "2026-11-26 15:00:00"
+
+
+def test_a_rerun_of_an_hour_replaces_the_earlier_runs_published_objects(dag, buckets, first_runs):
+    earlier = first_runs[HOUR_14]["plan"]["RUN_ID"]
+    assert set(published_rows(buckets, HOUR_14)) == {f"hourly/{hour_folder(HOUR_14)}/run_id={earlier}/part-00000.csv"}
+    tis = run_hour(dag, HOUR_14)
+    run_id = tis["plan_hour"].xcom_pull(task_ids="plan_hour")["RUN_ID"]
+    assert run_id > earlier
+    assert published_rows(buckets, HOUR_14) == {
+        f"hourly/{hour_folder(HOUR_14)}/run_id={run_id}/part-00000.csv": expected_rows(HOUR_14, run_id)}
+
+
+def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, buckets, first_runs, caplog):
+    caplog.set_level(logging.INFO)
+    tis = run_hour(dag, FIRST_DAG_HOUR)
+    assert {t: ti.state for t, ti in tis.items()} == dict.fromkeys(tis, "skipped")
+    assert LocalDataprocHook.submitted == []
+    assert objects(buckets, CURATED, f"hourly/{hour_folder(FIRST_DAG_HOUR)}/") == {}
+    assert ("weblog_hourly skipped: hour=2026-11-26 13:00:00+00:00 is before the stream's first data "
+            f"(no marker for it; the first marked hour is _complete/{hour_folder(HOUR_14)}/_COMPLETE)") in caplog.text
+
+
+def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, buckets, monkeypatch, capsys):
+    # 1 of hour 14's 6 records is quarantined: a share over 0.1.
+    monkeypatch.setenv("AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE", "0.1")
+    curated_before = objects(buckets, CURATED)
+    tis = run_hour(dag, HOUR_14)
+    assert {t: ti.state for t, ti in tis.items()} == {
+        "wait_for_hour_complete": "success", "plan_hour": "success", "register_partition": "success",
+        "aggregate_to_staging": "success", "check_quality": "failed",
+        "publish": "upstream_failed", "clean_staging": "upstream_failed"}
+    assert tis["check_quality"].try_number == 1
+    assert "quarantined share" in LocalDataprocHook.submitted[-1].outcome.status.details
+    assert objects(buckets, CURATED) == curated_before
+    assert "weblog_hourly failed: task=check_quality hour=2026-11-26 14:00:00+00:00 try=1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("raw_bucket", [RAW, "weblog-raw-before-any-marker"],
+                         ids=["after the last marked hour", "before any hour is marked"])
+def test_an_hour_whose_marker_never_comes_waits_then_fails_with_the_alert_line(
+        dag, buckets, monkeypatch, capsys, raw_bucket):
+    from airflow.models.taskreschedule import TaskReschedule  # noqa: PLC0415
+    from airflow.utils.session import create_session  # noqa: PLC0415
+
+    monkeypatch.setenv("AIRFLOW_VAR_WEBLOG_RAW_BUCKET", raw_bucket)
+    sensor = dag.get_task("wait_for_hour_complete")
+    monkeypatch.setattr(sensor, "poke_interval", 1)  # seconds instead of minutes and hours
+    monkeypatch.setattr(sensor, "timeout", 3)
+    tis = run_hour(dag, HOUR_16)
+    assert tis["wait_for_hour_complete"].state == "failed"
+    assert {tis[t].state for t in tis if t != "wait_for_hour_complete"} == {"upstream_failed"}
+    with create_session() as session:
+        assert session.scalars(TaskReschedule.stmt_for_task_instance(tis["wait_for_hour_complete"])).all()
+    assert "weblog_hourly failed: task=wait_for_hour_complete hour=2026-11-26 16:00:00+00:00 try=1" in \
+        capsys.readouterr().out
