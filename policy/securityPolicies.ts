@@ -9,10 +9,14 @@ const PRIMITIVE_ROLES = new Set(["roles/owner", "roles/editor", "roles/viewer"])
 const PUBLIC_MEMBERS = new Set(["allUsers", "allAuthenticatedUsers"]);
 const DEFAULT_COMPUTE_ACCOUNT = /-compute@developer\.gserviceaccount\.com$/;
 const OPEN_RANGES = new Set(["0.0.0.0/0", "::/0"]);
-/** Predefined roles that carry storage permissions on every bucket of the project when granted there. */
+/**
+ * Predefined roles that carry storage permissions on every bucket of the project when granted there. Not
+ * roles/composer.worker: Composer requires it on an environment's account (creation fails without it), so
+ * the stack grants it and the README's access table says what it reaches.
+ */
 const PROJECT_WIDE_STORAGE_ROLES = new Set([
   "roles/owner", "roles/editor", "roles/viewer",
-  "roles/dataproc.worker", "roles/composer.worker", "roles/cloudbuild.builds.builder", "roles/dataflow.worker",
+  "roles/dataproc.worker", "roles/cloudbuild.builds.builder", "roles/dataflow.worker",
 ]);
 /** A grant on a whole project, folder or organization (every bucket in it). */
 const isProjectWideGrant = (type: string) => /^gcp:(projects|organizations|folder)\/iAM(Member|Binding):/.test(type);

@@ -43,7 +43,10 @@ async function down(o: SandboxOptions): Promise<void> {
   say(stopped.length ? `stopped: ${stopped.join(", ")}` : "nothing was running");
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs the pipeline once; `main` takes it as a parameter so that its exit codes can be checked alone. */
+export type SandboxRunner = typeof runSandbox;
+
+export async function main(argv: string[], run: SandboxRunner = runSandbox): Promise<number> {
   let o: SandboxOptions | "help";
   try {
     o = parseOptions(argv);
@@ -88,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
         return 1;
       }
       try {
-        const result = await runSandbox(o, say, { keepRunning: o.command === "up" });
+        const result = await run(o, say, { keepRunning: o.command === "up" });
         if (o.command === "up") {
           console.log(formatEndpoints(readServicesFile(l.services)?.endpoints ?? {}));
           say(`services keep running; stop them with 'npm start -- down' (state: ${l.root})`);

@@ -1,6 +1,8 @@
 // The generator's summary, read as the ground truth the table is reconciled with.
+import { readFileSync } from "node:fs";
 import type { RunSummary } from "../generator/groundTruth";
 import { hourKey, HourlyActivityRow } from "./hourlyActivity";
+import { SandboxError } from "./processes";
 
 export type GeneratorSummary = RunSummary;
 
@@ -13,4 +15,12 @@ export function expectedActivity(s: GeneratorSummary): HourlyActivityRow[] {
 export function summaryProblem(s: GeneratorSummary): string | undefined {
   if (!s.complete || s.unacknowledged !== 0) return `the generator's run was incomplete (${s.unacknowledged} of ${s.generated} entries unacknowledged${s.error ? `: ${s.error}` : ""})`;
   return undefined;
+}
+
+/** The generator's summary file as ground truth; a run that was not fully acknowledged stops the sandbox. */
+export function readGroundTruth(summaryFile: string, generatorLog: string): GeneratorSummary {
+  const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as GeneratorSummary;
+  const incomplete = summaryProblem(summary);
+  if (incomplete) throw new SandboxError(incomplete, "read the generator's log, then run again", generatorLog);
+  return summary;
 }

@@ -16,7 +16,7 @@ import { renderReport } from "./report";
 import { Services } from "./services";
 import { StageClock } from "./stageClock";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
-import { expectedActivity, GeneratorSummary, summaryProblem } from "./groundTruth";
+import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
 
 export interface RawAudit {
   rows: number;
@@ -30,7 +30,7 @@ export interface RunRecord {
   reconciliation: Reconciliation;
   reportPath: string;
   audit: RawAudit;
-  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "hours" | "products">;
+  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "errors" | "hours" | "products">;
   /** object name -> number of deliveries of its event */
   deliveries: Record<string, number>;
   duplicateTableRows: number;
@@ -170,9 +170,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       if (code !== 0) throw new SandboxError(`the generator failed (exit ${code})`, "read the generator's log; a broker that did not come back is named there", gen.log);
     });
     await Promise.all([warehouse, generated, ...faults]);
-    const summary = JSON.parse(readFileSync(l.summary, "utf8")) as GeneratorSummary;
-    const incomplete = summaryProblem(summary);
-    if (incomplete) throw new SandboxError(incomplete, "read the generator's log, then run again", join(l.logs, "generator.log"));
+    const summary = readGroundTruth(l.summary, join(l.logs, "generator.log"));
 
     const deliveries = new Map<string, number>();
     const runIds = new Map<string, string[]>();
@@ -294,7 +292,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       reconciliation,
       reportPath,
       audit,
-      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, hours: summary.hours, products: summary.products },
+      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, errors: summary.errors, hours: summary.hours, products: summary.products },
       deliveries: Object.fromEntries(deliveries),
       duplicateTableRows,
       loads,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the setup and test scripts: where caches and state live, and how progress is printed.
 # Downloads are cached outside the clone so a second run is fast; nothing depends on the cache being there.
 export CLICKSTREAM_CACHE="${CLICKSTREAM_CACHE:-$HOME/.cache/clickstream-pipeline}"

@@ -32,20 +32,8 @@ export const DATAPROC_NODE_PERMISSIONS = [
   "dataproc.tasks.reportStatus",
 ];
 
-/**
- * roles/composer.worker without its project-wide storage, Artifact Registry and Cloud Build permissions (those
- * serve custom PyPI packages, which this environment does not install): reading its own environment.
- */
-export const COMPOSER_ENVIRONMENT_PERMISSIONS = [
-  "composer.dags.get",
-  "composer.dags.list",
-  "composer.environments.get",
-  "composer.environments.list",
-  "composer.imageversions.list",
-  "composer.operations.get",
-  "composer.operations.list",
-  "resourcemanager.projects.get",
-];
+/** Google requires this role on a Composer environment's own account; see the README's access table for what it reaches. */
+export const COMPOSER_REQUIRED_ROLE = "roles/composer.worker";
 
 /** The bucket Cloud Functions (2nd gen) creates per region and copies each deployed source archive into. */
 export function functionSourcesBucket(projectNumber: pulumi.Input<string>, region: string): pulumi.Output<string> {
@@ -125,18 +113,18 @@ export class Identity extends pulumi.ComponentResource {
       }, child);
     const dataprocNode = customRole("dataproc-node", "DataprocNode", "Clickstream Dataproc node",
       "Dataproc's node agent on the cluster's own account; no storage permission (buckets are granted one by one).", DATAPROC_NODE_PERMISSIONS);
-    const composerEnvironment = customRole("composer-environment", "ComposerEnvironment", "Clickstream Composer environment",
-      "What the environment's account reads of Composer itself; no storage permission (buckets are granted one by one).", COMPOSER_ENVIRONMENT_PERMISSIONS);
     const jobSubmitter = customRole("job-submitter", "JobSubmitter", "Clickstream Dataproc job submitter",
       "Submit and follow jobs on existing Dataproc clusters; cannot create or delete clusters.", JOB_SUBMITTER_PERMISSIONS);
 
-    // Project scope only where the permission exists nowhere narrower; none of these carries a storage permission.
+    // Project scope only where the permission exists nowhere narrower; none but composer.worker carries a storage permission.
     for (const [who, sa] of [["stream", this.streamCluster], ["hive", this.hiveCluster]] as const) {
       onProject(`${who}-dataproc-node`, sa, dataprocNode.name);
       onProject(`${who}-log-writer`, sa, "roles/logging.logWriter");
       onProject(`${who}-metric-writer`, sa, "roles/monitoring.metricWriter");
     }
-    onProject("composer-environment", this.composer, composerEnvironment.name);
+    // The one exception: Composer requires roles/composer.worker on the environment's account (an environment
+    // without it fails to create, ~30 minutes in), and that role carries storage.objects.* on every bucket.
+    onProject("composer-worker", this.composer, COMPOSER_REQUIRED_ROLE);
     onProject("composer-job-submitter", this.composer, jobSubmitter.name);
     onProject("composer-log-writer", this.composer, "roles/logging.logWriter");
     onProject("composer-metric-writer", this.composer, "roles/monitoring.metricWriter");

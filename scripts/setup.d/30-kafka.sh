@@ -20,7 +20,7 @@ if ! mvn -q -B -f "$pom" -Dmaven.repo.local="$CLICKSTREAM_CACHE/m2" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >&2; then
   fail "resolving the Kafka jars with Maven failed (network to Maven Central?); rerun 'npm run setup'"
 fi
-ls "$tmp/libs"/kafka_2.13-"$version".jar >/dev/null || fail "kafka_2.13-$version.jar missing after Maven resolution"
+ls "$tmp/libs/kafka_2.13-$version.jar" >/dev/null || fail "kafka_2.13-$version.jar missing after Maven resolution"
 echo "$want" > "$tmp/libs/.pom.sha256"
 # Swap the folder in whole, so a broken run never leaves a half-filled libs folder that looks complete.
 rm -rf "$libs"

@@ -39,7 +39,7 @@ if [[ ! -x "${KAFKA_HOME}/bin/kafka-server-start.sh" ]]; then
   rm -rf "${workdir}"
 fi
 
-id -u kafka >/dev/null 2>&1 || useradd --system --home-dir /var/lib/kafka --shell /usr/sbin/nologin kafka
+useradd --system --home-dir /var/lib/kafka --shell /usr/sbin/nologin kafka
 mkdir -p "${DATA_DIR}" /var/log/kafka
 chown -R kafka:kafka /var/lib/kafka /var/log/kafka
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from init_machine import (
@@ -35,6 +38,11 @@ PROCESS = ("pid=$(pgrep -f {pattern}); ps -o user= -p $pid; tr '\\0' ' ' </proc/
            " tr '\\0' '\\n' </proc/$pid/environ")
 
 
+GENERATOR_PID = "pgrep -f '^/usr/local/bin/node '"
+REFRESH = "systemctl start weblog-generator-refresh.service"
+UPLOADED = "/run/network-boundary/gcs/" + BUNDLE_URI.removeprefix("gs://")
+
+
 def bucket_with_bundle(machine: Machine) -> None:
     uploaded = machine.bucket / BUNDLE_URI.removeprefix("gs://")
     uploaded.parent.mkdir(parents=True)
@@ -56,6 +64,10 @@ def master(tmp_path_factory):
         "sh:broker:" + PROCESS.format(pattern="'^/usr/lib/jvm/.*/java .* kafka\\.Kafka '"),
         "sh:generator:" + PROCESS.format(pattern="'^/usr/local/bin/node '"),
         "sh:node:/usr/local/bin/node --version",
+        # What the five-minute timer does, before and after `pulumi up` uploaded a new bundle.
+        f"sh:pid-1:{GENERATOR_PID}", f"sh:refresh-unchanged:{REFRESH}", f"sh:pid-2:{GENERATOR_PID}",
+        f"sh:upload:echo '// a new build' >>{UPLOADED}",
+        f"sh:refresh-changed:{REFRESH}", f"sh:pid-3:{GENERATOR_PID}",
         timeout=180)
     return machine
 
@@ -117,9 +129,25 @@ def test_the_generator_runs_the_bucket_bundle_on_the_installed_node_as_weblog(ma
     assert user.strip() == "weblog"
     assert cmdline.split() == ["/usr/local/bin/node", "/opt/weblog-generator/generator.cjs", "--brokers", BOOTSTRAP,
                                "--topic", "weblogs", "--rate", "20"]
+    assert master.result("node.log").strip().startswith("v")
+
+
+def test_the_refresh_timer_restarts_the_generator_only_when_a_new_bundle_was_uploaded(master):
+    for step in ("refresh-unchanged", "upload", "refresh-changed"):
+        assert master.rc(step) == 0, master.result(f"{step}.log")
+    first, unchanged, changed = (master.result(f"pid-{n}.log").strip() for n in (1, 2, 3))
+    assert first == unchanged != changed and changed.isdigit()
+    assert master.calls("systemctl").count("restart weblog-generator.service") == 1
     uploaded = master.bucket / BUNDLE_URI.removeprefix("gs://")
     assert master.written("/opt/weblog-generator/generator.cjs").read_bytes() == uploaded.read_bytes()
-    assert master.result("node.log").strip().startswith("v")
+    assert uploaded.read_text().endswith("// a new build\n")
+
+
+def test_the_scripts_the_generator_action_writes_pass_shellcheck(master):
+    scripts = [master.written(f"/opt/weblog-generator/{name}") for name in ("fetch-bundle.sh", "refresh.sh")]
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    lint = subprocess.run([shellcheck, *scripts], check=False, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
 
 
 def test_the_units_are_enabled_for_boot_and_started(master):

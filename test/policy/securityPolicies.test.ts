@@ -74,7 +74,7 @@ const cases: [string, string, Record<string, unknown>, Record<string, unknown>, 
     { externalDataConfiguration: { sourceFormat: "PARQUET", autodetect: false, schema: "[]" } },
     { externalDataConfiguration: { sourceFormat: "PARQUET", autodetect: true } }, "autodetect to false"],
   ["no-project-wide-storage", "gcp:projects/iAMMember:IAMMember", { role: "projects/p/roles/clickstreamDataprocNode", member: `serviceAccount:${OWN_SA}` }, { role: "roles/dataproc.worker", member: `serviceAccount:${OWN_SA}` }, "roles/dataproc.worker carries storage permissions"],
-  ["no-project-wide-storage", "gcp:projects/iAMMember:IAMMember", { role: "roles/logging.logWriter", member: `serviceAccount:${OWN_SA}` }, { role: "roles/composer.worker", member: `serviceAccount:${OWN_SA}` }, "roles/composer.worker"],
+  ["no-project-wide-storage", "gcp:projects/iAMMember:IAMMember", { role: "roles/composer.worker", member: `serviceAccount:${OWN_SA}` }, { role: "roles/dataflow.worker", member: `serviceAccount:${OWN_SA}` }, "roles/dataflow.worker"],
   ["no-project-wide-storage", "gcp:projects/iAMBinding:IAMBinding", { role: "roles/bigquery.jobUser", members: [`serviceAccount:${OWN_SA}`] }, { role: "roles/cloudbuild.builds.builder", members: [`serviceAccount:${OWN_SA}`] }, "roles/cloudbuild.builds.builder"],
   // A storage role is fine on a bucket and too wide on the project.
   ["no-project-wide-storage", "gcp:storage/bucketIAMMember:BucketIAMMember", { role: "roles/storage.objectViewer", member: `serviceAccount:${OWN_SA}` }, { role: "roles/storage.admin", member: `serviceAccount:${OWN_SA}` }, "roles/storage.objectAdmin or objectUser"],

@@ -57,16 +57,21 @@ test("malformed entries are quarantined and counted; every valid entry is in the
 });
 
 test("the broker and the streaming job were killed and restarted during the run", () => {
-  expect(narration).toMatch(/fault: broker restarted/);
-  expect(narration).toMatch(/fault: streaming job restarted from its checkpoint/);
   const starts = (file: string, line: string) => readFileSync(file, "utf8").split(line).length - 1;
   expect(starts(join(stateDir, "kafka", "broker.log"), "Kafka Server started")).toBe(2);
+  // The generator met the outage (failed sends it retried) and still had every entry acknowledged.
+  expect(result.summary.errors).toBeGreaterThan(0);
   expect(starts(join(stateDir, "logs", "stream.log"), "Setting default log level")).toBe(2);
 });
 
 test("an event delivered twice and an hour re-run load no row twice", () => {
-  expect(Object.values(result.deliveries).filter((n) => n === 2)).toHaveLength(1);
-  expect(result.runIds[hours[0]]).toHaveLength(2);
+  // The loader found the redelivered event's job already done, once.
+  expect(readFileSync(join(stateDir, "logs", "loader.log"), "utf8").split('"message":"already loaded by an earlier delivery"').length - 1).toBe(1);
+  // The lineage table: every object appended by exactly one load job, the re-run hour published by two runs.
+  expect(result.loads.length).toBeGreaterThan(hours.length);
+  expect(result.loads.filter((o) => o.loadJobs !== 1)).toEqual([]);
+  expect(new Set(result.loads.map((o) => o.hour))).toEqual(new Set(hours));
+  expect(new Set(result.loads.filter((o) => o.hour === hours[0]).map((o) => o.runId)).size).toBe(2);
   expect(result.duplicateTableRows).toBe(0);
 });
 
@@ -78,8 +83,16 @@ test("the report shows the reconciled numbers in headless Chromium", async () =>
     expect(shown.visitsPerHour.map((b) => b.value)).toEqual(result.summary.hours.map((h) => h.visits));
     expect(shown.visitsPerHour.map((b) => b.text)).toEqual(result.summary.hours.map((h) => String(h.visits)));
     expect(shown.cartAddsPerHour.map((b) => b.value)).toEqual(result.summary.hours.map((h) => h.cart_adds));
-    const topByTruth = [...result.summary.products].sort((a, b) => b.visits - a.visits || b.cart_adds - a.cart_adds || a.product_id.localeCompare(b.product_id)).slice(0, 5);
-    expect(shown.topProducts.map((b) => [b.label, b.value])).toEqual(topByTruth.map((p) => [p.product_id, p.visits]));
+    // The top 5 by the truth's visits, whatever the order among equals: each shown count is the truth's,
+    // counts never rise down the list, and no product left out has more visits than the last one shown.
+    const truthVisits = new Map(result.summary.products.map((p) => [p.product_id, p.visits]));
+    const shownTop = shown.topProducts.map((b) => ({ product: b.label, visits: b.value }));
+    expect(shownTop).toHaveLength(5);
+    expect(new Set(shownTop.map((p) => p.product)).size).toBe(5);
+    expect(shownTop.filter((p) => truthVisits.get(p.product) !== p.visits)).toEqual([]);
+    expect(shownTop.filter((p, i) => i > 0 && p.visits > shownTop[i - 1].visits)).toEqual([]);
+    const lowestShown = shownTop[4].visits;
+    expect(result.summary.products.filter((p) => p.visits > lowestShown && !shownTop.some((s) => s.product === p.product_id))).toEqual([]);
     expect(shown.verdict).toMatch(/all 3 hours match/);
     expect(shown.externalRequests).toEqual([]);
   } finally {

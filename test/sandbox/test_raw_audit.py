@@ -19,8 +19,9 @@ def write_ids(path: Path, event_ids: list[str]) -> None:
 
 
 def audit(events: Path, quarantine: Path) -> dict:
+    script = REPO / "sandbox" / "raw_audit.py"
     out = subprocess.run(
-        [sys.executable, str(REPO / "sandbox" / "raw_audit.py"), "--events", str(events), "--quarantine", str(quarantine)],
+        [sys.executable, str(script), "--events", str(events), "--quarantine", str(quarantine)],
         check=True,
         capture_output=True,
         text=True,

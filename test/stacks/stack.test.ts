@@ -102,7 +102,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "gcp:dataproc/cluster:Cluster": 2,
       // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
       "gcp:dataproc/job:Job": 1,
-      "gcp:projects/iAMCustomRole:IAMCustomRole": 3,
+      "gcp:projects/iAMCustomRole:IAMCustomRole": 2,
       "gcp:projects/iAMMember:IAMMember": 17,
       "gcp:projects/service:Service": 13,
       "gcp:projects/serviceIdentity:ServiceIdentity": 3,
@@ -231,7 +231,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${curated} roles/storage.objectAdmin`,
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
-      custom("ComposerEnvironment"),
+      `IAMMember ${PROJECT} roles/composer.worker`,
       custom("JobSubmitter"),
       `IAMMember ${PROJECT} roles/logging.logWriter`,
       `IAMMember ${PROJECT} roles/monitoring.metricWriter`,
@@ -266,13 +266,16 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(role.permissions.filter((p: string) => /clusters\.(create|delete|update)/.test(p))).toEqual([]);
   });
 
-  it("grants no storage permission at project scope beyond one named bucket, and no bucket admin anywhere", () => {
+  it("grants no storage permission at project scope beyond one named bucket and Composer's required role, and no bucket admin anywhere", () => {
     const projectGrants = byType(run, "gcp:projects/iAMMember:IAMMember");
     const storageOnProject = projectGrants.filter((g) => g.inputs.role.startsWith("roles/storage."));
     expect(storageOnProject.map((g) => [g.name, g.inputs.condition?.expression])).toEqual([
       ["identity-loader-build-sources-reader", `resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${PROJECT_NUMBER}-us-central1/")`],
     ]);
-    const ours = projectGrants.filter((g) => g.inputs.member.endsWith(`@${PROJECT}.iam.gserviceaccount.com`) && !storageOnProject.includes(g));
+    // Composer requires roles/composer.worker on the environment's account, and on that account only.
+    const composerWorker = projectGrants.filter((g) => g.inputs.role === "roles/composer.worker");
+    expect(composerWorker.map((g) => g.inputs.member)).toEqual([`serviceAccount:clickstream-composer@${PROJECT}.iam.gserviceaccount.com`]);
+    const ours = projectGrants.filter((g) => g.inputs.member.endsWith(`@${PROJECT}.iam.gserviceaccount.com`) && !storageOnProject.includes(g) && !composerWorker.includes(g));
     const predefined = [...new Set(ours.map((g) => g.inputs.role as string).filter((r) => r.startsWith("roles/")))].sort();
     // Checked against Google's role reference: none of these carries a storage.* permission.
     expect(predefined).toEqual([
