@@ -6,6 +6,7 @@ import { Hive } from "./stacks/hive";
 import { Identity } from "./stacks/identity";
 import { HIVEQL_DAG_FOLDER, HOURLY_STAGING_FOLDER, rawLayout } from "./stacks/layout";
 import { Loader } from "./stacks/loader";
+import { Monitoring } from "./stacks/monitoring";
 import { Network } from "./stacks/network";
 import { Orchestration } from "./stacks/orchestration";
 import { after } from "./stacks/ordering";
@@ -78,6 +79,15 @@ const loader = new Loader("loader", {
   grants: [...identity.grants, ...warehouse.grants],
 }, afterApis);
 
+// Alerts and the health dashboard watch the components above through their logs and Google's metrics.
+const monitoring = new Monitoring("monitoring", {
+  config,
+  streamClusterName: streaming.cluster.name,
+  rawBucketName: storage.raw.name,
+  composerEnvironmentName: orchestration.environment.name,
+  loaderServiceName: loader.function.name,
+}, afterApis);
+
 export const kafkaBootstrapServers = streaming.kafkaBootstrapServers;
 export const kafkaTopic = config.kafkaTopic;
 export const airflowUrl = orchestration.airflowUrl;
@@ -95,3 +105,4 @@ export const loaderFunction = loader.function.name;
 // Only when the firewall admits IAP: SSH to the master is how one watches Kafka and the generator.
 export const sshToStreamMaster = config.allowIapSsh ? pulumi.interpolate`gcloud compute ssh ${streaming.cluster.name}-m --tunnel-through-iap --project ${config.project} --zone ${streaming.cluster.clusterConfig.apply((c) => c.gceClusterConfig?.zone ?? "")}` : undefined;
 export const bqQueryCommand = pulumi.interpolate`bq query --project_id=${config.project} --use_legacy_sql=false 'SELECT * FROM \`${warehouse.totalsViewId}\` ORDER BY hour DESC LIMIT 24'`;
+export const dashboardUrl = monitoring.dashboardUrl;

@@ -119,6 +119,8 @@ with DAG(
                 "hive_job": {
                     "query_file_uri": "{{ var.value.weblog_scripts_uri }}/" + step.script,
                     "script_variables": PLAN,
+                    # Also as Hive configuration, where the scripts' ${hiveconf:NAME} reads them (README).
+                    "properties": PLAN,
                 },
             },
             **({"retries": 0} if step.task_id in NOT_RETRIED else {}),
@@ -140,9 +142,7 @@ with DAG(
             (blob.name.removeprefix(staging_prefix + "/"), blob.size or 0)
             for blob in gcs.get_conn().bucket(staging_bucket).list_blobs(prefix=staging_prefix + "/")
         ]
-        names = publish_names(plan, staged)
-        if not names:
-            raise ValueError(f"nothing staged under gs://{staging_bucket}/{staging_prefix}: refusing to publish")
+        names = publish_names(plan, staged)  # raises NothingStaged before anything is deleted
         for name, target in names:
             gcs.copy(staging_bucket, f"{staging_prefix}/{name}", curated_bucket, target)
         for stale in stale_published(plan, gcs.list(curated_bucket, prefix=plan["CURATED_PREFIX"])):

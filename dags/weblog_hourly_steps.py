@@ -64,6 +64,10 @@ def hour_plan(
         "RAW_LOCATION": raw_location.rstrip("/"),
         "QUARANTINE_LOCATION": quarantine_location.rstrip("/"),
         "STAGING_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}",
+        # Inside STAGING_DIR: the CSV to publish, and the aggregate's raw row count, under a '_' folder so it
+        # is never published (not its own name: Hadoop's input formats cannot read a location named '_*').
+        "STAGED_CSV_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}/hourly_activity",
+        "RAW_ROWS_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}/_reconciliation/raw_rows",
         # Hive table names allow letters, digits and underscores only.
         "STAGING_TABLE": "hourly_staging_" + re.sub(r"[^0-9A-Za-z_]", "_", f"{dt}_{hr}_{run_id}"),
         "MAX_QUARANTINE_SHARE": repr(float(max_quarantine_share)),
@@ -76,15 +80,23 @@ def curated_hour_prefix(dt: str, hr: str) -> str:
     return f"hourly/dt={dt}/hr={hr}/"
 
 
+class NothingStaged(ValueError):
+    """The run staged no data file: publishing would only delete the hour's earlier output."""
+
+
 def is_data_file(name: str) -> bool:
-    """Hive and Spark leave markers (_SUCCESS) and checksums (.crc) beside the data."""
-    base = name.rsplit("/", 1)[-1]
-    return bool(base) and not base.startswith(("_", ".")) and not base.endswith(".crc")
+    """Hive and Spark leave markers (_SUCCESS), checksums (.crc) and work folders (.hive-staging_hive_*,
+    _temporary) beside the data: any name with a part starting with '_' or '.' is not data."""
+    parts = name.split("/")
+    return bool(parts[-1]) and not any(p.startswith(("_", ".")) for p in parts) and not name.endswith(".crc")
 
 
 def publish_names(plan: dict[str, str], staged: list[tuple[str, int]]) -> list[tuple[str, str]]:
-    """(staged name, published name) for the run's non-empty data files, named part-NNNNN.csv in order."""
+    """(staged name, published name) for the run's non-empty data files, named part-NNNNN.csv in order.
+    Raises NothingStaged when there is none, before the caller has deleted anything."""
     files = sorted(name for name, size in staged if size > 0 and is_data_file(name))
+    if not files:
+        raise NothingStaged(f"nothing staged under {plan['STAGING_DIR']}: refusing to publish")
     return [(name, f"{plan['CURATED_RUN_PREFIX']}part-{i:05d}.csv") for i, name in enumerate(files)]
 
 

@@ -90,7 +90,7 @@ class CompletionTracker:
             return []
         idle_for = None if self._last_rows_at is None or self.idle_only_when_drained else now - self._last_rows_at
         quiet = self.idle is not None and (drained or (idle_for is not None and idle_for >= self.idle.total_seconds()))
-        if quiet and not self._pending and _covers(self._quarantine_done, self._events_done):
+        if quiet and _covers(self._quarantine_done, self._events_done):  # implies no batch is pending
             last = hour_start(self._settled_max)
         else:
             last = hour_start(self._settled_max - self.grace) - HOUR

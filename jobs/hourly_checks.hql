@@ -1,12 +1,39 @@
--- Hourly step 3: data-quality checks on the staged CSV; each failing check fails the job, so nothing is
--- published. Each check is one statement preceded by a "-- check:" line that names it (the local runner
--- reports that name). Portable choices: assert_true with one argument (Hive's takes no message; Spark
--- names the failed expression); no joins (UNION ALL of counts), so Hive's cartesian-product guard and
--- Spark's cross-join rules never apply.
--- Variables: STAGING_TABLE, STAGING_DIR, DT, HR, HOUR, RUN_ID, MAX_QUARANTINE_SHARE.
-DROP TABLE IF EXISTS clickstream.${STAGING_TABLE};
+-- Hourly step 3: data-quality checks on the staged CSV; a failing check fails the job, so nothing is
+-- published. Portable choices:
+--   * Hive's assert_true takes no message, so the verdicts are data: one row per check, with its name, in
+--     clickstream.hourly_check_results_v1; the failed names are printed as the result of a query (the
+--     job's driver output on Dataproc, the error of jobs/hourly_local.py), then one assert_true fails;
+--   * the run's staging tables are dropped before that assert_true, so none outlives the run whatever
+--     the outcome (the metastore on Dataproc is persistent);
+--   * the raw row count comes from the aggregate's own read of the hour (RAW_ROWS_DIR), not a new one;
+--   * no joins (UNION ALL of counts), so Hive's cartesian-product guard and Spark's cross-join rules never
+--     apply.
+-- Variables: DT, HR, HOUR, RUN_ID, STAGING_TABLE, STAGED_CSV_DIR, RAW_ROWS_DIR, MAX_QUARANTINE_SHARE.
 
-CREATE EXTERNAL TABLE clickstream.${STAGING_TABLE} (
+-- assert: the script variables are substituted
+SELECT assert_true(
+  '${hiveconf:DT}' RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+  AND '${hiveconf:HR}' RLIKE '^[0-9]{2}$'
+  AND '${hiveconf:HOUR}' RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:00:00$'
+  AND '${hiveconf:RUN_ID}' RLIKE '^[0-9A-Za-z_.-]+$'
+  AND '${hiveconf:STAGING_TABLE}' RLIKE '^hourly_staging_[0-9A-Za-z_]+$'
+  AND '${hiveconf:STAGED_CSV_DIR}' RLIKE '^(gs://|file:/|/)[^$]+$'
+  AND '${hiveconf:RAW_ROWS_DIR}' RLIKE '^(gs://|file:/|/)[^$]+$'
+  AND '${hiveconf:MAX_QUARANTINE_SHARE}' RLIKE '^[0-9][0-9.eE+-]*$'
+);
+
+-- One row per check and run: why an hour was not published stays queryable.
+CREATE TABLE IF NOT EXISTS clickstream.hourly_check_results_v1 (
+  check_name STRING,
+  passed BOOLEAN
+)
+PARTITIONED BY (dt STRING, hr STRING, run_id STRING)
+STORED AS TEXTFILE;
+
+DROP TABLE IF EXISTS clickstream.${hiveconf:STAGING_TABLE};
+DROP TABLE IF EXISTS clickstream.${hiveconf:STAGING_TABLE}_raw_rows;
+
+CREATE EXTERNAL TABLE clickstream.${hiveconf:STAGING_TABLE} (
   hour STRING,
   product_id STRING,
   visits BIGINT,
@@ -15,51 +42,76 @@ CREATE EXTERNAL TABLE clickstream.${STAGING_TABLE} (
 )
 ROW FORMAT DELIMITED FIELDS TERMINATED BY ','
 STORED AS TEXTFILE
-LOCATION '${STAGING_DIR}';
+LOCATION '${hiveconf:STAGED_CSV_DIR}';
 
--- check: the raw partition of the hour exists and has rows
-SELECT assert_true(raw_rows_of_hour > 0)
-FROM (SELECT COUNT(*) AS raw_rows_of_hour FROM clickstream.weblog_raw WHERE dt = '${DT}' AND hr = '${HR}') t;
+CREATE EXTERNAL TABLE clickstream.${hiveconf:STAGING_TABLE}_raw_rows (
+  raw_rows BIGINT
+)
+ROW FORMAT DELIMITED FIELDS TERMINATED BY ','
+STORED AS TEXTFILE
+LOCATION '${hiveconf:RAW_ROWS_DIR}';
 
--- check: the aggregates add up to the raw row count of the hour
-SELECT assert_true(staged_entries = raw_rows_of_hour)
+-- A check whose inputs are missing (NULL) fails.
+INSERT OVERWRITE TABLE clickstream.hourly_check_results_v1
+  PARTITION (dt = '${hiveconf:DT}', hr = '${hiveconf:HR}', run_id = '${hiveconf:RUN_ID}')
+SELECT check_name, COALESCE(passed, FALSE) AS passed
 FROM (
-  SELECT SUM(raw_rows) AS raw_rows_of_hour, SUM(staged) AS staged_entries
+  SELECT 'the raw partition of the hour exists and has rows' AS check_name, raw_rows_of_hour > 0 AS passed
+  FROM (SELECT SUM(raw_rows) AS raw_rows_of_hour FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows) t
+
+  UNION ALL
+  SELECT 'the aggregates add up to the raw row count of the hour' AS check_name,
+         staged_entries = raw_rows_of_hour AS passed
   FROM (
-    SELECT COUNT(*) AS raw_rows, CAST(0 AS BIGINT) AS staged
-    FROM clickstream.weblog_raw WHERE dt = '${DT}' AND hr = '${HR}'
-    UNION ALL
-    SELECT CAST(0 AS BIGINT) AS raw_rows, COALESCE(SUM(visits + cart_adds), CAST(0 AS BIGINT)) AS staged
-    FROM clickstream.${STAGING_TABLE}
-  ) counts
-) t;
+    SELECT SUM(raw_rows) AS raw_rows_of_hour, SUM(staged) AS staged_entries
+    FROM (
+      SELECT raw_rows, CAST(0 AS BIGINT) AS staged FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows
+      UNION ALL
+      SELECT CAST(0 AS BIGINT) AS raw_rows, COALESCE(visits, CAST(0 AS BIGINT)) + COALESCE(cart_adds, CAST(0 AS BIGINT))
+        AS staged
+      FROM clickstream.${hiveconf:STAGING_TABLE}
+    ) counts
+  ) t
 
--- check: no null keys (hour, product, run id) and every row belongs to this hour and run
-SELECT assert_true(rows_with_bad_keys = 0)
-FROM (
-  SELECT COUNT(*) AS rows_with_bad_keys FROM clickstream.${STAGING_TABLE}
-  WHERE hour IS NULL OR product_id IS NULL OR product_id = '' OR run_id IS NULL
-     OR hour <> '${HOUR}' OR run_id <> '${RUN_ID}'
-) t;
-
--- check: no negative or missing counts
-SELECT assert_true(rows_with_bad_counts = 0)
-FROM (
-  SELECT COUNT(*) AS rows_with_bad_counts FROM clickstream.${STAGING_TABLE}
-  WHERE visits IS NULL OR cart_adds IS NULL OR visits < 0 OR cart_adds < 0
-) t;
-
--- check: the quarantined share of the hour's records is at most MAX_QUARANTINE_SHARE
-SELECT assert_true(quarantined <= ${MAX_QUARANTINE_SHARE} * (quarantined + raw_rows_of_hour))
-FROM (
-  SELECT SUM(q) AS quarantined, SUM(r) AS raw_rows_of_hour
+  UNION ALL
+  SELECT 'no null keys and every row belongs to this hour and run' AS check_name, rows_with_bad_keys = 0 AS passed
   FROM (
-    SELECT COUNT(*) AS q, CAST(0 AS BIGINT) AS r
-    FROM clickstream.weblog_quarantine WHERE dt = '${DT}' AND hr = '${HR}'
-    UNION ALL
-    SELECT CAST(0 AS BIGINT) AS q, COUNT(*) AS r
-    FROM clickstream.weblog_raw WHERE dt = '${DT}' AND hr = '${HR}'
-  ) counts
-) t;
+    SELECT COUNT(*) AS rows_with_bad_keys FROM clickstream.${hiveconf:STAGING_TABLE}
+    WHERE hour IS NULL OR product_id IS NULL OR product_id = '' OR run_id IS NULL
+       OR hour <> '${hiveconf:HOUR}' OR run_id <> '${hiveconf:RUN_ID}'
+  ) t
 
-DROP TABLE clickstream.${STAGING_TABLE};
+  UNION ALL
+  SELECT 'no negative or missing counts' AS check_name, rows_with_bad_counts = 0 AS passed
+  FROM (
+    SELECT COUNT(*) AS rows_with_bad_counts FROM clickstream.${hiveconf:STAGING_TABLE}
+    WHERE visits IS NULL OR cart_adds IS NULL OR visits < 0 OR cart_adds < 0
+  ) t
+
+  UNION ALL
+  SELECT 'the quarantined share of the hour is at most MAX_QUARANTINE_SHARE' AS check_name,
+         quarantined <= ${hiveconf:MAX_QUARANTINE_SHARE} * (quarantined + raw_rows_of_hour) AS passed
+  FROM (
+    SELECT SUM(q) AS quarantined, SUM(r) AS raw_rows_of_hour
+    FROM (
+      SELECT COUNT(*) AS q, CAST(0 AS BIGINT) AS r
+      FROM clickstream.weblog_quarantine_v1 WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}'
+      UNION ALL
+      SELECT CAST(0 AS BIGINT) AS q, raw_rows AS r FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows
+    ) counts
+  ) t
+) verdicts;
+
+DROP TABLE clickstream.${hiveconf:STAGING_TABLE};
+DROP TABLE clickstream.${hiveconf:STAGING_TABLE}_raw_rows;
+
+-- The names of the failed checks, printed before the job fails.
+SELECT check_name AS failed_check
+FROM clickstream.hourly_check_results_v1
+WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}' AND NOT passed
+ORDER BY failed_check;
+
+-- assert: every check of the run passed
+SELECT assert_true(COUNT(*) > 0 AND COUNT(*) = SUM(CASE WHEN passed THEN 1 ELSE 0 END))
+FROM clickstream.hourly_check_results_v1
+WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}';

@@ -6,7 +6,7 @@ and the tests: the same HiveQL files the DAG submits to Dataproc, then the same 
 
 Several --hour values run in one Spark session (JVM start-up is slow). Prints one JSON line per hour:
 {"hour", "run_id", "ok", "published": [curated-bucket-relative names], "error"}. Exits 1 when any hour
-failed (a data-quality check names itself in "error"), 0 when all were published.
+failed ("error" names the failed data-quality checks), 0 when all were published.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pyspark.sql import SparkSession
 from dags.weblog_hourly_steps import (
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
+    NothingStaged,
     hour_plan,
     new_run_id,
     parse_hour,
@@ -34,53 +35,75 @@ from dags.weblog_hourly_steps import (
 )
 
 JOBS_DIR = Path(__file__).resolve().parent
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Hive configuration values, the form the scripts use for their variables (see the README).
+_VARIABLE = re.compile(r"\$\{hiveconf:([A-Za-z_][A-Za-z0-9_]*)\}")
+FAILED_CHECK_COLUMN = "failed_check"
 
 
-class QualityCheckFailed(RuntimeError):
+class ScriptAssertionFailed(RuntimeError):
+    """An assert_true of a script did not hold (its "-- assert:" line names what it asserts)."""
+
+    def __init__(self, assertion: str, message: str | None = None) -> None:
+        super().__init__(message or f"assertion failed: {assertion}")
+        self.assertion = assertion
+
+
+class QualityCheckFailed(ScriptAssertionFailed):
     """A data-quality check of the hour did not hold; nothing was published."""
+
+    def __init__(self, assertion: str, checks: list[str]) -> None:
+        super().__init__(assertion, "data-quality check failed: " + "; ".join(checks))
+        self.checks = tuple(checks)
 
 
 @dataclass(frozen=True)
 class Statement:
     sql: str
-    check: str | None  # the "-- check:" name that precedes it, if any
+    assertion: str | None  # the "-- assert:" line that precedes it, if any
 
 
 def statements(script: str) -> list[Statement]:
     """Splits a HiveQL file into statements (one ends with ';' at the end of a line)."""
-    found, lines, check = [], [], None
+    found, lines, assertion = [], [], None
     for line in script.splitlines():
         stripped = line.strip()
         if stripped.startswith("--"):
-            if stripped.startswith("-- check:"):
-                check = stripped.removeprefix("-- check:").strip()
+            if stripped.startswith("-- assert:"):
+                assertion = stripped.removeprefix("-- assert:").strip()
             continue
         lines.append(line)
         if stripped.endswith(";"):
             sql = "\n".join(lines).strip().removesuffix(";")
-            found.append(Statement(sql, check))
-            lines, check = [], None
+            found.append(Statement(sql, assertion))
+            lines, assertion = [], None
     if "\n".join(lines).strip():
         raise ValueError("the script ends with a statement that has no ';'")
     return found
 
 
+def substitute(sql: str, variables: dict[str, str]) -> str:
+    """${hiveconf:NAME} replaced as Hive does: a name with no value stays as literal text (the scripts' guards
+    catch it). Replaced here rather than by Spark's own substitution, which redacts values that look like
+    secrets."""
+    return _VARIABLE.sub(lambda m: variables.get(m.group(1), m.group(0)), sql)
+
+
 def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> None:
-    """Runs each statement with its ${NAME} variables replaced, as Hive does with script variables.
-    (Replaced here rather than by Spark's own substitution from the session conf, which redacts values
-    that look like secrets, and leaves unknown names in place.)"""
+    """Runs each statement in order, as a Dataproc Hive job does with the script and its variables. Rows a
+    statement returns in a failed_check column are the failed checks' names, which a failing assert reports."""
+    failed_checks: list[str] = []
     for statement in statements(script):
-        missing = set(_VARIABLE.findall(statement.sql)) - set(variables)
-        if missing:
-            raise ValueError(f"variables {sorted(missing)} are not set for: {statement.sql[:80]}")
-        sql = _VARIABLE.sub(lambda m: variables[m.group(1)], statement.sql)
         try:
-            spark.sql(sql).collect()
+            result = spark.sql(substitute(statement.sql, variables))
+            rows = result.collect()
         except Exception as exc:
-            if statement.check is not None and "is not true" in str(exc):
-                raise QualityCheckFailed(f"data-quality check failed: {statement.check}") from exc
-            raise
+            if statement.assertion is None or "is not true" not in str(exc):
+                raise
+            if failed_checks:
+                raise QualityCheckFailed(statement.assertion, failed_checks) from exc
+            raise ScriptAssertionFailed(statement.assertion) from exc
+        if FAILED_CHECK_COLUMN in result.columns:
+            failed_checks += [row[FAILED_CHECK_COLUMN] for row in rows]
 
 
 def run_hour(
@@ -102,7 +125,8 @@ def run_hour(
 
 
 def publish(plan: dict[str, str], curated: Path) -> list[str]:
-    """Copies the staged files to the curated folder under the run's prefix, then removes earlier runs."""
+    """Copies the staged files to the curated folder under the run's prefix, then removes earlier runs.
+    Raises NothingStaged (deleting nothing) when the run staged no data file."""
     staging = Path(plan["STAGING_DIR"])
     staged = [(str(p.relative_to(staging)), p.stat().st_size) for p in sorted(staging.rglob("*")) if p.is_file()]
     published = []
@@ -154,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             published = run_hour(spark, hour, args.raw, args.quarantine, args.staging, args.curated,
                                  run_id, args.max_quarantine_share)
             result.update(ok=True, published=published)
-        except QualityCheckFailed as exc:
+        except (ScriptAssertionFailed, NothingStaged) as exc:
             failed += 1
             result.update(ok=False, published=[], error=str(exc))
             print(f"error: hour {result['hour']}: {exc}; nothing was published", file=sys.stderr)

@@ -6,6 +6,7 @@
 Exactly once into the raw location: each output is a file sink with its own checkpoint, and files that a
 killed run wrote but never committed are removed at start-up (Hive reads folders, not Spark's log).
 An hour's marker is <markers>/dt=YYYY-MM-DD/hr=HH/_COMPLETE (JSON), see jobs/hour_completion.py.
+Before it, an empty _PRESENT object goes into the hour's folder in raw and in quarantine.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pyspark.errors import AnalysisException
+from pyspark.errors import AnalysisException, StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
@@ -32,6 +33,11 @@ from jobs.weblog_parse import parse
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
+PRESENCE_NAME = "_PRESENT"
+
+
+class StreamFailed(RuntimeError):
+    """A streaming query stopped with an error: the job ends with it instead of marking more hours."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -165,9 +171,30 @@ def write_markers(spark: SparkSession, args: argparse.Namespace, hours: list[dat
             "quarantined": quarantined.get((dt, hour.hour), 0),
             "written_at": datetime.now(UTC).isoformat(),
         }
+        for sink in (args.raw, args.quarantine):
+            # The Hive cluster may only read raw: its metastore must find every partition folder it is given.
+            hadoop_files.write_text(spark, hour_presence_marker(sink, dt, hr), "")
         marker = f"{args.markers.rstrip('/')}/dt={dt}/hr={hr}/{MARKER_NAME}"
         hadoop_files.write_text(spark, marker, json.dumps(body))
         log.info("hour complete: %s", json.dumps(body))
+
+
+def hour_presence_marker(sink: str, dt: str, hr: str) -> str:
+    """An empty object that makes the hour's partition folder exist even when the hour has no row there
+    (a name starting with '_' is skipped by Hive, Spark and the uncommitted-file clean-up)."""
+    return f"{sink.rstrip('/')}/dt={dt}/hr={hr}/{PRESENCE_NAME}"
+
+
+def failure_text(exc: Exception) -> str:
+    # Spark's message ends with the query's whole plan and the JVM stack: the cause, which comes first, is enough.
+    return str(getattr(exc, "desc", exc)).split("\n=== Streaming Query ===")[0].strip()
+
+
+def mark_complete_hours(spark: SparkSession, args: argparse.Namespace, tracker: CompletionTracker,
+                        drained: bool = False) -> None:
+    # The tracker hands out a bounded number of hours per call, oldest first: ask until none is left.
+    while hours := tracker.hours_to_mark(time.monotonic(), drained=drained):
+        write_markers(spark, args, hours)
 
 
 def run(spark: SparkSession, args: argparse.Namespace) -> None:
@@ -182,7 +209,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
     )
     events, quarantine = start_queries(spark, args)
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     seen: dict[str, str] = {}
 
     def feed() -> None:
@@ -195,31 +222,38 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
                     observe(progress)
 
     try:
-        while events.isActive or quarantine.isActive:
-            if stopping:
-                events.stop()
-                quarantine.stop()
-                break
-            events.awaitTermination(args.poll_seconds)
-            quarantine.awaitTermination(0.01)
+        while (events.isActive or quarantine.isActive) and not stopping:
+            try:
+                events.awaitTermination(args.poll_seconds)
+                quarantine.awaitTermination(0.01)
+            except StreamingQueryException:
+                break  # reported below, with the failed query's name
             feed()
-            write_markers(spark, args, tracker.hours_to_mark(time.monotonic()))
+            mark_complete_hours(spark, args, tracker)
+        for query in (events, quarantine):
+            query.stop()  # a stop between batches: committed batches stay committed, nothing half-written counts
+        failed = [query for query in (events, quarantine) if query.exception() is not None]
+        if failed:
+            raise StreamFailed("; ".join(f"streaming query {q.name} failed: {failure_text(q.exception())}"
+                                         for q in failed))
         feed()
-        write_markers(spark, args, tracker.hours_to_mark(time.monotonic(), drained=args.available_now))
+        mark_complete_hours(spark, args, tracker, drained=args.available_now and not stopping)
     finally:
+        signal.signal(signal.SIGTERM, previous_handler)
         for query in (events, quarantine):
             if query.isActive:
                 query.stop()
-    for query in (events, quarantine):
-        if query.exception() is not None:
-            raise RuntimeError(f"streaming query {query.name} failed: {query.exception()}")
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args(argv)
     spark = job_session("weblog-stream", kafka=True)
-    run(spark, args)
+    try:
+        run(spark, args)
+    except StreamFailed as exc:
+        log.error("%s", exc)
+        return 1
     return 0
 
 

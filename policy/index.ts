@@ -1,5 +1,6 @@
-// The policy pack: `pulumi preview --policy-pack policy` runs the pipeline's security rules on every resource.
+// The policy pack: `pulumi preview --policy-pack policy` runs the pipeline's security and operations rules on every resource.
 import { PolicyPack } from "@pulumi/policy";
+import { monitoringPolicies } from "./monitoringPolicies";
 import { securityPolicies } from "./securityPolicies";
 
-new PolicyPack("clickstream-security", { policies: securityPolicies });
+new PolicyPack("clickstream-security", { policies: [...securityPolicies, ...monitoringPolicies] });

@@ -29,6 +29,10 @@ export interface StackConfig {
   composerImageVersion: string;
   /** Largest share of quarantined entries an hour may have before its data-quality check fails. */
   quarantineMaxShare: number;
+  /** Freshness bound: an alert fires when no hourly file has loaded into BigQuery for this long. */
+  freshnessMinutes: number;
+  /** Where alerts are emailed; without it the alerts exist in the console with no notification channel. */
+  alertEmail?: string;
 }
 
 /** The keys a user may set, with the default each takes (undefined = required). */
@@ -51,6 +55,9 @@ const DEFAULTS: Record<string, string | undefined> = {
   bigqueryDataset: "clickstream",
   composerImageVersion: "composer-3-airflow-2.10.5-build.19",
   quarantineMaxShare: "0.05",
+  freshnessMinutes: "90",
+  // Optional: empty means no email notification channel.
+  alertEmail: "",
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);
@@ -124,6 +131,14 @@ function privateCidr(raw: RawConfig, key: string): string {
   return value;
 }
 
+/** An optional email address; unset or empty means none. */
+function optionalEmail(raw: RawConfig, key: string): string | undefined {
+  const value = (raw[fullKey(key)] ?? "").trim();
+  if (value === "") return undefined;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw invalid(key, "an email address such as ops@example.com, or nothing for no email", value);
+  return value;
+}
+
 /** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as the README says). */
 const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
 
@@ -162,6 +177,9 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
+    // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
+    freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),
+    alertEmail: optionalEmail(raw, "alertEmail"),
   };
 }
 

@@ -39,7 +39,7 @@ if [[ ! -x "${KAFKA_HOME}/bin/kafka-server-start.sh" ]]; then
   rm -rf "${workdir}"
 fi
 
-useradd --system --home-dir /var/lib/kafka --shell /usr/sbin/nologin kafka
+id -u kafka >/dev/null 2>&1 || useradd --system --home-dir /var/lib/kafka --shell /usr/sbin/nologin kafka
 mkdir -p "${DATA_DIR}" /var/log/kafka
 chown -R kafka:kafka /var/lib/kafka /var/log/kafka
 
@@ -59,7 +59,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 # The topic is created below with the stack's partition count; a typo in a client must not create another.
 auto.create.topics.enable=false
-log.retention.hours=${RETENTION_HOURS}
+log.retention.hours=168
 PROPS
 
 # Formatting twice would refuse to start (cluster id mismatch): only format empty storage.

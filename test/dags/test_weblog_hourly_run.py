@@ -40,7 +40,7 @@ ENTRIES = (  # (event_time, product, add-to-cart)
     + [("2026-11-26T15:00:00.000Z", "P000002", True), ("2026-11-26T15:45:00.000Z", "P000002", True)]
     + [("2026-11-26T15:10:00.000Z", "P000003", False)] * 3
 )
-# Worked by hand from ENTRIES: (product, visits, cart additions); hour 14 also has 1 malformed record of 6.
+# Worked by hand from ENTRIES: (product, visits, cart additions); hour 15 also has 1 malformed record of 6.
 EXPECTED = {
     HOUR_14: {("P000001", 2, 1), ("P000002", 1, 1)},
     HOUR_15: {("P000002", 0, 2), ("P000003", 3, 0)},
@@ -58,7 +58,7 @@ def buckets(spark, kafka_frame, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("buckets")
     shutil.copytree(REPO / "jobs", root / DAG_BUCKET / "dags" / "hql", ignore=shutil.ignore_patterns("*.py", "__*"))
     values = [json.dumps(make_entry(t, p, c)).encode() for t, p, c in ENTRIES] + [b"not json"]
-    valid, bad = parse(kafka_frame(values, received=datetime(2026, 11, 26, 14, 40, tzinfo=UTC)))
+    valid, bad = parse(kafka_frame(values, received=datetime(2026, 11, 26, 15, 0, tzinfo=UTC)))
     valid.write.partitionBy("dt", "hr").parquet(str(root / RAW / "events"))
     bad.write.partitionBy("dt", "hr").parquet(str(root / RAW / "quarantine"))
     for hour in (HOUR_14, HOUR_15):
@@ -169,10 +169,10 @@ def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, b
 
 
 def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, buckets, monkeypatch, capsys):
-    # 1 of hour 14's 6 records is quarantined: a share over 0.1.
+    # 1 of hour 15's 6 records is quarantined: a share over 0.1.
     monkeypatch.setenv("AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE", "0.1")
     curated_before = objects(buckets, CURATED)
-    tis = run_hour(dag, HOUR_14)
+    tis = run_hour(dag, HOUR_15)
     assert {t: ti.state for t, ti in tis.items()} == {
         "wait_for_hour_complete": "success", "plan_hour": "success", "register_partition": "success",
         "aggregate_to_staging": "success", "check_quality": "failed",
@@ -180,7 +180,7 @@ def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, bucke
     assert tis["check_quality"].try_number == 1
     assert "quarantined share" in LocalDataprocHook.submitted[-1].outcome.status.details
     assert objects(buckets, CURATED) == curated_before
-    assert "weblog_hourly failed: task=check_quality hour=2026-11-26 14:00:00+00:00 try=1" in capsys.readouterr().out
+    assert "weblog_hourly failed: task=check_quality hour=2026-11-26 15:00:00+00:00 try=1" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("raw_bucket", [RAW, "weblog-raw-before-any-marker"],

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import make_entry
 
+from dags.weblog_hourly_steps import HOURLY_STEPS
 from jobs.hourly_local import JOBS_DIR, main, statements
 from jobs.weblog_parse import parse
 
@@ -13,7 +15,7 @@ DDL = (JOBS_DIR / "hourly_register_partition.hql").read_text()
 
 
 def declared_columns(table: str) -> list[tuple[str, str]]:
-    body = re.search(rf"TABLE IF NOT EXISTS clickstream\.{table} \((.*?)\)\s*PARTITIONED BY", DDL, re.S)
+    body = re.search(rf"TABLE IF NOT EXISTS clickstream\.{table}_v\d+ \((.*?)\)\s*PARTITIONED BY", DDL, re.S)
     assert body, table
     return [tuple(line.strip().rstrip(",").split()) for line in body.group(1).strip().splitlines()]
 
@@ -29,19 +31,33 @@ def test_hive_columns_match_the_parquet_the_streaming_job_writes(spark, kafka_fr
     assert declared_columns("weblog_quarantine") == [(n, as_hive[t]) for n, t in spark_columns(bad)]
 
 
-def test_every_check_statement_is_named():
-    checks = statements((JOBS_DIR / "hourly_checks.hql").read_text())
-    named = [s.check for s in checks if "assert_true" in s.sql]
-    assert len(named) == 5 and all(named)
+@pytest.mark.parametrize("step", HOURLY_STEPS, ids=lambda step: step.script)
+def test_each_script_starts_with_a_guard_on_every_variable_it_uses(step):
+    script = statements((JOBS_DIR / step.script).read_text())
+    guard, rest = script[0], script[1:]
+    assert guard.sql.startswith("SELECT assert_true(")
+    assert guard.assertion == "the script variables are substituted"
+    used = {name for s in rest for name in re.findall(r"\$\{hiveconf:(\w+)\}", s.sql)}
+    assert used and set(re.findall(r"\$\{hiveconf:(\w+)\}", guard.sql)) == used
+    # Any other form would reach Hive unsubstituted (README, "Hive 3.1 on Dataproc and Spark SQL locally").
+    assert not [s.sql for s in script if re.search(r"\$\{(?!hiveconf:)", s.sql)]
+
+
+def test_every_assert_says_what_it_asserts():
+    for step in HOURLY_STEPS:
+        for statement in statements((JOBS_DIR / step.script).read_text()):
+            assert ("assert_true" in statement.sql) == (statement.assertion is not None), statement.sql[:80]
 
 
 def test_the_local_runner_exits_non_zero_naming_the_failed_check(spark, tmp_path, capsys):
+    (tmp_path / "events").mkdir()  # the streaming job's sinks exist, this hour has no entry
+    (tmp_path / "quarantine").mkdir()
     code = main(["--hour", "2026-11-20T03", "--raw", str(tmp_path / "events"), "--quarantine",
                  str(tmp_path / "quarantine"), "--staging", str(tmp_path / "staging"), "--curated",
                  str(tmp_path / "curated"), "--warehouse", str(tmp_path / "hive")])
     out = capsys.readouterr()
     assert code == 1
-    assert "data-quality check failed: the raw partition of the hour exists" in out.err
+    assert "data-quality check failed: the raw partition of the hour exists and has rows;" in out.err
     assert '"ok": false' in out.out
 
 

@@ -66,3 +66,58 @@ def test_hours_already_marked_by_an_earlier_run_are_not_marked_again_and_gaps_ar
     tracker.observe_quarantine(quarantine(10))
     tracker.observe_events(events(10, "2026-11-26T15:30", "2026-11-26T16:00"), now=0)
     assert tracker.hours_to_mark(now=1) == [at("2026-11-26T13:00"), at("2026-11-26T14:00"), at("2026-11-26T15:00")]
+
+
+def all_marked(tracker: CompletionTracker, now: float) -> list[list[datetime]]:
+    """Every call's hours until the tracker has none left, as the streaming job calls it."""
+    calls = []
+    while hours := tracker.hours_to_mark(now=now):
+        calls.append(hours)
+    return calls
+
+
+def every_hour(first: str, last: str) -> list[datetime]:
+    hours, hour = [], at(first)
+    while hour <= at(last):
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
+
+
+def test_a_replay_of_last_week_on_a_first_run_marks_every_hour_from_its_first_entry():
+    tracker = CompletionTracker(grace=timedelta(0))
+    tracker.observe_quarantine(quarantine(500))
+    tracker.observe_events(events(500, "2026-11-19T08:15", "2026-11-26T15:30"), now=0)
+    calls = all_marked(tracker, now=1)
+    assert [hour for hours in calls for hour in hours] == every_hour("2026-11-19T08:00", "2026-11-26T14:00")
+    assert all(len(hours) <= tracker.max_hours_per_call for hours in calls)
+
+
+def test_a_stream_stopped_for_days_marks_every_hour_since_its_last_marker_oldest_first():
+    tracker = CompletionTracker(grace=timedelta(0), marked_until=at("2026-11-20T12:00"))
+    tracker.observe_quarantine(quarantine(10))
+    tracker.observe_events(events(10, "2026-11-26T15:00", "2026-11-26T15:30"), now=0)
+    calls = all_marked(tracker, now=1)
+    assert [len(hours) for hours in calls] == [48, 48, 48, 2]
+    assert [hour for hours in calls for hour in hours] == every_hour("2026-11-20T13:00", "2026-11-26T14:00")
+
+
+def test_an_idle_stream_waits_for_the_quarantine_query_to_commit_the_same_batch():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
+    tracker.observe_quarantine(quarantine(40))
+    tracker.observe_events(events(40, "2026-11-26T14:00", "2026-11-26T14:10"), now=0)
+    tracker.observe_events(events(50, "2026-11-26T14:10", "2026-11-26T14:20"), now=1)
+    assert tracker.hours_to_mark(now=100) == [], "the second batch's rejected records may belong to hour 14"
+    tracker.observe_quarantine(quarantine(50))
+    assert tracker.hours_to_mark(now=101) == [at("2026-11-26T14:00")]
+
+
+def test_an_idle_stream_waits_for_the_quarantine_query_after_a_batch_of_only_rejected_records():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
+    tracker.observe_quarantine(quarantine(50))
+    tracker.observe_events(events(50, "2026-11-26T14:00", "2026-11-26T14:20"), now=0)
+    # Ten more records, all rejected: no event time, so only the offsets say the quarantine query is behind.
+    tracker.observe_events(events(60, None, None, rows=10), now=1)
+    assert tracker.hours_to_mark(now=100) == []
+    tracker.observe_quarantine(quarantine(60))
+    assert tracker.hours_to_mark(now=101) == [at("2026-11-26T14:00")]

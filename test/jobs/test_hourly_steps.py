@@ -1,5 +1,6 @@
 """The hourly steps (the DAG's HiveQL) through Spark SQL with Hive support, on raw data written by the
-streaming job's own parse step: exact counts per hour and product, and a failing case for each check."""
+streaming job's own parse step: exact counts per hour and product, a failing case for each check (named by
+the script's own output, as on Dataproc), and the publish rule."""
 
 from __future__ import annotations
 
@@ -11,9 +12,16 @@ from pathlib import Path
 import pytest
 from conftest import make_entry
 
-from dags.weblog_hourly_steps import HOURLY_STEPS, hour_plan, parse_hour
-from jobs.hourly_local import JOBS_DIR, QualityCheckFailed, publish, run_hour, run_script
+from dags.weblog_hourly_steps import HOURLY_STEPS, NothingStaged, hour_plan, parse_hour
+from jobs.hourly_local import JOBS_DIR, QualityCheckFailed, ScriptAssertionFailed, publish, run_hour, run_script
 from jobs.weblog_parse import parse
+
+# The check names the scripts print when a check fails (jobs/hourly_checks.hql).
+RAW_PARTITION_HAS_ROWS = "the raw partition of the hour exists and has rows"
+AGGREGATES_ADD_UP = "the aggregates add up to the raw row count of the hour"
+KEYS_OF_THIS_HOUR_AND_RUN = "no null keys and every row belongs to this hour and run"
+COUNTS_PRESENT_AND_NOT_NEGATIVE = "no negative or missing counts"
+QUARANTINED_SHARE = "the quarantined share of the hour is at most MAX_QUARANTINE_SHARE"
 
 HOUR_14 = "2026-11-26T14"
 # (event_time, product, cart_add) -> expected rows per hour and product
@@ -86,19 +94,22 @@ def staged(spark, raw, tmp_path_factory) -> dict[str, str]:
 
 
 def copy_of(staged: dict[str, str], tmp: Path, share: float = 0.2) -> dict[str, str]:
-    plan = {**staged, "STAGING_DIR": str(tmp / "staged-copy"), "MAX_QUARANTINE_SHARE": repr(share),
+    copy = tmp / "staged-copy"
+    plan = {**staged, "STAGING_DIR": str(copy), "STAGED_CSV_DIR": str(copy / "hourly_activity"),
+            "RAW_ROWS_DIR": str(copy / "_reconciliation" / "raw_rows"), "MAX_QUARANTINE_SHARE": repr(share),
             "STAGING_TABLE": f"hourly_staging_{tmp.name.replace('-', '_')}"}
     shutil.copytree(staged["STAGING_DIR"], plan["STAGING_DIR"])
     return plan
 
 
 def rewrite_staged(plan: dict[str, str], old: str, new: str) -> None:
-    files = [p for p in Path(plan["STAGING_DIR"]).iterdir() if p.name.startswith("part-") and p.stat().st_size]
+    folder = Path(plan["STAGED_CSV_DIR"])
+    files = [p for p in folder.iterdir() if p.name.startswith("part-") and p.stat().st_size]
     text = "".join(p.read_text() for p in files)
     assert old in text
     for p in files:
         p.unlink()
-    (Path(plan["STAGING_DIR"]) / "part-00000").write_text(text.replace(old, new))
+    (folder / "part-00000").write_text(text.replace(old, new))
 
 
 def run_checks(spark, plan: dict[str, str]) -> None:
@@ -114,50 +125,170 @@ def test_check_fails_when_the_raw_partition_is_missing(spark, raw, tmp_path):
                      str(tmp_path / "staging"), 0.2)
     for step in HOURLY_STEPS[:2]:
         run_script(spark, (JOBS_DIR / step.script).read_text(), plan)
-    with pytest.raises(QualityCheckFailed, match="raw partition of the hour exists"):
+    with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
+    assert failed.value.checks == (RAW_PARTITION_HAS_ROWS,)
 
 
 def test_check_fails_when_aggregates_do_not_reconcile_with_raw_rows(spark, staged, tmp_path):
     plan = copy_of(staged, tmp_path)
     rewrite_staged(plan, "P000002,1,0", "P000002,2,0")
-    with pytest.raises(QualityCheckFailed, match="add up to the raw row count"):
+    with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
+    assert failed.value.checks == (AGGREGATES_ADD_UP,)
 
 
 def test_check_fails_on_a_null_key(spark, staged, tmp_path):
     plan = copy_of(staged, tmp_path)
     rewrite_staged(plan, ",P000002,", r",\N,")
-    with pytest.raises(QualityCheckFailed, match="no null keys"):
+    with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
+    assert failed.value.checks == (KEYS_OF_THIS_HOUR_AND_RUN,)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("2026-11-26 14:00:00,P000002,", "2026-11-26 15:00:00,P000002,"),  # a row of another hour
+    ("P000002,1,0,staged", "P000002,1,0,other-run"),  # a row of another run
+])
+def test_check_fails_on_a_row_of_another_hour_or_run(spark, staged, tmp_path, old, new):
+    plan = copy_of(staged, tmp_path)
+    rewrite_staged(plan, old, new)
+    with pytest.raises(QualityCheckFailed) as failed:
+        run_checks(spark, plan)
+    assert failed.value.checks == (KEYS_OF_THIS_HOUR_AND_RUN,)
 
 
 def test_check_fails_on_a_negative_count(spark, staged, tmp_path):
     plan = copy_of(staged, tmp_path)
     rewrite_staged(plan, "P000001,3,2", "P000001,-1,6")  # same total, so only this check can fail
-    with pytest.raises(QualityCheckFailed, match="no negative"):
+    with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
+    assert failed.value.checks == (COUNTS_PRESENT_AND_NOT_NEGATIVE,)
+
+
+def test_check_fails_on_a_missing_visit_count(spark, staged, tmp_path):
+    plan = copy_of(staged, tmp_path)
+    rewrite_staged(plan, "P000001,3,2", r"P000001,\N,5")  # same total, so only this check can fail
+    with pytest.raises(QualityCheckFailed) as failed:
+        run_checks(spark, plan)
+    assert failed.value.checks == (COUNTS_PRESENT_AND_NOT_NEGATIVE,)
 
 
 def test_check_fails_when_the_quarantined_share_is_over_the_threshold(spark, staged, tmp_path):
     # 1 quarantined of 7 records in hour 14: a share of 1/7 passes 0.2 and fails 0.1.
     plan = copy_of(staged, tmp_path, share=0.1)
-    with pytest.raises(QualityCheckFailed, match="quarantined share"):
+    with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
+    assert failed.value.checks == (QUARANTINED_SHARE,)
+
+
+def test_every_failed_check_is_named_by_the_scripts_own_output(spark, staged, tmp_path):
+    # No comment reaches Hive's driver output: the names must come from what the statements return.
+    plan = copy_of(staged, tmp_path, share=0.1)
+    rewrite_staged(plan, "P000002,1,0", "P000002,2,0")
+    script = "\n".join(line for line in (JOBS_DIR / HOURLY_STEPS[2].script).read_text().splitlines()
+                       if not line.lstrip().startswith("--") or line.lstrip().startswith("-- assert:"))
+    with pytest.raises(QualityCheckFailed) as failed:
+        run_script(spark, script, plan)
+    assert failed.value.checks == (AGGREGATES_ADD_UP, QUARANTINED_SHARE)
+    assert str(failed.value) == f"data-quality check failed: {AGGREGATES_ADD_UP}; {QUARANTINED_SHARE}"
+
+
+def staging_tables(spark) -> set[str]:
+    return {r.tableName for r in spark.sql("SHOW TABLES IN clickstream LIKE 'hourly_staging_*'").collect()}
+
+
+def test_the_runs_staging_tables_are_dropped_whatever_the_outcome(spark, staged, tmp_path):
+    passing = copy_of(staged, tmp_path / "passing")
+    run_checks(spark, passing)
+    failing = copy_of(staged, tmp_path / "failing", share=0.1)
+    with pytest.raises(QualityCheckFailed) as failed:
+        run_checks(spark, failing)
+    assert failed.value.checks == (QUARANTINED_SHARE,)
+    left = staging_tables(spark)
+    for plan in (passing, failing):
+        assert plan["STAGING_TABLE"] not in left
+        assert plan["STAGING_TABLE"] + "_raw_rows" not in left
+
+
+def test_entries_added_to_the_hour_after_the_aggregate_do_not_fail_its_checks(spark, kafka_frame, tmp_path):
+    root = tmp_path / "raw"
+    entries = [("2026-11-21T08:05:00.000Z", "P000004", False), ("2026-11-21T08:06:00.000Z", "P000004", True)]
+    valid, _ = parse(kafka_frame([json.dumps(make_entry(t, p, c)).encode() for t, p, c in entries]))
+    valid.write.partitionBy("dt", "hr").parquet(str(root / "events"))
+    (root / "quarantine").mkdir()
+    plan = hour_plan(parse_hour("2026-11-21T08"), "late", str(root / "events"), str(root / "quarantine"),
+                     str(tmp_path / "staging"), 0.2)
+    for step in HOURLY_STEPS[:2]:
+        run_script(spark, (JOBS_DIR / step.script).read_text(), plan)
+    # The streaming job writes a late entry of the hour between the aggregate and the checks.
+    late, _ = parse(kafka_frame([json.dumps(make_entry("2026-11-21T08:59:00.000Z", "P000004", False)).encode()]))
+    late.write.mode("append").partitionBy("dt", "hr").parquet(str(root / "events"))
+    spark.sql("REFRESH TABLE clickstream.weblog_raw_v1")  # the checks run as a new job on Dataproc
+    assert spark.sql("SELECT COUNT(*) AS n FROM clickstream.weblog_raw_v1 WHERE dt = '2026-11-21' AND hr = '08'"
+                     ).first().n == 3
+    run_checks(spark, plan)
+    names = publish(plan, tmp_path / "curated")
+    assert read_published(tmp_path / "curated", names) == {("2026-11-21 08:00:00", "P000004", 1, 1, "late")}
+
+
+def test_the_staged_csv_is_plain_text_when_the_cluster_compresses_output(spark, staged, tmp_path):
+    plan = {**staged, "STAGING_DIR": str(tmp_path / "s"), "STAGED_CSV_DIR": str(tmp_path / "s" / "hourly_activity"),
+            "RAW_ROWS_DIR": str(tmp_path / "s" / "_reconciliation" / "raw_rows")}
+    spark.conf.set("hive.exec.compress.output", "true")  # a cluster default the aggregate must override
+    try:
+        run_script(spark, (JOBS_DIR / HOURLY_STEPS[1].script).read_text(), plan)
+    finally:
+        spark.conf.set("hive.exec.compress.output", "false")
+    data = [p for p in Path(plan["STAGED_CSV_DIR"]).iterdir() if p.name.startswith("part-") and p.stat().st_size]
+    assert data and all(not p.name.endswith((".deflate", ".gz", ".snappy")) for p in data)
+    assert "2026-11-26 14:00:00,P000001,3,2,staged" in "".join(p.read_text() for p in data)
+
+
+def test_a_script_run_with_a_variable_left_unsubstituted_fails_at_its_first_statement(spark, raw, tmp_path):
+    plan = hour_plan(parse_hour("2026-11-26T17"), "unset", str(raw / "events"), str(raw / "quarantine"),
+                     str(tmp_path / "staging"), 0.2)
+    for step in HOURLY_STEPS:
+        without_hour = {k: v for k, v in plan.items() if k != "HR"}
+        with pytest.raises(ScriptAssertionFailed) as failed:
+            run_script(spark, (JOBS_DIR / step.script).read_text(), without_hour)
+        assert failed.value.assertion == "the script variables are substituted", step.script
+    assert not (raw / "events" / "dt=2026-11-26" / "hr=17").exists()
+    assert not Path(plan["STAGING_DIR"]).exists()
 
 
 def test_nothing_is_published_when_a_check_fails(spark, raw, tmp_path):
-    with pytest.raises(QualityCheckFailed):
+    with pytest.raises(QualityCheckFailed) as failed:
         run(spark, raw, tmp_path, HOUR_14, max_quarantine_share=0.0)
+    assert failed.value.checks == (QUARANTINED_SHARE,)
     assert not (tmp_path / "curated").exists()
 
 
-def test_publish_skips_markers_and_empty_files(tmp_path):
+def test_publish_skips_markers_empty_files_and_every_file_under_a_hidden_folder(tmp_path):
     plan = hour_plan(parse_hour(HOUR_14), "r1", "/raw", "/q", str(tmp_path / "staging"))
-    staging = Path(plan["STAGING_DIR"])
-    staging.mkdir(parents=True)
-    (staging / "_SUCCESS").write_text("")
-    (staging / ".part-00000.crc").write_text("x")
-    (staging / "part-00001").write_text("")
-    (staging / "part-00000").write_text("2026-11-26 14:00:00,P000001,1,0,r1\n")
-    assert publish(plan, tmp_path / "curated") == ["hourly/dt=2026-11-26/hr=14/run_id=r1/part-00000.csv"]
+    staged = Path(plan["STAGED_CSV_DIR"])
+    (staged / ".hive-staging_hive_x").mkdir(parents=True)
+    (staged / ".hive-staging_hive_x" / "000000_0").write_text("2026-11-26 14:00:00,P000009,9,9,r1\n")
+    Path(plan["RAW_ROWS_DIR"]).mkdir(parents=True)
+    (Path(plan["RAW_ROWS_DIR"]) / "000000_0").write_text("1\n")
+    (staged / "_SUCCESS").write_text("")
+    (staged / ".part-00000.crc").write_text("x")
+    (staged / "part-00001").write_text("")
+    (staged / "part-00000").write_text("2026-11-26 14:00:00,P000001,1,0,r1\n")
+    curated = tmp_path / "curated"
+    assert publish(plan, curated) == ["hourly/dt=2026-11-26/hr=14/run_id=r1/part-00000.csv"]
+    assert [p.read_text() for p in curated.rglob("*.csv")] == ["2026-11-26 14:00:00,P000001,1,0,r1\n"]
+
+
+def test_publish_refuses_when_nothing_was_staged_and_keeps_the_earlier_run(tmp_path):
+    curated = tmp_path / "curated"
+    earlier = curated / "hourly/dt=2026-11-26/hr=14/run_id=20261126T150000000000Z/part-00000.csv"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("2026-11-26 14:00:00,P000001,1,0,20261126T150000000000Z\n")
+    plan = hour_plan(parse_hour(HOUR_14), "20261126T160000000000Z", "/raw", "/q", str(tmp_path / "staging"))
+    Path(plan["STAGED_CSV_DIR"]).mkdir(parents=True)
+    (Path(plan["STAGED_CSV_DIR"]) / "_SUCCESS").write_text("")
+    (Path(plan["STAGED_CSV_DIR"]) / "part-00000").write_text("")
+    with pytest.raises(NothingStaged):
+        publish(plan, curated)
+    assert earlier.is_file()

@@ -1,21 +1,24 @@
 """The streaming job against a real Kafka broker: N entries in, exactly N rows in the raw Parquet, the
 malformed ones quarantined with reasons, and still exactly N (no duplicate event_id) after the job is
-killed mid-stream and restarted from its checkpoint. Also the hour markers it leaves behind."""
+killed mid-stream and restarted from its checkpoint. Also the hour markers it leaves behind, and how it
+ends: on SIGTERM cleanly, on a failed query (entries deleted before it read them) with an error."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import REPO, make_entry, spark_jvm_env
 
-from jobs.weblog_stream import committed_file_names, remove_uncommitted_files
+from jobs.weblog_stream import committed_file_names, count_by_hour, parse_args, remove_uncommitted_files, run
 
 HOURS = ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"]
 PER_HOUR = 150
@@ -137,3 +140,101 @@ def test_start_up_removes_only_uncommitted_files_even_below_hidden_folders(spark
     (sink / "_spark_metadata" / "0").write_text(f"v1\n{json.dumps(committed)}\n")
     assert remove_uncommitted_files(spark, str(sink)) == [f"file:{partition}/part-uncommitted.parquet"]
     assert sorted(p.name for p in partition.iterdir()) == ["part-committed.parquet"]
+
+
+def test_counting_a_sink_that_has_committed_no_file_yet_finds_no_rows(spark, tmp_path):
+    # A quarantine sink after batches without a rejected record: a log, but no Parquet to infer a schema from.
+    sink = tmp_path / "quarantine"
+    (sink / "_spark_metadata").mkdir(parents=True)
+    (sink / "_spark_metadata" / "0").write_text("v1\n")
+    assert count_by_hour(spark, str(sink), [datetime(2026, 11, 26, 10, tzinfo=UTC)]) == {}
+
+
+def marked_hours(root: Path) -> list[tuple[str, int]]:
+    bodies = [json.loads(p.read_text()) for p in sorted((root / "_complete").rglob("_COMPLETE"))]
+    return [(b["hour"], b["rows"]) for b in bodies]
+
+
+def entries_of(hour: str, count: int) -> list[bytes]:
+    return [json.dumps(make_entry(f"{hour}:{i:02d}:00.000Z", "P000001", cart_add=False)).encode()
+            for i in range(count)]
+
+
+def job_env() -> dict[str, str]:
+    return {**spark_jvm_env(), "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
+
+
+def test_sigterm_stops_both_queries_writes_the_complete_hours_markers_and_exits_cleanly(spark, kafka_bootstrap,
+                                                                                         tmp_path):
+    topic = "weblogs-sigterm-" + tmp_path.name.replace("_", "-")
+    produce(spark, kafka_bootstrap, topic, [*entries_of("2026-11-26T10", 20), *entries_of("2026-11-26T11", 20),
+                                            *entries_of("2026-11-26T12", 20)])
+    checkpoints = tmp_path / "_checkpoints"
+    log_path = tmp_path / "job.log"
+    with log_path.open("wb") as log:
+        # One batch takes everything; the next trigger is 30 s away, so a stop comes between batches.
+        job = subprocess.Popen(job_command(kafka_bootstrap, topic, tmp_path, "--trigger-seconds", "30",
+                                           "--poll-seconds", "1"),
+                               cwd=REPO, env=job_env(), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 150
+        while not all((checkpoints / q / "commits" / "0").exists() for q in ("events", "quarantine")):
+            assert job.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.2)
+        job.send_signal(signal.SIGTERM)
+        assert job.wait(timeout=60) == 0, log_path.read_text()[-3000:]
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait(timeout=30)
+    # Hours 10 and 11 are past the watermark (latest entry 12:19 minus 60 s grace); hour 12 is not.
+    assert marked_hours(tmp_path) == [("2026-11-26T10", 20), ("2026-11-26T11", 20)]
+    assert not (checkpoints / "events" / "offsets" / "1").exists(), "no batch starts after the stop"
+
+
+def delete_records_as_retention_would(bootstrap: str, topic: str) -> int:
+    """Advances the topic's start past every record it holds (what retention does); returns the new start."""
+    script = """
+const { Kafka, logLevel } = require("kafkajs");
+const [broker, topic] = process.argv.slice(1);
+const admin = new Kafka({ clientId: "retention", brokers: [broker], logLevel: logLevel.NOTHING }).admin();
+(async () => {
+  await admin.connect();
+  try {
+    await admin.fetchTopicOffsets(topic);  // loads the topic's metadata, which deleteTopicRecords needs
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "-1" }] });
+    console.log((await admin.fetchTopicOffsets(topic))[0].low);
+  } finally {
+    await admin.disconnect();
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+    done = subprocess.run(["node", "-e", script, bootstrap, topic], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip())
+
+
+def test_a_restart_after_retention_deleted_unread_entries_fails_naming_the_loss_and_skips_nothing(
+        spark, kafka_bootstrap, tmp_path):
+    topic = "weblogs-retention-" + tmp_path.name.replace("_", "-")
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
+    read = entries_of("2026-11-26T10", 20)
+    produce(spark, kafka_bootstrap, topic, read)
+    run(spark, parse_args(command[3:]))  # in this process: commits offsets 0-19 to the checkpoint
+    assert marked_hours(tmp_path) == [("2026-11-26T10", 20)]
+
+    produce(spark, kafka_bootstrap, topic, entries_of("2026-11-26T11", 20))
+    assert delete_records_as_retention_would(kafka_bootstrap, topic) == 40, "offsets 20-39 were never read"
+    produce(spark, kafka_bootstrap, topic, entries_of("2026-11-26T12", 10))
+
+    restarted = subprocess.run(command, cwd=REPO, env=job_env(), capture_output=True, text=True, timeout=240,
+                               check=False)
+    assert restarted.returncode == 1, restarted.stderr[-3000:]
+    error = re.search(r"ERROR streaming query (events|quarantine) failed: (.*)", restarted.stderr, re.DOTALL)
+    assert error, restarted.stderr[-3000:]
+    assert "Some data may have been lost" in error.group(2), error.group(2)[:3000]
+    # Nothing after the gap was written or marked: the job stopped instead of skipping entries silently.
+    ids = {r.event_id for r in spark.read.parquet(str(tmp_path / "events")).select("event_id").collect()}
+    assert ids == {json.loads(v)["event_id"] for v in read}
+    assert marked_hours(tmp_path) == [("2026-11-26T10", 20)]

@@ -47,6 +47,7 @@ describe("the policy pack served by policy/index.ts", () => {
     expect(info.getName()).toBe("clickstream-security");
     const mandatory = 1; // EnforcementLevel.MANDATORY in Pulumi's analyzer protocol
     expect(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]).sort()).toEqual([
+      ["alerts-carry-documentation", mandatory],
       ["internal-ingress-only", mandatory],
       ["no-autodetected-external-tables", mandatory],
       ["no-blocked-composer-overrides", mandatory],

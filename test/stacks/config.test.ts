@@ -25,6 +25,7 @@ describe("stack configuration", () => {
       bigqueryDataset: "clickstream",
       composerImageVersion: "composer-3-airflow-2.10.5-build.19",
       quarantineMaxShare: 0.05,
+      freshnessMinutes: 90,
     });
     // 4 + 2 vCPUs fit the free trial's limit of 8 running vCPUs.
     const vcpus = (t: string) => Number(t.split("-").pop());

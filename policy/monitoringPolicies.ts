@@ -1,0 +1,34 @@
+// Operations rules as Pulumi policies: an alert that pages someone must say what it means and what to check first.
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+
+type Props = Record<string, unknown>;
+
+const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
+/** Google's limit on documentation.content: 8,192 characters and 10,240 bytes in UTF-8. */
+const MAX_CONTENT_CHARS = 8192;
+const MAX_CONTENT_BYTES = 10240;
+
+/** The checks, as plain functions of a resource's type token and inputs. */
+export const checks = {
+  alertsCarryDocumentation(type: string, props: Props, report: ReportViolation): void {
+    if (type !== ALERT_POLICY) return;
+    const documentation = props.documentation;
+    const content = documentation !== null && typeof documentation === "object" ? (documentation as Props).content : undefined;
+    if (typeof content !== "string" || content.trim() === "") {
+      report("An alert policy must set documentation.content: what the alert means and what to check first.");
+      return;
+    }
+    if ([...content].length > MAX_CONTENT_CHARS || Buffer.byteLength(content, "utf8") > MAX_CONTENT_BYTES) {
+      report(`An alert policy's documentation.content must stay within ${MAX_CONTENT_CHARS} characters and ${MAX_CONTENT_BYTES} bytes.`);
+    }
+  },
+};
+
+export const monitoringPolicies: ResourceValidationPolicy[] = [
+  {
+    name: "alerts-carry-documentation",
+    description: "Every alert policy carries documentation saying what it means and what to check first.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => checks.alertsCarryDocumentation(args.type, args.props as Props, report),
+  },
+];

@@ -1,0 +1,46 @@
+import type { ResourceValidationArgs } from "@pulumi/policy";
+import { monitoringPolicies } from "../../policy/monitoringPolicies";
+
+const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
+
+/** The violations the documentation rule reports for one resource, as the policy engine would hand it over. */
+function violations(type: string, props: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const policy = monitoringPolicies.find((p) => p.name === "alerts-carry-documentation")!;
+  const args = { type, props, urn: `urn:pulumi:dev::clickstream-pipeline::${type}::r`, name: "r", opts: {} } as unknown as ResourceValidationArgs;
+  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+  for (const validate of validations) validate?.(args, (message) => found.push(message));
+  return found;
+}
+
+const conditions = [{ displayName: "c", conditionAbsent: { filter: 'metric.type="x"', duration: "300s" } }];
+
+describe("the alerts-carry-documentation policy", () => {
+  it("is mandatory", () => {
+    expect(monitoringPolicies.map((p) => [p.name, p.enforcementLevel])).toEqual([["alerts-carry-documentation", "mandatory"]]);
+  });
+
+  it("passes an alert policy whose documentation says what to check first", () => {
+    expect(violations(ALERT_POLICY, { conditions, documentation: { mimeType: "text/markdown", content: "Check first: the DAG." } })).toEqual([]);
+  });
+
+  it.each([
+    ["no documentation", {}],
+    ["documentation without content", { documentation: { mimeType: "text/markdown" } }],
+    ["blank content", { documentation: { content: "  \n" } }],
+    ["content that is not text", { documentation: { content: 42 } }],
+  ])("refuses an alert policy with %s", (_, props) => {
+    expect(violations(ALERT_POLICY, { conditions, ...props })).toEqual([
+      "An alert policy must set documentation.content: what the alert means and what to check first.",
+    ]);
+  });
+
+  it("refuses documentation longer than Google accepts (8,192 characters)", () => {
+    expect(violations(ALERT_POLICY, { conditions, documentation: { content: "x".repeat(8193) } })).toHaveLength(1);
+    expect(violations(ALERT_POLICY, { conditions, documentation: { content: "x".repeat(8192) } })).toEqual([]);
+  });
+
+  it("leaves other resource types alone", () => {
+    expect(violations("gcp:monitoring/dashboard:Dashboard", { dashboardJson: "{}" })).toEqual([]);
+  });
+});
