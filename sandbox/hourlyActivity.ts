@@ -48,6 +48,6 @@ export function totalsPerHour(rows: readonly HourlyActivityRow[]): HourTotals[] 
 export function topProducts(rows: readonly HourlyActivityRow[], limit: number): ProductTotals[] {
   return [...sumBy(rows, (r) => r.product_id)]
     .map(([productId, s]) => ({ productId, ...s }))
-    .sort((a, b) => b.cartAdds - a.cartAdds || b.visits - a.visits || a.productId.localeCompare(b.productId))
+    .sort((a, b) => b.visits - a.visits || b.cartAdds - a.cartAdds || a.productId.localeCompare(b.productId))
     .slice(0, limit);
 }

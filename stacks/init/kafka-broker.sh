@@ -59,7 +59,7 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 # The topic is created below with the stack's partition count; a typo in a client must not create another.
 auto.create.topics.enable=false
-log.retention.hours=168
+log.retention.hours=${RETENTION_HOURS}
 PROPS
 
 # Formatting twice would refuse to start (cluster id mismatch): only format empty storage.

@@ -68,7 +68,7 @@ def master(tmp_path_factory):
         f"sh:pid-1:{GENERATOR_PID}", f"sh:refresh-unchanged:{REFRESH}", f"sh:pid-2:{GENERATOR_PID}",
         f"sh:upload:echo '// a new build' >>{UPLOADED}",
         f"sh:refresh-changed:{REFRESH}", f"sh:pid-3:{GENERATOR_PID}",
-        timeout=180)
+        timeout=280)  # seconds; about 30 on an idle 2-core machine
     return machine
 
 
