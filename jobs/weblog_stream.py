@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         run(spark, args)
     except StreamFailed as exc:
         log.error("%s", exc)
-        return 0
+        return 1
     return 0
 
 

@@ -67,7 +67,6 @@ export class Monitoring extends pulumi.ComponentResource {
           labels: Object.keys(labels ?? {}).map((label) => ({ key: label, valueType: "STRING" })),
         },
         labelExtractors: labels,
-        bucketOptions: { linearBuckets: { numFiniteBuckets: 2, width: 1, offset: 0 } },
       }, child);
     const distribution = (key: string, description: string, filter: pulumi.Input<string>, valueExtractor: string) =>
       new gcp.logging.Metric(`${name}-${key}`, {

@@ -129,8 +129,10 @@ class LocalDataprocHook(DataprocHook):
         job = Job(job)  # the API client builds this message from the dict: field names and types are checked
         bucket, _, name = job.hive_job.query_file_uri.removeprefix("gs://").partition("/")
         script = (self.root / bucket / name).read_text(encoding="utf-8")
-        # The cluster's GCS connector reads gs://bucket/... from the same store.
-        variables = {k: v.replace("gs://", self.root.as_uri() + "/") for k, v in job.hive_job.script_variables.items()}
+        # Both reach Hive's configuration (script variables as SET statements, after the job's properties);
+        # the cluster's GCS connector reads gs://bucket/... from the same store.
+        settings = {**job.hive_job.properties, **job.hive_job.script_variables}
+        variables = {k: v.replace("gs://", self.root.as_uri() + "/") for k, v in settings.items()}
         job_id = uuid.uuid4().hex
         status = {"state": JobStatus.State.DONE}
         try:

@@ -95,17 +95,17 @@ def run_hour(dag, hour: datetime) -> dict:
     return {ti.task_id: ti for ti in run.get_task_instances()}
 
 
-def objects(buckets: Path, bucket: str, prefix: str = "") -> dict[str, str]:
+def objects(buckets: Path, bucket: str, prefix: str = "") -> dict[str, bytes]:
     root = buckets / bucket
-    return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*"))
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and p.relative_to(root).as_posix().startswith(prefix)}
 
 
 def published_rows(buckets: Path, hour: datetime) -> dict[str, set[tuple]]:
     """Published objects of the hour -> their rows (hour, product, visits, cart additions, run id)."""
     return {
-        name: {(h, p, int(v), int(c), r) for h, p, v, c, r in (line.split(",") for line in text.splitlines())}
-        for name, text in objects(buckets, CURATED, f"hourly/{hour_folder(hour)}/").items()
+        name: {(h, p, int(v), int(c), r) for h, p, v, c, r in (line.split(",") for line in data.decode().splitlines())}
+        for name, data in objects(buckets, CURATED, f"hourly/{hour_folder(hour)}/").items()
     }
 
 
