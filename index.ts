@@ -105,4 +105,4 @@ export const loaderFunction = loader.function.name;
 // Only when the firewall admits IAP: SSH to the master is how one watches Kafka and the generator.
 export const sshToStreamMaster = config.allowIapSsh ? pulumi.interpolate`gcloud compute ssh ${streaming.cluster.name}-m --tunnel-through-iap --project ${config.project} --zone ${streaming.cluster.clusterConfig.apply((c) => c.gceClusterConfig?.zone ?? "")}` : undefined;
 export const bqQueryCommand = pulumi.interpolate`bq query --project_id=${config.project} --use_legacy_sql=false 'SELECT * FROM \`${warehouse.totalsViewId}\` ORDER BY hour DESC LIMIT 24'`;
-export const dashboardUrlX = monitoring.dashboardUrl;
+export const dashboardUrl = monitoring.dashboardUrl;
