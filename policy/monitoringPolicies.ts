@@ -11,7 +11,7 @@ const MAX_CONTENT_BYTES = 10240;
 /** The checks, as plain functions of a resource's type token and inputs. */
 export const checks = {
   alertsCarryDocumentation(type: string, props: Props, report: ReportViolation): void {
-    if (!type) return;
+    if (type !== ALERT_POLICY) return;
     const documentation = props.documentation;
     const content = documentation !== null && typeof documentation === "object" ? (documentation as Props).content : undefined;
     if (typeof content !== "string" || content.trim() === "") {

@@ -49,7 +49,7 @@ describe("the warehouse declaration", () => {
     expect(rest).toEqual({
       sourceFormat: "PARQUET",
       autodetect: false,
-      sourceUris: ["gs://my-project-raw/events/dt=*"],
+      sourceUris: ["gs://my-project-raw/events/dt=*.parquet"],
       hivePartitioningOptions: { mode: "CUSTOM", sourceUriPrefix: "gs://my-project-raw/events/{dt:DATE}/{hr:INTEGER}", requirePartitionFilter: false },
     });
     // dt and hr come from the path, so they are not columns of the files.

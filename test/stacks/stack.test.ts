@@ -485,7 +485,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "url STRING", "status INT64", "product_id STRING", "pid STRING",
       "kafka_partition INT64", "kafka_offset INT64", "kafka_timestamp TIMESTAMP", "ingest_time TIMESTAMP",
     ]);
-    expect(external.sourceUris).toEqual([`gs://${bucketName("raw")}/events/dt=*`]);
+    expect(external.sourceUris).toEqual([`gs://${bucketName("raw")}/events/dt=*.parquet`]);
     expect(external.hivePartitioningOptions.sourceUriPrefix).toBe(`gs://${bucketName("raw")}/events/{dt:DATE}/{hr:INTEGER}`);
     expect(external.hivePartitioningOptions.mode).toBe("CUSTOM");
     expect(run.outputs.bigqueryHourlyTable).toBe(`${PROJECT}.clickstream.hourly_activity`);

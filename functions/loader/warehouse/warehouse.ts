@@ -108,9 +108,10 @@ export function rawEntriesExternalTable(rawBucket: string) {
       autodetect: false,
       // The provider sends it as the table's schema (without a connection, it belongs here).
       schema: rawEntryColumns,
-      // Only the partition folders: BigQuery's one `*` is a prefix match (it spans '/'), and events/
-      // also holds the Spark file sink's _spark_metadata/ log (JSON), which a Parquet read fails on.
-      sourceUris: [`gs://${rawBucket}/events/dt=*`],
+      // Only the Parquet files of the partition folders: BigQuery's one `*` spans '/', and events/ also holds
+      // the Spark file sink's _spark_metadata/ log (JSON) and each hour's empty _PRESENT marker, which a
+      // Parquet read fails on.
+      sourceUris: [`gs://${rawBucket}/events/dt=*.parquet`],
       hivePartitioningOptions: {
         mode: "CUSTOM",
         sourceUriPrefix: `gs://${rawBucket}/events/{dt:DATE}/{hr:INTEGER}`,
