@@ -43,7 +43,7 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly dashboardUrl: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("clickstream:operations:Monitoring", name, {}, opts);
+    super("clickstream:stack:Monitoring", name, {}, opts);
     const child = { parent: this };
     const { config } = args;
     const prefix = config.namePrefix;

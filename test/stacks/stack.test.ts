@@ -79,6 +79,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "clickstream:stack:Hive": 1,
       "clickstream:stack:Identity": 1,
       "clickstream:stack:Loader": 1,
+      "clickstream:stack:Monitoring": 1,
       "clickstream:stack:Network": 1,
       "clickstream:stack:Orchestration": 1,
       "clickstream:stack:ProjectServices": 1,
@@ -102,6 +103,10 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "gcp:dataproc/cluster:Cluster": 2,
       // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
       "gcp:dataproc/job:Job": 1,
+      // 7 log-based metrics, 6 alerts and one dashboard (no email channel: the dev stack sets no alertEmail)
+      "gcp:logging/metric:Metric": 7,
+      "gcp:monitoring/alertPolicy:AlertPolicy": 6,
+      "gcp:monitoring/dashboard:Dashboard": 1,
       "gcp:projects/iAMCustomRole:IAMCustomRole": 2,
       "gcp:projects/iAMMember:IAMMember": 17,
       "gcp:projects/service:Service": 13,
@@ -550,7 +555,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
   it("exports where everything is, named for what the user does next", () => {
     expect(Object.keys(run.outputs).sort()).toEqual([
       "airflowUrl", "artifactsBucket", "bigqueryHourlyTable", "bigqueryHourlyTotalsView", "bigqueryRawEntriesTable",
-      "bqQueryCommand", "composerDagFolder", "curatedBucket", "hiveClusterGatewayUrls", "kafkaBootstrapServers", "kafkaTopic",
+      "bqQueryCommand", "composerDagFolder", "curatedBucket", "dashboardUrl", "hiveClusterGatewayUrls", "kafkaBootstrapServers", "kafkaTopic",
       "loaderFunction", "rawBucket", "sshToStreamMaster", "streamClusterGatewayUrls", "streamingJobId",
     ]);
     expect(run.outputs.airflowUrl).toMatch(/^https:\/\//);
