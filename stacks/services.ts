@@ -16,6 +16,9 @@ export const REQUIRED_APIS = [
   "cloudbuild.googleapis.com",
   "artifactregistry.googleapis.com",
   "iap.googleapis.com",
+  // The alert policies, log-based metrics and dashboard (on by default in new projects, not in every project).
+  "logging.googleapis.com",
+  "monitoring.googleapis.com",
 ] as const;
 
 export class ProjectServices extends pulumi.ComponentResource {

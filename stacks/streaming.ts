@@ -42,6 +42,9 @@ export class Streaming extends pulumi.ComponentResource {
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
       networkTag: clusterName,
+      // The job's driver output reaches Cloud Logging only with this set: the raw-intake and quarantine
+      // alerts read its "hour complete" lines (stacks/monitoring.ts).
+      properties: { "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true" },
       metadata: {
         "kafka-version": KAFKA_VERSION,
         "kafka-port": String(KAFKA_PORT),

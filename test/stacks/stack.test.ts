@@ -109,7 +109,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "gcp:monitoring/dashboard:Dashboard": 1,
       "gcp:projects/iAMCustomRole:IAMCustomRole": 2,
       "gcp:projects/iAMMember:IAMMember": 17,
-      "gcp:projects/service:Service": 13,
+      "gcp:projects/service:Service": 15,
       "gcp:projects/serviceIdentity:ServiceIdentity": 3,
       "gcp:serviceaccount/account:Account": 6,
       "gcp:serviceaccount/iAMMember:IAMMember": 2,
@@ -150,6 +150,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "eventarc.googleapis.com",
       "iam.googleapis.com",
       "iap.googleapis.com",
+      "logging.googleapis.com",
+      "monitoring.googleapis.com",
       "pubsub.googleapis.com",
       "run.googleapis.com",
       "storage.googleapis.com",
@@ -374,6 +376,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const artifacts = bucketName("artifacts");
     expect(cluster.softwareConfig.imageVersion).toBe("2.2-debian12");
     expect(cluster.softwareConfig.overrideProperties["dataproc:dataproc.allow.zero.workers"]).toBe("true");
+    // The alerts on raw intake and quarantine read the job's driver output in Cloud Logging.
+    expect(cluster.softwareConfig.overrideProperties["dataproc:dataproc.logging.stackdriver.job.driver.enable"]).toBe("true");
     expect(cluster.masterConfig).toMatchObject({ numInstances: 1, machineType: "e2-standard-4" });
     expect(cluster.lifecycleConfig).toBeUndefined();
     expect(cluster.endpointConfig.enableHttpPortAccess).toBe(true);
