@@ -85,7 +85,7 @@ with DAG(
         # Marker names sort by hour, so the first one listed is the stream's first hour (one object read).
         first = next(iter(raw.list_blobs(prefix=f"{MARKERS}/", match_glob=f"{MARKERS}/dt=*/hr=*/_COMPLETE",
                                          max_results=1)), None)
-        if False:
+        if first is not None and first.name > marker:
             raise AirflowSkipException(
                 f"weblog_hourly skipped: hour={data_interval_start} is before the stream's first data "
                 f"(no marker for it; the first marked hour is {first.name})")

@@ -158,8 +158,11 @@ def test_a_rerun_of_an_hour_replaces_the_earlier_runs_published_objects(dag, buc
         f"hourly/{hour_folder(HOUR_14)}/run_id={run_id}/part-00000.csv": expected_rows(HOUR_14, run_id)}
 
 
-def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, buckets, caplog):
+def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, buckets, monkeypatch, caplog):
     caplog.set_level(logging.INFO)
+    sensor = dag.get_task("wait_for_hour_complete")
+    monkeypatch.setattr(sensor, "poke_interval", 1)  # a sensor that waited instead would fail in seconds
+    monkeypatch.setattr(sensor, "timeout", 2)
     tis = run_hour(dag, FIRST_DAG_HOUR)
     assert {t: ti.state for t, ti in tis.items()} == dict.fromkeys(tis, "skipped")
     assert LocalDataprocHook.submitted == []
