@@ -68,6 +68,8 @@ def hour_plan(
         # is never published (not its own name: Hadoop's input formats cannot read a location named '_*').
         "STAGED_CSV_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}/hourly_activity",
         "RAW_ROWS_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}/_reconciliation/raw_rows",
+        # Beside the runs' staging folders, so the check results of every run outlive its clean-up.
+        "CHECK_RESULTS_LOCATION": f"{staging_root.rstrip('/')}/check_results",
         # Hive table names allow letters, digits and underscores only.
         "STAGING_TABLE": "hourly_staging_" + re.sub(r"[^0-9A-Za-z_]", "_", f"{dt}_{hr}_{run_id}"),
         "MAX_QUARANTINE_SHARE": repr(float(max_quarantine_share)),

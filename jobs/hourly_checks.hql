@@ -8,7 +8,10 @@
 --   * the raw row count comes from the aggregate's own read of the hour (RAW_ROWS_DIR), not a new one;
 --   * no joins (UNION ALL of counts), so Hive's cartesian-product guard and Spark's cross-join rules never
 --     apply.
--- Variables: DT, HR, HOUR, RUN_ID, STAGING_TABLE, STAGED_CSV_DIR, RAW_ROWS_DIR, MAX_QUARANTINE_SHARE.
+--   * the check results are an external table: Hive 3 may make a managed table transactional, and a
+--     managed table's folder outlives a local metastore (the sandbox starts a new one per run).
+-- Variables: DT, HR, HOUR, RUN_ID, STAGING_TABLE, STAGED_CSV_DIR, RAW_ROWS_DIR, CHECK_RESULTS_LOCATION,
+-- MAX_QUARANTINE_SHARE.
 
 -- assert: the script variables are substituted
 SELECT assert_true(
@@ -19,16 +22,18 @@ SELECT assert_true(
   AND '${hiveconf:STAGING_TABLE}' RLIKE '^hourly_staging_[0-9A-Za-z_]+$'
   AND '${hiveconf:STAGED_CSV_DIR}' RLIKE '^(gs://|file:/|/)[^$]+$'
   AND '${hiveconf:RAW_ROWS_DIR}' RLIKE '^(gs://|file:/|/)[^$]+$'
+  AND '${hiveconf:CHECK_RESULTS_LOCATION}' RLIKE '^(gs://|file:/|/)[^$]+$'
   AND '${hiveconf:MAX_QUARANTINE_SHARE}' RLIKE '^[0-9][0-9.eE+-]*$'
 );
 
 -- One row per check and run: why an hour was not published stays queryable.
-CREATE TABLE IF NOT EXISTS clickstream.hourly_check_results_v1 (
+CREATE EXTERNAL TABLE IF NOT EXISTS clickstream.hourly_check_results_v1 (
   check_name STRING,
   passed BOOLEAN
 )
 PARTITIONED BY (dt STRING, hr STRING, run_id STRING)
-STORED AS TEXTFILE;
+STORED AS TEXTFILE
+LOCATION '${hiveconf:CHECK_RESULTS_LOCATION}';
 
 DROP TABLE IF EXISTS clickstream.${hiveconf:STAGING_TABLE};
 DROP TABLE IF EXISTS clickstream.${hiveconf:STAGING_TABLE}_raw_rows;
