@@ -1,6 +1,7 @@
 // Reads the hourly table from the local BigQuery-API server with the official client, as an analyst's
 // tool would (the client's apiEndpoint pointed at 127.0.0.1; no credentials are involved).
 import { BigQuery } from "@google-cloud/bigquery";
+import { LineageLoad } from "./health";
 import { hourKey, HourlyActivityRow } from "./hourlyActivity";
 import { BQ_LOCATION as LOCATION } from "./parts";
 
@@ -54,4 +55,12 @@ export async function loadsPerObject(query: RunQuery, loadLogTable: string): Pro
     `SELECT object, FORMAT_TIMESTAMP('%Y-%m-%dT%H', hour) AS hour, run_id, COUNT(DISTINCT load_job_id) AS load_jobs FROM \`${loadLogTable}\` GROUP BY object, hour, run_id ORDER BY object`,
   );
   return rows.map((r) => ({ object: String(r.object), hour: String(r.hour), runId: String(r.run_id), loadJobs: Number(r.load_jobs) }));
+}
+
+/** Every lineage row: the hour it loaded, the rows it added and when it was written (for the health figures). */
+export async function loadLineage(query: RunQuery, loadLogTable: string): Promise<LineageLoad[]> {
+  const rows = await query(
+    `SELECT FORMAT_TIMESTAMP('%Y-%m-%dT%H', hour) AS hour, output_rows, UNIX_MILLIS(loaded_at) AS loaded_at_ms FROM \`${loadLogTable}\` ORDER BY loaded_at`,
+  );
+  return rows.map((r) => ({ hour: String(r.hour), outputRows: Number(r.output_rows), loadedAtMs: Number(r.loaded_at_ms) }));
 }

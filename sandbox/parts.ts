@@ -18,6 +18,8 @@ export const BQ_LOCATION = "US";
 export const HOURLY_TABLE = hourlyActivityTable.tableId;
 export const LOAD_LOG_TABLE = loadLogTable.tableId;
 export const LATEST_VIEW: WarehouseViewName = "hourly_activity_latest";
+/** The quarantine share the hourly data-quality check allows, as the stack's default quarantineMaxShare. */
+export const MAX_QUARANTINE_SHARE = 0.05;
 
 const python = join(REPO_ROOT, ".venv", "bin", "python");
 /**
@@ -105,6 +107,7 @@ export function hourlyRunnerSpec(l: SandboxLayout, hours: string[], results: str
       ...hours.flatMap((h) => ["--hour", h]),
       "--raw", p.events, "--quarantine", p.quarantine,
       "--staging", l.staging, "--curated", l.curatedBucket, "--warehouse", l.hive,
+      "--max-quarantine-share", String(MAX_QUARANTINE_SHARE),
     ],
     cwd: REPO_ROOT,
     env: sparkEnv,

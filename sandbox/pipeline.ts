@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { startBroker, stopBroker, freePort, assertJava } from "./kafkaBroker";
 import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
 import { CURATED_BUCKET, isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
-import { clientQuery, latestHourlyActivity, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
+import { Health, HourlyRunnerInvocation, pipelineHealth } from "./health";
+import { clientQuery, latestHourlyActivity, loadLineage, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
@@ -39,6 +40,8 @@ export interface RunRecord {
   /** hour -> the run ids that published it, in order */
   runIds: Record<string, string[]>;
   stageTimes: { stage: string; seconds: number }[];
+  /** the health figures the report shows, as the deployed dashboard computes them */
+  health: Health;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -177,6 +180,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     const loaded = new Set<string>();
     let eventSeq = 0;
     let hourlyRuns = 0;
+    const runnerInvocations: HourlyRunnerInvocation[] = [];
     /** One invocation of the hourly runner (one Spark start-up) for every hour in `batch`, then the events. */
     const publishAndLoad = async (batch: string[]) => {
       say(`    hourly run: ${batch.join(", ")}: register partition, aggregate, data-quality checks, publish`);
@@ -189,7 +193,9 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       });
       const t1 = Date.now();
       clock.addDetail("hours", "hourly runs (Spark SQL)", (t1 - t0) / 1000);
-      for (const { hour, run_id: runId, published: objects } of parts.readHourlyResults(results)) {
+      const hourResults = parts.readHourlyResults(results);
+      runnerInvocations.push({ startedAtMs: t0, endedAtMs: t1, results: hourResults });
+      for (const { hour, run_id: runId, published: objects } of hourResults) {
         runIds.set(hour, [...(runIds.get(hour) ?? []), runId]);
         if (objects.length === 0) throw new SandboxError(`the hourly run ${runId} published nothing for ${hour}`, "read the hourly run's log", join(l.logs, "hourly.log"));
         for (const name of objects) {
@@ -258,11 +264,22 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
 
     const bigquery = localClient(services.endpoints.bigqueryEndpoint as string, parts.BQ_PROJECT);
     const dataset = `${parts.BQ_PROJECT}.${parts.BQ_DATASET}`;
-    const { rows, duplicateTableRows, loads } = await clock.stage("query", "reading the hourly table from the local BigQuery server", async () => ({
+    const { rows, duplicateTableRows, loads, lineage } = await clock.stage("query", "reading the hourly table from the local BigQuery server", async () => ({
       rows: await latestHourlyActivity(bigquery, `${dataset}.${parts.LATEST_VIEW}`),
       duplicateTableRows: await rowsLoadedTwice(clientQuery(bigquery), `${dataset}.${parts.HOURLY_TABLE}`),
       loads: await loadsPerObject(clientQuery(bigquery), `${dataset}.${parts.LOAD_LOG_TABLE}`),
+      lineage: await loadLineage(clientQuery(bigquery), `${dataset}.${parts.LOAD_LOG_TABLE}`),
     }));
+    const logLines = (name: string) => readFileSync(join(l.logs, name), "utf8").split("\n");
+    const health = pipelineHealth({
+      hours,
+      streamLog: logLines("stream.log"),
+      runnerInvocations,
+      loads: lineage,
+      loaderLog: logLines("loader.log"),
+      loaderInvocations: [...deliveries.values()].reduce((a, b) => a + b, 0),
+      maxQuarantineShare: parts.MAX_QUARANTINE_SHARE,
+    });
 
     const reconciliation = reconcile(expectedActivity(summary), rows);
     const reportPath = l.report;
@@ -276,6 +293,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
         reconciliation,
         quarantined: audit.quarantined,
         stageSeconds: clock.times,
+        health,
       }),
     );
 
@@ -298,6 +316,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       loads,
       runIds: Object.fromEntries(runIds),
       stageTimes: clock.times,
+      health,
     };
     writeFileSync(l.result, JSON.stringify(record, null, 2) + "\n");
 

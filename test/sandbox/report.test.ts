@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Browser } from "playwright-core";
 import { launchChromium } from "../../sandbox/browser";
+import { Health } from "../../sandbox/health";
 import { HourlyActivityRow, topProducts, totalsPerHour } from "../../sandbox/hourlyActivity";
 import { reconcile } from "../../sandbox/reconciliation";
 import { renderReport } from "../../sandbox/report";
@@ -26,7 +27,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-function writeReport(actual: HourlyActivityRow[]): string {
+function writeReport(actual: HourlyActivityRow[], health?: Health): string {
   const dir = mkdtempSync(join(tmpdir(), "report-"));
   const file = join(dir, "report.html");
   writeFileSync(
@@ -39,6 +40,7 @@ function writeReport(actual: HourlyActivityRow[]): string {
       reconciliation: reconcile(rows, actual),
       quarantined: 7,
       stageSeconds: [{ stage: "kafka", seconds: 3.2 }],
+      health,
     }),
   );
   return file;
@@ -77,4 +79,36 @@ test("a report whose table differs from the ground truth says so in red", async 
   await page.close();
   expect(shown.verdict).toMatch(/FAILED: 1 of 3 hours differ/);
   expect(shown.visitsPerHour[0].value).toBe(40);
+});
+
+test("the Health section shows the dashboard's figures per hour, the loader's counts and where the other quarantined entries went", async () => {
+  const health: Health = {
+    maxQuarantineShare: 0.05,
+    runnerStartupSeconds: [30],
+    hours: [
+      { hour: "2026-11-26T10", rows: 950, quarantined: 50, quarantineShare: 0.05, quarantineAlert: false, runs: [{ runId: "a", ok: true, seconds: 12.5 }, { runId: "b", ok: false, seconds: 10 }], filesLoaded: 2, rowsLoaded: 466, freshnessSeconds: 7260 },
+      { hour: "2026-11-26T11", rows: 900, quarantined: 100, quarantineShare: 0.1, quarantineAlert: true, runs: [{ runId: "c", ok: true, seconds: 7.5 }], filesLoaded: 1, rowsLoaded: 240, freshnessSeconds: 3665 },
+      { hour: "2026-11-26T12", rows: null, quarantined: null, quarantineShare: null, quarantineAlert: false, runs: [], filesLoaded: 0, rowsLoaded: 0, freshnessSeconds: null },
+    ],
+    loader: { invocations: 6, loadedLines: 3, rowsLoaded: 706, rejectedFiles: 1, errorLines: 2 },
+  };
+  const page = await browser.newPage();
+  await page.goto(pathToFileURL(writeReport(rows, health)).href);
+  const cells = await page.$$eval("#health tr[data-hour]", (trs) => trs.map((tr) => [tr.className, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]));
+  const header = await page.$$eval("#health th", (ths) => ths.map((th) => th.textContent));
+  const bars = await page.$$eval("#raw-entries-per-hour rect.bar", (rects) => rects.map((r) => Number(r.getAttribute("data-value"))));
+  const loader = await page.textContent("#loader-health");
+  const note = await page.textContent("#quarantine-hours");
+  await page.close();
+  expect(header).toEqual(["hour (UTC)", "entries into raw", "quarantined", "quarantine share (alert over 0.05)", "weblog_hourly runs",
+    "weblog_hourly run duration", "hourly files loaded", "rows loaded", "freshness: hour end to first load"]);
+  expect(cells).toEqual([
+    ["ok", "2026-11-26T10:00", "950", "50", "5.00 %", "1 succeeded, 1 failed", "12.5 s, 10.0 s", "2", "466", "2 h 01 min"],
+    ["bad", "2026-11-26T11:00", "900", "100", "10.00 % (alert)", "1 succeeded", "7.5 s", "1", "240", "1 h 01 min"],
+    ["ok", "2026-11-26T12:00", "\u2013", "\u2013", "\u2013", "0", "\u2013", "0", "0", "\u2013"],
+  ]);
+  expect(bars).toEqual([950, 900, 0]);
+  expect(loader).toBe("Loader: 6 invocations, 3 \u201cloaded\u201d lines (706 rows), 1 rejected files, 2 ERROR lines.");
+  // The report's total (7) differs from the 150 of the hours shown.
+  expect(note).toMatch(/^7 entries were quarantined in all, 150 of them in the hours above/);
 });
