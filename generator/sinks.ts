@@ -42,22 +42,24 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
     },
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic: options.topic, numPartitions: options.partitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-  const lanes = await Promise.all(Array.from({ length: PRODUCER_LANES }, async () => {
-    const producer: Producer = kafka.producer({
-      idempotent: true,
-      // acks=all and idempotence: a batch resent after a lost response is written once.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
-    });
-    await producer.connect();
-    return { producer, previous: Promise.resolve() as Promise<unknown> };
-  }));
+  const lanes = await untilConnected(errorLog, async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: options.topic, numPartitions: options.partitions }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    return Promise.all(Array.from({ length: PRODUCER_LANES }, async () => {
+      const producer: Producer = kafka.producer({
+        idempotent: true,
+        // acks=all and idempotence: a batch resent after a lost response is written once.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+      });
+      await producer.connect();
+      return { producer, previous: Promise.resolve() as Promise<unknown> };
+    }));
+  });
   const compression = options.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
   let next = 0;
   return {
@@ -80,6 +82,22 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
     close: async () => { await Promise.all(lanes.map((l) => l.producer.disconnect())); },
     errors: () => ({ count: errorLog.count, last: errorLog.last }),
   };
+}
+
+/**
+ * Runs connect until it succeeds: kafkajs gives up on a connection lost during createTopics or a producer's
+ * connect (a broker restarting as the generator starts), where a send would have been retried.
+ */
+async function untilConnected<T>(errorLog: ErrorLog, connect: () => Promise<T>): Promise<T> {
+  for (let wait = 200; ; wait = Math.min(2000, wait * 2)) {
+    try {
+      return await connect();
+    } catch (error) {
+      errorLog.count++;
+      errorLog.last = String(error instanceof Error ? error.message : error);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /** NDJSON, one message per line; broken entries are written as their raw bytes. */
