@@ -6,19 +6,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../sandbox/kafkaBroker";
+import { VALID_LOADER_ENV } from "./loaderEnvironment";
 
 const REPO = join(__dirname, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "loader-cold-start-"));
 const archive = join(work, "loader-archive");
 
-const goodConfig = {
-  WAREHOUSE_PROJECT: "my-project-123",
-  WAREHOUSE_DATASET: "clickstream",
-  WAREHOUSE_LOCATION: "EU",
-  HOURLY_TABLE: "hourly_activity",
-  LOAD_LOG_TABLE: "hourly_activity_loads",
-  CURATED_BUCKET: "my-project-123-curated",
-};
+const goodConfig = VALID_LOADER_ENV;
 
 interface ColdStart {
   /** null while the instance still runs when we stop looking */

@@ -1,13 +1,7 @@
 import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
+import { VALID_LOADER_ENV } from "./loaderEnvironment";
 
-const valid = {
-  WAREHOUSE_PROJECT: "my-project-123",
-  WAREHOUSE_DATASET: "clickstream",
-  WAREHOUSE_LOCATION: "EU",
-  HOURLY_TABLE: "hourly_activity",
-  LOAD_LOG_TABLE: "hourly_activity_loads",
-  CURATED_BUCKET: "my-project-123-curated",
-};
+const valid = VALID_LOADER_ENV;
 
 describe("the loader's configuration", () => {
   test("is read from the environment, with defaults for the optional settings", () => {
