@@ -26,7 +26,10 @@ from airflow.providers.google.cloud.operators.gcs import GCSDeleteObjectsOperato
 from weblog_hourly_steps import (
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
+    NOT_RETRIED,
     PUBLISH_TASK_ID,
+    RETRIES,
+    RETRY_DELAY,
     hour_plan,
     new_run_id,
     publish_names,
@@ -37,8 +40,6 @@ from weblog_hourly_steps import (
 START = datetime.fromisoformat(os.environ.get("WEBLOG_HOURLY_START", "2026-11-01T00:00:00+00:00"))
 PLAN = "{{ ti.xcom_pull(task_ids='plan_hour') }}"
 MARKERS = "_complete"  # the streaming job's --markers folder in the raw bucket: dt=YYYY-MM-DD/hr=HH/_COMPLETE
-# A failed data-quality check fails the same way again: only the steps where a retry can help are retried.
-NOT_RETRIED = {"check_quality"}
 
 
 def _log_failure(context: dict) -> None:
@@ -64,8 +65,8 @@ with DAG(
     user_defined_macros={"gcs_bucket": lambda uri: _split_gcs_uri(uri)[0],
                          "gcs_prefix": lambda uri: _split_gcs_uri(uri)[1]},
     default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
+        "retries": RETRIES,
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "on_failure_callback": _log_failure,
     },

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 HIVE_DATABASE = "clickstream"
 RUN_ID_PATTERN = re.compile(r"^[0-9A-Za-z_.-]+$")
@@ -29,6 +29,22 @@ HOURLY_STEPS: tuple[HourlyStep, ...] = (
     HourlyStep("check_quality", "hourly_checks.hql"),
 )
 PUBLISH_TASK_ID = "publish"
+
+# The retry policy of the hourly run's tasks, applied by Airflow in the DAG and by the local runner's worker.
+RETRIES = 2
+RETRY_DELAY = timedelta(minutes=5)
+# A failed data-quality check fails the same way again: only the steps where a retry can help are retried.
+NOT_RETRIED = frozenset({"check_quality"})
+
+
+def retries_of(task_id: str) -> int:
+    return 0 if task_id in NOT_RETRIED else RETRIES
+
+
+def retry_delay(retry: int) -> timedelta:
+    """The wait before the given retry (1, 2, ...): RETRY_DELAY doubled each time, as Airflow's
+    retry_exponential_backoff does (without its jitter)."""
+    return RETRY_DELAY * 2 ** (retry - 1)
 
 
 def parse_hour(text: str) -> datetime:

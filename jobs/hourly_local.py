@@ -3,10 +3,16 @@ and the tests: the same HiveQL files the DAG submits to Dataproc, then the same 
 
     python -m jobs.hourly_local --hour 2026-11-26T14 [--hour ...] --raw DIR --quarantine DIR \
         --staging DIR --curated DIR --warehouse DIR [--run-id ID] [--max-quarantine-share 0.05]
+    python -m jobs.hourly_local --serve [--clock-factor F] --raw DIR ... (hour requests on standard input)
 
 Several --hour values run in one Spark session (JVM start-up is slow). Prints one JSON line per hour:
-{"hour", "run_id", "ok", "published": [curated-bucket-relative names], "error"}. Exits 1 when any hour
-failed ("error" names the failed data-quality checks), 0 when all were published.
+{"hour", "run_id", "ok", "published": [curated-bucket-relative names], "error", "tries"}. Exits 1 when any
+hour failed ("error" names the failed data-quality checks), 0 when all were published.
+
+--serve keeps one Spark session for hour after hour: it prints {"ready": true} once the session is up, then
+reads one JSON request a line ({"hour": "YYYY-MM-DDTHH", "run_id": optional}) and answers each with the line
+above, until its input ends. Each step is retried as the DAG retries its task (dags/weblog_hourly_steps.py:
+retries_of, retry_delay), the delays divided by --clock-factor (the sandbox's accelerated clock).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import os
 import re
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +34,14 @@ from pyspark.sql import SparkSession
 from dags.weblog_hourly_steps import (
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
+    PUBLISH_TASK_ID,
     NothingStaged,
     hour_plan,
     new_run_id,
     parse_hour,
     publish_names,
+    retries_of,
+    retry_delay,
     stale_published,
 )
 
@@ -106,6 +117,33 @@ def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> N
             failed_checks += [row[FAILED_CHECK_COLUMN] for row in rows]
 
 
+# Runs one task of the hour (task id, the work); the default runs it once.
+TaskRunner = Callable[[str, Callable[[], object]], object]
+
+
+def _once(_task_id: str, work: Callable[[], object]) -> object:
+    return work()
+
+
+def retrying(clock_factor: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+             tries: list[str] | None = None) -> TaskRunner:
+    """Runs a task as the DAG does: retried retries_of(task) times after retry_delay(n), the delay divided
+    by the clock factor. Every failed try is appended to `tries` as "task: error"."""
+    def run(task_id: str, work: Callable[[], object]) -> object:
+        retry = 0
+        while True:
+            try:
+                return work()
+            except Exception as exc:
+                if tries is not None:
+                    tries.append(f"{task_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+                if retry >= retries_of(task_id):
+                    raise
+                retry += 1
+                sleep(retry_delay(retry).total_seconds() / clock_factor)
+    return run
+
+
 def run_hour(
     spark: SparkSession,
     hour: datetime,
@@ -115,13 +153,15 @@ def run_hour(
     curated: str,
     run_id: str | None = None,
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
+    task: TaskRunner = _once,
 ) -> list[str]:
     """Runs every step of one hour and publishes it; returns the curated-relative names published."""
     plan = hour_plan(hour, run_id or new_run_id(), _absolute(raw), _absolute(quarantine), _absolute(staging),
                      max_quarantine_share)
     for step in HOURLY_STEPS:
-        run_script(spark, (JOBS_DIR / step.script).read_text(encoding="utf-8"), plan)
-    return publish(plan, Path(curated))
+        script = (JOBS_DIR / step.script).read_text(encoding="utf-8")
+        task(step.task_id, lambda script=script: run_script(spark, script, plan))
+    return task(PUBLISH_TASK_ID, lambda: publish(plan, Path(curated)))
 
 
 def publish(plan: dict[str, str], curated: Path) -> list[str]:
@@ -154,7 +194,10 @@ def _absolute(path: str) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hour", action="append", required=True, type=parse_hour, help="UTC hour YYYY-MM-DDTHH")
+    p.add_argument("--hour", action="append", default=[], type=parse_hour, help="UTC hour YYYY-MM-DDTHH")
+    p.add_argument("--serve", action="store_true", help="read hour requests from standard input (see above)")
+    p.add_argument("--clock-factor", type=float, default=1.0,
+                   help="with --serve: how much faster than the wall clock the retry delays run")
     p.add_argument("--raw", required=True, help="the streaming job's raw (events) folder")
     p.add_argument("--quarantine", required=True, help="the streaming job's quarantine folder")
     p.add_argument("--staging", required=True, help="staging folder of the hourly runs")
@@ -162,7 +205,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warehouse", required=True, help="folder of the Hive warehouse and Derby metastore")
     p.add_argument("--run-id", default=None, help="default: the start time, e.g. 20261126T150512123456Z")
     p.add_argument("--max-quarantine-share", type=float, default=DEFAULT_MAX_QUARANTINE_SHARE)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not args.hour and not args.serve:
+        p.error("give --hour (one or more) or --serve")
+    if args.clock_factor <= 0:
+        p.error("--clock-factor must be > 0")
+    return args
+
+
+def hour_result(spark: SparkSession, args: argparse.Namespace, hour: datetime, run_id: str,
+                task: TaskRunner = _once, tries: list[str] | None = None) -> dict:
+    """One hour's run as the JSON line the runner prints."""
+    result = {"hour": hour.strftime("%Y-%m-%dT%H"), "run_id": run_id}
+    try:
+        published = run_hour(spark, hour, args.raw, args.quarantine, args.staging, args.curated,
+                             run_id, args.max_quarantine_share, task)
+        result.update(ok=True, published=published)
+    except (ScriptAssertionFailed, NothingStaged) as exc:
+        result.update(ok=False, published=[], error=str(exc))
+        print(f"error: hour {result['hour']}: {exc}; nothing was published", file=sys.stderr)
+    if tries is not None:
+        result["failed_tries"] = list(tries)
+    return result
+
+
+def serve(spark: SparkSession, args: argparse.Namespace) -> int:
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        tries: list[str] = []
+        try:
+            result = hour_result(spark, args, parse_hour(request["hour"]), request.get("run_id") or new_run_id(),
+                                 retrying(args.clock_factor, tries=tries), tries)
+        except Exception as exc:  # a step that failed every retry: the run failed, the worker goes on
+            print(f"error: hour {request['hour']}: {exc}", file=sys.stderr)
+            result = {"hour": request["hour"], "run_id": request.get("run_id"), "ok": False, "published": [],
+                      "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "failed_tries": tries}
+        print(json.dumps(result), flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,18 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     from jobs.spark_sessions import local_session  # noqa: PLC0415 (keeps --help fast)
 
     spark = local_session("weblog-hourly", warehouse=args.warehouse, kafka=False)
+    if args.serve:
+        return serve(spark, args)
     failed = 0
     for hour in args.hour:
-        run_id = args.run_id or new_run_id()
-        result = {"hour": hour.strftime("%Y-%m-%dT%H"), "run_id": run_id}
-        try:
-            published = run_hour(spark, hour, args.raw, args.quarantine, args.staging, args.curated,
-                                 run_id, args.max_quarantine_share)
-            result.update(ok=True, published=published)
-        except (ScriptAssertionFailed, NothingStaged) as exc:
-            failed += 1
-            result.update(ok=False, published=[], error=str(exc))
-            print(f"error: hour {result['hour']}: {exc}; nothing was published", file=sys.stderr)
+        result = hour_result(spark, args, hour, args.run_id or new_run_id())
+        failed += not result["ok"]
         print(json.dumps(result), flush=True)
     return 1 if failed else 0
 
