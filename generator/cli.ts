@@ -1,7 +1,7 @@
 // The generator's command line: options in, traffic to Kafka (or stdout), the ground truth out.
 // Exit 0 when everything generated was acknowledged, 1 on bad usage, 2 when Kafka failed us.
 import fs from "node:fs";
-import { simulatedEventTimes } from "./eventTime";
+import { liveEventTime, simulatedEventTimes } from "./eventTime";
 import { GroundTruth, RunSummary } from "./groundTruth";
 import { GeneratorOptions, parseOptions, USAGE, UsageError } from "./options";
 import { runGenerator, RunState } from "./run";
@@ -18,14 +18,15 @@ function eventClock(options: GeneratorOptions): () => number | null {
       return next.done ? null : next.value;
     };
   }
-  const endsAt = options.durationSeconds === null ? Infinity : Date.now() + options.durationSeconds * 1000;
+  const startedAt = Date.now();
+  const endsAt = options.durationSeconds === null ? Infinity : startedAt + options.durationSeconds * 1000;
   const count = options.count ?? Infinity;
   let given = 0;
   return () => {
     const now = Date.now();
     if (given >= count || now >= endsAt) return null;
     given++;
-    return now;
+    return liveEventTime(now, startedAt, options.clockStartMs ?? startedAt, options.clockFactor);
   };
 }
 

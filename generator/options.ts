@@ -12,6 +12,9 @@ export interface GeneratorOptions {
   /** live mode: stop after this many entries / seconds (null = until stopped) */
   count: number | null;
   durationSeconds: number | null;
+  /** live mode: event time of the first entry (epoch ms; null = now) and how much faster than the wall clock it runs */
+  clockStartMs: number | null;
+  clockFactor: number;
   /** simulated mode: first hour (epoch ms), number of hours, entries per hour */
   startMs: number | null;
   hours: number;
@@ -36,6 +39,8 @@ event contract) to a Kafka topic, keyed by session id, and reports the ground tr
 Event time (two modes):
   live (default)        event_time is now; --rate entries/s for --count entries, --duration seconds, or
                         until SIGINT/SIGTERM
+  --clock-start TIME    live: event time starts at TIME (RFC 3339) instead of now
+  --clock-factor F      live: event time runs F times as fast as the wall clock (an accelerated sandbox) [1]
   --start HOUR          simulated: first UTC hour, e.g. 2026-11-26T00 or 2026-11-26T00:00:00Z
   --hours H             simulated: number of hours
   --per-hour N          simulated: entries per hour (H*N in all), sent as fast as --rate allows
@@ -67,7 +72,7 @@ const FLAGS: Record<string, Kind> = {
   brokers: "string", topic: "string", partitions: "number", rate: "number", count: "number", duration: "number",
   start: "string", hours: "number", "per-hour": "number", seed: "number", "malformed-rate": "number",
   products: "number", stdout: "boolean", summary: "string", "broker-timeout": "number", "batch-size": "number",
-  compression: "string",
+  compression: "string", "clock-start": "string", "clock-factor": "number",
 };
 
 const envName = (flag: string) => `GENERATOR_${flag.toUpperCase().replace(/-/g, "_")}`;
@@ -135,6 +140,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (mode === "simulated" && (raw.has("count") || raw.has("duration"))) {
     throw new UsageError("--count and --duration are for live mode; simulated mode sends --hours x --per-hour entries");
   }
+  if (mode === "simulated" && (raw.has("clock-start") || raw.has("clock-factor"))) {
+    throw new UsageError("--clock-start and --clock-factor are for live mode; simulated mode takes its times from --start");
+  }
+  const clockStart = raw.get("clock-start");
+  const clockStartMs = clockStart === undefined ? null : Date.parse(clockStart);
+  if (clockStartMs !== null && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(clockStart as string) || Number.isNaN(clockStartMs))) {
+    throw new UsageError(`--clock-start must be an RFC 3339 time like 2026-11-26T14:05:00Z, got '${clockStart}'`);
+  }
   const brokers = (raw.get("brokers") ?? "127.0.0.1:9092").split(",").map((b) => b.trim()).filter(Boolean);
   for (const broker of brokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port[,host:port...], got '${broker}'`);
@@ -152,6 +165,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     rate: numberOf(raw, "rate", (n) => n >= 0, "a number of entries per second >= 0 (0 = unthrottled)") ?? (mode === "live" ? 100 : 0),
     count: numberOf(raw, "count", isCount, "a whole number >= 1") ?? null,
     durationSeconds: numberOf(raw, "duration", (n) => n > 0, "a number of seconds > 0") ?? null,
+    clockStartMs,
+    clockFactor: numberOf(raw, "clock-factor", (n) => n >= 1 && n <= 100_000, "a number from 1 to 100000") ?? 1,
     startMs: raw.has("start") ? parseHour(raw.get("start") as string) : null,
     hours: numberOf(raw, "hours", isCount, "a whole number >= 1") ?? 0,
     perHour: numberOf(raw, "per-hour", isCount, "a whole number >= 1") ?? 0,

@@ -1,3 +1,4 @@
+import { liveEventTime } from "../../generator/eventTime";
 import { parseOptions } from "../../generator/options";
 
 describe("the generator's options", () => {
@@ -15,6 +16,18 @@ describe("the generator's options", () => {
     expect(() => parseOptions(["--start", "2026-11-26T05", "--hours", "2"])).toThrow("needs all of --start, --hours and --per-hour");
     expect(() => parseOptions(["--start", "2026-11-26T05:30", "--hours", "1", "--per-hour", "1"])).toThrow("--start must be a whole UTC hour");
     expect(() => parseOptions(["--start", "2026-11-26T05", "--hours", "1", "--per-hour", "1", "--count", "3"])).toThrow("--count and --duration are for live mode");
+  });
+
+  test("live mode can run an accelerated clock from a given time, for the sandbox's fast hours", () => {
+    expect(parseOptions(["--clock-start", "2026-11-26T05:10:00Z", "--clock-factor", "60"])).toMatchObject({
+      mode: "live", clockStartMs: Date.parse("2026-11-26T05:10:00Z"), clockFactor: 60,
+    });
+    expect(parseOptions([])).toMatchObject({ clockStartMs: null, clockFactor: 1 });
+    // one wall-clock minute at 60x is one event-time hour, counted from the clock's start
+    expect(liveEventTime(1_000_060_000, 1_000_000_000, Date.parse("2026-11-26T05:10:00Z"), 60)).toBe(Date.parse("2026-11-26T06:10:00Z"));
+    expect(() => parseOptions(["--clock-factor", "0.5"])).toThrow("--clock-factor must be a number from 1 to 100000, got '0.5'");
+    expect(() => parseOptions(["--clock-start", "yesterday"])).toThrow("--clock-start must be an RFC 3339 time");
+    expect(() => parseOptions(["--start", "2026-11-26T05", "--hours", "1", "--per-hour", "1", "--clock-factor", "60"])).toThrow("--clock-start and --clock-factor are for live mode");
   });
 
   test("bad values are refused with a sentence naming the option", () => {
