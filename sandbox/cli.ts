@@ -1,14 +1,18 @@
 // The sandbox's command line (`npm start`): run / up / status / down / purge.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 import { stopBroker } from "./kafkaBroker";
-import { isSandboxFolder, sandboxLayout, stateDirFrom } from "./layout";
+import { isSandboxFolder, markSandboxFolder, sandboxLayout, stateDirFrom } from "./layout";
 import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
-import { TOPIC } from "./parts";
-import { runSandbox } from "./pipeline";
-import { SandboxError } from "./processes";
-import { Endpoints, readServicesFile, stopDetached } from "./services";
+import { REPO_ROOT, TOPIC } from "./parts";
+import { liveReport, runSandbox, setupIfAsked } from "./pipeline";
+import { isAlive, SandboxError } from "./processes";
+import { formatReconciliation } from "./reconciliation";
+import { Endpoints, readServicesFile, stopDetached, writeServicesFile } from "./services";
+import { StageClock } from "./stageClock";
+import { formatStatus, readStatus } from "./status";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -35,12 +39,83 @@ function tail(file: string, lines = 20): string {
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function down(o: SandboxOptions): Promise<void> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
-  const stopped = await stopDetached(l.services);
+  const stopped = await stopDetached(l);
   // A broker left by an interrupted run is still found through its own state folder.
   if (existsSync(l.kafka)) await stopBroker(l.kafka);
-  say(stopped.length ? `stopped: ${stopped.join(", ")}` : "nothing was running");
+  say(stopped.length ? `stopped: ${stopped.join(", ")} (state kept in ${l.root}; 'up' resumes from it)` : "nothing was running");
+}
+
+/** Starts the supervisor in the background, detached from this terminal, and waits until the pipeline runs. */
+async function up(o: SandboxOptions, argv: string[]): Promise<number> {
+  const l = sandboxLayout(stateDirFrom(o.stateDir));
+  if (!isSandboxFolder(l.root)) throw new SandboxError(`${l.root} is not empty and is not a sandbox state folder`, "choose an empty or new folder with --state-dir", undefined);
+  markSandboxFolder(l.root);
+  mkdirSync(l.logs, { recursive: true });
+  const stages = new StageClock(say);
+  await setupIfAsked(o, l, stages, say);
+  const log = join(l.logs, "supervisor.log");
+  const fd = openSync(log, "a");
+  const daemon = spawn(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "sandbox", "daemon.ts"), ...argv], {
+    cwd: REPO_ROOT, stdio: ["ignore", fd, fd], detached: true,
+  });
+  closeSync(fd);
+  daemon.unref();
+  writeServicesFile(l.services, daemon.pid as number);
+  say(`\u001b[1m==> starting the pipeline in the background (supervisor pid ${daemon.pid}, log ${log})\u001b[0m`);
+  const until = Date.now() + 10 * 60_000;
+  let shown = 0;
+  for (;;) {
+    const lines = existsSync(log) ? readFileSync(log, "utf8").split("\n") : [];
+    for (const line of lines.slice(shown, -1)) say(`    ${line}`);
+    shown = Math.max(shown, lines.length - 1);
+    if (readStatus(l.status)?.phase === "running") break;
+    if (!isAlive(daemon.pid as number)) {
+      rmSync(l.services, { force: true });
+      throw new SandboxError("the pipeline did not start", "read the supervisor's log above; fix the cause, then run 'npm start -- up' again", log);
+    }
+    if (Date.now() > until) throw new SandboxError("the pipeline did not start within 10 minutes", "read the supervisor's log, then 'npm start -- down'", log);
+    await sleep(500);
+  }
+  console.log(formatEndpoints(readStatus(l.status)?.endpoints ?? {}));
+  say(`the pipeline keeps running in the background: 'npm start -- status' to watch it, 'npm start -- down' to stop it (state: ${l.root})`);
+  return 0;
+}
+
+async function status(o: SandboxOptions): Promise<number> {
+  const l = sandboxLayout(stateDirFrom(o.stateDir));
+  for (;;) {
+    const services = readServicesFile(l.services);
+    const s = readStatus(l.status);
+    if (!services || !s) {
+      say(`no services running from ${l.root} (start them with 'npm start -- up')`);
+      return 3;
+    }
+    const text = `${formatStatus(s)}\n\n${formatEndpoints(s.endpoints)}`;
+    if (!o.watch) {
+      console.log(text);
+      return 0;
+    }
+    process.stdout.write(`\u001b[2J\u001b[H${new Date().toISOString()}  (Ctrl-C to stop watching; the pipeline keeps running)\n\n${text}\n`);
+    await sleep(2000);
+  }
+}
+
+/** Writes the HTML report again from the running warehouse. */
+async function report(o: SandboxOptions): Promise<number> {
+  const l = sandboxLayout(stateDirFrom(o.stateDir));
+  const s = readStatus(l.status);
+  if (!readServicesFile(l.services) || !s?.endpoints.bigqueryEndpoint) {
+    say(`no services running from ${l.root} (start them with 'npm start -- up')`);
+    return 3;
+  }
+  const r = await liveReport(l, s.endpoints, o.top);
+  say(formatReconciliation(r.reconciliation));
+  console.log(l.report);
+  return 0;
 }
 
 /** Runs the pipeline once; `main` takes it as a parameter so that its exit codes can be checked alone. */
@@ -62,53 +137,47 @@ export async function main(argv: string[], run: SandboxRunner = runSandbox): Pro
     return 0;
   }
   const l = sandboxLayout(stateDirFrom(o.stateDir));
-  switch (o.command) {
-    case "status": {
-      const s = readServicesFile(l.services);
-      if (!s) {
-        say(`no services running from ${l.root} (start them with 'npm start -- up')`);
-        return 3;
-      }
-      console.log(formatEndpoints(s.endpoints));
-      return 0;
-    }
-    case "down":
-      await down(o);
-      return 0;
-    case "purge":
-      if (!isSandboxFolder(l.root)) {
-        say(`error: ${l.root} is not a sandbox state folder (no .clickstream-sandbox file in it): not removing it`);
-        return 1;
-      }
-      await down(o);
-      rmSync(l.root, { recursive: true, force: true });
-      say(`removed ${l.root}`);
-      return 0;
-    case "run":
-    case "up": {
-      if (readServicesFile(l.services)) {
-        say(`services from an earlier 'up' are still running from ${l.root}: stop them first with 'npm start -- down'`);
-        return 1;
-      }
-      try {
-        const result = await run(o, say, { keepRunning: o.command === "up" });
-        if (o.command === "up") {
-          console.log(formatEndpoints(readServicesFile(l.services)?.endpoints ?? {}));
-          say(`services keep running; stop them with 'npm start -- down' (state: ${l.root})`);
-        }
-        console.log(result.reportPath);
-        return result.reconciliation.matches ? 0 : 1;
-      } catch (e) {
-        if (e instanceof SandboxError) {
-          say(`\nerror: ${e.message}`);
-          say(`  what to do: ${e.hint}`);
-          if (e.log) say(`  log: ${e.log}\n${tail(e.log)}`);
-          say(`  all logs: ${join(l.root, "logs")}`);
+  try {
+    switch (o.command) {
+      case "status":
+        return await status(o);
+      case "report":
+        return await report(o);
+      case "down":
+        await down(o);
+        return 0;
+      case "purge":
+        if (!isSandboxFolder(l.root)) {
+          say(`error: ${l.root} is not a sandbox state folder (no .clickstream-sandbox file in it): not removing it`);
           return 1;
         }
-        throw e;
+        await down(o);
+        rmSync(l.root, { recursive: true, force: true });
+        say(`removed ${l.root}`);
+        return 0;
+      case "run":
+      case "up": {
+        const services = readServicesFile(l.services);
+        if (services && isAlive(services.supervisorPid)) {
+          say(`services from an earlier 'up' are still running from ${l.root}: stop them first with 'npm start -- down'`);
+          return 1;
+        }
+        if (services) await down(o); // a supervisor that died: stop what it left
+        if (o.command === "up") return await up(o, argv);
+        const result = await run(o, say);
+        console.log(result.reportPath);
+        return result.reconciliation.matches ? 0 : 1;
       }
     }
+  } catch (e) {
+    if (e instanceof SandboxError) {
+      say(`\nerror: ${e.message}`);
+      say(`  what to do: ${e.hint}`);
+      if (e.log) say(`  log: ${e.log}\n${tail(e.log)}`);
+      say(`  all logs: ${join(l.root, "logs")}`);
+      return 1;
+    }
+    throw e;
   }
 }
 

@@ -28,7 +28,15 @@ export function sandboxLayout(root: string) {
     hive: join(root, "hive"),
     bigquery: join(root, "bigquery"),
     logs: join(root, "logs"),
-    summary: join(root, "generator-summary.json"),
+    /** the generator's ground truth: one summary per run of it (the start-up hours, then each live session) */
+    truth: join(root, "truth"),
+    /** the sandbox clock, the scheduler's runs, the notifier's deliveries, the live traffic's sessions */
+    clock: join(root, "clock.json"),
+    scheduler: join(root, "scheduler.json"),
+    notifier: join(root, "notifier.json"),
+    traffic: join(root, "traffic.json"),
+    /** what `up` left running and its figures, refreshed by the supervisor */
+    status: join(root, "status.json"),
     report: join(root, "report.html"),
     /** what the run found, as JSON, for tests and scripts */
     result: join(root, "result.json"),

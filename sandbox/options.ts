@@ -1,9 +1,12 @@
 // The sandbox's command line: subcommands, flags and their defaults, validated with one sentence per
 // mistake.
+import { parseClockFactor } from "./clock";
+
 export const FAULTS = ["broker-restart", "stream-restart", "redeliver", "rerun-hour"] as const;
 export type Fault = (typeof FAULTS)[number];
 
-export type Command = "run" | "up" | "down" | "purge" | "status";
+export const COMMANDS = ["run", "up", "down", "purge", "status", "report"] as const;
+export type Command = (typeof COMMANDS)[number];
 
 export interface SandboxOptions {
   command: Command;
@@ -20,6 +23,12 @@ export interface SandboxOptions {
   setup: boolean;
   /** top products shown in the printed table and the report */
   top: number;
+  /** up: how many times faster than the wall clock the sandbox clock runs (1 = real time) */
+  clockFactor: number;
+  /** up: run the live generator (false: only traffic the user sends) */
+  traffic: boolean;
+  /** status: refresh every few seconds until interrupted */
+  watch: boolean;
 }
 
 export const USAGE = `usage: npm start -- [command] [options]      (or: npx tsx sandbox/cli.ts [command] [options])
@@ -29,13 +38,19 @@ The whole pipeline on this machine: Kafka -> Spark streaming -> hourly HiveQL + 
 a reconciliation against the generator's ground truth and an HTML report.
 
 commands:
-  run      (default) install what is missing, start everything, send simulated traffic, load every hour,
-           print the hourly table and the reconciliation, write the report, stop everything.
+  run      (default) install what is missing, start the pipeline, send the simulated hours, wait until the
+           warehouse holds them, print the hourly table and the reconciliation, write the report, stop.
            Exit 0 only if every hour matches the ground truth exactly.
-  up       the same run, then leave the services running and print their endpoints
-  status   print the endpoints of services left running by 'up'
-  down     stop the services left running by 'up'
-  purge    stop them and remove all sandbox state (the state folder)
+  up       the same pipeline, left running in the background and processing new traffic on its own: the
+           simulated hours first (on a new state folder), then live traffic on the sandbox clock; the
+           streaming job, the hourly runs (the DAG's schedule, catch-up and retries), the storage events
+           to the loader; each process restarted when it dies. On an existing state folder it resumes
+           from the checkpoints, the warehouse and the clock where 'down' left them.
+  status   per stage: running or not and restarts, the latest hour marked complete, published and loaded,
+           freshness (hour end to rows queryable), entries per second in and out, quarantined entries
+  report   write the HTML report again from the running warehouse
+  down     stop everything 'up' started (state is kept: 'up' resumes from it)
+  purge    stop it and remove all sandbox state (the state folder)
 
 options:
   --state-dir DIR        all state lives here (default <clone>/.sandbox, or $CLICKSTREAM_SANDBOX_DIR)
@@ -43,11 +58,17 @@ options:
   --hours N              simulated hours of traffic (default 3)
   --per-hour N           entries per hour (default 3000)
   --malformed-rate R     share of deliberately broken entries, 0..1 (default 0.01)
-  --rate N               generator entries per second, 0 = unthrottled (default 0)
+  --rate N               generator entries per second: the simulated hours 0 = unthrottled (default);
+                         up's live traffic 5 entries/s when 0
   --seed N               same seed, same traffic (default 42)
   --top N                top products shown (default 10)
-  --faults LIST          inject failures during the run to show the pipeline absorbs them; comma-separated
-                         from ${FAULTS.join(", ")}, or 'all'
+  --faults LIST          run: inject failures to show the pipeline absorbs them; comma-separated from
+                         ${FAULTS.join(", ")}, or 'all'
+  --clock SPEED          up: 'real' (default) or an accelerated clock like 60x: the live traffic's event
+                         time and the scheduler's "now" run that much faster, from the end of the simulated
+                         hours (an hour in a minute at 60x); it stands still while the sandbox is down
+  --no-traffic           up: no live generator, for your own producer (send to the Kafka endpoint)
+  --watch                status: refresh every 2 seconds
   --no-setup             skip 'scripts/setup.sh' (when it already ran)
   -h, --help             this text`;
 
@@ -77,18 +98,23 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     faults: new Set(),
     setup: true,
     top: 10,
+    clockFactor: 1,
+    traffic: true,
+    watch: false,
   };
   const args = [...argv];
   if (args[0] && !args[0].startsWith("-")) {
     const c = args.shift() as string;
-    if (!["run", "up", "down", "purge", "status"].includes(c)) throw new UsageError(`unknown command '${c}' (run, up, status, down, purge)`);
+    if (!(COMMANDS as readonly string[]).includes(c)) throw new UsageError(`unknown command '${c}' (${COMMANDS.join(", ")})`);
     o.command = c as Command;
   }
   while (args.length) {
     const flag = args.shift() as string;
     if (flag === "-h" || flag === "--help") return "help";
-    if (flag === "--no-setup") {
-      o.setup = false;
+    if (flag === "--no-setup" || flag === "--no-traffic" || flag === "--watch") {
+      if (flag === "--no-setup") o.setup = false;
+      if (flag === "--no-traffic") o.traffic = false;
+      if (flag === "--watch") o.watch = true;
       continue;
     }
     const value = args.shift();
@@ -125,6 +151,13 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
         o.malformedRate = r;
         break;
       }
+      case "--clock":
+        try {
+          o.clockFactor = parseClockFactor(value);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        break;
       case "--faults":
         for (const f of value.split(",").map((s) => s.trim())) {
           if (f === "all") FAULTS.forEach((x) => o.faults.add(x));

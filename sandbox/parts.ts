@@ -34,7 +34,8 @@ const sparkEnv = {
   JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"].filter(Boolean).join(" "),
 };
 
-export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number }): ServiceSpec {
+/** The generator in simulated mode: --hours x --per-hour entries from --start, then it exits. */
+export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number }, summary: string): ServiceSpec {
   return {
     name: "generator",
     // generator/main.ts is what `npm run generator` runs; tsx directly saves npm's start-up.
@@ -44,7 +45,24 @@ export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: str
       "--brokers", o.brokers, "--topic", TOPIC,
       "--start", o.start, "--hours", String(o.hours), "--per-hour", String(o.perHour),
       "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
-      "--summary", l.summary,
+      "--summary", summary,
+    ],
+    cwd: REPO_ROOT,
+    log: join(l.logs, "generator.log"),
+  };
+}
+
+/** The generator in live mode on the sandbox clock: event time from `clockStartMs`, `clockFactor` times the wall clock, until stopped. */
+export function liveGeneratorSpec(l: SandboxLayout, o: { brokers: string; rate: number; seed: number; malformedRate: number; clockStartMs: number; clockFactor: number }, summary: string): ServiceSpec {
+  return {
+    name: "generator",
+    command: join(REPO_ROOT, "node_modules", ".bin", "tsx"),
+    args: [
+      join(REPO_ROOT, "generator", "main.ts"),
+      "--brokers", o.brokers, "--topic", TOPIC,
+      "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
+      "--clock-start", new Date(o.clockStartMs).toISOString(), "--clock-factor", String(o.clockFactor),
+      "--summary", summary,
     ],
     cwd: REPO_ROOT,
     log: join(l.logs, "generator.log"),
@@ -61,9 +79,11 @@ export const streamPaths = (l: SandboxLayout) => ({
 /**
  * The streaming job with a 5-second trigger (the cloud's is 1 minute) so simulated hours flow quickly.
  * The last hour is marked complete after `idleSeconds` without new entries, since no later traffic moves
- * the watermark past it; that must be longer than any pause of the generator (a broker restart).
+ * the watermark past it; that must be longer than any pause of the generator (a broker restart). On an
+ * accelerated clock event times run ahead of Kafka's timestamps by design, so the job's check of entries
+ * from the future is off there.
  */
-export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: number): ServiceSpec {
+export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: number | undefined, clockFactor = 1): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "stream",
@@ -72,7 +92,9 @@ export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: numbe
       "-m", "jobs.weblog_stream",
       "--bootstrap-servers", brokers, "--topic", TOPIC,
       "--raw", p.events, "--quarantine", p.quarantine, "--checkpoint", p.checkpoint, "--markers", p.markers,
-      "--trigger-seconds", "5", "--idle-complete-seconds", String(idleSeconds),
+      "--trigger-seconds", "5",
+      ...(idleSeconds === undefined ? [] : ["--idle-complete-seconds", String(idleSeconds)]),
+      ...(clockFactor > 1 ? ["--max-future-seconds", "0"] : []),
     ],
     cwd: REPO_ROOT,
     env: sparkEnv,
@@ -96,15 +118,14 @@ export function completedHours(l: SandboxLayout): string[] {
   return hours.sort();
 }
 
-/** One invocation of the local hourly runner (the DAG's steps on Spark SQL) for several hours. */
-export function hourlyRunnerSpec(l: SandboxLayout, hours: string[], results: string): ServiceSpec {
+/** The hourly steps' worker (the DAG's steps on Spark SQL, one session for every run), its retry delays on the sandbox clock. */
+export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "hourly",
     command: python,
     args: [
-      "-m", "jobs.hourly_local",
-      ...hours.flatMap((h) => ["--hour", h]),
+      "-m", "jobs.hourly_local", "--serve", "--clock-factor", String(clockFactor),
       "--raw", p.events, "--quarantine", p.quarantine,
       "--staging", l.staging, "--curated", l.curatedBucket, "--warehouse", l.hive,
       "--max-quarantine-share", String(MAX_QUARANTINE_SHARE),
@@ -112,7 +133,6 @@ export function hourlyRunnerSpec(l: SandboxLayout, hours: string[], results: str
     cwd: REPO_ROOT,
     env: sparkEnv,
     log: join(l.logs, "hourly.log"),
-    stdout: results,
   };
 }
 
@@ -125,22 +145,11 @@ export interface HourlyRunResult {
   error?: string;
 }
 
-export function readHourlyResults(file: string): HourlyRunResult[] {
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as HourlyRunResult);
-}
-
-export function objectContent(l: SandboxLayout, name: string): Buffer {
-  return readFileSync(join(l.curatedBucket, name));
-}
-
-/** The local BigQuery server; gs://BUCKET/NAME resolves under the buckets folder. */
-export function bigqueryServerSpec(l: SandboxLayout): ServiceSpec {
+/** The local BigQuery server on a fixed port, its data kept in the state folder; gs://BUCKET/NAME resolves under the buckets folder. */
+export function bigqueryServerSpec(l: SandboxLayout, port: number): ServiceSpec {
   return {
     name: "bigquery",
-    ...emulatorCommand({ gcsRoot: l.buckets, project: BQ_PROJECT }),
+    ...emulatorCommand({ gcsRoot: l.buckets, project: BQ_PROJECT, restPort: port, dataDir: join(l.bigquery, "data") }),
     cwd: l.bigquery,
     log: join(l.logs, "bigquery.log"),
   };
@@ -182,4 +191,19 @@ export function rawAuditSpec(l: SandboxLayout, output: string): ServiceSpec {
     log: join(l.logs, "raw-audit.log"),
     stdout: output,
   };
+}
+
+/** The figures of each hour's _COMPLETE marker: raw rows and quarantined entries when it was marked. */
+export function markerFigures(l: SandboxLayout): Map<string, { rows: number; quarantined: number }> {
+  const found = new Map<string, { rows: number; quarantined: number }>();
+  const markers = streamPaths(l).markers;
+  for (const hour of completedHours(l)) {
+    try {
+      const body = JSON.parse(readFileSync(join(markers, `dt=${hour.slice(0, 10)}`, `hr=${hour.slice(11, 13)}`, "_COMPLETE"), "utf8")) as { rows: number; quarantined: number };
+      found.set(hour, { rows: body.rows, quarantined: body.quarantined });
+    } catch {
+      // being written
+    }
+  }
+  return found;
 }

@@ -1,30 +1,37 @@
-// One sandbox run: start the services, send simulated traffic, load every hour through the same steps
-// the DAG runs, then reconcile the BigQuery table with the generator's ground truth and write the report.
+// The sandbox's pipeline, one definition for both uses: the Kafka broker, the Spark streaming job, the
+// local BigQuery server, the loader function and the hourly steps' worker, each supervised (restarted
+// with a back-off when it dies); the scheduler of the hourly runs on the sandbox clock; the notifier that
+// delivers a storage event for every object published to the curated bucket; and, in live mode, the
+// generator on the sandbox clock. `npm start` (run) starts it, sends the simulated hours, waits until the
+// warehouse holds them and reconciles; `npm start -- up` leaves it running in the background (daemon.ts).
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startBroker, stopBroker, freePort, assertJava } from "./kafkaBroker";
-import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
-import { CURATED_BUCKET, isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
-import { Health, HourlyRunnerInvocation, pipelineHealth } from "./health";
-import { clientQuery, latestHourlyActivity, loadLineage, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
+import { ClockState, clockNow, HOUR_MS, hourEndMs, readClock, saveClock, startClock } from "./clock";
+import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
+import { Health, pipelineHealth } from "./health";
+import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
+import { HourlyWorker, startHourlyWorker } from "./hourlyWorker";
+import { assertJava, freePort, startBroker, stopBroker } from "./kafkaBroker";
+import { isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
+import { clientQuery, latestHourlyActivity, loadLineage, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
+import { CuratedNotifier } from "./notifier";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
-import { isAlive, killGroup, runToCompletion, SandboxError, startService, stopGroup, waitUntil } from "./processes";
+import { killGroup, runToCompletion, SandboxError, startService, stopGroup, waitUntil } from "./processes";
 import { formatReconciliation, reconcile, Reconciliation } from "./reconciliation";
 import { renderReport } from "./report";
-import { Services } from "./services";
+import { HourlyScheduler, HourRun } from "./scheduler";
+import { Endpoints } from "./services";
 import { StageClock } from "./stageClock";
-import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
-import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
+import { exitOf, Started, Supervised, SupervisedState } from "./supervisor";
 
 export interface RawAudit {
   rows: number;
   distinct_event_ids: number;
   quarantined: number;
 }
-
 
 /** What a run writes to result.json: the verdict and the evidence behind it, for tests and scripts. */
 export interface RunRecord {
@@ -42,15 +49,284 @@ export interface RunRecord {
   stageTimes: { stage: string; seconds: number }[];
   /** the health figures the report shows, as the deployed dashboard computes them */
   health: Health;
+  /** processes the supervisor restarted, with how often */
+  restarts: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Live traffic's entries per second when --rate is 0 (unthrottled only makes sense for the start-up hours). */
+export const DEFAULT_LIVE_RATE = 5; // as the stack's generatorRate; the usage text (options.ts) says it too
 // The local BigQuery server needs no credentials: skip the client library's probe of a GCE metadata server.
 process.env.METADATA_SERVER_DETECTION ??= "none";
+
+export interface PipelineSettings {
+  /** the streaming job marks the latest hour complete after this long without entries (none: only the watermark closes hours) */
+  idleSeconds?: number;
+  clockFactor: number;
+  /** where an accelerated clock starts the first time (event time, epoch ms) */
+  clockStartMs: number;
+}
+
+/** The live traffic's record: whether the start-up hours were sent, and each live generator session. */
+interface TrafficState {
+  startupSent: boolean;
+  sessions: number;
+  /** event time at which live traffic first started: hours ending after it count for freshness */
+  liveFromMs?: number;
+  /** event time at which each live session started (its summary is written when it stops) */
+  sessionsFromMs?: number[];
+}
+
+export class Pipeline {
+  readonly endpoints: Endpoints = {};
+  readonly supervised = new Map<string, Supervised>();
+  scheduler!: HourlyScheduler;
+  notifier!: CuratedNotifier;
+  clock!: ClockState;
+  private worker?: HourlyWorker;
+  private heartbeat?: NodeJS.Timeout;
+  private clockRunning = false;
+  private traffic: TrafficState;
+
+  private constructor(
+    readonly l: SandboxLayout,
+    readonly settings: PipelineSettings,
+    readonly say: (line: string) => void,
+  ) {
+    this.traffic = existsSync(l.traffic) ? (JSON.parse(readFileSync(l.traffic, "utf8")) as TrafficState) : { startupSent: false, sessions: 0 };
+  }
+
+  get startupSent(): boolean {
+    return this.traffic.startupSent;
+  }
+
+  /** The sandbox clock; an accelerated one stands still until runClock (no simulated hour passes while services start). */
+  now(): number {
+    return this.clockRunning ? clockNow(this.clock) : this.clock.eventMs;
+  }
+
+  get clockIsRunning(): boolean {
+    return this.clockRunning;
+  }
+
+  runClock(): void {
+    if (this.clockRunning) return;
+    this.clock = { ...this.clock, wallMs: Date.now() };
+    this.clockRunning = true;
+    saveClock(this.l.clock, this.clock);
+    this.heartbeat = setInterval(() => saveClock(this.l.clock, this.clock), 1000);
+  }
+
+  /** Starts every service (resuming from the state folder's checkpoints and data) and the loops. */
+  static async start(l: SandboxLayout, settings: PipelineSettings, say: (line: string) => void, stages: StageClock): Promise<Pipeline> {
+    const p = new Pipeline(l, settings, say);
+    for (const d of [l.logs, l.bigquery, l.rawBucket, l.curatedBucket, l.staging, l.hive, l.truth]) mkdirSync(d, { recursive: true });
+    p.clock = startClock(settings.clockFactor, readClock(l.clock), settings.clockStartMs);
+    if (settings.clockFactor === 1) p.runClock();
+    const log = (line: string) => say(`    ${line}`);
+    try {
+      await p.startServices(stages, log);
+    } catch (e) {
+      await p.stop();
+      throw e;
+    }
+    p.scheduler = new HourlyScheduler({ state: l.scheduler, runLog: join(l.logs, "hourly-runs.jsonl") }, () => parts.completedHours(l), () => p.now(), () => p.worker, log);
+    p.notifier = new CuratedNotifier(l.curatedBucket, l.notifier, () => p.endpoints.loaderUrl as string, () => p.now(), log);
+    p.scheduler.start();
+    p.notifier.start();
+    return p;
+  }
+
+  private keep(name: string, start: () => Promise<Started>, log: (line: string) => void, onRestart?: (s: Started) => void | Promise<void>): Supervised {
+    const s = new Supervised(name, start, log, onRestart);
+    this.supervised.set(name, s);
+    return s;
+  }
+
+  private async startServices(stages: StageClock, log: (line: string) => void): Promise<void> {
+    const l = this.l;
+    const kafka = await stages.stage("kafka", "starting the Kafka broker", async () => {
+      try {
+        assertJava();
+      } catch (e) {
+        throw new SandboxError(`the Kafka broker did not start: ${(e as Error).message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
+      }
+      let bootstrap = "";
+      const broker = this.keep("kafka", async () => {
+        const b = await startBroker({ stateDir: l.kafka, detached: true });
+        bootstrap = b.bootstrapServers;
+        return { pid: b.pid, exited: exitOf(b.pid), log: b.log };
+      }, log);
+      await broker.begin().catch((e: Error) => {
+        throw new SandboxError(`the Kafka broker did not start: ${e.message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
+      });
+      return bootstrap;
+    });
+    this.endpoints.kafkaBootstrap = kafka;
+    this.endpoints.rawBucket = l.rawBucket;
+    this.endpoints.curatedBucket = l.curatedBucket;
+
+    // The streaming job, the hourly worker, the BigQuery server and the loader start side by side.
+    say(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
+    const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings.idleSeconds, this.settings.clockFactor)), log);
+    await stream.begin();
+    const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor))), log);
+    await worker.begin();
+
+    await stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
+      const bqPort = await freePort();
+      const bq = this.keep("bigquery", async () => startService(parts.bigqueryServerSpec(l, bqPort)), log);
+      const bqService = await bq.begin();
+      const endpoint = `http://127.0.0.1:${bqPort}`;
+      await waitUntil("the local BigQuery server listens", () => answers(endpoint), {
+        timeoutMs: 60_000, log: bqService.log, hint: "check that 'npm run setup' installed the BigQuery emulator (scripts/setup.d/50-bigquery-emulator.sh)",
+      });
+      this.endpoints.bigqueryEndpoint = endpoint;
+      this.endpoints.bigqueryProject = parts.BQ_PROJECT;
+      this.endpoints.bigqueryTable = `${parts.BQ_PROJECT}.${parts.BQ_DATASET}.${parts.HOURLY_TABLE}`;
+      // The dataset, tables and views as the stack declares them in the cloud (kept by the server across down/up).
+      const client = localClient(endpoint, parts.BQ_PROJECT);
+      const [exists] = await client.dataset(parts.BQ_DATASET).exists();
+      if (!exists) await createLocalWarehouse(client, { project: parts.BQ_PROJECT, dataset: parts.BQ_DATASET, location: parts.BQ_LOCATION });
+
+      // The archive the stack deploys, served by the Functions Framework as Cloud Run functions serve it.
+      await runToCompletion({
+        name: "build-loader", command: "npm", args: ["run", "--silent", "build:loader"], cwd: parts.REPO_ROOT,
+        log: join(l.logs, "build-loader.log"), timeoutMs: 120_000, hint: "fix the build error in the log (functions/loader)",
+      });
+      const loaderPort = await freePort();
+      this.endpoints.loaderUrl = `http://127.0.0.1:${loaderPort}/`;
+      const loader = this.keep("loader", async () => startService(parts.loaderSpec(l, loaderPort, endpoint)), log);
+      const loaderService = await loader.begin();
+      await waitUntil("the loader function answers", () => answers(this.endpoints.loaderUrl as string), {
+        timeoutMs: 60_000, log: loaderService.log, hint: "run 'npm run build:loader' and read the loader's log",
+      });
+    });
+  }
+
+  /** Sends the simulated hours once (the generator exits when done); their ground truth is kept. */
+  async sendStartupHours(o: Pick<SandboxOptions, "start" | "hours" | "perHour" | "rate" | "seed" | "malformedRate">, faults: { brokerRestart?: boolean } = {}): Promise<void> {
+    const summary = join(this.l.truth, "startup.json");
+    const gen = startService(parts.generatorSpec(this.l, { brokers: this.endpoints.kafkaBootstrap as string, ...o }, summary));
+    if (faults.brokerRestart) {
+      await sleep(3000);
+      this.say("    fault: killing the Kafka broker (SIGKILL) while the generator sends; the supervisor restarts it");
+      await killGroup(this.supervised.get("kafka")?.pid as number);
+    }
+    const code = await gen.exited;
+    if (code !== 0) throw new SandboxError(`the generator failed (exit ${code})`, "read the generator's log; a broker that did not come back is named there", gen.log);
+    readGroundTruth(summary, gen.log);
+    this.traffic.startupSent = true;
+    writeFileSync(this.l.traffic, JSON.stringify(this.traffic) + "\n");
+  }
+
+  /** The live generator on the sandbox clock, supervised; each session (and restart) has its own seed and summary. */
+  async startLiveTraffic(o: Pick<SandboxOptions, "rate" | "seed" | "malformedRate">): Promise<void> {
+    this.runClock();
+    this.traffic.liveFromMs ??= this.now();
+    writeFileSync(this.l.traffic, JSON.stringify(this.traffic) + "\n");
+    const generator = this.keep("generator", async () => {
+      const session = ++this.traffic.sessions;
+      (this.traffic.sessionsFromMs ??= []).push(this.now());
+      writeFileSync(this.l.traffic, JSON.stringify(this.traffic) + "\n");
+      return startService(parts.liveGeneratorSpec(this.l, {
+        brokers: this.endpoints.kafkaBootstrap as string, rate: o.rate || DEFAULT_LIVE_RATE, seed: o.seed + session, malformedRate: o.malformedRate,
+        clockStartMs: this.now(), clockFactor: this.clock.factor,
+      }, join(this.l.truth, `live-${String(session).padStart(4, "0")}.json`)));
+    }, (line) => this.say(`    ${line}`));
+    await generator.begin();
+  }
+
+  /** Restarts of each supervised process so far. */
+  restarts(): Record<string, number> {
+    return Object.fromEntries([...this.supervised.values()].map((s) => [s.name, s.restarts]));
+  }
+
+  processes(): SupervisedState[] {
+    return [...this.supervised.values()].map((s) => s.state());
+  }
+
+  /** Hours whose latest published run has every object accepted by the loader. */
+  loadedHours(): string[] {
+    const latest = new Map<string, HourRun>();
+    for (const r of this.scheduler.runs) if (r.ok) latest.set(r.hour, r);
+    const delivered = this.notifier.deliveries;
+    return [...latest.values()].filter((r) => r.published.length > 0 && r.published.every((name) => delivered[name])).map((r) => r.hour).sort();
+  }
+
+  /** Hour end (sandbox clock) to the first acceptance of the hour's objects by the loader, for hours that ended while live. */
+  freshness(): { hour: string; clockSeconds: number; wallSeconds: number }[] {
+    const from = this.traffic.liveFromMs;
+    if (from === undefined) return [];
+    const first = new Map<string, number>();
+    for (const [name, d] of Object.entries(this.notifier.deliveries)) {
+      const m = /dt=(\d{4}-\d{2}-\d{2})\/hr=(\d{2})\//.exec(name);
+      if (!m) continue;
+      const hour = `${m[1]}T${m[2]}`;
+      first.set(hour, Math.min(first.get(hour) ?? Infinity, d.acceptedAtClockMs));
+    }
+    return [...first.entries()]
+      .filter(([hour]) => hourEndMs(hour) > from)
+      .sort()
+      .map(([hour, at]) => ({ hour, clockSeconds: (at - hourEndMs(hour)) / 1000, wallSeconds: (at - hourEndMs(hour)) / 1000 / this.clock.factor }));
+  }
+
+  /** Stops every process (the generator first, so its summary is written; the broker last) and saves the clock. */
+  async stop(): Promise<void> {
+    const gen = this.supervised.get("generator");
+    if (gen) await gen.end((pid) => stopGroup(pid, 30_000));
+    // Saved after the generator stopped: the next start resumes after the last event time it sent.
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.clock) saveClock(this.l.clock, this.clock, this.clockRunning ? Date.now() : this.clock.wallMs);
+    // The stream next, before anything can wait: it marks no hour that the generator would still add to.
+    await this.supervised.get("stream")?.end((pid) => stopGroup(pid, 30_000));
+    await this.scheduler?.stop();
+    await this.notifier?.stop();
+    for (const name of ["hourly", "loader", "bigquery", "kafka"]) {
+      const s = this.supervised.get(name);
+      if (!s) continue;
+      await s.end(name === "kafka" ? () => stopBroker(this.l.kafka) : (pid) => stopGroup(pid, 30_000));
+    }
+  }
+}
+
+function say(to: (line: string) => void, what: string): void {
+  to(`\u001b[1m==> ${what}\u001b[0m`);
+}
+
+/** Every generator summary of the state folder, as one ground truth (per hour and product). */
+export function groundTruthRows(l: SandboxLayout): { rows: HourlyActivityRow[]; summaries: GeneratorSummary[] } {
+  const summaries = existsSync(l.truth)
+    ? readdirSync(l.truth).filter((f) => f.endsWith(".json")).sort().map((f) => readGroundTruth(join(l.truth, f), join(l.logs, "generator.log")))
+    : [];
+  return { rows: summaries.flatMap(expectedActivity), summaries };
+}
+
+/**
+ * The report of a running sandbox, from its warehouse: the reconciliation covers the loaded hours the
+ * generator's finished runs account for (a live session still running writes its ground truth when it stops).
+ */
+export async function liveReport(l: SandboxLayout, endpoints: Endpoints, top: number): Promise<{ reconciliation: Reconciliation }> {
+  const view = await readWarehouse({ endpoints });
+  const traffic = existsSync(l.traffic) ? (JSON.parse(readFileSync(l.traffic, "utf8")) as TrafficState) : { startupSent: false, sessions: 0 };
+  const { rows: truth } = groundTruthRows(l);
+  const finished = existsSync(l.truth) ? readdirSync(l.truth).filter((f) => f.endsWith(".json")).length : 0;
+  const runningFrom = (traffic.sessionsFromMs?.length ?? 0) + (traffic.startupSent ? 1 : 0) > finished ? traffic.sessionsFromMs?.at(-1) : undefined;
+  const readJson = <T>(file: string, empty: T): T => (existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : empty);
+  const scheduler = { runs: readJson<{ runs: HourRun[] }>(l.scheduler, { runs: [] }).runs };
+  const notifier = { deliveries: readJson<{ objects: Record<string, { times: number }> }>(l.notifier, { objects: {} }).objects };
+  const loaded = new Set(view.rows.map((r) => r.hour));
+  const covered = (hour: string) => loaded.has(hour) && (runningFrom === undefined || hourEndMs(hour) <= Math.floor(runningFrom / HOUR_MS) * HOUR_MS);
+  const reconciliation = reconcile(truth.filter((r) => covered(r.hour)), view.rows.filter((r) => covered(r.hour)));
+  const health = healthOf({ l, scheduler, notifier }, [...loaded].sort(), view);
+  writeReport(l, view.rows, reconciliation, top, [], health);
+  return { reconciliation };
+}
 
 /** Runs the setup scripts with their progress on the terminal and in the setup log. */
 async function runSetup(l: SandboxLayout, say: (s: string) => void): Promise<void> {
   const log = join(l.logs, "setup.log");
+  mkdirSync(l.logs, { recursive: true });
   const out = createWriteStream(log, { flags: "a" });
   const child = spawn("bash", [join(parts.REPO_ROOT, "scripts", "setup.sh")], { cwd: parts.REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const relay = (chunk: Buffer) => {
@@ -64,14 +340,25 @@ async function runSetup(l: SandboxLayout, say: (s: string) => void): Promise<voi
   if (code !== 0) throw new SandboxError(`installing dependencies (scripts/setup.sh) failed (exit ${code})`, "read the error above (a download that failed: check the network to the package registries), then run 'npm start' again", log);
 }
 
-export async function runSandbox(o: SandboxOptions, say: (s: string) => void, opts: { keepRunning?: boolean } = {}): Promise<RunRecord> {
+export async function setupIfAsked(o: SandboxOptions, l: SandboxLayout, stages: StageClock, say: (s: string) => void): Promise<void> {
+  if (o.setup) await stages.stage("setup", "installing what is missing (scripts/setup.sh)", () => runSetup(l, say));
+}
+
+/** A run starts from empty data: the reconciliation compares this run's traffic with this run's table. */
+export async function freshStateFolder(l: SandboxLayout): Promise<void> {
+  if (!isSandboxFolder(l.root)) throw new SandboxError(`${l.root} is not empty and is not a sandbox state folder`, "choose an empty or new folder with --state-dir", undefined);
+  if (existsSync(l.kafka)) await stopBroker(l.kafka);
+  const { rmSync } = await import("node:fs");
+  rmSync(l.root, { recursive: true, force: true });
+  markSandboxFolder(l.root);
+}
+
+/** The one-shot run: the pipeline, the simulated hours, a wait until the warehouse holds them, the reconciliation. */
+export async function runSandbox(o: SandboxOptions, say: (s: string) => void): Promise<RunRecord> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
-  const clock = new StageClock(say);
-  const services = new Services();
+  const stages = new StageClock(say);
   const hours = expectedHours(o);
-  // Longer than the generator's pause while the broker restarts, so no hour is marked complete early.
-  const idleSeconds = o.faults.has("broker-restart") ? 20 : 10;
-  let detached = false;
+  let pipeline: Pipeline | undefined;
   let interrupted = false;
   // Ctrl-C reaches us twice (from the terminal and relayed by tsx): the first stops everything, later
   // ones are ignored rather than left to Node's default, which would exit with the services running.
@@ -79,286 +366,165 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     if (interrupted) return;
     interrupted = true;
     say("interrupted: stopping every service the sandbox started");
-    void services.stopAll().then(() => process.exit(130));
+    void (pipeline?.stop() ?? Promise.resolve()).then(() => process.exit(130));
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
   try {
-    // A run starts from empty data: the reconciliation compares this run's traffic with this run's table.
-    if (!isSandboxFolder(l.root)) throw new SandboxError(`${l.root} is not empty and is not a sandbox state folder`, "choose an empty or new folder with --state-dir", undefined);
-    if (existsSync(l.kafka)) await stopBroker(l.kafka);
-    rmSync(l.root, { recursive: true, force: true });
-    markSandboxFolder(l.root);
-    for (const d of [l.logs, l.bigquery, l.rawBucket, l.curatedBucket, l.staging, l.hive]) mkdirSync(d, { recursive: true });
-
-    if (o.setup) await clock.stage("setup", "installing what is missing (scripts/setup.sh)", () => runSetup(l, say));
-
-    const kafka = await clock.stage("kafka", "starting the Kafka broker", async () => {
-      try {
-        assertJava();
-        return await startBroker({ stateDir: l.kafka, detached: true });
-      } catch (e) {
-        throw new SandboxError(`the Kafka broker did not start: ${(e as Error).message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
-      }
-    });
-    const trackBroker = (pid: number) => services.track("kafka", pid, kafka.log, () => stopBroker(l.kafka));
-    trackBroker(kafka.pid);
-    services.endpoints.kafkaBootstrap = kafka.bootstrapServers;
-
-    // Everything else overlaps: the streaming job starts with the generator (it reads the topic from its
-    // start), while the BigQuery server and the loader function start beside them.
-    say("\u001b[1m==> starting the Spark streaming job (it keeps running)\u001b[0m");
-    let streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds)));
-    services.endpoints.rawBucket = l.rawBucket;
-    services.endpoints.curatedBucket = l.curatedBucket;
-
-    const warehouse = clock.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
-      const bq = services.add(startService(parts.bigqueryServerSpec(l)));
-      let port: number | undefined;
-      await waitUntil("the local BigQuery server listens", () => (port = parts.bigqueryRestPort(bq.log)) !== undefined, {
-        timeoutMs: 60_000, service: bq, log: bq.log, hint: "check that 'npm run setup' installed the BigQuery emulator (scripts/setup.d/50-bigquery-emulator.sh)",
-      });
-      const endpoint = `http://127.0.0.1:${port}`;
-      services.endpoints.bigqueryEndpoint = endpoint;
-      services.endpoints.bigqueryProject = parts.BQ_PROJECT;
-      services.endpoints.bigqueryTable = `${parts.BQ_PROJECT}.${parts.BQ_DATASET}.${parts.HOURLY_TABLE}`;
-      // The dataset, tables and views as the stack declares them in the cloud.
-      await createLocalWarehouse(localClient(endpoint, parts.BQ_PROJECT), { project: parts.BQ_PROJECT, dataset: parts.BQ_DATASET, location: parts.BQ_LOCATION });
-
-      // The archive the stack deploys, served by the Functions Framework as Cloud Run functions serve it.
-      await runToCompletion({
-        name: "build-loader", command: "npm", args: ["run", "--silent", "build:loader"], cwd: parts.REPO_ROOT,
-        log: join(l.logs, "build-loader.log"), timeoutMs: 120_000, hint: "fix the build error in the log (functions/loader)",
-      });
-      const loaderPort = await freePort();
-      const loader = services.add(startService(parts.loaderSpec(l, loaderPort, endpoint)));
-      services.endpoints.loaderUrl = `http://127.0.0.1:${loaderPort}/`;
-      await waitUntil("the loader function answers", () => answers(services.endpoints.loaderUrl as string), {
-        timeoutMs: 60_000, service: loader, log: loader.log, hint: "run 'npm run build:loader' and read the loader's log",
-      });
-    });
+    await freshStateFolder(l);
+    await setupIfAsked(o, l, stages, say);
+    const started = await Pipeline.start(l, {
+      // Longer than the generator's pause while the broker restarts, so no hour is marked complete early.
+      idleSeconds: o.faults.has("broker-restart") ? 20 : 10,
+      clockFactor: 1,
+      clockStartMs: Date.now(),
+    }, say, stages);
+    pipeline = started;
 
     const faults: Promise<void>[] = [];
-    const generated = clock.stage("generator", `sending ${o.hours} h x ${o.perHour} entries of simulated traffic from ${o.start}`, async () => {
-      const gen = services.add(startService(parts.generatorSpec(l, { brokers: kafka.bootstrapServers, ...o })));
-      if (o.faults.has("broker-restart")) {
-        faults.push(
-          (async () => {
-            await sleep(3000);
-            say("    fault: killing the Kafka broker (SIGKILL) while the generator sends");
-            await killGroup(kafka.pid);
-            const again = await startBroker({ stateDir: l.kafka, detached: true }).catch((e: Error) => {
-              throw new SandboxError(`the Kafka broker did not restart: ${e.message}`, "read the broker's log", kafka.log);
-            });
-            trackBroker(again.pid);
-            say(`    fault: broker restarted on ${again.bootstrapServers}`);
-          })(),
-        );
-      }
-      if (o.faults.has("stream-restart")) {
-        faults.push(
-          (async () => {
-            await waitUntil("the streaming job wrote its first raw files", () => countFiles(parts.streamPaths(l).events, ".parquet") > 0, {
-              timeoutMs: 180_000, service: streamService, log: streamService.log, hint: "read the streaming job's log",
-            });
-            say("    fault: killing the streaming job (SIGKILL) after its first raw files");
-            await killGroup(streamService.pid);
-            streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds)));
-            say("    fault: streaming job restarted from its checkpoint");
-          })(),
-        );
-      }
-      const code = await gen.exited;
-      services.forget("generator");
-      if (code !== 0) throw new SandboxError(`the generator failed (exit ${code})`, "read the generator's log; a broker that did not come back is named there", gen.log);
-    });
-    await Promise.all([warehouse, generated, ...faults]);
-    const summary = readGroundTruth(l.summary, join(l.logs, "generator.log"));
+    if (o.faults.has("stream-restart")) {
+      faults.push((async () => {
+        await waitUntil("the streaming job wrote its first raw files", () => countFiles(parts.streamPaths(l).events, ".parquet") > 0, {
+          timeoutMs: 180_000, log: join(l.logs, "stream.log"), hint: "read the streaming job's log",
+        });
+        say("    fault: killing the streaming job (SIGKILL) after its first raw files; the supervisor restarts it from its checkpoint");
+        await killGroup(started.supervised.get("stream")?.pid as number);
+      })());
+    }
+    if (o.faults.has("redeliver")) started.notifier.redeliverNext = 1;
+    await stages.stage("generator", `sending ${o.hours} h x ${o.perHour} entries of simulated traffic from ${o.start}`, () =>
+      started.sendStartupHours(o, { brokerRestart: o.faults.has("broker-restart") }));
+    await Promise.all(faults);
 
-    const deliveries = new Map<string, number>();
-    const runIds = new Map<string, string[]>();
-    const loaded = new Set<string>();
-    let eventSeq = 0;
-    let hourlyRuns = 0;
-    const runnerInvocations: HourlyRunnerInvocation[] = [];
-    /** One invocation of the hourly runner (one Spark start-up) for every hour in `batch`, then the events. */
-    const publishAndLoad = async (batch: string[]) => {
-      say(`    hourly run: ${batch.join(", ")}: register partition, aggregate, data-quality checks, publish`);
-      const results = join(l.logs, `hourly-run-${++hourlyRuns}.jsonl`);
-      const t0 = Date.now();
-      await runToCompletion({
-        ...parts.hourlyRunnerSpec(l, batch, results),
-        timeoutMs: 10 * 60_000,
-        hint: `a failed data-quality check or HiveQL error is named in the log (the runner's per-hour results: ${results})`,
-      });
-      const t1 = Date.now();
-      clock.addDetail("hours", "hourly runs (Spark SQL)", (t1 - t0) / 1000);
-      const hourResults = parts.readHourlyResults(results);
-      runnerInvocations.push({ startedAtMs: t0, endedAtMs: t1, results: hourResults });
-      for (const { hour, run_id: runId, published: objects } of hourResults) {
-        runIds.set(hour, [...(runIds.get(hour) ?? []), runId]);
-        if (objects.length === 0) throw new SandboxError(`the hourly run ${runId} published nothing for ${hour}`, "read the hourly run's log", join(l.logs, "hourly.log"));
-        for (const name of objects) {
-          const event = finalizedEventFor(l, name, String(++eventSeq));
-          const times = o.faults.has("redeliver") && deliveries.size === 0 ? 2 : 1;
-          for (let i = 0; i < times; i++) {
-            if (i === 1) say(`    fault: delivering the event for ${name} a second time`);
-            await deliver(services.endpoints.loaderUrl as string, event);
-            deliveries.set(name, (deliveries.get(name) ?? 0) + 1);
-          }
-        }
-        loaded.add(hour);
-      }
-      clock.addDetail("hours", "loader (events -> BigQuery)", (Date.now() - t1) / 1000);
-    };
-
-    await clock.stage("hours", `running the hourly steps (HiveQL + data-quality checks) and loading ${hours.length} hours`, async () => {
-      // Spark starts in ~30 s, an hour's steps take seconds: hours that complete close together share a run.
-      const batchWindowMs = 15_000;
-      const stageStart = Date.now();
-      let busyMs = 0;
-      const deadline = Date.now() + 10 * 60_000;
-      let firstReadyAt: number | undefined;
+    await stages.stage("hours", `waiting until the warehouse holds all ${hours.length} hours (hourly steps on the scheduler, events to the loader)`, async () => {
       let rerunPending = o.faults.has("rerun-hour");
       let streamStopped = false;
-      while (loaded.size < hours.length) {
-        const completed = parts.completedHours(l);
-        if (!opts.keepRunning && !streamStopped && hours.every((h) => completed.includes(h))) {
+      const deadline = Date.now() + 10 * 60_000;
+      for (;;) {
+        const loaded = started.loadedHours();
+        const failed = started.scheduler.runs.find((r) => !r.ok && hours.includes(r.hour));
+        if (failed) throw new SandboxError(`the hourly run ${failed.runId} of ${failed.hour} failed: ${failed.error}`, "read the hourly steps' log (a failed data-quality check is named there)", join(l.logs, "hourly.log"));
+        if (!streamStopped && hours.every((h) => parts.completedHours(l).includes(h))) {
           // Every hour of this run is in the raw bucket: the job's core is better spent on the hourly runs.
           streamStopped = true;
-          await stopGroup(streamService.pid);
-          services.forget(streamService.name);
+          await started.supervised.get("stream")?.end((pid) => stopGroup(pid));
         }
-        const ready = completed.filter((h) => hours.includes(h) && !loaded.has(h));
-        const allReady = ready.length === hours.length - loaded.size;
-        if (ready.length) firstReadyAt ??= Date.now();
-        if (ready.length && (allReady || Date.now() - (firstReadyAt as number) >= batchWindowMs)) {
-          // The re-run rides along with a later batch once its first run is loaded.
-          const rerun = rerunPending && loaded.has(hours[0]) ? [hours[0]] : [];
-          if (rerun.length) say(`    fault: re-running the hour ${hours[0]} (a new run id replaces its published output)`);
-          const b0 = Date.now();
-          await publishAndLoad([...ready, ...rerun]);
-          busyMs += Date.now() - b0;
-          if (rerun.length) rerunPending = false;
-          firstReadyAt = undefined;
-          continue;
+        if (rerunPending && loaded.includes(hours[0])) {
+          say(`    fault: re-running the hour ${hours[0]} (a new run id replaces its published output)`);
+          started.scheduler.requestRerun(hours[0]);
+          rerunPending = false;
         }
-        if (!streamStopped && !isAlive(streamService.pid)) {
-          throw new SandboxError(`the streaming job exited after marking ${loaded.size + ready.length} of ${hours.length} hours complete`, "read the streaming job's log (a Spark or Kafka error is named there)", streamService.log);
-        }
-        if (Date.now() > deadline) throw new SandboxError(`the streaming job marked ${loaded.size + ready.length} of ${hours.length} hours complete within 10 minutes`, "read the streaming job's log", streamService.log);
-        await sleep(500);
-      }
-      clock.addDetail("hours", "waiting for the stream", (Date.now() - stageStart - busyMs) / 1000);
-      if (rerunPending) {
-        say(`    fault: re-running the hour ${hours[0]} (a new run id replaces its published output)`);
-        await publishAndLoad([hours[0]]);
+        const reran = !o.faults.has("rerun-hour") || started.scheduler.runs.filter((r) => r.ok && r.hour === hours[0]).length >= 2;
+        if (hours.every((h) => loaded.includes(h)) && reran && !rerunPending && started.notifier.pending().length === 0) break;
+        if (Date.now() > deadline) throw new SandboxError(`${loaded.length} of ${hours.length} hours reached the warehouse within 10 minutes`, "read the streaming job's and the hourly steps' logs", join(l.logs, "stream.log"));
+        await sleep(250);
       }
     });
 
-    const audit = await clock.stage("audit", "auditing the raw bucket (rows, duplicate event ids, quarantine)", async () => {
+    const audit = await stages.stage("audit", "auditing the raw bucket (rows, duplicate event ids, quarantine)", async () => {
       const out = join(l.root, "raw-audit.json");
       await runToCompletion({ ...parts.rawAuditSpec(l, out), timeoutMs: 120_000, hint: "read the audit's log" });
       return JSON.parse(readFileSync(out, "utf8")) as RawAudit;
     });
-
-    const bigquery = localClient(services.endpoints.bigqueryEndpoint as string, parts.BQ_PROJECT);
-    const dataset = `${parts.BQ_PROJECT}.${parts.BQ_DATASET}`;
-    const { rows, duplicateTableRows, loads, lineage } = await clock.stage("query", "reading the hourly table from the local BigQuery server", async () => ({
-      rows: await latestHourlyActivity(bigquery, `${dataset}.${parts.LATEST_VIEW}`),
-      duplicateTableRows: await rowsLoadedTwice(clientQuery(bigquery), `${dataset}.${parts.HOURLY_TABLE}`),
-      loads: await loadsPerObject(clientQuery(bigquery), `${dataset}.${parts.LOAD_LOG_TABLE}`),
-      lineage: await loadLineage(clientQuery(bigquery), `${dataset}.${parts.LOAD_LOG_TABLE}`),
-    }));
-    const logLines = (name: string) => readFileSync(join(l.logs, name), "utf8").split("\n");
-    const health = pipelineHealth({
-      hours,
-      streamLog: logLines("stream.log"),
-      runnerInvocations,
-      loads: lineage,
-      loaderLog: logLines("loader.log"),
-      loaderInvocations: [...deliveries.values()].reduce((a, b) => a + b, 0),
-      maxQuarantineShare: parts.MAX_QUARANTINE_SHARE,
-    });
-
-    const reconciliation = reconcile(expectedActivity(summary), rows);
-    const reportPath = l.report;
-    writeFileSync(
-      reportPath,
-      renderReport({
-        generatedAt: new Date().toISOString(),
-        table: `${parts.BQ_PROJECT}.${parts.BQ_DATASET}.${parts.LATEST_VIEW}`,
-        hours: totalsPerHour(rows),
-        topProducts: topProducts(rows, o.top),
-        reconciliation,
-        quarantined: audit.quarantined,
-        stageSeconds: clock.times,
-        health,
-      }),
-    );
+    const { rows: truth, summaries } = groundTruthRows(l);
+    const summary = summaries[0];
+    const view = await stages.stage("query", "reading the hourly table from the local BigQuery server", () => readWarehouse(started));
+    const reconciliation = reconcile(truth, view.rows);
+    const health = healthOf(started, hours, view);
+    writeReport(l, view.rows, reconciliation, o.top, stages.times, health, audit.quarantined);
 
     say("");
-    say(formatHourlyTable(rows, o.top));
+    say(formatHourlyTable(view.rows, o.top));
     say("");
+    const deliveries = Object.fromEntries(Object.entries(started.notifier.deliveries).map(([name, d]) => [name, d.times]));
+    const delivered = Object.values(deliveries).reduce((a, b) => a + b, 0);
     say(`malformed entries sent: ${summary.malformed}, quarantined by the streaming job: ${audit.quarantined}`);
     say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}${audit.rows === audit.distinct_event_ids ? " (no duplicates)" : " (DUPLICATES)"}`);
-    say(`events delivered to the loader: ${[...deliveries.values()].reduce((a, b) => a + b, 0)} for ${deliveries.size} objects; table rows loaded twice: ${duplicateTableRows}; objects loaded by more than one job: ${loads.filter((o) => o.loadJobs > 1).length}`);
+    say(`events delivered to the loader: ${delivered} for ${Object.keys(deliveries).length} objects; table rows loaded twice: ${view.duplicateTableRows}; objects loaded by more than one job: ${view.loads.filter((x) => x.loadJobs > 1).length}`);
     say(formatReconciliation(reconciliation));
-    say(`report: ${reportPath}`);
+    say(`report: ${l.report}`);
 
+    const runIds: Record<string, string[]> = {};
+    for (const r of started.scheduler.runs) if (r.ok) (runIds[r.hour] ??= []).push(r.runId);
     const record: RunRecord = {
       reconciliation,
-      reportPath,
+      reportPath: l.report,
       audit,
       summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, errors: summary.errors, hours: summary.hours, products: summary.products },
-      deliveries: Object.fromEntries(deliveries),
-      duplicateTableRows,
-      loads,
-      runIds: Object.fromEntries(runIds),
-      stageTimes: clock.times,
+      deliveries,
+      duplicateTableRows: view.duplicateTableRows,
+      loads: view.loads,
+      runIds,
+      stageTimes: stages.times,
       health,
+      restarts: started.restarts(),
     };
     writeFileSync(l.result, JSON.stringify(record, null, 2) + "\n");
-
-    if (opts.keepRunning) {
-      services.detach(l.services);
-      detached = true;
-    }
     return record;
   } finally {
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);
-    if (!detached) await clock.stage("stop", "stopping every service", () => services.stopAll());
-    say(clock.format());
+    if (pipeline) await stages.stage("stop", "stopping every service", () => (pipeline as Pipeline).stop());
+    say(stages.format());
   }
 }
 
-async function answers(url: string): Promise<boolean> {
+export interface WarehouseView {
+  rows: HourlyActivityRow[];
+  duplicateTableRows: number;
+  loads: ObjectLoads[];
+  lineage: Awaited<ReturnType<typeof loadLineage>>;
+}
+
+/** What analysts see: the latest run of every hour, and the lineage behind it. */
+export async function readWarehouse(p: { endpoints: Endpoints }): Promise<WarehouseView> {
+  const bigquery = localClient(p.endpoints.bigqueryEndpoint as string, parts.BQ_PROJECT);
+  const dataset = `${parts.BQ_PROJECT}.${parts.BQ_DATASET}`;
+  return {
+    rows: await latestHourlyActivity(bigquery, `${dataset}.${parts.LATEST_VIEW}`),
+    duplicateTableRows: await rowsLoadedTwice(clientQuery(bigquery), `${dataset}.${parts.HOURLY_TABLE}`),
+    loads: await loadsPerObject(clientQuery(bigquery), `${dataset}.${parts.LOAD_LOG_TABLE}`),
+    lineage: await loadLineage(clientQuery(bigquery), `${dataset}.${parts.LOAD_LOG_TABLE}`),
+  };
+}
+
+/** The health figures, as the deployed dashboard computes them, from the state folder's logs and records. */
+export function healthOf(p: { l: SandboxLayout; scheduler: { runs: readonly HourRun[] }; notifier: { deliveries: Readonly<Record<string, { times: number }>> } }, hours: string[], view: WarehouseView): Health {
+  const logLines = (name: string) => (existsSync(join(p.l.logs, name)) ? readFileSync(join(p.l.logs, name), "utf8").split("\n") : []);
+  return pipelineHealth({
+    hours,
+    streamLog: logLines("stream.log"),
+    runnerInvocations: p.scheduler.runs.map((r) => ({ startedAtMs: r.startedAtMs, endedAtMs: r.endedAtMs, results: [{ hour: r.hour, run_id: r.runId, ok: r.ok }] })),
+    loads: view.lineage,
+    loaderLog: logLines("loader.log"),
+    loaderInvocations: Object.values(p.notifier.deliveries).reduce((a, d) => a + d.times, 0),
+    maxQuarantineShare: parts.MAX_QUARANTINE_SHARE,
+  });
+}
+
+export function writeReport(l: SandboxLayout, rows: HourlyActivityRow[], reconciliation: Reconciliation, top: number, stageSeconds: { stage: string; seconds: number }[], health: Health, quarantined?: number): void {
+  writeFileSync(
+    l.report,
+    renderReport({
+      generatedAt: new Date().toISOString(),
+      table: `${parts.BQ_PROJECT}.${parts.BQ_DATASET}.${parts.LATEST_VIEW}`,
+      hours: totalsPerHour(rows),
+      topProducts: topProducts(rows, top),
+      reconciliation,
+      quarantined,
+      stageSeconds,
+      health,
+    }),
+  );
+}
+
+export async function answers(url: string): Promise<boolean> {
   try {
     await fetch(url, { signal: AbortSignal.timeout(1000) });
     return true;
   } catch {
     return false;
   }
-}
-
-/** The event Eventarc would deliver for a published object of the curated bucket. */
-function finalizedEventFor(l: SandboxLayout, name: string, id: string) {
-  const content = parts.objectContent(l, name);
-  const st = statSync(join(l.curatedBucket, name));
-  return objectFinalizedEvent(
-    {
-      bucket: CURATED_BUCKET,
-      name,
-      // GCS generations are microsecond timestamps; the file's mtime stands in for the write time.
-      generation: String(Math.floor(st.mtimeMs * 1000)),
-      size: content.length,
-      contentType: "text/csv",
-      md5Hash: md5Base64(content),
-      timeCreated: st.mtime.toISOString(),
-    },
-    id,
-  );
 }
 
 function countFiles(dir: string, suffix: string): number {
@@ -375,4 +541,3 @@ export function formatHourlyTable(rows: HourlyActivityRow[], top: number): strin
   for (const p of topProducts(rows, top)) lines.push(`  ${p.productId.padEnd(16)} ${String(p.visits).padStart(8)}   ${String(p.cartAdds).padStart(14)}`);
   return lines.join("\n");
 }
-

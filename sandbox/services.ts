@@ -1,7 +1,8 @@
-// The registry of what the sandbox started: stopped together on exit or Ctrl-C, or written to
-// services.json so that `down` can stop what `up` left running.
+// What `up` left running: the supervisor's pid in services.json (its processes and endpoints are in
+// status.json), so that `down` can stop it, and everything it started, from another terminal.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { isAlive, Service, stopGroup } from "./processes";
+import { isAlive, stopGroup } from "./processes";
+import { readStatus } from "./status";
 
 export interface Endpoints {
   kafkaBootstrap?: string;
@@ -15,78 +16,37 @@ export interface Endpoints {
 
 export interface ServicesFile {
   startedAt: string;
-  endpoints: Endpoints;
-  processes: { name: string; pid: number; log: string }[];
-}
-
-export class Services {
-  private readonly running: { name: string; pid: number; log: string; stop: () => Promise<void> }[] = [];
-  readonly endpoints: Endpoints = {};
-  private readonly onExit = () => {
-    // Last resort when the process ends without stopAll (an uncaught error): no JVM outlives us.
-    for (const s of this.running) {
-      try {
-        process.kill(-s.pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    }
-  };
-
-  constructor() {
-    process.on("exit", this.onExit);
-  }
-
-  add(service: Service): Service {
-    this.track(service.name, service.pid, service.log, () => stopGroup(service.pid));
-    return service;
-  }
-
-  track(name: string, pid: number, log: string, stop: () => Promise<void>): void {
-    this.forget(name);
-    this.running.push({ name, pid, log, stop });
-  }
-
-  forget(name: string): void {
-    const i = this.running.findIndex((s) => s.name === name);
-    if (i >= 0) this.running.splice(i, 1);
-  }
-
-  /** Stops in reverse start order, so consumers stop before the services they read from. */
-  async stopAll(): Promise<void> {
-    for (const s of [...this.running].reverse()) await s.stop().catch(() => undefined);
-    this.running.length = 0;
-  }
-
-  /** Hands the services over to a later `down`: they keep running after this process exits. */
-  detach(file: string): ServicesFile {
-    const content: ServicesFile = {
-      startedAt: new Date().toISOString(),
-      endpoints: this.endpoints,
-      processes: this.running.map(({ name, pid, log }) => ({ name, pid, log })),
-    };
-    writeFileSync(file, JSON.stringify(content, null, 2) + "\n");
-    this.running.length = 0;
-    process.removeListener("exit", this.onExit);
-    return content;
-  }
+  supervisorPid: number;
 }
 
 export function readServicesFile(file: string): ServicesFile | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ServicesFile) : undefined;
 }
 
-/** Stops what `up` left running; returns the names it stopped. */
-export async function stopDetached(file: string): Promise<string[]> {
-  const content = readServicesFile(file);
+export function writeServicesFile(file: string, supervisorPid: number): void {
+  writeFileSync(file, JSON.stringify({ startedAt: new Date().toISOString(), supervisorPid }, null, 2) + "\n");
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops what `up` left running: the supervisor stops its processes in order (the generator first, the
+ * broker last) and exits; whatever is still alive after that is stopped by its process group. Returns
+ * the names of the processes that were running.
+ */
+export async function stopDetached(files: { services: string; status: string }, timeoutMs = 180_000): Promise<string[]> {
+  const content = readServicesFile(files.services);
   if (!content) return [];
-  const stopped: string[] = [];
-  for (const p of [...content.processes].reverse()) {
-    if (isAlive(p.pid)) {
-      await stopGroup(p.pid);
-      stopped.push(p.name);
-    }
+  const status = readStatus(files.status);
+  const running = (status?.processes ?? []).filter((p) => p.pid !== undefined && isAlive(p.pid));
+  if (isAlive(content.supervisorPid)) {
+    process.kill(content.supervisorPid, "SIGTERM");
+    const until = Date.now() + timeoutMs;
+    while (isAlive(content.supervisorPid) && Date.now() < until) await sleep(200);
+    if (isAlive(content.supervisorPid)) process.kill(content.supervisorPid, "SIGKILL");
   }
-  rmSync(file, { force: true });
-  return stopped;
+  for (const p of running) if (isAlive(p.pid as number)) await stopGroup(p.pid as number);
+  rmSync(files.services, { force: true });
+  rmSync(files.status, { force: true });
+  return ["supervisor", ...running.map((p) => p.name)];
 }

@@ -27,13 +27,17 @@ export function emulatorPaths(cache = downloadCache()) {
   return { bin: join(root, "venv", "bin", "bqemulator"), duckdbHome: join(root, "home") };
 }
 
-/** The emulator's command line: free 127.0.0.1 ports, an in-memory store, JSON logs (its port is read from them). */
-export function emulatorCommand(options: Pick<LocalBigQueryOptions, "gcsRoot" | "project">) {
+/**
+ * The emulator's command line: 127.0.0.1 ports (free ones unless `restPort` is given), an in-memory store
+ * (or one kept in `dataDir`, which outlives a restart), JSON logs (its port is read from them).
+ */
+export function emulatorCommand(options: Pick<LocalBigQueryOptions, "gcsRoot" | "project"> & { restPort?: number; dataDir?: string }) {
   const { bin, duckdbHome } = emulatorPaths();
+  const store = options.dataDir ? ["--persistent", "--data-dir", options.dataDir] : ["--ephemeral"];
   return {
     command: bin,
-    args: ["start", "--rest-host", "127.0.0.1", "--rest-port", "0", "--grpc-host", "127.0.0.1", "--grpc-port", "0",
-      "--project", options.project, "--ephemeral", "--log-format", "json", "--log-level", "info"],
+    args: ["start", "--rest-host", "127.0.0.1", "--rest-port", String(options.restPort ?? 0), "--grpc-host", "127.0.0.1", "--grpc-port", "0",
+      "--project", options.project, ...store, "--log-format", "json", "--log-level", "info"],
     // HOME: DuckDB finds the extensions the setup step installed from PyPI there (no download at start).
     env: { ...process.env, HOME: duckdbHome, BQEMU_GCS_LOCAL_ROOT: options.gcsRoot },
   };

@@ -1,0 +1,139 @@
+// The background supervisor `npm start -- up` leaves running, detached from the terminal: it runs the
+// pipeline (pipeline.ts), sends the simulated hours on a new state folder, then live traffic on the
+// sandbox clock, and writes status.json every second. SIGTERM (`down`) stops everything and keeps the
+// state, so the next `up` resumes from it.
+import { rmSync, writeFileSync } from "node:fs";
+import { Kafka, logLevel } from "kafkajs";
+import { HOUR_MS } from "./clock";
+import { sandboxLayout, stateDirFrom } from "./layout";
+import { parseOptions, SandboxOptions } from "./options";
+import * as parts from "./parts";
+import { DEFAULT_LIVE_RATE, Pipeline } from "./pipeline";
+import { SandboxError } from "./processes";
+import { StageClock } from "./stageClock";
+import { PipelineStatus } from "./status";
+
+const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+/** Entries per second into the topic, from its end offsets between two readings. */
+function kafkaRate(bootstrap: string): () => Promise<number | null> {
+  const admin = new Kafka({ clientId: "sandbox-status", brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  let connected = false;
+  let last: { at: number; total: number } | undefined;
+  return async () => {
+    try {
+      if (!connected) {
+        await admin.connect();
+        connected = true;
+      }
+      const offsets = await admin.fetchTopicOffsets(parts.TOPIC);
+      const total = offsets.reduce((a, o) => a + Number(o.high), 0);
+      const now = Date.now();
+      const rate = last ? ((total - last.total) * 1000) / Math.max(1, now - last.at) : null;
+      last = { at: now, total };
+      return rate;
+    } catch {
+      return null;
+    }
+  };
+}
+
+function snapshot(p: Pipeline, phase: string, intoKafka: number | null, o: SandboxOptions): PipelineStatus {
+  const marked = parts.completedHours(p.l);
+  const figures = parts.markerFigures(p.l);
+  const loaded = p.loadedHours();
+  // Entries into the warehouse: the raw rows of the hours that became queryable in the last minute.
+  const firstAccepted = new Map<string, number>();
+  for (const [name, d] of Object.entries(p.notifier.deliveries)) {
+    const m = /dt=(\d{4}-\d{2}-\d{2})\/hr=(\d{2})\//.exec(name);
+    if (m) firstAccepted.set(`${m[1]}T${m[2]}`, Math.min(firstAccepted.get(`${m[1]}T${m[2]}`) ?? Infinity, d.acceptedAtMs));
+  }
+  const recent = [...firstAccepted.entries()].filter(([, at]) => Date.now() - at <= 60_000);
+  const loadedRate = recent.reduce((a, [hour]) => a + (figures.get(hour)?.rows ?? 0), 0) / 60;
+  return {
+    phase,
+    updatedAtMs: Date.now(),
+    supervisorPid: process.pid,
+    endpoints: p.endpoints,
+    clock: { factor: p.clock.factor, eventMs: p.now(), wallMs: Date.now(), running: p.clockIsRunning },
+    processes: p.processes(),
+    latest: { marked: marked.at(-1), published: p.scheduler.publishedHours().at(-1), loaded: loaded.at(-1) },
+    hourlyRuns: { ok: p.scheduler.runs.filter((r) => r.ok).length, failed: p.scheduler.runs.filter((r) => !r.ok).length },
+    freshness: p.freshness(),
+    rates: { intoKafka, loaded: loadedRate },
+    quarantined: [...figures.values()].reduce((a, f) => a + f.quarantined, 0),
+    traffic: o.traffic ? "generator" : "your producers",
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const o = parseOptions(argv);
+  if (o === "help") return 2;
+  const l = sandboxLayout(stateDirFrom(o.stateDir));
+  const stages = new StageClock(say);
+  let phase = "starting";
+  let pipeline: Pipeline | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      phase = "stopping";
+      say("stopping every process (state is kept; 'up' resumes from it)");
+      await pipeline?.stop();
+      rmSync(l.status, { force: true });
+      rmSync(l.services, { force: true });
+      say("stopped");
+      process.exit(0);
+    })();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  try {
+    pipeline = await Pipeline.start(l, {
+      idleSeconds: o.traffic ? undefined : 10,
+      clockFactor: o.clockFactor,
+      clockStartMs: Date.parse(o.start) + o.hours * HOUR_MS,
+    }, say, stages);
+  } catch (e) {
+    say(`error: ${(e as Error).message}${e instanceof SandboxError ? `\n  what to do: ${e.hint}${e.log ? `\n  log: ${e.log}` : ""}` : ""}`);
+    rmSync(l.services, { force: true });
+    return 1;
+  }
+  const p = pipeline;
+  const rate = kafkaRate(p.endpoints.kafkaBootstrap as string);
+  let intoKafka: number | null = null;
+  const write = () => {
+    if (!stopping) writeFileSync(l.status, JSON.stringify(snapshot(p, phase, intoKafka, o)) + "\n");
+  };
+  write();
+  setInterval(write, 1000);
+  setInterval(() => void rate().then((r) => (intoKafka = r)), 5000);
+
+  try {
+    if (!p.startupSent) {
+      say(`sending ${o.hours} h x ${o.perHour} entries of simulated traffic from ${o.start}`);
+      await p.sendStartupHours(o);
+    }
+    if (o.traffic) {
+      await p.startLiveTraffic(o);
+      say(`live traffic: ${o.rate || DEFAULT_LIVE_RATE} entries/s on the sandbox clock (${o.clockFactor === 1 ? "real time" : `${o.clockFactor}x`})`);
+    } else {
+      p.runClock();
+      say("no live traffic: send your own to the Kafka endpoint");
+    }
+  } catch (e) {
+    say(`error: ${(e as Error).message}`);
+    stop();
+    return await new Promise<number>(() => undefined);
+  }
+  phase = "running";
+  write();
+  return await new Promise<number>(() => undefined);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    say(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);
