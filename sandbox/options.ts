@@ -66,7 +66,9 @@ options:
                          ${FAULTS.join(", ")}, or 'all'
   --clock SPEED          up: 'real' (default) or an accelerated clock like 60x: the live traffic's event
                          time and the scheduler's "now" run that much faster, from the end of the simulated
-                         hours (an hour in a minute at 60x); it stands still while the sandbox is down
+                         hours (an hour in a minute at 60x); it stands still while the sandbox is down.
+                         Accelerated live traffic has no malformed entries: the streaming job files those
+                         under the wall-clock hour Kafka received them, which an accelerated hour is not
   --no-traffic           up: no live generator, for your own producer (send to the Kafka endpoint)
   --watch                status: refresh every 2 seconds
   --no-setup             skip 'scripts/setup.sh' (when it already ran)
