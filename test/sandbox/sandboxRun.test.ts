@@ -1,8 +1,10 @@
-// The sandbox end to end, smaller than the default run, with every failure the pipeline must absorb
+// The one-shot sandbox run (`npm start`: the living pipeline of `up`, plus a wait until the warehouse
+// holds the simulated hours), smaller than the default run, with every failure the pipeline must absorb
 // injected into the same run (one run keeps the suite inside its time budget): malformed entries, the
-// broker killed and restarted while the generator sends, the streaming job killed and restarted from its
-// checkpoint, one storage event delivered twice and one hour re-run. The table must still reconcile
-// exactly with the generator's ground truth, and the report must show it in a real browser.
+// broker killed while the generator sends and the streaming job killed after its first files (the
+// supervisor restarts both), one storage event delivered twice and one hour re-run by the scheduler. The
+// table must still reconcile exactly with the generator's ground truth, and the report must show it in a
+// real browser. test/sandbox/livePipeline.test.ts covers `up` itself.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,7 +58,10 @@ test("malformed entries are quarantined and counted; every valid entry is in the
   expect(result.audit.distinct_event_ids).toBe(result.audit.rows);
 });
 
-test("the broker and the streaming job were killed and restarted during the run", () => {
+test("the broker and the streaming job were killed during the run and restarted by the supervisor", () => {
+  expect(result.restarts).toMatchObject({ kafka: 1, stream: 1, loader: 0, bigquery: 0, hourly: 0 });
+  expect(narration).toMatch(/supervisor: kafka exited .*; restart 1 in 1 s/);
+  expect(narration).toMatch(/supervisor: stream exited \(SIGKILL\); restart 1 in 1 s/);
   const starts = (file: string, line: string) => readFileSync(file, "utf8").split(line).length - 1;
   expect(starts(join(stateDir, "kafka", "broker.log"), "Kafka Server started")).toBe(2);
   // The generator met the outage (failed sends it retried) and still had every entry acknowledged.

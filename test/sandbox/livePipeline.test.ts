@@ -1,0 +1,177 @@
+// The sandbox as a living pipeline (`npm start -- up`), end to end on an accelerated clock (an hour in 15 s):
+// the start-up hour, then at least 4 live hours, with entries the generator did not write sent by a
+// separate Kafka producer while it runs; the loader and the streaming job killed once each (the supervisor
+// brings both back); `down` then `up` in the middle. The warehouse must then reconcile exactly with
+// everything sent, with no hand-run step, and the report written again from the live warehouse must show
+// it in headless Chromium. (The one-shot run is the same pipeline; test/sandbox/sandboxRun.test.ts adds
+// the faults only it injects.)
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Kafka, logLevel, Producer } from "kafkajs";
+import { launchChromium } from "../../sandbox/browser";
+import { clockNow, HOUR_MS, hourOf, readClock } from "../../sandbox/clock";
+import { HourlyActivityRow, totalsPerHour } from "../../sandbox/hourlyActivity";
+import { sandboxLayout } from "../../sandbox/layout";
+import { groundTruthRows, readWarehouse, WarehouseView } from "../../sandbox/pipeline";
+import { killGroup } from "../../sandbox/processes";
+import { reconcile, Reconciliation } from "../../sandbox/reconciliation";
+import { PipelineStatus, readStatus } from "../../sandbox/status";
+import { readRenderedReport } from "./reportInBrowser";
+
+const REPO = resolve(__dirname, "..", "..");
+const stateDir = process.env.SANDBOX_TEST_STATE_DIR ?? mkdtempSync(join(tmpdir(), "sandbox-live-"));
+const l = sandboxLayout(stateDir);
+// Hours well before the wall clock's: the streaming job files malformed entries under the hour Kafka got them.
+const startMs = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 9 * HOUR_MS;
+const startHour = hourOf(startMs);
+const flags = ["--no-setup", "--state-dir", stateDir, "--clock", "240x", "--start", new Date(startMs).toISOString(),
+  "--hours", "1", "--per-hour", "300", "--rate", "15", "--seed", "7", "--malformed-rate", "0.02"];
+
+let narration = "";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sandbox(args: string[]): Promise<number | null> {
+  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d: Buffer) => (narration += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (narration += d.toString()));
+  return new Promise((r) => child.on("close", r));
+}
+
+function status(): PipelineStatus {
+  const s = readStatus(l.status);
+  if (!s) throw new Error("no status.json: the sandbox is not running");
+  return s;
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs = 150_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}; status: ${JSON.stringify(readStatus(l.status))}`);
+    await sleep(250);
+  }
+}
+
+const loadedThrough = (hour: string) => (status().latest.loaded ?? "") >= hour;
+const liveHour = (n: number) => hourOf(startMs + n * HOUR_MS);
+
+/** A producer of the user's own: hand-written entries at the sandbox clock's time, counted per hour and product. */
+class OwnTraffic {
+  readonly sent: HourlyActivityRow[] = [];
+  private producer?: Producer;
+  private timer?: NodeJS.Timeout;
+  private sending = Promise.resolve();
+  private n = 0;
+
+  async start(): Promise<void> {
+    this.producer = new Kafka({ clientId: "own-traffic", brokers: [status().endpoints.kafkaBootstrap as string], logLevel: logLevel.NOTHING }).producer();
+    await this.producer.connect();
+    this.timer = setInterval(() => (this.sending = this.sending.then(() => this.sendSome())), 1000);
+  }
+
+  private async sendSome(): Promise<void> {
+    const clock = readClock(l.clock);
+    if (!clock || !this.producer) return;
+    const entries = [0, 1, 2].map((i) => {
+      const product = `OWN-${(this.n + i) % 4}`;
+      const cart = (this.n + i) % 3 === 0;
+      return {
+        event_id: randomUUID(), event_time: new Date(clockNow(clock)).toISOString(), session_id: `own-${this.n}`, ip: "198.51.100.7",
+        user_agent: "own-traffic/1.0", method: cart ? "POST" : "GET", url: cart ? "/cart" : `/products/${product}`, status: 200,
+        product_id: product, pid: cart ? product : null,
+      };
+    });
+    this.n += 3;
+    await this.producer.send({ topic: "weblogs", acks: -1, messages: entries.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })) });
+    for (const e of entries) this.sent.push({ hour: e.event_time.slice(0, 13), product_id: e.product_id, visits: e.pid ? 0 : 1, cart_adds: e.pid ? 1 : 0 });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sending;
+    await this.producer?.disconnect();
+  }
+}
+
+let lastHour: string;
+let view: WarehouseView;
+let reconciliation: Reconciliation;
+let restarts: Record<string, number>;
+let resumed: number | null;
+const own = new OwnTraffic();
+
+beforeAll(async () => {
+  try {
+    expect(await sandbox(["up", ...flags])).toBe(0);
+    await own.start();
+    await until("the start-up hour and a live hour are loaded", () => loadedThrough(liveHour(1)));
+    // A crash of each: the supervisor restarts it, and no hour is lost or loaded twice.
+    await killGroup(status().processes.find((p) => p.name === "loader")?.pid as number);
+    await until("the loader is back", () => status().processes.some((p) => p.name === "loader" && p.running && p.restarts === 1), 60_000);
+    await killGroup(status().processes.find((p) => p.name === "stream")?.pid as number);
+    await until("the streaming job is back", () => status().processes.some((p) => p.name === "stream" && p.running && p.restarts === 1), 60_000);
+    await until("a second live hour is loaded", () => loadedThrough(liveHour(2)));
+    restarts = Object.fromEntries(status().processes.map((p) => [p.name, p.restarts]));
+
+    // Down and up again in the middle of the run, in the middle of an hour.
+    await own.stop();
+    expect(await sandbox(["down", "--state-dir", stateDir])).toBe(0);
+    resumed = await sandbox(["up", ...flags]);
+    await own.start();
+    await until("at least 4 live hours are loaded", () => loadedThrough(liveHour(4)));
+    await own.stop();
+    lastHour = status().latest.loaded as string;
+    view = await readWarehouse({ endpoints: status().endpoints });
+    expect(await sandbox(["report", "--state-dir", stateDir, "--top", "5"])).toBe(0);
+  } finally {
+    await own.stop().catch(() => undefined);
+    await sandbox(["down", "--state-dir", stateDir]);
+  }
+  // The generator's ground truth is complete once its last session stopped; with the own producer's entries.
+  const upTo = (r: HourlyActivityRow) => r.hour <= lastHour;
+  reconciliation = reconcile([...groundTruthRows(l).rows, ...own.sent].filter(upTo), view.rows.filter(upTo));
+}, 600_000);
+
+afterAll(() => {
+  if (!reconciliation?.matches) console.log(narration);
+});
+
+test("every hour loaded reconciles exactly with the generator's and the own producer's entries", () => {
+  expect(resumed).toBe(0);
+  const hours = reconciliation.hours.map((h) => h.hour);
+  expect(hours[0]).toBe(startHour);
+  expect(hours.length).toBeGreaterThanOrEqual(5);
+  expect(hours).toEqual(Array.from({ length: hours.length }, (_, i) => liveHour(i)));
+  expect(reconciliation.hours.filter((h) => !h.matches)).toEqual([]);
+  // The own producer's entries reached every live hour, and no run was needed by hand.
+  for (const h of hours.slice(1)) expect(view.rows.some((r) => r.hour === h && r.product_id.startsWith("OWN-"))).toBe(true);
+});
+
+test("the loader and the streaming job were killed and restarted by the supervisor", () => {
+  expect(restarts).toMatchObject({ loader: 1, stream: 1 });
+  expect(narration).not.toMatch(/error:/);
+});
+
+test("down then up loses and duplicates nothing: every object loaded by one job, no row twice", () => {
+  expect(view.duplicateTableRows).toBe(0);
+  expect(view.loads.filter((o) => o.loadJobs !== 1)).toEqual([]);
+  expect(new Set(view.loads.map((o) => o.hour)).size).toBe(new Set(view.rows.map((r) => r.hour)).size);
+});
+
+test("the report written again from the live warehouse shows its hours in headless Chromium", async () => {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const shown = await readRenderedReport(page, pathToFileURL(l.report).href, join(stateDir, "report.png"));
+    const totals = totalsPerHour(view.rows).filter((h) => h.hour <= lastHour);
+    expect(shown.visitsPerHour.slice(0, totals.length).map((b) => b.value)).toEqual(totals.map((h) => h.visits));
+    expect(shown.cartAddsPerHour.slice(0, totals.length).map((b) => b.value)).toEqual(totals.map((h) => h.cartAdds));
+    expect(shown.topProducts).toHaveLength(5);
+    expect(shown.externalRequests).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+});
