@@ -58,6 +58,8 @@ async function up(o: SandboxOptions, argv: string[]): Promise<number> {
   const stages = new StageClock(say);
   await setupIfAsked(o, l, stages, say);
   const log = join(l.logs, "supervisor.log");
+  // Lines an earlier `up` logged are not shown again.
+  let shown = existsSync(log) ? readFileSync(log, "utf8").split("\n").length - 1 : 0;
   const fd = openSync(log, "a");
   const daemon = spawn(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "sandbox", "daemon.ts"), ...argv], {
     cwd: REPO_ROOT, stdio: ["ignore", fd, fd], detached: true,
@@ -67,7 +69,6 @@ async function up(o: SandboxOptions, argv: string[]): Promise<number> {
   writeServicesFile(l.services, daemon.pid as number);
   say(`\u001b[1m==> starting the pipeline in the background (supervisor pid ${daemon.pid}, log ${log})\u001b[0m`);
   const until = Date.now() + 10 * 60_000;
-  let shown = 0;
   for (;;) {
     const lines = existsSync(log) ? readFileSync(log, "utf8").split("\n") : [];
     for (const line of lines.slice(shown, -1)) say(`    ${line}`);

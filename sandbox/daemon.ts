@@ -2,7 +2,7 @@
 // pipeline (pipeline.ts), sends the simulated hours on a new state folder, then live traffic on the
 // sandbox clock, and writes status.json every second. SIGTERM (`down`) stops everything and keeps the
 // state, so the next `up` resumes from it.
-import { rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS } from "./clock";
 import { sandboxLayout, stateDirFrom } from "./layout";
@@ -102,7 +102,10 @@ async function main(argv: string[]): Promise<number> {
   const rate = kafkaRate(p.endpoints.kafkaBootstrap as string);
   let intoKafka: number | null = null;
   const write = () => {
-    if (!stopping) writeFileSync(l.status, JSON.stringify(snapshot(p, phase, intoKafka, o)) + "\n");
+    if (stopping) return;
+    // Written whole, then renamed: a reader never sees half a file.
+    writeFileSync(`${l.status}.tmp`, JSON.stringify(snapshot(p, phase, intoKafka, o)) + "\n");
+    renameSync(`${l.status}.tmp`, l.status);
   };
   write();
   setInterval(write, 1000);

@@ -174,6 +174,12 @@ export class Pipeline {
     await worker.begin();
 
     await stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
+      // The archive the stack deploys, built while the server starts.
+      const built = runToCompletion({
+        name: "build-loader", command: "npm", args: ["run", "--silent", "build:loader"], cwd: parts.REPO_ROOT,
+        log: join(l.logs, "build-loader.log"), timeoutMs: 120_000, hint: "fix the build error in the log (functions/loader)",
+      });
+      built.catch(() => undefined);
       const bqPort = await freePort();
       const bq = this.keep("bigquery", async () => startService(parts.bigqueryServerSpec(l, bqPort)), log);
       const bqService = await bq.begin();
@@ -189,11 +195,8 @@ export class Pipeline {
       const [exists] = await client.dataset(parts.BQ_DATASET).exists();
       if (!exists) await createLocalWarehouse(client, { project: parts.BQ_PROJECT, dataset: parts.BQ_DATASET, location: parts.BQ_LOCATION });
 
-      // The archive the stack deploys, served by the Functions Framework as Cloud Run functions serve it.
-      await runToCompletion({
-        name: "build-loader", command: "npm", args: ["run", "--silent", "build:loader"], cwd: parts.REPO_ROOT,
-        log: join(l.logs, "build-loader.log"), timeoutMs: 120_000, hint: "fix the build error in the log (functions/loader)",
-      });
+      // Served by the Functions Framework as Cloud Run functions serve it.
+      await built;
       const loaderPort = await freePort();
       this.endpoints.loaderUrl = `http://127.0.0.1:${loaderPort}/`;
       const loader = this.keep("loader", async () => startService(parts.loaderSpec(l, loaderPort, endpoint)), log);
@@ -310,7 +313,7 @@ export function groundTruthRows(l: SandboxLayout): { rows: HourlyActivityRow[]; 
  * The report of a running sandbox, from its warehouse: the reconciliation covers the loaded hours the
  * generator's finished runs account for (a live session still running writes its ground truth when it stops).
  */
-export async function liveReport(l: SandboxLayout, endpoints: Endpoints, top: number): Promise<{ reconciliation: Reconciliation }> {
+export async function liveReport(l: SandboxLayout, endpoints: Endpoints, top: number): Promise<LiveReportRecord> {
   const view = await readWarehouse({ endpoints });
   const traffic = existsSync(l.traffic) ? (JSON.parse(readFileSync(l.traffic, "utf8")) as TrafficState) : { startupSent: false, sessions: 0 };
   const { rows: truth } = groundTruthRows(l);
@@ -324,7 +327,16 @@ export async function liveReport(l: SandboxLayout, endpoints: Endpoints, top: nu
   const reconciliation = reconcile(truth.filter((r) => covered(r.hour)), view.rows.filter((r) => covered(r.hour)));
   const health = healthOf({ l, scheduler, notifier }, [...loaded].sort(), view);
   writeReport(l, view.rows, reconciliation, top, [], health);
-  return { reconciliation };
+  const record: LiveReportRecord = { generatedAt: new Date().toISOString(), reportPath: l.report, reconciliation, ...view };
+  writeFileSync(join(l.root, "report.json"), JSON.stringify(record, null, 2) + "\n");
+  return record;
+}
+
+/** What `report` writes beside the report (report.json): the warehouse as read, and the reconciliation. */
+export interface LiveReportRecord extends WarehouseView {
+  generatedAt: string;
+  reportPath: string;
+  reconciliation: Reconciliation;
 }
 
 /** Runs the setup scripts with their progress on the terminal and in the setup log. */
