@@ -281,7 +281,7 @@ export class Pipeline {
   /** Stops every process (the generator first, so its summary is written; the broker last) and saves the clock. */
   async stop(): Promise<void> {
     const gen = this.supervised.get("generator");
-    if (gen) await gen.end((pid) => stopGroup(pid, 30_000));
+    if (gen) await gen.end((pid) => stopGroup(pid, 30_000, true));
     // Saved after the generator stopped: the next start resumes after the last event time it sent.
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.clock) saveClock(this.l.clock, this.clock, this.clockRunning ? Date.now() : this.clock.wallMs);

@@ -83,9 +83,19 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM to the whole group, then SIGKILL after the grace period if anything of it is left. */
-export async function stopGroup(pid: number, graceMs = 10_000): Promise<void> {
-  signalGroup(pid, "SIGTERM");
+/**
+ * SIGTERM to the whole group (or to its leader only, for a leader that relays the signal to its child, as
+ * tsx does: a second SIGTERM would cut the child's clean shutdown short), then SIGKILL after the grace
+ * period if anything of it is left.
+ */
+export async function stopGroup(pid: number, graceMs = 10_000, leaderOnly = false): Promise<void> {
+  if (leaderOnly) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  } else signalGroup(pid, "SIGTERM");
   const until = Date.now() + graceMs;
   while (Date.now() < until && groupAlive(pid)) await sleep(100);
   if (groupAlive(pid)) signalGroup(pid, "SIGKILL");
