@@ -20,10 +20,16 @@ test("a bad flag is named with what it accepts, exit 2", () => {
   expect(r.err).toMatch(/--hours must be a whole number from 1 to 48, got '0'/);
 });
 
-test("--help lists the subcommands and the faults", () => {
+test("--help lists the subcommands, the faults and the live mode's flags", () => {
   const r = sandbox(["--help"]);
   expect(r.code).toBe(0);
-  for (const word of ["run", "up", "status", "down", "purge", "broker-restart", "--state-dir"]) expect(r.out).toContain(word);
+  for (const word of ["run", "up", "status", "report", "down", "purge", "broker-restart", "--state-dir", "--clock", "--no-traffic", "--watch"]) expect(r.out).toContain(word);
+});
+
+test("a bad --clock is named with what it accepts, exit 2", () => {
+  const r = sandbox(["up", "--clock", "fast"]);
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/--clock must be 'real' or a speed-up from 1x to 3600x like 60x, got 'fast'/);
 });
 
 test("without Java the run stops at the Kafka stage and says what to do, with the log's path", () => {
@@ -39,10 +45,12 @@ test("without Java the run stops at the Kafka stage and says what to do, with th
   expect(r.err).toMatch(/stage times:/);
 });
 
-test("status with nothing running says how to start, exit 3", () => {
-  const r = sandbox(["status", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-status-"))]);
-  expect(r.code).toBe(3);
-  expect(r.err).toMatch(/no services running .* 'npm start -- up'/);
+test("status and report with nothing running say how to start, exit 3", () => {
+  for (const command of ["status", "report"]) {
+    const r = sandbox([command, "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-status-"))]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/no services running .* 'npm start -- up'/);
+  }
 });
 
 test("a --state-dir that holds other files is neither used nor purged", () => {
