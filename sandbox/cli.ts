@@ -1,6 +1,6 @@
 // The sandbox's command line (`npm start`): run / up / status / down / purge.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 import { stopBroker } from "./kafkaBroker";
@@ -144,6 +144,20 @@ export async function main(argv: string[], run: SandboxRunner = runSandbox): Pro
         return await status(o);
       case "report":
         return await report(o);
+      case "rerun": {
+        if (!o.hour) {
+          say("error: rerun needs --hour YYYY-MM-DDTHH");
+          return 2;
+        }
+        const services = readServicesFile(l.services);
+        if (!services || !isAlive(services.supervisorPid)) {
+          say(`no services running from ${l.root} (start them with 'npm start -- up')`);
+          return 3;
+        }
+        appendFileSync(l.reruns, `${o.hour}\n`);
+        say(`rerun of ${o.hour} requested; 'npm start -- status' shows it publish (supervisor log: ${join(l.logs, "supervisor.log")})`);
+        return 0;
+      }
       case "down":
         await down(o);
         return 0;

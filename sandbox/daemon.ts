@@ -2,7 +2,7 @@
 // pipeline (pipeline.ts), sends the simulated hours on a new state folder, then live traffic on the
 // sandbox clock, and writes status.json every second. SIGTERM (`down`) stops everything and keeps the
 // state, so the next `up` resumes from it.
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS } from "./clock";
 import { sandboxLayout, stateDirFrom } from "./layout";
@@ -66,6 +66,20 @@ function snapshot(p: Pipeline, phase: string, intoKafka: number | null, o: Sandb
   };
 }
 
+/** Hours `npm start -- rerun` asked for: each becomes a rerun of the scheduler (once the hour has run). */
+function takeRerunRequests(file: string, p: Pipeline): void {
+  if (!existsSync(file)) return;
+  const taken = `${file}.taken`;
+  renameSync(file, taken);
+  for (const hour of readFileSync(taken, "utf8").split("\n").filter(Boolean)) {
+    if (p.scheduler.runs.some((r) => r.hour === hour)) {
+      say(`rerun of ${hour} requested: it runs under a new run id`);
+      p.scheduler.requestRerun(hour);
+    } else say(`rerun of ${hour} ignored: the hour has not run yet (it runs once it is marked complete)`);
+  }
+  rmSync(taken, { force: true });
+}
+
 async function main(argv: string[]): Promise<number> {
   const o = parseOptions(argv);
   if (o === "help") return 2;
@@ -109,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
   };
   write();
   setInterval(write, 1000);
+  setInterval(() => takeRerunRequests(l.reruns, p), 1000);
   setInterval(() => void rate().then((r) => (intoKafka = r)), 5000);
 
   try {

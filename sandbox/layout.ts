@@ -37,6 +37,8 @@ export function sandboxLayout(root: string) {
     traffic: join(root, "traffic.json"),
     /** what `up` left running and its figures, refreshed by the supervisor */
     status: join(root, "status.json"),
+    /** hours `rerun` asked for, one a line, taken by the supervisor's scheduler */
+    reruns: join(root, "rerun-requests"),
     report: join(root, "report.html"),
     /** what the run found, as JSON, for tests and scripts */
     result: join(root, "result.json"),

@@ -5,7 +5,7 @@ import { parseClockFactor } from "./clock";
 export const FAULTS = ["broker-restart", "stream-restart", "redeliver", "rerun-hour"] as const;
 export type Fault = (typeof FAULTS)[number];
 
-export const COMMANDS = ["run", "up", "down", "purge", "status", "report"] as const;
+export const COMMANDS = ["run", "up", "down", "purge", "status", "report", "rerun"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface SandboxOptions {
@@ -29,6 +29,8 @@ export interface SandboxOptions {
   traffic: boolean;
   /** status: refresh every few seconds until interrupted */
   watch: boolean;
+  /** rerun: the hour to run again, "YYYY-MM-DDTHH" */
+  hour?: string;
 }
 
 export const USAGE = `usage: npm start -- [command] [options]      (or: npx tsx sandbox/cli.ts [command] [options])
@@ -49,6 +51,8 @@ commands:
   status   per stage: running or not and restarts, the latest hour marked complete, published and loaded,
            freshness (hour end to rows queryable), entries per second in and out, quarantined entries
   report   write the HTML report again from the running warehouse
+  rerun    run an hour's steps again under a new run id (--hour), as clearing a DAG run does; its new
+           output replaces the earlier run's in hourly_activity_latest
   down     stop everything 'up' started (state is kept: 'up' resumes from it)
   purge    stop it and remove all sandbox state (the state folder)
 
@@ -71,6 +75,7 @@ options:
                          under the wall-clock hour Kafka received them, which an accelerated hour is not
   --no-traffic           up: no live generator, for your own producer (send to the Kafka endpoint)
   --watch                status: refresh every 2 seconds
+  --hour YYYY-MM-DDTHH   rerun: the UTC hour to run again
   --no-setup             skip 'scripts/setup.sh' (when it already ran)
   -h, --help             this text`;
 
@@ -153,6 +158,10 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
         o.malformedRate = r;
         break;
       }
+      case "--hour":
+        if (!/^\d{4}-\d{2}-\d{2}T\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}:00:00Z`))) throw new UsageError(`--hour must be a UTC hour like 2026-11-26T10, got '${value}'`);
+        o.hour = value;
+        break;
       case "--clock":
         try {
           o.clockFactor = parseClockFactor(value);

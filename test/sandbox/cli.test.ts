@@ -26,6 +26,13 @@ test("--help lists the subcommands, the faults and the live mode's flags", () =>
   for (const word of ["run", "up", "status", "report", "down", "purge", "broker-restart", "--state-dir", "--clock", "--no-traffic", "--watch"]) expect(r.out).toContain(word);
 });
 
+test("a rerun needs a UTC hour, and a running sandbox", () => {
+  expect(sandbox(["rerun", "--hour", "2026-11-26 10"]).err).toMatch(/--hour must be a UTC hour like 2026-11-26T10, got '2026-11-26 10'/);
+  const r = sandbox(["rerun", "--hour", "2026-11-26T10", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-rerun-"))]);
+  expect(r.code).toBe(3);
+  expect(r.err).toMatch(/no services running/);
+});
+
 test("a bad --clock is named with what it accepts, exit 2", () => {
   const r = sandbox(["up", "--clock", "fast"]);
   expect(r.code).toBe(2);

@@ -1,9 +1,9 @@
 // The sandbox as a living pipeline (`npm start -- up`), end to end on an accelerated clock (an hour in 7.5 s):
 // the start-up hour, then at least 4 live hours, with entries the generator did not write sent by a
 // separate Kafka producer while it runs; the loader and the streaming job killed once each (the supervisor
-// brings both back); `down` then `up` in the middle. The warehouse must then reconcile exactly with
-// everything sent, with no hand-run step, and the report written again from the live warehouse must show
-// it in headless Chromium. (The one-shot run is the same pipeline; test/sandbox/sandboxRun.test.ts adds
+// brings both back); `down` then `up` in the middle, then a rerun of the start-up hour. The warehouse must
+// then reconcile exactly with everything sent, with no hand-run step, and the report written again from
+// the live warehouse must show it in headless Chromium. (The one-shot run is the same pipeline; test/sandbox/sandboxRun.test.ts adds
 // the faults only it injects.)
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -57,6 +57,7 @@ async function until(what: string, ok: () => boolean, timeoutMs = 150_000): Prom
 }
 
 const loadedThrough = (hour: string) => (status().latest.loaded ?? "") >= hour;
+const runsOf = (hour: string) => (JSON.parse(readFileSync(l.scheduler, "utf8")) as { runs: { hour: string; ok: boolean }[] }).runs.filter((r) => r.ok && r.hour === hour).length;
 const liveHour = (n: number) => hourOf(startMs + n * HOUR_MS);
 
 /** A producer of the user's own: hand-written entries at the sandbox clock's time, counted per hour and product. */
@@ -121,7 +122,10 @@ beforeAll(async () => {
     expect(await sandbox(["down", "--state-dir", stateDir])).toBe(0);
     resumed = await sandbox(["up", ...flags]);
     await own.start();
-    await until("at least 4 live hours are loaded", () => loadedThrough(liveHour(4)));
+    // A rerun of the start-up hour, as clearing its DAG run would: a new run id replaces its output.
+    expect(await sandbox(["rerun", "--hour", startHour, "--state-dir", stateDir])).toBe(0);
+    await until("at least 4 live hours are loaded and the start-up hour ran again", () =>
+      loadedThrough(liveHour(4)) && runsOf(startHour) === 2 && status().latest.loaded !== undefined);
     await own.stop();
     lastHour = status().latest.loaded as string;
     // The warehouse as `report` read it, beside the report it wrote again.
@@ -154,6 +158,11 @@ test("every hour loaded reconciles exactly with the generator's and the own prod
 test("the loader and the streaming job were killed and restarted by the supervisor", () => {
   expect(restarts).toMatchObject({ loader: 1, stream: 1 });
   expect(narration).not.toMatch(/error:/);
+});
+
+test("the rerun of an hour published under a new run id, and only its latest run counts", () => {
+  expect(new Set(view.loads.filter((o) => o.hour === startHour).map((o) => o.runId)).size).toBe(2);
+  expect(narration).toMatch(new RegExp(`rerun of ${startHour} requested`));
 });
 
 test("down then up loses and duplicates nothing: every object loaded by one job, no row twice", () => {
