@@ -4,7 +4,7 @@
 // delivers a storage event for every object published to the curated bucket; and, in live mode, the
 // generator on the sandbox clock. `npm start` (run) starts it, sends the simulated hours, waits until the
 // warehouse holds them and reconciles; `npm start -- up` leaves it running in the background (daemon.ts).
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
@@ -167,7 +167,7 @@ export class Pipeline {
     this.endpoints.curatedBucket = l.curatedBucket;
 
     // The streaming job, the hourly worker, the BigQuery server and the loader start side by side.
-    say(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
+    announce(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
     const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings.idleSeconds, this.settings.clockFactor)), log);
     await stream.begin();
     const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor))), log);
@@ -297,7 +297,7 @@ export class Pipeline {
   }
 }
 
-function say(to: (line: string) => void, what: string): void {
+function announce(to: (line: string) => void, what: string): void {
   to(`\u001b[1m==> ${what}\u001b[0m`);
 }
 
@@ -364,7 +364,6 @@ export async function setupIfAsked(o: SandboxOptions, l: SandboxLayout, stages: 
 export async function freshStateFolder(l: SandboxLayout): Promise<void> {
   if (!isSandboxFolder(l.root)) throw new SandboxError(`${l.root} is not empty and is not a sandbox state folder`, "choose an empty or new folder with --state-dir", undefined);
   if (existsSync(l.kafka)) await stopBroker(l.kafka);
-  const { rmSync } = await import("node:fs");
   rmSync(l.root, { recursive: true, force: true });
   markSandboxFolder(l.root);
 }
