@@ -4,7 +4,7 @@
 // state, so the next `up` resumes from it.
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
-import { HOUR_MS } from "./clock";
+import { HOUR_MS, readClock } from "./clock";
 import { sandboxLayout, stateDirFrom } from "./layout";
 import { parseOptions, SandboxOptions } from "./options";
 import * as parts from "./parts";
@@ -104,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     pipeline = await Pipeline.start(l, {
       idleSeconds: o.traffic ? undefined : 10,
-      clockFactor: o.clockFactor,
+      clockFactor: o.clockFactor || readClock(l.clock)?.factor || 1,
       clockStartMs: Date.parse(o.start) + o.hours * HOUR_MS,
     }, say, stages);
   } catch (e) {
@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (o.traffic) {
       await p.startLiveTraffic(o);
-      say(`live traffic: ${o.rate || DEFAULT_LIVE_RATE} entries/s on the sandbox clock (${o.clockFactor === 1 ? "real time" : `${o.clockFactor}x`})`);
+      say(`live traffic: ${o.rate || DEFAULT_LIVE_RATE} entries/s on the sandbox clock (${p.clock.factor === 1 ? "real time" : `${p.clock.factor}x`})`);
     } else {
       p.runClock();
       say("no live traffic: send your own to the Kafka endpoint");

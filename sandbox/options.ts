@@ -23,7 +23,7 @@ export interface SandboxOptions {
   setup: boolean;
   /** top products shown in the printed table and the report */
   top: number;
-  /** up: how many times faster than the wall clock the sandbox clock runs (1 = real time) */
+  /** up: how many times faster than the wall clock the sandbox clock runs (1 = real time; 0 = as the state folder's clock last ran, else real time) */
   clockFactor: number;
   /** up: run the live generator (false: only traffic the user sends) */
   traffic: boolean;
@@ -70,7 +70,8 @@ options:
                          ${FAULTS.join(", ")}, or 'all'
   --clock SPEED          up: 'real' (default) or an accelerated clock like 60x: the live traffic's event
                          time and the scheduler's "now" run that much faster, from the end of the simulated
-                         hours (an hour in a minute at 60x); it stands still while the sandbox is down.
+                         hours (an hour in a minute at 60x); it stands still while the sandbox is down,
+                         and an 'up' without --clock resumes at the speed it ran before.
                          Accelerated live traffic has no malformed entries: the streaming job files those
                          under the wall-clock hour Kafka received them, which an accelerated hour is not
   --no-traffic           up: no live generator, for your own producer (send to the Kafka endpoint)
@@ -105,7 +106,7 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     faults: new Set(),
     setup: true,
     top: 10,
-    clockFactor: 1,
+    clockFactor: 0,
     traffic: true,
     watch: false,
   };
