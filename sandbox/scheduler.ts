@@ -80,12 +80,13 @@ export class HourlyScheduler {
     await this.loop;
   }
 
+  /** A requested rerun first (a scheduler that is catching up would otherwise never get to it), then the oldest due hour. */
   private next(): { hour: string; rerun: boolean } | undefined {
     const alreadyRun = new Set(this.state.runs.map((r) => r.hour));
-    const due = dueHours(this.marked(), this.now(), alreadyRun)[0];
-    if (due) return { hour: due, rerun: false };
     const rerun = this.state.reruns.find((h) => alreadyRun.has(h));
-    return rerun ? { hour: rerun, rerun: true } : undefined;
+    if (rerun) return { hour: rerun, rerun: true };
+    const due = dueHours(this.marked(), this.now(), alreadyRun)[0];
+    return due ? { hour: due, rerun: false } : undefined;
   }
 
   private async runHour(hour: string, rerun: boolean): Promise<void> {
