@@ -86,6 +86,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
           },
         },
       };
+    case "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy":
+      return { ...inputs, name: `projects/${project}/locations/${inputs.location}/autoscalingPolicies/${inputs.policyId}` };
+    case "gcp:compute/subnetwork:Subnetwork":
+      return { ...inputs, selfLink: `https://www.googleapis.com/compute/v1/projects/${project}/regions/${inputs.region}/subnetworks/${inputs.name}` };
     case "gcp:dataproc/job:Job":
       return { ...inputs, reference: { jobId: `job-${name}` } };
     case "gcp:composer/environment:Environment":
