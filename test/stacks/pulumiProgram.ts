@@ -52,6 +52,15 @@ export function stackFileConfig(file: string): Record<string, string> {
   return config;
 }
 
+/** The dev stack grown by configuration: the topic on Managed Kafka, executors on 2 workers, Hive autoscaled to 6. */
+export const SCALED_CONFIG: Record<string, string> = {
+  ...stackFileConfig("Pulumi.dev.yaml"),
+  [`${PROJECT}:kafka`]: "managed",
+  [`${PROJECT}:streamWorkers`]: "2",
+  [`${PROJECT}:streamWorkerMachineType`]: "e2-standard-4",
+  [`${PROJECT}:hiveMaxWorkers`]: "6",
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function computedState(type: string, name: string, inputs: Record<string, any>, project: string): Record<string, any> {
   switch (type) {

@@ -1,15 +1,7 @@
-import { byName, byType, ProgramRun, runProgram, stackFileConfig } from "./pulumiProgram";
+import { byName, byType, ProgramRun, runProgram, SCALED_CONFIG } from "./pulumiProgram";
 
 // The dev stack grown by configuration: the topic on Managed Kafka, executors on two workers, an autoscaled
 // Hive cluster. Run once against Pulumi's mocks (the default graph is stack.test.ts's).
-const NS = "clickstream-pipeline";
-export const SCALED_CONFIG = {
-  ...stackFileConfig("Pulumi.dev.yaml"),
-  [`${NS}:kafka`]: "managed",
-  [`${NS}:streamWorkers`]: "2",
-  [`${NS}:streamWorkerMachineType`]: "e2-standard-4",
-  [`${NS}:hiveMaxWorkers`]: "6",
-};
 const PROJECT = "my-clickstream-dev";
 const BOOTSTRAP = `bootstrap.clickstream-kafka.us-central1.managedkafka.${PROJECT}.cloud.goog:9092`;
 
