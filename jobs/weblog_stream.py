@@ -62,7 +62,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
     p.add_argument("--starting-offsets", default="earliest")
     p.add_argument("--poll-seconds", type=float, default=2.0)
+    p.add_argument("--kafka-option", action="append", default=[], type=kafka_option, metavar="kafka.KEY=VALUE",
+                   help="a Kafka client setting for the source, repeatable (e.g. the SASL settings of Managed Kafka)")
     return p.parse_args(argv)
+
+
+def kafka_option(text: str) -> tuple[str, str]:
+    """'kafka.KEY=VALUE' -> (key, value): Spark hands options named kafka.* to the Kafka client."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.startswith("kafka.") or key == "kafka.":
+        raise argparse.ArgumentTypeError(f"expected kafka.KEY=VALUE, got '{text}'")
+    return key, value
 
 
 def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
@@ -76,6 +86,8 @@ def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
     )
     if args.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
+    for key, value in args.kafka_option:
+        reader = reader.option(key, value)
     return reader.load()
 
 
