@@ -24,6 +24,7 @@ export interface GeneratorOptions {
   brokerTimeoutSeconds: number;
   batchSize: number;
   compression: "gzip" | "none";
+  kafkaAuth: "none" | "google";
 }
 
 export class UsageError extends Error {}
@@ -56,6 +57,8 @@ Options:
   --broker-timeout S    give up when Kafka acknowledges nothing for S seconds   [60]
   --batch-size N        entries per produce request                 [1000]
   --compression C       gzip or none                                [gzip]
+  --kafka-auth A        none, or google: TLS and SASL/OAUTHBEARER as the VM's service account
+                        (Google Cloud Managed Service for Apache Kafka)   [none]
   -h, --help            this help
 
 Every option can also be set as GENERATOR_<NAME> in the environment (GENERATOR_BROKERS,
@@ -67,7 +70,7 @@ const FLAGS: Record<string, Kind> = {
   brokers: "string", topic: "string", partitions: "number", rate: "number", count: "number", duration: "number",
   start: "string", hours: "number", "per-hour": "number", seed: "number", "malformed-rate": "number",
   products: "number", stdout: "boolean", summary: "string", "broker-timeout": "number", "batch-size": "number",
-  compression: "string",
+  compression: "string", "kafka-auth": "string",
 };
 
 const envName = (flag: string) => `GENERATOR_${flag.toUpperCase().replace(/-/g, "_")}`;
@@ -144,6 +147,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topic must be a Kafka topic name ([A-Za-z0-9._-]), got '${topic}'`);
   const compression = raw.get("compression") ?? "gzip";
   if (compression !== "gzip" && compression !== "none") throw new UsageError(`--compression must be gzip or none, got '${compression}'`);
+  const kafkaAuth = raw.get("kafka-auth") ?? "none";
+  if (kafkaAuth !== "none" && kafkaAuth !== "google") throw new UsageError(`--kafka-auth must be none or google, got '${kafkaAuth}'`);
   return {
     mode,
     brokers,
@@ -163,5 +168,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     brokerTimeoutSeconds: numberOf(raw, "broker-timeout", (n) => n > 0, "a number of seconds > 0") ?? 60,
     batchSize: numberOf(raw, "batch-size", (n) => isCount(n) && n <= 100_000, "a whole number 1..100000") ?? 1000,
     compression,
+    kafkaAuth,
   };
 }
