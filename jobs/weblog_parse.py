@@ -53,14 +53,15 @@ def parse(
         .withColumn("keys", F.json_object_keys("text"))
         .withColumn("entry", F.from_json("text", contract.spark_schema()))
         .withColumn("event_ts", F.to_timestamp("entry.event_time", EVENT_TIME_FORMAT))
-        .withColumn("reason", _reason(contract, max_future))
+        # Every reason that applies, joined; "" for a valid entry (no null-if-empty, which would repeat the rules).
+        .withColumn("reasons", _reasons(contract, max_future))
         # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
         # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
         .withColumn("_barrier", F.spark_partition_id())
     )
     kept = F.col("_barrier") >= 0
 
-    valid = judged.where(F.col("reason").isNull() & kept).select(
+    valid = judged.where((F.col("reasons") == "") & kept).select(
         *[
             F.col("event_ts").alias(name) if name == "event_time" else F.col(f"entry.{name}").alias(name)
             for name in contract.names
@@ -70,9 +71,9 @@ def parse(
         F.substring("entry.event_time", 1, 10).alias("dt"),
         F.substring("entry.event_time", 12, 2).alias("hr"),
     )
-    bad = judged.where(F.col("reason").isNotNull() & kept).select(
+    bad = judged.where((F.col("reasons") != "") & kept).select(
         "raw_value",
-        "reason",
+        F.col("reasons").alias("reason"),
         *KAFKA_COLUMNS,
         # A rejected entry has no trustworthy event time: it is filed under the hour Kafka received it.
         F.date_format("kafka_timestamp", "yyyy-MM-dd").alias("dt"),
@@ -81,7 +82,7 @@ def parse(
     return valid, bad
 
 
-def _reason(contract: WeblogContract, max_future: timedelta | None) -> Column:
+def _reasons(contract: WeblogContract, max_future: timedelta | None) -> Column:
     size = F.length("raw_value")
     utf8 = F.expr("encode(text, 'UTF-8') = raw_value")  # invalid bytes decode to U+FFFD, so differ
     content = F.concat_ws("; ", *_content_reasons(contract, max_future))
@@ -90,7 +91,7 @@ def _reason(contract: WeblogContract, max_future: timedelta | None) -> Column:
                F.format_string(f"entry of %d bytes is over the {contract.max_entry_bytes}-byte limit", size))
         .when(~utf8, F.lit("not UTF-8"))
         .when(F.col("keys").isNull(), F.lit("not a JSON object"))
-        .otherwise(F.nullif(content, F.lit("")))
+        .otherwise(content)
     )
 
 
@@ -132,7 +133,14 @@ def _field_reasons(field: FieldRule) -> list[Column]:
     if field.json_type == "string":
         # from_json turns any JSON value into a string, so the type is checked on the text: the
         # value after the key must open a quote (a key inside another string is preceded by a backslash).
-        quoted = F.col("text").rlike(rf'(?<!\\)"{name}"\s*:\s*"')
+        # Inside a JSON string every quote is escaped, so a key opened right after "{" or "," and followed by
+        # a quote, written compact or with Python's and Jackson's single spaces, is exactly what the regular
+        # expression finds: plain substring searches settle almost every entry, the expression the rest.
+        quoted = F.lit(False)
+        for opening in ("{", ",", ", "):
+            for colon in (":", ": "):
+                quoted = quoted | (F.instr("text", f'{opening}"{name}"{colon}"') > 0)
+        quoted = quoted | F.col("text").rlike(rf'(?<!\\)"{name}"\s*:\s*"')
         reasons.append(F.when(present & value.isNotNull() & ~quoted, F.lit(f"{name} is not a string")))
     else:
         # Spark yields null for a mistyped number; for a nullable field, a literal JSON null is fine.
