@@ -38,6 +38,13 @@ def parse(
     """Returns (valid_df, bad_df). max_future: how far event_time may lie after the Kafka record's
     timestamp; a far-future timestamp would otherwise push the watermark and mark real hours complete."""
     contract = contract or load_contract()
+    return split(judge(raw_df, contract, max_future), contract)
+
+
+def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | None) -> DataFrame:
+    """Every record once through the contract's rules: the parsed entry, its Kafka columns and its
+    reasons ("" when valid); the raw value is kept only for rejected records. split() makes the outputs,
+    so a caller can cache this frame and write both outputs from one evaluation of the rules."""
     if raw_df.sparkSession.conf.get("spark.sql.session.timeZone") != "UTC":
         raise ValueError("parse needs spark.sql.session.timeZone=UTC: partitions are UTC hours")
 
@@ -59,6 +66,14 @@ def parse(
         # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
         .withColumn("_barrier", F.spark_partition_id())
     )
+    return judged.select(
+        "entry", "event_ts", *KAFKA_COLUMNS, "reasons", "_barrier",
+        F.when(F.col("reasons") != "", F.col("raw_value")).alias("raw_value"),
+    )
+
+
+def split(judged: DataFrame, contract: WeblogContract) -> tuple[DataFrame, DataFrame]:
+    """(valid_df, bad_df) from judge()'s frame."""
     kept = F.col("_barrier") >= 0
 
     valid = judged.where((F.col("reasons") == "") & kept).select(
