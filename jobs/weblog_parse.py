@@ -57,8 +57,14 @@ def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | N
             F.current_timestamp().alias("ingest_time"),
         )
         .withColumn("text", F.expr("decode(raw_value, 'UTF-8')"))
-        .withColumn("keys", F.json_object_keys("text"))
         .withColumn("entry", F.from_json("text", contract.spark_schema()))
+        # An entry written exactly as Spark writes the parsed entry back (the contract's keys in order,
+        # compact, each string quoted: what the generator sends) has every key and every type right, so
+        # its keys are known without a second parse and its text needs no search for quoted values.
+        .withColumn("canonical", F.coalesce(
+            F.to_json("entry", {"ignoreNullFields": "false"}) == F.col("text"), F.lit(False)))
+        .withColumn("keys", F.when(F.col("canonical"), F.array(*[F.lit(n) for n in contract.names]))
+                    .otherwise(F.json_object_keys("text")))
         .withColumn("event_ts", F.to_timestamp("entry.event_time", EVENT_TIME_FORMAT))
         # Every reason that applies, joined; "" for a valid entry (no null-if-empty, which would repeat the rules).
         .withColumn("reasons", _reasons(contract, max_future))
@@ -151,7 +157,7 @@ def _field_reasons(field: FieldRule) -> list[Column]:
         # Inside a JSON string every quote is escaped, so a key opened right after "{" or "," and followed by
         # a quote, written compact or with Python's and Jackson's single spaces, is exactly what the regular
         # expression finds: plain substring searches settle almost every entry, the expression the rest.
-        quoted = F.lit(False)
+        quoted = F.col("canonical")
         for opening in ("{", ",", ", "):
             for colon in (":", ": "):
                 quoted = quoted | (F.instr("text", f'{opening}"{name}"{colon}"') > 0)

@@ -108,13 +108,18 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     def write(batch: DataFrame, batch_id: int) -> None:
         judged = judge(batch, contract, max_future).persist(StorageLevel.MEMORY_AND_DISK)
         try:
+            started = time.monotonic()
+
             def prepare() -> tuple[BatchFigures, dict[str, DataFrame | None]]:
                 figures = batch_figures(judged, batch_id)
+                log.info("batch %d: %d entries, %d quarantined, judged in %.1f s", batch_id, figures.rows,
+                         figures.quarantined, time.monotonic() - started)
                 valid, bad = split(judged, contract)
                 return figures, {"events": valid if figures.rows else None,
                                  "quarantine": bad if figures.quarantined else None}
 
             done.append(write_batch(spark, layout, batch_id, prepare))
+            log.info("batch %d: committed %.1f s after it started", batch_id, time.monotonic() - started)
         finally:
             judged.unpersist()
 

@@ -329,7 +329,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);
     if (!detached) await clock.stage("stop", "stopping every service", () => services.stopAll());
-    say(clock.format());
+    say(clock.format(o.hours * o.perHour));
   }
 }
 
