@@ -80,6 +80,10 @@ class CompletionTracker:
             latest = parse_spark_time(event_time_max)
             self._settled_max = latest if self._settled_max is None else max(self._settled_max, latest)
 
+    def observe_batch_running(self, now: float) -> None:
+        """A batch with entries is being written: however long it takes, the stream is not quiet."""
+        self._last_rows_at = now
+
     def observe_quarantine(self, progress: dict) -> None:
         self._quarantine_done = _offsets(progress["sources"][0])
         self._settle()

@@ -219,6 +219,9 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
 
     def feed() -> None:
+        status = query.status
+        if status.get("isTriggerActive") and status.get("isDataAvailable"):
+            tracker.observe_batch_running(time.monotonic())
         while done:
             batch = done.pop(0)
             tracker.observe_batch(batch.rows + batch.quarantined, batch.event_time_min, batch.event_time_max,

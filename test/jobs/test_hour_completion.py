@@ -132,3 +132,14 @@ def test_committed_batches_mark_hours_by_their_event_time_and_an_idle_stream_its
     assert tracker.hours_to_mark(now=4) == [at("2026-11-26T14:00")]
     assert tracker.hours_to_mark(now=20) == [], "not idle for 30 s yet"
     assert tracker.hours_to_mark(now=40) == [at("2026-11-26T15:00")]
+
+
+def test_a_long_batch_in_flight_is_not_an_idle_stream():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=10))
+    tracker.observe_batch(80_000, "2026-11-26T07:00:00.000Z", "2026-11-26T07:10:00.000Z", now=0)
+    tracker.observe_batch_running(now=8)  # the next batch (the rest of hour 07) takes a minute
+    assert tracker.hours_to_mark(now=15) == [], "hour 07 is still being written"
+    tracker.observe_batch_running(now=14)
+    assert tracker.hours_to_mark(now=20) == []
+    tracker.observe_batch(400_000, "2026-11-26T07:10:00.000Z", "2026-11-26T07:59:00.000Z", now=60)
+    assert tracker.hours_to_mark(now=71) == [at("2026-11-26T07:00")]
