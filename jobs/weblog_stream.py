@@ -99,13 +99,15 @@ def batch_figures(judged: DataFrame, batch_id: int) -> BatchFigures:
     return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"])
 
 
-def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures]) -> StreamingQuery:
+def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
+                running: set[int]) -> StreamingQuery:
     """One query: each batch is judged once (cached), then written to raw and quarantine exactly once."""
     contract = load_contract(hadoop_files.read_text(spark, args.contract))
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
     layout = batch_layout(args)
 
     def write(batch: DataFrame, batch_id: int) -> None:
+        running.add(batch_id)
         judged = judge(batch, contract, max_future).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             started = time.monotonic()
@@ -122,6 +124,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
             log.info("batch %d: committed %.1f s after it started", batch_id, time.monotonic() - started)
         finally:
             judged.unpersist()
+            running.discard(batch_id)
 
     trigger = {"availableNow": True} if args.available_now else {"processingTime": f"{args.trigger_seconds} seconds"}
     return (
@@ -214,13 +217,13 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
         idle_only_when_drained=args.available_now,
     )
     done: list[BatchFigures] = []  # appended by the query's thread once a batch is committed
-    query = start_query(spark, args, done)
+    running: set[int] = set()  # ids of the batches the query's thread is writing
+    query = start_query(spark, args, done, running)
     stopping = []
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
 
     def feed() -> None:
-        status = query.status
-        if status.get("isTriggerActive") and status.get("isDataAvailable"):
+        if running:  # a batch runs only when entries arrived
             tracker.observe_batch_running(time.monotonic())
         while done:
             batch = done.pop(0)
