@@ -18,6 +18,7 @@ export interface GeneratorOptions {
   perHour: number;
   seed: number;
   malformedRate: number;
+  duplicateRate: number;
   products: number;
   stdout: boolean;
   summaryFile: string | null;
@@ -50,6 +51,8 @@ Options:
   --seed N              0..4294967295; same seed and flags, same entries   [random, printed]
   --malformed-rate F    share 0..1 of deliberately broken entries   [0]
                         (not JSON, invalid UTF-8, missing field, wrong type, bad timestamp, oversize)
+  --duplicate-rate F    share 0..<1 of messages that deliver the previous entry again  [0]
+                        (same bytes and event_id, as a producer's retry or a re-shipped log does)
   --products N          catalogue size                              [1000]
   --stdout              write NDJSON to stdout instead of Kafka
   --summary FILE        also write the summary (ground truth) as JSON to FILE
@@ -66,6 +69,7 @@ type Kind = "string" | "number" | "boolean";
 const FLAGS: Record<string, Kind> = {
   brokers: "string", topic: "string", partitions: "number", rate: "number", count: "number", duration: "number",
   start: "string", hours: "number", "per-hour": "number", seed: "number", "malformed-rate": "number",
+  "duplicate-rate": "number",
   products: "number", stdout: "boolean", summary: "string", "broker-timeout": "number", "batch-size": "number",
   compression: "string",
 };
@@ -157,6 +161,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     perHour: numberOf(raw, "per-hour", isCount, "a whole number >= 1") ?? 0,
     seed: numberOf(raw, "seed", (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, "a whole number 0..4294967295") ?? randomInt(0, 0xffffffff),
     malformedRate: numberOf(raw, "malformed-rate", (n) => n >= 0 && n <= 1, "a share between 0 and 1") ?? 0,
+    duplicateRate: numberOf(raw, "duplicate-rate", (n) => n >= 0 && n < 1, "a share from 0 up to (not including) 1") ?? 0,
     products: numberOf(raw, "products", (n) => isCount(n) && n <= 999_999, "a whole number 1..999999") ?? 1000,
     stdout: booleanOf(raw, "stdout"),
     summaryFile: raw.get("summary") ?? null,

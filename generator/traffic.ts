@@ -11,6 +11,8 @@ export interface TrafficOptions {
   products: number;
   /** share of entries, 0..1, replaced by a broken one */
   malformedRate: number;
+  /** share of messages, 0..1, that deliver the previous valid entry again (same bytes), as a retry does */
+  duplicateRate?: number;
 }
 
 /** One message for Kafka: key = session id; entry is null when the value is deliberately broken. */
@@ -19,6 +21,8 @@ export interface Emission {
   value: Buffer;
   entry: WeblogEntry | null;
   malformed: MalformedKind | null;
+  /** true when this message delivers an entry already sent (at-least-once delivery) */
+  duplicate?: boolean;
 }
 
 // Weighted like a shop's real mix: mostly mobile and desktop browsers, a few crawlers.
@@ -86,6 +90,7 @@ export class TrafficModel {
   /** each product's chance that a visit leads to an add-to-cart: 1.5%..5.5%, a few percent overall */
   private readonly conversion: Float64Array;
   private readonly sessions: Session[] = [];
+  private lastValid: Emission | null = null;
 
   constructor(private readonly options: TrafficOptions) {
     this.random = seededRandom(options.seed, 1);
@@ -101,6 +106,10 @@ export class TrafficModel {
 
   /** The next message at event time eventTimeMs (epoch milliseconds). */
   next(eventTimeMs: number): Emission {
+    const duplicateRate = this.options.duplicateRate ?? 0;
+    if (duplicateRate > 0 && this.lastValid && this.random.chance(duplicateRate)) {
+      return { ...this.lastValid, duplicate: true };
+    }
     const slot = this.random.int(CONCURRENT_SESSIONS);
     let session = this.sessions[slot];
     if (!session || session.done) {
@@ -112,7 +121,8 @@ export class TrafficModel {
       const { kind, value } = corrupt(entry, this.random);
       return { key: session.id, value, entry: null, malformed: kind };
     }
-    return { key: session.id, value: Buffer.from(JSON.stringify(entry)), entry, malformed: null };
+    this.lastValid = { key: session.id, value: Buffer.from(JSON.stringify(entry)), entry, malformed: null };
+    return this.lastValid;
   }
 
   private newSession(): Session {

@@ -14,6 +14,8 @@ export interface SandboxOptions {
   perHour: number;
   seed: number;
   malformedRate: number;
+  /** share of messages that deliver an entry again (same event_id), counted once downstream */
+  duplicateRate: number;
   /** generator send rate in entries/s, 0 = as fast as possible */
   rate: number;
   faults: Set<Fault>;
@@ -43,6 +45,8 @@ options:
   --hours N              simulated hours of traffic (default 3)
   --per-hour N           entries per hour (default 3000)
   --malformed-rate R     share of deliberately broken entries, 0..1 (default 0.01)
+  --duplicate-rate R     share of messages that repeat an entry already sent, as a retry does, 0..<1
+                         (default 0.01); each entry must still count once
   --rate N               generator entries per second, 0 = unthrottled (default 0)
   --seed N               same seed, same traffic (default 42)
   --top N                top products shown (default 10)
@@ -73,6 +77,7 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     perHour: 3000,
     seed: 42,
     malformedRate: 0.01,
+    duplicateRate: 0.01,
     rate: 0,
     faults: new Set(),
     setup: true,
@@ -123,6 +128,12 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
         const r = Number(value);
         if (!(r >= 0 && r <= 1)) throw new UsageError(`--malformed-rate must be between 0 and 1, got '${value}'`);
         o.malformedRate = r;
+        break;
+      }
+      case "--duplicate-rate": {
+        const r = Number(value);
+        if (!(r >= 0 && r < 1)) throw new UsageError(`--duplicate-rate must be from 0 up to (not including) 1, got '${value}'`);
+        o.duplicateRate = r;
         break;
       }
       case "--faults":

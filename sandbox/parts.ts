@@ -34,7 +34,7 @@ const sparkEnv = {
   JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"].filter(Boolean).join(" "),
 };
 
-export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number }): ServiceSpec {
+export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number; duplicateRate: number }): ServiceSpec {
   return {
     name: "generator",
     // generator/main.ts is what `npm run generator` runs; tsx directly saves npm's start-up.
@@ -44,6 +44,7 @@ export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: str
       "--brokers", o.brokers, "--topic", TOPIC,
       "--start", o.start, "--hours", String(o.hours), "--per-hour", String(o.perHour),
       "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
+      "--duplicate-rate", String(o.duplicateRate),
       "--summary", l.summary,
     ],
     cwd: REPO_ROOT,

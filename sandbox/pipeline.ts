@@ -31,7 +31,7 @@ export interface RunRecord {
   reconciliation: Reconciliation;
   reportPath: string;
   audit: RawAudit;
-  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "errors" | "hours" | "products">;
+  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "duplicates" | "errors" | "hours" | "products">;
   /** object name -> number of deliveries of its event */
   deliveries: Record<string, number>;
   duplicateTableRows: number;
@@ -281,7 +281,11 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       maxQuarantineShare: parts.MAX_QUARANTINE_SHARE,
     });
 
-    const reconciliation = reconcile(expectedActivity(summary), rows);
+    const reconciliation = reconcile(expectedActivity(summary), rows, {
+      duplicatesSent: summary.duplicates,
+      rawRows: audit.rows,
+      distinctEventIds: audit.distinct_event_ids,
+    });
     const reportPath = l.report;
     writeFileSync(
       reportPath,
@@ -301,7 +305,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     say(formatHourlyTable(rows, o.top));
     say("");
     say(`malformed entries sent: ${summary.malformed}, quarantined by the streaming job: ${audit.quarantined}`);
-    say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}${audit.rows === audit.distinct_event_ids ? " (no duplicates)" : " (DUPLICATES)"}`);
+    say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}; repeated deliveries sent by the generator: ${summary.duplicates}`);
     say(`events delivered to the loader: ${[...deliveries.values()].reduce((a, b) => a + b, 0)} for ${deliveries.size} objects; table rows loaded twice: ${duplicateTableRows}; objects loaded by more than one job: ${loads.filter((o) => o.loadJobs > 1).length}`);
     say(formatReconciliation(reconciliation));
     say(`report: ${reportPath}`);
@@ -310,7 +314,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       reconciliation,
       reportPath,
       audit,
-      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, errors: summary.errors, hours: summary.hours, products: summary.products },
+      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, duplicates: summary.duplicates, errors: summary.errors, hours: summary.hours, products: summary.products },
       deliveries: Object.fromEntries(deliveries),
       duplicateTableRows,
       loads,

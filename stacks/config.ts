@@ -29,6 +29,8 @@ export interface StackConfig {
   composerImageVersion: string;
   /** Largest share of quarantined entries an hour may have before its data-quality check fails. */
   quarantineMaxShare: number;
+  /** Largest share of an hour's raw rows that may repeat an event_id (each counts once) before its check fails. */
+  duplicateMaxShare: number;
   /** Freshness bound: an alert fires when no hourly file has loaded into BigQuery for this long. */
   freshnessMinutes: number;
   /** Where alerts are emailed; without it the alerts exist in the console with no notification channel. */
@@ -55,6 +57,8 @@ const DEFAULTS: Record<string, string | undefined> = {
   bigqueryDataset: "clickstream",
   composerImageVersion: "composer-3-airflow-2.10.5-build.19",
   quarantineMaxShare: "0.05",
+  // Every entry delivered twice (a whole log re-shipped once) still publishes; more means a replay loop.
+  duplicateMaxShare: "0.5",
   freshnessMinutes: "90",
   // Optional: empty means no email notification channel.
   alertEmail: "",
@@ -177,6 +181,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
+    duplicateMaxShare: fraction(raw, "duplicateMaxShare"),
     // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
     freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),
     alertEmail: optionalEmail(raw, "alertEmail"),

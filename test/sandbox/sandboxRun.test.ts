@@ -21,7 +21,7 @@ const start = defaultStart();
 const hours = expectedHours({ start, hours: 3 });
 // Smaller than the default run; the rate keeps the generator sending while the broker is killed.
 const args = ["run", "--no-setup", "--state-dir", stateDir, "--start", start, "--hours", "3",
-  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all"];
+  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--duplicate-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all"];
 
 let exitCode: number | null;
 let narration = "";
@@ -49,11 +49,15 @@ test("every simulated hour reconciles exactly with the generator's ground truth"
   expect(narration).toMatch(/all 3 hours match the generator's ground truth exactly/);
 });
 
-test("malformed entries are quarantined and counted; every valid entry is in the raw bucket once", () => {
+test("malformed entries are quarantined and counted; every delivery is in the raw bucket once, every entry counted once", () => {
   expect(result.summary.malformed).toBeGreaterThan(0);
   expect(result.audit.quarantined).toBe(result.summary.malformed);
-  expect(result.audit.rows).toBe(result.summary.valid);
-  expect(result.audit.distinct_event_ids).toBe(result.audit.rows);
+  // Raw keeps what was delivered: each valid entry, plus each repeated delivery the generator sent.
+  expect(result.summary.duplicates).toBeGreaterThan(0);
+  expect(result.audit.distinct_event_ids).toBe(result.summary.valid);
+  expect(result.audit.rows).toBe(result.summary.valid + result.summary.duplicates);
+  expect(result.reconciliation.duplicates).toEqual({ sent: result.summary.duplicates, received: result.summary.duplicates, dropped: result.summary.duplicates, matches: true });
+  expect(narration).toMatch(/repeated deliveries \(same event_id\): \d+ sent, \d+ received into raw, \d+ left out of the table: each entry counted once/);
 });
 
 test("the broker and the streaming job were killed and restarted during the run", () => {

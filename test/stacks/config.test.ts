@@ -25,6 +25,7 @@ describe("stack configuration", () => {
       bigqueryDataset: "clickstream",
       composerImageVersion: "composer-3-airflow-2.10.5-build.19",
       quarantineMaxShare: 0.05,
+      duplicateMaxShare: 0.5,
       freshnessMinutes: 90,
     });
     // 4 + 2 vCPUs fit the free trial's limit of 8 running vCPUs.
@@ -46,8 +47,9 @@ describe("stack configuration", () => {
       [`${NS}:allowIapSsh`]: "true",
       [`${NS}:subnetCidr`]: "192.168.16.0/20",
       [`${NS}:quarantineMaxShare`]: "0.2",
+      [`${NS}:duplicateMaxShare`]: "0.1",
     });
-    expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2 });
+    expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2, duplicateMaxShare: 0.1 });
   });
 
   it.each(["composer-3-airflow-2.10.5", "composer-3-airflow-2.10.5-build.23", "composer-3-airflow-2.11.0-build.4"])(
@@ -80,6 +82,7 @@ describe("stack configuration", () => {
     ["a Composer image with a short Airflow version", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10" }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10'.`],
     ["a Composer image with an empty build", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10.5-build." }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10.5-build.'.`],
     ["a share over 1", { ...minimal, [`${NS}:quarantineMaxShare`]: "1.5" }, `Config key '${NS}:quarantineMaxShare' accepts a number from 0 to 1; got '1.5'.`],
+    ["a negative duplicate share", { ...minimal, [`${NS}:duplicateMaxShare`]: "-0.1" }, `Config key '${NS}:duplicateMaxShare' accepts a number from 0 to 1; got '-0.1'.`],
     ["a misspelt key", { ...minimal, [`${NS}:kafkaPartition`]: "3" }, `Config key '${NS}:kafkaPartition' is not a setting of this stack, which accepts ${CONFIG_KEYS.filter((k) => !k.includes(":")).join(", ")}.`],
   ];
 

@@ -458,6 +458,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("dataproc")}/hourly-staging`,
       AIRFLOW_VAR_WEBLOG_CURATED_BUCKET: bucketName("curated"),
       AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE: "0.05",
+      AIRFLOW_VAR_WEBLOG_MAX_DUPLICATE_SHARE: "0.5",
     });
   });
 
