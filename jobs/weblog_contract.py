@@ -19,10 +19,10 @@ _TOP_LEVEL_KEYWORDS = {
     "required", "additionalProperties", "properties", "allOf",
 }
 _FIELD_KEYWORDS = {
-    "type", "format", "pattern", "description", "enum", "const",
+    "type", "format", "anyOf", "pattern", "description", "enum", "const",
     "minLength", "maxLength", "minimum", "maximum",
 }
-_FORMATS = {"uuid", "ipv4", "date-time"}
+_FORMATS = {"uuid", "ipv4", "ipv6", "date-time"}
 _INT32_MAX = 2**31 - 1
 
 
@@ -36,6 +36,13 @@ class FieldRule:
     json_type: str  # "string" or "integer"
     nullable: bool
     spec: dict
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The formats the value may have (any one of them): format, or anyOf of formats."""
+        if "format" in self.spec:
+            return (self.spec["format"],)
+        return tuple(a["format"] for a in self.spec.get("anyOf", []))
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,14 @@ def _field(name: str, spec: dict) -> FieldRule:
         raise ContractNotUnderstood(f"property {name}: type {spec['type']} is not supported")
     if "format" in spec and spec["format"] not in _FORMATS:
         raise ContractNotUnderstood(f"property {name}: format {spec['format']} is not supported")
+    # anyOf is understood only as a choice of formats (ip: IPv4 or IPv6), nothing else.
+    alternatives = spec.get("anyOf", [{"format": "uuid"}])
+    if not isinstance(alternatives, list) or not alternatives or any(
+            not isinstance(a, dict) or set(a) != {"format"} or a["format"] not in _FORMATS for a in alternatives):
+        raise ContractNotUnderstood(f"property {name}: anyOf is supported only as a list of formats "
+                                    f"({sorted(_FORMATS)}), got {json.dumps(alternatives)}")
+    if "anyOf" in spec and "format" in spec:
+        raise ContractNotUnderstood(f"property {name}: format and anyOf of formats together are not supported")
     return FieldRule(name, concrete[0], nullable, spec)
 
 
