@@ -20,8 +20,15 @@ export interface WeblogEntry {
 /** Entries larger than this many bytes (UTF-8) are refused by every consumer. */
 export const MAX_ENTRY_BYTES: number = schema["x-max-entry-bytes"];
 
+/**
+ * The namespace of name-based (v5) event ids: an entry made from an access-log line gets the UUIDv5 of its
+ * position in its source (host, file, byte offset), so the same line shipped twice has one event_id.
+ */
+export const EVENT_ID_NAMESPACE: string = schema["x-event-id-namespace"];
+
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 ajv.addKeyword("x-max-entry-bytes");
+ajv.addKeyword("x-event-id-namespace");
 // {"field": "other"}: when field is not null it must equal other (pid names the product added to cart).
 ajv.addKeyword({
   keyword: "x-equal-when-set",

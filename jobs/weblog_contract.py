@@ -7,6 +7,7 @@ raises ContractNotUnderstood, so a change to the contract can never be silently 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ DEFAULT_CONTRACT = Path(__file__).resolve().parent.parent / "contract" / "weblog
 
 _TOP_LEVEL_KEYWORDS = {
     "$schema", "$id", "title", "description", "type", "x-max-entry-bytes", "x-equal-when-set",
+    "x-event-id-namespace",
     "required", "additionalProperties", "properties", "allOf",
 }
 _FIELD_KEYWORDS = {
@@ -63,6 +65,8 @@ class WeblogContract:
     conditionals: tuple[ConditionalRule, ...]
     # x-equal-when-set: (field, other) pairs; when field is not null it must equal other.
     equal_when_set: tuple[tuple[str, str], ...] = ()
+    # x-event-id-namespace: the namespace of name-based (v5) event ids made from a line's source position.
+    event_id_namespace: uuid.UUID | None = None
 
     @property
     def names(self) -> list[str]:
@@ -91,7 +95,17 @@ def load_contract(text: str | None = None) -> WeblogContract:
         max_entry_bytes=int(schema["x-max-entry-bytes"]),
         conditionals=tuple(_conditional(rule) for rule in schema.get("allOf", [])),
         equal_when_set=tuple(schema.get("x-equal-when-set", {}).items()),
+        event_id_namespace=_namespace(schema.get("x-event-id-namespace")),
     )
+
+
+def _namespace(text: str | None) -> uuid.UUID | None:
+    if text is None:
+        return None
+    try:
+        return uuid.UUID(text)
+    except (ValueError, TypeError) as exc:
+        raise ContractNotUnderstood(f"x-event-id-namespace must be a UUID, got {text!r}") from exc
 
 
 def _field(name: str, spec: dict) -> FieldRule:

@@ -1,9 +1,11 @@
 """Pure transformations of the streaming job: Kafka records in, contract-valid entries and quarantine out.
 
 parse(raw_df) splits a DataFrame with Kafka's source columns (value, partition, offset, timestamp) into
-valid entries and quarantined records. Every rule comes from the contract (jobs.weblog_contract); a
-record gets all the reasons that apply, joined by "; ", except that an oversized, non-UTF-8 or non-JSON
-record gets that one reason only (nothing else can be judged).
+valid entries and quarantined records; optional columns `rejected` (a reason) and `received_value` (the
+record as received, kept in quarantine) come from an input format that maps records to entries. Every
+rule comes from the contract (jobs.weblog_contract); a record gets all the reasons that apply, joined by
+"; ", except that an oversized, non-UTF-8 or non-JSON record gets that one reason only (nothing else can
+be judged).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ _IPV6 = (
 )
 _FORMAT_CHECKS = {"uuid": (_UUID, "a UUID"), "ipv4": (_IPV4, "an IPv4 address"), "ipv6": (_IPV6, "an IPv6 address")}
 
+# Optional columns of raw_df: why the record is not an entry (it goes to quarantine), and the record as
+# received when `value` holds the entry an input format made of it.
+REJECTED, RECEIVED = "rejected", "received_value"
+_FROM_INPUT_FORMAT = ((REJECTED, "string"), (RECEIVED, "binary"))
 KAFKA_COLUMNS = ["kafka_partition", "kafka_offset", "kafka_timestamp", "ingest_time"]
 QUARANTINE_COLUMNS = ["raw_value", "reason", *KAFKA_COLUMNS, "dt", "hr"]
 
@@ -68,12 +74,15 @@ def parse(
             F.col("offset").alias("kafka_offset"),
             F.col("timestamp").alias("kafka_timestamp"),
             F.current_timestamp().alias("ingest_time"),
+            # An input format that maps records to entries (jobs/access_log.py) may set why a record is not
+            # one, and the record as received, which quarantine keeps instead of the mapped entry.
+            *[(F.col(c) if c in raw_df.columns else F.lit(None).cast(t)).alias(c) for c, t in _FROM_INPUT_FORMAT],
         )
         .withColumn("text", F.expr("decode(raw_value, 'UTF-8')"))
         .withColumn("keys", F.json_object_keys("text"))
         .withColumn("entry", F.from_json("text", contract.spark_schema()))
         .withColumn("event_ts", event_timestamp(F.col("entry.event_time")))
-        .withColumn("reason", _reason(contract, max_future))
+        .withColumn("reason", F.coalesce(F.col(REJECTED), _reason(contract, max_future)))
         # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
         # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
         .withColumn("_barrier", F.spark_partition_id())
@@ -91,7 +100,7 @@ def parse(
         F.date_format("event_ts", "HH").alias("hr"),
     )
     bad = judged.where(F.col("reason").isNotNull() & kept).select(
-        "raw_value",
+        F.coalesce(RECEIVED, "raw_value").alias("raw_value"),
         "reason",
         *KAFKA_COLUMNS,
         # A rejected entry has no trustworthy event time: it is filed under the hour Kafka received it.
