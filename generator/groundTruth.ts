@@ -26,6 +26,8 @@ export interface RunSummary extends ActivityCount {
   unacknowledged: number;
   valid: number;
   malformed: number;
+  /** access-log lines that are no entry (assets); the streaming job ignores and counts them */
+  ignored: number;
   malformed_by_kind: Record<MalformedKind, number>;
   first_event_time: string | null;
   last_event_time: string | null;
@@ -45,6 +47,7 @@ const tally = (): ActivityCount => ({ visits: 0, cart_adds: 0 });
 export class GroundTruth {
   acknowledged = 0;
   valid = 0;
+  ignored = 0;
   readonly malformedByKind = Object.fromEntries(MALFORMED_KINDS.map((k) => [k, 0])) as Record<MalformedKind, number>;
   readonly totals = tally();
   private firstEventTime: string | null = null;
@@ -61,8 +64,9 @@ export class GroundTruth {
   /** Counts a batch the destination has acknowledged. */
   acknowledge(batch: readonly Emission[]): void {
     this.acknowledged += batch.length;
-    for (const { entry, malformed } of batch) {
+    for (const { entry, malformed, ignored } of batch) {
       if (malformed) this.malformedByKind[malformed]++;
+      if (ignored) this.ignored++;
       if (!entry) continue;
       this.valid++;
       if (this.firstEventTime === null || entry.event_time < this.firstEventTime) this.firstEventTime = entry.event_time;
@@ -105,6 +109,7 @@ export class GroundTruth {
       unacknowledged: run.generated - this.acknowledged,
       valid: this.valid,
       malformed: this.malformed,
+      ignored: this.ignored,
       malformed_by_kind: { ...this.malformedByKind },
       visits: this.totals.visits,
       cart_adds: this.totals.cart_adds,

@@ -45,8 +45,9 @@ METRICS = "access_log"
 KINDS = ("visit", "cart_add", "ignored", "malformed")
 
 # host ident authuser [time] "request" status bytes "referer" "user agent"; inside quotes a backslash
-# escapes (Apache writes \" for a quote, nginx \x22).
-_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+# escapes (Apache writes \" for a quote, nginx \x22). Possessive runs: Java's matcher recurses once per
+# repetition of a group, so an alternation per character overflows its stack on a long user agent.
+_QUOTED = r'"([^"\\]*+(?:\\.[^"\\]*+)*+)"'
 COMBINED = rf"^(\S+) \S+ \S+ \[([^\]]+)\] {_QUOTED} ([0-9]{{3}}) ([0-9]+|-) {_QUOTED} {_QUOTED}$"
 _GROUPS = {"ip": 1, "time": 2, "request": 3, "status": 4, "user_agent": 7}
 _REQUEST = r"^([A-Z]+) (\S+)(?: HTTP/[0-9.]+)?$"

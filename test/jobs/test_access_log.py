@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pyspark.sql import functions as F
 
 from jobs import access_log
 from jobs.weblog_contract import load_contract
@@ -118,6 +119,7 @@ def test_malformed_records_are_quarantined_with_their_reason_and_original_bytes(
         (json.dumps({"event": "no line here"}), "a JSON record without a message or log field"),
         (line("/products/P000001", time="31/Feb/2026:10:00:00 +0000"), "access-log time is not a valid time"),
         (line("/products/sku,1"), "product_id violates pattern"),
+        (line("/products/P000001", ua="x" * 100_000), "entry of 100"),  # over 8 KiB, and no stack overflow
         (line("/products/P000001", ip="not-an-ip"), "ip is not an IPv4 address or an IPv6 address"),
     ]
     valid, bad = shipped([good, *[v for v, _ in malformed]])
@@ -162,3 +164,33 @@ def test_a_pattern_without_the_product_id_group_is_refused():
     assert access_log.product_id_group(r"^/(a)/(?<product_id>x)") == 2
     with pytest.raises(ValueError, match="named group product_id"):
         access_log.product_id_group(r"^/products/([^/]+)")
+
+
+def test_the_generators_combined_traffic_maps_to_its_ground_truth(spark, tmp_path):
+    """The generator's --format combined, read by the streaming job's mapping: its summary, exactly."""
+    import subprocess  # noqa: PLC0415
+
+    from conftest import REPO  # noqa: PLC0415
+
+    summary_file = tmp_path / "summary.json"
+    generated = subprocess.run(
+        ["npx", "tsx", "generator/main.ts", "--stdout", "--format", "combined", "--start", "2026-11-26T14",
+         "--hours", "2", "--per-hour", "400", "--seed", "3", "--malformed-rate", "0.05",
+         "--summary", str(summary_file)],
+        cwd=REPO, capture_output=True, timeout=120, check=True)
+    summary = json.loads(summary_file.read_text())
+    records = generated.stdout.split(b"\n")[:-1]
+    assert len(records) == summary["generated"] == 800
+    received = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+    frame = spark.createDataFrame([(bytearray(v), "weblogs", 0, i, received) for i, v in enumerate(records)],
+                                  "value binary, topic string, partition int, offset long, timestamp timestamp")
+    valid, bad = parse(access_log.entries_from_access_log(frame, defaults(), CONTRACT), CONTRACT)
+    valid.cache()
+    per_hour_product = {(f"{r.dt}T{r.hr}:00:00Z", r.product_id, r.visits, r.cart_adds) for r in valid.groupBy(
+        "dt", "hr", "product_id").agg(F.count(F.when(F.col("pid").isNull(), 1)).alias("visits"),
+                                      F.count("pid").alias("cart_adds")).collect()}
+    assert per_hour_product == {(r["hour"], r["product_id"], r["visits"], r["cart_adds"])
+                                for r in summary["hourly_products"]}
+    assert bad.count() == summary["malformed"] > 0
+    assert valid.count() + bad.count() + summary["ignored"] == summary["generated"]
+    assert valid.select("event_id").distinct().count() == valid.count()
