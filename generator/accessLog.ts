@@ -3,7 +3,6 @@
 // offset). Between the pages, browsers also fetch assets: those lines are no entry and are ignored
 // downstream. Each entry's event_id is the one the streaming job derives from the line's position.
 import { v5 as uuidV5 } from "uuid";
-import accessLogDefaults from "../contract/access-log.json";
 import { EVENT_ID_NAMESPACE, MAX_ENTRY_BYTES, WeblogEntry } from "../contract/weblogEntry";
 import { MALFORMED_KINDS, MalformedKind } from "./malformed";
 import type { Random } from "./random";
@@ -14,7 +13,7 @@ export const SHIPPED_FILE = "/var/log/nginx/access.log";
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const ASSETS = ["/static/app.css", "/static/app.js", "/static/logo.svg", "/favicon.ico", "/static/fonts/inter.woff2"];
 
-/** The cart URL of a product under the default cart pattern (contract/access-log.json). */
+/** The cart URL of a product under the default cart pattern (contract/access-log.json; a test checks it). */
 export function cartUrl(productId: string): string {
   return `/cart/items/${productId}`;
 }
@@ -86,6 +85,3 @@ export function corruptLine(entry: WeblogEntry, random: Random): { kind: Malform
       return { kind, line: Buffer.from(line.replace(`"${entry.user_agent}"`, `"${entry.user_agent}${"x".repeat(MAX_ENTRY_BYTES)}"`)) };
   }
 }
-
-/** The default settings the generated lines are written for; a test checks they match them. */
-export const DEFAULT_ACCESS_LOG_SETTINGS = accessLogDefaults;
