@@ -30,6 +30,8 @@ export interface RunSummary extends ActivityCount {
   malformed: number;
   /** messages that delivered an entry already sent (same event_id), counted once downstream */
   duplicates: number;
+  /** access-log lines that are no entry (assets); the streaming job ignores and counts them */
+  ignored: number;
   malformed_by_kind: Record<MalformedKind, number>;
   first_event_time: string | null;
   last_event_time: string | null;
@@ -50,6 +52,7 @@ export class GroundTruth {
   acknowledged = 0;
   valid = 0;
   duplicates = 0;
+  ignored = 0;
   readonly malformedByKind = Object.fromEntries(MALFORMED_KINDS.map((k) => [k, 0])) as Record<MalformedKind, number>;
   readonly totals = tally();
   private firstEventTime: string | null = null;
@@ -66,12 +69,13 @@ export class GroundTruth {
   /** Counts a batch the destination has acknowledged. */
   acknowledge(batch: readonly Emission[]): void {
     this.acknowledged += batch.length;
-    for (const { entry, malformed, duplicate } of batch) {
+    for (const { entry, malformed, ignored, duplicate } of batch) {
       if (duplicate) {
         this.duplicates++;
         continue;
       }
       if (malformed) this.malformedByKind[malformed]++;
+      if (ignored) this.ignored++;
       if (!entry) continue;
       this.valid++;
       if (this.firstEventTime === null || entry.event_time < this.firstEventTime) this.firstEventTime = entry.event_time;
@@ -115,6 +119,7 @@ export class GroundTruth {
       valid: this.valid,
       malformed: this.malformed,
       duplicates: this.duplicates,
+      ignored: this.ignored,
       malformed_by_kind: { ...this.malformedByKind },
       visits: this.totals.visits,
       cart_adds: this.totals.cart_adds,

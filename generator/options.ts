@@ -25,6 +25,8 @@ export interface GeneratorOptions {
   brokerTimeoutSeconds: number;
   batchSize: number;
   compression: "gzip" | "none";
+  /** json: contract entries; combined: access-log lines in a shipper's envelope */
+  format: "json" | "combined";
 }
 
 export class UsageError extends Error {}
@@ -59,6 +61,9 @@ Options:
   --broker-timeout S    give up when Kafka acknowledges nothing for S seconds   [60]
   --batch-size N        entries per produce request                 [1000]
   --compression C       gzip or none                                [gzip]
+  --format F            json: contract entries; combined: nginx/Apache access-log lines, each in a
+                        file shipper's JSON envelope (message, host, file, offset), plus the assets
+                        browsers fetch (ignored downstream, counted as "ignored")   [json]
   -h, --help            this help
 
 Every option can also be set as GENERATOR_<NAME> in the environment (GENERATOR_BROKERS,
@@ -71,7 +76,7 @@ const FLAGS: Record<string, Kind> = {
   start: "string", hours: "number", "per-hour": "number", seed: "number", "malformed-rate": "number",
   "duplicate-rate": "number",
   products: "number", stdout: "boolean", summary: "string", "broker-timeout": "number", "batch-size": "number",
-  compression: "string",
+  compression: "string", format: "string",
 };
 
 const envName = (flag: string) => `GENERATOR_${flag.toUpperCase().replace(/-/g, "_")}`;
@@ -148,6 +153,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topic must be a Kafka topic name ([A-Za-z0-9._-]), got '${topic}'`);
   const compression = raw.get("compression") ?? "gzip";
   if (compression !== "gzip" && compression !== "none") throw new UsageError(`--compression must be gzip or none, got '${compression}'`);
+  const format = raw.get("format") ?? "json";
+  if (format !== "json" && format !== "combined") throw new UsageError(`--format must be json or combined, got '${format}'`);
   return {
     mode,
     brokers,
@@ -168,5 +175,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     brokerTimeoutSeconds: numberOf(raw, "broker-timeout", (n) => n > 0, "a number of seconds > 0") ?? 60,
     batchSize: numberOf(raw, "batch-size", (n) => isCount(n) && n <= 100_000, "a whole number 1..100000") ?? 1000,
     compression,
+    format,
   };
 }

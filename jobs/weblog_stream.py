@@ -1,7 +1,8 @@
 """The streaming job: Kafka topic -> contract-valid entries as Parquet (raw), the rest to quarantine.
 
     python -m jobs.weblog_stream --bootstrap-servers HOST:PORT --topic weblogs \
-        --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete
+        --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete \
+        [--input-format combined]   # web servers' access-log lines instead of JSON entries (jobs/access_log.py)
 
 Exactly once into the raw location: each output is a file sink with its own checkpoint, and files that a
 killed run wrote but never committed are removed at start-up (Hive reads folders, not Spark's log).
@@ -25,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
-from jobs import hadoop_files
+from jobs import access_log, hadoop_files
 from jobs.hour_completion import CompletionTracker
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
@@ -62,7 +63,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
     p.add_argument("--starting-offsets", default="earliest")
     p.add_argument("--poll-seconds", type=float, default=2.0)
-    return p.parse_args(argv)
+    access_log.add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        if args.input_format == "combined":
+            access_log.settings_from(args)
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
 
 
 def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
@@ -111,10 +119,10 @@ def remove_uncommitted_files(spark: SparkSession, sink: str) -> list[str]:
 
 
 def start_queries(spark: SparkSession, args: argparse.Namespace) -> tuple[StreamingQuery, StreamingQuery]:
-    contract_text = hadoop_files.read_text(spark, args.contract)
+    contract = load_contract(hadoop_files.read_text(spark, args.contract))
     valid, bad = parse(
-        kafka_source(spark, args),
-        load_contract(contract_text),
+        access_log.records_for_format(kafka_source(spark, args), args, contract),
+        contract,
         max_future=timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None,
     )
     # No stateful operator follows, so the watermark drops nothing: it only yields event-time progress.

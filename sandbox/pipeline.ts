@@ -16,6 +16,7 @@ import { formatReconciliation, reconcile, Reconciliation } from "./reconciliatio
 import { renderReport } from "./report";
 import { Services } from "./services";
 import { StageClock } from "./stageClock";
+import { accessLogAccount, accessLogCounts } from "./accessLogAccount";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
 import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
 
@@ -108,7 +109,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     // Everything else overlaps: the streaming job starts with the generator (it reads the topic from its
     // start), while the BigQuery server and the loader function start beside them.
     say("\u001b[1m==> starting the Spark streaming job (it keeps running)\u001b[0m");
-    let streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds)));
+    let streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds, o)));
     services.endpoints.rawBucket = l.rawBucket;
     services.endpoints.curatedBucket = l.curatedBucket;
 
@@ -163,7 +164,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
             });
             say("    fault: killing the streaming job (SIGKILL) after its first raw files");
             await killGroup(streamService.pid);
-            streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds)));
+            streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds, o)));
             say("    fault: streaming job restarted from its checkpoint");
           })(),
         );
@@ -305,6 +306,11 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     say(formatHourlyTable(rows, o.top));
     say("");
     say(`malformed entries sent: ${summary.malformed}, quarantined by the streaming job: ${audit.quarantined}`);
+    if (o.format === "combined") {
+      const account = accessLogAccount(summary.acknowledged, audit.rows, audit.quarantined, accessLogCounts(logLines("stream.log")));
+      say(account.text);
+      if (!account.exact) throw new SandboxError("the access-log lines shipped do not add up to raw, quarantined and ignored lines", "read the streaming job's 'access log:' lines", join(l.logs, "stream.log"));
+    }
     say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}; repeated deliveries sent by the generator: ${summary.duplicates}`);
     say(`events delivered to the loader: ${[...deliveries.values()].reduce((a, b) => a + b, 0)} for ${deliveries.size} objects; table rows loaded twice: ${duplicateTableRows}; objects loaded by more than one job: ${loads.filter((o) => o.loadJobs > 1).length}`);
     say(formatReconciliation(reconciliation));

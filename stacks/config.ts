@@ -1,5 +1,6 @@
 // The stack's settings: one typed object, every key validated, defaults sized for a free-trial project.
 import * as pulumi from "@pulumi/pulumi";
+import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
 
 export const PROJECT_NAMESPACE = "clickstream-pipeline";
 
@@ -35,6 +36,10 @@ export interface StackConfig {
   freshnessMinutes: number;
   /** Where alerts are emailed; without it the alerts exist in the console with no notification channel. */
   alertEmail?: string;
+  /** What the topic holds: contract JSON entries, or web servers' access-log lines (combined format). */
+  inputFormat: InputFormat;
+  /** How an access-log line maps to an entry (inputFormat combined). */
+  accessLog: AccessLogSettings;
 }
 
 /** The keys a user may set, with the default each takes (undefined = required). */
@@ -62,6 +67,19 @@ const DEFAULTS: Record<string, string | undefined> = {
   freshnessMinutes: "90",
   // Optional: empty means no email notification channel.
   alertEmail: "",
+  inputFormat: "json",
+  accessLogProductUrlPattern: ACCESS_LOG_DEFAULTS.productUrlPattern,
+  accessLogCartMethod: ACCESS_LOG_DEFAULTS.cartMethod,
+  accessLogCartUrlPattern: ACCESS_LOG_DEFAULTS.cartUrlPattern,
+  accessLogCountedStatuses: ACCESS_LOG_DEFAULTS.countedStatuses,
+};
+
+/** The accessLog* keys and the setting each holds. */
+const ACCESS_LOG_KEYS: Record<keyof AccessLogSettings, string> = {
+  productUrlPattern: "accessLogProductUrlPattern",
+  cartMethod: "accessLogCartMethod",
+  cartUrlPattern: "accessLogCartUrlPattern",
+  countedStatuses: "accessLogCountedStatuses",
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);
@@ -143,6 +161,16 @@ function optionalEmail(raw: RawConfig, key: string): string | undefined {
   return value;
 }
 
+/** The access-log mapping, each key checked with the sandbox's rules (contract/accessLogSettings.ts). */
+function accessLogSettings(raw: RawConfig): AccessLogSettings {
+  const settings = Object.fromEntries(
+    (Object.entries(ACCESS_LOG_KEYS) as [keyof AccessLogSettings, string][]).map(([setting, key]) => [setting, rawValue(raw, key)]),
+  ) as unknown as AccessLogSettings;
+  const bad = invalidAccessLogSetting(settings);
+  if (bad) throw invalid(ACCESS_LOG_KEYS[bad], ACCEPTS[bad], settings[bad]);
+  return settings;
+}
+
 /** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as the README says). */
 const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
 
@@ -185,6 +213,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
     freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),
     alertEmail: optionalEmail(raw, "alertEmail"),
+    inputFormat: matching(raw, "inputFormat", /^(json|combined)$/, `${INPUT_FORMATS.join(" or ")} (combined: nginx or Apache access-log lines)`) as InputFormat,
+    accessLog: accessLogSettings(raw),
   };
 }
 
