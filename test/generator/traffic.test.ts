@@ -173,6 +173,19 @@ describe("repeated deliveries", () => {
     expect(summary.valid + summary.malformed + summary.duplicates).toBe(sample.length);
     expect({ hours: summary.hours, hourly_products: summary.hourly_products }).toEqual(countedByHand([...distinct.values()]));
   });
+
+  test("of access-log lines re-send the same envelope: the line's same position, so the same event id", () => {
+    const lines = new TrafficModel({ seed: 11, products: 1000, malformedRate: 0.05, duplicateRate: 0.2, format: "combined" });
+    const shipped = Array.from({ length: 2_000 }, (_, i) => lines.next(T0 + i * 1000));
+    const offsets = new Map<number, string>();
+    for (const e of shipped.filter((s) => s.entry)) {
+      const { offset, message } = JSON.parse(e.value.toString()) as { offset: number; message: string };
+      if (e.duplicate) expect(offsets.get(offset)).toBe(message);
+      else offsets.set(offset, message);
+    }
+    expect(shipped.filter((e) => e.duplicate).length).toBeGreaterThan(300);
+    expect(shipped.filter((e) => e.duplicate && !e.entry)).toEqual([]);
+  });
 });
 
 describe("simulated event time", () => {
