@@ -1,7 +1,8 @@
 """The streaming job: Kafka topic -> contract-valid entries as Parquet (raw), the rest to quarantine.
 
     python -m jobs.weblog_stream --bootstrap-servers HOST:PORT --topic weblogs \
-        --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete
+        --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete \
+        [--input-format combined]   # web servers' access-log lines instead of JSON entries (jobs/access_log.py)
 
 One query reads each offset range once: every micro-batch is judged once against the contract (cached),
 then written to raw and to quarantine exactly once, keyed by its batch id (jobs/batch_commits.py); what a
@@ -26,12 +27,12 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 from pyspark.storagelevel import StorageLevel
 
-from jobs import hadoop_files
+from jobs import access_log, hadoop_files
 from jobs.batch_commits import BatchFigures, BatchLayout, undo_unfinished, write_batch
 from jobs.hour_completion import CompletionTracker
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import judge, split
+from jobs.weblog_parse import OUTCOME, QUARANTINED, VALID, judge, split
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
@@ -65,7 +66,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
     p.add_argument("--starting-offsets", default="earliest")
     p.add_argument("--poll-seconds", type=float, default=2.0)
-    return p.parse_args(argv)
+    access_log.add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        if args.input_format == "combined":
+            access_log.settings_from(args)
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
 
 
 def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
@@ -86,16 +94,22 @@ def batch_layout(args: argparse.Namespace) -> BatchLayout:
     return BatchLayout(args.checkpoint, {"events": args.raw, "quarantine": args.quarantine})
 
 
-def batch_figures(judged: DataFrame, batch_id: int) -> BatchFigures:
-    """Counts and event-time range of one judged batch, in one pass (which also fills its cache)."""
-    valid = F.col("reasons") == ""
+def batch_figures(judged: DataFrame, batch_id: int, input_format: str) -> BatchFigures:
+    """Counts and event-time range of one judged batch, in one pass (which also fills its cache). For
+    access-log lines, also what the lines were, logged as `access log: {...}` (lines = raw + quarantined +
+    ignored, which the sandbox and the tests add up)."""
+    valid = F.col(OUTCOME) == VALID
     spark_time = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
     row = judged.agg(
         F.count(F.when(valid, 1)).alias("rows"),
-        F.count(F.when(~valid, 1)).alias("quarantined"),
+        F.count(F.when(F.col(OUTCOME) == QUARANTINED, 1)).alias("quarantined"),
         F.date_format(F.min(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_min"),
         F.date_format(F.max(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_max"),
+        *(access_log.line_counts() if input_format == "combined" else []),
     ).first()
+    if input_format == "combined":
+        counts = {k: row[k] for k in ("lines", *access_log.KINDS)}
+        log.info("access log: %s", json.dumps({"query": QUERY_NAME, "batch": batch_id, **counts}))
     return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"])
 
 
@@ -108,12 +122,13 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)
-        judged = judge(batch, contract, max_future).persist(StorageLevel.MEMORY_AND_DISK)
+        records = access_log.records_for_format(batch, args, contract)
+        judged = judge(records, contract, max_future).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             started = time.monotonic()
 
             def prepare() -> tuple[BatchFigures, dict[str, DataFrame | None]]:
-                figures = batch_figures(judged, batch_id)
+                figures = batch_figures(judged, batch_id, args.input_format)
                 log.info("batch %d: %d entries, %d quarantined, judged in %.1f s", batch_id, figures.rows,
                          figures.quarantined, time.monotonic() - started)
                 valid, bad = split(judged, contract)

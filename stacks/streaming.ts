@@ -2,6 +2,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { gsUri, UploadedArtifacts } from "./artifacts";
+import { streamingJobInputArgs } from "../contract/accessLogSettings";
 import { StackConfig } from "./config";
 import { gatewayUrlsOf, singleNodeCluster } from "./dataprocCluster";
 import { RawLayout } from "./layout";
@@ -55,6 +56,8 @@ export class Streaming extends pulumi.ComponentResource {
         "generator-bundle-uri": gsUri(artifacts.generatorBundle),
         "generator-topic": config.kafkaTopic,
         "generator-rate": String(config.generatorRate),
+        // The demo traffic in the topic's own format, so that it is read, not quarantined.
+        "generator-format": config.inputFormat,
       },
       // Order matters: the generator's service requires kafka.service.
       initializationActions: [
@@ -86,6 +89,7 @@ export class Streaming extends pulumi.ComponentResource {
           "--checkpoint", raw.checkpoint,
           "--markers", raw.markers,
           "--contract", gsUri(artifacts.contract),
+          ...streamingJobInputArgs(config.inputFormat, config.accessLog),
         ],
         properties: {
           "spark.jars.packages": SPARK_KAFKA_PACKAGE,

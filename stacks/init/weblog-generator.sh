@@ -3,7 +3,7 @@
 # master, run live as the systemd service weblog-generator (after kafka.service). A timer polls the
 # bundle's object in the artifacts bucket and restarts the service when `pulumi up` uploaded a new one.
 # Settings come from the cluster's metadata (set by the Pulumi stack):
-#   generator-bundle-uri, generator-topic, generator-rate, node-major, kafka-port
+#   generator-bundle-uri, generator-topic, generator-rate, generator-format, node-major, kafka-port
 set -euxo pipefail
 
 metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
@@ -16,6 +16,7 @@ NODE_MAJOR="$(metadata node-major)"
 BUNDLE_URI="$(metadata generator-bundle-uri)"
 TOPIC="$(metadata generator-topic)"
 RATE="$(metadata generator-rate)"
+FORMAT="$(metadata generator-format)"
 APP_DIR=/opt/weblog-generator
 BROKERS="$(hostname -f):$(metadata kafka-port)"
 
@@ -68,7 +69,7 @@ Requires=kafka.service
 [Service]
 User=weblog
 WorkingDirectory=${APP_DIR}
-ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE}
+ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE} --format ${FORMAT}
 # SIGTERM makes the generator flush what it buffered and print its summary before exiting.
 KillSignal=SIGTERM
 TimeoutStopSec=60

@@ -51,6 +51,7 @@ def master_metadata(**overrides: str) -> dict[str, str]:
         "generator-bundle-uri": BUNDLE_URI,
         "generator-topic": "weblogs",
         "generator-rate": "20",
+        "generator-format": "json",
         **overrides,
     }
 
