@@ -72,6 +72,7 @@ const orchestration = new Orchestration("orchestration", {
     weblog_staging_uri: pulumi.interpolate`gs://${storage.dataproc.name}/${HOURLY_STAGING_FOLDER}`,
     weblog_curated_bucket: storage.curated.name,
     weblog_max_quarantine_share: String(config.quarantineMaxShare),
+    weblog_max_duplicate_share: String(config.duplicateMaxShare),
   },
 }, afterApis);
 

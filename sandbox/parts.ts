@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CURATED_BUCKET, SandboxLayout } from "./layout";
+import { AccessLogSettings, InputFormat, streamingJobInputArgs } from "../contract/accessLogSettings";
 import { ServiceSpec } from "./processes";
 import { DEFAULT_LOADER_ARCHIVE_DIR } from "../functions/loader/build";
 import { emulatorCommand, restPortIn } from "../functions/loader/local/localBigQuery";
@@ -34,7 +35,10 @@ const sparkEnv = {
   JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"].filter(Boolean).join(" "),
 };
 
-export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number }): ServiceSpec {
+export function generatorSpec(
+  l: SandboxLayout,
+  o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number; duplicateRate: number; format: InputFormat },
+): ServiceSpec {
   return {
     name: "generator",
     // generator/main.ts is what `npm run generator` runs; tsx directly saves npm's start-up.
@@ -44,7 +48,8 @@ export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: str
       "--brokers", o.brokers, "--topic", TOPIC,
       "--start", o.start, "--hours", String(o.hours), "--per-hour", String(o.perHour),
       "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
-      "--summary", l.summary,
+      "--duplicate-rate", String(o.duplicateRate),
+      "--summary", l.summary, "--format", o.format,
     ],
     cwd: REPO_ROOT,
     log: join(l.logs, "generator.log"),
@@ -63,7 +68,7 @@ export const streamPaths = (l: SandboxLayout) => ({
  * The last hour is marked complete after `idleSeconds` without new entries, since no later traffic moves
  * the watermark past it; that must be longer than any pause of the generator (a broker restart).
  */
-export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: number): ServiceSpec {
+export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: number, input: { format: InputFormat; accessLog: AccessLogSettings }): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "stream",
@@ -73,6 +78,7 @@ export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: numbe
       "--bootstrap-servers", brokers, "--topic", TOPIC,
       "--raw", p.events, "--quarantine", p.quarantine, "--checkpoint", p.checkpoint, "--markers", p.markers,
       "--trigger-seconds", "5", "--idle-complete-seconds", String(idleSeconds),
+      ...streamingJobInputArgs(input.format, input.accessLog),
     ],
     cwd: REPO_ROOT,
     env: sparkEnv,

@@ -16,6 +16,7 @@ import { formatReconciliation, reconcile, Reconciliation } from "./reconciliatio
 import { renderReport } from "./report";
 import { Services } from "./services";
 import { StageClock } from "./stageClock";
+import { accessLogAccount, accessLogCounts } from "./accessLogAccount";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
 import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
 
@@ -31,7 +32,7 @@ export interface RunRecord {
   reconciliation: Reconciliation;
   reportPath: string;
   audit: RawAudit;
-  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "errors" | "hours" | "products">;
+  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "duplicates" | "errors" | "hours" | "products">;
   /** object name -> number of deliveries of its event */
   deliveries: Record<string, number>;
   duplicateTableRows: number;
@@ -108,7 +109,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     // Everything else overlaps: the streaming job starts with the generator (it reads the topic from its
     // start), while the BigQuery server and the loader function start beside them.
     say("\u001b[1m==> starting the Spark streaming job (it keeps running)\u001b[0m");
-    let streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds)));
+    let streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds, o)));
     services.endpoints.rawBucket = l.rawBucket;
     services.endpoints.curatedBucket = l.curatedBucket;
 
@@ -163,7 +164,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
             });
             say("    fault: killing the streaming job (SIGKILL) after its first raw files");
             await killGroup(streamService.pid);
-            streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds)));
+            streamService = services.add(startService(parts.streamSpec(l, kafka.bootstrapServers, idleSeconds, o)));
             say("    fault: streaming job restarted from its checkpoint");
           })(),
         );
@@ -281,7 +282,11 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       maxQuarantineShare: parts.MAX_QUARANTINE_SHARE,
     });
 
-    const reconciliation = reconcile(expectedActivity(summary), rows);
+    const reconciliation = reconcile(expectedActivity(summary), rows, {
+      duplicatesSent: summary.duplicates,
+      rawRows: audit.rows,
+      distinctEventIds: audit.distinct_event_ids,
+    });
     const reportPath = l.report;
     writeFileSync(
       reportPath,
@@ -301,7 +306,12 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     say(formatHourlyTable(rows, o.top));
     say("");
     say(`malformed entries sent: ${summary.malformed}, quarantined by the streaming job: ${audit.quarantined}`);
-    say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}${audit.rows === audit.distinct_event_ids ? " (no duplicates)" : " (DUPLICATES)"}`);
+    if (o.format === "combined") {
+      const account = accessLogAccount(summary.acknowledged, audit.rows, audit.quarantined, accessLogCounts(logLines("stream.log")));
+      say(account.text);
+      if (!account.exact) throw new SandboxError("the access-log lines shipped do not add up to raw, quarantined and ignored lines", "read the streaming job's 'access log:' lines", join(l.logs, "stream.log"));
+    }
+    say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}; repeated deliveries sent by the generator: ${summary.duplicates}`);
     say(`events delivered to the loader: ${[...deliveries.values()].reduce((a, b) => a + b, 0)} for ${deliveries.size} objects; table rows loaded twice: ${duplicateTableRows}; objects loaded by more than one job: ${loads.filter((o) => o.loadJobs > 1).length}`);
     say(formatReconciliation(reconciliation));
     say(`report: ${reportPath}`);
@@ -310,7 +320,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
       reconciliation,
       reportPath,
       audit,
-      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, errors: summary.errors, hours: summary.hours, products: summary.products },
+      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, duplicates: summary.duplicates, errors: summary.errors, hours: summary.hours, products: summary.products },
       deliveries: Object.fromEntries(deliveries),
       duplicateTableRows,
       loads,
@@ -329,7 +339,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, op
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);
     if (!detached) await clock.stage("stop", "stopping every service", () => services.stopAll());
-    say(clock.format());
+    say(clock.format(o.hours * o.perHour));
   }
 }
 

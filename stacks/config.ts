@@ -1,5 +1,6 @@
 // The stack's settings: one typed object, every key validated, defaults sized for a free-trial project.
 import * as pulumi from "@pulumi/pulumi";
+import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
 
 export const PROJECT_NAMESPACE = "clickstream-pipeline";
 
@@ -40,10 +41,16 @@ export interface StackConfig {
   composerImageVersion: string;
   /** Largest share of quarantined entries an hour may have before its data-quality check fails. */
   quarantineMaxShare: number;
+  /** Largest share of an hour's raw rows that may repeat an event_id (each counts once) before its check fails. */
+  duplicateMaxShare: number;
   /** Freshness bound: an alert fires when no hourly file has loaded into BigQuery for this long. */
   freshnessMinutes: number;
   /** Where alerts are emailed; without it the alerts exist in the console with no notification channel. */
   alertEmail?: string;
+  /** What the topic holds: contract JSON entries, or web servers' access-log lines (combined format). */
+  inputFormat: InputFormat;
+  /** How an access-log line maps to an entry (inputFormat combined). */
+  accessLog: AccessLogSettings;
 }
 
 export const KAFKA_KINDS = ["dataproc", "managed"] as const;
@@ -88,9 +95,24 @@ const DEFAULTS: Record<string, string | undefined> = {
   bigqueryDataset: "clickstream",
   composerImageVersion: "composer-3-airflow-2.10.5-build.19",
   quarantineMaxShare: "0.05",
+  // Every entry delivered twice (a whole log re-shipped once) still publishes; more means a replay loop.
+  duplicateMaxShare: "0.5",
   freshnessMinutes: "90",
   // Optional: empty means no email notification channel.
   alertEmail: "",
+  inputFormat: "json",
+  accessLogProductUrlPattern: ACCESS_LOG_DEFAULTS.productUrlPattern,
+  accessLogCartMethod: ACCESS_LOG_DEFAULTS.cartMethod,
+  accessLogCartUrlPattern: ACCESS_LOG_DEFAULTS.cartUrlPattern,
+  accessLogCountedStatuses: ACCESS_LOG_DEFAULTS.countedStatuses,
+};
+
+/** The accessLog* keys and the setting each holds. */
+const ACCESS_LOG_KEYS: Record<keyof AccessLogSettings, string> = {
+  productUrlPattern: "accessLogProductUrlPattern",
+  cartMethod: "accessLogCartMethod",
+  cartUrlPattern: "accessLogCartUrlPattern",
+  countedStatuses: "accessLogCountedStatuses",
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);
@@ -192,6 +214,16 @@ function optionalEmail(raw: RawConfig, key: string): string | undefined {
   return value;
 }
 
+/** The access-log mapping, each key checked with the sandbox's rules (contract/accessLogSettings.ts). */
+function accessLogSettings(raw: RawConfig): AccessLogSettings {
+  const settings = Object.fromEntries(
+    (Object.entries(ACCESS_LOG_KEYS) as [keyof AccessLogSettings, string][]).map(([setting, key]) => [setting, rawValue(raw, key)]),
+  ) as unknown as AccessLogSettings;
+  const bad = invalidAccessLogSetting(settings);
+  if (bad) throw invalid(ACCESS_LOG_KEYS[bad], ACCEPTS[bad], settings[bad]);
+  return settings;
+}
+
 /** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as the README says). */
 const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
 
@@ -263,9 +295,12 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
+    duplicateMaxShare: fraction(raw, "duplicateMaxShare"),
     // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
     freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),
     alertEmail: optionalEmail(raw, "alertEmail"),
+    inputFormat: matching(raw, "inputFormat", /^(json|combined)$/, `${INPUT_FORMATS.join(" or ")} (combined: nginx or Apache access-log lines)`) as InputFormat,
+    accessLog: accessLogSettings(raw),
   };
 }
 

@@ -2,6 +2,7 @@
 // and the Spark streaming job, whose executors run on the workers when the cluster has any.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { streamingJobInputArgs } from "../contract/accessLogSettings";
 import { gsUri, UploadedArtifacts } from "./artifacts";
 import { StackConfig, vcpusOf } from "./config";
 import { dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
@@ -98,6 +99,8 @@ export class Streaming extends pulumi.ComponentResource {
         "generator-bundle-uri": gsUri(artifacts.generatorBundle),
         "generator-topic": config.kafkaTopic,
         "generator-rate": String(config.generatorRate),
+        // The demo traffic in the topic's own format, so that it is read, not quarantined.
+        "generator-format": config.inputFormat,
       },
       // Order matters: the generator's service requires kafka.service when the broker is local.
       initializationActions: managedKafka ? [generatorInit] : [brokerInit, generatorInit],
@@ -127,6 +130,7 @@ export class Streaming extends pulumi.ComponentResource {
           "--markers", raw.markers,
           "--contract", gsUri(artifacts.contract),
           ...(managedKafka ? Object.entries(MANAGED_KAFKA_CLIENT_SETTINGS).flatMap(([k, v]) => ["--kafka-option", `kafka.${k}=${v}`]) : []),
+          ...streamingJobInputArgs(config.inputFormat, config.accessLog),
         ],
         properties: {
           "spark.jars.packages": managedKafka ? `${SPARK_KAFKA_PACKAGE},${MANAGED_KAFKA_AUTH_PACKAGE}` : SPARK_KAFKA_PACKAGE,

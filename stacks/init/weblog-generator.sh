@@ -4,7 +4,8 @@
 # it (kafka-mode dataproc), or to Managed Kafka's bootstrap address as the VM's service account (managed).
 # A timer polls the bundle's object in the artifacts bucket and restarts the service when `pulumi up`
 # uploaded a new one. Settings come from the cluster's metadata (set by the Pulumi stack):
-#   generator-bundle-uri, generator-topic, generator-rate, node-major, kafka-port, kafka-mode, kafka-bootstrap
+#   generator-bundle-uri, generator-topic, generator-rate, node-major, kafka-port, kafka-mode, kafka-bootstrap,
+#   generator-format
 set -euxo pipefail
 
 metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
@@ -17,6 +18,7 @@ NODE_MAJOR="$(metadata node-major)"
 BUNDLE_URI="$(metadata generator-bundle-uri)"
 TOPIC="$(metadata generator-topic)"
 RATE="$(metadata generator-rate)"
+FORMAT="$(metadata generator-format)"
 APP_DIR=/opt/weblog-generator
 KAFKA_MODE="$(metadata kafka-mode)"
 if [[ "${KAFKA_MODE}" == managed ]]; then
@@ -79,7 +81,7 @@ ${AFTER_KAFKA}
 [Service]
 User=weblog
 WorkingDirectory=${APP_DIR}
-ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE} --kafka-auth ${KAFKA_AUTH}
+ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE} --kafka-auth ${KAFKA_AUTH} --format ${FORMAT}
 # SIGTERM makes the generator flush what it buffered and print its summary before exiting.
 KillSignal=SIGTERM
 TimeoutStopSec=60

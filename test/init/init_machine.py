@@ -53,6 +53,7 @@ def master_metadata(**overrides: str) -> dict[str, str]:
         "generator-rate": "20",
         "kafka-mode": "dataproc",
         "kafka-bootstrap": f"clickstream-stream-m:{KAFKA_PORT}",
+        "generator-format": "json",
         **overrides,
     }
 

@@ -128,7 +128,8 @@ def test_the_generator_runs_the_bucket_bundle_on_the_installed_node_as_weblog(ma
     user, cmdline, *_ = master.result("generator.log").splitlines()
     assert user.strip() == "weblog"
     assert cmdline.split() == ["/usr/local/bin/node", "/opt/weblog-generator/generator.cjs", "--brokers", BOOTSTRAP,
-                               "--topic", "weblogs", "--rate", "20", "--kafka-auth", "none"]
+                               "--topic", "weblogs", "--rate", "20", "--kafka-auth", "none",
+                               "--format", "json"]
     assert master.result("node.log").strip().startswith("v")
 
 

@@ -1,5 +1,5 @@
 import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../../stacks/config";
-import { runProgram, stackFileConfig } from "./pulumiProgram";
+import { byName, runProgram, stackFileConfig } from "./pulumiProgram";
 
 const NS = "clickstream-pipeline";
 const minimal = { "gcp:project": "my-clickstream-dev" };
@@ -32,7 +32,15 @@ describe("stack configuration", () => {
       bigqueryDataset: "clickstream",
       composerImageVersion: "composer-3-airflow-2.10.5-build.19",
       quarantineMaxShare: 0.05,
+      duplicateMaxShare: 0.5,
       freshnessMinutes: 90,
+      inputFormat: "json",
+      accessLog: {
+        productUrlPattern: "^/products/(?<product_id>[^/?#]+)/?(?:[?#].*)?$",
+        cartMethod: "POST",
+        cartUrlPattern: "^/cart/items/(?<product_id>[^/?#]+)/?(?:[?#].*)?$",
+        countedStatuses: "200-399",
+      },
     });
     // 4 + 2 vCPUs fit the free trial's limit of 8 running vCPUs.
     const vcpus = (t: string) => Number(t.split("-").pop());
@@ -53,8 +61,9 @@ describe("stack configuration", () => {
       [`${NS}:allowIapSsh`]: "true",
       [`${NS}:subnetCidr`]: "192.168.16.0/20",
       [`${NS}:quarantineMaxShare`]: "0.2",
+      [`${NS}:duplicateMaxShare`]: "0.1",
     });
-    expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2 });
+    expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2, duplicateMaxShare: 0.1 });
   });
 
   it("matches the topic's partitions to the streaming executors' cores when the cluster has workers", () => {
@@ -113,6 +122,12 @@ describe("stack configuration", () => {
     ["a Composer image with a short Airflow version", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10" }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10'.`],
     ["a Composer image with an empty build", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10.5-build." }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10.5-build.'.`],
     ["a share over 1", { ...minimal, [`${NS}:quarantineMaxShare`]: "1.5" }, `Config key '${NS}:quarantineMaxShare' accepts a number from 0 to 1; got '1.5'.`],
+    ["a negative duplicate share", { ...minimal, [`${NS}:duplicateMaxShare`]: "-0.1" }, `Config key '${NS}:duplicateMaxShare' accepts a number from 0 to 1; got '-0.1'.`],
+    ["an unknown input format", { ...minimal, [`${NS}:inputFormat`]: "apache" }, `Config key '${NS}:inputFormat' accepts json or combined (combined: nginx or Apache access-log lines); got 'apache'.`],
+    ["a product URL pattern without the product_id group", { ...minimal, [`${NS}:accessLogProductUrlPattern`]: "^/products/([^/]+)" }, `Config key '${NS}:accessLogProductUrlPattern' accepts a regular expression with a named group product_id, e.g. ^/products/(?<product_id>[^/?#]+); got '^/products/([^/]+)'.`],
+    ["a cart URL pattern that does not compile", { ...minimal, [`${NS}:accessLogCartUrlPattern`]: "^/cart/(?<product_id>" }, `Config key '${NS}:accessLogCartUrlPattern' accepts a regular expression with a named group product_id, e.g. ^/cart/items/(?<product_id>[^/?#]+); got '^/cart/(?<product_id>'.`],
+    ["a cart method in lower case", { ...minimal, [`${NS}:accessLogCartMethod`]: "post" }, `Config key '${NS}:accessLogCartMethod' accepts an HTTP method in capitals, e.g. POST; got 'post'.`],
+    ["a status range upside down", { ...minimal, [`${NS}:accessLogCountedStatuses`]: "399-200" }, `Config key '${NS}:accessLogCountedStatuses' accepts HTTP statuses or ranges separated by commas, e.g. 200-399 or 200-299,304; got '399-200'.`],
     ["a misspelt key", { ...minimal, [`${NS}:kafkaPartition`]: "3" }, `Config key '${NS}:kafkaPartition' is not a setting of this stack, which accepts ${CONFIG_KEYS.filter((k) => !k.includes(":")).join(", ")}.`],
   ];
 
@@ -134,4 +149,23 @@ describe("stack configuration", () => {
     expect(run.error?.message).toBe(message);
     expect(run.resources).toEqual([]);
   });
+});
+
+describe("an access-log topic (inputFormat combined)", () => {
+  it("has the streaming job read combined lines with the configured mapping, and the demo generator write them", async () => {
+    const run = await runProgram({
+      ...stackFileConfig("Pulumi.dev.yaml"),
+      [`${NS}:inputFormat`]: "combined",
+      [`${NS}:accessLogProductUrlPattern`]: "^/p/(?<product_id>[a-z0-9-]+)\\.html$",
+      [`${NS}:accessLogCountedStatuses`]: "200,304",
+    });
+    if (run.error) throw run.error;
+    const job = byName(run, "streaming-spark-job").inputs;
+    const args = job.pysparkConfig.args as string[];
+    expect(args.slice(args.indexOf("--input-format"))).toEqual([
+      "--input-format", "combined", "--product-url-pattern", "^/p/(?<product_id>[a-z0-9-]+)\\.html$", "--cart-method", "POST",
+      "--cart-url-pattern", "^/cart/items/(?<product_id>[^/?#]+)/?(?:[?#].*)?$", "--counted-statuses", "200,304",
+    ]);
+    expect(byName(run, "streaming-cluster").inputs.clusterConfig.gceClusterConfig.metadata["generator-format"]).toBe("combined");
+  }, 60_000);
 });

@@ -393,6 +393,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "kafka-partitions": "3",
       "generator-bundle-uri": `gs://${artifacts}/generator/generator.cjs`,
       "generator-topic": "weblogs",
+      "generator-format": "json",
     });
     expect(run.outputs.kafkaBootstrapServers).toBe("clickstream-stream-m:9092");
     // kafka: dataproc, the default: the generator sends to the broker beside it, and no Managed Kafka exists.
@@ -427,6 +428,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "--raw", `gs://${raw}/events`, "--quarantine", `gs://${raw}/quarantine`,
       "--checkpoint", `gs://${raw}/_checkpoints`, "--markers", `gs://${raw}/_complete`,
       "--contract", `gs://${artifacts}/spark/weblog-entry.schema.json`,
+      "--input-format", "json",
     ]);
     expect(job.labels["source-sha256"]).toMatch(/^[0-9a-f]{32}$/);
     expect(job.scheduling.maxFailuresPerHour).toBeGreaterThan(0);
@@ -465,6 +467,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("dataproc")}/hourly-staging`,
       AIRFLOW_VAR_WEBLOG_CURATED_BUCKET: bucketName("curated"),
       AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE: "0.05",
+      AIRFLOW_VAR_WEBLOG_MAX_DUPLICATE_SHARE: "0.5",
     });
   });
 
