@@ -6,11 +6,12 @@ import { Hive } from "./stacks/hive";
 import { Identity } from "./stacks/identity";
 import { HIVEQL_DAG_FOLDER, HOURLY_STAGING_FOLDER, rawLayout } from "./stacks/layout";
 import { Loader } from "./stacks/loader";
+import { ManagedKafka } from "./stacks/managedKafka";
 import { Monitoring } from "./stacks/monitoring";
 import { Network } from "./stacks/network";
 import { Orchestration } from "./stacks/orchestration";
 import { after } from "./stacks/ordering";
-import { ProjectServices } from "./stacks/services";
+import { apisFor, ProjectServices } from "./stacks/services";
 import { Storage } from "./stacks/storage";
 import { Streaming } from "./stacks/streaming";
 import { Warehouse } from "./stacks/warehouse";
@@ -18,7 +19,7 @@ import { Warehouse } from "./stacks/warehouse";
 // First, before any resource: a bad setting stops here with one sentence.
 const config = loadStackConfig();
 
-const services = new ProjectServices("apis", { project: config.project });
+const services = new ProjectServices("apis", { project: config.project, apis: apisFor(config) });
 // Every resource of every component waits for the APIs (a component's dependsOn alone would not reach them).
 const afterApis = after(services.enabled);
 
@@ -34,6 +35,11 @@ const warehouse = new Warehouse("warehouse", {
   loaderServiceAccount: identity.loader,
 }, afterApis);
 
+// Only with `kafka: managed`; otherwise the broker runs on the streaming master.
+const managedKafka = config.kafka === "managed"
+  ? new ManagedKafka("kafka", { config, subnetName: network.subnet.name }, after([...services.enabled, network.subnet]))
+  : undefined;
+
 const streaming = new Streaming("streaming", {
   config,
   subnetwork: network.subnet.id,
@@ -41,6 +47,7 @@ const streaming = new Streaming("streaming", {
   stagingBucket: storage.dataproc.name,
   raw,
   artifacts: artifacts.uploaded,
+  managedKafka,
 }, after([...services.enabled, ...identity.grants, network.nat]));
 
 const hive = new Hive("hive", {
@@ -65,6 +72,7 @@ const orchestration = new Orchestration("orchestration", {
     weblog_staging_uri: pulumi.interpolate`gs://${storage.dataproc.name}/${HOURLY_STAGING_FOLDER}`,
     weblog_curated_bucket: storage.curated.name,
     weblog_max_quarantine_share: String(config.quarantineMaxShare),
+    weblog_max_duplicate_share: String(config.duplicateMaxShare),
   },
 }, afterApis);
 

@@ -9,7 +9,8 @@ when data starts minutes after `pulumi up`): its run is skipped. Any other hour 
 The steps, scripts and their variables come from weblog_hourly_steps (shared with the local runner).
 Settings are Airflow variables (Composer sets them as AIRFLOW_VAR_* environment variables), read only
 when a task runs: weblog_project_id, weblog_region, weblog_hive_cluster, weblog_scripts_uri,
-weblog_raw_bucket, weblog_staging_uri, weblog_curated_bucket, weblog_max_quarantine_share (optional);
+weblog_raw_bucket, weblog_staging_uri, weblog_curated_bucket, weblog_max_quarantine_share and
+weblog_max_duplicate_share (optional);
 and the environment variable WEBLOG_HOURLY_START (ISO time of the first hour, default 2026-11-01T00Z).
 """
 
@@ -24,6 +25,7 @@ from airflow.models.dag import DAG
 from airflow.providers.google.cloud.operators.dataproc import DataprocSubmitJobOperator
 from airflow.providers.google.cloud.operators.gcs import GCSDeleteObjectsOperator
 from weblog_hourly_steps import (
+    DEFAULT_MAX_DUPLICATE_SHARE,
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
     NOT_RETRIED,
@@ -106,6 +108,8 @@ with DAG(
             staging_root=Variable.get("weblog_staging_uri"),
             max_quarantine_share=float(Variable.get("weblog_max_quarantine_share",
                                                     default_var=DEFAULT_MAX_QUARANTINE_SHARE)),
+            max_duplicate_share=float(Variable.get("weblog_max_duplicate_share",
+                                                   default_var=DEFAULT_MAX_DUPLICATE_SHARE)),
         )
 
     planned = plan_hour()

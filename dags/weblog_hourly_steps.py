@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 HIVE_DATABASE = "clickstream"
 RUN_ID_PATTERN = re.compile(r"^[0-9A-Za-z_.-]+$")
 DEFAULT_MAX_QUARANTINE_SHARE = 0.05
+# Every entry delivered twice (a whole log re-shipped once) still publishes; more means a replay loop.
+DEFAULT_MAX_DUPLICATE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,14 @@ def hour_plan(
     quarantine_location: str,
     staging_root: str,
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
+    max_duplicate_share: float = DEFAULT_MAX_DUPLICATE_SHARE,
 ) -> dict[str, str]:
     """The script variables of every step of one hour's run (also where it stages and publishes)."""
     if not RUN_ID_PATTERN.match(run_id):
         raise ValueError(f"run id {run_id!r} must match {RUN_ID_PATTERN.pattern}")
-    if not 0 <= max_quarantine_share <= 1:
-        raise ValueError(f"max quarantine share {max_quarantine_share} must be between 0 and 1")
+    for name, share in (("quarantine", max_quarantine_share), ("duplicate", max_duplicate_share)):
+        if not 0 <= share <= 1:
+            raise ValueError(f"max {name} share {share} must be between 0 and 1")
     dt, hr = hour.strftime("%Y-%m-%d"), hour.strftime("%H")
     staging_prefix = f"hourly/dt={dt}/hr={hr}/run_id={run_id}"
     return {
@@ -80,7 +84,7 @@ def hour_plan(
         "RAW_LOCATION": raw_location.rstrip("/"),
         "QUARANTINE_LOCATION": quarantine_location.rstrip("/"),
         "STAGING_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}",
-        # Inside STAGING_DIR: the CSV to publish, and the aggregate's raw row count, under a '_' folder so it
+        # Inside STAGING_DIR: the CSV to publish, and the aggregate's raw row counts, under a '_' folder so it
         # is never published (not its own name: Hadoop's input formats cannot read a location named '_*').
         "STAGED_CSV_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}/hourly_activity",
         "RAW_ROWS_DIR": f"{staging_root.rstrip('/')}/{staging_prefix}/_reconciliation/raw_rows",
@@ -89,6 +93,7 @@ def hour_plan(
         # Hive table names allow letters, digits and underscores only.
         "STAGING_TABLE": "hourly_staging_" + re.sub(r"[^0-9A-Za-z_]", "_", f"{dt}_{hr}_{run_id}"),
         "MAX_QUARANTINE_SHARE": repr(float(max_quarantine_share)),
+        "MAX_DUPLICATE_SHARE": repr(float(max_duplicate_share)),
         "CURATED_PREFIX": curated_hour_prefix(dt, hr),
         "CURATED_RUN_PREFIX": f"{curated_hour_prefix(dt, hr)}run_id={run_id}/",
     }

@@ -42,7 +42,8 @@ function describe(summary: RunSummary): string {
   const lines = [
     `${summary.complete ? "done" : "INCOMPLETE"}: ${fmt(summary.acknowledged)} of ${fmt(summary.generated)} entries acknowledged by ${summary.destination}` +
       ` in ${summary.elapsed_seconds.toFixed(1)} s (${fmt(summary.acknowledged / Math.max(summary.elapsed_seconds, 0.001))}/s), seed ${summary.seed}`,
-    `  ${fmt(summary.visits)} visits, ${fmt(summary.cart_adds)} cart additions, ${fmt(summary.malformed)} malformed, ${fmt(summary.errors)} retried errors`,
+    `  ${fmt(summary.visits)} visits, ${fmt(summary.cart_adds)} cart additions, ${fmt(summary.malformed)} malformed, ${fmt(summary.duplicates)} duplicates, ` +
+      `${summary.ignored > 0 ? `${fmt(summary.ignored)} ignored (assets), ` : ""}${fmt(summary.errors)} retried errors`,
   ];
   if (summary.unacknowledged > 0) {
     lines.push(`  ${fmt(summary.unacknowledged)} entries were NOT acknowledged (they may or may not have reached ${summary.destination})`);
@@ -127,7 +128,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   } catch (error) {
     return finish(error instanceof Error ? error.message : String(error));
   }
-  const model = new TrafficModel({ seed: opts.seed, products: opts.products, malformedRate: opts.malformedRate });
+  const model = new TrafficModel({
+    seed: opts.seed, products: opts.products, malformedRate: opts.malformedRate, duplicateRate: opts.duplicateRate, format: opts.format,
+  });
   const outcome = await runGenerator(
     { nextEventTime: eventClock(opts), rate: opts.rate, batchSize: opts.batchSize, maxInFlight: 4, ackTimeoutMs: timeoutMs },
     model, sink, truth, state,

@@ -1,6 +1,7 @@
 // The ground truth of a run: what the broker acknowledged, counted the way every downstream part counts
 // (pid null = visit, non-null = cart addition, per UTC hour of event_time and per product). Broken
-// entries are counted apart and never as visits or cart additions.
+// entries are counted apart and never as visits or cart additions; so are repeated deliveries of an entry
+// already sent, which every downstream part counts once (per event_id).
 import { hourOf, isCartAdd } from "../contract/weblogEntry";
 import { MALFORMED_KINDS, MalformedKind } from "./malformed";
 import type { Emission } from "./traffic";
@@ -24,8 +25,13 @@ export interface RunSummary extends ActivityCount {
   acknowledged: number;
   /** generated but never acknowledged: they may or may not be in the topic */
   unacknowledged: number;
+  /** distinct valid entries */
   valid: number;
   malformed: number;
+  /** messages that delivered an entry already sent (same event_id), counted once downstream */
+  duplicates: number;
+  /** access-log lines that are no entry (assets); the streaming job ignores and counts them */
+  ignored: number;
   malformed_by_kind: Record<MalformedKind, number>;
   first_event_time: string | null;
   last_event_time: string | null;
@@ -45,6 +51,8 @@ const tally = (): ActivityCount => ({ visits: 0, cart_adds: 0 });
 export class GroundTruth {
   acknowledged = 0;
   valid = 0;
+  duplicates = 0;
+  ignored = 0;
   readonly malformedByKind = Object.fromEntries(MALFORMED_KINDS.map((k) => [k, 0])) as Record<MalformedKind, number>;
   readonly totals = tally();
   private firstEventTime: string | null = null;
@@ -61,8 +69,13 @@ export class GroundTruth {
   /** Counts a batch the destination has acknowledged. */
   acknowledge(batch: readonly Emission[]): void {
     this.acknowledged += batch.length;
-    for (const { entry, malformed } of batch) {
+    for (const { entry, malformed, ignored, duplicate } of batch) {
+      if (duplicate) {
+        this.duplicates++;
+        continue;
+      }
       if (malformed) this.malformedByKind[malformed]++;
+      if (ignored) this.ignored++;
       if (!entry) continue;
       this.valid++;
       if (this.firstEventTime === null || entry.event_time < this.firstEventTime) this.firstEventTime = entry.event_time;
@@ -105,6 +118,8 @@ export class GroundTruth {
       unacknowledged: run.generated - this.acknowledged,
       valid: this.valid,
       malformed: this.malformed,
+      duplicates: this.duplicates,
+      ignored: this.ignored,
       malformed_by_kind: { ...this.malformedByKind },
       visits: this.totals.visits,
       cart_adds: this.totals.cart_adds,

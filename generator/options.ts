@@ -21,12 +21,16 @@ export interface GeneratorOptions {
   perHour: number;
   seed: number;
   malformedRate: number;
+  duplicateRate: number;
   products: number;
   stdout: boolean;
   summaryFile: string | null;
   brokerTimeoutSeconds: number;
   batchSize: number;
   compression: "gzip" | "none";
+  kafkaAuth: "none" | "google";
+  /** json: contract entries; combined: access-log lines in a shipper's envelope */
+  format: "json" | "combined";
 }
 
 export class UsageError extends Error {}
@@ -55,12 +59,19 @@ Options:
   --seed N              0..4294967295; same seed and flags, same entries   [random, printed]
   --malformed-rate F    share 0..1 of deliberately broken entries   [0]
                         (not JSON, invalid UTF-8, missing field, wrong type, bad timestamp, oversize)
+  --duplicate-rate F    share 0..<1 of messages that deliver the previous entry again  [0]
+                        (same bytes and event_id, as a producer's retry or a re-shipped log does)
   --products N          catalogue size                              [1000]
   --stdout              write NDJSON to stdout instead of Kafka
   --summary FILE        also write the summary (ground truth) as JSON to FILE
   --broker-timeout S    give up when Kafka acknowledges nothing for S seconds   [60]
   --batch-size N        entries per produce request                 [1000]
   --compression C       gzip or none                                [gzip]
+  --kafka-auth A        none, or google: TLS and SASL/OAUTHBEARER as the VM's service account
+                        (Google Cloud Managed Service for Apache Kafka)   [none]
+  --format F            json: contract entries; combined: nginx/Apache access-log lines, each in a
+                        file shipper's JSON envelope (message, host, file, offset), plus the assets
+                        browsers fetch (ignored downstream, counted as "ignored")   [json]
   -h, --help            this help
 
 Every option can also be set as GENERATOR_<NAME> in the environment (GENERATOR_BROKERS,
@@ -71,8 +82,9 @@ type Kind = "string" | "number" | "boolean";
 const FLAGS: Record<string, Kind> = {
   brokers: "string", topic: "string", partitions: "number", rate: "number", count: "number", duration: "number",
   start: "string", hours: "number", "per-hour": "number", seed: "number", "malformed-rate": "number",
+  "duplicate-rate": "number",
   products: "number", stdout: "boolean", summary: "string", "broker-timeout": "number", "batch-size": "number",
-  compression: "string", "clock-start": "string", "clock-factor": "number",
+  compression: "string", "kafka-auth": "string", format: "string", "clock-start": "string", "clock-factor": "number",
 };
 
 const envName = (flag: string) => `GENERATOR_${flag.toUpperCase().replace(/-/g, "_")}`;
@@ -157,6 +169,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topic must be a Kafka topic name ([A-Za-z0-9._-]), got '${topic}'`);
   const compression = raw.get("compression") ?? "gzip";
   if (compression !== "gzip" && compression !== "none") throw new UsageError(`--compression must be gzip or none, got '${compression}'`);
+  const kafkaAuth = raw.get("kafka-auth") ?? "none";
+  if (kafkaAuth !== "none" && kafkaAuth !== "google") throw new UsageError(`--kafka-auth must be none or google, got '${kafkaAuth}'`);
+  const format = raw.get("format") ?? "json";
+  if (format !== "json" && format !== "combined") throw new UsageError(`--format must be json or combined, got '${format}'`);
   return {
     mode,
     brokers,
@@ -172,11 +188,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     perHour: numberOf(raw, "per-hour", isCount, "a whole number >= 1") ?? 0,
     seed: numberOf(raw, "seed", (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, "a whole number 0..4294967295") ?? randomInt(0, 0xffffffff),
     malformedRate: numberOf(raw, "malformed-rate", (n) => n >= 0 && n <= 1, "a share between 0 and 1") ?? 0,
+    duplicateRate: numberOf(raw, "duplicate-rate", (n) => n >= 0 && n < 1, "a share from 0 up to (not including) 1") ?? 0,
     products: numberOf(raw, "products", (n) => isCount(n) && n <= 999_999, "a whole number 1..999999") ?? 1000,
     stdout: booleanOf(raw, "stdout"),
     summaryFile: raw.get("summary") ?? null,
     brokerTimeoutSeconds: numberOf(raw, "broker-timeout", (n) => n > 0, "a number of seconds > 0") ?? 60,
     batchSize: numberOf(raw, "batch-size", (n) => isCount(n) && n <= 100_000, "a whole number 1..100000") ?? 1000,
     compression,
+    kafkaAuth,
+    format,
   };
 }

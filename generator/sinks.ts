@@ -1,6 +1,7 @@
 // Where entries go: a Kafka topic (kafkajs, idempotent, acks=all, compressed batches, key = session id)
 // or NDJSON on stdout. write() resolves once the batch is acknowledged; only then is it counted.
 import { CompressionTypes, Kafka, logLevel, LogEntry, Producer } from "kafkajs";
+import { oauthBearerFromMetadata } from "./googleToken";
 import type { Emission } from "./traffic";
 
 export interface Sink {
@@ -16,6 +17,8 @@ export interface KafkaSinkOptions {
   topic: string;
   partitions: number;
   compression: "gzip" | "none";
+  /** google: Managed Kafka's TLS with SASL/OAUTHBEARER as the VM's service account; none: plaintext. */
+  kafkaAuth?: "none" | "google";
 }
 
 /** Idempotent producers sending side by side (kafkajs allows one safe send in flight per producer). */
@@ -41,6 +44,7 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
       errorLog.last = `${log.message}${log.error ? `: ${String(log.error)}` : ""}`;
     },
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
+    ...(options.kafkaAuth === "google" ? { ssl: true, sasl: { mechanism: "oauthbearer", oauthBearerProvider: () => oauthBearerFromMetadata() } } : {}),
   });
   const lanes = await untilConnected(errorLog, async () => {
     const admin = kafka.admin();

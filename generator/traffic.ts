@@ -2,6 +2,7 @@
 // gives the next log entry (or, at the configured rate, a deliberately broken one) for a given event
 // time. No clock, no I/O: the same seed and the same event times always give the same bytes.
 import type { WeblogEntry } from "../contract/weblogEntry";
+import { AccessLogFile, assetLine, combinedLine, corruptLine } from "./accessLog";
 import { corrupt, MalformedKind } from "./malformed";
 import { Random, seededRandom, zipfSampler } from "./random";
 
@@ -11,14 +12,22 @@ export interface TrafficOptions {
   products: number;
   /** share of entries, 0..1, replaced by a broken one */
   malformedRate: number;
+  /** share of messages, 0..1, that deliver the previous valid entry again (same bytes), as a retry does */
+  duplicateRate?: number;
+  /** json: contract entries (default); combined: access-log lines in a shipper's envelope */
+  format?: "json" | "combined";
 }
 
-/** One message for Kafka: key = session id; entry is null when the value is deliberately broken. */
+/** One message for Kafka: key = session id; entry is null when the value is deliberately broken or ignored. */
 export interface Emission {
   key: string;
   value: Buffer;
   entry: WeblogEntry | null;
   malformed: MalformedKind | null;
+  /** true when this message delivers an entry already sent (at-least-once delivery) */
+  duplicate?: boolean;
+  /** an access-log line that is no entry (an asset): counted apart, never as a visit or cart addition */
+  ignored?: boolean;
 }
 
 // Weighted like a shop's real mix: mostly mobile and desktop browsers, a few crawlers.
@@ -47,6 +56,8 @@ const REFERRER_QUERIES = ["", "", "", "", "", "?ref=search", "?ref=home", "?utm_
 const SESSION_CONTINUE_P = 0.82;
 /** How many shoppers are on the site at once; their requests interleave. */
 const CONCURRENT_SESSIONS = 64;
+/** combined format: share of lines that are a browser fetching an asset rather than a page. */
+const ASSET_SHARE = 0.2;
 /** Zipf exponent of product popularity: the top 1% of products get roughly a third of the visits. */
 const POPULARITY_EXPONENT = 1.1;
 
@@ -86,6 +97,8 @@ export class TrafficModel {
   /** each product's chance that a visit leads to an add-to-cart: 1.5%..5.5%, a few percent overall */
   private readonly conversion: Float64Array;
   private readonly sessions: Session[] = [];
+  private lastValid: Emission | null = null;
+  private readonly accessLog = new AccessLogFile();
 
   constructor(private readonly options: TrafficOptions) {
     this.random = seededRandom(options.seed, 1);
@@ -101,18 +114,43 @@ export class TrafficModel {
 
   /** The next message at event time eventTimeMs (epoch milliseconds). */
   next(eventTimeMs: number): Emission {
+    const duplicateRate = this.options.duplicateRate ?? 0;
+    if (duplicateRate > 0 && this.lastValid && this.random.chance(duplicateRate)) {
+      return { ...this.lastValid, duplicate: true };
+    }
     const slot = this.random.int(CONCURRENT_SESSIONS);
     let session = this.sessions[slot];
     if (!session || session.done) {
       session = this.newSession();
       this.sessions[slot] = session;
     }
-    const entry = this.nextRequest(session, new Date(eventTimeMs).toISOString());
+    const eventTime = new Date(eventTimeMs).toISOString();
+    if (this.options.format === "combined") return this.nextLine(session, eventTime);
+    const entry = this.nextRequest(session, eventTime);
     if (this.options.malformedRate > 0 && this.random.chance(this.options.malformedRate)) {
       const { kind, value } = corrupt(entry, this.random);
       return { key: session.id, value, entry: null, malformed: kind };
     }
-    return { key: session.id, value: Buffer.from(JSON.stringify(entry)), entry, malformed: null };
+    this.lastValid = { key: session.id, value: Buffer.from(JSON.stringify(entry)), entry, malformed: null };
+    return this.lastValid;
+  }
+
+  private nextLine(session: Session, eventTime: string): Emission {
+    const r = this.random;
+    const key = session.id;
+    if (r.chance(ASSET_SHARE)) {
+      const line = assetLine({ ip: session.ip, user_agent: session.userAgent, event_time: eventTime }, r);
+      return { key, value: this.accessLog.ship(line).value, entry: null, malformed: null, ignored: true };
+    }
+    const entry = this.nextRequest(session, eventTime);
+    if (this.options.malformedRate > 0 && r.chance(this.options.malformedRate)) {
+      const { kind, line } = corruptLine(entry, r);
+      return { key, value: this.accessLog.ship(line, null, kind === "invalid_utf8").value, entry: null, malformed: kind };
+    }
+    const shipped = this.accessLog.ship(combinedLine(entry, 2000 + r.int(60_000)), entry);
+    // A repeat delivers the same envelope, the line's same position, as a shipper's retry does.
+    this.lastValid = { key, value: shipped.value, entry: shipped.entry, malformed: null };
+    return this.lastValid;
   }
 
   private newSession(): Session {

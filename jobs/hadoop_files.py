@@ -56,3 +56,12 @@ def list_files(spark: SparkSession, path: str) -> list[str]:
 def delete(spark: SparkSession, path: str) -> None:
     fs, hpath = _fs_path(spark, path)
     fs.delete(hpath, True)
+
+
+def rename(spark: SparkSession, source: str, target: str) -> None:
+    """Moves one file (on GCS: a copy, then a delete of the source), creating the target's folder."""
+    fs, src = _fs_path(spark, source)
+    _, dst = _fs_path(spark, target)
+    fs.mkdirs(dst.getParent())
+    if not fs.rename(src, dst):
+        raise OSError(f"could not move {source} to {target}")

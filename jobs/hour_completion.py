@@ -70,6 +70,20 @@ class CompletionTracker:
             self._pending.append((self._events_done, parse_spark_time(event_time["max"])))
         self._settle()
 
+    def observe_batch(self, rows: int, event_time_min: str | None, event_time_max: str | None, now: float) -> None:
+        """A batch whose entries and quarantined records are both committed (one query writes both)."""
+        if rows > 0 or self._last_rows_at is None:
+            self._last_rows_at = now
+        if event_time_max is not None:
+            first = hour_start(parse_spark_time(event_time_min))
+            self._first_hour = first if self._first_hour is None else min(self._first_hour, first)
+            latest = parse_spark_time(event_time_max)
+            self._settled_max = latest if self._settled_max is None else max(self._settled_max, latest)
+
+    def observe_batch_running(self, now: float) -> None:
+        """A batch with entries is being written: however long it takes, the stream is not quiet."""
+        self._last_rows_at = now
+
     def observe_quarantine(self, progress: dict) -> None:
         self._quarantine_done = _offsets(progress["sources"][0])
         self._settle()

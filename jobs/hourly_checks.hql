@@ -5,13 +5,14 @@
 --     job's driver output on Dataproc, the error of jobs/hourly_local.py), then one assert_true fails;
 --   * the run's staging tables are dropped before that assert_true, so none outlives the run whatever
 --     the outcome (the metastore on Dataproc is persistent);
---   * the raw row count comes from the aggregate's own read of the hour (RAW_ROWS_DIR), not a new one;
+--   * the raw row count and distinct entries come from the aggregate's own read of the hour (RAW_ROWS_DIR),
+--     not a new one;
 --   * no joins (UNION ALL of counts), so Hive's cartesian-product guard and Spark's cross-join rules never
 --     apply.
 --   * the check results are an external table: Hive 3 may make a managed table transactional, and a
 --     managed table's folder outlives a local metastore (the sandbox starts a new one per run).
 -- Variables: DT, HR, HOUR, RUN_ID, STAGING_TABLE, STAGED_CSV_DIR, RAW_ROWS_DIR, CHECK_RESULTS_LOCATION,
--- MAX_QUARANTINE_SHARE.
+-- MAX_QUARANTINE_SHARE, MAX_DUPLICATE_SHARE.
 
 -- assert: the script variables are substituted
 SELECT assert_true(
@@ -24,6 +25,7 @@ SELECT assert_true(
   AND '${hiveconf:RAW_ROWS_DIR}' RLIKE '^(gs://|file:/|/)[^$]+$'
   AND '${hiveconf:CHECK_RESULTS_LOCATION}' RLIKE '^(gs://|file:/|/)[^$]+$'
   AND '${hiveconf:MAX_QUARANTINE_SHARE}' RLIKE '^[0-9][0-9.eE+-]*$'
+  AND '${hiveconf:MAX_DUPLICATE_SHARE}' RLIKE '^[0-9][0-9.eE+-]*$'
 );
 
 -- One row per check and run: why an hour was not published stays queryable.
@@ -50,7 +52,8 @@ STORED AS TEXTFILE
 LOCATION '${hiveconf:STAGED_CSV_DIR}';
 
 CREATE EXTERNAL TABLE clickstream.${hiveconf:STAGING_TABLE}_raw_rows (
-  raw_rows BIGINT
+  raw_rows BIGINT,
+  distinct_entries BIGINT
 )
 ROW FORMAT DELIMITED FIELDS TERMINATED BY ','
 STORED AS TEXTFILE
@@ -65,17 +68,27 @@ FROM (
   FROM (SELECT SUM(raw_rows) AS raw_rows_of_hour FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows) t
 
   UNION ALL
-  SELECT 'the aggregates add up to the raw row count of the hour' AS check_name,
-         staged_entries = raw_rows_of_hour AS passed
+  SELECT 'the aggregates add up to the distinct entries of the hour' AS check_name,
+         staged_entries = distinct_entries_of_hour AS passed
   FROM (
-    SELECT SUM(raw_rows) AS raw_rows_of_hour, SUM(staged) AS staged_entries
+    SELECT SUM(distinct_entries) AS distinct_entries_of_hour, SUM(staged) AS staged_entries
     FROM (
-      SELECT raw_rows, CAST(0 AS BIGINT) AS staged FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows
+      SELECT distinct_entries, CAST(0 AS BIGINT) AS staged FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows
       UNION ALL
-      SELECT CAST(0 AS BIGINT) AS raw_rows, COALESCE(visits, CAST(0 AS BIGINT)) + COALESCE(cart_adds, CAST(0 AS BIGINT))
-        AS staged
+      SELECT CAST(0 AS BIGINT) AS distinct_entries,
+             COALESCE(visits, CAST(0 AS BIGINT)) + COALESCE(cart_adds, CAST(0 AS BIGINT)) AS staged
       FROM clickstream.${hiveconf:STAGING_TABLE}
     ) counts
+  ) t
+
+  UNION ALL
+  -- Repeated deliveries of an event_id are counted once; a share this high means a producer or shipper
+  -- is replaying in a loop.
+  SELECT 'the duplicate share of the hour is at most MAX_DUPLICATE_SHARE' AS check_name,
+         raw_rows - distinct_entries <= ${hiveconf:MAX_DUPLICATE_SHARE} * raw_rows AS passed
+  FROM (
+    SELECT SUM(raw_rows) AS raw_rows, SUM(distinct_entries) AS distinct_entries
+    FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows
   ) t
 
   UNION ALL

@@ -2,7 +2,8 @@
 and the tests: the same HiveQL files the DAG submits to Dataproc, then the same publish rule.
 
     python -m jobs.hourly_local --hour 2026-11-26T14 [--hour ...] --raw DIR --quarantine DIR \
-        --staging DIR --curated DIR --warehouse DIR [--run-id ID] [--max-quarantine-share 0.05]
+        --staging DIR --curated DIR --warehouse DIR [--run-id ID] [--max-quarantine-share 0.05] \
+        [--max-duplicate-share 0.5]
     python -m jobs.hourly_local --serve [--clock-factor F] --raw DIR ... (hour requests on standard input)
 
 Several --hour values run in one Spark session (JVM start-up is slow). Prints one JSON line per hour:
@@ -32,6 +33,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from dags.weblog_hourly_steps import (
+    DEFAULT_MAX_DUPLICATE_SHARE,
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
     PUBLISH_TASK_ID,
@@ -153,11 +155,12 @@ def run_hour(
     curated: str,
     run_id: str | None = None,
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
+    max_duplicate_share: float = DEFAULT_MAX_DUPLICATE_SHARE,
     task: TaskRunner = _once,
 ) -> list[str]:
     """Runs every step of one hour and publishes it; returns the curated-relative names published."""
     plan = hour_plan(hour, run_id or new_run_id(), _absolute(raw), _absolute(quarantine), _absolute(staging),
-                     max_quarantine_share)
+                     max_quarantine_share, max_duplicate_share)
     for step in HOURLY_STEPS:
         script = (JOBS_DIR / step.script).read_text(encoding="utf-8")
         task(step.task_id, lambda script=script: run_script(spark, script, plan))
@@ -205,6 +208,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warehouse", required=True, help="folder of the Hive warehouse and Derby metastore")
     p.add_argument("--run-id", default=None, help="default: the start time, e.g. 20261126T150512123456Z")
     p.add_argument("--max-quarantine-share", type=float, default=DEFAULT_MAX_QUARANTINE_SHARE)
+    p.add_argument("--max-duplicate-share", type=float, default=DEFAULT_MAX_DUPLICATE_SHARE,
+                   help="share of the hour's raw rows that may repeat an event_id (each counts once)")
     args = p.parse_args(argv)
     if not args.hour and not args.serve:
         p.error("give --hour (one or more) or --serve")
@@ -219,7 +224,7 @@ def hour_result(spark: SparkSession, args: argparse.Namespace, hour: datetime, r
     result = {"hour": hour.strftime("%Y-%m-%dT%H"), "run_id": run_id}
     try:
         published = run_hour(spark, hour, args.raw, args.quarantine, args.staging, args.curated,
-                             run_id, args.max_quarantine_share, task)
+                             run_id, args.max_quarantine_share, args.max_duplicate_share, task)
         result.update(ok=True, published=published)
     except (ScriptAssertionFailed, NothingStaged) as exc:
         result.update(ok=False, published=[], error=str(exc))

@@ -7,6 +7,7 @@ raises ContractNotUnderstood, so a change to the contract can never be silently 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,13 +17,14 @@ DEFAULT_CONTRACT = Path(__file__).resolve().parent.parent / "contract" / "weblog
 
 _TOP_LEVEL_KEYWORDS = {
     "$schema", "$id", "title", "description", "type", "x-max-entry-bytes", "x-equal-when-set",
+    "x-event-id-namespace",
     "required", "additionalProperties", "properties", "allOf",
 }
 _FIELD_KEYWORDS = {
-    "type", "format", "pattern", "description", "enum", "const",
+    "type", "format", "anyOf", "pattern", "description", "enum", "const",
     "minLength", "maxLength", "minimum", "maximum",
 }
-_FORMATS = {"uuid", "ipv4", "date-time"}
+_FORMATS = {"uuid", "ipv4", "ipv6", "date-time"}
 _INT32_MAX = 2**31 - 1
 
 
@@ -36,6 +38,13 @@ class FieldRule:
     json_type: str  # "string" or "integer"
     nullable: bool
     spec: dict
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The formats the value may have (any one of them): format, or anyOf of formats."""
+        if "format" in self.spec:
+            return (self.spec["format"],)
+        return tuple(a["format"] for a in self.spec.get("anyOf", []))
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,8 @@ class WeblogContract:
     conditionals: tuple[ConditionalRule, ...]
     # x-equal-when-set: (field, other) pairs; when field is not null it must equal other.
     equal_when_set: tuple[tuple[str, str], ...] = ()
+    # x-event-id-namespace: the namespace of name-based (v5) event ids made from a line's source position.
+    event_id_namespace: uuid.UUID | None = None
 
     @property
     def names(self) -> list[str]:
@@ -84,7 +95,17 @@ def load_contract(text: str | None = None) -> WeblogContract:
         max_entry_bytes=int(schema["x-max-entry-bytes"]),
         conditionals=tuple(_conditional(rule) for rule in schema.get("allOf", [])),
         equal_when_set=tuple(schema.get("x-equal-when-set", {}).items()),
+        event_id_namespace=_namespace(schema.get("x-event-id-namespace")),
     )
+
+
+def _namespace(text: str | None) -> uuid.UUID | None:
+    if text is None:
+        return None
+    try:
+        return uuid.UUID(text)
+    except (ValueError, TypeError) as exc:
+        raise ContractNotUnderstood(f"x-event-id-namespace must be a UUID, got {text!r}") from exc
 
 
 def _field(name: str, spec: dict) -> FieldRule:
@@ -96,6 +117,14 @@ def _field(name: str, spec: dict) -> FieldRule:
         raise ContractNotUnderstood(f"property {name}: type {spec['type']} is not supported")
     if "format" in spec and spec["format"] not in _FORMATS:
         raise ContractNotUnderstood(f"property {name}: format {spec['format']} is not supported")
+    # anyOf is understood only as a choice of formats (ip: IPv4 or IPv6), nothing else.
+    alternatives = spec.get("anyOf", [{"format": "uuid"}])
+    if not isinstance(alternatives, list) or not alternatives or any(
+            not isinstance(a, dict) or set(a) != {"format"} or a["format"] not in _FORMATS for a in alternatives):
+        raise ContractNotUnderstood(f"property {name}: anyOf is supported only as a list of formats "
+                                    f"({sorted(_FORMATS)}), got {json.dumps(alternatives)}")
+    if "anyOf" in spec and "format" in spec:
+        raise ContractNotUnderstood(f"property {name}: format and anyOf of formats together are not supported")
     return FieldRule(name, concrete[0], nullable, spec)
 
 

@@ -1,13 +1,17 @@
 """Pure transformations of the streaming job: Kafka records in, contract-valid entries and quarantine out.
 
 parse(raw_df) splits a DataFrame with Kafka's source columns (value, partition, offset, timestamp) into
-valid entries and quarantined records. Every rule comes from the contract (jobs.weblog_contract); a
-record gets all the reasons that apply, joined by "; ", except that an oversized, non-UTF-8 or non-JSON
-record gets that one reason only (nothing else can be judged).
+valid entries and quarantined records; optional columns `rejected` (a reason), `received_value` (the
+record as received, kept in quarantine) and `input_kind` ("ignored": a record that is no entry, in neither
+output) come from an input format that maps records to entries. Every
+rule comes from the contract (jobs.weblog_contract); a record gets all the reasons that apply, joined by
+"; ", except that an oversized, non-UTF-8 or non-JSON record gets that one reason only (nothing else can
+be judged).
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from pyspark.sql import Column, DataFrame
@@ -15,12 +19,30 @@ from pyspark.sql import functions as F
 
 from jobs.weblog_contract import FieldRule, WeblogContract, load_contract
 
-# RFC 3339 UTC with milliseconds, as the contract's event_time pattern requires.
-EVENT_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSX"
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
+# The IPv6 pattern of ajv-formats (the generator's validator), so both validators agree on every address.
+_IPV4_IN_6 = r"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})"
+_H = "[0-9a-f]{1,4}"
+_IPV6 = (
+    rf"(?i)^((({_H}:){{7}}({_H}|:))|(({_H}:){{6}}(:{_H}|{_IPV4_IN_6}|:))"
+    rf"|(({_H}:){{5}}(((:{_H}){{1,2}})|:{_IPV4_IN_6}|:))"
+    rf"|(({_H}:){{4}}(((:{_H}){{1,3}})|((:{_H})?:{_IPV4_IN_6})|:))"
+    rf"|(({_H}:){{3}}(((:{_H}){{1,4}})|((:{_H}){{0,2}}:{_IPV4_IN_6})|:))"
+    rf"|(({_H}:){{2}}(((:{_H}){{1,5}})|((:{_H}){{0,3}}:{_IPV4_IN_6})|:))"
+    rf"|(({_H}:){{1}}(((:{_H}){{1,6}})|((:{_H}){{0,4}}:{_IPV4_IN_6})|:))"
+    rf"|(:(((:{_H}){{1,7}})|((:{_H}){{0,5}}:{_IPV4_IN_6})|:)))$"
+)
+_FORMAT_CHECKS = {"uuid": (_UUID, "a UUID"), "ipv4": (_IPV4, "an IPv4 address"), "ipv6": (_IPV6, "an IPv6 address")}
 
+# Optional columns of raw_df: why the record is not an entry (it goes to quarantine), the record as
+# received when `value` holds the entry an input format made of it, and what the format made of it.
+REJECTED, RECEIVED, INPUT_KIND = "rejected", "received_value", "input_kind"
+IGNORED = "ignored"  # an input_kind: no entry and nothing wrong (an access log's asset line), counted only
+# What judge() decided for a record: one of VALID (raw), QUARANTINED or IGNORED (neither output).
+OUTCOME, VALID, QUARANTINED = "outcome", "valid", "quarantined"
+_FROM_INPUT_FORMAT = ((REJECTED, "string"), (RECEIVED, "binary"), (INPUT_KIND, "string"))
 KAFKA_COLUMNS = ["kafka_partition", "kafka_offset", "kafka_timestamp", "ingest_time"]
 QUARANTINE_COLUMNS = ["raw_value", "reason", *KAFKA_COLUMNS, "dt", "hr"]
 
@@ -28,6 +50,14 @@ QUARANTINE_COLUMNS = ["raw_value", "reason", *KAFKA_COLUMNS, "dt", "hr"]
 def valid_columns(contract: WeblogContract) -> list[str]:
     """Columns of the raw Parquet, in order; dt and hr are the partition columns."""
     return [*contract.names, *KAFKA_COLUMNS, "dt", "hr"]
+
+
+def event_timestamp(text: Column) -> Column:
+    """An RFC 3339 date-time (any fraction, Z or any offset, 't'/'z' in either case; the contract's pattern
+    has checked the shape) as a UTC timestamp truncated to milliseconds; null for a day or time that does
+    not exist. Spark's cast reads the offsets; it keeps at most microseconds, so longer fractions are cut."""
+    six_digits = F.regexp_replace(F.upper(text), r"(\.[0-9]{6})[0-9]+", "$1")
+    return F.date_trunc("millisecond", F.to_timestamp(six_digits))
 
 
 def parse(
@@ -38,6 +68,13 @@ def parse(
     """Returns (valid_df, bad_df). max_future: how far event_time may lie after the Kafka record's
     timestamp; a far-future timestamp would otherwise push the watermark and mark real hours complete."""
     contract = contract or load_contract()
+    return split(judge(raw_df, contract, max_future), contract)
+
+
+def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | None) -> DataFrame:
+    """Every record once through the contract's rules: the parsed entry, its Kafka columns, its input kind,
+    its reasons ("" when valid) and its OUTCOME; the record as received is kept only for rejected ones.
+    split() makes the outputs, so a caller can cache this frame and write both from one evaluation."""
     if raw_df.sparkSession.conf.get("spark.sql.session.timeZone") != "UTC":
         raise ValueError("parse needs spark.sql.session.timeZone=UTC: partitions are UTC hours")
 
@@ -48,31 +85,51 @@ def parse(
             F.col("offset").alias("kafka_offset"),
             F.col("timestamp").alias("kafka_timestamp"),
             F.current_timestamp().alias("ingest_time"),
+            # An input format that maps records to entries (jobs/access_log.py) may set why a record is not
+            # one, and the record as received, which quarantine keeps instead of the mapped entry.
+            *[(F.col(c) if c in raw_df.columns else F.lit(None).cast(t)).alias(c) for c, t in _FROM_INPUT_FORMAT],
         )
         .withColumn("text", F.expr("decode(raw_value, 'UTF-8')"))
-        .withColumn("keys", F.json_object_keys("text"))
         .withColumn("entry", F.from_json("text", contract.spark_schema()))
-        .withColumn("event_ts", F.to_timestamp("entry.event_time", EVENT_TIME_FORMAT))
-        .withColumn("reason", _reason(contract, max_future))
+        # An entry written exactly as Spark writes the parsed entry back (the contract's keys in order,
+        # compact, each string quoted: what the generator sends) has every key and every type right, so
+        # its keys are known without a second parse and its text needs no search for quoted values.
+        .withColumn("canonical", F.coalesce(
+            F.to_json("entry", {"ignoreNullFields": "false"}) == F.col("text"), F.lit(False)))
+        .withColumn("keys", F.when(F.col("canonical"), F.array(*[F.lit(n) for n in contract.names]))
+                    .otherwise(F.json_object_keys("text")))
+        .withColumn("event_ts", event_timestamp(F.col("entry.event_time")))
+        # Every reason that applies, joined; "" for a valid entry (no null-if-empty, which would repeat the rules).
+        .withColumn("reasons", F.coalesce(F.col(REJECTED), _reasons(contract, max_future)))
         # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
         # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
         .withColumn("_barrier", F.spark_partition_id())
     )
+    return judged.select(
+        "entry", "event_ts", *KAFKA_COLUMNS, "reasons", "_barrier", INPUT_KIND,
+        F.when(F.col(INPUT_KIND) == IGNORED, F.lit(IGNORED)).when(F.col("reasons") == "", F.lit(VALID))
+        .otherwise(F.lit(QUARANTINED)).alias(OUTCOME),
+        F.when(F.col("reasons") != "", F.coalesce(RECEIVED, "raw_value")).alias("raw_value"),
+    )
+
+
+def split(judged: DataFrame, contract: WeblogContract) -> tuple[DataFrame, DataFrame]:
+    """(valid_df, bad_df) from judge()'s frame; ignored records are in neither."""
     kept = F.col("_barrier") >= 0
 
-    valid = judged.where(F.col("reason").isNull() & kept).select(
+    valid = judged.where((F.col(OUTCOME) == VALID) & kept).select(
         *[
             F.col("event_ts").alias(name) if name == "event_time" else F.col(f"entry.{name}").alias(name)
             for name in contract.names
         ],
         *KAFKA_COLUMNS,
-        # From the validated text itself, so partitions never depend on a time zone setting.
-        F.substring("entry.event_time", 1, 10).alias("dt"),
-        F.substring("entry.event_time", 12, 2).alias("hr"),
+        # The UTC hour of the normalised time (the session's time zone is checked to be UTC above).
+        F.date_format("event_ts", "yyyy-MM-dd").alias("dt"),
+        F.date_format("event_ts", "HH").alias("hr"),
     )
-    bad = judged.where(F.col("reason").isNotNull() & kept).select(
+    bad = judged.where((F.col(OUTCOME) == QUARANTINED) & kept).select(
         "raw_value",
-        "reason",
+        F.col("reasons").alias("reason"),
         *KAFKA_COLUMNS,
         # A rejected entry has no trustworthy event time: it is filed under the hour Kafka received it.
         F.date_format("kafka_timestamp", "yyyy-MM-dd").alias("dt"),
@@ -81,7 +138,7 @@ def parse(
     return valid, bad
 
 
-def _reason(contract: WeblogContract, max_future: timedelta | None) -> Column:
+def _reasons(contract: WeblogContract, max_future: timedelta | None) -> Column:
     size = F.length("raw_value")
     utf8 = F.expr("encode(text, 'UTF-8') = raw_value")  # invalid bytes decode to U+FFFD, so differ
     content = F.concat_ws("; ", *_content_reasons(contract, max_future))
@@ -90,7 +147,7 @@ def _reason(contract: WeblogContract, max_future: timedelta | None) -> Column:
                F.format_string(f"entry of %d bytes is over the {contract.max_entry_bytes}-byte limit", size))
         .when(~utf8, F.lit("not UTF-8"))
         .when(F.col("keys").isNull(), F.lit("not a JSON object"))
-        .otherwise(F.nullif(content, F.lit("")))
+        .otherwise(content)
     )
 
 
@@ -132,7 +189,14 @@ def _field_reasons(field: FieldRule) -> list[Column]:
     if field.json_type == "string":
         # from_json turns any JSON value into a string, so the type is checked on the text: the
         # value after the key must open a quote (a key inside another string is preceded by a backslash).
-        quoted = F.col("text").rlike(rf'(?<!\\)"{name}"\s*:\s*"')
+        # Inside a JSON string every quote is escaped, so a key opened right after "{" or "," and followed by
+        # a quote, written compact or with Python's and Jackson's single spaces, is exactly what the regular
+        # expression finds: plain substring searches settle almost every entry, the expression the rest.
+        quoted = F.col("canonical")
+        for opening in ("{", ",", ", "):
+            for colon in (":", ": "):
+                quoted = quoted | (F.instr("text", f'{opening}"{name}"{colon}"') > 0)
+        quoted = quoted | F.col("text").rlike(rf'(?<!\\)"{name}"\s*:\s*"')
         reasons.append(F.when(present & value.isNotNull() & ~quoted, F.lit(f"{name} is not a string")))
     else:
         # Spark yields null for a mistyped number; for a nullable field, a literal JSON null is fine.
@@ -154,12 +218,11 @@ def _field_reasons(field: FieldRule) -> list[Column]:
     for keyword, check in checks.items():
         if keyword in spec:
             reasons.append(F.when(~check(spec[keyword]), F.lit(f"{name} violates {keyword} {spec[keyword]}")))
-    fmt = spec.get("format")
-    if fmt == "uuid":
-        reasons.append(F.when(~value.rlike(_UUID), F.lit(f"{name} is not a UUID")))
-    elif fmt == "ipv4":
-        reasons.append(F.when(~value.rlike(_IPV4), F.lit(f"{name} is not an IPv4 address")))
-    elif fmt == "date-time":
-        reasons.append(F.when(value.isNotNull() & F.to_timestamp(value, EVENT_TIME_FORMAT).isNull(),
+    if "date-time" in field.formats:
+        reasons.append(F.when(value.isNotNull() & event_timestamp(value).isNull(),
                               F.lit(f"{name} is not a valid timestamp")))
+    patterns = [_FORMAT_CHECKS[f] for f in field.formats if f in _FORMAT_CHECKS]
+    if patterns:
+        matches_none = ~functools.reduce(lambda a, b: a | b, [value.rlike(p) for p, _ in patterns])
+        reasons.append(F.when(matches_none, F.lit(f"{name} is not {' or '.join(what for _, what in patterns)}")))
     return reasons

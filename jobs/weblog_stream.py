@@ -1,10 +1,12 @@
 """The streaming job: Kafka topic -> contract-valid entries as Parquet (raw), the rest to quarantine.
 
     python -m jobs.weblog_stream --bootstrap-servers HOST:PORT --topic weblogs \
-        --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete
+        --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete \
+        [--input-format combined]   # web servers' access-log lines instead of JSON entries (jobs/access_log.py)
 
-Exactly once into the raw location: each output is a file sink with its own checkpoint, and files that a
-killed run wrote but never committed are removed at start-up (Hive reads folders, not Spark's log).
+One query reads each offset range once: every micro-batch is judged once against the contract (cached),
+then written to raw and to quarantine exactly once, keyed by its batch id (jobs/batch_commits.py); what a
+killed run left of an uncommitted batch is removed before that batch runs again (readers list folders).
 An hour's marker is <markers>/dt=YYYY-MM-DD/hr=HH/_COMPLETE (JSON), see jobs/hour_completion.py.
 Before it, an empty _PRESENT object goes into the hour's folder in raw and in quarantine.
 """
@@ -18,22 +20,24 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from pyspark.errors import AnalysisException, StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
+from pyspark.storagelevel import StorageLevel
 
-from jobs import hadoop_files
+from jobs import access_log, hadoop_files
+from jobs.batch_commits import BatchFigures, BatchLayout, undo_unfinished, write_batch
 from jobs.hour_completion import CompletionTracker
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import parse
+from jobs.weblog_parse import OUTCOME, QUARANTINED, VALID, judge, split
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
 PRESENCE_NAME = "_PRESENT"
+QUERY_NAME = "weblogs"
 
 
 class StreamFailed(RuntimeError):
@@ -62,7 +66,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
     p.add_argument("--starting-offsets", default="earliest")
     p.add_argument("--poll-seconds", type=float, default=2.0)
-    return p.parse_args(argv)
+    p.add_argument("--kafka-option", action="append", default=[], type=kafka_option, metavar="kafka.KEY=VALUE",
+                   help="a Kafka client setting for the source, repeatable (e.g. the SASL settings of Managed Kafka)")
+    access_log.add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        if args.input_format == "combined":
+            access_log.settings_from(args)
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
+
+
+def kafka_option(text: str) -> tuple[str, str]:
+    """'kafka.KEY=VALUE' -> (key, value): Spark hands options named kafka.* to the Kafka client."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.startswith("kafka.") or key == "kafka.":
+        raise argparse.ArgumentTypeError(f"expected kafka.KEY=VALUE, got '{text}'")
+    return key, value
 
 
 def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
@@ -76,64 +97,68 @@ def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
     )
     if args.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
+    for key, value in args.kafka_option:
+        reader = reader.option(key, value)
     return reader.load()
 
 
-def committed_file_names(spark: SparkSession, sink: str) -> set[str]:
-    """Names of the data files a file sink has committed, from its _spark_metadata log."""
-    names = set()
-    for log_file in hadoop_files.list_files(spark, f"{sink}/_spark_metadata"):
-        if Path(log_file).name.startswith("."):
-            continue
-        for line in hadoop_files.read_text(spark, log_file).splitlines()[1:]:  # line 1 is the version
-            entry = json.loads(line)
-            if entry.get("action", "add") == "add":
-                names.add(entry["path"].rsplit("/", 1)[-1])
-    return names
+def batch_layout(args: argparse.Namespace) -> BatchLayout:
+    return BatchLayout(args.checkpoint, {"events": args.raw, "quarantine": args.quarantine})
 
 
-def remove_uncommitted_files(spark: SparkSession, sink: str) -> list[str]:
-    """Deletes data files under sink that no committed batch lists (left by a run killed mid-batch).
-    A folder without the sink's log was not written by this job: it is left alone."""
-    if not hadoop_files.exists(spark, f"{sink}/_spark_metadata"):
-        return []
-    committed = committed_file_names(spark, sink)
-    root = hadoop_files.qualified(spark, sink).rstrip("/") + "/"
-    removed = []
-    for path in hadoop_files.list_files(spark, sink):
-        # Only names below the sink matter: Hive skips '_' and '.' names there (the log, checksums).
-        if any(part.startswith(("_", ".")) for part in path.removeprefix(root).split("/")):
-            continue
-        if Path(path).name not in committed:
-            hadoop_files.delete(spark, path)
-            removed.append(path)
-    return removed
+def batch_figures(judged: DataFrame, batch_id: int, input_format: str) -> BatchFigures:
+    """Counts and event-time range of one judged batch, in one pass (which also fills its cache). For
+    access-log lines, also what the lines were, logged as `access log: {...}` (lines = raw + quarantined +
+    ignored, which the sandbox and the tests add up)."""
+    valid = F.col(OUTCOME) == VALID
+    spark_time = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+    row = judged.agg(
+        F.count(F.when(valid, 1)).alias("rows"),
+        F.count(F.when(F.col(OUTCOME) == QUARANTINED, 1)).alias("quarantined"),
+        F.date_format(F.min(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_min"),
+        F.date_format(F.max(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_max"),
+        *(access_log.line_counts() if input_format == "combined" else []),
+    ).first()
+    if input_format == "combined":
+        counts = {k: row[k] for k in ("lines", *access_log.KINDS)}
+        log.info("access log: %s", json.dumps({"query": QUERY_NAME, "batch": batch_id, **counts}))
+    return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"])
 
 
-def start_queries(spark: SparkSession, args: argparse.Namespace) -> tuple[StreamingQuery, StreamingQuery]:
-    contract_text = hadoop_files.read_text(spark, args.contract)
-    valid, bad = parse(
-        kafka_source(spark, args),
-        load_contract(contract_text),
-        max_future=timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None,
+def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
+                running: set[int]) -> StreamingQuery:
+    """One query: each batch is judged once (cached), then written to raw and quarantine exactly once."""
+    contract = load_contract(hadoop_files.read_text(spark, args.contract))
+    max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
+    layout = batch_layout(args)
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        running.add(batch_id)
+        records = access_log.records_for_format(batch, args, contract)
+        judged = judge(records, contract, max_future).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            started = time.monotonic()
+
+            def prepare() -> tuple[BatchFigures, dict[str, DataFrame | None]]:
+                figures = batch_figures(judged, batch_id, args.input_format)
+                log.info("batch %d: %d entries, %d quarantined, judged in %.1f s", batch_id, figures.rows,
+                         figures.quarantined, time.monotonic() - started)
+                valid, bad = split(judged, contract)
+                return figures, {"events": valid if figures.rows else None,
+                                 "quarantine": bad if figures.quarantined else None}
+
+            done.append(write_batch(spark, layout, batch_id, prepare))
+            log.info("batch %d: committed %.1f s after it started", batch_id, time.monotonic() - started)
+        finally:
+            judged.unpersist()
+            running.discard(batch_id)
+
+    trigger = {"availableNow": True} if args.available_now else {"processingTime": f"{args.trigger_seconds} seconds"}
+    return (
+        kafka_source(spark, args).writeStream.queryName(QUERY_NAME).foreachBatch(write)
+        .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/{QUERY_NAME}")
+        .trigger(**trigger).start()
     )
-    # No stateful operator follows, so the watermark drops nothing: it only yields event-time progress.
-    valid = valid.withWatermark("event_time", f"{args.grace_seconds} seconds")
-
-    def sink(df: DataFrame, path: str, name: str) -> StreamingQuery:
-        writer = (
-            df.writeStream.format("parquet")
-            .queryName(name)
-            .partitionBy("dt", "hr")
-            .option("path", path)
-            .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/{name}")
-            .outputMode("append")
-        )
-        trigger = {"availableNow": True} if args.available_now else {
-            "processingTime": f"{args.trigger_seconds} seconds"}
-        return writer.trigger(**trigger).start()
-
-    return sink(valid, args.raw, "events"), sink(bad, args.quarantine, "quarantine")
 
 
 def latest_marked_hour(spark: SparkSession, markers: str) -> datetime | None:
@@ -147,14 +172,14 @@ def latest_marked_hour(spark: SparkSession, markers: str) -> datetime | None:
 
 def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict[tuple[str, int], int]:
     """Committed rows per (dt, hr) of the given hours, in one Spark job."""
-    if not hours or not hadoop_files.exists(spark, f"{sink}/_spark_metadata"):
+    if not hours or not hadoop_files.exists(spark, sink):
         return {}
     wanted = F.lit(False)
     for hour in hours:
         wanted = wanted | ((F.col("dt") == hour.strftime("%Y-%m-%d")) & (F.col("hr") == hour.hour))
     try:
         rows = spark.read.parquet(sink).where(wanted).groupBy("dt", "hr").count().collect()
-    except AnalysisException as exc:  # a sink that has committed no file yet has no schema to read
+    except AnalysisException as exc:  # a sink that holds no Parquet file yet has no schema to read
         if "infer schema" in str(exc).lower() or "UNABLE_TO_INFER_SCHEMA" in str(exc):
             return {}
         raise
@@ -197,52 +222,58 @@ def mark_complete_hours(spark: SparkSession, args: argparse.Namespace, tracker: 
         write_markers(spark, args, hours)
 
 
+def refuse_two_query_checkpoint(spark: SparkSession, args: argparse.Namespace) -> None:
+    root = args.checkpoint.rstrip("/")
+    if not hadoop_files.exists(spark, f"{root}/{QUERY_NAME}") and any(
+            hadoop_files.exists(spark, f"{root}/{old}/offsets") for old in ("events", "quarantine")):
+        raise StreamFailed(f"the checkpoint {root} holds the per-sink queries of an earlier version of the job; "
+                           "drain the topic with that version, then start this one with a new checkpoint folder")
+
+
 def run(spark: SparkSession, args: argparse.Namespace) -> None:
-    for sink in (args.raw, args.quarantine):
-        for path in remove_uncommitted_files(spark, sink):
-            log.warning("removed uncommitted file of an interrupted run: %s", path)
+    # The contract's rules make one large expression: above 8000 bytes of bytecode the JVM never compiles
+    # a method, so Spark generates code per expression (small methods) instead of one for the whole stage.
+    spark.conf.set("spark.sql.codegen.hugeMethodLimit", "8000")
+    refuse_two_query_checkpoint(spark, args)
+    for path in undo_unfinished(spark, batch_layout(args)):
+        log.warning("removed a file of a batch an interrupted run did not commit: %s", path)
     tracker = CompletionTracker(
         grace=timedelta(seconds=args.grace_seconds),
         idle=None if args.idle_complete_seconds is None else timedelta(seconds=args.idle_complete_seconds),
         marked_until=latest_marked_hour(spark, args.markers),
         idle_only_when_drained=args.available_now,
     )
-    events, quarantine = start_queries(spark, args)
+    done: list[BatchFigures] = []  # appended by the query's thread once a batch is committed
+    running: set[int] = set()  # ids of the batches the query's thread is writing
+    query = start_query(spark, args, done, running)
     stopping = []
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    seen: dict[str, str] = {}
 
     def feed() -> None:
-        now = time.monotonic()
-        for query, observe in ((quarantine, tracker.observe_quarantine),
-                               (events, lambda p: tracker.observe_events(p, now))):
-            for progress in query.recentProgress:
-                if progress["timestamp"] > seen.get(query.name, ""):
-                    seen[query.name] = progress["timestamp"]
-                    observe(progress)
+        if running:  # a batch runs only when entries arrived
+            tracker.observe_batch_running(time.monotonic())
+        while done:
+            batch = done.pop(0)
+            tracker.observe_batch(batch.rows + batch.quarantined, batch.event_time_min, batch.event_time_max,
+                                  time.monotonic())
 
     try:
-        while (events.isActive or quarantine.isActive) and not stopping:
+        while query.isActive and not stopping:
             try:
-                events.awaitTermination(args.poll_seconds)
-                quarantine.awaitTermination(0.01)
+                query.awaitTermination(args.poll_seconds)
             except StreamingQueryException:
-                break  # reported below, with the failed query's name
+                break  # reported below
             feed()
             mark_complete_hours(spark, args, tracker)
-        for query in (events, quarantine):
-            query.stop()  # a stop between batches: committed batches stay committed, nothing half-written counts
-        failed = [query for query in (events, quarantine) if query.exception() is not None]
-        if failed:
-            raise StreamFailed("; ".join(f"streaming query {q.name} failed: {failure_text(q.exception())}"
-                                         for q in failed))
+        query.stop()  # a stop between batches: committed batches stay committed, nothing half-written counts
+        if query.exception() is not None:
+            raise StreamFailed(f"streaming query {query.name} failed: {failure_text(query.exception())}")
         feed()
         mark_complete_hours(spark, args, tracker, drained=args.available_now and not stopping)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
-        for query in (events, quarantine):
-            if query.isActive:
-                query.stop()
+        if query.isActive:
+            query.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -106,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
       idleSeconds: o.traffic ? undefined : 10,
       clockFactor: o.clockFactor || readClock(l.clock)?.factor || 1,
       clockStartMs: Date.parse(o.start) + o.hours * HOUR_MS,
+      input: { format: o.format, accessLog: o.accessLog },
     }, say, stages);
   } catch (e) {
     say(`error: ${(e as Error).message}${e instanceof SandboxError ? `\n  what to do: ${e.hint}${e.log ? `\n  log: ${e.log}` : ""}` : ""}`);

@@ -1,5 +1,6 @@
 // The sandbox's command line: subcommands, flags and their defaults, validated with one sentence per
 // mistake.
+import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
 import { parseClockFactor } from "./clock";
 
 export const FAULTS = ["broker-restart", "stream-restart", "redeliver", "rerun-hour"] as const;
@@ -17,6 +18,8 @@ export interface SandboxOptions {
   perHour: number;
   seed: number;
   malformedRate: number;
+  /** share of messages that deliver an entry again (same event_id), counted once downstream */
+  duplicateRate: number;
   /** generator send rate in entries/s, 0 = as fast as possible */
   rate: number;
   faults: Set<Fault>;
@@ -31,6 +34,10 @@ export interface SandboxOptions {
   watch: boolean;
   /** rerun: the hour to run again, "YYYY-MM-DDTHH" */
   hour?: string;
+  /** what the generator sends and the streaming job reads: JSON entries or access-log lines */
+  format: InputFormat;
+  /** how the streaming job maps access-log lines to entries (format combined) */
+  accessLog: AccessLogSettings;
 }
 
 export const USAGE = `usage: npm start -- [command] [options]      (or: npx tsx sandbox/cli.ts [command] [options])
@@ -62,10 +69,19 @@ options:
   --hours N              simulated hours of traffic (default 3)
   --per-hour N           entries per hour (default 3000)
   --malformed-rate R     share of deliberately broken entries, 0..1 (default 0.01)
+  --duplicate-rate R     share of messages that repeat an entry already sent, as a retry does, 0..<1
+                         (default 0.01); each entry must still count once
   --rate N               generator entries per second: the simulated hours 0 = unthrottled (default);
                          up's live traffic 5 entries/s when 0
   --seed N               same seed, same traffic (default 42)
   --top N                top products shown (default 10)
+  --format F             json: the generator sends contract entries (default); combined: nginx/Apache
+                         access-log lines in a file shipper's envelope, read by the streaming job's
+                         access-log input with the settings below
+  --product-url RE       combined: product-page URLs, named group product_id (default ${ACCESS_LOG_DEFAULTS.productUrlPattern})
+  --cart-method M        combined: method of an add-to-cart request (default ${ACCESS_LOG_DEFAULTS.cartMethod})
+  --cart-url RE          combined: add-to-cart URLs, named group product_id (default ${ACCESS_LOG_DEFAULTS.cartUrlPattern})
+  --counted-statuses S   combined: statuses that count (default ${ACCESS_LOG_DEFAULTS.countedStatuses})
   --faults LIST          run: inject failures to show the pipeline absorbs them; comma-separated from
                          ${FAULTS.join(", ")}, or 'all'
   --clock SPEED          up: 'real' (default) or an accelerated clock like 60x: the live traffic's event
@@ -81,6 +97,13 @@ options:
   -h, --help             this text`;
 
 export class UsageError extends Error {}
+
+const ACCESS_LOG_FLAGS: Record<string, keyof AccessLogSettings> = {
+  "--product-url": "productUrlPattern",
+  "--cart-method": "cartMethod",
+  "--cart-url": "cartUrlPattern",
+  "--counted-statuses": "countedStatuses",
+};
 
 /** The default first hour: 3 hours before the current one, so every simulated hour is in the past. */
 export function defaultStart(now = new Date()): string {
@@ -102,6 +125,7 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     perHour: 3000,
     seed: 42,
     malformedRate: 0.01,
+    duplicateRate: 0.01,
     rate: 0,
     faults: new Set(),
     setup: true,
@@ -109,6 +133,8 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     clockFactor: 0,
     traffic: true,
     watch: false,
+    format: "json",
+    accessLog: { ...ACCESS_LOG_DEFAULTS },
   };
   const args = [...argv];
   if (args[0] && !args[0].startsWith("-")) {
@@ -170,6 +196,12 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
           throw new UsageError((e as Error).message);
         }
         break;
+      case "--duplicate-rate": {
+        const r = Number(value);
+        if (!(r >= 0 && r < 1)) throw new UsageError(`--duplicate-rate must be from 0 up to (not including) 1, got '${value}'`);
+        o.duplicateRate = r;
+        break;
+      }
       case "--faults":
         for (const f of value.split(",").map((s) => s.trim())) {
           if (f === "all") FAULTS.forEach((x) => o.faults.add(x));
@@ -177,6 +209,19 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
           else throw new UsageError(`--faults: unknown fault '${f}' (${FAULTS.join(", ")}, all)`);
         }
         break;
+      case "--format":
+        if (!(INPUT_FORMATS as readonly string[]).includes(value)) throw new UsageError(`--format must be ${INPUT_FORMATS.join(" or ")}, got '${value}'`);
+        o.format = value as InputFormat;
+        break;
+      case "--product-url":
+      case "--cart-method":
+      case "--cart-url":
+      case "--counted-statuses": {
+        const key = ACCESS_LOG_FLAGS[flag];
+        o.accessLog[key] = value;
+        if (invalidAccessLogSetting(o.accessLog) === key) throw new UsageError(`${flag} must be ${ACCEPTS[key]}, got '${value}'`);
+        break;
+      }
       default:
         throw new UsageError(`unknown option '${flag}' (see --help)`);
     }

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CURATED_BUCKET, SandboxLayout } from "./layout";
+import { AccessLogSettings, InputFormat, streamingJobInputArgs } from "../contract/accessLogSettings";
 import { ServiceSpec } from "./processes";
 import { DEFAULT_LOADER_ARCHIVE_DIR } from "../functions/loader/build";
 import { emulatorCommand, restPortIn } from "../functions/loader/local/localBigQuery";
@@ -35,7 +36,11 @@ const sparkEnv = {
 };
 
 /** The generator in simulated mode: --hours x --per-hour entries from --start, then it exits. */
-export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number }, summary: string): ServiceSpec {
+export function generatorSpec(
+  l: SandboxLayout,
+  o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number; duplicateRate: number; format: InputFormat },
+  summary: string,
+): ServiceSpec {
   return {
     name: "generator",
     // generator/main.ts is what `npm run generator` runs; tsx directly saves npm's start-up.
@@ -45,6 +50,7 @@ export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: str
       "--brokers", o.brokers, "--topic", TOPIC,
       "--start", o.start, "--hours", String(o.hours), "--per-hour", String(o.perHour),
       "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
+      "--duplicate-rate", String(o.duplicateRate), "--format", o.format,
       "--summary", summary,
     ],
     cwd: REPO_ROOT,
@@ -53,7 +59,11 @@ export function generatorSpec(l: SandboxLayout, o: { brokers: string; start: str
 }
 
 /** The generator in live mode on the sandbox clock: event time from `clockStartMs`, `clockFactor` times the wall clock, until stopped. */
-export function liveGeneratorSpec(l: SandboxLayout, o: { brokers: string; rate: number; seed: number; malformedRate: number; clockStartMs: number; clockFactor: number }, summary: string): ServiceSpec {
+export function liveGeneratorSpec(
+  l: SandboxLayout,
+  o: { brokers: string; rate: number; seed: number; malformedRate: number; duplicateRate: number; format: InputFormat; clockStartMs: number; clockFactor: number },
+  summary: string,
+): ServiceSpec {
   return {
     name: "generator",
     command: join(REPO_ROOT, "node_modules", ".bin", "tsx"),
@@ -61,6 +71,7 @@ export function liveGeneratorSpec(l: SandboxLayout, o: { brokers: string; rate: 
       join(REPO_ROOT, "generator", "main.ts"),
       "--brokers", o.brokers, "--topic", TOPIC,
       "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
+      "--duplicate-rate", String(o.duplicateRate), "--format", o.format,
       "--clock-start", new Date(o.clockStartMs).toISOString(), "--clock-factor", String(o.clockFactor),
       "--summary", summary,
     ],
@@ -83,7 +94,13 @@ export const streamPaths = (l: SandboxLayout) => ({
  * accelerated clock event times run ahead of Kafka's timestamps by design, so the job's check of entries
  * from the future is off there.
  */
-export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: number | undefined, clockFactor = 1): ServiceSpec {
+/** What the streaming job reads: JSON entries, or access-log lines mapped by these settings. */
+export interface StreamInput {
+  format: InputFormat;
+  accessLog: AccessLogSettings;
+}
+
+export function streamSpec(l: SandboxLayout, brokers: string, o: { idleSeconds?: number; clockFactor?: number; input: StreamInput }): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "stream",
@@ -93,8 +110,9 @@ export function streamSpec(l: SandboxLayout, brokers: string, idleSeconds: numbe
       "--bootstrap-servers", brokers, "--topic", TOPIC,
       "--raw", p.events, "--quarantine", p.quarantine, "--checkpoint", p.checkpoint, "--markers", p.markers,
       "--trigger-seconds", "5",
-      ...(idleSeconds === undefined ? [] : ["--idle-complete-seconds", String(idleSeconds)]),
-      ...(clockFactor > 1 ? ["--max-future-seconds", "0"] : []),
+      ...(o.idleSeconds === undefined ? [] : ["--idle-complete-seconds", String(o.idleSeconds)]),
+      ...((o.clockFactor ?? 1) > 1 ? ["--max-future-seconds", "0"] : []),
+      ...streamingJobInputArgs(o.input.format, o.input.accessLog),
     ],
     cwd: REPO_ROOT,
     env: sparkEnv,

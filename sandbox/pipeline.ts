@@ -8,6 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
+import { accessLogAccount, accessLogCounts } from "./accessLogAccount";
 import { ClockState, clockNow, HOUR_MS, hourEndMs, readClock, saveClock, startClock } from "./clock";
 import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
 import { Health, pipelineHealth } from "./health";
@@ -38,7 +39,7 @@ export interface RunRecord {
   reconciliation: Reconciliation;
   reportPath: string;
   audit: RawAudit;
-  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "errors" | "hours" | "products">;
+  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "duplicates" | "errors" | "hours" | "products">;
   /** object name -> number of deliveries of its event */
   deliveries: Record<string, number>;
   duplicateTableRows: number;
@@ -65,6 +66,8 @@ export interface PipelineSettings {
   clockFactor: number;
   /** where an accelerated clock starts the first time (event time, epoch ms) */
   clockStartMs: number;
+  /** what the streaming job reads: JSON entries or access-log lines, and how lines map to entries */
+  input: parts.StreamInput;
 }
 
 /** The live traffic's record: whether the start-up hours were sent, and each live generator session. */
@@ -168,7 +171,7 @@ export class Pipeline {
 
     // The streaming job, the hourly worker, the BigQuery server and the loader start side by side.
     announce(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
-    const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings.idleSeconds, this.settings.clockFactor)), log);
+    const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings)), log);
     await stream.begin();
     const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor))), log);
     await worker.begin();
@@ -208,7 +211,7 @@ export class Pipeline {
   }
 
   /** Sends the simulated hours once (the generator exits when done); their ground truth is kept. */
-  async sendStartupHours(o: Pick<SandboxOptions, "start" | "hours" | "perHour" | "rate" | "seed" | "malformedRate">, faults: { brokerRestart?: boolean } = {}): Promise<void> {
+  async sendStartupHours(o: Pick<SandboxOptions, "start" | "hours" | "perHour" | "rate" | "seed" | "malformedRate" | "duplicateRate" | "format">, faults: { brokerRestart?: boolean } = {}): Promise<void> {
     const summary = join(this.l.truth, "startup.json");
     const gen = startService(parts.generatorSpec(this.l, { brokers: this.endpoints.kafkaBootstrap as string, ...o }, summary));
     if (faults.brokerRestart) {
@@ -224,7 +227,7 @@ export class Pipeline {
   }
 
   /** The live generator on the sandbox clock, supervised; each session (and restart) has its own seed and summary. */
-  async startLiveTraffic(o: Pick<SandboxOptions, "rate" | "seed" | "malformedRate">): Promise<void> {
+  async startLiveTraffic(o: Pick<SandboxOptions, "rate" | "seed" | "malformedRate" | "duplicateRate" | "format">): Promise<void> {
     this.runClock();
     this.traffic.liveFromMs ??= this.now();
     writeFileSync(this.l.traffic, JSON.stringify(this.traffic) + "\n");
@@ -238,6 +241,7 @@ export class Pipeline {
         // event time): on an accelerated clock that wall-clock hour would hold a whole hour's malformed
         // entries and fail its quarantine check, so accelerated live traffic sends none.
         malformedRate: this.clock.factor === 1 ? o.malformedRate : 0,
+        duplicateRate: o.duplicateRate, format: o.format,
         clockStartMs: this.now(), clockFactor: this.clock.factor,
       }, join(this.l.truth, `live-${String(session).padStart(4, "0")}.json`)));
     }, (line) => this.say(`    ${line}`));
@@ -393,6 +397,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
       idleSeconds: o.faults.has("broker-restart") ? 20 : 10,
       clockFactor: 1,
       clockStartMs: Date.now(),
+      input: { format: o.format, accessLog: o.accessLog },
     }, say, stages);
     pipeline = started;
 
@@ -444,7 +449,11 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
     const { rows: truth, summaries } = groundTruthRows(l);
     const summary = summaries[0];
     const view = await stages.stage("query", "reading the hourly table from the local BigQuery server", () => readWarehouse(started));
-    const reconciliation = reconcile(truth, view.rows);
+    const reconciliation = reconcile(truth, view.rows, {
+      duplicatesSent: summary.duplicates,
+      rawRows: audit.rows,
+      distinctEventIds: audit.distinct_event_ids,
+    });
     const health = healthOf(started, hours, view);
     writeReport(l, view.rows, reconciliation, o.top, stages.times, health, audit.quarantined);
 
@@ -454,7 +463,13 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
     const deliveries = Object.fromEntries(Object.entries(started.notifier.deliveries).map(([name, d]) => [name, d.times]));
     const delivered = Object.values(deliveries).reduce((a, b) => a + b, 0);
     say(`malformed entries sent: ${summary.malformed}, quarantined by the streaming job: ${audit.quarantined}`);
-    say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}${audit.rows === audit.distinct_event_ids ? " (no duplicates)" : " (DUPLICATES)"}`);
+    if (o.format === "combined") {
+      const streamLog = readFileSync(join(l.logs, "stream.log"), "utf8").split("\n");
+      const account = accessLogAccount(summary.acknowledged, audit.rows, audit.quarantined, accessLogCounts(streamLog));
+      say(account.text);
+      if (!account.exact) throw new SandboxError("the access-log lines shipped do not add up to raw, quarantined and ignored lines", "read the streaming job's 'access log:' lines", join(l.logs, "stream.log"));
+    }
+    say(`raw entries: ${audit.rows}, distinct event ids: ${audit.distinct_event_ids}; repeated deliveries sent by the generator: ${summary.duplicates}`);
     say(`events delivered to the loader: ${delivered} for ${Object.keys(deliveries).length} objects; table rows loaded twice: ${view.duplicateTableRows}; objects loaded by more than one job: ${view.loads.filter((x) => x.loadJobs > 1).length}`);
     say(formatReconciliation(reconciliation));
     say(`report: ${l.report}`);
@@ -465,7 +480,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
       reconciliation,
       reportPath: l.report,
       audit,
-      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, errors: summary.errors, hours: summary.hours, products: summary.products },
+      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, duplicates: summary.duplicates, errors: summary.errors, hours: summary.hours, products: summary.products },
       deliveries,
       duplicateTableRows: view.duplicateTableRows,
       loads: view.loads,
@@ -480,7 +495,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);
     if (pipeline) await stages.stage("stop", "stopping every service", () => (pipeline as Pipeline).stop());
-    say(stages.format());
+    say(stages.format(o.hours * o.perHour));
   }
 }
 

@@ -1,5 +1,6 @@
 // Compares what reached the BigQuery table with the generator's ground truth: every hour, and every
-// product within it, must match exactly. Counts in equal counts out; no tolerance.
+// product within it, must match exactly; and every repeated delivery the generator sent must have reached
+// raw and been left out of the table. Counts in equal counts out; no tolerance.
 import { HourlyActivityRow, HourTotals, sumBy, totalsPerHour } from "./hourlyActivity";
 
 export interface HourReconciliation {
@@ -11,12 +12,31 @@ export interface HourReconciliation {
   matches: boolean;
 }
 
-export interface Reconciliation {
-  hours: HourReconciliation[];
+/** Repeated deliveries of an entry (same event_id), three independent counts that must be equal. */
+export interface DuplicateReconciliation {
+  /** messages the generator sent that repeat an entry it had sent */
+  sent: number;
+  /** raw rows repeating an event_id: raw rows minus distinct event ids (the raw audit) */
+  received: number;
+  /** raw rows the table does not count: raw rows minus its visits and cart additions */
+  dropped: number;
   matches: boolean;
 }
 
-export function reconcile(expected: readonly HourlyActivityRow[], actual: readonly HourlyActivityRow[]): Reconciliation {
+export interface Reconciliation {
+  hours: HourReconciliation[];
+  duplicates?: DuplicateReconciliation;
+  matches: boolean;
+}
+
+/** The raw bucket's audit (sandbox/raw_audit.py) and the generator's count of repeated deliveries. */
+export interface DeliveryCounts {
+  duplicatesSent: number;
+  rawRows: number;
+  distinctEventIds: number;
+}
+
+export function reconcile(expected: readonly HourlyActivityRow[], actual: readonly HourlyActivityRow[], deliveries?: DeliveryCounts): Reconciliation {
   const expectedTotals = new Map(totalsPerHour(expected).map((t) => [t.hour, t]));
   const actualTotals = new Map(totalsPerHour(actual).map((t) => [t.hour, t]));
   const cell = (r: HourlyActivityRow) => `${r.hour}|${r.product_id}`;
@@ -44,7 +64,21 @@ export function reconcile(expected: readonly HourlyActivityRow[], actual: readon
       matches: e.visits === a.visits && e.cartAdds === a.cartAdds && productsDiffering.length === 0,
     };
   });
-  return { hours: result, matches: result.length > 0 && result.every((h) => h.matches) };
+  const duplicates = deliveries && duplicatesOf(deliveries, actual);
+  return { hours: result, duplicates, matches: result.length > 0 && result.every((h) => h.matches) && (duplicates?.matches ?? true) };
+}
+
+function duplicatesOf(d: DeliveryCounts, actual: readonly HourlyActivityRow[]): DuplicateReconciliation {
+  const counted = actual.reduce((n, r) => n + r.visits + r.cart_adds, 0);
+  const received = d.rawRows - d.distinctEventIds;
+  const dropped = d.rawRows - counted;
+  return { sent: d.duplicatesSent, received, dropped, matches: d.duplicatesSent === received && received === dropped };
+}
+
+/** One line on repeated deliveries, or none when the run did not count them. */
+export function formatDuplicates(d: DuplicateReconciliation | undefined): string | undefined {
+  if (!d) return undefined;
+  return `repeated deliveries (same event_id): ${d.sent} sent, ${d.received} received into raw, ${d.dropped} left out of the table: ${d.matches ? "each entry counted once" : "MISMATCH"}`;
 }
 
 /** The printed reconciliation: one line per hour and a verdict line. */
@@ -56,12 +90,17 @@ export function formatReconciliation(r: Reconciliation): string {
     const diff = h.productsDiffering.length ? ` (${h.productsDiffering.length} products differ: ${h.productsDiffering.slice(0, 5).join(", ")})` : "";
     lines.push(`${h.hour}:00   ${exp} ${act} ${h.matches ? "exact" : "MISMATCH" + diff}`);
   }
+  const duplicates = formatDuplicates(r.duplicates);
+  if (duplicates) lines.push(duplicates);
+  const differing = r.hours.filter((h) => !h.matches).length;
   lines.push(
     r.matches
       ? `reconciliation: ${r.hours.length === 1 ? "the 1 hour matches" : `all ${r.hours.length} hours match`} the generator's ground truth exactly`
       : r.hours.length === 0
         ? "reconciliation FAILED: no hours to compare"
-        : `reconciliation FAILED: ${r.hours.filter((h) => !h.matches).length} of ${r.hours.length} hours differ from the generator's ground truth`,
+        : differing === 0
+          ? "reconciliation FAILED: the repeated deliveries do not add up (see the line above)"
+          : `reconciliation FAILED: ${differing} of ${r.hours.length} hours differ from the generator's ground truth`,
   );
   return lines.join("\n");
 }

@@ -4,7 +4,7 @@
 import { DAG_ID } from "../contract/logLines";
 import { Health } from "./health";
 import { HourTotals, ProductTotals } from "./hourlyActivity";
-import { Reconciliation } from "./reconciliation";
+import { formatDuplicates, Reconciliation } from "./reconciliation";
 
 export interface ReportData {
   generatedAt: string;
@@ -117,9 +117,14 @@ ${quarantineNote}`;
 }
 
 export function renderReport(d: ReportData): string {
+  const differing = d.reconciliation.hours.filter((h) => !h.matches).length;
   const verdict = d.reconciliation.matches
     ? `<p class="verdict ok" id="verdict">Reconciled: ${d.reconciliation.hours.length === 1 ? "the 1 hour matches" : `all ${d.reconciliation.hours.length} hours match`} the generator's ground truth exactly.</p>`
-    : `<p class="verdict bad" id="verdict">Reconciliation FAILED: ${d.reconciliation.hours.filter((h) => !h.matches).length} of ${d.reconciliation.hours.length} hours differ from the generator's ground truth.</p>`;
+    : differing === 0 && d.reconciliation.hours.length > 0
+      ? `<p class="verdict bad" id="verdict">Reconciliation FAILED: the repeated deliveries do not add up.</p>`
+      : `<p class="verdict bad" id="verdict">Reconciliation FAILED: ${differing} of ${d.reconciliation.hours.length} hours differ from the generator's ground truth.</p>`;
+  const duplicatesLine = formatDuplicates(d.reconciliation.duplicates);
+  const duplicates = duplicatesLine ? `<p id="duplicates">${escapeHtml(duplicatesLine[0].toUpperCase() + duplicatesLine.slice(1))}.</p>` : "";
   const recRows = d.reconciliation.hours
     .map(
       (h) =>
@@ -144,6 +149,7 @@ tr.bad td{background:#fbe2e2}.note{color:#555;max-width:900px}
 <p class="meta">Table <code>${escapeHtml(d.table)}</code> · generated ${escapeHtml(d.generatedAt)}</p>
 ${verdict}
 ${quarantine}
+${duplicates}
 <div class="charts">
 ${columnChart("visits-per-hour", "Product-page visits per hour (UTC)", d.hours.map((h) => ({ label: hourLabel(h.hour), value: h.visits })), "#4e79a7")}
 ${columnChart("cart-adds-per-hour", "Cart additions per hour (UTC)", d.hours.map((h) => ({ label: hourLabel(h.hour), value: h.cartAdds })), "#f28e2b")}

@@ -28,13 +28,15 @@ export class StageClock {
     return (Date.now() - this.started) / 1000;
   }
 
-  format(): string {
+  /** entries: the run's traffic; each stage then shows entries per second of its own time as well. */
+  format(entries?: number): string {
     // Parts are listed under their stage; stages that overlap (generator, bigquery) add up to more than the total.
     const ordered = this.times.filter((t) => !t.stage.includes("/")).flatMap((t) => [t, ...this.times.filter((d) => d.stage.startsWith(`${t.stage}/`))]);
     const named = ordered.map((t) => ({ name: t.stage.includes("/") ? `  ${t.stage.split("/")[1]}` : t.stage, seconds: t.seconds }));
     const width = Math.max(5, ...named.map((t) => t.name.length));
-    const lines = named.map((t) => `  ${t.name.padEnd(width)}  ${t.seconds.toFixed(1).padStart(6)} s`);
-    lines.push(`  ${"total".padEnd(width)}  ${this.totalSeconds().toFixed(1).padStart(6)} s`);
+    const rate = (seconds: number) => (entries && seconds > 0 ? `  ${Math.round(entries / seconds).toLocaleString("en-US").padStart(10)} entries/s` : "");
+    const lines = named.map((t) => `  ${t.name.padEnd(width)}  ${t.seconds.toFixed(1).padStart(6)} s${rate(t.seconds)}`);
+    lines.push(`  ${"total".padEnd(width)}  ${this.totalSeconds().toFixed(1).padStart(6)} s${rate(this.totalSeconds())}`);
     return ["stage times:", ...lines].join("\n");
   }
 }

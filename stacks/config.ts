@@ -1,5 +1,6 @@
 // The stack's settings: one typed object, every key validated, defaults sized for a free-trial project.
 import * as pulumi from "@pulumi/pulumi";
+import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
 
 export const PROJECT_NAMESPACE = "clickstream-pipeline";
 
@@ -18,7 +19,18 @@ export interface StackConfig {
   hiveMachineType: string;
   diskSizeGb: number;
   kafkaTopic: string;
+  /** Partitions of the topic: with workers, a multiple of the streaming executors' cores (one reader per core). */
   kafkaPartitions: number;
+  /** Where the topic lives: a broker on the streaming master, or Google Cloud Managed Service for Apache Kafka. */
+  kafka: KafkaKind;
+  /** Managed Kafka only: the cluster's vCPUs (at least 3) and memory (1 to 8 GiB per vCPU). */
+  managedKafkaVcpus: number;
+  managedKafkaMemoryGib: number;
+  /** Primary workers of the streaming cluster, where the Spark executors run; 0 = the single node alone. */
+  streamWorkers: number;
+  streamWorkerMachineType: string;
+  /** The Hive cluster's largest size: 0 = a single node; N = 2 primary workers plus up to N-2 autoscaled secondary workers. */
+  hiveMaxWorkers: number;
   /** Live generator entries per second on the streaming master. */
   generatorRate: number;
   /** Raw Parquet older than this is deleted by the bucket's lifecycle rule. */
@@ -29,10 +41,30 @@ export interface StackConfig {
   composerImageVersion: string;
   /** Largest share of quarantined entries an hour may have before its data-quality check fails. */
   quarantineMaxShare: number;
+  /** Largest share of an hour's raw rows that may repeat an event_id (each counts once) before its check fails. */
+  duplicateMaxShare: number;
   /** Freshness bound: an alert fires when no hourly file has loaded into BigQuery for this long. */
   freshnessMinutes: number;
   /** Where alerts are emailed; without it the alerts exist in the console with no notification channel. */
   alertEmail?: string;
+  /** What the topic holds: contract JSON entries, or web servers' access-log lines (combined format). */
+  inputFormat: InputFormat;
+  /** How an access-log line maps to an entry (inputFormat combined). */
+  accessLog: AccessLogSettings;
+}
+
+export const KAFKA_KINDS = ["dataproc", "managed"] as const;
+export type KafkaKind = (typeof KAFKA_KINDS)[number];
+
+/** Google's limits on a Managed Kafka cluster's capacity: at least 3 vCPUs, 1 to 8 GiB of memory per vCPU. */
+export const MANAGED_KAFKA_MIN_VCPUS = 3;
+export const MANAGED_KAFKA_GIB_PER_VCPU = { min: 1, max: 8, recommended: 4 } as const;
+/** A Dataproc cluster with workers has at least 2 primary workers (1 is refused); autoscaling needs them too. */
+export const MIN_PRIMARY_WORKERS = 2;
+
+/** vCPUs of a machine type this stack accepts (the last part of its name, e.g. e2-standard-4: 4). */
+export function vcpusOf(machineType: string): number {
+  return Number(machineType.split("-").pop());
 }
 
 /** The keys a user may set, with the default each takes (undefined = required). */
@@ -48,16 +80,39 @@ const DEFAULTS: Record<string, string | undefined> = {
   // pd-standard disks: they do not draw on the small SSD quota of a new project.
   diskSizeGb: "50",
   kafkaTopic: "weblogs",
-  kafkaPartitions: "3",
+  // Unset: 3 on a single node, else the streaming executors' cores in all (see parseStackConfig).
+  kafkaPartitions: "",
+  kafka: "dataproc",
+  managedKafkaVcpus: "3",
+  // Unset: Google's recommended 4 GiB per vCPU.
+  managedKafkaMemoryGib: "",
+  streamWorkers: "0",
+  streamWorkerMachineType: "e2-standard-4",
+  hiveMaxWorkers: "0",
   generatorRate: "5",
   rawRetentionDays: "30",
   forceDestroy: "false",
   bigqueryDataset: "clickstream",
   composerImageVersion: "composer-3-airflow-2.10.5-build.19",
   quarantineMaxShare: "0.05",
+  // Every entry delivered twice (a whole log re-shipped once) still publishes; more means a replay loop.
+  duplicateMaxShare: "0.5",
   freshnessMinutes: "90",
   // Optional: empty means no email notification channel.
   alertEmail: "",
+  inputFormat: "json",
+  accessLogProductUrlPattern: ACCESS_LOG_DEFAULTS.productUrlPattern,
+  accessLogCartMethod: ACCESS_LOG_DEFAULTS.cartMethod,
+  accessLogCartUrlPattern: ACCESS_LOG_DEFAULTS.cartUrlPattern,
+  accessLogCountedStatuses: ACCESS_LOG_DEFAULTS.countedStatuses,
+};
+
+/** The accessLog* keys and the setting each holds. */
+const ACCESS_LOG_KEYS: Record<keyof AccessLogSettings, string> = {
+  productUrlPattern: "accessLogProductUrlPattern",
+  cartMethod: "accessLogCartMethod",
+  cartUrlPattern: "accessLogCartUrlPattern",
+  countedStatuses: "accessLogCountedStatuses",
 };
 
 export const CONFIG_KEYS = Object.keys(DEFAULTS);
@@ -101,6 +156,26 @@ function integer(raw: RawConfig, key: string, min: number, max: number): number 
   return n;
 }
 
+/** An integer that may be left unset: undefined then, for a default worked out from other keys. */
+function optionalInteger(raw: RawConfig, key: string, min: number, max: number): number | undefined {
+  const value = (raw[fullKey(key)] ?? "").trim();
+  return value === "" ? undefined : integer({ [fullKey(key)]: value }, key, min, max);
+}
+
+/** 0, or an integer from min to max: for worker counts, where 1 is not a cluster Dataproc builds. */
+function zeroOr(raw: RawConfig, key: string, min: number, max: number, accepts: string): number {
+  const value = rawValue(raw, key);
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || (n !== 0 && (n < min || n > max))) throw invalid(key, accepts, value);
+  return n;
+}
+
+function oneOf<T extends string>(raw: RawConfig, key: string, choices: readonly T[]): T {
+  const value = rawValue(raw, key);
+  if (!(choices as readonly string[]).includes(value)) throw invalid(key, choices.join(" or "), value);
+  return value as T;
+}
+
 function fraction(raw: RawConfig, key: string): number {
   const value = rawValue(raw, key);
   const n = Number(value);
@@ -139,11 +214,36 @@ function optionalEmail(raw: RawConfig, key: string): string | undefined {
   return value;
 }
 
+/** The access-log mapping, each key checked with the sandbox's rules (contract/accessLogSettings.ts). */
+function accessLogSettings(raw: RawConfig): AccessLogSettings {
+  const settings = Object.fromEntries(
+    (Object.entries(ACCESS_LOG_KEYS) as [keyof AccessLogSettings, string][]).map(([setting, key]) => [setting, rawValue(raw, key)]),
+  ) as unknown as AccessLogSettings;
+  const bad = invalidAccessLogSetting(settings);
+  if (bad) throw invalid(ACCESS_LOG_KEYS[bad], ACCEPTS[bad], settings[bad]);
+  return settings;
+}
+
 /** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as the README says). */
 const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
 
 const MACHINE_TYPE = /^(e2|n1|n2|n2d|n4|c3|t2d)-(standard|highmem|highcpu)-(2|4|8|16)$/;
 const MACHINE_TYPES = "a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs)";
+
+/**
+ * The topic's partitions: unset, 3 on a single node and one per executor core with workers; set, with workers,
+ * a multiple of the executor cores, so every core reads as many partitions as every other.
+ */
+function partitionsFor(raw: RawConfig, executorCores: number): number {
+  const partitions = optionalInteger(raw, "kafkaPartitions", 1, 1024);
+  if (partitions === undefined) return executorCores > 0 ? executorCores : 3;
+  if (executorCores > 0 && partitions % executorCores !== 0) {
+    throw invalid("kafkaPartitions",
+      `a multiple of the streaming executors' ${executorCores} cores (streamWorkers times the vCPUs of streamWorkerMachineType), or nothing for exactly that`,
+      String(partitions));
+  }
+  return partitions;
+}
 
 /** Validates every key, in a fixed order, and returns the typed settings; throws StackConfigError on the first bad one. */
 export function parseStackConfig(raw: RawConfig): StackConfig {
@@ -155,6 +255,17 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     throw new StackConfigError(`Config key '${unknown[0]}' is not a setting of this stack, which accepts ${known}.`);
   }
   const region = matching(raw, "gcp:region", /^[a-z]+-[a-z]+\d$/, "a Google Cloud region such as us-central1 or europe-west1");
+  const streamWorkers = zeroOr(raw, "streamWorkers", MIN_PRIMARY_WORKERS, 100, "0 (the master alone) or a number of primary workers from 2 to 100");
+  const streamWorkerMachineType = matching(raw, "streamWorkerMachineType", MACHINE_TYPE, MACHINE_TYPES);
+  const kafkaPartitions = partitionsFor(raw, streamWorkers * vcpusOf(streamWorkerMachineType));
+  const managedKafkaVcpus = integer(raw, "managedKafkaVcpus", MANAGED_KAFKA_MIN_VCPUS, 1000);
+  const { min, max, recommended } = MANAGED_KAFKA_GIB_PER_VCPU;
+  const managedKafkaMemoryGib = optionalInteger(raw, "managedKafkaMemoryGib", 1, 8000) ?? managedKafkaVcpus * recommended;
+  if (managedKafkaMemoryGib < managedKafkaVcpus * min || managedKafkaMemoryGib > managedKafkaVcpus * max) {
+    throw invalid("managedKafkaMemoryGib",
+      `from ${managedKafkaVcpus * min} to ${managedKafkaVcpus * max} GiB (${min} to ${max} GiB per vCPU of managedKafkaVcpus, ${managedKafkaVcpus})`,
+      String(managedKafkaMemoryGib));
+  }
   return {
     project: matching(raw, "gcp:project", /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter"),
     region,
@@ -165,7 +276,14 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     hiveMachineType: matching(raw, "hiveMachineType", MACHINE_TYPE, MACHINE_TYPES),
     diskSizeGb: integer(raw, "diskSizeGb", 30, 1000),
     kafkaTopic: matching(raw, "kafkaTopic", /^[A-Za-z0-9._-]{1,249}$/, "a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'"),
-    kafkaPartitions: integer(raw, "kafkaPartitions", 1, 64),
+    kafkaPartitions,
+    kafka: oneOf(raw, "kafka", KAFKA_KINDS),
+    managedKafkaVcpus,
+    managedKafkaMemoryGib,
+    streamWorkers,
+    streamWorkerMachineType,
+    hiveMaxWorkers: zeroOr(raw, "hiveMaxWorkers", MIN_PRIMARY_WORKERS + 1, 100,
+      "0 (a single node) or a largest size from 3 to 100 workers (2 primary, the rest autoscaled secondary workers)"),
     generatorRate: integer(raw, "generatorRate", 1, 5000),
     rawRetentionDays: integer(raw, "rawRetentionDays", 1, 3650),
     forceDestroy: flag(raw, "forceDestroy"),
@@ -177,9 +295,12 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
+    duplicateMaxShare: fraction(raw, "duplicateMaxShare"),
     // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
     freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),
     alertEmail: optionalEmail(raw, "alertEmail"),
+    inputFormat: matching(raw, "inputFormat", /^(json|combined)$/, `${INPUT_FORMATS.join(" or ")} (combined: nginx or Apache access-log lines)`) as InputFormat,
+    accessLog: accessLogSettings(raw),
   };
 }
 

@@ -1,4 +1,5 @@
-// The shape both Dataproc clusters share: single node, internal IP only, own service account, Component Gateway.
+// The shape both Dataproc clusters share: a master (alone, or with primary workers), internal IP only, own
+// service account, Component Gateway; optionally an autoscaling policy that adds secondary workers.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
@@ -6,7 +7,15 @@ import { StackConfig } from "./config";
 /** Dataproc 2.2: Spark 3.5, Scala 2.12, Python 3.11, Hive 3.1 (matched by the local sandbox's pins). */
 export const DATAPROC_IMAGE_VERSION = "2.2-debian12";
 
-export interface SingleNodeClusterArgs {
+/** Primary workers beside the master, and optionally the autoscaling policy that adds secondary workers. */
+export interface ClusterWorkers {
+  count: number;
+  machineType: string;
+  /** Full name of a gcp.dataproc.AutoscalingPolicy; Dataproc refuses it on a single-node cluster. */
+  autoscalingPolicy?: pulumi.Input<string>;
+}
+
+export interface DataprocClusterArgs {
   config: StackConfig;
   clusterName: string;
   machineType: string;
@@ -17,6 +26,9 @@ export interface SingleNodeClusterArgs {
   metadata?: Record<string, pulumi.Input<string>>;
   initializationActions?: { script: pulumi.Input<string>; timeoutSec: number }[];
   properties?: Record<string, string>;
+  /** Unset: the single node alone (Dataproc's `allow.zero.workers`). */
+  workers?: ClusterWorkers;
+  labels?: Record<string, string>;
 }
 
 /** The cluster's web UIs (YARN, Spark History, ...) through Component Gateway, by name. */
@@ -24,15 +36,27 @@ export function gatewayUrlsOf(cluster: gcp.dataproc.Cluster): pulumi.Output<Reco
   return cluster.clusterConfig.apply((c) => c.endpointConfig?.httpPorts ?? {});
 }
 
-export function singleNodeCluster(
+export function dataprocCluster(
   resourceName: string,
-  args: SingleNodeClusterArgs,
+  args: DataprocClusterArgs,
   opts: pulumi.CustomResourceOptions,
 ): gcp.dataproc.Cluster {
-  const { config } = args;
+  const { config, workers } = args;
+  // pd-standard: a new project's SSD quota is small; these disks hold logs, Kafka's few GB and shuffle files.
+  const diskConfig = { bootDiskType: "pd-standard", bootDiskSizeGb: config.diskSizeGb };
+  const workerShape: Partial<gcp.types.input.dataproc.ClusterClusterConfig> = workers === undefined ? {} : {
+    workerConfig: { numInstances: workers.count, machineType: workers.machineType, diskConfig },
+    // Secondary workers only come and go through the autoscaling policy: the same machine type, never preempted
+    // (an hourly run that loses a node mid-query would fail).
+    ...(workers.autoscalingPolicy === undefined ? {} : {
+      secondaryWorkerConfig: { numInstances: 0, preemptibility: "NON_PREEMPTIBLE" },
+      autoscalingConfig: { policyUri: workers.autoscalingPolicy },
+    }),
+  };
   return new gcp.dataproc.Cluster(resourceName, {
     name: args.clusterName,
     region: config.region,
+    labels: args.labels,
     clusterConfig: {
       stagingBucket: args.stagingBucket,
       tempBucket: args.stagingBucket,
@@ -45,15 +69,11 @@ export function singleNodeCluster(
         metadata: args.metadata,
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
       },
-      masterConfig: {
-        numInstances: 1,
-        machineType: args.machineType,
-        // pd-standard: a new project's SSD quota is small; these disks hold logs and Kafka's few GB.
-        diskConfig: { bootDiskType: "pd-standard", bootDiskSizeGb: config.diskSizeGb },
-      },
+      masterConfig: { numInstances: 1, machineType: args.machineType, diskConfig },
+      ...workerShape,
       softwareConfig: {
         imageVersion: DATAPROC_IMAGE_VERSION,
-        overrideProperties: { "dataproc:dataproc.allow.zero.workers": "true", ...args.properties },
+        overrideProperties: { ...(workers === undefined ? { "dataproc:dataproc.allow.zero.workers": "true" } : {}), ...args.properties },
       },
       // Component Gateway: YARN, Spark History and Hive UIs through Google's proxy, no public IP needed.
       endpointConfig: { enableHttpPortAccess: true },

@@ -1,8 +1,21 @@
-// The Hive cluster the hourly DAG runs its HiveQL on; the DAG's register step creates the raw tables.
+// The Hive cluster the hourly DAG runs its HiveQL on; the DAG's register step creates the raw tables. With
+// `hiveMaxWorkers`, two primary workers and an autoscaling policy that adds secondary workers for the hourly work.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "./config";
-import { gatewayUrlsOf, singleNodeCluster } from "./dataprocCluster";
+import { MIN_PRIMARY_WORKERS, StackConfig } from "./config";
+import { ClusterWorkers, dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
+
+/**
+ * How the Hive cluster scales, within Google's bounds (cooldown 2m to 1d, graceful decommission 0s to 1d,
+ * factors 0 to 1): each hourly run needs its capacity at once and for minutes, so the scale-up takes all the
+ * pending memory after the shortest cooldown, and a node leaves only after the running query ended or an hour passed.
+ */
+export const HIVE_AUTOSCALING = {
+  cooldownPeriod: "120s",
+  gracefulDecommissionTimeout: "3600s",
+  scaleUpFactor: 1.0,
+  scaleDownFactor: 1.0,
+} as const;
 
 export interface HiveArgs {
   config: StackConfig;
@@ -13,6 +26,7 @@ export interface HiveArgs {
 
 export class Hive extends pulumi.ComponentResource {
   readonly cluster: gcp.dataproc.Cluster;
+  readonly autoscaling?: gcp.dataproc.AutoscalingPolicy;
   readonly gatewayUrls: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: HiveArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -20,9 +34,27 @@ export class Hive extends pulumi.ComponentResource {
     const { config } = args;
     const clusterName = `${config.namePrefix}-hive`;
 
+    let workers: ClusterWorkers | undefined;
+    if (config.hiveMaxWorkers > 0) {
+      const { cooldownPeriod, gracefulDecommissionTimeout, scaleUpFactor, scaleDownFactor } = HIVE_AUTOSCALING;
+      // Primary workers stay at Google's minimum (they hold HDFS, which autoscaling must not shrink); only
+      // secondary workers are added and removed.
+      this.autoscaling = new gcp.dataproc.AutoscalingPolicy(`${name}-autoscaling`, {
+        policyId: `${clusterName}-autoscaling`,
+        location: config.region,
+        workerConfig: { minInstances: MIN_PRIMARY_WORKERS, maxInstances: MIN_PRIMARY_WORKERS },
+        secondaryWorkerConfig: { minInstances: 0, maxInstances: config.hiveMaxWorkers - MIN_PRIMARY_WORKERS },
+        basicAlgorithm: {
+          cooldownPeriod,
+          yarnConfig: { gracefulDecommissionTimeout, scaleUpFactor, scaleDownFactor },
+        },
+      }, { parent: this });
+      workers = { count: MIN_PRIMARY_WORKERS, machineType: config.hiveMachineType, autoscalingPolicy: this.autoscaling.name };
+    }
+
     // Hive is part of every Dataproc 2.2 image. No DDL job at deploy time: every hourly run creates the
     // external tables with IF NOT EXISTS before it registers its partition, so the tables live in the HiveQL only.
-    this.cluster = singleNodeCluster(`${name}-cluster`, {
+    this.cluster = dataprocCluster(`${name}-cluster`, {
       config,
       clusterName,
       machineType: config.hiveMachineType,
@@ -30,6 +62,8 @@ export class Hive extends pulumi.ComponentResource {
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
       networkTag: clusterName,
+      labels: { workload: "hourly" },
+      workers,
     }, { parent: this });
 
     this.gatewayUrls = gatewayUrlsOf(this.cluster);

@@ -32,6 +32,9 @@ export const DATAPROC_NODE_PERMISSIONS = [
   "dataproc.tasks.reportStatus",
 ];
 
+/** What a Managed Kafka client needs, per Google's authentication guide: the connect permission, nothing more. */
+export const MANAGED_KAFKA_CLIENT_ROLE = "roles/managedkafka.client";
+
 /** Google requires this role on a Composer environment's own account; see the README's access table for what it reaches. */
 export const COMPOSER_REQUIRED_ROLE = "roles/composer.worker";
 
@@ -128,6 +131,9 @@ export class Identity extends pulumi.ComponentResource {
     onProject("composer-job-submitter", this.composer, jobSubmitter.name);
     onProject("composer-log-writer", this.composer, "roles/logging.logWriter");
     onProject("composer-metric-writer", this.composer, "roles/monitoring.metricWriter");
+    // Managed Kafka admits a client only with managedkafka.clusters.connect, which Google grants through this role
+    // on the cluster's project; the generator and the Spark job on the streaming cluster are its only clients.
+    if (config.kafka === "managed") onProject("stream-kafka-client", this.streamCluster, MANAGED_KAFKA_CLIENT_ROLE);
     onProject("loader-bigquery-job-user", this.loader, "roles/bigquery.jobUser");
     onProject("loader-build-log-writer", this.loaderBuild, "roles/logging.logWriter");
     onProject("trigger-event-receiver", this.eventTrigger, "roles/eventarc.eventReceiver");

@@ -21,13 +21,21 @@ export const REQUIRED_APIS = [
   "monitoring.googleapis.com",
 ] as const;
 
+/** Google Cloud Managed Service for Apache Kafka, enabled only when the stack's topic lives there. */
+export const MANAGED_KAFKA_API = "managedkafka.googleapis.com";
+
+/** The APIs a stack with these settings calls. */
+export function apisFor(config: { kafka: string }): string[] {
+  return [...REQUIRED_APIS, ...(config.kafka === "managed" ? [MANAGED_KAFKA_API] : [])];
+}
+
 export class ProjectServices extends pulumi.ComponentResource {
   /** Depend on these before declaring anything that calls one of the APIs. */
   readonly enabled: gcp.projects.Service[];
 
-  constructor(name: string, args: { project: string }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: { project: string; apis: string[] }, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:ProjectServices", name, {}, opts);
-    this.enabled = REQUIRED_APIS.map(
+    this.enabled = args.apis.map(
       (api) =>
         new gcp.projects.Service(
           `${name}-${api.split(".")[0]}`,

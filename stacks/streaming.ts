@@ -1,16 +1,50 @@
-// The streaming cluster: Kafka (KRaft) and the live generator on the master, and the Spark streaming job.
+// The streaming cluster: the live generator on the master, with Kafka (KRaft) beside it or on Managed Kafka,
+// and the Spark streaming job, whose executors run on the workers when the cluster has any.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { streamingJobInputArgs } from "../contract/accessLogSettings";
 import { gsUri, UploadedArtifacts } from "./artifacts";
-import { StackConfig } from "./config";
-import { gatewayUrlsOf, singleNodeCluster } from "./dataprocCluster";
+import { StackConfig, vcpusOf } from "./config";
+import { dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
 import { RawLayout } from "./layout";
+import { ManagedKafka, TOPIC_RETENTION_HOURS } from "./managedKafka";
 
 export const KAFKA_VERSION = "3.9.2";
 export const KAFKA_PORT = 9092;
 export const NODE_MAJOR = "22";
 /** Spark's Kafka source for Spark 3.5.x / Scala 2.12, fetched from Maven Central when the job starts. */
 export const SPARK_KAFKA_PACKAGE = "org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3";
+/** Google's login callback handler for Managed Kafka's SASL/OAUTHBEARER (Maven Central). */
+export const MANAGED_KAFKA_AUTH_PACKAGE = "com.google.cloud.hosted.kafka:managed-kafka-auth-login-handler:1.0.6";
+/**
+ * Left out when Spark resolves the handler: it depends on Confluent's schema-registry client, which is not on
+ * Maven Central and which the login handler never loads (it serves the handler's schema-registry credentials only).
+ */
+export const MANAGED_KAFKA_AUTH_EXCLUDES = "io.confluent:kafka-schema-registry-client";
+
+/** The Kafka client settings Google documents for Managed Kafka: TLS, SASL/OAUTHBEARER, the VM's own account. */
+export const MANAGED_KAFKA_CLIENT_SETTINGS: Record<string, string> = {
+  "security.protocol": "SASL_SSL",
+  "sasl.mechanism": "OAUTHBEARER",
+  "sasl.login.callback.handler.class": "com.google.cloud.hosted.kafka.auth.GcpLoginCallbackHandler",
+  "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+};
+
+/**
+ * Executors on the workers: two per worker, each with half its vCPUs (Dataproc sizes its default executor
+ * memory for that share), so the cores in all equal workers x vCPUs, the topic's default partition count.
+ */
+export function executorSettings(config: StackConfig): Record<string, string> {
+  if (config.streamWorkers === 0) {
+    // Leaves room on the single node for Kafka and the generator.
+    return { "spark.executor.instances": "1" };
+  }
+  const vcpus = vcpusOf(config.streamWorkerMachineType);
+  return {
+    "spark.executor.instances": String(config.streamWorkers * 2),
+    "spark.executor.cores": String(vcpus / 2),
+  };
+}
 
 export interface StreamingArgs {
   config: StackConfig;
@@ -19,6 +53,8 @@ export interface StreamingArgs {
   stagingBucket: pulumi.Input<string>;
   raw: RawLayout;
   artifacts: UploadedArtifacts;
+  /** Set when `kafka` is managed: the topic lives there and no broker runs on the master. */
+  managedKafka?: ManagedKafka;
 }
 
 export class Streaming extends pulumi.ComponentResource {
@@ -29,12 +65,14 @@ export class Streaming extends pulumi.ComponentResource {
 
   constructor(name: string, args: StreamingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Streaming", name, {}, opts);
-    const { config, artifacts, raw } = args;
+    const { config, artifacts, raw, managedKafka } = args;
     const clusterName = `${config.namePrefix}-stream`;
-    // Dataproc names the single node "<cluster>-m"; the VPC's internal DNS resolves it.
-    const bootstrap = `${clusterName}-m:${KAFKA_PORT}`;
+    // Dataproc names the master "<cluster>-m"; the VPC's internal DNS resolves it.
+    const bootstrap = managedKafka?.bootstrapServers ?? pulumi.output(`${clusterName}-m:${KAFKA_PORT}`);
+    const brokerInit = { script: gsUri(artifacts.initActions["kafka-broker.sh"]), timeoutSec: 600 };
+    const generatorInit = { script: gsUri(artifacts.initActions["weblog-generator.sh"]), timeoutSec: 600 };
 
-    this.cluster = singleNodeCluster(`${name}-cluster`, {
+    this.cluster = dataprocCluster(`${name}-cluster`, {
       config,
       clusterName,
       machineType: config.streamMachineType,
@@ -42,6 +80,9 @@ export class Streaming extends pulumi.ComponentResource {
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
       networkTag: clusterName,
+      // Google's autoscaling does not support Spark Structured Streaming: the label lets the policy pack hold to it.
+      labels: { workload: "streaming" },
+      workers: config.streamWorkers > 0 ? { count: config.streamWorkers, machineType: config.streamWorkerMachineType } : undefined,
       // The job's driver output reaches Cloud Logging only with this set: the raw-intake and quarantine
       // alerts read its "hour complete" lines (stacks/monitoring.ts).
       properties: { "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true" },
@@ -50,18 +91,20 @@ export class Streaming extends pulumi.ComponentResource {
         "kafka-port": String(KAFKA_PORT),
         "kafka-topic": config.kafkaTopic,
         "kafka-partitions": String(config.kafkaPartitions),
-        "kafka-retention-hours": "72",
+        "kafka-retention-hours": String(TOPIC_RETENTION_HOURS),
+        // dataproc: the generator sends to the broker beside it; managed: to the bootstrap address, with Google's auth.
+        "kafka-mode": config.kafka,
+        "kafka-bootstrap": bootstrap,
         "node-major": NODE_MAJOR,
         "generator-bundle-uri": gsUri(artifacts.generatorBundle),
         "generator-topic": config.kafkaTopic,
         "generator-rate": String(config.generatorRate),
+        // The demo traffic in the topic's own format, so that it is read, not quarantined.
+        "generator-format": config.inputFormat,
       },
-      // Order matters: the generator's service requires kafka.service.
-      initializationActions: [
-        { script: gsUri(artifacts.initActions["kafka-broker.sh"]), timeoutSec: 600 },
-        { script: gsUri(artifacts.initActions["weblog-generator.sh"]), timeoutSec: 600 },
-      ],
-    }, { parent: this, dependsOn: [artifacts.generatorBundle] });
+      // Order matters: the generator's service requires kafka.service when the broker is local.
+      initializationActions: managedKafka ? [generatorInit] : [brokerInit, generatorInit],
+    }, { parent: this, dependsOn: [artifacts.generatorBundle, ...(managedKafka ? [managedKafka.topic] : [])] });
     // Deliberately no lifecycleConfig.idleDeleteTtl: Kafka and the generator are not YARN jobs, so
     // Dataproc would count the cluster idle and delete it under a running broker.
 
@@ -86,18 +129,21 @@ export class Streaming extends pulumi.ComponentResource {
           "--checkpoint", raw.checkpoint,
           "--markers", raw.markers,
           "--contract", gsUri(artifacts.contract),
+          ...(managedKafka ? Object.entries(MANAGED_KAFKA_CLIENT_SETTINGS).flatMap(([k, v]) => ["--kafka-option", `kafka.${k}=${v}`]) : []),
+          ...streamingJobInputArgs(config.inputFormat, config.accessLog),
         ],
         properties: {
-          "spark.jars.packages": SPARK_KAFKA_PACKAGE,
-          // Leaves room on the single node for Kafka and the generator.
-          "spark.executor.instances": "1",
+          "spark.jars.packages": managedKafka ? `${SPARK_KAFKA_PACKAGE},${MANAGED_KAFKA_AUTH_PACKAGE}` : SPARK_KAFKA_PACKAGE,
+          ...(managedKafka ? { "spark.jars.excludes": MANAGED_KAFKA_AUTH_EXCLUDES } : {}),
+          ...executorSettings(config),
+          // A streaming query keeps its executors: Google documents dynamic allocation as unfit for streaming.
           "spark.dynamicAllocation.enabled": "false",
           "spark.sql.session.timeZone": "UTC",
         },
       },
     }, { parent: this, deleteBeforeReplace: true });
 
-    this.kafkaBootstrapServers = pulumi.output(bootstrap);
+    this.kafkaBootstrapServers = bootstrap;
     this.gatewayUrls = gatewayUrlsOf(this.cluster);
     this.registerOutputs({ kafkaBootstrapServers: this.kafkaBootstrapServers });
   }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Dataproc initialization action: Node.js 22 and the web-log generator bundle on the streaming cluster's
-# master, run live as the systemd service weblog-generator (after kafka.service). A timer polls the
-# bundle's object in the artifacts bucket and restarts the service when `pulumi up` uploaded a new one.
-# Settings come from the cluster's metadata (set by the Pulumi stack):
-#   generator-bundle-uri, generator-topic, generator-rate, node-major, kafka-port
+# master, run live as the systemd service weblog-generator: after kafka.service when the broker runs beside
+# it (kafka-mode dataproc), or to Managed Kafka's bootstrap address as the VM's service account (managed).
+# A timer polls the bundle's object in the artifacts bucket and restarts the service when `pulumi up`
+# uploaded a new one. Settings come from the cluster's metadata (set by the Pulumi stack):
+#   generator-bundle-uri, generator-topic, generator-rate, node-major, kafka-port, kafka-mode, kafka-bootstrap,
+#   generator-format
 set -euxo pipefail
 
 metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
@@ -16,8 +18,20 @@ NODE_MAJOR="$(metadata node-major)"
 BUNDLE_URI="$(metadata generator-bundle-uri)"
 TOPIC="$(metadata generator-topic)"
 RATE="$(metadata generator-rate)"
+FORMAT="$(metadata generator-format)"
 APP_DIR=/opt/weblog-generator
-BROKERS="$(hostname -f):$(metadata kafka-port)"
+KAFKA_MODE="$(metadata kafka-mode)"
+if [[ "${KAFKA_MODE}" == managed ]]; then
+  BROKERS="$(metadata kafka-bootstrap)"
+  KAFKA_AUTH=google
+  # No broker here: start once the network is up; the generator retries until Managed Kafka answers.
+  AFTER_KAFKA=$'After=network-online.target\nWants=network-online.target'
+else
+  # The broker's advertised listener on this master.
+  BROKERS="$(hostname -f):$(metadata kafka-port)"
+  KAFKA_AUTH=none
+  AFTER_KAFKA=$'After=kafka.service\nRequires=kafka.service'
+fi
 
 # The newest release of the Node.js LTS line, verified against nodejs.org's published SHA-256 list.
 if [[ ! -x /usr/local/bin/node ]]; then
@@ -62,13 +76,12 @@ chmod 0755 "${APP_DIR}/refresh.sh"
 cat >/etc/systemd/system/weblog-generator.service <<UNIT
 [Unit]
 Description=Clickstream web-log generator (live traffic into Kafka)
-After=kafka.service
-Requires=kafka.service
+${AFTER_KAFKA}
 
 [Service]
 User=weblog
 WorkingDirectory=${APP_DIR}
-ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE}
+ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE} --kafka-auth ${KAFKA_AUTH} --format ${FORMAT}
 # SIGTERM makes the generator flush what it buffered and print its summary before exiting.
 KillSignal=SIGTERM
 TimeoutStopSec=60

@@ -15,6 +15,7 @@ VARIABLES = {
     "AIRFLOW_VAR_WEBLOG_STAGING_URI": "gs://staging-bucket/staging",
     "AIRFLOW_VAR_WEBLOG_CURATED_BUCKET": "curated-bucket",
     "AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE": "0.02",
+    "AIRFLOW_VAR_WEBLOG_MAX_DUPLICATE_SHARE": "0.3",
 }
 
 
@@ -89,6 +90,7 @@ def test_the_plan_reads_settings_from_airflow_variables(dag, monkeypatch):
     assert plan["QUARANTINE_LOCATION"] == "gs://raw-bucket/quarantine"
     assert plan["STAGING_DIR"].startswith("gs://staging-bucket/staging/hourly/dt=2026-11-26/hr=14/run_id=")
     assert plan["MAX_QUARANTINE_SHARE"] == "0.02"
+    assert plan["MAX_DUPLICATE_SHARE"] == "0.3"
     assert plan["HOUR"] == "2026-11-26 14:00:00"
 
 

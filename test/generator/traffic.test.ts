@@ -140,6 +140,54 @@ describe("malformed entries", () => {
   });
 });
 
+describe("repeated deliveries", () => {
+  const model = new TrafficModel({ seed: 11, products: 1000, malformedRate: 0.05, duplicateRate: 0.2 });
+  const sample = Array.from({ length: 5_000 }, (_, i) => model.next(T0 + i * 1000));
+  const repeats = sample.filter((e) => e.duplicate);
+
+  test("come at the requested rate, each one the same bytes as a valid entry sent before it", () => {
+    expect(repeats.length / sample.length).toBeGreaterThan(0.15);
+    expect(repeats.length / sample.length).toBeLessThan(0.25);
+    const sentBefore = new Map<string, number>();
+    sample.forEach((e, i) => {
+      if (!e.duplicate && e.entry) sentBefore.set(e.value.toString("base64"), i);
+    });
+    sample.forEach((e, i) => {
+      if (!e.duplicate) return;
+      expect(e.malformed).toBeNull();
+      expect(sentBefore.get(e.value.toString("base64"))).toBeLessThan(i);
+    });
+  });
+
+  test("count once in the ground truth: the same summary as counting distinct event ids by hand", () => {
+    const truth = new GroundTruth();
+    truth.acknowledge(sample);
+    const summary = truth.summary({ complete: true, error: null, mode: "live", destination: "stdout", topic: null, seed: 11, generated: sample.length, errors: 0, elapsed_seconds: 1 });
+    const distinct = new Map<string, WeblogEntry>();
+    for (const e of sample) {
+      const view = consumerView(e.value); // null unless the bytes are a contract-valid entry
+      if (view && !distinct.has(view.event_id)) distinct.set(view.event_id, view);
+    }
+    expect(summary.duplicates).toBe(repeats.length);
+    expect(summary.valid).toBe(distinct.size);
+    expect(summary.valid + summary.malformed + summary.duplicates).toBe(sample.length);
+    expect({ hours: summary.hours, hourly_products: summary.hourly_products }).toEqual(countedByHand([...distinct.values()]));
+  });
+
+  test("of access-log lines re-send the same envelope: the line's same position, so the same event id", () => {
+    const lines = new TrafficModel({ seed: 11, products: 1000, malformedRate: 0.05, duplicateRate: 0.2, format: "combined" });
+    const shipped = Array.from({ length: 2_000 }, (_, i) => lines.next(T0 + i * 1000));
+    const offsets = new Map<number, string>();
+    for (const e of shipped.filter((s) => s.entry)) {
+      const { offset, message } = JSON.parse(e.value.toString()) as { offset: number; message: string };
+      if (e.duplicate) expect(offsets.get(offset)).toBe(message);
+      else offsets.set(offset, message);
+    }
+    expect(shipped.filter((e) => e.duplicate).length).toBeGreaterThan(300);
+    expect(shipped.filter((e) => e.duplicate && !e.entry)).toEqual([]);
+  });
+});
+
 describe("simulated event time", () => {
   test("gives exactly the requested number of entries in each hour, in ascending order", () => {
     const times = [...simulatedEventTimes(T0, 3, 500, 1)];

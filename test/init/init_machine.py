@@ -51,6 +51,9 @@ def master_metadata(**overrides: str) -> dict[str, str]:
         "generator-bundle-uri": BUNDLE_URI,
         "generator-topic": "weblogs",
         "generator-rate": "20",
+        "kafka-mode": "dataproc",
+        "kafka-bootstrap": f"clickstream-stream-m:{KAFKA_PORT}",
+        "generator-format": "json",
         **overrides,
     }
 

@@ -128,7 +128,8 @@ def test_the_generator_runs_the_bucket_bundle_on_the_installed_node_as_weblog(ma
     user, cmdline, *_ = master.result("generator.log").splitlines()
     assert user.strip() == "weblog"
     assert cmdline.split() == ["/usr/local/bin/node", "/opt/weblog-generator/generator.cjs", "--brokers", BOOTSTRAP,
-                               "--topic", "weblogs", "--rate", "20"]
+                               "--topic", "weblogs", "--rate", "20", "--kafka-auth", "none",
+                               "--format", "json"]
     assert master.result("node.log").strip().startswith("v")
 
 
@@ -182,3 +183,17 @@ def test_a_kafka_download_whose_sha512_does_not_match_is_refused(tmp_path):
     assert "does not match its published SHA-512; refusing to install it" in node.result("kafka-broker.sh.1.log")
     assert not node.written("/opt/kafka").exists()
     assert node.calls("systemctl") == []
+
+
+def test_with_managed_kafka_the_generator_sends_to_the_bootstrap_as_the_vm_and_waits_for_no_local_broker(tmp_path):
+    managed = "bootstrap.clickstream-kafka.us-central1.managedkafka.my-project.cloud.goog:9092"
+    node = Machine(tmp_path, master_metadata(**{"kafka-mode": "managed", "kafka-bootstrap": managed}))
+    node_release(node.web, build_node_release(tmp_path / "node" / "release"))
+    bucket_with_bundle(node)
+    node.run("run:weblog-generator.sh:1", timeout=120)
+    assert node.rc("weblog-generator.sh.1") == 0, node.result("weblog-generator.sh.1.log")[-3000:]
+    unit = node.written("/etc/systemd/system/weblog-generator.service").read_text()
+    assert f"--brokers {managed} --topic weblogs --rate 20 --kafka-auth google" in unit
+    assert "kafka.service" not in unit
+    assert "After=network-online.target" in unit
+    assert not node.written("/opt/kafka").exists()

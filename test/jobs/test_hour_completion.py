@@ -121,3 +121,25 @@ def test_an_idle_stream_waits_for_the_quarantine_query_after_a_batch_of_only_rej
     assert tracker.hours_to_mark(now=100) == []
     tracker.observe_quarantine(quarantine(60))
     assert tracker.hours_to_mark(now=101) == [at("2026-11-26T14:00")]
+
+
+def test_committed_batches_mark_hours_by_their_event_time_and_an_idle_stream_its_latest_hour():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
+    tracker.observe_batch(100, "2026-11-26T13:20:00.000Z", "2026-11-26T15:09:00.000Z", now=0)
+    assert tracker.hours_to_mark(now=1) == [at("2026-11-26T13:00")]
+    tracker.observe_batch(5, None, None, now=2)  # only rejected records: no event time, but not idle
+    tracker.observe_batch(80, "2026-11-26T15:09:00.000Z", "2026-11-26T15:10:00.000Z", now=3)
+    assert tracker.hours_to_mark(now=4) == [at("2026-11-26T14:00")]
+    assert tracker.hours_to_mark(now=20) == [], "not idle for 30 s yet"
+    assert tracker.hours_to_mark(now=40) == [at("2026-11-26T15:00")]
+
+
+def test_a_long_batch_in_flight_is_not_an_idle_stream():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=10))
+    tracker.observe_batch(80_000, "2026-11-26T07:00:00.000Z", "2026-11-26T07:10:00.000Z", now=0)
+    tracker.observe_batch_running(now=8)  # the next batch (the rest of hour 07) takes a minute
+    assert tracker.hours_to_mark(now=15) == [], "hour 07 is still being written"
+    tracker.observe_batch_running(now=14)
+    assert tracker.hours_to_mark(now=20) == []
+    tracker.observe_batch(400_000, "2026-11-26T07:10:00.000Z", "2026-11-26T07:59:00.000Z", now=60)
+    assert tracker.hours_to_mark(now=71) == [at("2026-11-26T07:00")]

@@ -18,10 +18,11 @@ from jobs.weblog_parse import parse
 
 # The check names the scripts print when a check fails (jobs/hourly_checks.hql).
 RAW_PARTITION_HAS_ROWS = "the raw partition of the hour exists and has rows"
-AGGREGATES_ADD_UP = "the aggregates add up to the raw row count of the hour"
+AGGREGATES_ADD_UP = "the aggregates add up to the distinct entries of the hour"
 KEYS_OF_THIS_HOUR_AND_RUN = "no null keys and every row belongs to this hour and run"
 COUNTS_PRESENT_AND_NOT_NEGATIVE = "no negative or missing counts"
 QUARANTINED_SHARE = "the quarantined share of the hour is at most MAX_QUARANTINE_SHARE"
+DUPLICATE_SHARE = "the duplicate share of the hour is at most MAX_DUPLICATE_SHARE"
 
 HOUR_14 = "2026-11-26T14"
 # (event_time, product, cart_add) -> expected rows per hour and product
@@ -81,6 +82,42 @@ def test_a_rerun_replaces_the_hours_published_output(spark, raw, tmp_path):
     assert first != second
     assert on_disk == second
     assert {r[1:4] for r in read_published(tmp_path / "curated", second)} == EXPECTED[HOUR_14]
+
+
+@pytest.fixture(scope="module")
+def raw_delivered_twice(spark, kafka_frame, tmp_path_factory):
+    """Every record of `raw` delivered twice (same bytes, later offsets), as a producer's retry or a
+    re-shipped log delivers it; plus one event_id delivered twice with different content."""
+    root = tmp_path_factory.mktemp("raw-twice")
+    values = [json.dumps(make_entry(t, p, c)).encode() for t, p, c in ENTRIES] + [b"not json"]
+    conflicting = make_entry("2026-11-26T15:20:00.000Z", "P000005", False)
+    later = {**conflicting, "method": "POST", "url": "/cart", "product_id": "P000006", "pid": "P000006"}
+    delivered = [*values, json.dumps(conflicting).encode(), *values, json.dumps(later).encode()]
+    valid, bad = parse(kafka_frame(delivered, received=datetime(2026, 11, 26, 14, 30, tzinfo=UTC)))
+    valid.write.partitionBy("dt", "hr").parquet(str(root / "events"))
+    bad.write.partitionBy("dt", "hr").parquet(str(root / "quarantine"))
+    return root
+
+
+def test_entries_delivered_twice_publish_the_same_numbers_as_once(spark, raw_delivered_twice, tmp_path):
+    raw_rows = spark.read.parquet(str(raw_delivered_twice / "events"))
+    assert raw_rows.count() == 2 * len(ENTRIES) + 2  # raw keeps every delivery
+    # The conflicting event_id counts once, as its first delivery by Kafka position: a visit of P000005.
+    expected = {**EXPECTED, "2026-11-26T15": EXPECTED["2026-11-26T15"] | {("P000005", 1, 0)}}
+    for hour, rows in expected.items():
+        names = run(spark, raw_delivered_twice, tmp_path, hour, run_id=f"twice-{hour}", max_quarantine_share=0.2)
+        dt, hr = hour.split("T")
+        assert read_published(tmp_path / "curated", names) == {
+            (f"{dt} {hr}:00:00", product, visits, cart_adds, f"twice-{hour}") for product, visits, cart_adds in rows
+        }
+
+
+def test_check_fails_when_the_duplicate_share_is_over_the_threshold(spark, raw_delivered_twice, tmp_path):
+    # Hour 14 delivered twice: half its raw rows repeat an event_id; 0.5 passes (above), 0.4 fails.
+    with pytest.raises(QualityCheckFailed) as failed:
+        run(spark, raw_delivered_twice, tmp_path, HOUR_14, max_quarantine_share=0.2, max_duplicate_share=0.4)
+    assert failed.value.checks == (DUPLICATE_SHARE,)
+    assert not (tmp_path / "curated").exists()
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import REPO, make_entry
+from pyspark.sql import functions as F
 
 from jobs.weblog_contract import ContractNotUnderstood, load_contract
 from jobs.weblog_parse import QUARANTINE_COLUMNS, parse, valid_columns
@@ -71,8 +72,15 @@ MALFORMED = [
     (encode(make_entry(T, "P000001", False, method="POST")), "method must be GET when pid is null"),
     (encode(make_entry(T, "P000001", True, method="GET")), "method must be POST when pid is set"),
     (encode(make_entry(T, "P000001", True, pid="P000002")), "pid differs from product_id"),
-    (encode(make_entry(T, "X1", False)), "product_id violates pattern"),
-    (encode(make_entry(T, "P000001", False, ip="300.1.1.1")), "ip is not an IPv4 address"),
+    (encode(make_entry(T, "sku,1", False)), "product_id violates pattern"),
+    (encode(make_entry(T, "sku 1", False)), "product_id violates pattern"),
+    (encode(make_entry(T, "sku\\N", False)), "product_id violates pattern"),
+    (encode(make_entry(T, "sku\u200b1", False)), "product_id violates pattern"),
+    (encode(make_entry(T, "", False)), "product_id violates minLength 1"),
+    (encode(make_entry(T, "p" * 129, False)), "product_id violates maxLength 128"),
+    (encode(make_entry(T, "P000001", False, ip="300.1.1.1")), "ip is not an IPv4 address or an IPv6 address"),
+    (encode(make_entry(T, "P000001", False, ip="2001:db8:::1")), "ip is not an IPv4 address or an IPv6 address"),
+    (encode(make_entry("2026-11-26T14:05:00.123", "P000001", False)), "event_time violates pattern"),
     (encode(make_entry(T, "P000001", False, event_id="not-a-uuid")), "event_id is not a UUID"),
     (encode(make_entry(T, "P000001", False, referrer="/")), "unexpected fields: referrer"),
     (encode(make_entry(T, "P000001", False, user_agent="x" * 9000)), "over the 8192-byte limit"),
@@ -92,6 +100,44 @@ def test_each_malformed_entry_is_quarantined_with_its_reason_and_raw_value(spark
         assert reason in quarantined[value].reason, (value[:80], quarantined[value].reason)
     # Filed under the hour Kafka received them (the fixture's records arrive at 15:00 UTC).
     assert {(r.dt, r.hr) for r in quarantined.values()} == {("2026-11-26", "15")}
+
+
+def test_a_real_sites_ids_times_and_addresses_are_accepted_and_stored_as_utc_milliseconds(spark, kafka_frame):
+    entries = [
+        make_entry("2026-11-26T13:05:00Z", "sku-123", cart_add=False),
+        make_entry("2026-11-26T14:05:00.123456+01:00", "P990001-blue", cart_add=True),
+        make_entry("2026-11-26t09:59:59.9999-05:00", "kaffeemühle_2", cart_add=False, ip="2001:db8::7"),
+        make_entry("2026-11-27T00:30:00+01:00", "P000001", cart_add=False, ip="::ffff:192.0.2.1"),
+    ]
+    valid, bad = parse(kafka_frame([encode(e) for e in entries], received=datetime(2026, 11, 27, 0, 0, tzinfo=UTC)))
+    assert [r.reason for r in bad.collect()] == []
+    rows = sorted(valid.collect(), key=lambda r: r.kafka_offset)
+    assert [(r.product_id, r.event_time.replace(tzinfo=UTC), r.dt, r.hr) for r in rows] == [
+        ("sku-123", datetime(2026, 11, 26, 13, 5, tzinfo=UTC), "2026-11-26", "13"),
+        ("P990001-blue", datetime(2026, 11, 26, 13, 5, 0, 123000, tzinfo=UTC), "2026-11-26", "13"),
+        ("kaffeemühle_2", datetime(2026, 11, 26, 14, 59, 59, 999000, tzinfo=UTC), "2026-11-26", "14"),
+        ("P000001", datetime(2026, 11, 26, 23, 30, tzinfo=UTC), "2026-11-26", "23"),
+    ]
+
+
+def test_the_ipv6_rule_agrees_with_the_python_standard_library(spark):
+    import ipaddress  # noqa: PLC0415
+
+    from jobs.weblog_parse import _IPV6  # noqa: PLC0415
+
+    samples = ["::", "::1", "2001:db8::7", "2001:DB8:0:0:8:800:200C:417A", "fe80::1:2:3:4", "::ffff:192.0.2.1",
+               "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "2001:db8:::1", "1:2:3:4:5:6:7:8:9", "12345::", "::ffff:300.1.1.1",
+               "g::1", ":1", "1:", "192.0.2.1", ""]
+
+    def is_ipv6(text):
+        try:
+            return isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
+        except ValueError:
+            return False
+
+    got = {r.s: r.ok for r in spark.createDataFrame([(s,) for s in samples], "s string")
+           .select("s", F.col("s").rlike(_IPV6).alias("ok")).collect()}
+    assert got == {s: is_ipv6(s) for s in samples}
 
 
 def test_a_non_utc_session_is_refused(spark, kafka_frame):

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, make_entry, spark_jvm_env
 
-from jobs.weblog_stream import committed_file_names, count_by_hour, parse_args, remove_uncommitted_files, run
+from jobs import batch_commits, hadoop_files
+from jobs.batch_commits import BatchFigures, BatchLayout, committed_files, undo_unfinished, write_batch
+from jobs.weblog_stream import count_by_hour, parse_args, run
 
 HOURS = ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"]
 PER_HOUR = 150
@@ -69,7 +71,7 @@ def streamed(spark, kafka_bootstrap, tmp_path_factory):
             job_command(kafka_bootstrap, topic, root, "--trigger-seconds", "1", "--max-offsets-per-trigger", "100"),
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
         )
-    commits = root / "_checkpoints" / "events" / "commits"
+    commits = root / "_checkpoints" / "weblogs" / "commits"
     deadline = time.monotonic() + 150
     while not (commits / "0").exists():
         if first.poll() is not None or time.monotonic() > deadline:
@@ -100,8 +102,9 @@ def test_every_entry_lands_exactly_once_after_kill_and_restart(spark, streamed):
         ids = [r.event_id for r in rows.select("event_id").collect()]
         assert len(ids) == len(streamed["entries"])
         assert set(ids) == {e["event_id"] for e in streamed["entries"]}
-    # What Hive reads is exactly what the sink committed: no file of the killed batch is left over.
-    assert {Path(p).name for p in visible_parquet(events)} == committed_file_names(spark, str(events))
+    # What Hive reads is exactly what the batches committed: no file of the killed batch is left over.
+    layout = BatchLayout(str(streamed["root"] / "_checkpoints"), {})
+    assert set(visible_parquet(events)) == {f for f in committed_files(spark, layout) if f.startswith(f"{events}/")}
 
 
 def test_entries_are_partitioned_by_their_utc_event_hour(spark, streamed):
@@ -128,25 +131,96 @@ def test_each_hour_gets_a_completion_marker_with_its_counts(streamed):
     assert [b["rows"] for b in bodies] == [PER_HOUR] * len(HOURS)
 
 
-def test_start_up_removes_only_uncommitted_files_even_below_hidden_folders(spark, tmp_path):
-    # A clone under a folder named like the sink, holding a hidden state folder (the sandbox's .sandbox).
-    sink = tmp_path / "events" / ".sandbox" / "events"
-    partition = sink / "dt=2026-11-26" / "hr=10"
-    partition.mkdir(parents=True)
-    (partition / "part-committed.parquet").write_bytes(b"x")
-    (partition / "part-uncommitted.parquet").write_bytes(b"x")
-    (sink / "_spark_metadata").mkdir()
-    committed = {"path": f"file://{partition}/part-committed.parquet", "size": 1, "isDir": False, "action": "add"}
-    (sink / "_spark_metadata" / "0").write_text(f"v1\n{json.dumps(committed)}\n")
-    assert remove_uncommitted_files(spark, str(sink)) == [f"file:{partition}/part-uncommitted.parquet"]
-    assert sorted(p.name for p in partition.iterdir()) == ["part-committed.parquet"]
+class Killed(Exception):
+    """Stands for the job being killed at that point."""
 
 
-def test_counting_a_sink_that_has_committed_no_file_yet_finds_no_rows(spark, tmp_path):
-    # A quarantine sink after batches without a rejected record: a log, but no Parquet to infer a schema from.
+def staged_batch(spark, rows: list[tuple[str, str, str]], quarantined: list[tuple[str, str, str]]):
+    """prepare() of a batch: valid rows (event_id, dt, hr) in several hours, and rejected records."""
+    def prepare():
+        events = spark.createDataFrame(rows, "event_id string, dt string, hr string").repartition(2)
+        bad = spark.createDataFrame(quarantined, "reason string, dt string, hr string")
+        return BatchFigures(-1, len(rows), len(quarantined), None, None), {"events": events, "quarantine": bad}
+    return prepare
+
+
+def test_a_batch_replayed_with_the_same_id_after_a_crash_at_any_step_lands_exactly_once(spark, tmp_path,
+                                                                                          monkeypatch):
+    sinks = {"events": str(tmp_path / "events"), "quarantine": str(tmp_path / "quarantine")}
+    layout = BatchLayout(str(tmp_path / "_checkpoints"), sinks)
+    rows = [(f"e{i}", "2026-11-26", f"{10 + i % 3:02d}") for i in range(30)]
+    prepare = staged_batch(spark, rows, [("not a JSON object", "2026-11-26", "10")])
+
+    def read_ids(sink: str) -> list[str]:
+        files = visible_parquet(Path(sink))
+        return sorted(r[0] for r in spark.read.parquet(*files).collect()) if files else []
+
+    # Killed after staging, before any file reached the sinks.
+    def crash():
+        raise Killed("killed")
+    with pytest.raises(Killed):
+        write_batch(spark, layout, 7, prepare, after_stage=crash)
+    assert read_ids(sinks["events"]) == []
+
+    # Killed in the middle of the moves: part of the batch is already in the sinks.
+    moved = []
+    real_rename = hadoop_files.rename
+
+    def rename_then_die(spark_, source, target):
+        if len(moved) == 2:
+            raise Killed("killed")
+        real_rename(spark_, source, target)
+        moved.append(target)
+    monkeypatch.setattr(batch_commits.hadoop_files, "rename", rename_then_die)
+    with pytest.raises(Killed):
+        write_batch(spark, layout, 7, prepare)
+    monkeypatch.setattr(batch_commits.hadoop_files, "rename", real_rename)
+    assert 0 < len(read_ids(sinks["events"])) + len(visible_parquet(Path(sinks["quarantine"]))) < 31
+
+    # Spark runs the batch again with the same id: every row once, nothing lost.
+    figures = write_batch(spark, layout, 7, prepare)
+    assert read_ids(sinks["events"]) == sorted(r[0] for r in rows)
+    assert spark.read.parquet(*visible_parquet(Path(sinks["quarantine"]))).count() == 1
+    visible = set(visible_parquet(tmp_path / "events")) | set(visible_parquet(tmp_path / "quarantine"))
+    assert set(figures.files) == visible
+
+    # A batch already committed, replayed (killed before Spark logged its commit): nothing is written again.
+    def must_not_run():
+        raise AssertionError("a committed batch is judged again")
+    assert write_batch(spark, layout, 7, must_not_run).rows == len(rows)
+    assert read_ids(sinks["events"]) == sorted(r[0] for r in rows)
+
+
+def test_start_up_removes_the_files_of_a_batch_that_was_never_committed(spark, tmp_path, monkeypatch):
+    sinks = {"events": str(tmp_path / "events"), "quarantine": str(tmp_path / "quarantine")}
+    layout = BatchLayout(str(tmp_path / "_checkpoints"), sinks)
+    write_batch(spark, layout, 0, staged_batch(spark, [("kept", "2026-11-26", "10")], []))
+    kept = visible_parquet(tmp_path / "events")
+
+    real_rename = hadoop_files.rename
+    calls = []
+
+    def rename_once_then_die(spark_, source, target):
+        if calls:
+            raise Killed("killed")
+        calls.append(target)
+        real_rename(spark_, source, target)
+    monkeypatch.setattr(batch_commits.hadoop_files, "rename", rename_once_then_die)
+    with pytest.raises(Killed):
+        write_batch(spark, layout, 1, staged_batch(spark, [("gone", "2026-11-26", "10"), ("gone", "2026-11-26", "11")],
+                                                   []))
+    assert len(visible_parquet(tmp_path / "events")) == len(kept) + 1
+
+    assert undo_unfinished(spark, layout) == calls
+    assert visible_parquet(tmp_path / "events") == kept
+    assert not list((tmp_path / "_checkpoints" / "batches").glob("*")), "no staging folder is left"
+
+
+def test_counting_a_sink_that_holds_no_parquet_file_yet_finds_no_rows(spark, tmp_path):
+    # A quarantine sink after batches without a rejected record: only the hours' _PRESENT markers.
     sink = tmp_path / "quarantine"
-    (sink / "_spark_metadata").mkdir(parents=True)
-    (sink / "_spark_metadata" / "0").write_text("v1\n")
+    (sink / "dt=2026-11-26" / "hr=10").mkdir(parents=True)
+    (sink / "dt=2026-11-26" / "hr=10" / "_PRESENT").write_text("")
     assert count_by_hour(spark, str(sink), [datetime(2026, 11, 26, 10, tzinfo=UTC)]) == {}
 
 
@@ -164,7 +238,7 @@ def job_env() -> dict[str, str]:
     return {**spark_jvm_env(), "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
 
 
-def test_sigterm_stops_both_queries_writes_the_complete_hours_markers_and_exits_cleanly(spark, kafka_bootstrap,
+def test_sigterm_stops_the_query_writes_the_complete_hours_markers_and_exits_cleanly(spark, kafka_bootstrap,
                                                                                          tmp_path):
     topic = "weblogs-sigterm-" + tmp_path.name.replace("_", "-")
     produce(spark, kafka_bootstrap, topic, [*entries_of("2026-11-26T10", 20), *entries_of("2026-11-26T11", 20),
@@ -178,7 +252,7 @@ def test_sigterm_stops_both_queries_writes_the_complete_hours_markers_and_exits_
                                cwd=REPO, env=job_env(), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 150
-        while not all((checkpoints / q / "commits" / "0").exists() for q in ("events", "quarantine")):
+        while not (checkpoints / "weblogs" / "commits" / "0").exists():
             assert job.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
             time.sleep(0.2)
         job.send_signal(signal.SIGTERM)
@@ -189,7 +263,7 @@ def test_sigterm_stops_both_queries_writes_the_complete_hours_markers_and_exits_
             job.wait(timeout=30)
     # Hours 10 and 11 are past the watermark (latest entry 12:19 minus 60 s grace); hour 12 is not.
     assert marked_hours(tmp_path) == [("2026-11-26T10", 20), ("2026-11-26T11", 20)]
-    assert not (checkpoints / "events" / "offsets" / "1").exists(), "no batch starts after the stop"
+    assert not (checkpoints / "weblogs" / "offsets" / "1").exists(), "no batch starts after the stop"
 
 
 def delete_records_as_retention_would(bootstrap: str, topic: str) -> int:
@@ -231,7 +305,7 @@ def test_a_restart_after_retention_deleted_unread_entries_fails_naming_the_loss_
     restarted = subprocess.run(command, cwd=REPO, env=job_env(), capture_output=True, text=True, timeout=240,
                                check=False)
     assert restarted.returncode == 1, restarted.stderr[-3000:]
-    error = re.search(r"ERROR streaming query (events|quarantine) failed: (.*)", restarted.stderr, re.DOTALL)
+    error = re.search(r"ERROR streaming query (weblogs) failed: (.*)", restarted.stderr, re.DOTALL)
     assert error, restarted.stderr[-3000:]
     assert "Some data may have been lost" in error.group(2), error.group(2)[:3000]
     # Nothing after the gap was written or marked: the job stopped instead of skipping entries silently.

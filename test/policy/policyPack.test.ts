@@ -48,8 +48,12 @@ describe("the policy pack served by policy/index.ts", () => {
     const mandatory = 1; // EnforcementLevel.MANDATORY in Pulumi's analyzer protocol
     expect(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]).sort()).toEqual([
       ["alerts-carry-documentation", mandatory],
+      ["autoscaling-within-google-bounds", mandatory],
       ["internal-ingress-only", mandatory],
+      ["managed-kafka-capacity", mandatory],
+      ["managed-kafka-topic-replicated", mandatory],
       ["no-autodetected-external-tables", mandatory],
+      ["no-autoscaling-where-google-refuses-it", mandatory],
       ["no-blocked-composer-overrides", mandatory],
       ["no-default-service-account", mandatory],
       ["no-external-ips", mandatory],

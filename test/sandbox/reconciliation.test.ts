@@ -40,6 +40,31 @@ test("a missing hour, an extra hour and an empty table each fail", () => {
   expect(formatReconciliation(reconcile(truth, []))).toMatch(/FAILED: 2 of 2 hours differ/);
 });
 
+describe("repeated deliveries", () => {
+  // truth holds 25 distinct entries; 3 of them were delivered twice.
+  const counted = 25;
+  test("reconcile when as many reached raw as were sent and the table left them all out", () => {
+    const r = reconcile(truth, truth, { duplicatesSent: 3, rawRows: counted + 3, distinctEventIds: counted });
+    expect(r.duplicates).toEqual({ sent: 3, received: 3, dropped: 3, matches: true });
+    expect(r.matches).toBe(true);
+    expect(formatReconciliation(r)).toMatch(/3 sent, 3 received into raw, 3 left out of the table: each entry counted once/);
+  });
+
+  test("fail when a repeat was counted in the table, even though every entry reached raw", () => {
+    const countedTwice = [{ ...truth[0], visits: truth[0].visits + 1 }, truth[1], truth[2]];
+    const r = reconcile(truth, countedTwice, { duplicatesSent: 3, rawRows: counted + 3, distinctEventIds: counted });
+    expect(r.duplicates).toMatchObject({ received: 3, dropped: 2, matches: false });
+    expect(r.matches).toBe(false);
+  });
+
+  test("fail when a repeat never reached raw, with hours that still match", () => {
+    const r = reconcile(truth, truth, { duplicatesSent: 3, rawRows: counted + 2, distinctEventIds: counted });
+    expect(r.hours.every((h) => h.matches)).toBe(true);
+    expect(r.matches).toBe(false);
+    expect(formatReconciliation(r)).toMatch(/reconciliation FAILED: the repeated deliveries do not add up/);
+  });
+});
+
 test("the storage event carries what Eventarc puts in a finalized event", () => {
   const e = objectFinalizedEvent(
     { bucket: "b", name: "hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv", generation: "1764151200000001", size: 12, contentType: "text/csv", md5Hash: "x", timeCreated: "2026-11-26T10:00:00.000Z" },

@@ -27,6 +27,16 @@ afterAll(async () => {
   await browser?.close();
 });
 
+async function textOf(url: string, selector: string): Promise<string | null> {
+  const page = await browser.newPage();
+  await page.goto(url);
+  const text = await page.textContent(selector);
+  await page.close();
+  return text;
+}
+
+const total = (r: HourlyActivityRow[]) => r.reduce((n, x) => n + x.visits + x.cart_adds, 0);
+
 function writeReport(actual: HourlyActivityRow[], health?: Health): string {
   const dir = mkdtempSync(join(tmpdir(), "report-"));
   const file = join(dir, "report.html");
@@ -37,7 +47,7 @@ function writeReport(actual: HourlyActivityRow[], health?: Health): string {
       table: "local.weblogs.hourly_activity",
       hours: totalsPerHour(actual),
       topProducts: topProducts(actual, 10),
-      reconciliation: reconcile(rows, actual),
+      reconciliation: reconcile(rows, actual, { duplicatesSent: 4, rawRows: total(actual) + 4, distinctEventIds: total(actual) }),
       quarantined: 7,
       stageSeconds: [{ stage: "kafka", seconds: 3.2 }],
       health,
@@ -70,6 +80,8 @@ test("the charts show visits and cart additions per hour and the top products wi
   expect(shown.visitsBarHeights[2]).toBeGreaterThan(0);
   expect(shown.visitsBarHeights[2]).toBeLessThan(shown.visitsBarHeights[0] / 10);
   expect(shown.verdict).toMatch(/all 3 hours match/);
+  expect(await textOf(pathToFileURL(writeReport(rows)).href, "#duplicates")).toBe(
+    "Repeated deliveries (same event_id): 4 sent, 4 received into raw, 4 left out of the table: each entry counted once.");
   expect(shown.externalRequests).toEqual([]);
 });
 

@@ -14,7 +14,7 @@ const work = mkdtempSync(join(tmpdir(), "sandbox-verdict-"));
 
 const completeRun: GeneratorSummary = {
   complete: true, error: null, mode: "simulated", destination: "kafka", topic: "weblogs", seed: 7,
-  generated: 3, acknowledged: 3, unacknowledged: 0, valid: 3, malformed: 0,
+  generated: 3, acknowledged: 3, unacknowledged: 0, valid: 3, malformed: 0, duplicates: 0, ignored: 0,
   malformed_by_kind: { not_json: 0, invalid_utf8: 0, missing_field: 0, wrong_type: 0, bad_timestamp: 0, oversize: 0 },
   visits: 2, cart_adds: 1, first_event_time: "2026-11-26T10:00:01Z", last_event_time: "2026-11-26T10:59:00Z",
   errors: 0, elapsed_seconds: 1,

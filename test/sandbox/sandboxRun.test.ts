@@ -23,7 +23,7 @@ const start = defaultStart();
 const hours = expectedHours({ start, hours: 3 });
 // Smaller than the default run; the rate keeps the generator sending while the broker is killed.
 const args = ["run", "--no-setup", "--state-dir", stateDir, "--start", start, "--hours", "3",
-  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all"];
+  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--duplicate-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all"];
 
 let exitCode: number | null;
 let narration = "";
@@ -51,11 +51,15 @@ test("every simulated hour reconciles exactly with the generator's ground truth"
   expect(narration).toMatch(/all 3 hours match the generator's ground truth exactly/);
 });
 
-test("malformed entries are quarantined and counted; every valid entry is in the raw bucket once", () => {
+test("malformed entries are quarantined and counted; every delivery is in the raw bucket once, every entry counted once", () => {
   expect(result.summary.malformed).toBeGreaterThan(0);
   expect(result.audit.quarantined).toBe(result.summary.malformed);
-  expect(result.audit.rows).toBe(result.summary.valid);
-  expect(result.audit.distinct_event_ids).toBe(result.audit.rows);
+  // Raw keeps what was delivered: each valid entry, plus each repeated delivery the generator sent.
+  expect(result.summary.duplicates).toBeGreaterThan(0);
+  expect(result.audit.distinct_event_ids).toBe(result.summary.valid);
+  expect(result.audit.rows).toBe(result.summary.valid + result.summary.duplicates);
+  expect(result.reconciliation.duplicates).toEqual({ sent: result.summary.duplicates, received: result.summary.duplicates, dropped: result.summary.duplicates, matches: true });
+  expect(narration).toMatch(/repeated deliveries \(same event_id\): \d+ sent, \d+ received into raw, \d+ left out of the table: each entry counted once/);
 });
 
 test("the broker and the streaming job were killed during the run and restarted by the supervisor", () => {
@@ -78,19 +82,22 @@ test("an event delivered twice and an hour re-run load no row twice", () => {
   expect(new Set(result.loads.map((o) => o.hour))).toEqual(new Set(hours));
   expect(new Set(result.loads.filter((o) => o.hour === hours[0]).map((o) => o.runId)).size).toBe(2);
   expect(result.duplicateTableRows).toBe(0);
-  // The report's health figures: an hour's entries into raw are the generator's valid entries of that hour, and
-  // none is quarantined there (a malformed entry is filed under the hour it reached Kafka, now, not a simulated
-  // hour); the re-run hour ran twice; every published object loaded once, with one "loaded" line; no ERROR line.
+  // The report's health figures: an hour's entries into raw are the generator's valid entries of that hour plus
+  // their repeated deliveries, and none is quarantined there (a malformed entry is filed under the hour it
+  // reached Kafka, now, not a simulated hour); the re-run hour ran twice; every published object loaded once,
+  // with one "loaded" line; no ERROR line.
   const objectsOf = (hour: string) => Object.keys(result.deliveries).filter((o) => o.includes(`dt=${hour.slice(0, 10)}/hr=${hour.slice(11, 13)}/`)).length;
   expect({
-    hours: result.health.hours.map((h) => [h.hour, h.rows, h.quarantined, h.runs.filter((r) => r.ok).length, h.filesLoaded]),
+    hours: result.health.hours.map((h) => [h.hour, h.quarantined, h.runs.filter((r) => r.ok).length, h.filesLoaded]),
     loadedLines: result.health.loader.loadedLines,
     errorLines: result.health.loader.errorLines,
   }).toEqual({
-    hours: result.summary.hours.map((h, i) => [hours[i], h.visits + h.cart_adds, 0, i === 0 ? 2 : 1, objectsOf(hours[i])]),
+    hours: result.summary.hours.map((_, i) => [hours[i], 0, i === 0 ? 2 : 1, objectsOf(hours[i])]),
     loadedLines: Object.keys(result.deliveries).length,
     errorLines: 0,
   });
+  result.health.hours.forEach((h, i) => expect(h.rows).toBeGreaterThanOrEqual(result.summary.hours[i].visits + result.summary.hours[i].cart_adds));
+  expect(result.health.hours.reduce((n, h) => n + (h.rows ?? 0), 0)).toBe(result.summary.valid + result.summary.duplicates);
 });
 
 test("the report shows the reconciled numbers in headless Chromium", async () => {

@@ -1,8 +1,9 @@
 import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../../stacks/config";
-import { runProgram, stackFileConfig } from "./pulumiProgram";
+import { byName, runProgram, stackFileConfig } from "./pulumiProgram";
 
 const NS = "clickstream-pipeline";
 const minimal = { "gcp:project": "my-clickstream-dev" };
+const MACHINE_TYPES = "a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs)";
 const COMPOSER_IMAGES = "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N";
 
 describe("stack configuration", () => {
@@ -19,13 +20,27 @@ describe("stack configuration", () => {
       diskSizeGb: 50,
       kafkaTopic: "weblogs",
       kafkaPartitions: 3,
+      kafka: "dataproc",
+      managedKafkaVcpus: 3,
+      managedKafkaMemoryGib: 12,
+      streamWorkers: 0,
+      streamWorkerMachineType: "e2-standard-4",
+      hiveMaxWorkers: 0,
       generatorRate: 5,
       rawRetentionDays: 30,
       forceDestroy: false,
       bigqueryDataset: "clickstream",
       composerImageVersion: "composer-3-airflow-2.10.5-build.19",
       quarantineMaxShare: 0.05,
+      duplicateMaxShare: 0.5,
       freshnessMinutes: 90,
+      inputFormat: "json",
+      accessLog: {
+        productUrlPattern: "^/products/(?<product_id>[^/?#]+)/?(?:[?#].*)?$",
+        cartMethod: "POST",
+        cartUrlPattern: "^/cart/items/(?<product_id>[^/?#]+)/?(?:[?#].*)?$",
+        countedStatuses: "200-399",
+      },
     });
     // 4 + 2 vCPUs fit the free trial's limit of 8 running vCPUs.
     const vcpus = (t: string) => Number(t.split("-").pop());
@@ -46,8 +61,23 @@ describe("stack configuration", () => {
       [`${NS}:allowIapSsh`]: "true",
       [`${NS}:subnetCidr`]: "192.168.16.0/20",
       [`${NS}:quarantineMaxShare`]: "0.2",
+      [`${NS}:duplicateMaxShare`]: "0.1",
     });
-    expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2 });
+    expect(config).toMatchObject({ region: "europe-west1", kafkaPartitions: 12, allowIapSsh: true, subnetCidr: "192.168.16.0/20", quarantineMaxShare: 0.2, duplicateMaxShare: 0.1 });
+  });
+
+  it("matches the topic's partitions to the streaming executors' cores when the cluster has workers", () => {
+    const scaled = parseStackConfig({ ...minimal, [`${NS}:streamWorkers`]: "3", [`${NS}:streamWorkerMachineType`]: "n2-highcpu-8" });
+    expect(scaled.kafkaPartitions).toBe(24);
+    // Set by hand: any multiple of the cores, so each core reads as many partitions as every other.
+    expect(parseStackConfig({ ...minimal, [`${NS}:streamWorkers`]: "2", [`${NS}:kafkaPartitions`]: "16" }).kafkaPartitions).toBe(16);
+    // On the single node nothing is matched: the default stays, and any count is accepted.
+    expect(parseStackConfig({ ...minimal, [`${NS}:kafkaPartitions`]: "5" }).kafkaPartitions).toBe(5);
+  });
+
+  it("gives Managed Kafka Google's recommended 4 GiB per vCPU unless the memory is set", () => {
+    expect(parseStackConfig({ ...minimal, [`${NS}:kafka`]: "managed", [`${NS}:managedKafkaVcpus`]: "6" })).toMatchObject({ kafka: "managed", managedKafkaVcpus: 6, managedKafkaMemoryGib: 24 });
+    expect(parseStackConfig({ ...minimal, [`${NS}:managedKafkaVcpus`]: "6", [`${NS}:managedKafkaMemoryGib`]: "48" }).managedKafkaMemoryGib).toBe(48);
   });
 
   it.each(["composer-3-airflow-2.10.5", "composer-3-airflow-2.10.5-build.23", "composer-3-airflow-2.11.0-build.4"])(
@@ -71,7 +101,19 @@ describe("stack configuration", () => {
     ["a hive machine type too large", { ...minimal, [`${NS}:hiveMachineType`]: "n2-standard-32" }, `Config key '${NS}:hiveMachineType' accepts a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs); got 'n2-standard-32'.`],
     ["a disk under Dataproc's minimum", { ...minimal, [`${NS}:diskSizeGb`]: "10" }, `Config key '${NS}:diskSizeGb' accepts an integer from 30 to 1000; got '10'.`],
     ["a topic with a slash", { ...minimal, [`${NS}:kafkaTopic`]: "web/logs" }, `Config key '${NS}:kafkaTopic' accepts a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'; got 'web/logs'.`],
-    ["zero partitions", { ...minimal, [`${NS}:kafkaPartitions`]: "0" }, `Config key '${NS}:kafkaPartitions' accepts an integer from 1 to 64; got '0'.`],
+    ["zero partitions", { ...minimal, [`${NS}:kafkaPartitions`]: "0" }, `Config key '${NS}:kafkaPartitions' accepts an integer from 1 to 1024; got '0'.`],
+    ["partitions that leave executor cores idle", { ...minimal, [`${NS}:streamWorkers`]: "2", [`${NS}:kafkaPartitions`]: "12" },
+      `Config key '${NS}:kafkaPartitions' accepts a multiple of the streaming executors' 8 cores (streamWorkers times the vCPUs of streamWorkerMachineType), or nothing for exactly that; got '12'.`],
+    ["a kafka setting of neither kind", { ...minimal, [`${NS}:kafka`]: "confluent" }, `Config key '${NS}:kafka' accepts dataproc or managed; got 'confluent'.`],
+    ["a Managed Kafka cluster under Google's 3 vCPUs", { ...minimal, [`${NS}:managedKafkaVcpus`]: "2" }, `Config key '${NS}:managedKafkaVcpus' accepts an integer from 3 to 1000; got '2'.`],
+    ["Managed Kafka memory under 1 GiB per vCPU", { ...minimal, [`${NS}:managedKafkaVcpus`]: "6", [`${NS}:managedKafkaMemoryGib`]: "5" },
+      `Config key '${NS}:managedKafkaMemoryGib' accepts from 6 to 48 GiB (1 to 8 GiB per vCPU of managedKafkaVcpus, 6); got '5'.`],
+    ["Managed Kafka memory over 8 GiB per vCPU", { ...minimal, [`${NS}:managedKafkaMemoryGib`]: "25" },
+      `Config key '${NS}:managedKafkaMemoryGib' accepts from 3 to 24 GiB (1 to 8 GiB per vCPU of managedKafkaVcpus, 3); got '25'.`],
+    ["one streaming worker, which Dataproc refuses", { ...minimal, [`${NS}:streamWorkers`]: "1" }, `Config key '${NS}:streamWorkers' accepts 0 (the master alone) or a number of primary workers from 2 to 100; got '1'.`],
+    ["an odd-sized worker machine", { ...minimal, [`${NS}:streamWorkerMachineType`]: "e2-standard-3" }, `Config key '${NS}:streamWorkerMachineType' accepts ${MACHINE_TYPES}; got 'e2-standard-3'.`],
+    ["a Hive cluster of 2 workers, nothing left to autoscale", { ...minimal, [`${NS}:hiveMaxWorkers`]: "2" },
+      `Config key '${NS}:hiveMaxWorkers' accepts 0 (a single node) or a largest size from 3 to 100 workers (2 primary, the rest autoscaled secondary workers); got '2'.`],
     ["a fractional rate", { ...minimal, [`${NS}:generatorRate`]: "2.5" }, `Config key '${NS}:generatorRate' accepts an integer from 1 to 5000; got '2.5'.`],
     ["a negative retention", { ...minimal, [`${NS}:rawRetentionDays`]: "-1" }, `Config key '${NS}:rawRetentionDays' accepts an integer from 1 to 3650; got '-1'.`],
     ["forceDestroy as 1", { ...minimal, [`${NS}:forceDestroy`]: "1" }, `Config key '${NS}:forceDestroy' accepts true or false; got '1'.`],
@@ -80,6 +122,12 @@ describe("stack configuration", () => {
     ["a Composer image with a short Airflow version", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10" }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10'.`],
     ["a Composer image with an empty build", { ...minimal, [`${NS}:composerImageVersion`]: "composer-3-airflow-2.10.5-build." }, `Config key '${NS}:composerImageVersion' accepts ${COMPOSER_IMAGES}; got 'composer-3-airflow-2.10.5-build.'.`],
     ["a share over 1", { ...minimal, [`${NS}:quarantineMaxShare`]: "1.5" }, `Config key '${NS}:quarantineMaxShare' accepts a number from 0 to 1; got '1.5'.`],
+    ["a negative duplicate share", { ...minimal, [`${NS}:duplicateMaxShare`]: "-0.1" }, `Config key '${NS}:duplicateMaxShare' accepts a number from 0 to 1; got '-0.1'.`],
+    ["an unknown input format", { ...minimal, [`${NS}:inputFormat`]: "apache" }, `Config key '${NS}:inputFormat' accepts json or combined (combined: nginx or Apache access-log lines); got 'apache'.`],
+    ["a product URL pattern without the product_id group", { ...minimal, [`${NS}:accessLogProductUrlPattern`]: "^/products/([^/]+)" }, `Config key '${NS}:accessLogProductUrlPattern' accepts a regular expression with a named group product_id, e.g. ^/products/(?<product_id>[^/?#]+); got '^/products/([^/]+)'.`],
+    ["a cart URL pattern that does not compile", { ...minimal, [`${NS}:accessLogCartUrlPattern`]: "^/cart/(?<product_id>" }, `Config key '${NS}:accessLogCartUrlPattern' accepts a regular expression with a named group product_id, e.g. ^/cart/items/(?<product_id>[^/?#]+); got '^/cart/(?<product_id>'.`],
+    ["a cart method in lower case", { ...minimal, [`${NS}:accessLogCartMethod`]: "post" }, `Config key '${NS}:accessLogCartMethod' accepts an HTTP method in capitals, e.g. POST; got 'post'.`],
+    ["a status range upside down", { ...minimal, [`${NS}:accessLogCountedStatuses`]: "399-200" }, `Config key '${NS}:accessLogCountedStatuses' accepts HTTP statuses or ranges separated by commas, e.g. 200-399 or 200-299,304; got '399-200'.`],
     ["a misspelt key", { ...minimal, [`${NS}:kafkaPartition`]: "3" }, `Config key '${NS}:kafkaPartition' is not a setting of this stack, which accepts ${CONFIG_KEYS.filter((k) => !k.includes(":")).join(", ")}.`],
   ];
 
@@ -101,4 +149,23 @@ describe("stack configuration", () => {
     expect(run.error?.message).toBe(message);
     expect(run.resources).toEqual([]);
   });
+});
+
+describe("an access-log topic (inputFormat combined)", () => {
+  it("has the streaming job read combined lines with the configured mapping, and the demo generator write them", async () => {
+    const run = await runProgram({
+      ...stackFileConfig("Pulumi.dev.yaml"),
+      [`${NS}:inputFormat`]: "combined",
+      [`${NS}:accessLogProductUrlPattern`]: "^/p/(?<product_id>[a-z0-9-]+)\\.html$",
+      [`${NS}:accessLogCountedStatuses`]: "200,304",
+    });
+    if (run.error) throw run.error;
+    const job = byName(run, "streaming-spark-job").inputs;
+    const args = job.pysparkConfig.args as string[];
+    expect(args.slice(args.indexOf("--input-format"))).toEqual([
+      "--input-format", "combined", "--product-url-pattern", "^/p/(?<product_id>[a-z0-9-]+)\\.html$", "--cart-method", "POST",
+      "--cart-url-pattern", "^/cart/items/(?<product_id>[^/?#]+)/?(?:[?#].*)?$", "--counted-statuses", "200,304",
+    ]);
+    expect(byName(run, "streaming-cluster").inputs.clusterConfig.gceClusterConfig.metadata["generator-format"]).toBe("combined");
+  }, 60_000);
 });

@@ -52,6 +52,15 @@ export function stackFileConfig(file: string): Record<string, string> {
   return config;
 }
 
+/** The dev stack grown by configuration: the topic on Managed Kafka, executors on 2 workers, Hive autoscaled to 6. */
+export const SCALED_CONFIG: Record<string, string> = {
+  ...stackFileConfig("Pulumi.dev.yaml"),
+  [`${PROJECT}:kafka`]: "managed",
+  [`${PROJECT}:streamWorkers`]: "2",
+  [`${PROJECT}:streamWorkerMachineType`]: "e2-standard-4",
+  [`${PROJECT}:hiveMaxWorkers`]: "6",
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function computedState(type: string, name: string, inputs: Record<string, any>, project: string): Record<string, any> {
   switch (type) {
@@ -86,6 +95,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
           },
         },
       };
+    case "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy":
+      return { ...inputs, name: `projects/${project}/locations/${inputs.location}/autoscalingPolicies/${inputs.policyId}` };
+    case "gcp:compute/subnetwork:Subnetwork":
+      return { ...inputs, selfLink: `https://www.googleapis.com/compute/v1/projects/${project}/regions/${inputs.region}/subnetworks/${inputs.name}` };
     case "gcp:dataproc/job:Job":
       return { ...inputs, reference: { jobId: `job-${name}` } };
     case "gcp:composer/environment:Environment":

@@ -393,8 +393,13 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "kafka-partitions": "3",
       "generator-bundle-uri": `gs://${artifacts}/generator/generator.cjs`,
       "generator-topic": "weblogs",
+      "generator-format": "json",
     });
     expect(run.outputs.kafkaBootstrapServers).toBe("clickstream-stream-m:9092");
+    // kafka: dataproc, the default: the generator sends to the broker beside it, and no Managed Kafka exists.
+    expect(cluster.gceClusterConfig.metadata).toMatchObject({ "kafka-mode": "dataproc", "kafka-bootstrap": "clickstream-stream-m:9092" });
+    expect(run.resources.filter((r) => r.type.startsWith("gcp:managedkafka/"))).toEqual([]);
+    expect(cluster.workerConfig).toBeUndefined();
   });
 
   it("gives the init actions every metadata key they read, and they parse as bash", () => {
@@ -415,11 +420,15 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(job.pysparkConfig.mainPythonFileUri).toBe(`gs://${artifacts}/spark/weblog_stream.py`);
     expect(job.pysparkConfig.pythonFileUris).toEqual([`gs://${artifacts}/spark/jobs.zip`]);
     expect(job.pysparkConfig.properties["spark.jars.packages"]).toBe("org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3");
+    // One executor on the single node, beside Kafka and the generator; no Managed Kafka authentication.
+    expect(job.pysparkConfig.properties).toMatchObject({ "spark.executor.instances": "1", "spark.dynamicAllocation.enabled": "false" });
+    expect(job.pysparkConfig.properties["spark.jars.excludes"]).toBeUndefined();
     expect(job.pysparkConfig.args).toEqual([
       "--bootstrap-servers", "clickstream-stream-m:9092", "--topic", "weblogs",
       "--raw", `gs://${raw}/events`, "--quarantine", `gs://${raw}/quarantine`,
       "--checkpoint", `gs://${raw}/_checkpoints`, "--markers", `gs://${raw}/_complete`,
       "--contract", `gs://${artifacts}/spark/weblog-entry.schema.json`,
+      "--input-format", "json",
     ]);
     expect(job.labels["source-sha256"]).toMatch(/^[0-9a-f]{32}$/);
     expect(job.scheduling.maxFailuresPerHour).toBeGreaterThan(0);
@@ -458,6 +467,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("dataproc")}/hourly-staging`,
       AIRFLOW_VAR_WEBLOG_CURATED_BUCKET: bucketName("curated"),
       AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE: "0.05",
+      AIRFLOW_VAR_WEBLOG_MAX_DUPLICATE_SHARE: "0.5",
     });
   });
 

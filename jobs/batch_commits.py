@@ -1,0 +1,138 @@
+"""Exactly-once output of one micro-batch into two folders (raw and quarantine), keyed by the batch id.
+
+Spark's foreachBatch runs a batch at least once: after a crash, the batch whose offsets Spark logged but
+did not commit runs again with the same id and the same offsets. Each batch here goes through three steps:
+
+1. stage: both outputs are written by Spark under <checkpoint>/batches/<id>/{events,quarantine}/ (a folder
+   no reader looks at), then the list of final names is written to <checkpoint>/batches/<id>/moves.json;
+2. move: each staged file is moved to <sink>/dt=.../hr=.../b<id>-<name> (on GCS a copy and a delete);
+3. commit: one small object, <checkpoint>/written/<id>.json, with the files and the batch's figures.
+
+The commit object is written whole or not at all (a GCS object write, a local create-and-close), after
+every move. A batch id that has it is done: a replay of it writes nothing. A batch id without it is undone
+before it runs again: every final name in its moves.json is deleted, then its staging folder. So each
+batch's files end up in the sinks exactly once, whatever step a crash interrupted, without renaming any
+folder (GCS has no atomic folder rename). Readers (Hive, BigQuery, Spark) list the partition folders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+
+from jobs import hadoop_files
+
+# Spark's own checkpoint keeps 100 batches by default: only the latest batch can be replayed.
+COMMITS_KEPT = 100
+
+
+@dataclass(frozen=True)
+class BatchFigures:
+    """What a committed batch wrote: the hour-completion tracker is fed from these."""
+
+    batch_id: int
+    rows: int
+    quarantined: int
+    event_time_min: str | None  # like 2026-11-26T14:03:07.123Z, over the valid entries
+    event_time_max: str | None
+    files: tuple[str, ...] = ()
+
+
+class BatchLayout:
+    def __init__(self, checkpoint: str, sinks: dict[str, str]):
+        self.root = checkpoint.rstrip("/")
+        self.sinks = {name: path.rstrip("/") for name, path in sinks.items()}
+
+    def staging(self, batch_id: int) -> str:
+        return f"{self.root}/batches/{batch_id}"
+
+    def commit_record(self, batch_id: int) -> str:
+        return f"{self.root}/written/{batch_id}.json"
+
+
+def committed(spark: SparkSession, layout: BatchLayout, batch_id: int) -> BatchFigures | None:
+    path = layout.commit_record(batch_id)
+    if not hadoop_files.exists(spark, path):
+        return None
+    body = json.loads(hadoop_files.read_text(spark, path))
+    return BatchFigures(**{**body, "files": tuple(body["files"])})
+
+
+def undo(spark: SparkSession, layout: BatchLayout, batch_id: int) -> list[str]:
+    """Removes what an uncommitted attempt of the batch left (moved files, staging); returns the files."""
+    staging = layout.staging(batch_id)
+    removed = []
+    if hadoop_files.exists(spark, f"{staging}/moves.json"):
+        for target in json.loads(hadoop_files.read_text(spark, f"{staging}/moves.json")).values():
+            if hadoop_files.exists(spark, target):
+                hadoop_files.delete(spark, target)
+                removed.append(target)
+    hadoop_files.delete(spark, staging)
+    return removed
+
+
+def undo_unfinished(spark: SparkSession, layout: BatchLayout) -> list[str]:
+    """At start-up: undoes every batch that has a staging folder but no commit record."""
+    removed = []
+    ids = {int(p.split("/batches/", 1)[1].split("/", 1)[0])
+           for p in hadoop_files.list_files(spark, f"{layout.root}/batches")}
+    for batch_id in sorted(ids):
+        if committed(spark, layout, batch_id) is None:
+            removed += undo(spark, layout, batch_id)
+        else:  # committed: only the empty staging folder is left
+            hadoop_files.delete(spark, layout.staging(batch_id))
+    return removed
+
+
+def staged_files(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
+    """(path, path relative to folder) of each data file Spark wrote below folder."""
+    root = hadoop_files.qualified(spark, folder).rstrip("/") + "/"
+    found = []
+    for path in hadoop_files.list_files(spark, folder):
+        relative = path.removeprefix(root)
+        if not any(part.startswith(("_", ".")) for part in relative.split("/")):
+            found.append((path, relative))
+    return found
+
+
+def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
+                prepare: Callable[[], tuple[BatchFigures, dict[str, DataFrame | None]]],
+                after_stage: Callable[[], None] = lambda: None) -> BatchFigures:
+    """Writes the batch exactly once. prepare() returns its figures and its outputs (sink name ->
+    DataFrame partitioned by dt and hr, None when empty); it is not called for a committed batch.
+    after_stage runs between staging and moving (a test stops there to act out a crash)."""
+    done = committed(spark, layout, batch_id)
+    if done is not None:
+        return done
+    undo(spark, layout, batch_id)
+    counted, outputs = prepare()
+    staging = layout.staging(batch_id)
+    moves: dict[str, str] = {}
+    for name, frame in outputs.items():
+        if frame is None:
+            continue
+        frame.write.mode("overwrite").partitionBy("dt", "hr").parquet(f"{staging}/{name}")
+        for path, relative in staged_files(spark, f"{staging}/{name}"):
+            folder, file_name = relative.rsplit("/", 1) if "/" in relative else ("", relative)
+            moves[path] = "/".join(p for p in (layout.sinks[name], folder, f"b{batch_id}-{file_name}") if p)
+    hadoop_files.write_text(spark, f"{staging}/moves.json", json.dumps(moves))
+    after_stage()
+    for source, target in moves.items():
+        hadoop_files.rename(spark, source, target)
+    done = BatchFigures(**{**asdict(counted), "batch_id": batch_id, "files": tuple(sorted(moves.values()))})
+    hadoop_files.write_text(spark, layout.commit_record(batch_id), json.dumps(asdict(done)))  # the commit
+    hadoop_files.delete(spark, staging)
+    hadoop_files.delete(spark, layout.commit_record(batch_id - COMMITS_KEPT))
+    return done
+
+
+def committed_files(spark: SparkSession, layout: BatchLayout) -> set[str]:
+    """Every file the kept commit records list."""
+    files: set[str] = set()
+    for path in hadoop_files.list_files(spark, f"{layout.root}/written"):
+        if path.endswith(".json"):
+            files.update(json.loads(hadoop_files.read_text(spark, path))["files"])
+    return files

@@ -1,0 +1,64 @@
+// The topic on Google Cloud Managed Service for Apache Kafka (`kafka: managed`): the cluster, reached from the
+// stack's subnet through Private Service Connect, and the pipeline's replicated topic.
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "./config";
+
+/** Managed Kafka listens on this port only, over TLS with SASL (Google's bootstrap address form). */
+export const MANAGED_KAFKA_PORT = 9092;
+/** Google's recommended replication: one copy per zone of the cluster's three. */
+export const MANAGED_TOPIC_REPLICATION = 3;
+/** The same retention as the broker on the streaming master: a stopped job has three days to catch up. */
+export const TOPIC_RETENTION_HOURS = 72;
+const GIB = 1024 ** 3;
+
+/** The address Google gives a cluster's bootstrap server: bootstrap.CLUSTER.REGION.managedkafka.PROJECT.cloud.goog:9092. */
+export function managedBootstrapAddress(clusterId: string, region: string, project: string): string {
+  return `bootstrap.${clusterId}.${region}.managedkafka.${project}.cloud.goog:${MANAGED_KAFKA_PORT}`;
+}
+
+export interface ManagedKafkaArgs {
+  config: StackConfig;
+  /** The subnet's name; Google wants the subnet in the cluster's region, in a private (RFC 1918) range. */
+  subnetName: pulumi.Input<string>;
+}
+
+export class ManagedKafka extends pulumi.ComponentResource {
+  readonly cluster: gcp.managedkafka.Cluster;
+  readonly topic: gcp.managedkafka.Topic;
+  readonly bootstrapServers: pulumi.Output<string>;
+
+  constructor(name: string, args: ManagedKafkaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("clickstream:stack:ManagedKafka", name, {}, opts);
+    const { config } = args;
+    const clusterId = `${config.namePrefix}-kafka`;
+
+    this.cluster = new gcp.managedkafka.Cluster(`${name}-cluster`, {
+      clusterId,
+      location: config.region,
+      capacityConfig: {
+        vcpuCount: String(config.managedKafkaVcpus),
+        memoryBytes: String(config.managedKafkaMemoryGib * GIB),
+      },
+      gcpConfig: {
+        accessConfig: {
+          networkConfigs: [{ subnet: pulumi.interpolate`projects/${config.project}/regions/${config.region}/subnetworks/${args.subnetName}` }],
+        },
+      },
+      // A larger cluster may get new brokers; their share of the partitions moves to them by itself.
+      rebalanceConfig: { mode: "AUTO_REBALANCE_ON_SCALE_UP" },
+    }, { parent: this });
+
+    this.topic = new gcp.managedkafka.Topic(`${name}-topic`, {
+      topicId: config.kafkaTopic,
+      cluster: this.cluster.clusterId,
+      location: config.region,
+      partitionCount: config.kafkaPartitions,
+      replicationFactor: MANAGED_TOPIC_REPLICATION,
+      configs: { "retention.ms": String(TOPIC_RETENTION_HOURS * 3600 * 1000) },
+    }, { parent: this });
+
+    this.bootstrapServers = pulumi.output(managedBootstrapAddress(clusterId, config.region, config.project));
+    this.registerOutputs({ bootstrapServers: this.bootstrapServers });
+  }
+}

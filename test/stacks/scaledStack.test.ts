@@ -1,0 +1,147 @@
+import { byName, byType, ProgramRun, runProgram, SCALED_CONFIG } from "./pulumiProgram";
+
+// The dev stack grown by configuration: the topic on Managed Kafka, executors on two workers, an autoscaled
+// Hive cluster. Run once against Pulumi's mocks (the default graph is stack.test.ts's).
+const PROJECT = "my-clickstream-dev";
+const BOOTSTRAP = `bootstrap.clickstream-kafka.us-central1.managedkafka.${PROJECT}.cloud.goog:9092`;
+
+let run: ProgramRun;
+beforeAll(async () => {
+  const result = await runProgram(SCALED_CONFIG);
+  if (result.error) throw result.error;
+  run = result;
+}, 60_000);
+
+describe("the stack grown by configuration (kafka managed, workers, Hive autoscaling; Pulumi mocks)", () => {
+  it("adds exactly the Managed Kafka cluster and topic, its API and client grant, and the Hive autoscaling policy", () => {
+    const counts: Record<string, number> = {};
+    for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    expect(counts).toEqual({
+      "clickstream:stack:Artifacts": 1,
+      "clickstream:stack:Hive": 1,
+      "clickstream:stack:Identity": 1,
+      "clickstream:stack:Loader": 1,
+      "clickstream:stack:ManagedKafka": 1,
+      "clickstream:stack:Monitoring": 1,
+      "clickstream:stack:Network": 1,
+      "clickstream:stack:Orchestration": 1,
+      "clickstream:stack:ProjectServices": 1,
+      "clickstream:stack:Storage": 1,
+      "clickstream:stack:Streaming": 1,
+      "clickstream:stack:Warehouse": 1,
+      "gcp:artifactregistry/repository:Repository": 1,
+      "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": 1,
+      "gcp:bigquery/dataset:Dataset": 1,
+      "gcp:bigquery/datasetIamMember:DatasetIamMember": 1,
+      "gcp:bigquery/table:Table": 5,
+      "gcp:cloudfunctionsv2/function:Function": 1,
+      "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": 1,
+      "gcp:composer/environment:Environment": 1,
+      "gcp:compute/firewall:Firewall": 2,
+      "gcp:compute/network:Network": 1,
+      "gcp:compute/router:Router": 1,
+      "gcp:compute/routerNat:RouterNat": 1,
+      "gcp:compute/subnetwork:Subnetwork": 1,
+      "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy": 1,
+      "gcp:dataproc/cluster:Cluster": 2,
+      "gcp:dataproc/job:Job": 1,
+      "gcp:logging/metric:Metric": 7,
+      "gcp:managedkafka/cluster:Cluster": 1,
+      "gcp:managedkafka/topic:Topic": 1,
+      "gcp:monitoring/alertPolicy:AlertPolicy": 6,
+      "gcp:monitoring/dashboard:Dashboard": 1,
+      "gcp:projects/iAMCustomRole:IAMCustomRole": 2,
+      // the default 17, and roles/managedkafka.client for the streaming cluster's account
+      "gcp:projects/iAMMember:IAMMember": 18,
+      "gcp:projects/service:Service": 16,
+      "gcp:projects/serviceIdentity:ServiceIdentity": 3,
+      "gcp:serviceaccount/account:Account": 6,
+      "gcp:serviceaccount/iAMMember:IAMMember": 2,
+      "gcp:storage/bucket:Bucket": 5,
+      "gcp:storage/bucketIAMMember:BucketIAMMember": 17,
+      "gcp:storage/bucketObject:BucketObject": 12,
+      "pulumi-nodejs:dynamic:Resource": 1,
+      "random:index/randomId:RandomId": 2,
+    });
+  });
+
+  it("creates the Managed Kafka cluster in the stack's subnet and region, at Google's smallest size, after its API", () => {
+    expect(byType(run, "gcp:projects/service:Service").map((s) => s.inputs.service)).toContain("managedkafka.googleapis.com");
+    const cluster = byName(run, "kafka-cluster");
+    expect(cluster.inputs).toMatchObject({
+      clusterId: "clickstream-kafka",
+      location: "us-central1",
+      // 3 vCPUs, Google's minimum, with the recommended 4 GiB each.
+      capacityConfig: { vcpuCount: "3", memoryBytes: String(12 * 1024 ** 3) },
+      gcpConfig: { accessConfig: { networkConfigs: [{ subnet: `projects/${PROJECT}/regions/us-central1/subnetworks/clickstream-subnet` }] } },
+    });
+    expect(cluster.dependsOn).toEqual(expect.arrayContaining(["apis-managedkafka", "network-subnet"]));
+  });
+
+  it("declares the topic replicated three times, one partition per executor core, kept as long as the local broker keeps it", () => {
+    const topic = byName(run, "kafka-topic").inputs;
+    expect(topic).toMatchObject({ topicId: "weblogs", cluster: "clickstream-kafka", location: "us-central1", replicationFactor: 3, partitionCount: 8 });
+    expect(topic.configs).toEqual({ "retention.ms": String(72 * 3600 * 1000) });
+    const job = byName(run, "streaming-spark-job").inputs.pysparkConfig.properties;
+    expect(Number(job["spark.executor.instances"]) * Number(job["spark.executor.cores"])).toBe(topic.partitionCount);
+  });
+
+  it("lets the streaming cluster's account connect to Managed Kafka, and grants that role to no one else", () => {
+    const clients = byType(run, "gcp:projects/iAMMember:IAMMember").filter((g) => g.inputs.role === "roles/managedkafka.client");
+    expect(clients.map((g) => g.inputs.member)).toEqual([`serviceAccount:clickstream-stream@${PROJECT}.iam.gserviceaccount.com`]);
+    expect(clients[0].inputs.project).toBe(PROJECT);
+  });
+
+  it("starts no broker on the streaming master and points the generator at the managed bootstrap address", () => {
+    const cluster = byName(run, "streaming-cluster");
+    const config = cluster.inputs.clusterConfig;
+    expect(config.initializationActions.map((a: { script: string }) => a.script.split("/").pop())).toEqual(["weblog-generator.sh"]);
+    expect(config.gceClusterConfig.metadata).toMatchObject({ "kafka-mode": "managed", "kafka-bootstrap": BOOTSTRAP });
+    // The generator's first send waits for the topic.
+    expect(cluster.dependsOn).toContain("kafka-topic");
+    expect(run.outputs.kafkaBootstrapServers).toBe(BOOTSTRAP);
+  });
+
+  it("runs the Spark executors on two workers, never autoscaled, without dynamic allocation", () => {
+    const config = byName(run, "streaming-cluster").inputs.clusterConfig;
+    expect(config.workerConfig).toMatchObject({ numInstances: 2, machineType: "e2-standard-4" });
+    expect(config.softwareConfig.overrideProperties["dataproc:dataproc.allow.zero.workers"]).toBeUndefined();
+    expect(config.autoscalingConfig).toBeUndefined();
+    expect(byName(run, "streaming-cluster").inputs.labels).toEqual({ workload: "streaming" });
+    const properties = byName(run, "streaming-spark-job").inputs.pysparkConfig.properties;
+    expect(properties).toMatchObject({ "spark.executor.instances": "4", "spark.executor.cores": "2", "spark.dynamicAllocation.enabled": "false" });
+  });
+
+  it("authenticates the Spark job as Google documents: TLS, SASL/OAUTHBEARER, Google's login handler from Maven Central", () => {
+    const job = byName(run, "streaming-spark-job").inputs.pysparkConfig;
+    const args: string[] = job.args;
+    expect(args.slice(0, 2)).toEqual(["--bootstrap-servers", BOOTSTRAP]);
+    const options = args.flatMap((a, i) => (args[i - 1] === "--kafka-option" ? [a] : []));
+    expect(options).toEqual([
+      "kafka.security.protocol=SASL_SSL",
+      "kafka.sasl.mechanism=OAUTHBEARER",
+      "kafka.sasl.login.callback.handler.class=com.google.cloud.hosted.kafka.auth.GcpLoginCallbackHandler",
+      "kafka.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+    ]);
+    expect(job.properties["spark.jars.packages"].split(",")).toEqual([
+      "org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3",
+      "com.google.cloud.hosted.kafka:managed-kafka-auth-login-handler:1.0.6",
+    ]);
+    expect(job.properties["spark.jars.excludes"]).toBe("io.confluent:kafka-schema-registry-client");
+  });
+
+  it("autoscales the Hive cluster with secondary workers only, within Google's bounds", () => {
+    const policy = byName(run, "hive-autoscaling").inputs;
+    expect(policy).toMatchObject({
+      policyId: "clickstream-hive-autoscaling",
+      location: "us-central1",
+      workerConfig: { minInstances: 2, maxInstances: 2 },
+      secondaryWorkerConfig: { minInstances: 0, maxInstances: 4 },
+      basicAlgorithm: { cooldownPeriod: "120s", yarnConfig: { gracefulDecommissionTimeout: "3600s", scaleUpFactor: 1, scaleDownFactor: 1 } },
+    });
+    const hive = byName(run, "hive-cluster").inputs.clusterConfig;
+    expect(hive.workerConfig).toMatchObject({ numInstances: 2, machineType: "e2-standard-2" });
+    expect(hive.secondaryWorkerConfig).toEqual({ numInstances: 0, preemptibility: "NON_PREEMPTIBLE" });
+    expect(hive.autoscalingConfig.policyUri).toBe(`projects/${PROJECT}/locations/us-central1/autoscalingPolicies/clickstream-hive-autoscaling`);
+  });
+});
