@@ -39,7 +39,7 @@ export interface RunRecord {
   reconciliation: Reconciliation;
   reportPath: string;
   audit: RawAudit;
-  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "duplicates" | "errors" | "hours" | "products">;
+  summary: Pick<GeneratorSummary, "generated" | "valid" | "malformed" | "duplicates" | "ignored" | "errors" | "hours" | "products">;
   /** object name -> number of deliveries of its event */
   deliveries: Record<string, number>;
   duplicateTableRows: number;
@@ -480,7 +480,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
       reconciliation,
       reportPath: l.report,
       audit,
-      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, duplicates: summary.duplicates, errors: summary.errors, hours: summary.hours, products: summary.products },
+      summary: { generated: summary.generated, valid: summary.valid, malformed: summary.malformed, duplicates: summary.duplicates, ignored: summary.ignored, errors: summary.errors, hours: summary.hours, products: summary.products },
       deliveries,
       duplicateTableRows: view.duplicateTableRows,
       loads: view.loads,

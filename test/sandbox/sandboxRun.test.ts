@@ -1,6 +1,7 @@
 // The one-shot sandbox run (`npm start`: the living pipeline of `up`, plus a wait until the warehouse
-// holds the simulated hours), smaller than the default run, with every failure the pipeline must absorb
-// injected into the same run (one run keeps the suite inside its time budget): malformed entries, the
+// holds the simulated hours), smaller than the default run, fed web-server access-log lines (--format
+// combined; livePipeline.test.ts runs JSON entries), with every failure the pipeline must absorb injected
+// into the same run (one run keeps the suite inside its time budget): malformed lines, repeated ones, the
 // broker killed while the generator sends and the streaming job killed after its first files (the
 // supervisor restarts both), one storage event delivered twice and one hour re-run by the scheduler. The
 // table must still reconcile exactly with the generator's ground truth, and the report must show it in a
@@ -23,7 +24,8 @@ const start = defaultStart();
 const hours = expectedHours({ start, hours: 3 });
 // Smaller than the default run; the rate keeps the generator sending while the broker is killed.
 const args = ["run", "--no-setup", "--state-dir", stateDir, "--start", start, "--hours", "3",
-  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--duplicate-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all"];
+  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--duplicate-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all",
+  "--format", "combined"];
 
 let exitCode: number | null;
 let narration = "";
@@ -51,9 +53,13 @@ test("every simulated hour reconciles exactly with the generator's ground truth"
   expect(narration).toMatch(/all 3 hours match the generator's ground truth exactly/);
 });
 
-test("malformed entries are quarantined and counted; every delivery is in the raw bucket once, every entry counted once", () => {
+test("malformed lines are quarantined and counted; every delivery is in the raw bucket once, every entry counted once", () => {
   expect(result.summary.malformed).toBeGreaterThan(0);
   expect(result.audit.quarantined).toBe(result.summary.malformed);
+  // Every line shipped is a raw row, a quarantined record or an ignored line (an asset), as the job logged.
+  const account = /access-log lines shipped: (\d+) = (\d+) raw \+ (\d+) quarantined \+ (\d+) ignored .* \(exact\)/.exec(narration);
+  expect(account?.slice(1).map(Number)).toEqual([result.summary.generated, result.audit.rows, result.audit.quarantined, result.summary.ignored]);
+  expect(result.summary.ignored).toBeGreaterThan(0);
   // Raw keeps what was delivered: each valid entry, plus each repeated delivery the generator sent.
   expect(result.summary.duplicates).toBeGreaterThan(0);
   expect(result.audit.distinct_event_ids).toBe(result.summary.valid);
