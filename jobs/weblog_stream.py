@@ -65,6 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="quarantine entries whose event_time is this far after the Kafka timestamp")
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
     p.add_argument("--starting-offsets", default="earliest")
+    p.add_argument("--min-partitions", type=int, default=None,
+                   help="split each batch into at least this many tasks (default: the cores Spark has)")
     p.add_argument("--poll-seconds", type=float, default=2.0)
     p.add_argument("--kafka-option", action="append", default=[], type=kafka_option, metavar="kafka.KEY=VALUE",
                    help="a Kafka client setting for the source, repeatable (e.g. the SASL settings of Managed Kafka)")
@@ -97,6 +99,11 @@ def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
     )
     if args.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
+    # A batch is judged in one task per Kafka partition unless split: with fewer partitions than cores
+    # (a one-partition topic, a cluster grown past its topic), Spark splits each offset range so every
+    # core judges a share. Offsets, and so the exactly-once commits, are unchanged.
+    min_partitions = args.min_partitions or spark.sparkContext.defaultParallelism
+    reader = reader.option("minPartitions", str(min_partitions))
     for key, value in args.kafka_option:
         reader = reader.option(key, value)
     return reader.load()

@@ -62,14 +62,14 @@ describe("the warehouse declaration", () => {
     const nullable = (name: string, type: string, description: string) => ({ name, type, mode: "NULLABLE", description });
     expect(rawEntriesExternalTable("raw").externalDataConfiguration.schema).toEqual([
       nullable("event_id", "STRING", "unique per entry"),
-      nullable("event_time", "TIMESTAMP", "when the server logged it, RFC 3339 UTC with milliseconds"),
+      nullable("event_time", "TIMESTAMP", "when the server logged it: any RFC 3339 date-time, with any number of fractional digits and Z or any offset; raw stores it as UTC, truncated to milliseconds"),
       nullable("session_id", "STRING", "the visitor's session; also the Kafka message key"),
-      nullable("ip", "STRING", "client IPv4 address"),
+      nullable("ip", "STRING", "client IPv4 or IPv6 address"),
       nullable("user_agent", "STRING", "client user agent"),
       nullable("method", "STRING", "GET for a page visit, POST for an add-to-cart"),
       nullable("url", "STRING", "path requested, e.g. /products/P000123 or /cart"),
       nullable("status", "INT64", "HTTP status"),
-      nullable("product_id", "STRING", "the product whose page was visited or that was added"),
+      nullable("product_id", "STRING", "the product whose page was visited or that was added, in the site's own id scheme: 1 to 128 characters, none of them a comma, a double quote, a backslash, whitespace (\\s, \\p{Z}) or a control, format or unassigned character (\\p{C}), because the published hourly CSV is written without quoting or escaping"),
       nullable("pid", "STRING", "null for a product-page visit; for an add-to-cart, the product added, equal to product_id (x-equal-when-set)"),
       nullable("kafka_partition", "INT64", "Kafka partition the entry was read from"),
       nullable("kafka_offset", "INT64", "offset of the entry in its Kafka partition"),
