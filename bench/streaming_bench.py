@@ -1,6 +1,9 @@
 """Benchmark: the streaming job's time per million entries, beside Spark reading the same topic with no
-parsing (the same Kafka source and Parquet file sink, value written as is). Prints the ratio for each
-size, and how the job's cost per million entries at the largest size compares with the smallest.
+parsing (the same Kafka source and Parquet file sink, value written as is) and beside the parse floor
+(the same read, each entry parsed with from_json and written as the raw table's columns, partitioned by
+hour: what any job writing the entries must do, with no contract rule and no quarantine). Every run
+splits the one-partition topic over the cores (minPartitions), as the job does. Prints the ratios for
+each size, and how the job's cost per million entries at the largest size compares with the smallest.
 
     .venv/bin/python bench/streaming_bench.py [--entries 300000 [3000000 ...]]
 
@@ -24,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from pyspark.sql import functions as F  # noqa: E402
 
 from jobs.spark_sessions import local_session  # noqa: E402
+from jobs.weblog_contract import load_contract  # noqa: E402
 from jobs.weblog_stream import parse_args, run  # noqa: E402
 
 
@@ -49,12 +53,31 @@ def produce(spark, bootstrap: str, topic: str, entries: int) -> None:
      .write.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("topic", topic).save())
 
 
+def kafka(spark, bootstrap: str, topic: str):
+    return (spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
+            .option("startingOffsets", "earliest").option("minPartitions", str(spark.sparkContext.defaultParallelism))
+            .load())
+
+
 def reference(spark, bootstrap: str, topic: str, out: Path) -> float:
     start = time.monotonic()
-    (spark.readStream.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
-     .option("startingOffsets", "earliest").load()
-     .select("value", "partition", "offset", "timestamp")
+    (kafka(spark, bootstrap, topic).select("value", "partition", "offset", "timestamp")
      .writeStream.format("parquet").option("path", str(out / "data"))
+     .option("checkpointLocation", str(out / "checkpoint")).trigger(availableNow=True).start()
+     .awaitTermination())
+    return time.monotonic() - start
+
+
+def parse_floor(spark, bootstrap: str, topic: str, out: Path) -> float:
+    contract = load_contract()
+    entry = F.from_json(F.col("value").cast("string"), contract.spark_schema())
+    event_ts = F.to_timestamp(F.col("entry.event_time"))
+    start = time.monotonic()
+    (kafka(spark, bootstrap, topic).select(entry.alias("entry"), "partition", "offset", "timestamp")
+     .select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],
+             "partition", "offset", "timestamp",
+             F.date_format(event_ts, "yyyy-MM-dd").alias("dt"), F.date_format(event_ts, "HH").alias("hr"))
+     .writeStream.format("parquet").partitionBy("dt", "hr").option("path", str(out / "data"))
      .option("checkpointLocation", str(out / "checkpoint")).trigger(availableNow=True).start()
      .awaitTermination())
     return time.monotonic() - start
@@ -73,16 +96,18 @@ def streaming_job(spark, bootstrap: str, topic: str, out: Path) -> float:
     return time.monotonic() - start
 
 
-def measure(spark, bootstrap: str, entries: int, work: Path) -> tuple[float, float]:
+def measure(spark, bootstrap: str, entries: int, work: Path) -> tuple[float, float, float]:
     topic = f"bench-{entries}"
     produce(spark, bootstrap, topic, entries)
     reference(spark, bootstrap, topic, work / "warmup")  # JIT and connector warm-up, not measured
     ref = reference(spark, bootstrap, topic, work / "reference")
+    floor = parse_floor(spark, bootstrap, topic, work / "parse-floor")
     job = streaming_job(spark, bootstrap, topic, work / "job")
-    rows = spark.read.parquet(str(work / "job" / "events")).count()
-    if rows != entries:
-        raise SystemExit(f"the job wrote {rows} rows for {entries} entries")
-    return ref, job
+    for name in ("parse-floor/data", "job/events"):
+        rows = spark.read.parquet(str(work / name)).count()
+        if rows != entries:
+            raise SystemExit(f"{name} holds {rows} rows for {entries} entries")
+    return ref, floor, job
 
 
 def main() -> int:
@@ -99,12 +124,14 @@ def main() -> int:
         spark = local_session("streaming-bench")
         results = {n: measure(spark, bootstrap, n, work / str(n)) for n in sizes}
         print("machine: 2 cores, local[2]")
-        print("| entries | reference, bare Kafka -> Parquet | streaming job | job per million | job/reference |")
-        print("| --- | --- | --- | --- | --- |")
-        for n, (ref, job) in results.items():
-            print(f"| {n:,} | {ref:.1f} s | {job:.1f} s | {job * 1e6 / n:.1f} s | {job / ref:.2f} |")
+        print("| entries | reference, bare Kafka -> Parquet | parse floor | streaming job | job per million "
+              "| job/reference | job/parse floor |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for n, (ref, floor, job) in results.items():
+            print(f"| {n:,} | {ref:.1f} s | {floor:.1f} s | {job:.1f} s | {job * 1e6 / n:.1f} s | {job / ref:.2f} "
+                  f"| {job / floor:.2f} |")
         if len(sizes) > 1:
-            (small, (_, job_small)), (large, (_, job_large)) = min(results.items()), max(results.items())
+            (small, (*_, job_small)), (large, (*_, job_large)) = min(results.items()), max(results.items())
             print(f"job cost per million at {large:,} / at {small:,}: "
                   f"{(job_large / large) / (job_small / small):.2f}")
     finally:

@@ -8,7 +8,15 @@ import { MALFORMED_KINDS, MalformedKind } from "./malformed";
 import type { Random } from "./random";
 
 export const SHIPPED_HOST = "web-1";
-export const SHIPPED_FILE = "/var/log/nginx/access.log";
+
+/**
+ * The log file a generator run writes, one per run (seed): a restarted or second generator starts a new
+ * file at offset 0, and a file of its own keeps its lines' positions, so their event ids, apart from the
+ * earlier run's (one shared name would repeat them, and the hourly count would keep one of each pair).
+ */
+export function shippedFile(seed: number): string {
+  return `/var/log/nginx/access-${seed}.log`;
+}
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const ASSETS = ["/static/app.css", "/static/app.js", "/static/logo.svg", "/favicon.ico", "/static/fonts/inter.woff2"];
@@ -47,7 +55,7 @@ export interface ShippedLine {
 export class AccessLogFile {
   private offset = 0;
 
-  constructor(readonly host = SHIPPED_HOST, readonly file = SHIPPED_FILE) {}
+  constructor(readonly host: string, readonly file: string) {}
 
   /** plain: the line's own bytes, as a shipper sending raw text does (no position: the job uses Kafka's). */
   ship(line: Buffer | string, entry: WeblogEntry | null = null, plain = false): ShippedLine {

@@ -2,7 +2,7 @@
 // gives the next log entry (or, at the configured rate, a deliberately broken one) for a given event
 // time. No clock, no I/O: the same seed and the same event times always give the same bytes.
 import type { WeblogEntry } from "../contract/weblogEntry";
-import { AccessLogFile, assetLine, combinedLine, corruptLine } from "./accessLog";
+import { AccessLogFile, assetLine, combinedLine, corruptLine, SHIPPED_HOST, shippedFile } from "./accessLog";
 import { corrupt, MalformedKind } from "./malformed";
 import { Random, seededRandom, zipfSampler } from "./random";
 
@@ -98,10 +98,11 @@ export class TrafficModel {
   private readonly conversion: Float64Array;
   private readonly sessions: Session[] = [];
   private lastValid: Emission | null = null;
-  private readonly accessLog = new AccessLogFile();
+  private readonly accessLog: AccessLogFile;
 
   constructor(private readonly options: TrafficOptions) {
     this.random = seededRandom(options.seed, 1);
+    this.accessLog = new AccessLogFile(SHIPPED_HOST, shippedFile(options.seed));
     const catalogue = seededRandom(options.seed, 2);
     this.popularity = zipfSampler(options.products, POPULARITY_EXPONENT);
     this.productByRank = Array.from({ length: options.products }, (_, i) => i);

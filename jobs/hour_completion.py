@@ -1,10 +1,10 @@
-"""When an hour of raw data is complete, judged from the streaming queries' progress reports.
+"""When an hour of raw data is complete, judged from the streaming job's committed batches.
 
 An hour is complete when the largest event_time the job has committed, minus the grace period, has
-passed the hour's end (the watermark), counting only batches that the quarantine query has also
-committed, so an hour's marker implies both its entries and its quarantined records are written.
-Optionally, when no entry has arrived for `idle` (processing time), the hour of the latest entry is
-complete too: the stream is quiet, nothing more is coming for now.
+passed the hour's end (the watermark). One query writes a batch's entries and its quarantined records
+and commits both at once, so an hour's marker implies both are written. Optionally, when no batch has
+arrived for `idle` (processing time), the hour of the latest entry is complete too: the stream is
+quiet, nothing more is coming for now; a batch still being written is not quiet.
 
 No entry is too late. Every hour from the first one seen (or the one after the last marker) up to the
 watermark is marked, however far back: a replay of last week or a stream stopped for days gets all its
@@ -16,8 +16,7 @@ hourly reconciliation compares the published counts with the raw rows present wh
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 HOUR = timedelta(hours=1)
@@ -28,17 +27,8 @@ def hour_start(t: datetime) -> datetime:
 
 
 def parse_spark_time(text: str) -> datetime:
-    """Progress reports give times like 2026-11-26T14:03:07.123Z."""
+    """Batch figures give times like 2026-11-26T14:03:07.123Z."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def _offsets(source: dict) -> dict[str, dict[str, int]]:
-    end = source.get("endOffset") or {}
-    return json.loads(end) if isinstance(end, str) else end
-
-
-def _covers(done: dict[str, dict[str, int]], needed: dict[str, dict[str, int]]) -> bool:
-    return all(done.get(topic, {}).get(p, -1) >= off for topic, parts in needed.items() for p, off in parts.items())
 
 
 @dataclass
@@ -52,26 +42,11 @@ class CompletionTracker:
     # the drained signal (else the latest hour could be marked, with part of its rows, between two batches).
     idle_only_when_drained: bool = False
     _first_hour: datetime | None = None
-    _pending: list[tuple[dict, datetime]] = field(default_factory=list)
     _settled_max: datetime | None = None
-    _quarantine_done: dict = field(default_factory=dict)
-    _events_done: dict = field(default_factory=dict)
     _last_rows_at: float | None = None
 
-    def observe_events(self, progress: dict, now: float) -> None:
-        source = progress["sources"][0]
-        if progress.get("numInputRows", 0) > 0 or self._last_rows_at is None:
-            self._last_rows_at = now
-        self._events_done = _offsets(source)
-        event_time = progress.get("eventTime", {})
-        if "max" in event_time:
-            first = hour_start(parse_spark_time(event_time["min"]))
-            self._first_hour = first if self._first_hour is None else min(self._first_hour, first)
-            self._pending.append((self._events_done, parse_spark_time(event_time["max"])))
-        self._settle()
-
     def observe_batch(self, rows: int, event_time_min: str | None, event_time_max: str | None, now: float) -> None:
-        """A batch whose entries and quarantined records are both committed (one query writes both)."""
+        """A committed batch: `rows` records (entries and quarantined ones) and its entries' event-time range."""
         if rows > 0 or self._last_rows_at is None:
             self._last_rows_at = now
         if event_time_max is not None:
@@ -84,19 +59,6 @@ class CompletionTracker:
         """A batch with entries is being written: however long it takes, the stream is not quiet."""
         self._last_rows_at = now
 
-    def observe_quarantine(self, progress: dict) -> None:
-        self._quarantine_done = _offsets(progress["sources"][0])
-        self._settle()
-
-    def _settle(self) -> None:
-        still = []
-        for offsets, max_time in self._pending:
-            if _covers(self._quarantine_done, offsets):
-                self._settled_max = max_time if self._settled_max is None else max(self._settled_max, max_time)
-            else:
-                still.append((offsets, max_time))
-        self._pending = still
-
     def hours_to_mark(self, now: float, drained: bool = False) -> list[datetime]:
         """Starts of the oldest hours (at most max_hours_per_call) that became complete and are not yet
         marked; marks them as done. Call until it returns [] to get them all."""
@@ -104,10 +66,8 @@ class CompletionTracker:
             return []
         idle_for = None if self._last_rows_at is None or self.idle_only_when_drained else now - self._last_rows_at
         quiet = self.idle is not None and (drained or (idle_for is not None and idle_for >= self.idle.total_seconds()))
-        if quiet and _covers(self._quarantine_done, self._events_done):  # implies no batch is pending
-            last = hour_start(self._settled_max)
-        else:
-            last = hour_start(self._settled_max - self.grace) - HOUR
+        # A quiet stream: its latest hour too. Otherwise the hours the watermark has passed.
+        last = hour_start(self._settled_max) if quiet else hour_start(self._settled_max - self.grace) - HOUR
         first = self.marked_until + HOUR if self.marked_until is not None else self._first_hour
         if first is None:
             return []

@@ -7,7 +7,7 @@ and the tests: the same HiveQL files the DAG submits to Dataproc, then the same 
     python -m jobs.hourly_local --serve [--clock-factor F] --raw DIR ... (hour requests on standard input)
 
 Several --hour values run in one Spark session (JVM start-up is slow). Prints one JSON line per hour:
-{"hour", "run_id", "ok", "published": [curated-bucket-relative names], "error", "tries"}. Exits 1 when any
+{"hour", "run_id", "ok", "published": [curated-bucket-relative names], "error", "failed_tries"}. Exits 1 when any
 hour failed ("error" names the failed data-quality checks), 0 when all were published.
 
 --serve keeps one Spark session for hour after hour: it prints {"ready": true} once the session is up, then

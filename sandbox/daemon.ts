@@ -6,7 +6,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "nod
 import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS, readClock } from "./clock";
 import { sandboxLayout, stateDirFrom } from "./layout";
-import { parseOptions, SandboxOptions } from "./options";
+import { ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
 import * as parts from "./parts";
 import { DEFAULT_LIVE_RATE, Pipeline } from "./pipeline";
 import { SandboxError } from "./processes";
@@ -128,7 +128,9 @@ async function main(argv: string[]): Promise<number> {
   setInterval(() => void rate().then((r) => (intoKafka = r)), 5000);
 
   try {
-    if (!p.startupSent) {
+    if (ownAccessLogSettings(o)) {
+      say("access-log settings of your own: no simulated hours (the generator's lines follow the defaults)");
+    } else if (!p.startupSent) {
       say(`sending ${o.hours} h x ${o.perHour} entries of simulated traffic from ${o.start}`);
       await p.sendStartupHours(o);
     }

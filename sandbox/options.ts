@@ -226,7 +226,16 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
         throw new UsageError(`unknown option '${flag}' (see --help)`);
     }
   }
+  if (ownAccessLogSettings(o) && (o.command !== "up" || o.traffic || o.format !== "combined")) {
+    // The generator writes the default URLs, methods and statuses: other settings are for your own lines.
+    throw new UsageError(`--product-url, --cart-method, --cart-url and --counted-statuses describe your own access-log lines: use them with 'up --format combined --no-traffic' (the generator's lines follow the defaults)`);
+  }
   return o;
+}
+
+/** Whether the access-log settings are the user's own (then only the user's lines reach the topic). */
+export function ownAccessLogSettings(o: Pick<SandboxOptions, "accessLog">): boolean {
+  return (Object.keys(ACCESS_LOG_DEFAULTS) as (keyof AccessLogSettings)[]).some((k) => o.accessLog[k] !== ACCESS_LOG_DEFAULTS[k]);
 }
 
 /** The simulated hours, as "YYYY-MM-DDTHH", that the run must load. */

@@ -1,6 +1,6 @@
 import defaults from "../../contract/access-log.json";
 import { validateWeblogEntry } from "../../contract/weblogEntry";
-import { positionEventId, SHIPPED_FILE, SHIPPED_HOST } from "../../generator/accessLog";
+import { positionEventId, SHIPPED_HOST, shippedFile } from "../../generator/accessLog";
 import { GroundTruth } from "../../generator/groundTruth";
 import { parseOptions } from "../../generator/options";
 import { Emission, TrafficModel } from "../../generator/traffic";
@@ -24,7 +24,7 @@ describe("the generator's combined format", () => {
     let offset = 0;
     for (const e of sample) {
       const shipped = envelope(e);
-      expect([shipped.host, shipped.file, shipped.offset]).toEqual([SHIPPED_HOST, SHIPPED_FILE, offset]);
+      expect([shipped.host, shipped.file, shipped.offset]).toEqual([SHIPPED_HOST, shippedFile(11), offset]);
       offset += Buffer.byteLength(shipped.message) + 1;
     }
   });
@@ -45,9 +45,15 @@ describe("the generator's combined format", () => {
       const rule = entry.pid === null ? product : cart;
       expect(url).toBe(entry.url);
       expect(rule.exec(url)?.groups?.product_id).toBe(entry.product_id);
-      expect(entry.event_id).toBe(positionEventId(SHIPPED_HOST, SHIPPED_FILE, envelope(e).offset));
+      expect(entry.event_id).toBe(positionEventId(SHIPPED_HOST, shippedFile(11), envelope(e).offset));
       expect(validateWeblogEntry(entry)).toEqual({ ok: true, entry });
     }
+  });
+
+  it("writes a log file of its own per run, so two runs never share an event id", () => {
+    const ids = (seed: number) => new Set(lines(seed, 500).flatMap((e) => (e.entry ? [e.entry.event_id] : [])));
+    const first = ids(11);
+    expect([...ids(12)].filter((id) => first.has(id))).toEqual([]);
   });
 
   it("adds asset requests that are no entry and counts them as ignored", () => {

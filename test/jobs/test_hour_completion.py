@@ -1,8 +1,7 @@
-"""When the streaming job declares an hour complete, from its queries' progress reports."""
+"""When the streaming job declares an hour complete, from its committed batches."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from jobs.hour_completion import CompletionTracker
@@ -12,59 +11,38 @@ def at(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
 
 
-def events(end: int, min_t: str | None, max_t: str | None, rows: int = 10) -> dict:
-    progress = {"numInputRows": rows, "sources": [{"endOffset": {"weblogs": {"0": end}}}]}
-    if max_t:
-        progress["eventTime"] = {"min": f"{min_t}:00.000Z", "max": f"{max_t}:00.000Z"}
-    return progress
-
-
-def quarantine(end: int) -> dict:
-    # Reports may carry offsets as a JSON string.
-    return {"numInputRows": 0, "sources": [{"endOffset": json.dumps({"weblogs": {"0": end}})}]}
+def batch(tracker: CompletionTracker, first: str, last: str, now: float, rows: int = 10) -> None:
+    """A committed batch of `rows` records whose entries span first..last (YYYY-MM-DDTHH:MM)."""
+    tracker.observe_batch(rows, f"{first}:00.000Z", f"{last}:00.000Z", now=now)
 
 
 def test_an_hour_is_complete_once_the_watermark_passes_its_end_plus_grace():
     tracker = CompletionTracker(grace=timedelta(minutes=10))
-    tracker.observe_quarantine(quarantine(100))
-    tracker.observe_events(events(100, "2026-11-26T14:00", "2026-11-26T15:09"), now=0)
+    batch(tracker, "2026-11-26T14:00", "2026-11-26T15:09", now=0)
     assert tracker.hours_to_mark(now=1) == []
-    tracker.observe_quarantine(quarantine(200))
-    tracker.observe_events(events(200, "2026-11-26T15:09", "2026-11-26T15:10"), now=2)
+    batch(tracker, "2026-11-26T15:09", "2026-11-26T15:10", now=2)
     assert tracker.hours_to_mark(now=3) == [at("2026-11-26T14:00")]
     assert tracker.hours_to_mark(now=4) == [], "an hour is marked once"
 
 
-def test_no_hour_is_complete_before_the_quarantine_query_has_caught_up():
-    tracker = CompletionTracker(grace=timedelta(minutes=10))
-    tracker.observe_quarantine(quarantine(100))
-    tracker.observe_events(events(200, "2026-11-26T14:00", "2026-11-26T17:00"), now=0)
-    assert tracker.hours_to_mark(now=1) == []
-    tracker.observe_quarantine(quarantine(200))
-    assert tracker.hours_to_mark(now=2) == [at("2026-11-26T14:00"), at("2026-11-26T15:00")]
-
-
 def test_an_idle_stream_completes_its_latest_hour():
     tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
-    tracker.observe_quarantine(quarantine(50))
-    tracker.observe_events(events(50, "2026-11-26T14:00", "2026-11-26T14:20"), now=0)
+    batch(tracker, "2026-11-26T14:00", "2026-11-26T14:20", now=0)
     assert tracker.hours_to_mark(now=10) == []
-    tracker.observe_events(events(50, None, None, rows=0), now=20)
+    assert tracker.hours_to_mark(now=29) == []
     assert tracker.hours_to_mark(now=31) == [at("2026-11-26T14:00")]
 
 
 def test_an_available_now_run_completes_its_latest_hour_only_once_drained():
     tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(0), idle_only_when_drained=True)
-    tracker.observe_quarantine(quarantine(100))
-    tracker.observe_events(events(100, "2026-11-26T14:00", "2026-11-26T14:20"), now=0)
+    batch(tracker, "2026-11-26T14:00", "2026-11-26T14:20", now=0)
     assert tracker.hours_to_mark(now=5) == [], "a pause between batches is not the end of the topic"
     assert tracker.hours_to_mark(now=6, drained=True) == [at("2026-11-26T14:00")]
 
 
 def test_hours_already_marked_by_an_earlier_run_are_not_marked_again_and_gaps_are_filled():
     tracker = CompletionTracker(grace=timedelta(0), marked_until=at("2026-11-26T12:00"))
-    tracker.observe_quarantine(quarantine(10))
-    tracker.observe_events(events(10, "2026-11-26T15:30", "2026-11-26T16:00"), now=0)
+    batch(tracker, "2026-11-26T15:30", "2026-11-26T16:00", now=0)
     assert tracker.hours_to_mark(now=1) == [at("2026-11-26T13:00"), at("2026-11-26T14:00"), at("2026-11-26T15:00")]
 
 
@@ -86,8 +64,7 @@ def every_hour(first: str, last: str) -> list[datetime]:
 
 def test_a_replay_of_last_week_on_a_first_run_marks_every_hour_from_its_first_entry():
     tracker = CompletionTracker(grace=timedelta(0))
-    tracker.observe_quarantine(quarantine(500))
-    tracker.observe_events(events(500, "2026-11-19T08:15", "2026-11-26T15:30"), now=0)
+    batch(tracker, "2026-11-19T08:15", "2026-11-26T15:30", now=0)
     calls = all_marked(tracker, now=1)
     assert [hour for hours in calls for hour in hours] == every_hour("2026-11-19T08:00", "2026-11-26T14:00")
     assert all(len(hours) <= tracker.max_hours_per_call for hours in calls)
@@ -95,32 +72,10 @@ def test_a_replay_of_last_week_on_a_first_run_marks_every_hour_from_its_first_en
 
 def test_a_stream_stopped_for_days_marks_every_hour_since_its_last_marker_oldest_first():
     tracker = CompletionTracker(grace=timedelta(0), marked_until=at("2026-11-20T12:00"))
-    tracker.observe_quarantine(quarantine(10))
-    tracker.observe_events(events(10, "2026-11-26T15:00", "2026-11-26T15:30"), now=0)
+    batch(tracker, "2026-11-26T15:00", "2026-11-26T15:30", now=0)
     calls = all_marked(tracker, now=1)
     assert [len(hours) for hours in calls] == [48, 48, 48, 2]
     assert [hour for hours in calls for hour in hours] == every_hour("2026-11-20T13:00", "2026-11-26T14:00")
-
-
-def test_an_idle_stream_waits_for_the_quarantine_query_to_commit_the_same_batch():
-    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
-    tracker.observe_quarantine(quarantine(40))
-    tracker.observe_events(events(40, "2026-11-26T14:00", "2026-11-26T14:10"), now=0)
-    tracker.observe_events(events(50, "2026-11-26T14:10", "2026-11-26T14:20"), now=1)
-    assert tracker.hours_to_mark(now=100) == [], "the second batch's rejected records may belong to hour 14"
-    tracker.observe_quarantine(quarantine(50))
-    assert tracker.hours_to_mark(now=101) == [at("2026-11-26T14:00")]
-
-
-def test_an_idle_stream_waits_for_the_quarantine_query_after_a_batch_of_only_rejected_records():
-    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
-    tracker.observe_quarantine(quarantine(50))
-    tracker.observe_events(events(50, "2026-11-26T14:00", "2026-11-26T14:20"), now=0)
-    # Ten more records, all rejected: no event time, so only the offsets say the quarantine query is behind.
-    tracker.observe_events(events(60, None, None, rows=10), now=1)
-    assert tracker.hours_to_mark(now=100) == []
-    tracker.observe_quarantine(quarantine(60))
-    assert tracker.hours_to_mark(now=101) == [at("2026-11-26T14:00")]
 
 
 def test_committed_batches_mark_hours_by_their_event_time_and_an_idle_stream_its_latest_hour():
