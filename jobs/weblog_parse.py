@@ -219,8 +219,9 @@ def _field_reasons(field: FieldRule) -> list[Column]:
         if keyword in spec:
             reasons.append(F.when(~check(spec[keyword]), F.lit(f"{name} violates {keyword} {spec[keyword]}")))
     if "date-time" in field.formats:
-        reasons.append(F.when(value.isNotNull() & event_timestamp(value).isNull(),
-                              F.lit(f"{name} is not a valid timestamp")))
+        # event_time is parsed once, as judge()'s event_ts (parsing it again cost a fifth of the rules' time).
+        parsed = F.col("event_ts") if name == "event_time" else event_timestamp(value)
+        reasons.append(F.when(value.isNotNull() & parsed.isNull(), F.lit(f"{name} is not a valid timestamp")))
     patterns = [_FORMAT_CHECKS[f] for f in field.formats if f in _FORMAT_CHECKS]
     if patterns:
         matches_none = ~functools.reduce(lambda a, b: a | b, [value.rlike(p) for p, _ in patterns])
