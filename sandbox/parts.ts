@@ -35,20 +35,24 @@ const sparkEnv = {
   JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"].filter(Boolean).join(" "),
 };
 
-/** The generator in simulated mode: --hours x --per-hour entries from --start, then it exits. */
-export function generatorSpec(
-  l: SandboxLayout,
-  o: { brokers: string; start: string; hours: number; perHour: number; rate: number; seed: number; malformedRate: number; duplicateRate: number; format: InputFormat },
-  summary: string,
-): ServiceSpec {
+/** What every generator run of the sandbox is given: its traffic, and where it sends and summarises. */
+interface GeneratorTraffic {
+  brokers: string;
+  rate: number;
+  seed: number;
+  malformedRate: number;
+  duplicateRate: number;
+  format: InputFormat;
+}
+
+function generatorSpecWith(l: SandboxLayout, o: GeneratorTraffic, eventTime: string[], summary: string): ServiceSpec {
   return {
     name: "generator",
     // generator/main.ts is what `npm run generator` runs; tsx directly saves npm's start-up.
     command: join(REPO_ROOT, "node_modules", ".bin", "tsx"),
     args: [
       join(REPO_ROOT, "generator", "main.ts"),
-      "--brokers", o.brokers, "--topic", TOPIC,
-      "--start", o.start, "--hours", String(o.hours), "--per-hour", String(o.perHour),
+      "--brokers", o.brokers, "--topic", TOPIC, ...eventTime,
       "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
       "--duplicate-rate", String(o.duplicateRate), "--format", o.format,
       "--summary", summary,
@@ -58,26 +62,14 @@ export function generatorSpec(
   };
 }
 
+/** The generator in simulated mode: --hours x --per-hour entries from --start, then it exits. */
+export function generatorSpec(l: SandboxLayout, o: GeneratorTraffic & { start: string; hours: number; perHour: number }, summary: string): ServiceSpec {
+  return generatorSpecWith(l, o, ["--start", o.start, "--hours", String(o.hours), "--per-hour", String(o.perHour)], summary);
+}
+
 /** The generator in live mode on the sandbox clock: event time from `clockStartMs`, `clockFactor` times the wall clock, until stopped. */
-export function liveGeneratorSpec(
-  l: SandboxLayout,
-  o: { brokers: string; rate: number; seed: number; malformedRate: number; duplicateRate: number; format: InputFormat; clockStartMs: number; clockFactor: number },
-  summary: string,
-): ServiceSpec {
-  return {
-    name: "generator",
-    command: join(REPO_ROOT, "node_modules", ".bin", "tsx"),
-    args: [
-      join(REPO_ROOT, "generator", "main.ts"),
-      "--brokers", o.brokers, "--topic", TOPIC,
-      "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
-      "--duplicate-rate", String(o.duplicateRate), "--format", o.format,
-      "--clock-start", new Date(o.clockStartMs).toISOString(), "--clock-factor", String(o.clockFactor),
-      "--summary", summary,
-    ],
-    cwd: REPO_ROOT,
-    log: join(l.logs, "generator.log"),
-  };
+export function liveGeneratorSpec(l: SandboxLayout, o: GeneratorTraffic & { clockStartMs: number; clockFactor: number }, summary: string): ServiceSpec {
+  return generatorSpecWith(l, o, ["--clock-start", new Date(o.clockStartMs).toISOString(), "--clock-factor", String(o.clockFactor)], summary);
 }
 
 export const streamPaths = (l: SandboxLayout) => ({

@@ -179,3 +179,52 @@ export const byName = (run: ProgramRun, name: string): DeclaredResource => {
   if (!found) throw new Error(`no resource named ${name}; declared: ${run.resources.map((r) => r.name).join(", ")}`);
   return found;
 };
+
+/** The dev stack's whole graph: every kind of resource, each as many times as the pipeline needs it. */
+export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
+  "clickstream:stack:Artifacts": 1,
+  "clickstream:stack:Hive": 1,
+  "clickstream:stack:Identity": 1,
+  "clickstream:stack:Loader": 1,
+  "clickstream:stack:Monitoring": 1,
+  "clickstream:stack:Network": 1,
+  "clickstream:stack:Orchestration": 1,
+  "clickstream:stack:ProjectServices": 1,
+  "clickstream:stack:Storage": 1,
+  "clickstream:stack:Streaming": 1,
+  "clickstream:stack:Warehouse": 1,
+  "gcp:artifactregistry/repository:Repository": 1,
+  "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": 1,
+  "gcp:bigquery/dataset:Dataset": 1,
+  "gcp:bigquery/datasetIamMember:DatasetIamMember": 1,
+  // hourly_activity, hourly_activity_loads, two views, the raw external table
+  "gcp:bigquery/table:Table": 5,
+  "gcp:cloudfunctionsv2/function:Function": 1,
+  "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": 1,
+  "gcp:composer/environment:Environment": 1,
+  "gcp:compute/firewall:Firewall": 2,
+  "gcp:compute/network:Network": 1,
+  "gcp:compute/router:Router": 1,
+  "gcp:compute/routerNat:RouterNat": 1,
+  "gcp:compute/subnetwork:Subnetwork": 1,
+  "gcp:dataproc/cluster:Cluster": 2,
+  // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
+  "gcp:dataproc/job:Job": 1,
+  // 7 log-based metrics, 6 alerts and one dashboard (no email channel: the dev stack sets no alertEmail)
+  "gcp:logging/metric:Metric": 7,
+  "gcp:monitoring/alertPolicy:AlertPolicy": 6,
+  "gcp:monitoring/dashboard:Dashboard": 1,
+  "gcp:projects/iAMCustomRole:IAMCustomRole": 2,
+  "gcp:projects/iAMMember:IAMMember": 17,
+  "gcp:projects/service:Service": 15,
+  "gcp:projects/serviceIdentity:ServiceIdentity": 3,
+  "gcp:serviceaccount/account:Account": 6,
+  "gcp:serviceaccount/iAMMember:IAMMember": 2,
+  "gcp:storage/bucket:Bucket": 5,
+  "gcp:storage/bucketIAMMember:BucketIAMMember": 17,
+  // 7 artifacts, 2 DAG files, 3 HiveQL scripts
+  "gcp:storage/bucketObject:BucketObject": 12,
+  // the wait for IAM propagation before the loader's trigger
+  "pulumi-nodejs:dynamic:Resource": 1,
+  "random:index/randomId:RandomId": 2,
+};
