@@ -78,12 +78,13 @@ describe("the warehouse declaration", () => {
     ]);
   });
 
-  test("the raw external table's source URI matches the partition files, not the file sink's _spark_metadata log", () => {
+  test("the raw external table's source URI matches the partition files, not markers nor an earlier file sink's log", () => {
     const [uri] = rawEntriesExternalTable("raw").externalDataConfiguration.sourceUris;
     // BigQuery's single wildcard matches any run of characters, '/' included.
     const [before, after] = uri.split("*");
     const matches = (object: string) => object.startsWith(before) && object.endsWith(after);
-    expect(matches("gs://raw/events/dt=2026-11-26/hr=10/part-00000-1f2e.c000.snappy.parquet")).toBe(true);
+    expect(matches("gs://raw/events/dt=2026-11-26/hr=10/b42-part-00000-1f2e.c000.snappy.parquet")).toBe(true);
+    expect(matches("gs://raw/events/dt=2026-11-26/hr=10/_PRESENT")).toBe(false);
     expect(matches("gs://raw/events/_spark_metadata/0")).toBe(false);
     expect(matches("gs://raw/events/_spark_metadata/9.compact")).toBe(false);
   });

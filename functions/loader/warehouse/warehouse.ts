@@ -109,8 +109,8 @@ export function rawEntriesExternalTable(rawBucket: string) {
       // The provider sends it as the table's schema (without a connection, it belongs here).
       schema: rawEntryColumns,
       // Only the Parquet files of the partition folders: BigQuery's one `*` spans '/', and events/ also holds
-      // the Spark file sink's _spark_metadata/ log (JSON) and each hour's empty _PRESENT marker, which a
-      // Parquet read fails on.
+      // each hour's empty _PRESENT marker (and, from the job's earlier file-sink version, its _spark_metadata/
+      // log of JSON files), which a Parquet read fails on.
       sourceUris: [`gs://${rawBucket}/events/dt=*.parquet`],
       hivePartitioningOptions: {
         mode: "CUSTOM",
