@@ -32,3 +32,37 @@ python311() {
     || fail "Python 3.11 is required (Dataproc 2.2 and Composer 3 run 3.11); found $("$bin" --version)"
   echo "$bin"
 }
+
+# A Debian package that a test needs (not the sandbox): installed with apt-get as root, or with sudo when it
+# asks no password; otherwise a warning names the command, and setup goes on (never blocks on a password).
+#   test_package PACKAGE BINARY WHAT [no-service]   (no-service: the package must not start its service)
+test_package() {
+  local package="$1" binary="$2" what="$3" no_service="${4:-}" sudo="" status=0
+  [[ -x "$binary" ]] && return 0
+  if ! command -v apt-get >/dev/null; then
+    printf 'warning: %s is missing and apt-get is not available; %s needs it at %s\n' "$package" "$what" "$binary" >&2
+    return 0
+  fi
+  if [[ "$(id -u)" != 0 ]]; then
+    if ! sudo -n true 2>/dev/null; then
+      printf 'warning: %s is not installed and installing it needs root; %s will fail until you run: sudo apt-get install %s\n' \
+        "$package" "$what" "$package" >&2
+      return 0
+    fi
+    sudo=sudo
+  fi
+  step "installing $package (Debian package, for $what)"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >&2 \
+    || fail "apt-get update failed: check the network to the Debian mirror, then run 'npm run setup' again"
+  # Debian's policy-rc.d (exit 101) keeps a package from starting its service; an existing policy stays as it is.
+  local policy=""
+  if [[ "$no_service" == no-service && ! -e /usr/sbin/policy-rc.d ]]; then
+    policy=/usr/sbin/policy-rc.d
+    $sudo install -m 0755 /dev/stdin "$policy" <<<$'#!/bin/sh\nexit 101'
+  fi
+  $sudo apt-get install -y -qq --no-install-recommends "$package" >&2 || status=$?
+  [[ -z "$policy" ]] || $sudo rm -f "$policy"
+  ((status == 0)) || fail "apt-get install $package failed: see the lines above, then run 'npm run setup' again"
+  [[ -x "$binary" ]] || fail "$package installed but $binary is missing"
+}
