@@ -124,6 +124,7 @@ export class Pipeline {
   static async start(l: SandboxLayout, settings: PipelineSettings, say: (line: string) => void, stages: StageClock): Promise<Pipeline> {
     const p = new Pipeline(l, settings, say);
     for (const d of [l.logs, l.bigquery, l.rawBucket, l.curatedBucket, l.staging, l.hive, l.truth]) mkdirSync(d, { recursive: true });
+    keepInput(l, settings.input);
     p.clock = startClock(settings.clockFactor, readClock(l.clock), settings.clockStartMs);
     if (settings.clockFactor === 1) p.runClock();
     const log = (line: string) => say(`    ${line}`);
@@ -299,6 +300,26 @@ export class Pipeline {
       await s.end(name === "kafka" ? () => stopBroker(this.l.kafka) : (pid) => stopGroup(pid, 30_000));
     }
   }
+}
+
+/**
+ * The topic's format is the state folder's: its checkpoint resumes in the middle of the topic, whose
+ * entries a different input format would read as malformed. The first start records it; a later `up` must match.
+ */
+export function keepInput(l: SandboxLayout, input: parts.StreamInput): void {
+  const wanted = JSON.stringify(input);
+  if (!existsSync(l.input)) {
+    writeFileSync(l.input, wanted + "\n");
+    return;
+  }
+  const kept = readFileSync(l.input, "utf8").trim();
+  if (kept === wanted) return;
+  const { format } = JSON.parse(kept) as parts.StreamInput;
+  throw new SandboxError(
+    `this state folder's pipeline reads ${format === "json" ? "JSON entries" : "access-log lines"} with the settings in ${l.input}; the streaming job would read the rest of its topic as something else`,
+    `start it with the same --format and access-log flags, or run 'npm start -- purge' to start over`,
+    undefined,
+  );
 }
 
 function announce(to: (line: string) => void, what: string): void {

@@ -6,9 +6,12 @@ import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ACCESS_LOG_DEFAULTS } from "../../contract/accessLogSettings";
 import { clockNow, HOUR_MS, parseClockFactor, readClock, saveClock, startClock } from "../../sandbox/clock";
+import { sandboxLayout } from "../../sandbox/layout";
 import { CuratedNotifier } from "../../sandbox/notifier";
-import { isAlive, killGroup, startService } from "../../sandbox/processes";
+import { keepInput } from "../../sandbox/pipeline";
+import { isAlive, killGroup, SandboxError, startService } from "../../sandbox/processes";
 import { dueHours } from "../../sandbox/scheduler";
 import { Supervised } from "../../sandbox/supervisor";
 
@@ -118,5 +121,22 @@ describe("the notifier (Eventarc for the sandbox)", () => {
     await sleep(1000);
     await again.stop();
     expect(received.map((r) => r.subject.split("/").pop())).toEqual(["part-00000.csv", "part-00001.csv"]);
+  });
+});
+
+describe("the state folder's input format", () => {
+  test("is fixed by the first start: a later start with another format or other settings is refused", () => {
+    const l = sandboxLayout(join(work, "input-state"));
+    mkdirSync(l.root, { recursive: true });
+    const json = { format: "json" as const, accessLog: { ...ACCESS_LOG_DEFAULTS } };
+    keepInput(l, json);
+    expect(() => keepInput(l, json)).not.toThrow();
+    expect(() => keepInput(l, { ...json, format: "combined" })).toThrow(/reads JSON entries with the settings in/);
+    try {
+      keepInput(l, { ...json, format: "combined" });
+    } catch (e) {
+      expect((e as SandboxError).hint).toMatch(/same --format .*'npm start -- purge'/);
+    }
+    expect(() => keepInput(l, { ...json, accessLog: { ...json.accessLog, cartMethod: "GET" } })).toThrow(SandboxError);
   });
 });
