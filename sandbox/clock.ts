@@ -1,7 +1,8 @@
 // The sandbox's clock: the event time the live generator stamps and the scheduler's "now". At 1x it is
 // the wall clock; accelerated (--clock 60x) it runs that many times faster from where it last stood, and
 // it stands still while the sandbox is down, so `down` then `up` loses no simulated hour.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeStateFile } from "./stateFile";
 
 export interface ClockState {
   /** how many times faster than the wall clock event time runs (1 = real time) */
@@ -41,7 +42,7 @@ export function readClock(file: string): ClockState | undefined {
 
 /** Saves the clock as it reads now: a later start resumes from this event time. */
 export function saveClock(file: string, c: ClockState, wallMs = Date.now()): void {
-  writeFileSync(file, JSON.stringify({ factor: c.factor, eventMs: clockNow(c, wallMs), wallMs }) + "\n");
+  writeStateFile(file, { factor: c.factor, eventMs: clockNow(c, wallMs), wallMs });
 }
 
 export const hourOf = (ms: number) => new Date(ms).toISOString().slice(0, 13);

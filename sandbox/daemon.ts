@@ -2,7 +2,7 @@
 // pipeline (pipeline.ts), sends the simulated hours on a new state folder, then live traffic on the
 // sandbox clock, and writes status.json every second. SIGTERM (`down`) stops everything and keeps the
 // state, so the next `up` resumes from it.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS, readClock } from "./clock";
 import { sandboxLayout, stateDirFrom } from "./layout";
@@ -12,6 +12,7 @@ import { DEFAULT_LIVE_RATE, Pipeline } from "./pipeline";
 import { SandboxError } from "./processes";
 import { StageClock } from "./stageClock";
 import { PipelineStatus } from "./status";
+import { writeStateFile } from "./stateFile";
 
 const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -119,8 +120,7 @@ async function main(argv: string[]): Promise<number> {
   const write = () => {
     if (stopping) return;
     // Written whole, then renamed: a reader never sees half a file.
-    writeFileSync(`${l.status}.tmp`, JSON.stringify(snapshot(p, phase, intoKafka, o)) + "\n");
-    renameSync(`${l.status}.tmp`, l.status);
+    writeStateFile(l.status, snapshot(p, phase, intoKafka, o));
   };
   write();
   setInterval(write, 1000);

@@ -2,10 +2,11 @@
 // to the loader for every object published there, retrying until the loader accepts it (a loader that is
 // restarting is waited for). What it delivered is kept in the state folder, so `down` then `up` delivers
 // each object once; a delivery that was cut short is delivered again (the loader's job ids make that safe).
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CURATED_BUCKET } from "./layout";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
+import { writeStateFile } from "./stateFile";
 
 export interface Delivery {
   generation: string;
@@ -114,7 +115,7 @@ export class CuratedNotifier {
           : { generation, times: 1, acceptedAtMs: now, acceptedAtClockMs: this.clockNow() };
       }
       if (times === 2) this.redeliverNext--;
-      writeFileSync(this.stateFile, JSON.stringify(this.state) + "\n");
+      writeStateFile(this.stateFile, this.state);
     } catch (e) {
       this.say(`notifier: ${(e as Error).message}; delivering it again shortly`);
       await sleep(1000);

@@ -27,6 +27,7 @@ import { HourlyScheduler, HourRun } from "./scheduler";
 import { Endpoints } from "./services";
 import { StageClock } from "./stageClock";
 import { exitOf, Started, Supervised, SupervisedState } from "./supervisor";
+import { writeStateFile } from "./stateFile";
 
 export interface RawAudit {
   rows: number;
@@ -224,18 +225,18 @@ export class Pipeline {
     if (code !== 0) throw new SandboxError(`the generator failed (exit ${code})`, "read the generator's log; a broker that did not come back is named there", gen.log);
     readGroundTruth(summary, gen.log);
     this.traffic.startupSent = true;
-    writeFileSync(this.l.traffic, JSON.stringify(this.traffic) + "\n");
+    writeStateFile(this.l.traffic, this.traffic);
   }
 
   /** The live generator on the sandbox clock, supervised; each session (and restart) has its own seed and summary. */
   async startLiveTraffic(o: Pick<SandboxOptions, "rate" | "seed" | "malformedRate" | "duplicateRate" | "format">): Promise<void> {
     this.runClock();
     this.traffic.liveFromMs ??= this.now();
-    writeFileSync(this.l.traffic, JSON.stringify(this.traffic) + "\n");
+    writeStateFile(this.l.traffic, this.traffic);
     const generator = this.keep("generator", async () => {
       const session = ++this.traffic.sessions;
       (this.traffic.sessionsFromMs ??= []).push(this.now());
-      writeFileSync(this.l.traffic, JSON.stringify(this.traffic) + "\n");
+      writeStateFile(this.l.traffic, this.traffic);
       return startService(parts.liveGeneratorSpec(this.l, {
         brokers: this.endpoints.kafkaBootstrap as string, rate: o.rate || DEFAULT_LIVE_RATE, seed: o.seed + session,
         // The streaming job files a malformed entry under the hour Kafka received it (it has no trustworthy

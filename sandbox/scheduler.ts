@@ -4,9 +4,10 @@
 // complete, the DAG's retries (applied by the worker, jobs/hourly_local.py), and a rerun of an hour under
 // a new run id. Runs go one at a time through one long-lived worker; their results are kept in the state
 // folder, so `down` then `up` runs every hour exactly once.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { hourEndMs } from "./clock";
 import { HourlyWorker } from "./hourlyWorker";
+import { writeStateFile } from "./stateFile";
 
 export interface HourRun {
   hour: string;
@@ -120,6 +121,6 @@ export class HourlyScheduler {
   }
 
   private save(): void {
-    writeFileSync(this.files.state, JSON.stringify(this.state) + "\n");
+    writeStateFile(this.files.state, this.state);
   }
 }
