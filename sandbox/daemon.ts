@@ -44,12 +44,7 @@ function snapshot(p: Pipeline, phase: string, intoKafka: number | null, o: Sandb
   const figures = parts.markerFigures(p.l);
   const loaded = p.loadedHours();
   // Entries into the warehouse: the raw rows of the hours that became queryable in the last minute.
-  const firstAccepted = new Map<string, number>();
-  for (const [name, d] of Object.entries(p.notifier.deliveries)) {
-    const m = /dt=(\d{4}-\d{2}-\d{2})\/hr=(\d{2})\//.exec(name);
-    if (m) firstAccepted.set(`${m[1]}T${m[2]}`, Math.min(firstAccepted.get(`${m[1]}T${m[2]}`) ?? Infinity, d.acceptedAtMs));
-  }
-  const recent = [...firstAccepted.entries()].filter(([, at]) => Date.now() - at <= 60_000);
+  const recent = [...p.firstAcceptances().entries()].filter(([, d]) => Date.now() - d.acceptedAtMs <= 60_000);
   const loadedRate = recent.reduce((a, [hour]) => a + (figures.get(hour)?.rows ?? 0), 0) / 60;
   return {
     phase,
@@ -119,7 +114,6 @@ async function main(argv: string[]): Promise<number> {
   let intoKafka: number | null = null;
   const write = () => {
     if (stopping) return;
-    // Written whole, then renamed: a reader never sees half a file.
     writeStateFile(l.status, snapshot(p, phase, intoKafka, o));
   };
   write();

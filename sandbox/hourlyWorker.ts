@@ -1,33 +1,22 @@
 // The hourly steps' worker: one long-lived `python -m jobs.hourly_local --serve` (one Spark session for
 // hour after hour, instead of a JVM start-up per run), fed one hour at a time on its standard input.
-import { spawn } from "node:child_process";
-import { Readable, Writable } from "node:stream";
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
 import { createInterface } from "node:readline";
+import { Readable, Writable } from "node:stream";
 import { HourlyRunResult } from "./parts";
-import { ServiceSpec } from "./processes";
+import { ServiceSpec, startService } from "./processes";
 import { Started } from "./supervisor";
 
 export interface HourlyWorker extends Started {
   /** resolves once the Spark session is up */
   ready: Promise<void>;
   /** runs one hour (with the DAG's retries); rejects if the worker dies meanwhile */
-  run(hour: string, runId?: string): Promise<HourlyRunResult & { failed_tries?: string[] }>;
+  run(hour: string, runId?: string): Promise<HourlyRunResult>;
 }
 
 export function startHourlyWorker(spec: ServiceSpec): HourlyWorker {
-  mkdirSync(dirname(spec.log), { recursive: true });
-  const fd = openSync(spec.log, "a");
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["pipe", "pipe", fd], detached: true });
-  closeSync(fd);
-  if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
+  const { child, pid, exited, log } = startService({ ...spec, pipes: true });
   const stdin = child.stdin as Writable;
   const stdout = child.stdout as Readable;
-  const exited = new Promise<number | string>((resolve) => {
-    child.on("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
-    child.on("error", () => resolve("spawn-error"));
-  });
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
     markReady = resolve;
@@ -46,9 +35,9 @@ export function startHourlyWorker(spec: ServiceSpec): HourlyWorker {
   });
   stdin.on("error", () => undefined);
   return {
-    pid: child.pid,
+    pid,
     exited,
-    log: spec.log,
+    log,
     ready,
     run: (hour, runId) =>
       new Promise((resolve, reject) => {

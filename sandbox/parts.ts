@@ -153,6 +153,8 @@ export interface HourlyRunResult {
   ok: boolean;
   published: string[];
   error?: string;
+  /** the worker's (--serve) tries of a step that failed before the run's outcome (the DAG's retries) */
+  failed_tries?: string[];
 }
 
 /** The local BigQuery server on a fixed port, its data kept in the state folder; gs://BUCKET/NAME resolves under the buckets folder. */

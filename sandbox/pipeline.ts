@@ -8,6 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
+import { classifyObjectName } from "../functions/loader/src/publishedObject";
 import { accessLogAccount, accessLogCounts } from "./accessLogAccount";
 import { ClockState, clockNow, HOUR_MS, hourEndMs, readClock, saveClock, startClock } from "./clock";
 import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
@@ -17,7 +18,7 @@ import { HourlyWorker, startHourlyWorker } from "./hourlyWorker";
 import { assertJava, freePort, startBroker, stopBroker } from "./kafkaBroker";
 import { isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
 import { clientQuery, latestHourlyActivity, loadLineage, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
-import { CuratedNotifier } from "./notifier";
+import { CuratedNotifier, Delivery } from "./notifier";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
 import { killGroup, runToCompletion, SandboxError, startService, stopGroup, waitUntil } from "./processes";
@@ -267,21 +268,27 @@ export class Pipeline {
     return [...latest.values()].filter((r) => r.published.length > 0 && r.published.every((name) => delivered[name])).map((r) => r.hour).sort();
   }
 
+  /** Per hour ("YYYY-MM-DDTHH"), the loader's first acceptance of one of its published objects: its rows are queryable from then. */
+  firstAcceptances(): Map<string, Delivery> {
+    const first = new Map<string, Delivery>();
+    for (const [name, d] of Object.entries(this.notifier.deliveries)) {
+      const named = classifyObjectName(name);
+      if (!named.published) continue;
+      const hour = named.file.hour.slice(0, 13);
+      const seen = first.get(hour);
+      if (!seen || d.acceptedAtMs < seen.acceptedAtMs) first.set(hour, d);
+    }
+    return first;
+  }
+
   /** Hour end (sandbox clock) to the first acceptance of the hour's objects by the loader, for hours that ended while live. */
   freshness(): { hour: string; clockSeconds: number; wallSeconds: number }[] {
     const from = this.traffic.liveFromMs;
     if (from === undefined) return [];
-    const first = new Map<string, number>();
-    for (const [name, d] of Object.entries(this.notifier.deliveries)) {
-      const m = /dt=(\d{4}-\d{2}-\d{2})\/hr=(\d{2})\//.exec(name);
-      if (!m) continue;
-      const hour = `${m[1]}T${m[2]}`;
-      first.set(hour, Math.min(first.get(hour) ?? Infinity, d.acceptedAtClockMs));
-    }
-    return [...first.entries()]
+    return [...this.firstAcceptances().entries()]
       .filter(([hour]) => hourEndMs(hour) > from)
       .sort()
-      .map(([hour, at]) => ({ hour, clockSeconds: (at - hourEndMs(hour)) / 1000, wallSeconds: (at - hourEndMs(hour)) / 1000 / this.clock.factor }));
+      .map(([hour, d]) => ({ hour, clockSeconds: (d.acceptedAtClockMs - hourEndMs(hour)) / 1000, wallSeconds: (d.acceptedAtClockMs - hourEndMs(hour)) / 1000 / this.clock.factor }));
   }
 
   /** Stops every process (the generator first, so its summary is written; the broker last) and saves the clock. */

@@ -22,6 +22,8 @@ export interface ServiceSpec {
   log: string;
   /** standard output to this file instead of the log (for a command whose output is data) */
   stdout?: string;
+  /** standard input and output piped to the caller (a worker that takes requests), errors to the log */
+  pipes?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -47,7 +49,7 @@ export function startService(spec: ServiceSpec): Service {
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
-    stdio: ["ignore", out, fd],
+    stdio: spec.pipes ? ["pipe", "pipe", fd] : ["ignore", out, fd],
     detached: true,
   });
   closeSync(fd);
