@@ -119,6 +119,11 @@ def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> N
             failed_checks += [row[FAILED_CHECK_COLUMN] for row in rows]
 
 
+def first_line(exc: BaseException) -> str:
+    """An error in one line: its message's first line, or its type when it has none."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 # Runs one task of the hour (task id, the work); the default runs it once.
 TaskRunner = Callable[[str, Callable[[], object]], object]
 
@@ -138,7 +143,7 @@ def retrying(clock_factor: float = 1.0, sleep: Callable[[float], None] = time.sl
                 return work()
             except Exception as exc:
                 if tries is not None:
-                    tries.append(f"{task_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+                    tries.append(f"{task_id}: {first_line(exc)}")
                 if retry >= retries_of(task_id):
                     raise
                 retry += 1
@@ -242,14 +247,15 @@ def serve(spark: SparkSession, args: argparse.Namespace) -> int:
         if not line.strip():
             continue
         request = json.loads(line)
+        run_id = request.get("run_id") or new_run_id()
         tries: list[str] = []
         try:
-            result = hour_result(spark, args, parse_hour(request["hour"]), request.get("run_id") or new_run_id(),
+            result = hour_result(spark, args, parse_hour(request["hour"]), run_id,
                                  retrying(args.clock_factor, tries=tries), tries)
         except Exception as exc:  # a step that failed every retry: the run failed, the worker goes on
             print(f"error: hour {request['hour']}: {exc}", file=sys.stderr)
-            result = {"hour": request["hour"], "run_id": request.get("run_id"), "ok": False, "published": [],
-                      "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "failed_tries": tries}
+            result = {"hour": request["hour"], "run_id": run_id, "ok": False, "published": [],
+                      "error": first_line(exc), "failed_tries": tries}
         print(json.dumps(result), flush=True)
     return 0
 
