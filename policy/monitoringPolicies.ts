@@ -1,7 +1,6 @@
 // Operations rules as Pulumi policies: an alert that pages someone must say what it means and what to check first.
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-
-type Props = Record<string, unknown>;
+import type { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
+import { obj, policy, Props } from "./rules";
 
 const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
 /** Google's limit on documentation.content: 8,192 characters and 10,240 bytes in UTF-8. */
@@ -12,8 +11,7 @@ const MAX_CONTENT_BYTES = 10240;
 export const checks = {
   alertsCarryDocumentation(type: string, props: Props, report: ReportViolation): void {
     if (type !== ALERT_POLICY) return;
-    const documentation = props.documentation;
-    const content = documentation !== null && typeof documentation === "object" ? (documentation as Props).content : undefined;
+    const content = obj(props.documentation).content;
     if (typeof content !== "string" || content.trim() === "") {
       report("An alert policy must set documentation.content: what the alert means and what to check first.");
       return;
@@ -25,10 +23,5 @@ export const checks = {
 };
 
 export const monitoringPolicies: ResourceValidationPolicy[] = [
-  {
-    name: "alerts-carry-documentation",
-    description: "Every alert policy carries documentation saying what it means and what to check first.",
-    enforcementLevel: "mandatory",
-    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => checks.alertsCarryDocumentation(args.type, args.props as Props, report),
-  },
+  policy("alerts-carry-documentation", "Every alert policy carries documentation saying what it means and what to check first.", checks.alertsCarryDocumentation),
 ];

@@ -1,11 +1,8 @@
 // The limits Google sets on the resources the stack scales with, as Pulumi policies: Managed Kafka's capacity,
 // network and replication, and Dataproc autoscaling's bounds and where it may not be used.
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
+import { list, obj, policy, Props } from "./rules";
 
-type Props = Record<string, unknown>;
-
-const obj = (value: unknown): Props => (value !== null && typeof value === "object" ? (value as Props) : {});
-const list = (value: unknown): Props[] => (Array.isArray(value) ? (value as Props[]) : []);
 const GIB = 1024 ** 3;
 const DAY_SECONDS = 86400;
 
@@ -72,13 +69,6 @@ export const checks = {
     }
   },
 };
-
-const policy = (name: string, description: string, check: (type: string, props: Props, report: ReportViolation) => void): ResourceValidationPolicy => ({
-  name,
-  description,
-  enforcementLevel: "mandatory",
-  validateResource: (args: ResourceValidationArgs, report: ReportViolation) => check(args.type, args.props as Props, report),
-});
 
 export const scalingPolicies: ResourceValidationPolicy[] = [
   policy("managed-kafka-capacity", "Managed Kafka clusters stay within Google's capacity limits, in a subnet of their region.", checks.managedKafkaCapacity),

@@ -1,9 +1,8 @@
 // The pipeline's security rules as Pulumi policies: each checks resource inputs by type token, so tests can
 // run them on plain objects and the policy pack runs them on every `pulumi preview` / `pulumi up`.
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
+import { list, obj, policy, Props } from "./rules";
 import { isBlockedOverride } from "./composerBlockedOptions";
-
-type Props = Record<string, unknown>;
 
 const PRIMITIVE_ROLES = new Set(["roles/owner", "roles/editor", "roles/viewer"]);
 const PUBLIC_MEMBERS = new Set(["allUsers", "allAuthenticatedUsers"]);
@@ -22,8 +21,6 @@ const PROJECT_WIDE_STORAGE_ROLES = new Set([
 const isProjectWideGrant = (type: string) => /^gcp:(projects|organizations|folder)\/iAM(Member|Binding):/.test(type);
 const BUCKET_GRANT = /^gcp:storage\/bucketIAM(Member|Binding):/;
 
-const list = (value: unknown): Props[] => (Array.isArray(value) ? (value as Props[]) : []);
-const obj = (value: unknown): Props => (value !== null && typeof value === "object" ? (value as Props) : {});
 const isIamGrant = (type: string) => /:[A-Za-z0-9]*(IAM|Iam)(Member|Binding)$/.test(type);
 const membersOf = (props: Props): string[] =>
   [props.member, ...list(props.members)].filter((m): m is string => typeof m === "string");
@@ -134,13 +131,6 @@ export const checks = {
     if (ingress && allows && open) report("A firewall rule must not allow ingress from 0.0.0.0/0 or ::/0 (also the default when it names no source).");
   },
 };
-
-const policy = (name: string, description: string, check: (type: string, props: Props, report: ReportViolation) => void): ResourceValidationPolicy => ({
-  name,
-  description,
-  enforcementLevel: "mandatory",
-  validateResource: (args: ResourceValidationArgs, report: ReportViolation) => check(args.type, args.props as Props, report),
-});
 
 export const securityPolicies: ResourceValidationPolicy[] = [
   policy("no-external-ips", "No VM, Dataproc cluster, address or Composer environment with an external IP.", checks.noExternalIps),
