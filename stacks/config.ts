@@ -170,9 +170,9 @@ function zeroOr(raw: RawConfig, key: string, min: number, max: number, accepts: 
   return n;
 }
 
-function oneOf<T extends string>(raw: RawConfig, key: string, choices: readonly T[]): T {
+function oneOf<T extends string>(raw: RawConfig, key: string, choices: readonly T[], note?: string): T {
   const value = rawValue(raw, key);
-  if (!(choices as readonly string[]).includes(value)) throw invalid(key, choices.join(" or "), value);
+  if (!(choices as readonly string[]).includes(value)) throw invalid(key, choices.join(" or ") + (note ? ` (${note})` : ""), value);
   return value as T;
 }
 
@@ -299,7 +299,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
     freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),
     alertEmail: optionalEmail(raw, "alertEmail"),
-    inputFormat: matching(raw, "inputFormat", /^(json|combined)$/, `${INPUT_FORMATS.join(" or ")} (combined: nginx or Apache access-log lines)`) as InputFormat,
+    inputFormat: oneOf(raw, "inputFormat", INPUT_FORMATS, "combined: nginx or Apache access-log lines"),
     accessLog: accessLogSettings(raw),
   };
 }
