@@ -132,6 +132,13 @@ function parseHour(text: string): number {
   return ms;
 }
 
+/** One of the choices (the first when the flag is not given). */
+function choiceOf<T extends string>(raw: Map<string, string>, flag: string, choices: readonly [T, ...T[]]): T {
+  const text = raw.get(flag) ?? choices[0];
+  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`--${flag} must be ${choices.join(" or ")}, got '${text}'`);
+  return text as T;
+}
+
 function booleanOf(raw: Map<string, string>, flag: string): boolean {
   const text = raw.get(flag);
   if (text === undefined) return false;
@@ -167,12 +174,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
   if (brokers.length === 0) throw new UsageError("--brokers must name at least one host:port");
   const topic = raw.get("topic") ?? "weblogs";
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topic must be a Kafka topic name ([A-Za-z0-9._-]), got '${topic}'`);
-  const compression = raw.get("compression") ?? "gzip";
-  if (compression !== "gzip" && compression !== "none") throw new UsageError(`--compression must be gzip or none, got '${compression}'`);
-  const kafkaAuth = raw.get("kafka-auth") ?? "none";
-  if (kafkaAuth !== "none" && kafkaAuth !== "google") throw new UsageError(`--kafka-auth must be none or google, got '${kafkaAuth}'`);
-  const format = raw.get("format") ?? "json";
-  if (format !== "json" && format !== "combined") throw new UsageError(`--format must be json or combined, got '${format}'`);
   return {
     mode,
     brokers,
@@ -194,8 +195,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     summaryFile: raw.get("summary") ?? null,
     brokerTimeoutSeconds: numberOf(raw, "broker-timeout", (n) => n > 0, "a number of seconds > 0") ?? 60,
     batchSize: numberOf(raw, "batch-size", (n) => isCount(n) && n <= 100_000, "a whole number 1..100000") ?? 1000,
-    compression,
-    kafkaAuth,
-    format,
+    compression: choiceOf(raw, "compression", ["gzip", "none"]),
+    kafkaAuth: choiceOf(raw, "kafka-auth", ["none", "google"]),
+    format: choiceOf(raw, "format", ["json", "combined"]),
   };
 }
