@@ -209,6 +209,21 @@ async function answers(bootstrapServers: string): Promise<boolean> {
   }
 }
 
+/**
+ * Creates the topic if it is missing and waits until every partition has its leader, as the cloud's broker
+ * init action does before the generator and the streaming job start: a reader that subscribes while a
+ * producer is still creating the topic can see its partitions before the broker hosts them, and fail.
+ */
+export async function ensureTopic(bootstrapServers: string, topic: string, partitions: number): Promise<void> {
+  const admin = new Kafka({ clientId: "local-topic-setup", brokers: [bootstrapServers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** True once pid has exited; a zombie (exited, not yet reaped by a busy parent) counts as exited. */
 export function exited(pid: number): boolean {
   try {

@@ -12,6 +12,8 @@ import { hourlyActivityTable, loadLogTable, WarehouseViewName } from "../functio
 
 export const REPO_ROOT = resolve(__dirname, "..");
 export const TOPIC = "weblogs";
+/** The topic's partitions, as the stack's default on a single node. */
+export const TOPIC_PARTITIONS = 3;
 export const BQ_PROJECT = "clickstream-sandbox";
 export const BQ_DATASET = "clickstream";
 export const BQ_LOCATION = "US";
@@ -52,7 +54,7 @@ function generatorSpecWith(l: SandboxLayout, o: GeneratorTraffic, eventTime: str
     command: join(REPO_ROOT, "node_modules", ".bin", "tsx"),
     args: [
       join(REPO_ROOT, "generator", "main.ts"),
-      "--brokers", o.brokers, "--topic", TOPIC, ...eventTime,
+      "--brokers", o.brokers, "--topic", TOPIC, "--partitions", String(TOPIC_PARTITIONS), ...eventTime,
       "--rate", String(o.rate), "--seed", String(o.seed), "--malformed-rate", String(o.malformedRate),
       "--duplicate-rate", String(o.duplicateRate), "--format", o.format,
       "--summary", summary,

@@ -15,7 +15,7 @@ import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTru
 import { Health, pipelineHealth } from "./health";
 import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
 import { HourlyWorker, startHourlyWorker } from "./hourlyWorker";
-import { assertJava, freePort, startBroker, stopBroker } from "./kafkaBroker";
+import { assertJava, ensureTopic, freePort, startBroker, stopBroker } from "./kafkaBroker";
 import { isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
 import { clientQuery, latestHourlyActivity, loadLineage, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
 import { CuratedNotifier, Delivery } from "./notifier";
@@ -166,6 +166,8 @@ export class Pipeline {
       await broker.begin().catch((e: Error) => {
         throw new SandboxError(`the Kafka broker did not start: ${e.message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
       });
+      // Before the streaming job subscribes to it (on a resumed state folder it exists already).
+      await ensureTopic(bootstrap, parts.TOPIC, parts.TOPIC_PARTITIONS);
       return bootstrap;
     });
     this.endpoints.kafkaBootstrap = kafka;

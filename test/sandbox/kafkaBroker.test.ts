@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
-import { brokerStatus, exited, freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
@@ -50,6 +50,19 @@ test("a started broker answers on loopback and takes idempotent, compressed writ
   await producer.send({ topic: "kept", acks: -1, compression: CompressionTypes.GZIP, messages: [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }] });
   await producer.disconnect();
   expect(await highWatermark(broker.bootstrapServers, "kept")).toBe(3);
+});
+
+test("ensureTopic creates a topic with every partition led, and leaves an existing one as it is", async () => {
+  await ensureTopic(broker.bootstrapServers, "ensured", 3);
+  await ensureTopic(broker.bootstrapServers, "ensured", 3);
+  const admin = client(broker.bootstrapServers).admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: ["ensured"] });
+    expect(topics[0].partitions.map((p) => p.leader >= 0)).toEqual([true, true, true]);
+  } finally {
+    await admin.disconnect();
+  }
 });
 
 test("starting the same state folder again returns the running broker instead of a second one", async () => {
