@@ -27,7 +27,6 @@ export interface OrchestrationArgs {
   /** The environment's bucket (DAG folder, logs); owned by the stack so `pulumi destroy` removes it. */
   bucket: gcp.storage.Bucket;
   dagSettings: DagSettings;
-  grants: pulumi.CustomResource[];
 }
 
 export class Orchestration extends pulumi.ComponentResource {
@@ -66,7 +65,6 @@ export class Orchestration extends pulumi.ComponentResource {
       },
     }, {
       parent: this,
-      dependsOn: args.grants,
       // The DAG starts at the hour of the first deployment (no data exists before it); later `pulumi up`s
       // keep that hour rather than restarting Airflow with a new one.
       ignoreChanges: [`config.softwareConfig.envVariables.${DAG_START_ENV}`],

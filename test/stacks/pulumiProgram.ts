@@ -16,6 +16,8 @@ export interface DeclaredResource {
   state: Record<string, any>;
   /** Names of the resources it was declared to wait for (its final dependsOn, after every transformation). */
   dependsOn: string[];
+  /** Names of the resources whose outputs its inputs read (the engine's implicit dependencies). */
+  inputsFrom: string[];
 }
 
 export interface ProgramRun {
@@ -125,6 +127,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
 export async function runProgram(config: Record<string, string>): Promise<ProgramRun & { error?: Error }> {
   const resources: DeclaredResource[] = [];
   const waitsFor = new Map<string, string[]>();
+  const readsFrom = new Map<string, Promise<string[]>>();
   const project = config["gcp:project"] ?? "unset-project";
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pulumi: typeof pulumiModule = require("@pulumi/pulumi");
@@ -132,7 +135,7 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
     {
       newResource(args) {
         const state = computedState(args.type, args.name, args.inputs, project);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, dependsOn: waitsFor.get(args.name) ?? [] });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, dependsOn: waitsFor.get(args.name) ?? [], inputsFrom: [] });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -153,9 +156,10 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
   let error: Error | undefined;
   // A root stack, as the CLI has, so a stack transformation sees every resource's final options.
   const programExports = (await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation(({ name, opts }) => {
+      pulumi.runtime.registerStackTransformation(({ name, props, opts }) => {
         const dependsOn = opts.dependsOn === undefined ? [] : [opts.dependsOn].flat();
         waitsFor.set(name, dependsOn.map((r) => (r as unknown as { __name: string }).__name));
+        readsFrom.set(name, resourcesReadBy(props));
         return undefined;
       });
       try {
@@ -169,8 +173,27 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
   })) as Record<string, unknown>;
   // Let registrations that no output depends on finish too.
   await pulumi.runtime.disconnect();
+  for (const r of resources) r.inputsFrom = (await readsFrom.get(r.name)) ?? [];
   const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   return { resources: declared, outputs: error ? {} : programExports, error };
+}
+
+/** Names of the resources whose outputs a resource's inputs read, found through every Output among them. */
+async function resourcesReadBy(props: unknown): Promise<string[]> {
+  const found = new Set<string>();
+  const pending: Promise<void>[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (value === null || typeof value !== "object" || depth > 20) return;
+    const output = value as { allResources?: () => Promise<Set<{ __name: string }>> };
+    if (typeof output.allResources === "function") {
+      pending.push(output.allResources().then((set) => { for (const r of set) found.add(r.__name); }));
+      return;
+    }
+    for (const v of Object.values(value as Record<string, unknown>)) walk(v, depth + 1);
+  };
+  walk(props, 0);
+  await Promise.all(pending);
+  return [...found];
 }
 
 export const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -224,7 +247,7 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:storage/bucketIAMMember:BucketIAMMember": 17,
   // 7 artifacts, 2 DAG files, 3 HiveQL scripts
   "gcp:storage/bucketObject:BucketObject": 12,
-  // the wait for IAM propagation before the loader's trigger
-  "pulumi-nodejs:dynamic:Resource": 1,
   "random:index/randomId:RandomId": 2,
+  // the waits of stacks/consistency.ts: APIs, service agents, grants (all, and the loader's repository), log-based metrics
+  "time:index/sleep:Sleep": 5,
 };

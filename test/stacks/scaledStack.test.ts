@@ -38,7 +38,8 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
       capacityConfig: { vcpuCount: "3", memoryBytes: String(12 * 1024 ** 3) },
       gcpConfig: { accessConfig: { networkConfigs: [{ subnet: `projects/${PROJECT}/regions/us-central1/subnetworks/clickstream-subnet` }] } },
     });
-    expect(cluster.dependsOn).toEqual(expect.arrayContaining(["apis-managedkafka", "network-subnet"]));
+    expect(cluster.dependsOn).toEqual(expect.arrayContaining(["apis-ready", "network-subnet"]));
+    expect(byName(run, "apis-ready").dependsOn).toContain("apis-managedkafka");
   });
 
   it("declares the topic replicated three times, one partition per executor core, kept as long as the local broker keeps it", () => {

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
-import { IAM_PROPAGATION_SECONDS } from "../../stacks/propagation";
+import { DELAYS } from "../../stacks/consistency";
 import { DAG_START_ENV } from "../../stacks/orchestration";
 import { kafkaVersion } from "../../sandbox/kafkaBroker";
 import { byName, byType, DeclaredResource, DEFAULT_GRAPH, ProgramRun, PROJECT_NUMBER, REPO_ROOT, runProgram, STORAGE_AGENT, stackFileConfig } from "./pulumiProgram";
@@ -117,7 +117,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const apis = byType(run, "gcp:projects/service:Service").map((s) => s.name);
     const waiting = run.resources.filter((r) => r.type.startsWith("gcp:") && r.type !== "gcp:projects/service:Service");
     expect(waiting.length).toBeGreaterThan(80);
-    expect(waiting.filter((r) => !apis.every((api) => r.dependsOn.includes(api))).map((r) => r.name)).toEqual([]);
+    expect(byName(run, "apis-ready").dependsOn).toEqual(apis);
+    expect(waiting.filter((r) => !r.dependsOn.includes("apis-ready")).map((r) => r.name)).toEqual([]);
   });
 
   it("builds a dedicated VPC whose subnet has Private Google Access and a NAT for it alone", () => {
@@ -294,22 +295,21 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
   });
 
   it("creates the loader and its Eventarc trigger only after every grant had time to propagate", () => {
-    const wait = byName(run, "loader-iam-propagation");
-    expect(wait.type).toBe("pulumi-nodejs:dynamic:Resource");
-    expect(wait.inputs.seconds).toBe(IAM_PROPAGATION_SECONDS);
-    expect(IAM_PROPAGATION_SECONDS).toBeGreaterThanOrEqual(7 * 60);
-    const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && r.name !== "loader-trigger-invoker").map((r) => r.name);
-    expect(grants).toHaveLength(38);
-    // It waits for each grant (dependsOn) and is replaced when any grant is (its inputs are their ids).
+    const wait = byName(run, "iam-grants-propagated");
+    expect(wait.type).toBe("time:index/sleep:Sleep");
+    expect(wait.inputs.createDuration).toBe(`${DELAYS.iamGrant.seconds}s`);
+    const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && !r.name.startsWith("loader-")).map((r) => r.name);
+    // Every grant but the loader's own two: its repository grant has a wait of its own, its invoker grant follows the function.
+    expect(grants).toHaveLength(37);
+    // It waits for each grant (dependsOn) and is replaced when any grant is (its triggers are their ids).
     expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
-    expect([...wait.inputs.grants].sort()).toEqual(grants.map((g) => `${g}-id`).sort());
-    expect(byName(run, "loader-function").dependsOn).toContain("loader-iam-propagation");
+    expect(wait.inputs.triggers.waitsFor.split(",")).toEqual(grants.map((g) => `${g}-id`).sort());
+    expect(byName(run, "loader-function").dependsOn).toEqual(expect.arrayContaining(["iam-grants-propagated", "loader-repository-grant-propagated"]));
   });
 
-  it("boots each cluster only after its grants exist, and the streaming one after the NAT it downloads through", () => {
-    const identityGrants = run.resources.filter((r) => r.name.startsWith("identity-") && /IAMMember/.test(r.type)).map((r) => r.name);
+  it("boots each cluster only after its grants propagated, and the streaming one after the NAT", () => {
     for (const cluster of ["streaming-cluster", "hive-cluster"]) {
-      expect(byName(run, cluster).dependsOn).toEqual(expect.arrayContaining(identityGrants));
+      expect(byName(run, cluster).dependsOn).toContain("iam-grants-propagated");
     }
     expect(byName(run, "streaming-cluster").dependsOn).toContain("network-nat");
     expect(byName(run, "streaming-spark-job").dependsOn).toContain("network-nat");
