@@ -53,7 +53,7 @@ const streaming = new Streaming("streaming", {
   raw,
   artifacts: artifacts.uploaded,
   managedKafka,
-}, after([apisReady, grantsPropagated, network.nat]));
+}, after([apisReady, grantsPropagated, ...(network.nat ? [network.nat] : [])]));
 
 const hive = new Hive("hive", {
   config,

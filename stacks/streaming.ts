@@ -8,12 +8,10 @@ import { StackConfig, vcpusOf } from "./config";
 import { dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
 import { RawLayout } from "./layout";
 import { ManagedKafka, TOPIC_RETENTION_HOURS } from "./managedKafka";
+import { KAFKA_RELEASE, NODE_RELEASE, SPARK_KAFKA_JARS } from "./releases";
 
-export const KAFKA_VERSION = "3.9.2";
+export { KAFKA_VERSION } from "./releases";
 export const KAFKA_PORT = 9092;
-export const NODE_MAJOR = "22";
-/** Spark's Kafka source for Spark 3.5.x / Scala 2.12, fetched from Maven Central when the job starts. */
-export const SPARK_KAFKA_PACKAGE = "org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3";
 /** Google's login callback handler for Managed Kafka's SASL/OAUTHBEARER (Maven Central). */
 export const MANAGED_KAFKA_AUTH_PACKAGE = "com.google.cloud.hosted.kafka:managed-kafka-auth-login-handler:1.0.6";
 /**
@@ -87,7 +85,8 @@ export class Streaming extends pulumi.ComponentResource {
       // alerts read its "hour complete" lines (stacks/monitoring.ts).
       properties: { "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true" },
       metadata: {
-        "kafka-version": KAFKA_VERSION,
+        "kafka-release-uri": gsUri(artifacts.releases[KAFKA_RELEASE.file].object),
+        "kafka-release-sha256": artifacts.releases[KAFKA_RELEASE.file].sha256,
         "kafka-port": String(KAFKA_PORT),
         "kafka-topic": config.kafkaTopic,
         "kafka-partitions": String(config.kafkaPartitions),
@@ -95,7 +94,8 @@ export class Streaming extends pulumi.ComponentResource {
         // dataproc: the generator sends to the broker beside it; managed: to the bootstrap address, with Google's auth.
         "kafka-mode": config.kafka,
         "kafka-bootstrap": bootstrap,
-        "node-major": NODE_MAJOR,
+        "node-release-uri": gsUri(artifacts.releases[NODE_RELEASE.file].object),
+        "node-release-sha256": artifacts.releases[NODE_RELEASE.file].sha256,
         "generator-bundle-uri": gsUri(artifacts.generatorBundle),
         "generator-topic": config.kafkaTopic,
         "generator-rate": String(config.generatorRate),
@@ -104,7 +104,7 @@ export class Streaming extends pulumi.ComponentResource {
       },
       // Order matters: the generator's service requires kafka.service when the broker is local.
       initializationActions: managedKafka ? [generatorInit] : [brokerInit, generatorInit],
-    }, { parent: this, dependsOn: [artifacts.generatorBundle, ...(managedKafka ? [managedKafka.topic] : [])] });
+    }, { parent: this, dependsOn: [artifacts.generatorBundle, ...Object.values(artifacts.releases).map((r) => r.object), ...(managedKafka ? [managedKafka.topic] : [])] });
     // Deliberately no lifecycleConfig.idleDeleteTtl: Kafka and the generator are not YARN jobs, so
     // Dataproc would count the cluster idle and delete it under a running broker.
 
@@ -120,6 +120,8 @@ export class Streaming extends pulumi.ComponentResource {
       pysparkConfig: {
         mainPythonFileUri: gsUri(artifacts.streamingJob),
         pythonFileUris: [gsUri(artifacts.jobsPackage)],
+        // Spark's Kafka connector from the artifacts bucket: nothing is resolved from Maven Central when the job starts.
+        jarFileUris: SPARK_KAFKA_JARS.map((jar) => gsUri(artifacts.releases[jar.file].object)),
         // Trigger (1 minute) and grace (10 minutes) are the job's own defaults for the cloud.
         args: [
           "--bootstrap-servers", bootstrap,
@@ -133,8 +135,9 @@ export class Streaming extends pulumi.ComponentResource {
           ...streamingJobInputArgs(config.inputFormat, config.accessLog),
         ],
         properties: {
-          "spark.jars.packages": managedKafka ? `${SPARK_KAFKA_PACKAGE},${MANAGED_KAFKA_AUTH_PACKAGE}` : SPARK_KAFKA_PACKAGE,
-          ...(managedKafka ? { "spark.jars.excludes": MANAGED_KAFKA_AUTH_EXCLUDES } : {}),
+          // Managed Kafka only: Google's login handler and its dependencies, still resolved from Maven Central (through the NAT).
+          // The staged kafka-clients stays the one on the classpath.
+          ...(managedKafka ? { "spark.jars.packages": MANAGED_KAFKA_AUTH_PACKAGE, "spark.jars.excludes": `${MANAGED_KAFKA_AUTH_EXCLUDES},org.apache.kafka:kafka-clients` } : {}),
           ...executorSettings(config),
           // A streaming query keeps its executors: Google documents dynamic allocation as unfit for streaming.
           "spark.dynamicAllocation.enabled": "false",

@@ -87,8 +87,6 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "warehouse-view-hourly-activity-latest": false,
       "warehouse-view-hourly-totals": false,
     });
-    expect(byName(run, "network-router").inputs).toMatchObject({ name: "clickstream-router", region: "us-central1", network: "network-vpc-id" });
-    expect(byName(run, "network-nat").inputs.router).toBe("clickstream-router");
   });
 
   it("enables every API the pipeline calls and leaves them enabled on destroy", () => {
@@ -121,14 +119,12 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(waiting.filter((r) => !r.dependsOn.includes("apis-ready")).map((r) => r.name)).toEqual([]);
   });
 
-  it("builds a dedicated VPC whose subnet has Private Google Access and a NAT for it alone", () => {
+  it("builds a dedicated VPC whose subnet has Private Google Access, and no NAT: no node reaches outside Google", () => {
     const vpc = byName(run, "network-vpc");
     expect(vpc.inputs.autoCreateSubnetworks).toBe(false);
     const subnet = byName(run, "network-subnet");
     expect(subnet.inputs).toMatchObject({ ipCidrRange: "10.20.0.0/24", privateIpGoogleAccess: true, region: "us-central1", network: "network-vpc-id" });
-    const nat = byName(run, "network-nat");
-    expect(nat.inputs).toMatchObject({ sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS", natIpAllocateOption: "AUTO_ONLY" });
-    expect(nat.inputs.subnetworks).toEqual([{ name: "network-subnet-id", sourceIpRangesToNats: ["ALL_IP_RANGES"] }]);
+    expect(run.resources.filter((r) => /compute\/router/.test(r.type))).toEqual([]);
   });
 
   it("admits intra-subnet traffic, and SSH only from IAP's range when the stack allows it", () => {
@@ -307,12 +303,10 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(byName(run, "loader-function").dependsOn).toEqual(expect.arrayContaining(["iam-grants-propagated", "loader-repository-grant-propagated"]));
   });
 
-  it("boots each cluster only after its grants propagated, and the streaming one after the NAT", () => {
+  it("boots each cluster only after its grants propagated", () => {
     for (const cluster of ["streaming-cluster", "hive-cluster"]) {
       expect(byName(run, cluster).dependsOn).toContain("iam-grants-propagated");
     }
-    expect(byName(run, "streaming-cluster").dependsOn).toContain("network-nat");
-    expect(byName(run, "streaming-spark-job").dependsOn).toContain("network-nat");
   });
 
   it("keeps every bucket private with uniform access, deletable by destroy in dev, raw data expiring", () => {
@@ -341,8 +335,10 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `gs://${artifacts}/init/weblog-generator.sh`,
     ]);
     expect(cluster.gceClusterConfig.metadata).toMatchObject({
-      // The release the local broker (sandbox/kafka/pom.xml) runs every test against.
-      "kafka-version": kafkaVersion(),
+      // The release the local broker (sandbox/kafka/pom.xml) runs every test against, staged in the artifacts bucket.
+      "kafka-release-uri": `gs://${artifacts}/releases/kafka_2.13-${kafkaVersion()}.tgz`,
+      "kafka-release-sha256": expect.stringMatching(/^[0-9a-f]{64}$/),
+      "node-release-uri": expect.stringMatching(new RegExp(`^gs://${artifacts}/releases/node-v22\\.\\d+\\.\\d+-linux-x64\\.tar\\.xz$`)),
       "kafka-topic": "weblogs",
       "kafka-partitions": "3",
       "generator-bundle-uri": `gs://${artifacts}/generator/generator.cjs`,
@@ -373,7 +369,11 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(job.placement.clusterName).toBe("clickstream-stream");
     expect(job.pysparkConfig.mainPythonFileUri).toBe(`gs://${artifacts}/spark/weblog_stream.py`);
     expect(job.pysparkConfig.pythonFileUris).toEqual([`gs://${artifacts}/spark/jobs.zip`]);
-    expect(job.pysparkConfig.properties["spark.jars.packages"]).toBe("org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3");
+    // The connector and its dependencies from the artifacts bucket: nothing resolved from Maven Central at job start.
+    expect(job.pysparkConfig.jarFileUris).toEqual([
+      "spark-sql-kafka-0-10_2.12-3.5.3.jar", "spark-token-provider-kafka-0-10_2.12-3.5.3.jar", "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar",
+    ].map((jar) => `gs://${artifacts}/releases/${jar}`));
+    expect(job.pysparkConfig.properties["spark.jars.packages"]).toBeUndefined();
     // One executor on the single node, beside Kafka and the generator; no Managed Kafka authentication.
     expect(job.pysparkConfig.properties).toMatchObject({ "spark.executor.instances": "1", "spark.dynamicAllocation.enabled": "false" });
     expect(job.pysparkConfig.properties["spark.jars.excludes"]).toBeUndefined();
@@ -509,6 +509,12 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "generator/generator.cjs",
       "init/kafka-broker.sh",
       "init/weblog-generator.sh",
+      "releases/commons-pool2-2.11.1.jar",
+      "releases/kafka-clients-3.4.1.jar",
+      "releases/kafka_2.13-3.9.2.tgz",
+      expect.stringMatching(/^releases\/node-v22\.\d+\.\d+-linux-x64\.tar\.xz$/),
+      "releases/spark-sql-kafka-0-10_2.12-3.5.3.jar",
+      "releases/spark-token-provider-kafka-0-10_2.12-3.5.3.jar",
       "spark/jobs.zip",
       "spark/weblog-entry.schema.json",
       "spark/weblog_stream.py",
