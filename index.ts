@@ -50,6 +50,7 @@ const streaming = new Streaming("streaming", {
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.streamCluster.email,
   stagingBucket: storage.dataproc.name,
+  tempBucket: storage.dataprocTemp.name,
   raw,
   artifacts: artifacts.uploaded,
   managedKafka,
@@ -60,6 +61,7 @@ const hive = new Hive("hive", {
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.hiveCluster.email,
   stagingBucket: storage.dataproc.name,
+  tempBucket: storage.dataprocTemp.name,
 }, after([apisReady, grantsPropagated]));
 
 const orchestration = new Orchestration("orchestration", {

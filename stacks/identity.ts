@@ -147,6 +147,8 @@ export class Identity extends pulumi.ComponentResource {
     onBucket("stream-artifacts-reader", storage.artifacts, this.streamCluster, "roles/storage.objectViewer");
     onBucket("stream-dataproc-writer", storage.dataproc, this.streamCluster, "roles/storage.objectAdmin");
     onBucket("stream-dataproc-bucket-reader", storage.dataproc, this.streamCluster, "roles/storage.legacyBucketReader");
+    onBucket("stream-dataproc-temp-writer", storage.dataprocTemp, this.streamCluster, "roles/storage.objectAdmin");
+    onBucket("stream-dataproc-temp-bucket-reader", storage.dataprocTemp, this.streamCluster, "roles/storage.legacyBucketReader");
     onBucket("hive-raw-reader", storage.raw, this.hiveCluster, "roles/storage.objectViewer");
     onBucket("hive-raw-bucket-reader", storage.raw, this.hiveCluster, "roles/storage.legacyBucketReader");
     // The DAG's Hive jobs read their HiveQL from the Composer bucket's dags/hql/, and nothing else there.
@@ -158,6 +160,8 @@ export class Identity extends pulumi.ComponentResource {
     // Dataproc staging and the hour's staged output (hourly-staging/) live in the Dataproc bucket.
     onBucket("hive-dataproc-writer", storage.dataproc, this.hiveCluster, "roles/storage.objectAdmin");
     onBucket("hive-dataproc-bucket-reader", storage.dataproc, this.hiveCluster, "roles/storage.legacyBucketReader");
+    onBucket("hive-dataproc-temp-writer", storage.dataprocTemp, this.hiveCluster, "roles/storage.objectAdmin");
+    onBucket("hive-dataproc-temp-bucket-reader", storage.dataprocTemp, this.hiveCluster, "roles/storage.legacyBucketReader");
     onBucket("composer-raw-reader", storage.raw, this.composer, "roles/storage.objectViewer");
     onBucket("composer-curated-writer", storage.curated, this.composer, "roles/storage.objectAdmin");
     onBucket("composer-environment-bucket", storage.composer, this.composer, "roles/storage.objectAdmin");

@@ -49,6 +49,7 @@ export interface StreamingArgs {
   subnetwork: pulumi.Input<string>;
   serviceAccountEmail: pulumi.Input<string>;
   stagingBucket: pulumi.Input<string>;
+  tempBucket: pulumi.Input<string>;
   raw: RawLayout;
   artifacts: UploadedArtifacts;
   /** Set when `kafka` is managed: the topic lives there and no broker runs on the master. */
@@ -77,6 +78,7 @@ export class Streaming extends pulumi.ComponentResource {
       serviceAccountEmail: args.serviceAccountEmail,
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
+      tempBucket: args.tempBucket,
       networkTag: clusterName,
       // Google's autoscaling does not support Spark Structured Streaming: the label lets the policy pack hold to it.
       labels: { workload: "streaming" },

@@ -162,11 +162,14 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("grants each account only the roles of its stage, at bucket or dataset scope where one exists", () => {
     const raw = bucketName("raw"), curated = bucketName("curated"), artifacts = bucketName("artifacts"), dataproc = bucketName("dataproc"), composer = bucketName("composer");
+    const temp = bucketName("dataproc-temp");
     const custom = (role: string) => `IAMMember ${PROJECT} projects/${PROJECT}/roles/clickstream${role}a1b2c3`;
     expect(grantsTo(sa("stream"))).toEqual([
       `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
       `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
+      `BucketIAMMember ${temp} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${temp} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectAdmin`,
       custom("DataprocNode"),
@@ -177,6 +180,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${composer} roles/storage.objectViewer`,
       `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
+      `BucketIAMMember ${temp} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${temp} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       custom("DataprocNode"),
@@ -296,7 +301,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(wait.inputs.createDuration).toBe(`${DELAYS.iamGrant.seconds}s`);
     const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && !r.name.startsWith("loader-")).map((r) => r.name);
     // Every grant but the loader's own two: its repository grant has a wait of its own, its invoker grant follows the function.
-    expect(grants).toHaveLength(37);
+    expect(grants).toHaveLength(41);
     // It waits for each grant (dependsOn) and is replaced when any grant is (its triggers are their ids).
     expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
     expect(wait.inputs.triggers.waitsFor.split(",")).toEqual(grants.map((g) => `${g}-id`).sort());
@@ -311,12 +316,23 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("keeps every bucket private with uniform access, deletable by destroy in dev, raw data expiring", () => {
     const buckets = byType(run, "gcp:storage/bucket:Bucket");
-    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-raw"]);
+    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-dataproc-temp", "storage-raw"]);
     for (const b of buckets) {
       expect(b.inputs).toMatchObject({ uniformBucketLevelAccess: true, publicAccessPrevention: "enforced", forceDestroy: true, location: "US-CENTRAL1" });
     }
     expect(buckets.filter((b) => b.inputs.softDeletePolicy.retentionDurationSeconds > 0).map((b) => b.name)).toEqual(["storage-curated"]);
     expect(byName(run, "storage-raw").inputs.lifecycleRules).toContainEqual({ condition: expect.objectContaining({ age: 30 }), action: { type: "Delete" } });
+  });
+
+  it("never expires Dataproc's staging files: only the DAG's hourly staging expires there, and temp data in a bucket of its own", () => {
+    // Google: the staging bucket has no TTL; repaired and autoscaled nodes read the cluster's files from it.
+    expect(byName(run, "storage-dataproc").inputs.lifecycleRules).toEqual([
+      { condition: { age: 30, matchesPrefixes: ["hourly-staging/"] }, action: { type: "Delete" } },
+    ]);
+    expect(byName(run, "storage-dataproc-temp").inputs.lifecycleRules).toEqual([{ condition: { age: 90 }, action: { type: "Delete" } }]);
+    for (const cluster of ["streaming-cluster", "hive-cluster"]) {
+      expect(byName(run, cluster).inputs.clusterConfig).toMatchObject({ stagingBucket: bucketName("dataproc"), tempBucket: bucketName("dataproc-temp") });
+    }
   });
 
   it("runs the streaming cluster on Dataproc 2.2 with Kafka, then the generator, and no idle deletion", () => {
