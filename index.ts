@@ -113,6 +113,8 @@ export const rawBucket = storage.raw.name;
 export const curatedBucket = storage.curated.name;
 export const artifactsBucket = storage.artifacts.name;
 export const bigqueryHourlyTable = warehouse.hourlyTableId;
+// The tables an analyst queries: one row per product and hour of the latest run, and the hourly totals (README: "Outputs").
+export const bigqueryHourlyActivityLatestView = pulumi.interpolate`${config.project}.${warehouse.views["hourly_activity_latest"].datasetId}.${warehouse.views["hourly_activity_latest"].tableId}`;
 export const bigqueryHourlyTotalsView = warehouse.totalsViewId;
 export const bigqueryRawEntriesTable = warehouse.rawEntriesTableId;
 export const loaderFunction = loader.function.name;

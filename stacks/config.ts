@@ -31,7 +31,9 @@ export interface StackConfig {
   streamWorkerMachineType: string;
   /** The Hive cluster's largest size: 0 = a single node; N = 2 primary workers plus up to N-2 autoscaled secondary workers. */
   hiveMaxWorkers: number;
-  /** Live generator entries per second on the streaming master. */
+  /** Whether the demo generator runs on the streaming master; false for a stack fed by real logs only. */
+  demoTraffic: boolean;
+  /** Live generator entries per second on the streaming master (with demoTraffic). */
   generatorRate: number;
   /** Raw Parquet older than this is deleted by the bucket's lifecycle rule. */
   rawRetentionDays: number;
@@ -89,6 +91,7 @@ const DEFAULTS: Record<string, string | undefined> = {
   streamWorkers: "0",
   streamWorkerMachineType: "e2-standard-4",
   hiveMaxWorkers: "0",
+  demoTraffic: "true",
   generatorRate: "5",
   rawRetentionDays: "30",
   forceDestroy: "false",
@@ -284,6 +287,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     streamWorkerMachineType,
     hiveMaxWorkers: zeroOr(raw, "hiveMaxWorkers", MIN_PRIMARY_WORKERS + 1, 100,
       "0 (a single node) or a largest size from 3 to 100 workers (2 primary, the rest autoscaled secondary workers)"),
+    demoTraffic: flag(raw, "demoTraffic"),
     generatorRate: integer(raw, "generatorRate", 1, 5000),
     rawRetentionDays: integer(raw, "rawRetentionDays", 1, 3650),
     forceDestroy: flag(raw, "forceDestroy"),

@@ -104,8 +104,9 @@ export class Streaming extends pulumi.ComponentResource {
         // The demo traffic in the topic's own format, so that it is read, not quarantined.
         "generator-format": config.inputFormat,
       },
-      // Order matters: the generator's service requires kafka.service when the broker is local.
-      initializationActions: managedKafka ? [generatorInit] : [brokerInit, generatorInit],
+      // Order matters: the generator's service requires kafka.service when the broker is local. No generator
+      // without demoTraffic: a shop's real logs must not be counted together with generated ones.
+      initializationActions: [...(managedKafka ? [] : [brokerInit]), ...(config.demoTraffic ? [generatorInit] : [])],
     }, { parent: this, dependsOn: [artifacts.generatorBundle, ...Object.values(artifacts.releases).map((r) => r.object), ...(managedKafka ? [managedKafka.topic] : [])] });
     // Deliberately no lifecycleConfig.idleDeleteTtl: Kafka and the generator are not YARN jobs, so
     // Dataproc would count the cluster idle and delete it under a running broker.

@@ -544,11 +544,14 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("exports where everything is, named for what the user does next", () => {
     expect(Object.keys(run.outputs).sort()).toEqual([
-      "airflowUrl", "artifactsBucket", "bigqueryHourlyTable", "bigqueryHourlyTotalsView", "bigqueryRawEntriesTable",
+      "airflowUrl", "artifactsBucket", "bigqueryHourlyActivityLatestView", "bigqueryHourlyTable", "bigqueryHourlyTotalsView", "bigqueryRawEntriesTable",
       "bqQueryCommand", "composerDagFolder", "curatedBucket", "dashboardUrl", "hiveClusterGatewayUrls", "kafkaBootstrapServers", "kafkaTopic",
       "loaderFunction", "rawBucket", "sshToStreamMaster", "streamClusterGatewayUrls", "streamingJobId",
     ]);
     expect(run.outputs.airflowUrl).toMatch(/^https:\/\//);
+    // The views an analyst queries: the latest run of each hour, never every run.
+    expect(run.outputs.bigqueryHourlyActivityLatestView).toBe(`${PROJECT}.clickstream.hourly_activity_latest`);
+    expect(run.outputs.bigqueryHourlyTotalsView).toBe(`${PROJECT}.clickstream.hourly_totals`);
     expect(Object.keys(run.outputs.streamClusterGatewayUrls as object)).toContain("YARN ResourceManager");
     expect(run.outputs.bqQueryCommand).toBe(
       `bq query --project_id=${PROJECT} --use_legacy_sql=false 'SELECT * FROM \`${PROJECT}.clickstream.hourly_totals\` ORDER BY hour DESC LIMIT 24'`,
