@@ -111,7 +111,8 @@ export class Identity extends pulumi.ComponentResource {
     const customRole = (id: string, roleName: string, title: string, description: string, permissions: string[]) =>
       new gcp.projects.IAMCustomRole(`${name}-${id}`, {
         project,
-        roleId: pulumi.interpolate`${config.namePrefix}${roleName}${roleSuffix.hex}`,
+        // Role ids take no hyphen.
+        roleId: pulumi.interpolate`${config.namePrefix.replace(/-/g, "_")}${roleName}${roleSuffix.hex}`,
         title,
         description,
         permissions,

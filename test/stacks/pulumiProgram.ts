@@ -142,7 +142,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
  * while loading, `error` is set and `resources` shows what was declared before. Jest keeps a module that
  * loaded once, so a test file can run the program successfully once, and failing configs any number of times.
  */
-export async function runProgram(config: Record<string, string>): Promise<ProgramRun & { error?: Error }> {
+export async function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun & { error?: Error }> {
   const resources: DeclaredResource[] = [];
   const waitsFor = new Map<string, string[]>();
   const readsFrom = new Map<string, Promise<string[]>>();
@@ -167,7 +167,7 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
       },
     },
     PROJECT,
-    "dev",
+    stack,
     false,
   );
   pulumi.runtime.setAllConfig(config);

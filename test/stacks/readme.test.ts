@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { WAREHOUSE_VIEWS } from "../../functions/loader/warehouse/warehouse";
+import { settingsTable } from "../../stacks/settings";
 import { REPO_ROOT } from "./pulumiProgram";
 
 const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
@@ -33,6 +34,22 @@ function documentedColumns(view: string): string[] {
 describe("the README, checked against the code it describes", () => {
   it.each([...WAREHOUSE_VIEWS])("documents the columns of the view %s, in the order the view returns them", (view) => {
     expect(documentedColumns(view)).toEqual(viewColumns(view));
+  });
+
+  it("shows the settings table exactly as Pulumi.yaml declares the keys (regenerate it with `npx tsx stacks/settings.ts`)", () => {
+    const block = /<!-- settings:start -->\n([\s\S]*?)\n<!-- settings:end -->/.exec(readme);
+    expect(block?.[1]).toBe(settingsTable());
+  });
+
+  it("deploys with the policy pack wherever it shows `pulumi up` as a command", () => {
+    let inCode = false;
+    const codeLines = readme.split("\n").filter((line) => {
+      if (line.startsWith("```")) inCode = !inCode;
+      return inCode;
+    });
+    const commands = codeLines.filter((line) => /^\s*pulumi up\b/.test(line));
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const command of commands) expect(command).toMatch(/^\s*pulumi up --policy-pack policy\b/);
   });
 
   it("reads a view's columns from its SQL", () => {
