@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ACCEPTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
 import { machineShape, MACHINE_TYPES_ACCEPTED } from "./machineTypes";
+import { HEADROOM, memoryPlan, overcommitted } from "./memoryBudget";
 import { declaredSettings } from "./settings";
 
 export const PROJECT_NAMESPACE = "clickstream-pipeline";
@@ -272,7 +273,7 @@ export function parseStackConfig(raw: RawConfig, stack = "dev"): StackConfig {
       String(managedKafkaMemoryGib));
   }
   const prefix = namePrefix(raw, stack);
-  return {
+  return withinMemory({
     project: matching(raw, "gcp:project", /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter"),
     region,
     namePrefix: prefix,
@@ -308,7 +309,18 @@ export function parseStackConfig(raw: RawConfig, stack = "dev"): StackConfig {
     alertEmail: optionalEmail(raw, "alertEmail"),
     inputFormat: oneOf(raw, "inputFormat", INPUT_FORMATS, "combined: nginx or Apache access-log lines"),
     accessLog: accessLogSettings(raw),
-  };
+  });
+}
+
+/** The memory rule between keys: what runs on each node (stacks/memoryBudget.ts) fits its machine type with headroom. */
+function withinMemory(config: StackConfig): StackConfig {
+  const node = overcommitted(memoryPlan(config));
+  if (node) {
+    const needed = node.parts.filter((p) => !p.what.startsWith("YARN")).reduce((a, p) => a + p.mib, 0) + 2048;
+    throw invalid(node.key, `a machine type whose memory holds what runs on the ${node.node} with ${HEADROOM * 100}% to spare ` +
+      `(at least ${Math.ceil(needed / (1 - HEADROOM) / 1024)} GiB, e.g. e2-standard-4)`, node.machineType);
+  }
+  return config;
 }
 
 /** Reads the stack's configuration from Pulumi and validates it; call it before declaring any resource. */

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { streamingJobInputArgs } from "../contract/accessLogSettings";
 import { gsUri, UploadedArtifacts } from "./artifacts";
 import { StackConfig, vcpusOf } from "./config";
+import { memoryPlan, PARTS_MIB } from "./memoryBudget";
 import { dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
 import { RawLayout } from "./layout";
 import { ManagedKafka, TOPIC_RETENTION_HOURS } from "./managedKafka";
@@ -33,14 +34,21 @@ export const MANAGED_KAFKA_CLIENT_SETTINGS: Record<string, string> = {
  * memory for that share), so the cores in all equal workers x vCPUs, the topic's default partition count.
  */
 export function executorSettings(config: StackConfig): Record<string, string> {
+  // Sized by the node's memory budget, so the executors never take what Kafka and the generator need.
+  const memory = {
+    "spark.executor.memory": `${memoryPlan(config).executorMib}m`,
+    "spark.driver.memory": `${PARTS_MIB.sparkDriver}m`,
+    "spark.yarn.am.memory": `${PARTS_MIB.sparkAppMaster}m`,
+  };
   if (config.streamWorkers === 0) {
     // Leaves room on the single node for Kafka and the generator.
-    return { "spark.executor.instances": "1" };
+    return { "spark.executor.instances": "1", ...memory };
   }
   const vcpus = vcpusOf(config.streamWorkerMachineType);
   return {
     "spark.executor.instances": String(config.streamWorkers * 2),
-    "spark.executor.cores": String(vcpus / 2),
+    "spark.executor.cores": String(Math.max(1, Math.floor(vcpus / 2))),
+    ...memory,
   };
 }
 
@@ -85,7 +93,11 @@ export class Streaming extends pulumi.ComponentResource {
       workers: config.streamWorkers > 0 ? { count: config.streamWorkers, machineType: config.streamWorkerMachineType } : undefined,
       // The job's driver output reaches Cloud Logging only with this set: the raw-intake and quarantine
       // alerts read its "hour complete" lines (stacks/monitoring.ts).
-      properties: { "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true" },
+      properties: {
+        "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true",
+        // YARN gets what the memory budget leaves it, not Dataproc's share of the whole machine (Kafka runs outside YARN).
+        "yarn:yarn.nodemanager.resource.memory-mb": String(memoryPlan(config).streamYarnMib),
+      },
       metadata: {
         "kafka-release-uri": gsUri(artifacts.releases[KAFKA_RELEASE.file].object),
         "kafka-release-sha256": artifacts.releases[KAFKA_RELEASE.file].sha256,

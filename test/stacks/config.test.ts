@@ -52,11 +52,16 @@ describe("stack configuration", () => {
     expect(vcpus(config.streamMachineType) + vcpus(config.hiveMachineType)).toBeLessThanOrEqual(8);
   });
 
-  it.each(["e2-medium", "e2-standard-32", "e2-highcpu-32", "n1-standard-1", "n2-highmem-128", "n2d-standard-224", "c3-standard-22", "t2d-standard-60"])(
+  it.each(["e2-standard-32", "e2-highcpu-32", "e2-highmem-2", "n1-standard-4", "n2-highmem-128", "n2d-standard-224", "c3-standard-22", "t2d-standard-60"])(
     "accepts %s, a machine type Google offers in its family", (type) => {
       expect(parseStackConfig({ ...minimal, [`${NS}:hiveMachineType`]: type }).hiveMachineType).toBe(type);
     },
   );
+
+  it.each(["e2-medium", "n1-standard-1"])("takes %s as a machine type, and refuses it only for the memory a Hive node needs", (type) => {
+    expect(() => parseStackConfig({ ...minimal, [`${NS}:hiveMachineType`]: type })).toThrow(
+      new RegExp(`^Config key '${NS}:hiveMachineType' accepts a machine type whose memory holds what runs on the hive master with 15% to spare`));
+  });
 
   it("derives every project-unique name from the stack unless a prefix is set, and refuses a stack name too long for one", () => {
     expect(parseStackConfig(minimal, "prod")).toMatchObject({ namePrefix: "clickstream-prod", bigqueryDataset: "clickstream_prod" });
