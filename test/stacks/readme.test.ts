@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { WAREHOUSE_VIEWS } from "../../functions/loader/warehouse/warehouse";
+import { DELAYS } from "../../stacks/consistency";
 import { settingsTable } from "../../stacks/settings";
 import { REPO_ROOT } from "./pulumiProgram";
 
@@ -50,6 +51,15 @@ describe("the README, checked against the code it describes", () => {
     const commands = codeLines.filter((line) => /^\s*pulumi up\b/.test(line));
     expect(commands.length).toBeGreaterThanOrEqual(2);
     for (const command of commands) expect(command).toMatch(/^\s*pulumi up --policy-pack policy\b/);
+  });
+
+  it("names every wait of the first `pulumi up`, its length and its source, in the minute-by-minute section", () => {
+    const start = readme.indexOf("### The first `pulumi up` on a fresh project, minute by minute");
+    const section = readme.slice(start, readme.indexOf("\n### ", start + 10));
+    for (const delay of Object.values(DELAYS)) {
+      expect(section).toContain(`| ${delay.seconds / 60} min |`);
+      for (const ref of delay.source.match(/[\w.-]+\/[\w.-]+#\d+/g) ?? []) expect(section).toContain(ref);
+    }
   });
 
   it("reads a view's columns from its SQL", () => {
