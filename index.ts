@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Artifacts } from "./stacks/artifacts";
 import { loadStackConfig } from "./stacks/config";
+import { settled } from "./stacks/consistency";
 import { Hive } from "./stacks/hive";
 import { Identity } from "./stacks/identity";
 import { HIVEQL_DAG_FOLDER, HOURLY_STAGING_FOLDER, rawLayout } from "./stacks/layout";
@@ -20,8 +21,9 @@ import { Warehouse } from "./stacks/warehouse";
 const config = loadStackConfig();
 
 const services = new ProjectServices("apis", { project: config.project, apis: apisFor(config) });
-// Every resource of every component waits for the APIs (a component's dependsOn alone would not reach them).
-const afterApis = after(services.enabled);
+// Every resource of every component waits for the APIs to answer (a component's dependsOn alone would not reach them).
+const apisReady = settled("apis-ready", "apiEnablement", services.enabled);
+const afterApis = after([apisReady]);
 
 const network = new Network("network", { config }, afterApis);
 const storage = new Storage("storage", { config }, afterApis);
@@ -35,9 +37,12 @@ const warehouse = new Warehouse("warehouse", {
   loaderServiceAccount: identity.loader,
 }, afterApis);
 
+// Clusters, the environment and the function start only once every grant had time to reach every service.
+const grantsPropagated = settled("iam-grants-propagated", "iamGrant", [...identity.grants, ...warehouse.grants]);
+
 // Only with `kafka: managed`; otherwise the broker runs on the streaming master.
 const managedKafka = config.kafka === "managed"
-  ? new ManagedKafka("kafka", { config, subnetName: network.subnet.name }, after([...services.enabled, network.subnet]))
+  ? new ManagedKafka("kafka", { config, subnetName: network.subnet.name }, after([apisReady, network.subnet]))
   : undefined;
 
 const streaming = new Streaming("streaming", {
@@ -45,23 +50,24 @@ const streaming = new Streaming("streaming", {
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.streamCluster.email,
   stagingBucket: storage.dataproc.name,
+  tempBucket: storage.dataprocTemp.name,
   raw,
   artifacts: artifacts.uploaded,
   managedKafka,
-}, after([...services.enabled, ...identity.grants, network.nat]));
+}, after([apisReady, grantsPropagated, ...(network.nat ? [network.nat] : [])]));
 
 const hive = new Hive("hive", {
   config,
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.hiveCluster.email,
   stagingBucket: storage.dataproc.name,
-}, after([...services.enabled, ...identity.grants]));
+  tempBucket: storage.dataprocTemp.name,
+}, after([apisReady, grantsPropagated]));
 
 const orchestration = new Orchestration("orchestration", {
   config,
   serviceAccount: identity.composer,
   bucket: storage.composer,
-  grants: identity.grants,
   // The Airflow variables dags/weblog_hourly.py reads when its tasks run.
   dagSettings: {
     weblog_project_id: config.project,
@@ -74,7 +80,7 @@ const orchestration = new Orchestration("orchestration", {
     weblog_max_quarantine_share: String(config.quarantineMaxShare),
     weblog_max_duplicate_share: String(config.duplicateMaxShare),
   },
-}, afterApis);
+}, after([apisReady, grantsPropagated]));
 
 const loader = new Loader("loader", {
   config,
@@ -84,7 +90,7 @@ const loader = new Loader("loader", {
   buildServiceAccount: identity.loaderBuild,
   triggerServiceAccount: identity.eventTrigger,
   warehouse: warehouse.loaderSettings,
-  grants: [...identity.grants, ...warehouse.grants],
+  grantsPropagated,
 }, afterApis);
 
 // Alerts and the health dashboard watch the components above through their logs and Google's metrics.
@@ -107,6 +113,8 @@ export const rawBucket = storage.raw.name;
 export const curatedBucket = storage.curated.name;
 export const artifactsBucket = storage.artifacts.name;
 export const bigqueryHourlyTable = warehouse.hourlyTableId;
+// The tables an analyst queries: one row per product and hour of the latest run, and the hourly totals (README: "Outputs").
+export const bigqueryHourlyActivityLatestView = pulumi.interpolate`${config.project}.${warehouse.views["hourly_activity_latest"].datasetId}.${warehouse.views["hourly_activity_latest"].tableId}`;
 export const bigqueryHourlyTotalsView = warehouse.totalsViewId;
 export const bigqueryRawEntriesTable = warehouse.rawEntriesTableId;
 export const loaderFunction = loader.function.name;

@@ -63,6 +63,7 @@ with DAG(
     catchup=True,
     max_active_runs=3,
     max_active_tasks=6,
+    is_paused_upon_creation=False,  # Airflow pauses a new DAG by default; deployed, it must run with no hand step
     render_template_as_native_obj=True,  # the hour's plan travels as a dict to the Dataproc jobs
     user_defined_macros={"gcs_bucket": lambda uri: _split_gcs_uri(uri)[0],
                          "gcs_prefix": lambda uri: _split_gcs_uri(uri)[1]},

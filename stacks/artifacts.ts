@@ -5,6 +5,7 @@ import { Dirent, existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { digestOf, Release, releaseObject, RELEASES, verifiedRelease } from "./releases";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -121,6 +122,13 @@ export interface UploadedArtifacts {
   /** Hash over everything the streaming job runs: its entry, its package and the contract. */
   streamingJobSha256: string;
   loaderArchive: gcp.storage.BucketObject;
+  /** Third-party releases (stacks/releases.ts), by file name, each with the SHA-256 of what was staged. */
+  releases: Record<string, StagedRelease>;
+}
+
+export interface StagedRelease {
+  object: gcp.storage.BucketObject;
+  sha256: pulumi.Output<string>;
 }
 
 /** `gs://` URI of an uploaded object. */
@@ -171,7 +179,21 @@ export class Artifacts extends pulumi.ComponentResource {
       contentType: "application/zip",
     }, child);
 
+    // Fetched and verified on this machine before upload; nodes read them from the bucket, never from the internet.
+    const stage = (release: Release): StagedRelease => {
+      const local = verifiedRelease(release);
+      const object = new gcp.storage.BucketObject(`${name}-release-${resourceIdOf(release.file)}`, {
+        bucket,
+        name: releaseObject(release),
+        source: local.then((file) => new pulumi.asset.FileAsset(file)),
+        contentType: "application/octet-stream",
+      }, child);
+      return { object, sha256: pulumi.output(local.then((file) => digestOf(readFileSync(file), "sha256"))) };
+    };
+    const releases = Object.fromEntries(RELEASES.map((r) => [r.file, stage(r)]));
+
     this.uploaded = {
+      releases,
       initActions,
       generatorBundle,
       streamingJob,

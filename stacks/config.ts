@@ -1,6 +1,10 @@
-// The stack's settings: one typed object, every key validated, defaults sized for a free-trial project.
+// The stack's settings: one typed object, every key validated, defaults sized for a free-trial project. The keys,
+// their types, defaults and descriptions are declared once, in Pulumi.yaml (stacks/settings.ts reads it).
 import * as pulumi from "@pulumi/pulumi";
-import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
+import { ACCEPTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
+import { machineShape, MACHINE_TYPES_ACCEPTED } from "./machineTypes";
+import { HEADROOM, memoryPlan, overcommitted } from "./memoryBudget";
+import { declaredSettings } from "./settings";
 
 export const PROJECT_NAMESPACE = "clickstream-pipeline";
 
@@ -9,7 +13,7 @@ export interface StackConfig {
   project: string;
   /** Region of every regional resource (`gcp:region`). */
   region: string;
-  /** Prefix of resource names; also the BigQuery dataset's default name. */
+  /** Prefix of every project-unique name, clickstream-<stack> unless set: two stacks share a project. */
   namePrefix: string;
   /** The subnet's primary range; the clusters' only addresses. */
   subnetCidr: string;
@@ -31,7 +35,9 @@ export interface StackConfig {
   streamWorkerMachineType: string;
   /** The Hive cluster's largest size: 0 = a single node; N = 2 primary workers plus up to N-2 autoscaled secondary workers. */
   hiveMaxWorkers: number;
-  /** Live generator entries per second on the streaming master. */
+  /** Whether the demo generator runs on the streaming master; false for a stack fed by real logs only. */
+  demoTraffic: boolean;
+  /** Live generator entries per second on the streaming master (with demoTraffic). */
   generatorRate: number;
   /** Raw Parquet older than this is deleted by the bucket's lifecycle rule. */
   rawRetentionDays: number;
@@ -62,49 +68,19 @@ export const MANAGED_KAFKA_GIB_PER_VCPU = { min: 1, max: 8, recommended: 4 } as 
 /** A Dataproc cluster with workers has at least 2 primary workers (1 is refused); autoscaling needs them too. */
 export const MIN_PRIMARY_WORKERS = 2;
 
-/** vCPUs of a machine type this stack accepts (the last part of its name, e.g. e2-standard-4: 4). */
+/** vCPUs of a machine type this stack accepts (e2-standard-4: 4, e2-medium: 2). */
 export function vcpusOf(machineType: string): number {
-  return Number(machineType.split("-").pop());
+  const shape = machineShape(machineType);
+  if (!shape) throw new Error(`${machineType} is not a machine type the stack accepts`);
+  return shape.vcpus;
 }
 
-/** The keys a user may set, with the default each takes (undefined = required). */
+/** The keys a user may set, with the default each takes (undefined = required; "" = worked out, or none). */
+const DECLARED = declaredSettings();
 const DEFAULTS: Record<string, string | undefined> = {
   "gcp:project": undefined,
-  "gcp:region": "us-central1",
-  namePrefix: "clickstream",
-  subnetCidr: "10.20.0.0/24",
-  allowIapSsh: "false",
-  // 4 + 2 vCPUs: under the free trial's 8 concurrent vCPUs (Composer 3 runs outside the project's VM quota).
-  streamMachineType: "e2-standard-4",
-  hiveMachineType: "e2-standard-2",
-  // pd-standard disks: they do not draw on the small SSD quota of a new project.
-  diskSizeGb: "50",
-  kafkaTopic: "weblogs",
-  // Unset: 3 on a single node, else the streaming executors' cores in all (see parseStackConfig).
-  kafkaPartitions: "",
-  kafka: "dataproc",
-  managedKafkaVcpus: "3",
-  // Unset: Google's recommended 4 GiB per vCPU.
-  managedKafkaMemoryGib: "",
-  streamWorkers: "0",
-  streamWorkerMachineType: "e2-standard-4",
-  hiveMaxWorkers: "0",
-  generatorRate: "5",
-  rawRetentionDays: "30",
-  forceDestroy: "false",
-  bigqueryDataset: "clickstream",
-  composerImageVersion: "composer-3-airflow-2.10.5-build.19",
-  quarantineMaxShare: "0.05",
-  // Every entry delivered twice (a whole log re-shipped once) still publishes; more means a replay loop.
-  duplicateMaxShare: "0.5",
-  freshnessMinutes: "90",
-  // Optional: empty means no email notification channel.
-  alertEmail: "",
-  inputFormat: "json",
-  accessLogProductUrlPattern: ACCESS_LOG_DEFAULTS.productUrlPattern,
-  accessLogCartMethod: ACCESS_LOG_DEFAULTS.cartMethod,
-  accessLogCartUrlPattern: ACCESS_LOG_DEFAULTS.cartUrlPattern,
-  accessLogCountedStatuses: ACCESS_LOG_DEFAULTS.countedStatuses,
+  ...DECLARED.providers,
+  ...Object.fromEntries(Object.entries(DECLARED.project).map(([key, setting]) => [key, setting.default])),
 };
 
 /** The accessLog* keys and the setting each holds. */
@@ -131,7 +107,11 @@ function fullKey(key: string): string {
 
 type RawConfig = Record<string, string | undefined>;
 
+/** Every key the last parse read: a test holds them equal to the keys Pulumi.yaml declares. */
+export const KEYS_READ = new Set<string>();
+
 function rawValue(raw: RawConfig, key: string): string {
+  KEYS_READ.add(key);
   const value = raw[fullKey(key)] ?? DEFAULTS[key];
   if (value === undefined || value.trim() === "") {
     throw new StackConfigError(`Config key '${fullKey(key)}' is required: set it with \`pulumi config set ${fullKey(key)} <value>\`.`);
@@ -158,6 +138,7 @@ function integer(raw: RawConfig, key: string, min: number, max: number): number 
 
 /** An integer that may be left unset: undefined then, for a default worked out from other keys. */
 function optionalInteger(raw: RawConfig, key: string, min: number, max: number): number | undefined {
+  KEYS_READ.add(key);
   const value = (raw[fullKey(key)] ?? "").trim();
   return value === "" ? undefined : integer({ [fullKey(key)]: value }, key, min, max);
 }
@@ -208,6 +189,7 @@ function privateCidr(raw: RawConfig, key: string): string {
 
 /** An optional email address; unset or empty means none. */
 function optionalEmail(raw: RawConfig, key: string): string | undefined {
+  KEYS_READ.add(key);
   const value = (raw[fullKey(key)] ?? "").trim();
   if (value === "") return undefined;
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw invalid(key, "an email address such as ops@example.com, or nothing for no email", value);
@@ -227,8 +209,31 @@ function accessLogSettings(raw: RawConfig): AccessLogSettings {
 /** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as the README says). */
 const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
 
-const MACHINE_TYPE = /^(e2|n1|n2|n2d|n4|c3|t2d)-(standard|highmem|highcpu)-(2|4|8|16)$/;
-const MACHINE_TYPES = "a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs)";
+function machineType(raw: RawConfig, key: string): string {
+  const value = rawValue(raw, key);
+  if (!machineShape(value)) throw invalid(key, MACHINE_TYPES_ACCEPTED, value);
+  return value;
+}
+
+/** The stack's name prefix: set, or clickstream-<stack>; it must leave room in a service account id (30 characters). */
+function namePrefix(raw: RawConfig, stack: string): string {
+  const set = (raw[fullKey("namePrefix")] ?? "").trim();
+  KEYS_READ.add("namePrefix");
+  const value = set === "" ? `clickstream-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-")}` : set;
+  if (!/^[a-z][a-z0-9-]{1,15}[a-z0-9]$/.test(value)) {
+    throw invalid("namePrefix", `3 to 17 lowercase letters, digits or hyphens, starting with a letter${set === "" ? ` (unset, it is clickstream-<stack>, too long for the stack ${stack}: set a shorter one)` : ""}`, value);
+  }
+  return value;
+}
+
+/** The dataset: set, or the name prefix with underscores. */
+function datasetOf(raw: RawConfig, prefix: string): string {
+  const set = (raw[fullKey("bigqueryDataset")] ?? "").trim();
+  KEYS_READ.add("bigqueryDataset");
+  const value = set === "" ? prefix.replace(/-/g, "_") : set;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(value)) throw invalid("bigqueryDataset", "a BigQuery dataset id of letters, digits and underscores", value);
+  return value;
+}
 
 /**
  * The topic's partitions: unset, 3 on a single node and one per executor core with workers; set, with workers,
@@ -246,7 +251,8 @@ function partitionsFor(raw: RawConfig, executorCores: number): number {
 }
 
 /** Validates every key, in a fixed order, and returns the typed settings; throws StackConfigError on the first bad one. */
-export function parseStackConfig(raw: RawConfig): StackConfig {
+export function parseStackConfig(raw: RawConfig, stack = "dev"): StackConfig {
+  KEYS_READ.clear();
   const unknown = Object.keys(raw).filter(
     (k) => k.startsWith(`${PROJECT_NAMESPACE}:`) && !CONFIG_KEYS.includes(k.slice(PROJECT_NAMESPACE.length + 1)),
   );
@@ -256,7 +262,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
   }
   const region = matching(raw, "gcp:region", /^[a-z]+-[a-z]+\d$/, "a Google Cloud region such as us-central1 or europe-west1");
   const streamWorkers = zeroOr(raw, "streamWorkers", MIN_PRIMARY_WORKERS, 100, "0 (the master alone) or a number of primary workers from 2 to 100");
-  const streamWorkerMachineType = matching(raw, "streamWorkerMachineType", MACHINE_TYPE, MACHINE_TYPES);
+  const streamWorkerMachineType = machineType(raw, "streamWorkerMachineType");
   const kafkaPartitions = partitionsFor(raw, streamWorkers * vcpusOf(streamWorkerMachineType));
   const managedKafkaVcpus = integer(raw, "managedKafkaVcpus", MANAGED_KAFKA_MIN_VCPUS, 1000);
   const { min, max, recommended } = MANAGED_KAFKA_GIB_PER_VCPU;
@@ -266,14 +272,15 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       `from ${managedKafkaVcpus * min} to ${managedKafkaVcpus * max} GiB (${min} to ${max} GiB per vCPU of managedKafkaVcpus, ${managedKafkaVcpus})`,
       String(managedKafkaMemoryGib));
   }
-  return {
+  const prefix = namePrefix(raw, stack);
+  return withinMemory({
     project: matching(raw, "gcp:project", /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter"),
     region,
-    namePrefix: matching(raw, "namePrefix", /^[a-z][a-z0-9]{2,11}$/, "3 to 12 lowercase letters or digits starting with a letter"),
+    namePrefix: prefix,
     subnetCidr: privateCidr(raw, "subnetCidr"),
     allowIapSsh: flag(raw, "allowIapSsh"),
-    streamMachineType: matching(raw, "streamMachineType", MACHINE_TYPE, MACHINE_TYPES),
-    hiveMachineType: matching(raw, "hiveMachineType", MACHINE_TYPE, MACHINE_TYPES),
+    streamMachineType: machineType(raw, "streamMachineType"),
+    hiveMachineType: machineType(raw, "hiveMachineType"),
     diskSizeGb: integer(raw, "diskSizeGb", 30, 1000),
     kafkaTopic: matching(raw, "kafkaTopic", /^[A-Za-z0-9._-]{1,249}$/, "a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'"),
     kafkaPartitions,
@@ -284,10 +291,11 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     streamWorkerMachineType,
     hiveMaxWorkers: zeroOr(raw, "hiveMaxWorkers", MIN_PRIMARY_WORKERS + 1, 100,
       "0 (a single node) or a largest size from 3 to 100 workers (2 primary, the rest autoscaled secondary workers)"),
+    demoTraffic: flag(raw, "demoTraffic"),
     generatorRate: integer(raw, "generatorRate", 1, 5000),
     rawRetentionDays: integer(raw, "rawRetentionDays", 1, 3650),
     forceDestroy: flag(raw, "forceDestroy"),
-    bigqueryDataset: matching(raw, "bigqueryDataset", /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/, "a BigQuery dataset id of letters, digits and underscores"),
+    bigqueryDataset: datasetOf(raw, prefix),
     composerImageVersion: matching(
       raw,
       "composerImageVersion",
@@ -301,10 +309,21 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     alertEmail: optionalEmail(raw, "alertEmail"),
     inputFormat: oneOf(raw, "inputFormat", INPUT_FORMATS, "combined: nginx or Apache access-log lines"),
     accessLog: accessLogSettings(raw),
-  };
+  });
+}
+
+/** The memory rule between keys: what runs on each node (stacks/memoryBudget.ts) fits its machine type with headroom. */
+function withinMemory(config: StackConfig): StackConfig {
+  const node = overcommitted(memoryPlan(config));
+  if (node) {
+    const needed = node.parts.filter((p) => !p.what.startsWith("YARN")).reduce((a, p) => a + p.mib, 0) + 2048;
+    throw invalid(node.key, `a machine type whose memory holds what runs on the ${node.node} with ${HEADROOM * 100}% to spare ` +
+      `(at least ${Math.ceil(needed / (1 - HEADROOM) / 1024)} GiB, e.g. e2-standard-4)`, node.machineType);
+  }
+  return config;
 }
 
 /** Reads the stack's configuration from Pulumi and validates it; call it before declaring any resource. */
 export function loadStackConfig(): StackConfig {
-  return parseStackConfig(pulumi.runtime.allConfig());
+  return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getStack());
 }

@@ -22,6 +22,7 @@ export interface DataprocClusterArgs {
   serviceAccountEmail: pulumi.Input<string>;
   subnetwork: pulumi.Input<string>;
   stagingBucket: pulumi.Input<string>;
+  tempBucket: pulumi.Input<string>;
   networkTag: string;
   metadata?: Record<string, pulumi.Input<string>>;
   initializationActions?: { script: pulumi.Input<string>; timeoutSec: number }[];
@@ -59,7 +60,7 @@ export function dataprocCluster(
     labels: args.labels,
     clusterConfig: {
       stagingBucket: args.stagingBucket,
-      tempBucket: args.stagingBucket,
+      tempBucket: args.tempBucket,
       gceClusterConfig: {
         subnetwork: args.subnetwork,
         internalIpOnly: true,

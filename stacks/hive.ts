@@ -22,6 +22,7 @@ export interface HiveArgs {
   subnetwork: pulumi.Input<string>;
   serviceAccountEmail: pulumi.Input<string>;
   stagingBucket: pulumi.Input<string>;
+  tempBucket: pulumi.Input<string>;
 }
 
 export class Hive extends pulumi.ComponentResource {
@@ -61,6 +62,7 @@ export class Hive extends pulumi.ComponentResource {
       serviceAccountEmail: args.serviceAccountEmail,
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
+      tempBucket: args.tempBucket,
       networkTag: clusterName,
       labels: { workload: "hourly" },
       workers,

@@ -3,6 +3,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { settled } from "./consistency";
 import { StackConfig } from "./config";
 import { HIVEQL_DAG_FOLDER } from "./layout";
 import { Storage } from "./storage";
@@ -55,7 +56,7 @@ export class Identity extends pulumi.ComponentResource {
   readonly loader: gcp.serviceaccount.Account;
   readonly loaderBuild: gcp.serviceaccount.Account;
   readonly eventTrigger: gcp.serviceaccount.Account;
-  /** Grants a dependent must wait for (a cluster boots, a trigger subscribes, only once these exist). */
+  /** Every grant made here; a consumer waits for their propagation (stacks/consistency.ts), not only their creation. */
   readonly grants: pulumi.CustomResource[] = [];
 
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -80,13 +81,14 @@ export class Identity extends pulumi.ComponentResource {
       who: gcp.serviceaccount.Account | pulumi.Output<string>,
       role: pulumi.Input<string>,
       condition?: gcp.types.input.projects.IAMMemberCondition,
+      opts: pulumi.CustomResourceOptions = child,
     ) =>
       granted(new gcp.projects.IAMMember(`${name}-${id}`, {
         project,
         role,
         member: who instanceof gcp.serviceaccount.Account ? member(who) : who,
         condition,
-      }, child));
+      }, opts));
     const onBucket = (
       id: string,
       bucket: gcp.storage.Bucket,
@@ -94,8 +96,8 @@ export class Identity extends pulumi.ComponentResource {
       role: string,
       condition?: gcp.types.input.storage.BucketIAMMemberCondition,
     ) => granted(new gcp.storage.BucketIAMMember(`${name}-${id}`, { bucket: bucket.name, role, member: member(sa), condition }, child));
-    const onAccount = (id: string, sa: gcp.serviceaccount.Account, who: pulumi.Output<string>, role: string) =>
-      granted(new gcp.serviceaccount.IAMMember(`${name}-${id}`, { serviceAccountId: sa.name, role, member: who }, child));
+    const onAccount = (id: string, sa: gcp.serviceaccount.Account, who: pulumi.Output<string>, role: string, opts: pulumi.CustomResourceOptions) =>
+      granted(new gcp.serviceaccount.IAMMember(`${name}-${id}`, { serviceAccountId: sa.name, role, member: who }, opts));
 
     this.streamCluster = account("stream", "Streaming Dataproc cluster (Kafka, generator, Spark streaming)");
     this.hiveCluster = account("hive", "Hive Dataproc cluster (hourly HiveQL)");
@@ -109,7 +111,8 @@ export class Identity extends pulumi.ComponentResource {
     const customRole = (id: string, roleName: string, title: string, description: string, permissions: string[]) =>
       new gcp.projects.IAMCustomRole(`${name}-${id}`, {
         project,
-        roleId: pulumi.interpolate`${config.namePrefix}${roleName}${roleSuffix.hex}`,
+        // Role ids take no hyphen.
+        roleId: pulumi.interpolate`${config.namePrefix.replace(/-/g, "_")}${roleName}${roleSuffix.hex}`,
         title,
         description,
         permissions,
@@ -145,6 +148,8 @@ export class Identity extends pulumi.ComponentResource {
     onBucket("stream-artifacts-reader", storage.artifacts, this.streamCluster, "roles/storage.objectViewer");
     onBucket("stream-dataproc-writer", storage.dataproc, this.streamCluster, "roles/storage.objectAdmin");
     onBucket("stream-dataproc-bucket-reader", storage.dataproc, this.streamCluster, "roles/storage.legacyBucketReader");
+    onBucket("stream-dataproc-temp-writer", storage.dataprocTemp, this.streamCluster, "roles/storage.objectAdmin");
+    onBucket("stream-dataproc-temp-bucket-reader", storage.dataprocTemp, this.streamCluster, "roles/storage.legacyBucketReader");
     onBucket("hive-raw-reader", storage.raw, this.hiveCluster, "roles/storage.objectViewer");
     onBucket("hive-raw-bucket-reader", storage.raw, this.hiveCluster, "roles/storage.legacyBucketReader");
     // The DAG's Hive jobs read their HiveQL from the Composer bucket's dags/hql/, and nothing else there.
@@ -156,6 +161,8 @@ export class Identity extends pulumi.ComponentResource {
     // Dataproc staging and the hour's staged output (hourly-staging/) live in the Dataproc bucket.
     onBucket("hive-dataproc-writer", storage.dataproc, this.hiveCluster, "roles/storage.objectAdmin");
     onBucket("hive-dataproc-bucket-reader", storage.dataproc, this.hiveCluster, "roles/storage.legacyBucketReader");
+    onBucket("hive-dataproc-temp-writer", storage.dataprocTemp, this.hiveCluster, "roles/storage.objectAdmin");
+    onBucket("hive-dataproc-temp-bucket-reader", storage.dataprocTemp, this.hiveCluster, "roles/storage.legacyBucketReader");
     onBucket("composer-raw-reader", storage.raw, this.composer, "roles/storage.objectViewer");
     onBucket("composer-curated-writer", storage.curated, this.composer, "roles/storage.objectAdmin");
     onBucket("composer-environment-bucket", storage.composer, this.composer, "roles/storage.objectAdmin");
@@ -182,16 +189,21 @@ export class Identity extends pulumi.ComponentResource {
     const pubsubAgent = agent("pubsub", "pubsub.googleapis.com");
     // The getter creates the Cloud Storage agent if it does not exist yet.
     const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project }, child);
+    // A grant to an agent created moments ago can be refused as naming an account that does not exist yet.
+    const agentsReady = settled(`${name}-service-agents-ready`, "serviceAgent", [composerAgent, eventarcAgent, pubsubAgent], child);
+    const afterAgents = { parent: this, dependsOn: [agentsReady] };
+    // Named apart from the agents themselves (same name, another type), keeping their state through the alias.
+    const renamedFrom = (old: string) => ({ ...afterAgents, aliases: [{ name: `${name}-${old}` }] });
 
     // An agent created through ServiceIdentity may lack its default role, and Composer refuses to create
     // an environment without it; granted explicitly, like Eventarc's below.
-    onProject("composer-agent", composerAgent.member, "roles/composer.serviceAgent");
+    onProject("composer-agent-role", composerAgent.member, "roles/composer.serviceAgent", undefined, renamedFrom("composer-agent"));
     // Composer's agent binds the environment's own account to its workloads (on that account only).
-    onAccount("composer-agent-ext", this.composer, composerAgent.member, "roles/composer.ServiceAgentV2Ext");
+    onAccount("composer-agent-ext", this.composer, composerAgent.member, "roles/composer.ServiceAgentV2Ext", afterAgents);
     // Eventarc validates and runs the trigger as its agent; the role is granted explicitly, not assumed.
-    onProject("eventarc-agent", eventarcAgent.member, "roles/eventarc.serviceAgent");
+    onProject("eventarc-agent-role", eventarcAgent.member, "roles/eventarc.serviceAgent", undefined, renamedFrom("eventarc-agent"));
     // Pub/Sub's agent signs the trigger's push requests with the trigger's account, and no other.
-    onAccount("pubsub-agent-token-creator", this.eventTrigger, pubsubAgent.member, "roles/iam.serviceAccountTokenCreator");
+    onAccount("pubsub-agent-token-creator", this.eventTrigger, pubsubAgent.member, "roles/iam.serviceAccountTokenCreator", afterAgents);
     // The Cloud Storage agent publishes the curated bucket's events to Eventarc's Pub/Sub topic.
     onProject("storage-agent-publisher", pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`, "roles/pubsub.publisher");
 

@@ -3,7 +3,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { LOADER_ENTRY_POINT, OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 import { StackConfig } from "./config";
-import { IamPropagationWait } from "./propagation";
+import { settled } from "./consistency";
 
 export const LOADER_RUNTIME = "nodejs22";
 
@@ -15,8 +15,8 @@ export interface LoaderArgs {
   buildServiceAccount: gcp.serviceaccount.Account;
   triggerServiceAccount: gcp.serviceaccount.Account;
   warehouse: { dataset: pulumi.Input<string>; location: pulumi.Input<string>; hourlyTable: pulumi.Input<string>; loadLogTable: pulumi.Input<string> };
-  /** IAM the function and its trigger need before Eventarc validates the trigger. */
-  grants: pulumi.CustomResource[];
+  /** The wait after every grant the function, its build and its trigger rely on (stacks/consistency.ts). */
+  grantsPropagated: pulumi.Resource;
 }
 
 /** Build images older than this are deleted from the function's repository; the newest ones are kept. */
@@ -54,8 +54,8 @@ export class Loader extends pulumi.ComponentResource {
       member: pulumi.interpolate`serviceAccount:${args.buildServiceAccount.email}`,
     }, child);
 
-    // Created only once every grant (the service agents' included) had time to reach Eventarc.
-    const propagated = new IamPropagationWait(`${name}-iam-propagation`, { grants: [...args.grants, pushImages] }, child);
+    // Created only once every grant (the service agents' and this repository's included) had time to reach Eventarc and Cloud Build.
+    const pushGrantPropagated = settled(`${name}-repository-grant-propagated`, "iamGrant", [pushImages], child);
 
     this.function = new gcp.cloudfunctionsv2.Function(`${name}-function`, {
       name: `${config.namePrefix}-loader`,
@@ -96,7 +96,7 @@ export class Loader extends pulumi.ComponentResource {
         retryPolicy: "RETRY_POLICY_RETRY",
         serviceAccountEmail: args.triggerServiceAccount.email,
       },
-    }, { parent: this, dependsOn: [propagated] });
+    }, { parent: this, dependsOn: [args.grantsPropagated, pushGrantPropagated] });
 
     // The trigger's account may invoke this function's Cloud Run service, and nothing else.
     new gcp.cloudrunv2.ServiceIamMember(`${name}-trigger-invoker`, {

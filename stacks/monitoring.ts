@@ -3,6 +3,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { DAG_ID, DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine } from "../contract/logLines";
+import { settled } from "./consistency";
 import { StackConfig } from "./config";
 
 /** Google-defined metrics the alerts and charts read, with the monitored resource type each is written on. */
@@ -119,6 +120,8 @@ export class Monitoring extends pulumi.ComponentResource {
     // condition on the old one would fire although the pipeline is fine.
     const summedEvery = (period: number, aligner = "ALIGN_DELTA") => [{ alignmentPeriod: seconds(period), perSeriesAligner: aligner, crossSeriesReducer: "REDUCE_SUM" }];
 
+    // Cloud Monitoring refuses an alert on a log-based metric for up to 10 minutes after the metric's creation.
+    const metricsReady = settled(`${name}-metrics-ready`, "logMetric", Object.values(this.metrics), child);
     const alert = (key: string, displayName: string, content: string, conditions: gcp.types.input.monitoring.AlertPolicyCondition[]) =>
       new gcp.monitoring.AlertPolicy(`${name}-${key}`, {
         displayName: `${prefix}: ${displayName}`,
@@ -127,7 +130,7 @@ export class Monitoring extends pulumi.ComponentResource {
         notificationChannels: channels,
         documentation: { mimeType: "text/markdown", subject: `${prefix}: ${displayName}`, content },
         userLabels: { pipeline: prefix },
-      }, child);
+      }, { parent: this, dependsOn: [metricsReady] });
 
     const freshness = config.freshnessMinutes;
     this.alerts = [

@@ -1,4 +1,5 @@
-// The dedicated VPC: one subnet with Private Google Access, intra-subnet firewall, optional IAP SSH, Cloud NAT.
+// The dedicated VPC: one subnet with Private Google Access, intra-subnet firewall, optional IAP SSH, and Cloud NAT
+// only where a node must reach outside Google.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
@@ -9,8 +10,9 @@ export const IAP_SSH_RANGE = "35.235.240.0/20";
 export class Network extends pulumi.ComponentResource {
   readonly vpc: gcp.compute.Network;
   readonly subnet: gcp.compute.Subnetwork;
-  readonly router: gcp.compute.Router;
-  readonly nat: gcp.compute.RouterNat;
+  /** Only with `kafka: managed`: the one thing a node fetches from outside Google (see natNeeded). */
+  readonly router?: gcp.compute.Router;
+  readonly nat?: gcp.compute.RouterNat;
 
   constructor(name: string, args: { config: StackConfig }, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Network", name, {}, opts);
@@ -51,23 +53,36 @@ export class Network extends pulumi.ComponentResource {
       }, child);
     }
 
-    // Egress only, for the streaming cluster's init actions: the Kafka 3.9 broker (Apache's archive),
-    // Node.js for the generator (nodejs.org) and Spark's Kafka connector (Maven Central) live on the internet.
-    this.router = new gcp.compute.Router(`${name}-router`, {
+    if (natNeeded(config)) [this.router, this.nat] = this.egress(name, config);
+
+    this.registerOutputs({ vpc: this.vpc.id, subnet: this.subnet.id });
+  }
+
+  /** Egress only, for Spark's resolution of Google's Managed Kafka login handler from Maven Central at job start. */
+  private egress(name: string, config: StackConfig): [gcp.compute.Router, gcp.compute.RouterNat] {
+    const router = new gcp.compute.Router(`${name}-router`, {
       name: `${config.namePrefix}-router`,
       region: config.region,
       network: this.vpc.id,
-    }, child);
-    this.nat = new gcp.compute.RouterNat(`${name}-nat`, {
+    }, { parent: this });
+    const nat = new gcp.compute.RouterNat(`${name}-nat`, {
       name: `${config.namePrefix}-nat`,
       region: config.region,
-      router: this.router.name,
+      router: router.name,
       natIpAllocateOption: "AUTO_ONLY",
       sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
       subnetworks: [{ name: this.subnet.id, sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
       logConfig: { enable: true, filter: "ERRORS_ONLY" },
-    }, child);
+    }, { parent: this });
 
-    this.registerOutputs({ vpc: this.vpc.id, subnet: this.subnet.id });
+    return [router, nat];
   }
+}
+
+/**
+ * Whether a node needs Cloud NAT: Kafka, Node.js and the connector are staged in the artifacts bucket (stacks/releases.ts)
+ * and read over Private Google Access; only Managed Kafka's login handler is still resolved from Maven Central.
+ */
+export function natNeeded(config: Pick<StackConfig, "kafka">): boolean {
+  return config.kafka === "managed";
 }

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DAGS_DIR, filesIn, HIVEQL_DIR, REPO_ROOT, resourceIdOf, uploadFile } from "./artifacts";
 import { StackConfig } from "./config";
 import { HIVEQL_DAG_FOLDER } from "./layout";
+import AIRFLOW_CONFIG_OVERRIDES from "./airflowConfigOverrides.json";
 
 /** Airflow variables the DAG reads, by name; each reaches Airflow as the env variable AIRFLOW_VAR_<NAME>. */
 export type DagSettings = Record<string, pulumi.Input<string>>;
@@ -27,7 +28,6 @@ export interface OrchestrationArgs {
   /** The environment's bucket (DAG folder, logs); owned by the stack so `pulumi destroy` removes it. */
   bucket: gcp.storage.Bucket;
   dagSettings: DagSettings;
-  grants: pulumi.CustomResource[];
 }
 
 export class Orchestration extends pulumi.ComponentResource {
@@ -58,15 +58,12 @@ export class Orchestration extends pulumi.ComponentResource {
           envVariables: { ...airflowVariableEnv(args.dagSettings), [DAG_START_ENV]: currentUtcHour() },
           // Only options Composer allows to override (core-load_examples, for one, is blocked: the
           // policy pack refuses every blocked option before Composer would, 30 minutes into a deployment).
-          airflowConfigOverrides: {
-            // The DAG itself bounds its catch-up.
-            "scheduler-catchup_by_default": "False",
-          },
+          // One file, read here and by the scheduler test (test/dags): catch-up off by default, the DAG bounds its own.
+          airflowConfigOverrides: AIRFLOW_CONFIG_OVERRIDES,
         },
       },
     }, {
       parent: this,
-      dependsOn: args.grants,
       // The DAG starts at the hour of the first deployment (no data exists before it); later `pulumi up`s
       // keep that hour rather than restarting Airflow with a new one.
       ignoreChanges: [`config.softwareConfig.envVariables.${DAG_START_ENV}`],

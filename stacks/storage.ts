@@ -3,6 +3,12 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { StackConfig } from "./config";
+import { HOURLY_STAGING_FOLDER } from "./layout";
+
+/** Days the DAG's leftover staged hours are kept (a run cleans its own; this only catches an interrupted one). */
+export const HOURLY_STAGING_DAYS = 30;
+/** Google's own default for a Dataproc temp bucket: Spark and YARN history, job scratch. */
+export const DATAPROC_TEMP_DAYS = 90;
 
 export class Storage extends pulumi.ComponentResource {
   /** Parquet written by the streaming job (events/, quarantine/, checkpoints). */
@@ -11,8 +17,10 @@ export class Storage extends pulumi.ComponentResource {
   readonly curated: gcp.storage.Bucket;
   /** Init actions, the generator bundle, Spark job, HiveQL and the function archive. */
   readonly artifacts: gcp.storage.Bucket;
-  /** Dataproc's staging and temp bucket, so Dataproc does not create unmanaged ones. */
+  /** Dataproc's staging bucket (cluster config and dependency files, kept as long as the cluster) and the DAG's hourly staging. */
   readonly dataproc: gcp.storage.Bucket;
+  /** Dataproc's temp bucket (job history, scratch), expiring like the one Dataproc would create. */
+  readonly dataprocTemp: gcp.storage.Bucket;
   /** Composer's environment bucket: Composer leaves the one it creates behind on delete, this one goes. */
   readonly composer: gcp.storage.Bucket;
 
@@ -53,8 +61,12 @@ export class Storage extends pulumi.ComponentResource {
       // Content-addressed objects replace each other on every deploy; old ones are not needed.
       versioning: { enabled: false },
     });
+    // Google documents that the staging bucket has no TTL: repaired and autoscaled nodes read the cluster's files from it.
     this.dataproc = bucket("dataproc", {
-      lifecycleRules: [{ condition: { age: 30 }, action: { type: "Delete" } }],
+      lifecycleRules: [{ condition: { age: HOURLY_STAGING_DAYS, matchesPrefixes: [`${HOURLY_STAGING_FOLDER}/`] }, action: { type: "Delete" } }],
+    });
+    this.dataprocTemp = bucket("dataproc-temp", {
+      lifecycleRules: [{ condition: { age: DATAPROC_TEMP_DAYS }, action: { type: "Delete" } }],
     });
     this.composer = bucket("composer");
 

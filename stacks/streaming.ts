@@ -5,15 +5,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { streamingJobInputArgs } from "../contract/accessLogSettings";
 import { gsUri, UploadedArtifacts } from "./artifacts";
 import { StackConfig, vcpusOf } from "./config";
+import { memoryPlan, PARTS_MIB } from "./memoryBudget";
 import { dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
 import { RawLayout } from "./layout";
 import { ManagedKafka, TOPIC_RETENTION_HOURS } from "./managedKafka";
+import { KAFKA_RELEASE, NODE_RELEASE, SPARK_KAFKA_JARS } from "./releases";
 
-export const KAFKA_VERSION = "3.9.2";
+export { KAFKA_VERSION } from "./releases";
 export const KAFKA_PORT = 9092;
-export const NODE_MAJOR = "22";
-/** Spark's Kafka source for Spark 3.5.x / Scala 2.12, fetched from Maven Central when the job starts. */
-export const SPARK_KAFKA_PACKAGE = "org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3";
 /** Google's login callback handler for Managed Kafka's SASL/OAUTHBEARER (Maven Central). */
 export const MANAGED_KAFKA_AUTH_PACKAGE = "com.google.cloud.hosted.kafka:managed-kafka-auth-login-handler:1.0.6";
 /**
@@ -35,14 +34,21 @@ export const MANAGED_KAFKA_CLIENT_SETTINGS: Record<string, string> = {
  * memory for that share), so the cores in all equal workers x vCPUs, the topic's default partition count.
  */
 export function executorSettings(config: StackConfig): Record<string, string> {
+  // Sized by the node's memory budget, so the executors never take what Kafka and the generator need.
+  const memory = {
+    "spark.executor.memory": `${memoryPlan(config).executorMib}m`,
+    "spark.driver.memory": `${PARTS_MIB.sparkDriver}m`,
+    "spark.yarn.am.memory": `${PARTS_MIB.sparkAppMaster}m`,
+  };
   if (config.streamWorkers === 0) {
     // Leaves room on the single node for Kafka and the generator.
-    return { "spark.executor.instances": "1" };
+    return { "spark.executor.instances": "1", ...memory };
   }
   const vcpus = vcpusOf(config.streamWorkerMachineType);
   return {
     "spark.executor.instances": String(config.streamWorkers * 2),
-    "spark.executor.cores": String(vcpus / 2),
+    "spark.executor.cores": String(Math.max(1, Math.floor(vcpus / 2))),
+    ...memory,
   };
 }
 
@@ -51,6 +57,7 @@ export interface StreamingArgs {
   subnetwork: pulumi.Input<string>;
   serviceAccountEmail: pulumi.Input<string>;
   stagingBucket: pulumi.Input<string>;
+  tempBucket: pulumi.Input<string>;
   raw: RawLayout;
   artifacts: UploadedArtifacts;
   /** Set when `kafka` is managed: the topic lives there and no broker runs on the master. */
@@ -79,15 +86,21 @@ export class Streaming extends pulumi.ComponentResource {
       serviceAccountEmail: args.serviceAccountEmail,
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
+      tempBucket: args.tempBucket,
       networkTag: clusterName,
       // Google's autoscaling does not support Spark Structured Streaming: the label lets the policy pack hold to it.
       labels: { workload: "streaming" },
       workers: config.streamWorkers > 0 ? { count: config.streamWorkers, machineType: config.streamWorkerMachineType } : undefined,
       // The job's driver output reaches Cloud Logging only with this set: the raw-intake and quarantine
       // alerts read its "hour complete" lines (stacks/monitoring.ts).
-      properties: { "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true" },
+      properties: {
+        "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true",
+        // YARN gets what the memory budget leaves it, not Dataproc's share of the whole machine (Kafka runs outside YARN).
+        "yarn:yarn.nodemanager.resource.memory-mb": String(memoryPlan(config).streamYarnMib),
+      },
       metadata: {
-        "kafka-version": KAFKA_VERSION,
+        "kafka-release-uri": gsUri(artifacts.releases[KAFKA_RELEASE.file].object),
+        "kafka-release-sha256": artifacts.releases[KAFKA_RELEASE.file].sha256,
         "kafka-port": String(KAFKA_PORT),
         "kafka-topic": config.kafkaTopic,
         "kafka-partitions": String(config.kafkaPartitions),
@@ -95,16 +108,18 @@ export class Streaming extends pulumi.ComponentResource {
         // dataproc: the generator sends to the broker beside it; managed: to the bootstrap address, with Google's auth.
         "kafka-mode": config.kafka,
         "kafka-bootstrap": bootstrap,
-        "node-major": NODE_MAJOR,
+        "node-release-uri": gsUri(artifacts.releases[NODE_RELEASE.file].object),
+        "node-release-sha256": artifacts.releases[NODE_RELEASE.file].sha256,
         "generator-bundle-uri": gsUri(artifacts.generatorBundle),
         "generator-topic": config.kafkaTopic,
         "generator-rate": String(config.generatorRate),
         // The demo traffic in the topic's own format, so that it is read, not quarantined.
         "generator-format": config.inputFormat,
       },
-      // Order matters: the generator's service requires kafka.service when the broker is local.
-      initializationActions: managedKafka ? [generatorInit] : [brokerInit, generatorInit],
-    }, { parent: this, dependsOn: [artifacts.generatorBundle, ...(managedKafka ? [managedKafka.topic] : [])] });
+      // Order matters: the generator's service requires kafka.service when the broker is local. No generator
+      // without demoTraffic: a shop's real logs must not be counted together with generated ones.
+      initializationActions: [...(managedKafka ? [] : [brokerInit]), ...(config.demoTraffic ? [generatorInit] : [])],
+    }, { parent: this, dependsOn: [artifacts.generatorBundle, ...Object.values(artifacts.releases).map((r) => r.object), ...(managedKafka ? [managedKafka.topic] : [])] });
     // Deliberately no lifecycleConfig.idleDeleteTtl: Kafka and the generator are not YARN jobs, so
     // Dataproc would count the cluster idle and delete it under a running broker.
 
@@ -120,6 +135,8 @@ export class Streaming extends pulumi.ComponentResource {
       pysparkConfig: {
         mainPythonFileUri: gsUri(artifacts.streamingJob),
         pythonFileUris: [gsUri(artifacts.jobsPackage)],
+        // Spark's Kafka connector from the artifacts bucket: nothing is resolved from Maven Central when the job starts.
+        jarFileUris: SPARK_KAFKA_JARS.map((jar) => gsUri(artifacts.releases[jar.file].object)),
         // Trigger (1 minute) and grace (10 minutes) are the job's own defaults for the cloud.
         args: [
           "--bootstrap-servers", bootstrap,
@@ -133,8 +150,9 @@ export class Streaming extends pulumi.ComponentResource {
           ...streamingJobInputArgs(config.inputFormat, config.accessLog),
         ],
         properties: {
-          "spark.jars.packages": managedKafka ? `${SPARK_KAFKA_PACKAGE},${MANAGED_KAFKA_AUTH_PACKAGE}` : SPARK_KAFKA_PACKAGE,
-          ...(managedKafka ? { "spark.jars.excludes": MANAGED_KAFKA_AUTH_EXCLUDES } : {}),
+          // Managed Kafka only: Google's login handler and its dependencies, still resolved from Maven Central (through the NAT).
+          // The staged kafka-clients stays the one on the classpath.
+          ...(managedKafka ? { "spark.jars.packages": MANAGED_KAFKA_AUTH_PACKAGE, "spark.jars.excludes": `${MANAGED_KAFKA_AUTH_EXCLUDES},org.apache.kafka:kafka-clients` } : {}),
           ...executorSettings(config),
           // A streaming query keeps its executors: Google documents dynamic allocation as unfit for streaming.
           "spark.dynamicAllocation.enabled": "false",

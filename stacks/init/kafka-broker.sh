@@ -2,7 +2,7 @@
 # Dataproc initialization action: one Apache Kafka 3.9 broker in KRaft mode (combined broker and
 # controller, no ZooKeeper) on the master of the single-node streaming cluster, run by systemd, plus the
 # pipeline's topic. Settings come from the cluster's metadata (set by the Pulumi stack):
-#   kafka-version, kafka-port, kafka-topic, kafka-partitions, kafka-retention-hours
+#   kafka-release-uri, kafka-release-sha256, kafka-port, kafka-topic, kafka-partitions, kafka-retention-hours
 set -euxo pipefail
 
 metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
@@ -11,7 +11,8 @@ if [[ "$(metadata dataproc-role)" != "Master" ]]; then
   exit 0
 fi
 
-KAFKA_VERSION="$(metadata kafka-version)"
+RELEASE_URI="$(metadata kafka-release-uri)"
+RELEASE_SHA256="$(metadata kafka-release-sha256)"
 PORT="$(metadata kafka-port)"
 TOPIC="$(metadata kafka-topic)"
 PARTITIONS="$(metadata kafka-partitions)"
@@ -19,23 +20,18 @@ RETENTION_HOURS="$(metadata kafka-retention-hours)"
 KAFKA_HOME=/opt/kafka
 DATA_DIR=/var/lib/kafka/data
 HOST_FQDN="$(hostname -f)"
-TARBALL="kafka_2.13-${KAFKA_VERSION}.tgz"
-# archive.apache.org keeps every release; downloads.apache.org drops all but the newest of each line.
-URL="https://archive.apache.org/dist/kafka/${KAFKA_VERSION}/${TARBALL}"
 
+# The release `pulumi up` fetched, verified against Apache's published SHA-512 and staged in the artifacts bucket:
+# read over Private Google Access, nothing from outside Google. Checked again against the digest the stack recorded.
 if [[ ! -x "${KAFKA_HOME}/bin/kafka-server-start.sh" ]]; then
   workdir="$(mktemp -d)"
-  curl -fsSL --retry 5 --retry-delay 5 -o "${workdir}/${TARBALL}" "${URL}"
-  curl -fsSL --retry 5 --retry-delay 5 -o "${workdir}/${TARBALL}.sha512" "${URL}.sha512"
-  # Apache's .sha512 is either "hash  file" or gpg's "file: HEX HEX ..." layout: normalise both.
-  expected="$(sed -e "s/^${TARBALL}://" -e "s/ ${TARBALL}\$//" "${workdir}/${TARBALL}.sha512" | tr -d ' \n\r\t' | tr 'A-F' 'a-f')"
-  actual="$(sha512sum "${workdir}/${TARBALL}" | cut -d' ' -f1)"
-  if [[ "${expected}" != "${actual}" ]]; then
-    echo "Kafka download ${URL} does not match its published SHA-512; refusing to install it." >&2
+  gcloud storage cp "${RELEASE_URI}" "${workdir}/kafka.tgz" --quiet
+  if [[ "$(sha256sum "${workdir}/kafka.tgz" | cut -d' ' -f1)" != "${RELEASE_SHA256}" ]]; then
+    echo "Kafka release ${RELEASE_URI} does not match the SHA-256 the stack staged it with; refusing to install it." >&2
     exit 1
   fi
   mkdir -p "${KAFKA_HOME}"
-  tar -xzf "${workdir}/${TARBALL}" -C "${KAFKA_HOME}" --strip-components=1
+  tar -xzf "${workdir}/kafka.tgz" -C "${KAFKA_HOME}" --strip-components=1
   rm -rf "${workdir}"
 fi
 

@@ -4,7 +4,7 @@
 # it (kafka-mode dataproc), or to Managed Kafka's bootstrap address as the VM's service account (managed).
 # A timer polls the bundle's object in the artifacts bucket and restarts the service when `pulumi up`
 # uploaded a new one. Settings come from the cluster's metadata (set by the Pulumi stack):
-#   generator-bundle-uri, generator-topic, generator-rate, node-major, kafka-port, kafka-mode, kafka-bootstrap,
+#   generator-bundle-uri, generator-topic, generator-rate, node-release-uri, node-release-sha256, kafka-port, kafka-mode, kafka-bootstrap,
 #   generator-format
 set -euxo pipefail
 
@@ -14,7 +14,8 @@ if [[ "$(metadata dataproc-role)" != "Master" ]]; then
   exit 0
 fi
 
-NODE_MAJOR="$(metadata node-major)"
+NODE_RELEASE_URI="$(metadata node-release-uri)"
+NODE_RELEASE_SHA256="$(metadata node-release-sha256)"
 BUNDLE_URI="$(metadata generator-bundle-uri)"
 TOPIC="$(metadata generator-topic)"
 RATE="$(metadata generator-rate)"
@@ -33,15 +34,16 @@ else
   AFTER_KAFKA=$'After=kafka.service\nRequires=kafka.service'
 fi
 
-# The newest release of the Node.js LTS line, verified against nodejs.org's published SHA-256 list.
+# The Node.js release `pulumi up` fetched, verified against nodejs.org's SHASUMS256.txt and staged in the artifacts
+# bucket: read over Private Google Access, and checked again against the digest the stack recorded.
 if [[ ! -x /usr/local/bin/node ]]; then
   workdir="$(mktemp -d)"
-  base="https://nodejs.org/dist/latest-v${NODE_MAJOR}.x"
-  curl -fsSL --retry 5 --retry-delay 5 -o "${workdir}/SHASUMS256.txt" "${base}/SHASUMS256.txt"
-  tarball="$(grep -oE "node-v[0-9.]+-linux-x64\.tar\.xz" "${workdir}/SHASUMS256.txt" | head -n1)"
-  curl -fsSL --retry 5 --retry-delay 5 -o "${workdir}/${tarball}" "${base}/${tarball}"
-  (cd "${workdir}" && grep " ${tarball}\$" SHASUMS256.txt | sha256sum --check --strict)
-  tar -xJf "${workdir}/${tarball}" -C /usr/local --strip-components=1 --no-same-owner
+  gcloud storage cp "${NODE_RELEASE_URI}" "${workdir}/node.tar.xz" --quiet
+  if [[ "$(sha256sum "${workdir}/node.tar.xz" | cut -d' ' -f1)" != "${NODE_RELEASE_SHA256}" ]]; then
+    echo "Node.js release ${NODE_RELEASE_URI} does not match the SHA-256 the stack staged it with; refusing to install it." >&2
+    exit 1
+  fi
+  tar -xJf "${workdir}/node.tar.xz" -C /usr/local --strip-components=1 --no-same-owner
   rm -rf "${workdir}"
 fi
 

@@ -1,5 +1,5 @@
-"""A Dataproc node for running the init actions: prepares what the network would serve (a Kafka release built
-from the cached Maven jars, a Node.js release from this machine's node, a bucket folder, the cluster metadata)
+"""A Dataproc node for running the init actions: prepares what the artifacts bucket holds (a Kafka release built
+from the cached Maven jars, a Node.js release from this machine's node, the generator bundle), the cluster metadata,
 and runs machine.sh in fresh namespaces, whose results the tests read."""
 
 from __future__ import annotations
@@ -22,16 +22,19 @@ FQDN = f"{HOSTNAME}.us-central1-a.c.clickstream-dev.internal"
 BUNDLE_URI = "gs://clickstream-artifacts/generator/generator.cjs"
 
 
-def stack_constant(name: str) -> str:
-    """A constant of the streaming stack, so the test installs what the stack deploys."""
-    match = re.search(rf'export const {name} = "?([^";]+)"?;', (REPO / "stacks" / "streaming.ts").read_text())
-    assert match, f"{name} not found in stacks/streaming.ts"
+def stack_constant(name: str, module: str = "streaming") -> str:
+    """A constant of the stack, so the test installs what the stack deploys."""
+    match = re.search(rf'export const {name} = "?([^";]+)"?;', (REPO / "stacks" / f"{module}.ts").read_text())
+    assert match, f"{name} not found in stacks/{module}.ts"
     return match.group(1)
 
 
-KAFKA_VERSION = stack_constant("KAFKA_VERSION")
-NODE_MAJOR = stack_constant("NODE_MAJOR")
+KAFKA_VERSION = stack_constant("KAFKA_VERSION", "releases")
+NODE_VERSION = stack_constant("NODE_VERSION", "releases")
 KAFKA_PORT = stack_constant("KAFKA_PORT")
+# Where stacks/artifacts.ts stages the releases (stacks/releases.ts names them).
+KAFKA_RELEASE_URI = f"gs://clickstream-artifacts/releases/kafka_2.13-{KAFKA_VERSION}.tgz"
+NODE_RELEASE_URI = f"gs://clickstream-artifacts/releases/node-v{NODE_VERSION}-linux-x64.tar.xz"
 
 
 def cache_dir() -> Path:
@@ -42,12 +45,14 @@ def master_metadata(**overrides: str) -> dict[str, str]:
     """The metadata stacks/streaming.ts sets on the streaming cluster, plus the role Dataproc adds."""
     return {
         "dataproc-role": "Master",
-        "kafka-version": KAFKA_VERSION,
+        "kafka-release-uri": KAFKA_RELEASE_URI,
+        "kafka-release-sha256": "set by kafka_release",
         "kafka-port": KAFKA_PORT,
         "kafka-topic": "weblogs",
         "kafka-partitions": "3",
         "kafka-retention-hours": "72",
-        "node-major": NODE_MAJOR,
+        "node-release-uri": NODE_RELEASE_URI,
+        "node-release-sha256": "set by node_release",
         "generator-bundle-uri": BUNDLE_URI,
         "generator-topic": "weblogs",
         "generator-rate": "20",
@@ -64,15 +69,14 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def kafka_release(web: Path, sha512: str | None = None) -> Path:
-    """Apache's kafka_2.13-V.tgz layout (bin/, config/kraft/, libs/) and its .sha512 in gpg's
-    'file: HEX HEX ...' format, at the archive.apache.org path the init action downloads from."""
+def kafka_release(machine: Machine, sha256: str | None = None) -> Path:
+    """Apache's kafka_2.13-V.tgz layout (bin/, config/kraft/, libs/) where the stack stages it in the artifacts
+    bucket, and its SHA-256 in the metadata as the stack records it (or the given, wrong, one)."""
     libs = cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
     assert (libs / f"kafka_2.13-{KAFKA_VERSION}.jar").is_file(), f"Kafka jars missing in {libs}: run 'npm run setup'"
     top = f"kafka_2.13-{KAFKA_VERSION}"
-    folder = web / "archive.apache.org" / "dist" / "kafka" / KAFKA_VERSION
-    folder.mkdir(parents=True)
-    tarball = folder / f"{top}.tgz"
+    tarball = machine.bucket / KAFKA_RELEASE_URI.removeprefix("gs://")
+    tarball.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(tarball, "w:gz", compresslevel=1) as tar:
         for path in sorted((HERE / "kafka-dist").rglob("*")):
             if path.is_file():
@@ -80,17 +84,17 @@ def kafka_release(web: Path, sha512: str | None = None) -> Path:
                            0o755 if os.access(path, os.X_OK) else 0o644)
         for jar in sorted(libs.glob("*.jar")):
             _add_bytes(tar, f"{top}/libs/{jar.name}", jar.read_bytes(), 0o644)
-    digest = (sha512 or hashlib.sha512(tarball.read_bytes()).hexdigest()).upper()
-    groups = " ".join(digest[i : i + 8] for i in range(0, len(digest), 8))
-    (folder / f"{top}.tgz.sha512").write_text(f"{top}.tgz: {groups}\n")
+    machine.set_metadata("kafka-release-sha256", sha256 or hashlib.sha256(tarball.read_bytes()).hexdigest())
     return tarball
 
 
-def node_release(web: Path, release: Path) -> None:
-    """nodejs.org's latest-vN.x folder: this machine's node as node-vX-linux-x64.tar.xz, with SHASUMS256.txt
-    listing other platforms' files too, as the real one does."""
-    folder = web / "nodejs.org" / "dist" / f"latest-v{NODE_MAJOR}.x"
-    shutil.copytree(release, folder)
+def node_release(machine: Machine, release: Path, sha256: str | None = None) -> None:
+    """This machine's node, packed as nodejs.org's Linux x64 release, where the stack stages it, and its SHA-256."""
+    staged = machine.bucket / NODE_RELEASE_URI.removeprefix("gs://")
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    (packed,) = release.glob("*.tar.xz")
+    shutil.copy2(packed, staged)
+    machine.set_metadata("node-release-sha256", sha256 or hashlib.sha256(staged.read_bytes()).hexdigest())
 
 
 def build_node_release(dest: Path) -> Path:
@@ -106,12 +110,6 @@ def build_node_release(dest: Path) -> Path:
     subprocess.run(f"tar -C {staging.parent} --owner=1000 --group=1000 -cf - {top} | xz -0 -T2 >{tarball}",
                    shell=True, check=True)
     shutil.rmtree(dest / "staging")
-    sha = hashlib.sha256(tarball.read_bytes()).hexdigest()
-    lines = [f"{'0' * 64}  {top.replace('linux-x64', 'darwin-arm64')}.tar.gz",
-             f"{'1' * 64}  {top}.tar.gz",
-             f"{sha}  {tarball.name}",
-             f"{'2' * 64}  {top.replace('linux-x64', 'win-x64')}.zip"]
-    (dest / "SHASUMS256.txt").write_text("\n".join(lines) + "\n")
     return dest
 
 
@@ -136,8 +134,7 @@ class Machine:
         for sub in ("calls", "journal", "web", "gcs"):
             (boundary / sub).mkdir(parents=True, exist_ok=True)
         for key, value in self.metadata.items():
-            (boundary / "metadata" / "attributes").mkdir(parents=True, exist_ok=True)
-            (boundary / "metadata" / "attributes" / key).write_text(value)
+            self.set_metadata(key, value)
         usr_bin = self.state / "lower" / "usr" / "bin"
         usr_bin.mkdir(parents=True, exist_ok=True)
         for name in ("curl", "gcloud", "systemctl"):
@@ -149,6 +146,11 @@ class Machine:
         etc.mkdir(parents=True, exist_ok=True)
         (etc / "hosts").write_text(f"127.0.0.1 localhost\n10.128.0.2 {FQDN} {HOSTNAME}\n")
         (etc / "hostname").write_text(f"{HOSTNAME}\n")
+
+    def set_metadata(self, key: str, value: str) -> None:
+        attributes = self.state / "boundary" / "metadata" / "attributes"
+        attributes.mkdir(parents=True, exist_ok=True)
+        (attributes / key).write_text(value)
 
     @property
     def web(self) -> Path:

@@ -15,6 +15,8 @@ from init_machine import (
     BUNDLE_URI,
     FQDN,
     KAFKA_PORT,
+    KAFKA_RELEASE_URI,
+    NODE_RELEASE_URI,
     Machine,
     build_generator_bundle,
     build_node_release,
@@ -53,8 +55,8 @@ def bucket_with_bundle(machine: Machine) -> None:
 def master(tmp_path_factory):
     """A master that ran both init actions twice, as a re-run of the cluster's creation would."""
     machine = Machine(tmp_path_factory.mktemp("master"))
-    kafka_release(machine.web)
-    node_release(machine.web, build_node_release(tmp_path_factory.mktemp("node") / "release"))
+    kafka_release(machine)
+    node_release(machine, build_node_release(tmp_path_factory.mktemp("node") / "release"))
     bucket_with_bundle(machine)
     rounds = [[f"run:{action}:{n}" for action in ACTIONS] + [f"snapshot:{n}"] for n in (1, 2)]
     machine.run(
@@ -163,7 +165,14 @@ def test_the_units_are_enabled_for_boot_and_started(master):
 def test_a_re_run_downloads_nothing_and_leaves_every_file_as_it_was(master):
     assert master.result("snapshot.1") == master.result("snapshot.2")
     assert "./etc/passwd" in master.result("snapshot.1")
-    assert len(master.calls("curl")) == 4, master.calls("curl")  # Kafka + .sha512, SHASUMS256.txt + Node
+    releases = [c for c in master.calls("gcloud") if "/releases/" in c]
+    assert [c.split()[2] for c in releases] == [KAFKA_RELEASE_URI, NODE_RELEASE_URI]
+
+
+def test_nothing_is_fetched_from_outside_google_kafka_and_node_come_from_the_artifacts_bucket(master):
+    assert master.calls("curl") == []
+    assert master.written("/opt/kafka/bin/kafka-server-start.sh").is_file()
+    assert master.written("/usr/local/bin/node").is_file()
 
 
 def test_on_a_worker_both_init_actions_do_nothing(tmp_path):
@@ -175,12 +184,13 @@ def test_on_a_worker_both_init_actions_do_nothing(tmp_path):
     assert worker.calls("curl") == worker.calls("systemctl") == []
 
 
-def test_a_kafka_download_whose_sha512_does_not_match_is_refused(tmp_path):
+def test_a_staged_kafka_release_whose_sha256_is_not_the_one_the_stack_recorded_is_refused(tmp_path):
     node = Machine(tmp_path)
-    kafka_release(node.web, sha512="ab" * 64)
+    kafka_release(node, sha256="ab" * 32)
     node.run("run:kafka-broker.sh:1", timeout=60)
     assert node.rc("kafka-broker.sh.1") == 1
-    assert "does not match its published SHA-512; refusing to install it" in node.result("kafka-broker.sh.1.log")
+    log = node.result("kafka-broker.sh.1.log")
+    assert "does not match the SHA-256 the stack staged it with; refusing to install it" in log
     assert not node.written("/opt/kafka").exists()
     assert node.calls("systemctl") == []
 
@@ -188,7 +198,7 @@ def test_a_kafka_download_whose_sha512_does_not_match_is_refused(tmp_path):
 def test_with_managed_kafka_the_generator_sends_to_the_bootstrap_as_the_vm_and_waits_for_no_local_broker(tmp_path):
     managed = "bootstrap.clickstream-kafka.us-central1.managedkafka.my-project.cloud.goog:9092"
     node = Machine(tmp_path, master_metadata(**{"kafka-mode": "managed", "kafka-bootstrap": managed}))
-    node_release(node.web, build_node_release(tmp_path / "node" / "release"))
+    node_release(node, build_node_release(tmp_path / "node" / "release"))
     bucket_with_bundle(node)
     node.run("run:weblog-generator.sh:1", timeout=120)
     assert node.rc("weblog-generator.sh.1") == 0, node.result("weblog-generator.sh.1.log")[-3000:]

@@ -1,9 +1,12 @@
-import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../../stacks/config";
+import { ACCESS_LOG_DEFAULTS } from "../../contract/accessLogSettings";
+import { CONFIG_KEYS, KEYS_READ, parseStackConfig, StackConfigError } from "../../stacks/config";
+import { MACHINE_TYPES_ACCEPTED } from "../../stacks/machineTypes";
+import { declaredSettings } from "../../stacks/settings";
 import { byName, runProgram, stackFileConfig } from "./pulumiProgram";
 
 const NS = "clickstream-pipeline";
 const minimal = { "gcp:project": "my-clickstream-dev" };
-const MACHINE_TYPES = "a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs)";
+const MACHINE_TYPES = MACHINE_TYPES_ACCEPTED;
 const COMPOSER_IMAGES = "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N";
 
 describe("stack configuration", () => {
@@ -12,7 +15,8 @@ describe("stack configuration", () => {
     expect(config).toEqual({
       project: "my-clickstream-dev",
       region: "us-central1",
-      namePrefix: "clickstream",
+      // Derived from the stack (dev here), so dev and prod stacks share a project.
+      namePrefix: "clickstream-dev",
       subnetCidr: "10.20.0.0/24",
       allowIapSsh: false,
       streamMachineType: "e2-standard-4",
@@ -26,10 +30,11 @@ describe("stack configuration", () => {
       streamWorkers: 0,
       streamWorkerMachineType: "e2-standard-4",
       hiveMaxWorkers: 0,
+      demoTraffic: true,
       generatorRate: 5,
       rawRetentionDays: 30,
       forceDestroy: false,
-      bigqueryDataset: "clickstream",
+      bigqueryDataset: "clickstream_dev",
       composerImageVersion: "composer-3-airflow-2.10.5-build.19",
       quarantineMaxShare: 0.05,
       duplicateMaxShare: 0.5,
@@ -45,6 +50,36 @@ describe("stack configuration", () => {
     // 4 + 2 vCPUs fit the free trial's limit of 8 running vCPUs.
     const vcpus = (t: string) => Number(t.split("-").pop());
     expect(vcpus(config.streamMachineType) + vcpus(config.hiveMachineType)).toBeLessThanOrEqual(8);
+  });
+
+  it.each(["e2-standard-32", "e2-highcpu-32", "e2-highmem-2", "n1-standard-4", "n2-highmem-128", "n2d-standard-224", "c3-standard-22", "t2d-standard-60"])(
+    "accepts %s, a machine type Google offers in its family", (type) => {
+      expect(parseStackConfig({ ...minimal, [`${NS}:hiveMachineType`]: type }).hiveMachineType).toBe(type);
+    },
+  );
+
+  it.each(["e2-medium", "n1-standard-1"])("takes %s as a machine type, and refuses it only for the memory a Hive node needs", (type) => {
+    expect(() => parseStackConfig({ ...minimal, [`${NS}:hiveMachineType`]: type })).toThrow(
+      new RegExp(`^Config key '${NS}:hiveMachineType' accepts a machine type whose memory holds what runs on the hive master with 15% to spare`));
+  });
+
+  it("derives every project-unique name from the stack unless a prefix is set, and refuses a stack name too long for one", () => {
+    expect(parseStackConfig(minimal, "prod")).toMatchObject({ namePrefix: "clickstream-prod", bigqueryDataset: "clickstream_prod" });
+    expect(parseStackConfig({ ...minimal, [`${NS}:namePrefix`]: "shop-eu" }, "prod")).toMatchObject({ namePrefix: "shop-eu", bigqueryDataset: "shop_eu" });
+    expect(() => parseStackConfig(minimal, "integration")).toThrow(
+      `Config key '${NS}:namePrefix' accepts 3 to 17 lowercase letters, digits or hyphens, starting with a letter (unset, it is clickstream-<stack>, too long for the stack integration: set a shorter one); got 'clickstream-integration'.`);
+  });
+
+  it("reads exactly the keys Pulumi.yaml declares, each with a type, a default and a description", () => {
+    parseStackConfig(minimal);
+    const declared = declaredSettings();
+    expect([...KEYS_READ].filter((k) => !k.includes(":")).sort()).toEqual(Object.keys(declared.project).sort());
+    expect(Object.keys(declared.providers)).toEqual(["gcp:region"]);
+    // The access-log defaults are defined once, in contract/access-log.json; Pulumi.yaml repeats them exactly.
+    expect({
+      productUrlPattern: declared.project.accessLogProductUrlPattern.default, cartMethod: declared.project.accessLogCartMethod.default,
+      cartUrlPattern: declared.project.accessLogCartUrlPattern.default, countedStatuses: declared.project.accessLogCountedStatuses.default,
+    }).toEqual(ACCESS_LOG_DEFAULTS);
   });
 
   it("reads the example dev stack file as valid", () => {
@@ -92,13 +127,13 @@ describe("stack configuration", () => {
     ["a missing project", {}, "Config key 'gcp:project' is required: set it with `pulumi config set gcp:project <value>`."],
     ["a malformed project id", { "gcp:project": "My_Project" }, "Config key 'gcp:project' accepts a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter; got 'My_Project'."],
     ["an unknown region shape", { ...minimal, "gcp:region": "us-central" }, "Config key 'gcp:region' accepts a Google Cloud region such as us-central1 or europe-west1; got 'us-central'."],
-    ["a name prefix with capitals", { ...minimal, [`${NS}:namePrefix`]: "Click" }, `Config key '${NS}:namePrefix' accepts 3 to 12 lowercase letters or digits starting with a letter; got 'Click'.`],
+    ["a name prefix with capitals", { ...minimal, [`${NS}:namePrefix`]: "Click" }, `Config key '${NS}:namePrefix' accepts 3 to 17 lowercase letters, digits or hyphens, starting with a letter; got 'Click'.`],
     ["a public subnet range", { ...minimal, [`${NS}:subnetCidr`]: "8.8.8.0/24" }, `Config key '${NS}:subnetCidr' accepts a private IPv4 range from /16 to /28 written as its network address, e.g. 10.20.0.0/24; got '8.8.8.0/24'.`],
     ["a subnet range not on its boundary", { ...minimal, [`${NS}:subnetCidr`]: "10.20.0.7/24" }, `Config key '${NS}:subnetCidr' accepts a private IPv4 range from /16 to /28 written as its network address, e.g. 10.20.0.0/24; got '10.20.0.7/24'.`],
     ["a subnet too large", { ...minimal, [`${NS}:subnetCidr`]: "10.0.0.0/8" }, `Config key '${NS}:subnetCidr' accepts a private IPv4 range from /16 to /28 written as its network address, e.g. 10.20.0.0/24; got '10.0.0.0/8'.`],
     ["a boolean written as yes", { ...minimal, [`${NS}:allowIapSsh`]: "yes" }, `Config key '${NS}:allowIapSsh' accepts true or false; got 'yes'.`],
-    ["an unknown machine type", { ...minimal, [`${NS}:streamMachineType`]: "f1-micro" }, `Config key '${NS}:streamMachineType' accepts a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs); got 'f1-micro'.`],
-    ["a hive machine type too large", { ...minimal, [`${NS}:hiveMachineType`]: "n2-standard-32" }, `Config key '${NS}:hiveMachineType' accepts a machine type like e2-standard-4 (families e2, n1, n2, n2d, n4, c3, t2d; standard, highmem or highcpu; 2 to 16 vCPUs); got 'n2-standard-32'.`],
+    ["an unknown machine type", { ...minimal, [`${NS}:streamMachineType`]: "f1-micro" }, `Config key '${NS}:streamMachineType' accepts ${MACHINE_TYPES}; got 'f1-micro'.`],
+    ["a machine size Google does not offer", { ...minimal, [`${NS}:hiveMachineType`]: "e2-standard-64" }, `Config key '${NS}:hiveMachineType' accepts ${MACHINE_TYPES}; got 'e2-standard-64'.`],
     ["a disk under Dataproc's minimum", { ...minimal, [`${NS}:diskSizeGb`]: "10" }, `Config key '${NS}:diskSizeGb' accepts an integer from 30 to 1000; got '10'.`],
     ["a topic with a slash", { ...minimal, [`${NS}:kafkaTopic`]: "web/logs" }, `Config key '${NS}:kafkaTopic' accepts a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'; got 'web/logs'.`],
     ["zero partitions", { ...minimal, [`${NS}:kafkaPartitions`]: "0" }, `Config key '${NS}:kafkaPartitions' accepts an integer from 1 to 1024; got '0'.`],

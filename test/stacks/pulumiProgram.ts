@@ -1,7 +1,9 @@
 // Runs the Pulumi program (index.ts) against Pulumi's mocks: no CLI, no credentials, no Google API.
 // Every resource the program declares is recorded with its inputs, as the engine would receive them.
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { digestOf, RELEASES } from "../../stacks/releases";
 import type * as pulumiModule from "@pulumi/pulumi";
 
 export const PROJECT = "clickstream-pipeline";
@@ -16,12 +18,30 @@ export interface DeclaredResource {
   state: Record<string, any>;
   /** Names of the resources it was declared to wait for (its final dependsOn, after every transformation). */
   dependsOn: string[];
+  /** Names of the resources whose outputs its inputs read (the engine's implicit dependencies). */
+  inputsFrom: string[];
 }
 
 export interface ProgramRun {
   resources: DeclaredResource[];
   outputs: Record<string, unknown>;
 }
+
+/**
+ * A download cache holding every third-party release, each with the digest recorded when it was verified, so the
+ * program stages them without the network (the fetch itself is tested in releases.test.ts).
+ */
+export function cachedReleases(): string {
+  const cache = mkdtempSync(path.join(tmpdir(), "releases-"));
+  mkdirSync(path.join(cache, "releases"));
+  for (const release of RELEASES) {
+    const body = Buffer.from(`stand-in for ${release.file}\n`);
+    writeFileSync(path.join(cache, "releases", release.file), body);
+    writeFileSync(path.join(cache, "releases", `${release.file}.${release.algorithm}`), `${digestOf(body, release.algorithm)}\n`);
+  }
+  return cache;
+}
+process.env.CLICKSTREAM_CACHE = cachedReleases();
 
 const projectNumber = "123456789012";
 const storageAgent = `service-${projectNumber}@gs-project-accounts.iam.gserviceaccount.com`;
@@ -122,9 +142,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
  * while loading, `error` is set and `resources` shows what was declared before. Jest keeps a module that
  * loaded once, so a test file can run the program successfully once, and failing configs any number of times.
  */
-export async function runProgram(config: Record<string, string>): Promise<ProgramRun & { error?: Error }> {
+export async function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun & { error?: Error }> {
   const resources: DeclaredResource[] = [];
   const waitsFor = new Map<string, string[]>();
+  const readsFrom = new Map<string, Promise<string[]>>();
   const project = config["gcp:project"] ?? "unset-project";
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pulumi: typeof pulumiModule = require("@pulumi/pulumi");
@@ -132,7 +153,7 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
     {
       newResource(args) {
         const state = computedState(args.type, args.name, args.inputs, project);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, dependsOn: waitsFor.get(args.name) ?? [] });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, dependsOn: waitsFor.get(args.name) ?? [], inputsFrom: [] });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -146,16 +167,17 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
       },
     },
     PROJECT,
-    "dev",
+    stack,
     false,
   );
   pulumi.runtime.setAllConfig(config);
   let error: Error | undefined;
   // A root stack, as the CLI has, so a stack transformation sees every resource's final options.
   const programExports = (await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation(({ name, opts }) => {
+      pulumi.runtime.registerStackTransformation(({ name, props, opts }) => {
         const dependsOn = opts.dependsOn === undefined ? [] : [opts.dependsOn].flat();
         waitsFor.set(name, dependsOn.map((r) => (r as unknown as { __name: string }).__name));
+        readsFrom.set(name, resourcesReadBy(props));
         return undefined;
       });
       try {
@@ -169,8 +191,27 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
   })) as Record<string, unknown>;
   // Let registrations that no output depends on finish too.
   await pulumi.runtime.disconnect();
+  for (const r of resources) r.inputsFrom = (await readsFrom.get(r.name)) ?? [];
   const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   return { resources: declared, outputs: error ? {} : programExports, error };
+}
+
+/** Names of the resources whose outputs a resource's inputs read, found through every Output among them. */
+async function resourcesReadBy(props: unknown): Promise<string[]> {
+  const found = new Set<string>();
+  const pending: Promise<void>[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (value === null || typeof value !== "object" || depth > 20) return;
+    const output = value as { allResources?: () => Promise<Set<{ __name: string }>> };
+    if (typeof output.allResources === "function") {
+      pending.push(output.allResources().then((set) => { for (const r of set) found.add(r.__name); }));
+      return;
+    }
+    for (const v of Object.values(value as Record<string, unknown>)) walk(v, depth + 1);
+  };
+  walk(props, 0);
+  await Promise.all(pending);
+  return [...found];
 }
 
 export const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -204,8 +245,6 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:composer/environment:Environment": 1,
   "gcp:compute/firewall:Firewall": 2,
   "gcp:compute/network:Network": 1,
-  "gcp:compute/router:Router": 1,
-  "gcp:compute/routerNat:RouterNat": 1,
   "gcp:compute/subnetwork:Subnetwork": 1,
   "gcp:dataproc/cluster:Cluster": 2,
   // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
@@ -220,11 +259,11 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:projects/serviceIdentity:ServiceIdentity": 3,
   "gcp:serviceaccount/account:Account": 6,
   "gcp:serviceaccount/iAMMember:IAMMember": 2,
-  "gcp:storage/bucket:Bucket": 5,
-  "gcp:storage/bucketIAMMember:BucketIAMMember": 17,
-  // 7 artifacts, 2 DAG files, 3 HiveQL scripts
-  "gcp:storage/bucketObject:BucketObject": 12,
-  // the wait for IAM propagation before the loader's trigger
-  "pulumi-nodejs:dynamic:Resource": 1,
+  "gcp:storage/bucket:Bucket": 6,
+  "gcp:storage/bucketIAMMember:BucketIAMMember": 21,
+  // 7 artifacts, 2 DAG files, 3 HiveQL scripts, 6 third-party releases (Kafka, Node.js, 4 connector jars)
+  "gcp:storage/bucketObject:BucketObject": 18,
   "random:index/randomId:RandomId": 2,
+  // the waits of stacks/consistency.ts: APIs, service agents, grants (all, and the loader's repository), log-based metrics
+  "time:index/sleep:Sleep": 5,
 };

@@ -13,7 +13,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("the stack grown by configuration (kafka managed, workers, Hive autoscaling; Pulumi mocks)", () => {
-  it("adds exactly the Managed Kafka cluster and topic, its API and client grant, and the Hive autoscaling policy", () => {
+  it("adds exactly the Managed Kafka cluster and topic, its API and client grant, the NAT its login handler needs, and the Hive autoscaling policy", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
     expect(counts).toEqual({
@@ -25,6 +25,8 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
       // roles/managedkafka.client for the streaming cluster's account
       "gcp:projects/iAMMember:IAMMember": DEFAULT_GRAPH["gcp:projects/iAMMember:IAMMember"] + 1,
       "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy": 1,
+      "gcp:compute/router:Router": 1,
+      "gcp:compute/routerNat:RouterNat": 1,
     });
   });
 
@@ -38,7 +40,8 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
       capacityConfig: { vcpuCount: "3", memoryBytes: String(12 * 1024 ** 3) },
       gcpConfig: { accessConfig: { networkConfigs: [{ subnet: `projects/${PROJECT}/regions/us-central1/subnetworks/clickstream-subnet` }] } },
     });
-    expect(cluster.dependsOn).toEqual(expect.arrayContaining(["apis-managedkafka", "network-subnet"]));
+    expect(cluster.dependsOn).toEqual(expect.arrayContaining(["apis-ready", "network-subnet"]));
+    expect(byName(run, "apis-ready").dependsOn).toContain("apis-managedkafka");
   });
 
   it("declares the topic replicated three times, one partition per executor core, kept as long as the local broker keeps it", () => {
@@ -87,10 +90,14 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
       "kafka.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
     ]);
     expect(job.properties["spark.jars.packages"].split(",")).toEqual([
-      "org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3",
       "com.google.cloud.hosted.kafka:managed-kafka-auth-login-handler:1.0.6",
     ]);
-    expect(job.properties["spark.jars.excludes"]).toBe("io.confluent:kafka-schema-registry-client");
+    // The staged connector's kafka-clients stays the one on the classpath.
+    expect(job.properties["spark.jars.excludes"]).toBe("io.confluent:kafka-schema-registry-client,org.apache.kafka:kafka-clients");
+    expect(job.jarFileUris).toHaveLength(4);
+    // That resolution is the one fetch from outside Google, and the only reason this stack has a NAT.
+    expect(byName(run, "network-nat").inputs.subnetworks).toEqual([{ name: "network-subnet-id", sourceIpRangesToNats: ["ALL_IP_RANGES"] }]);
+    expect(byName(run, "streaming-cluster").dependsOn).toContain("network-nat");
   });
 
   it("autoscales the Hive cluster with secondary workers only, within Google's bounds", () => {

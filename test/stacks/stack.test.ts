@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
-import { IAM_PROPAGATION_SECONDS } from "../../stacks/propagation";
+import { DELAYS } from "../../stacks/consistency";
 import { DAG_START_ENV } from "../../stacks/orchestration";
 import { kafkaVersion } from "../../sandbox/kafkaBroker";
 import { byName, byType, DeclaredResource, DEFAULT_GRAPH, ProgramRun, PROJECT_NUMBER, REPO_ROOT, runProgram, STORAGE_AGENT, stackFileConfig } from "./pulumiProgram";
@@ -87,8 +87,6 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "warehouse-view-hourly-activity-latest": false,
       "warehouse-view-hourly-totals": false,
     });
-    expect(byName(run, "network-router").inputs).toMatchObject({ name: "clickstream-router", region: "us-central1", network: "network-vpc-id" });
-    expect(byName(run, "network-nat").inputs.router).toBe("clickstream-router");
   });
 
   it("enables every API the pipeline calls and leaves them enabled on destroy", () => {
@@ -117,17 +115,16 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const apis = byType(run, "gcp:projects/service:Service").map((s) => s.name);
     const waiting = run.resources.filter((r) => r.type.startsWith("gcp:") && r.type !== "gcp:projects/service:Service");
     expect(waiting.length).toBeGreaterThan(80);
-    expect(waiting.filter((r) => !apis.every((api) => r.dependsOn.includes(api))).map((r) => r.name)).toEqual([]);
+    expect(byName(run, "apis-ready").dependsOn).toEqual(apis);
+    expect(waiting.filter((r) => !r.dependsOn.includes("apis-ready")).map((r) => r.name)).toEqual([]);
   });
 
-  it("builds a dedicated VPC whose subnet has Private Google Access and a NAT for it alone", () => {
+  it("builds a dedicated VPC whose subnet has Private Google Access, and no NAT: no node reaches outside Google", () => {
     const vpc = byName(run, "network-vpc");
     expect(vpc.inputs.autoCreateSubnetworks).toBe(false);
     const subnet = byName(run, "network-subnet");
     expect(subnet.inputs).toMatchObject({ ipCidrRange: "10.20.0.0/24", privateIpGoogleAccess: true, region: "us-central1", network: "network-vpc-id" });
-    const nat = byName(run, "network-nat");
-    expect(nat.inputs).toMatchObject({ sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS", natIpAllocateOption: "AUTO_ONLY" });
-    expect(nat.inputs.subnetworks).toEqual([{ name: "network-subnet-id", sourceIpRangesToNats: ["ALL_IP_RANGES"] }]);
+    expect(run.resources.filter((r) => /compute\/router/.test(r.type))).toEqual([]);
   });
 
   it("admits intra-subnet traffic, and SSH only from IAP's range when the stack allows it", () => {
@@ -165,11 +162,14 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("grants each account only the roles of its stage, at bucket or dataset scope where one exists", () => {
     const raw = bucketName("raw"), curated = bucketName("curated"), artifacts = bucketName("artifacts"), dataproc = bucketName("dataproc"), composer = bucketName("composer");
+    const temp = bucketName("dataproc-temp");
     const custom = (role: string) => `IAMMember ${PROJECT} projects/${PROJECT}/roles/clickstream${role}a1b2c3`;
     expect(grantsTo(sa("stream"))).toEqual([
       `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
       `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
+      `BucketIAMMember ${temp} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${temp} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectAdmin`,
       custom("DataprocNode"),
@@ -180,6 +180,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${composer} roles/storage.objectViewer`,
       `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
+      `BucketIAMMember ${temp} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${temp} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       custom("DataprocNode"),
@@ -294,35 +296,43 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
   });
 
   it("creates the loader and its Eventarc trigger only after every grant had time to propagate", () => {
-    const wait = byName(run, "loader-iam-propagation");
-    expect(wait.type).toBe("pulumi-nodejs:dynamic:Resource");
-    expect(wait.inputs.seconds).toBe(IAM_PROPAGATION_SECONDS);
-    expect(IAM_PROPAGATION_SECONDS).toBeGreaterThanOrEqual(7 * 60);
-    const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && r.name !== "loader-trigger-invoker").map((r) => r.name);
-    expect(grants).toHaveLength(38);
-    // It waits for each grant (dependsOn) and is replaced when any grant is (its inputs are their ids).
+    const wait = byName(run, "iam-grants-propagated");
+    expect(wait.type).toBe("time:index/sleep:Sleep");
+    expect(wait.inputs.createDuration).toBe(`${DELAYS.iamGrant.seconds}s`);
+    const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && !r.name.startsWith("loader-")).map((r) => r.name);
+    // Every grant but the loader's own two: its repository grant has a wait of its own, its invoker grant follows the function.
+    expect(grants).toHaveLength(41);
+    // It waits for each grant (dependsOn) and is replaced when any grant is (its triggers are their ids).
     expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
-    expect([...wait.inputs.grants].sort()).toEqual(grants.map((g) => `${g}-id`).sort());
-    expect(byName(run, "loader-function").dependsOn).toContain("loader-iam-propagation");
+    expect(wait.inputs.triggers.waitsFor.split(",")).toEqual(grants.map((g) => `${g}-id`).sort());
+    expect(byName(run, "loader-function").dependsOn).toEqual(expect.arrayContaining(["iam-grants-propagated", "loader-repository-grant-propagated"]));
   });
 
-  it("boots each cluster only after its grants exist, and the streaming one after the NAT it downloads through", () => {
-    const identityGrants = run.resources.filter((r) => r.name.startsWith("identity-") && /IAMMember/.test(r.type)).map((r) => r.name);
+  it("boots each cluster only after its grants propagated", () => {
     for (const cluster of ["streaming-cluster", "hive-cluster"]) {
-      expect(byName(run, cluster).dependsOn).toEqual(expect.arrayContaining(identityGrants));
+      expect(byName(run, cluster).dependsOn).toContain("iam-grants-propagated");
     }
-    expect(byName(run, "streaming-cluster").dependsOn).toContain("network-nat");
-    expect(byName(run, "streaming-spark-job").dependsOn).toContain("network-nat");
   });
 
   it("keeps every bucket private with uniform access, deletable by destroy in dev, raw data expiring", () => {
     const buckets = byType(run, "gcp:storage/bucket:Bucket");
-    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-raw"]);
+    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-dataproc-temp", "storage-raw"]);
     for (const b of buckets) {
       expect(b.inputs).toMatchObject({ uniformBucketLevelAccess: true, publicAccessPrevention: "enforced", forceDestroy: true, location: "US-CENTRAL1" });
     }
     expect(buckets.filter((b) => b.inputs.softDeletePolicy.retentionDurationSeconds > 0).map((b) => b.name)).toEqual(["storage-curated"]);
     expect(byName(run, "storage-raw").inputs.lifecycleRules).toContainEqual({ condition: expect.objectContaining({ age: 30 }), action: { type: "Delete" } });
+  });
+
+  it("never expires Dataproc's staging files: only the DAG's hourly staging expires there, and temp data in a bucket of its own", () => {
+    // Google: the staging bucket has no TTL; repaired and autoscaled nodes read the cluster's files from it.
+    expect(byName(run, "storage-dataproc").inputs.lifecycleRules).toEqual([
+      { condition: { age: 30, matchesPrefixes: ["hourly-staging/"] }, action: { type: "Delete" } },
+    ]);
+    expect(byName(run, "storage-dataproc-temp").inputs.lifecycleRules).toEqual([{ condition: { age: 90 }, action: { type: "Delete" } }]);
+    for (const cluster of ["streaming-cluster", "hive-cluster"]) {
+      expect(byName(run, cluster).inputs.clusterConfig).toMatchObject({ stagingBucket: bucketName("dataproc"), tempBucket: bucketName("dataproc-temp") });
+    }
   });
 
   it("runs the streaming cluster on Dataproc 2.2 with Kafka, then the generator, and no idle deletion", () => {
@@ -341,8 +351,10 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `gs://${artifacts}/init/weblog-generator.sh`,
     ]);
     expect(cluster.gceClusterConfig.metadata).toMatchObject({
-      // The release the local broker (sandbox/kafka/pom.xml) runs every test against.
-      "kafka-version": kafkaVersion(),
+      // The release the local broker (sandbox/kafka/pom.xml) runs every test against, staged in the artifacts bucket.
+      "kafka-release-uri": `gs://${artifacts}/releases/kafka_2.13-${kafkaVersion()}.tgz`,
+      "kafka-release-sha256": expect.stringMatching(/^[0-9a-f]{64}$/),
+      "node-release-uri": expect.stringMatching(new RegExp(`^gs://${artifacts}/releases/node-v22\\.\\d+\\.\\d+-linux-x64\\.tar\\.xz$`)),
       "kafka-topic": "weblogs",
       "kafka-partitions": "3",
       "generator-bundle-uri": `gs://${artifacts}/generator/generator.cjs`,
@@ -373,7 +385,11 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(job.placement.clusterName).toBe("clickstream-stream");
     expect(job.pysparkConfig.mainPythonFileUri).toBe(`gs://${artifacts}/spark/weblog_stream.py`);
     expect(job.pysparkConfig.pythonFileUris).toEqual([`gs://${artifacts}/spark/jobs.zip`]);
-    expect(job.pysparkConfig.properties["spark.jars.packages"]).toBe("org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3");
+    // The connector and its dependencies from the artifacts bucket: nothing resolved from Maven Central at job start.
+    expect(job.pysparkConfig.jarFileUris).toEqual([
+      "spark-sql-kafka-0-10_2.12-3.5.3.jar", "spark-token-provider-kafka-0-10_2.12-3.5.3.jar", "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar",
+    ].map((jar) => `gs://${artifacts}/releases/${jar}`));
+    expect(job.pysparkConfig.properties["spark.jars.packages"]).toBeUndefined();
     // One executor on the single node, beside Kafka and the generator; no Managed Kafka authentication.
     expect(job.pysparkConfig.properties).toMatchObject({ "spark.executor.instances": "1", "spark.dynamicAllocation.enabled": "false" });
     expect(job.pysparkConfig.properties["spark.jars.excludes"]).toBeUndefined();
@@ -509,6 +525,12 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "generator/generator.cjs",
       "init/kafka-broker.sh",
       "init/weblog-generator.sh",
+      "releases/commons-pool2-2.11.1.jar",
+      "releases/kafka-clients-3.4.1.jar",
+      "releases/kafka_2.13-3.9.2.tgz",
+      expect.stringMatching(/^releases\/node-v22\.\d+\.\d+-linux-x64\.tar\.xz$/),
+      "releases/spark-sql-kafka-0-10_2.12-3.5.3.jar",
+      "releases/spark-token-provider-kafka-0-10_2.12-3.5.3.jar",
       "spark/jobs.zip",
       "spark/weblog-entry.schema.json",
       "spark/weblog_stream.py",
@@ -522,11 +544,14 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("exports where everything is, named for what the user does next", () => {
     expect(Object.keys(run.outputs).sort()).toEqual([
-      "airflowUrl", "artifactsBucket", "bigqueryHourlyTable", "bigqueryHourlyTotalsView", "bigqueryRawEntriesTable",
+      "airflowUrl", "artifactsBucket", "bigqueryHourlyActivityLatestView", "bigqueryHourlyTable", "bigqueryHourlyTotalsView", "bigqueryRawEntriesTable",
       "bqQueryCommand", "composerDagFolder", "curatedBucket", "dashboardUrl", "hiveClusterGatewayUrls", "kafkaBootstrapServers", "kafkaTopic",
       "loaderFunction", "rawBucket", "sshToStreamMaster", "streamClusterGatewayUrls", "streamingJobId",
     ]);
     expect(run.outputs.airflowUrl).toMatch(/^https:\/\//);
+    // The views an analyst queries: the latest run of each hour, never every run.
+    expect(run.outputs.bigqueryHourlyActivityLatestView).toBe(`${PROJECT}.clickstream.hourly_activity_latest`);
+    expect(run.outputs.bigqueryHourlyTotalsView).toBe(`${PROJECT}.clickstream.hourly_totals`);
     expect(Object.keys(run.outputs.streamClusterGatewayUrls as object)).toContain("YARN ResourceManager");
     expect(run.outputs.bqQueryCommand).toBe(
       `bq query --project_id=${PROJECT} --use_legacy_sql=false 'SELECT * FROM \`${PROJECT}.clickstream.hourly_totals\` ORDER BY hour DESC LIMIT 24'`,
