@@ -32,7 +32,7 @@ from jobs.batch_commits import BatchFigures, BatchLayout, undo_unfinished, write
 from jobs.hour_completion import CompletionTracker
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import OUTCOME, QUARANTINED, VALID, judge, split
+from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, split
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
@@ -62,7 +62,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="also mark the latest hour complete after this long without new entries "
                         "(with --available-now: once the run has drained the topic, whatever the value)")
     p.add_argument("--max-future-seconds", type=int, default=3600,
-                   help="quarantine entries whose event_time is this far after the Kafka timestamp")
+                   help="quarantine entries whose event_time is this far after the Kafka timestamp (0: no bound)")
+    p.add_argument("--max-past-seconds", type=int, default=int(DEFAULT_MAX_PAST.total_seconds()),
+                   help="quarantine entries whose event_time is this far before the Kafka timestamp (0: no bound; "
+                        "default 62 days, so a replay of last month's logs is admitted)")
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
     p.add_argument("--starting-offsets", default="earliest")
     p.add_argument("--min-partitions", type=int, default=None,
@@ -137,12 +140,13 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     """One query: each batch is judged once (cached), then written to raw and quarantine exactly once."""
     contract = load_contract(hadoop_files.read_text(spark, args.contract))
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
+    max_past = timedelta(seconds=args.max_past_seconds) if args.max_past_seconds > 0 else None
     layout = batch_layout(args)
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)
         records = access_log.records_for_format(batch, args, contract)
-        judged = judge(records, contract, max_future).persist(StorageLevel.MEMORY_AND_DISK)
+        judged = judge(records, contract, max_future, max_past).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             started = time.monotonic()
 
@@ -237,10 +241,19 @@ def refuse_two_query_checkpoint(spark: SparkSession, args: argparse.Namespace) -
                            "drain the topic with that version, then start this one with a new checkpoint folder")
 
 
+def write_any_timestamp(spark: SparkSession) -> None:
+    """Every timestamp an entry or a Kafka record can carry is written as it is: Spark's default refuses to
+    write one before 1900 (the calendar rebase of INT96 and of old dates), which would fail the batch on
+    every replay. Hive and Spark 3 read the proleptic Gregorian calendar Parquet then holds."""
+    for key in ("spark.sql.parquet.int96RebaseModeInWrite", "spark.sql.parquet.datetimeRebaseModeInWrite"):
+        spark.conf.set(key, "CORRECTED")
+
+
 def run(spark: SparkSession, args: argparse.Namespace) -> None:
     # The contract's rules make one large expression: above 8000 bytes of bytecode the JVM never compiles
     # a method, so Spark generates code per expression (small methods) instead of one for the whole stage.
     spark.conf.set("spark.sql.codegen.hugeMethodLimit", "8000")
+    write_any_timestamp(spark)
     refuse_two_query_checkpoint(spark, args)
     for path in undo_unfinished(spark, batch_layout(args)):
         log.warning("removed a file of a batch an interrupted run did not commit: %s", path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -77,6 +78,8 @@ MALFORMED = [
     (encode(make_entry(T, "sku\\N", False)), "product_id violates pattern"),
     (encode(make_entry(T, "sku\u200b1", False)), "product_id violates pattern"),
     (encode(make_entry(T, "", False)), "product_id violates minLength 1"),
+    *[(encode(make_entry(T, formula, True)), "product_id violates pattern")
+      for formula in ("=2+5", "@SUM(1+1)", "+cmd|'/Ccalc'!A0", "-2+3")],
     (encode(make_entry(T, "p" * 129, False)), "product_id violates maxLength 128"),
     (encode(make_entry(T, "P000001", False, ip="300.1.1.1")), "ip is not an IPv4 address or an IPv6 address"),
     (encode(make_entry(T, "P000001", False, ip="2001:db8:::1")), "ip is not an IPv4 address or an IPv6 address"),
@@ -148,3 +151,68 @@ def test_a_non_utc_session_is_refused(spark, kafka_frame):
             parse(frame)
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_a_zero_or_reset_clock_is_quarantined_and_last_months_replay_is_not(spark, kafka_frame):
+    received = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    too_old = ["0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2026-09-25T14:59:59Z"]
+    replayed = ["2026-09-25T15:00:00Z", "2026-10-26T15:00:00Z"]  # 62 days before receipt, and last month
+    values = [encode(make_entry(t, "P000001", False)) for t in [*too_old, *replayed]]
+    valid, bad = parse(kafka_frame(values, received=received))
+    assert sorted(r.event_time.replace(tzinfo=UTC).isoformat() for r in valid.collect()) == [
+        "2026-09-25T15:00:00+00:00", "2026-10-26T15:00:00+00:00"]
+    reasons = {json.loads(bytes(r.raw_value))["event_time"]: r.reason for r in bad.collect()}
+    assert set(reasons) == set(too_old)
+    assert all(r == "event_time more than 62 days, 0:00:00 before the Kafka timestamp" for r in reasons.values())
+
+
+NULLABLE = {"pid"}
+
+
+def test_null_is_never_a_value_of_a_required_field(spark, kafka_frame):
+    contract = load_contract()
+    required = [name for name in contract.required if name not in NULLABLE]
+    assert set(contract.required) - set(required) == NULLABLE, "only pid may be null (a product-page visit)"
+    values = [encode({**make_entry(T, "P000001", False), name: None}) for name in required]
+    valid, bad = parse(kafka_frame(values))
+    assert valid.count() == 0
+    reasons = sorted(r.reason for r in bad.collect())
+    assert len(reasons) == len(required)
+    for name in required:
+        assert any(re.search(rf"\b{name} is (null|not an integer)", r) for r in reasons), (name, reasons)
+
+
+def _breaking(contract, field: str, keyword: str, bound: int):
+    """An entry, valid but for one value just past the schema's bound."""
+    if keyword in ("minimum", "maximum"):
+        return {**make_entry(T, "P000001", False), field: bound - 1 if keyword == "minimum" else bound + 1}
+    length = bound - 1 if keyword == "minLength" else bound + 1
+    value = ("/" + "a" * (length - 1)) if field == "url" and length else "a" * length
+    if field in ("product_id", "pid"):
+        return make_entry(T, value, True)
+    return {**make_entry(T, "P000001", False), field: value}
+
+
+BOUNDS = {("session_id", "minLength", 1), ("session_id", "maxLength", 64), ("user_agent", "minLength", 1),
+          ("user_agent", "maxLength", 512), ("url", "maxLength", 2048), ("status", "minimum", 100),
+          ("status", "maximum", 599), ("product_id", "minLength", 1), ("product_id", "maxLength", 128),
+          ("pid", "minLength", 1), ("pid", "maxLength", 128)}
+
+
+def test_every_bound_of_the_schema_quarantines_the_value_just_past_it(spark, kafka_frame):
+    contract = load_contract()
+    bounds = {(f.name, k, f.spec[k]) for f in contract.fields for k in ("minLength", "maxLength", "minimum", "maximum")
+              if k in f.spec}
+    assert bounds == BOUNDS, "a bound added to or removed from the schema gets its case here"
+    cases = sorted(bounds)
+    valid, bad = parse(kafka_frame([encode(_breaking(contract, *case)) for case in cases]))
+    assert valid.count() == 0
+    by_offset = {r.kafka_offset: r.reason for r in bad.collect()}
+    for offset, (field, keyword, bound) in enumerate(cases):
+        assert f"{field} violates {keyword} {bound}" in by_offset.get(offset, ""), (field, keyword, by_offset.get(offset))
+
+
+def test_a_status_of_42_is_quarantined(spark, kafka_frame):
+    valid, bad = parse(kafka_frame([encode(make_entry(T, "P000001", False, status=42))]))
+    assert valid.count() == 0
+    assert [r.reason for r in bad.collect()] == ["status violates minimum 100"]
