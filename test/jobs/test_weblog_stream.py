@@ -312,3 +312,55 @@ def test_a_restart_after_retention_deleted_unread_entries_fails_naming_the_loss_
     ids = {r.event_id for r in spark.read.parquet(str(tmp_path / "events")).select("event_id").collect()}
     assert ids == {json.loads(v)["event_id"] for v in read}
     assert marked_hours(tmp_path) == [("2026-11-26T10", 20)]
+
+
+def test_a_timestamp_before_1900_is_written_as_it_is_instead_of_failing_the_batch(spark, tmp_path):
+    from jobs.weblog_stream import write_any_timestamp  # noqa: PLC0415
+
+    for key in ("spark.sql.parquet.int96RebaseModeInWrite", "spark.sql.parquet.datetimeRebaseModeInWrite"):
+        spark.conf.unset(key)  # Spark's default: EXCEPTION for a timestamp before 1900
+    write_any_timestamp(spark)
+    layout = BatchLayout(str(tmp_path / "_checkpoints"), {"events": str(tmp_path / "events")})
+    times = [datetime(1, 1, 1, tzinfo=UTC), datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC)]
+
+    def prepare():
+        frame = spark.createDataFrame([(t, "0001-01-01", "00") for t in times], "event_time timestamp, dt string, hr string")
+        return BatchFigures(-1, len(times), 0, None, None), {"events": frame}
+    write_batch(spark, layout, 0, prepare)
+    read = spark.read.parquet(*visible_parquet(tmp_path / "events")).selectExpr(
+        "date_format(event_time, 'yyyy-MM-dd HH:mm:ss') AS t").collect()  # Python's datetime cannot hold year 1 UTC
+    assert sorted(r.t for r in read) == ["0001-01-01 00:00:00", "1899-12-31 23:59:59"]
+
+
+def now_hour_time(minute: int, second: int = 0) -> str:
+    return datetime.now(UTC).replace(minute=minute, second=second, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_poison_entries_beside_valid_ones_are_quarantined_and_the_stream_goes_on(spark, kafka_bootstrap, tmp_path):
+    topic = "weblogs-poison-" + tmp_path.name.replace("_", "-")
+    valid = [make_entry(now_hour_time(0, i), "P000001", cart_add=i % 2 == 0) for i in range(6)]
+    poison = [
+        make_entry("0001-01-01T00:00:00Z", "P000001", False),  # Go's zero time
+        make_entry("1899-12-31T23:59:59Z", "P000001", False),
+        make_entry("1970-01-01T00:00:00Z", "P000001", False),  # a reset clock
+        {**make_entry(now_hour_time(0), "P000001", False), "event_id": None},
+        {**make_entry(now_hour_time(0), "P000001", False), "session_id": None},
+        {**make_entry(now_hour_time(0), "P000001", False), "ip": None},
+        make_entry(now_hour_time(0), "P000001", False, status=42),
+    ]
+    values = [json.dumps(e).encode() for e in valid[:3]] + [json.dumps(e).encode() for e in poison]
+    produce(spark, kafka_bootstrap, topic, values + [json.dumps(e).encode() for e in valid[3:]])
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
+    command[command.index("--max-future-seconds") + 1] = "3600"
+    run(spark, parse_args(command[3:]))  # the job's own run, in this process: it returns instead of failing
+
+    rows = spark.read.parquet(*visible_parquet(tmp_path / "events")).collect()
+    assert sorted(r.event_id for r in rows) == sorted(e["event_id"] for e in valid)
+    quarantined = spark.read.parquet(*visible_parquet(tmp_path / "quarantine")).collect()
+    reasons = sorted(r.reason for r in quarantined)
+    assert len(reasons) == len(poison), reasons
+    assert sum("event_time more than 62 days, 0:00:00 before the Kafka timestamp" in r for r in reasons) == 3
+    for reason in ("event_id is null", "session_id is null", "ip is null", "status violates minimum 100"):
+        assert sum(reason in r for r in reasons) == 1, (reason, reasons)
+    # The hour of the valid entries is marked with exactly them: nothing else reached raw.
+    assert marked_hours(tmp_path) == [(now_hour_time(0)[:13], len(valid))]
