@@ -209,7 +209,8 @@ def test_every_bound_of_the_schema_quarantines_the_value_just_past_it(spark, kaf
     assert valid.count() == 0
     by_offset = {r.kafka_offset: r.reason for r in bad.collect()}
     for offset, (field, keyword, bound) in enumerate(cases):
-        assert f"{field} violates {keyword} {bound}" in by_offset.get(offset, ""), (field, keyword, by_offset.get(offset))
+        reason = by_offset.get(offset, "")
+        assert f"{field} violates {keyword} {bound}" in reason, (field, keyword, reason)
 
 
 def test_a_status_of_42_is_quarantined(spark, kafka_frame):

@@ -324,7 +324,8 @@ def test_a_timestamp_before_1900_is_written_as_it_is_instead_of_failing_the_batc
     times = [datetime(1, 1, 1, tzinfo=UTC), datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC)]
 
     def prepare():
-        frame = spark.createDataFrame([(t, "0001-01-01", "00") for t in times], "event_time timestamp, dt string, hr string")
+        frame = spark.createDataFrame([(t, "0001-01-01", "00") for t in times],
+                                      "event_time timestamp, dt string, hr string")
         return BatchFigures(-1, len(times), 0, None, None), {"events": frame}
     write_batch(spark, layout, 0, prepare)
     read = spark.read.parquet(*visible_parquet(tmp_path / "events")).selectExpr(
