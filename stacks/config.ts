@@ -39,6 +39,8 @@ export interface StackConfig {
   forceDestroy: boolean;
   bigqueryDataset: string;
   composerImageVersion: string;
+  /** How far before the time Kafka received it an entry's event_time may lie; older entries are quarantined. */
+  maxEventAgeDays: number;
   /** Largest share of quarantined entries an hour may have before its data-quality check fails. */
   quarantineMaxShare: number;
   /** Largest share of an hour's raw rows that may repeat an event_id (each counts once) before its check fails. */
@@ -95,6 +97,8 @@ const DEFAULTS: Record<string, string | undefined> = {
   bigqueryDataset: "clickstream",
   composerImageVersion: "composer-3-airflow-2.10.5-build.19",
   quarantineMaxShare: "0.05",
+  // 62 days: a replay of last month's logs still lands; a zero or reset clock (year 1, 1970) does not.
+  maxEventAgeDays: "62",
   // Every entry delivered twice (a whole log re-shipped once) still publishes; more means a replay loop.
   duplicateMaxShare: "0.5",
   freshnessMinutes: "90",
@@ -295,6 +299,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
+    maxEventAgeDays: integer(raw, "maxEventAgeDays", 1, 3650),
     duplicateMaxShare: fraction(raw, "duplicateMaxShare"),
     // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
     freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),
