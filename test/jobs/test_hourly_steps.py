@@ -112,6 +112,18 @@ def test_entries_delivered_twice_publish_the_same_numbers_as_once(spark, raw_del
         }
 
 
+def test_the_first_delivery_to_arrive_wins_whatever_partition_a_later_copy_is_sent_to(spark, tmp_path):
+    genuine = make_entry("2026-11-26T14:10:00.000Z", "P000007", False)
+    forged = {**genuine, "method": "POST", "url": "/cart", "product_id": "P000666", "pid": "P000666"}
+    records = [(bytearray(json.dumps(genuine).encode()), 1, 10, datetime(2026, 11, 26, 14, 10, tzinfo=UTC)),
+               (bytearray(json.dumps(forged).encode()), 0, 0, datetime(2026, 11, 26, 14, 20, tzinfo=UTC))]
+    valid, bad = parse(spark.createDataFrame(records, "value binary, partition int, offset long, timestamp timestamp"))
+    valid.write.partitionBy("dt", "hr").parquet(str(tmp_path / "raw" / "events"))
+    bad.write.partitionBy("dt", "hr").parquet(str(tmp_path / "raw" / "quarantine"))
+    names = run(spark, tmp_path / "raw", tmp_path, HOUR_14, run_id="arrival", max_duplicate_share=0.5)
+    assert read_published(tmp_path / "curated", names) == {("2026-11-26 14:00:00", "P000007", 1, 0, "arrival")}
+
+
 def test_check_fails_when_the_duplicate_share_is_over_the_threshold(spark, raw_delivered_twice, tmp_path):
     # Hour 14 delivered twice: half its raw rows repeat an event_id; 0.5 passes (above), 0.4 fails.
     with pytest.raises(QualityCheckFailed) as failed:
