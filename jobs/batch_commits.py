@@ -39,6 +39,7 @@ class BatchFigures:
     event_time_min: str | None  # like 2026-11-26T14:03:07.123Z, over the valid entries
     event_time_max: str | None
     files: tuple[str, ...] = ()
+    received_max: str | None = None  # the latest Kafka timestamp of its records, same form
 
 
 class BatchLayout:

@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="process what the topic holds now, mark hours, then stop (batch-style runs)")
     p.add_argument("--grace-seconds", type=int, default=600,
                    help="an hour is complete when the latest event_time is this far past its end")
+    p.add_argument("--completion-by-event-time-only", action="store_true",
+                   help="complete hours by event time alone, not also by the time Kafka received the entries "
+                        "(an accelerated sandbox clock, whose event times run ahead of Kafka's by design)")
     p.add_argument("--idle-complete-seconds", type=float, default=None,
                    help="also mark the latest hour complete after this long without new entries "
                         "(with --available-now: once the run has drained the topic, whatever the value)")
@@ -127,12 +130,14 @@ def batch_figures(judged: DataFrame, batch_id: int, input_format: str) -> BatchF
         F.count(F.when(F.col(OUTCOME) == QUARANTINED, 1)).alias("quarantined"),
         F.date_format(F.min(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_min"),
         F.date_format(F.max(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_max"),
+        F.date_format(F.max("kafka_timestamp"), spark_time).alias("received_max"),
         *(access_log.line_counts() if input_format == "combined" else []),
     ).first()
     if input_format == "combined":
         counts = {k: row[k] for k in ("lines", *access_log.KINDS)}
         log.info("access log: %s", json.dumps({"query": QUERY_NAME, "batch": batch_id, **counts}))
-    return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"])
+    return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"],
+                        received_max=row["received_max"])
 
 
 def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
@@ -275,7 +280,8 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
         while done:
             batch = done.pop(0)
             tracker.observe_batch(batch.rows + batch.quarantined, batch.event_time_min, batch.event_time_max,
-                                  time.monotonic())
+                                  time.monotonic(),
+                                  received_max=None if args.completion_by_event_time_only else batch.received_max)
 
     try:
         while query.isActive and not stopping:

@@ -86,7 +86,7 @@ export const streamPaths = (l: SandboxLayout) => ({
  * The last hour is marked complete after `idleSeconds` without new entries, since no later traffic moves
  * the watermark past it; that must be longer than any pause of the generator (a broker restart). On an
  * accelerated clock event times run ahead of Kafka's timestamps by design, so the job's check of entries
- * from the future is off there.
+ * from the future and its rule that an hour is complete only once Kafka's time has passed it are off there.
  */
 /** What the streaming job reads: JSON entries, or access-log lines mapped by these settings. */
 export interface StreamInput {
@@ -105,7 +105,9 @@ export function streamSpec(l: SandboxLayout, brokers: string, o: { idleSeconds?:
       "--raw", p.events, "--quarantine", p.quarantine, "--checkpoint", p.checkpoint, "--markers", p.markers,
       "--trigger-seconds", "5",
       ...(o.idleSeconds === undefined ? [] : ["--idle-complete-seconds", String(o.idleSeconds)]),
-      ...((o.clockFactor ?? 1) > 1 ? ["--max-future-seconds", "0"] : []),
+      // On the real clock an hour is complete 30 s after its end by Kafka's time: every entry of the sandbox's
+      // own sources is read within a 5-second trigger, and the simulated hours of a run end when it starts.
+      ...((o.clockFactor ?? 1) > 1 ? ["--max-future-seconds", "0", "--completion-by-event-time-only"] : ["--grace-seconds", "30"]),
       ...streamingJobInputArgs(o.input.format, o.input.accessLog),
     ],
     cwd: REPO_ROOT,

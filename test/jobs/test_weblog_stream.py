@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -333,21 +333,23 @@ def test_a_timestamp_before_1900_is_written_as_it_is_instead_of_failing_the_batc
     assert sorted(r.t for r in read) == ["0001-01-01 00:00:00", "1899-12-31 23:59:59"]
 
 
-def now_hour_time(minute: int, second: int = 0) -> str:
-    return datetime.now(UTC).replace(minute=minute, second=second, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+def two_hours_ago(minute: int, second: int = 0) -> str:
+    """A time in the hour before last: Kafka's time (now) has passed its end plus the tests' 60-second grace."""
+    hour = datetime.now(UTC).replace(minute=minute, second=second, microsecond=0) - timedelta(hours=2)
+    return hour.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_poison_entries_beside_valid_ones_are_quarantined_and_the_stream_goes_on(spark, kafka_bootstrap, tmp_path):
     topic = "weblogs-poison-" + tmp_path.name.replace("_", "-")
-    valid = [make_entry(now_hour_time(0, i), "P000001", cart_add=i % 2 == 0) for i in range(6)]
+    valid = [make_entry(two_hours_ago(0, i), "P000001", cart_add=i % 2 == 0) for i in range(6)]
     poison = [
         make_entry("0001-01-01T00:00:00Z", "P000001", False),  # Go's zero time
         make_entry("1899-12-31T23:59:59Z", "P000001", False),
         make_entry("1970-01-01T00:00:00Z", "P000001", False),  # a reset clock
-        {**make_entry(now_hour_time(0), "P000001", False), "event_id": None},
-        {**make_entry(now_hour_time(0), "P000001", False), "session_id": None},
-        {**make_entry(now_hour_time(0), "P000001", False), "ip": None},
-        make_entry(now_hour_time(0), "P000001", False, status=42),
+        {**make_entry(two_hours_ago(0), "P000001", False), "event_id": None},
+        {**make_entry(two_hours_ago(0), "P000001", False), "session_id": None},
+        {**make_entry(two_hours_ago(0), "P000001", False), "ip": None},
+        make_entry(two_hours_ago(0), "P000001", False, status=42),
     ]
     values = [json.dumps(e).encode() for e in valid[:3]] + [json.dumps(e).encode() for e in poison]
     produce(spark, kafka_bootstrap, topic, values + [json.dumps(e).encode() for e in valid[3:]])
@@ -364,4 +366,19 @@ def test_poison_entries_beside_valid_ones_are_quarantined_and_the_stream_goes_on
     for reason in ("event_id is null", "session_id is null", "ip is null", "status violates minimum 100"):
         assert sum(reason in r for r in reasons) == 1, (reason, reasons)
     # The hour of the valid entries is marked with exactly them: nothing else reached raw.
-    assert marked_hours(tmp_path) == [(now_hour_time(0)[:13], len(valid))]
+    assert marked_hours(tmp_path) == [(two_hours_ago(0)[:13], len(valid))]
+
+
+def test_a_source_whose_clock_runs_fast_does_not_close_the_hour_that_is_still_running(spark, kafka_bootstrap,
+                                                                                        tmp_path):
+    topic = "weblogs-fast-clock-" + tmp_path.name.replace("_", "-")
+    fast = (datetime.now(UTC) + timedelta(minutes=50)).strftime("%Y-%m-%dT%H:%M:%SZ")  # under the 1-hour bound
+    produce(spark, kafka_bootstrap, topic, [json.dumps(make_entry(t, "P000001", False)).encode()
+                                            for t in (two_hours_ago(10), two_hours_ago(20), fast)])
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
+    command[command.index("--max-future-seconds") + 1] = "3600"
+    run(spark, parse_args(command[3:]))
+    current_hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
+    hours = [hour for hour, _ in marked_hours(tmp_path)]
+    assert hours[0] == two_hours_ago(0)[:13]
+    assert max(hours) < current_hour, "no hour is complete before Kafka's time has passed its end"
