@@ -70,9 +70,11 @@ class CompletionTracker:
         """A batch with entries is being written: however long it takes, the stream is not quiet."""
         self._last_rows_at = now
 
-    def hours_to_mark(self, now: float, drained: bool = False) -> list[datetime]:
+    def hours_to_mark(self, now: float, drained: bool = False, read_until: datetime | None = None) -> list[datetime]:
         """Starts of the oldest hours (at most max_hours_per_call) that became complete and are not yet
-        marked; marks them as done. Call until it returns [] to get them all."""
+        marked; marks them as done. Call until it returns [] to get them all. read_until: a time (Kafka's
+        clock) before which every record has been read, when the stream is quiet or drained: Kafka's time
+        then moves on without records."""
         if self._settled_max is None:
             return []
         idle_for = None if self._last_rows_at is None or self.idle_only_when_drained else now - self._last_rows_at
@@ -80,7 +82,8 @@ class CompletionTracker:
         # A quiet stream: its latest hour too. Otherwise the hours the watermark has passed.
         last = hour_start(self._settled_max) if quiet else hour_start(self._settled_max - self.grace) - HOUR
         if self._received_max is not None:  # nothing is complete before it has been received, plus the grace
-            last = min(last, hour_start(self._received_max - self.grace) - HOUR)
+            received = max(self._received_max, read_until) if quiet and read_until is not None else self._received_max
+            last = min(last, hour_start(received - self.grace) - HOUR)
         first = self.marked_until + HOUR if self.marked_until is not None else self._first_hour
         if first is None:
             return []

@@ -232,9 +232,9 @@ def failure_text(exc: Exception) -> str:
 
 
 def mark_complete_hours(spark: SparkSession, args: argparse.Namespace, tracker: CompletionTracker,
-                        drained: bool = False) -> None:
+                        drained: bool = False, read_until: datetime | None = None) -> None:
     # The tracker hands out a bounded number of hours per call, oldest first: ask until none is left.
-    while hours := tracker.hours_to_mark(time.monotonic(), drained=drained):
+    while hours := tracker.hours_to_mark(time.monotonic(), drained=drained, read_until=read_until):
         write_markers(spark, args, hours)
 
 
@@ -270,6 +270,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
     )
     done: list[BatchFigures] = []  # appended by the query's thread once a batch is committed
     running: set[int] = set()  # ids of the batches the query's thread is writing
+    started = datetime.now(UTC)
     query = start_query(spark, args, done, running)
     stopping = []
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -290,12 +291,16 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
             except StreamingQueryException:
                 break  # reported below
             feed()
-            mark_complete_hours(spark, args, tracker)
+            # Quiet for --idle-complete-seconds with no batch running: every record Kafka had received that
+            # long ago has been read (triggers are shorter), so Kafka's time has moved on that far.
+            idle = timedelta(seconds=args.idle_complete_seconds or 0)
+            mark_complete_hours(spark, args, tracker, read_until=datetime.now(UTC) - idle)
         query.stop()  # a stop between batches: committed batches stay committed, nothing half-written counts
         if query.exception() is not None:
             raise StreamFailed(f"streaming query {query.name} failed: {failure_text(query.exception())}")
         feed()
-        mark_complete_hours(spark, args, tracker, drained=args.available_now and not stopping)
+        # A drained --available-now run has read every record Kafka had received when it started.
+        mark_complete_hours(spark, args, tracker, drained=args.available_now and not stopping, read_until=started)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
         if query.isActive:

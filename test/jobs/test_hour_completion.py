@@ -129,3 +129,11 @@ def test_a_replay_of_old_hours_is_marked_as_its_entries_are_read_not_at_once():
     tracker = CompletionTracker(grace=timedelta(minutes=10))
     received(tracker, "2026-11-19T08:00", "2026-11-19T10:30", at_="2026-11-26T15:00", now=0)
     assert all_marked(tracker, now=1) == [[at("2026-11-19T08:00"), at("2026-11-19T09:00")]]
+
+
+def test_a_quiet_stream_completes_its_latest_hour_once_kafkas_time_has_moved_past_it_without_records():
+    tracker = CompletionTracker(grace=timedelta(seconds=30), idle=timedelta(seconds=10))
+    received(tracker, "2026-11-26T14:00", "2026-11-26T14:59", at_="2026-11-26T15:00", now=0)
+    assert tracker.hours_to_mark(now=5, read_until=at("2026-11-26T15:00")) == [], "not quiet yet"
+    assert tracker.hours_to_mark(now=11, read_until=at("2026-11-26T15:00")) == [], "inside the grace"
+    assert tracker.hours_to_mark(now=50, read_until=at("2026-11-26T15:01")) == [at("2026-11-26T14:00")]
