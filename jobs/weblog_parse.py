@@ -111,8 +111,17 @@ def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | N
         # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
         .withColumn("_barrier", F.spark_partition_id())
     )
+    # The hour a rejected record is filed under: its event hour when its event time parses and lies within
+    # the bounds (a replayed log's bad lines count against their own hours), else the hour Kafka received it.
+    time_spec = next((f.spec for f in contract.fields if f.name == "event_time"), {})
+    in_bounds = F.col("event_ts").isNotNull() & F.col("entry.event_time").rlike(time_spec.get("pattern", ""))
+    if max_future is not None:
+        in_bounds = in_bounds & (F.col("event_ts") <= F.col("kafka_timestamp") + _interval(max_future))
+    if max_past is not None:
+        in_bounds = in_bounds & (F.col("event_ts") >= F.col("kafka_timestamp") - _interval(max_past))
     return judged.select(
         "entry", "event_ts", *KAFKA_COLUMNS, "reasons", "_barrier", INPUT_KIND,
+        F.when(in_bounds, F.col("event_ts")).otherwise(F.col("kafka_timestamp")).alias("filed_at"),
         F.when(F.col(INPUT_KIND) == IGNORED, F.lit(IGNORED)).when(F.col("reasons") == "", F.lit(VALID))
         .otherwise(F.lit(QUARANTINED)).alias(OUTCOME),
         F.when(F.col("reasons") != "", F.coalesce(RECEIVED, "raw_value")).alias("raw_value"),
@@ -137,9 +146,8 @@ def split(judged: DataFrame, contract: WeblogContract) -> tuple[DataFrame, DataF
         "raw_value",
         F.col("reasons").alias("reason"),
         *KAFKA_COLUMNS,
-        # A rejected entry has no trustworthy event time: it is filed under the hour Kafka received it.
-        F.date_format("kafka_timestamp", "yyyy-MM-dd").alias("dt"),
-        F.date_format("kafka_timestamp", "HH").alias("hr"),
+        F.date_format("filed_at", "yyyy-MM-dd").alias("dt"),
+        F.date_format("filed_at", "HH").alias("hr"),
     )
     return valid, bad
 
@@ -182,14 +190,18 @@ def _content_reasons(contract: WeblogContract, max_future: timedelta | None,
         reasons.append(F.when(F.col(f"entry.{field}") != F.col(f"entry.{other}"),
                               F.lit(f"{field} differs from {other}")))
     if max_future is not None:
-        limit = F.col("kafka_timestamp") + F.expr(f"INTERVAL {int(max_future.total_seconds())} SECONDS")
+        limit = F.col("kafka_timestamp") + _interval(max_future)
         reasons.append(F.when(F.col("event_ts") > limit,
                               F.lit(f"event_time more than {max_future} after the Kafka timestamp")))
     if max_past is not None:
-        limit = F.col("kafka_timestamp") - F.expr(f"INTERVAL {int(max_past.total_seconds())} SECONDS")
+        limit = F.col("kafka_timestamp") - _interval(max_past)
         reasons.append(F.when(F.col("event_ts") < limit,
                               F.lit(f"event_time more than {max_past} before the Kafka timestamp")))
     return reasons
+
+
+def _interval(length: timedelta) -> Column:
+    return F.expr(f"INTERVAL {int(length.total_seconds())} SECONDS")
 
 
 def _field_reasons(field: FieldRule) -> list[Column]:

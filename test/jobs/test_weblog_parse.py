@@ -101,8 +101,20 @@ def test_each_malformed_entry_is_quarantined_with_its_reason_and_raw_value(spark
     assert len(quarantined) == len(MALFORMED)
     for value, reason in MALFORMED:
         assert reason in quarantined[value].reason, (value[:80], quarantined[value].reason)
-    # Filed under the hour Kafka received them (the fixture's records arrive at 15:00 UTC).
-    assert {(r.dt, r.hr) for r in quarantined.values()} == {("2026-11-26", "15")}
+    # Filed under their event hour where the event time parses within the bounds (T is 14:05), else under
+    # the hour Kafka received them (the fixture's records arrive at 15:00 UTC).
+    for value, _ in MALFORMED:
+        row = quarantined[value]
+        expected = "15" if re.search(r"not UTF-8|not a JSON|event_time", row.reason) else "14"
+        assert (row.dt, row.hr) == ("2026-11-26", expected), (value[:80], row.reason)
+
+
+def test_a_replayed_logs_bad_entries_are_filed_under_their_own_hours_not_todays(spark, kafka_frame):
+    received = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    replayed = [encode(make_entry(f"2026-11-{day:02d}T09:30:00Z", "P000001", False, status=42)) for day in (1, 2)]
+    _, bad = parse(kafka_frame([*replayed, b"not json"], received=received))
+    assert sorted((r.dt, r.hr) for r in bad.collect()) == [("2026-11-01", "09"), ("2026-11-02", "09"),
+                                                           ("2026-11-26", "15")]
 
 
 def test_a_real_sites_ids_times_and_addresses_are_accepted_and_stored_as_utc_milliseconds(spark, kafka_frame):
