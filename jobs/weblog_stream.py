@@ -37,6 +37,7 @@ from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, jud
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
 PRESENCE_NAME = "_PRESENT"
+LATE_NAME = "_LATE"
 QUERY_NAME = "weblogs"
 
 
@@ -131,13 +132,14 @@ def batch_figures(judged: DataFrame, batch_id: int, input_format: str) -> BatchF
         F.date_format(F.min(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_min"),
         F.date_format(F.max(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_max"),
         F.date_format(F.max("kafka_timestamp"), spark_time).alias("received_max"),
+        F.array_sort(F.collect_set(F.when(valid, F.date_format("event_ts", "yyyy-MM-dd'T'HH")))).alias("event_hours"),
         *(access_log.line_counts() if input_format == "combined" else []),
     ).first()
     if input_format == "combined":
         counts = {k: row[k] for k in ("lines", *access_log.KINDS)}
         log.info("access log: %s", json.dumps({"query": QUERY_NAME, "batch": batch_id, **counts}))
     return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"],
-                        received_max=row["received_max"])
+                        received_max=row["received_max"], event_hours=tuple(row["event_hours"]))
 
 
 def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
@@ -220,6 +222,21 @@ def write_markers(spark: SparkSession, args: argparse.Namespace, hours: list[dat
         log.info("hour complete: %s", json.dumps(body))
 
 
+def write_late_notices(spark: SparkSession, args: argparse.Namespace, batch: BatchFigures,
+                       marked_until: datetime | None) -> None:
+    """Entries committed for an hour already marked complete: <markers>/dt=/hr=/_LATE (JSON, rewritten by
+    each such batch), which makes the scheduler run the hour again within its late window."""
+    if marked_until is None:
+        return
+    for hour in batch.event_hours:
+        if datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC) > marked_until:
+            continue
+        dt, hr = hour.split("T")
+        body = {"hour": hour, "batch": batch.batch_id, "written_at": datetime.now(UTC).isoformat()}
+        hadoop_files.write_text(spark, f"{args.markers.rstrip('/')}/dt={dt}/hr={hr}/{LATE_NAME}", json.dumps(body))
+        log.info("late entries: %s", json.dumps(body))
+
+
 def hour_presence_marker(sink: str, dt: str, hr: str) -> str:
     """An empty object that makes the hour's partition folder exist even when the hour has no row there
     (a name starting with '_' is skipped by Hive, Spark and the uncommitted-file clean-up)."""
@@ -280,6 +297,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
             tracker.observe_batch_running(time.monotonic())
         while done:
             batch = done.pop(0)
+            write_late_notices(spark, args, batch, tracker.marked_until)
             tracker.observe_batch(batch.rows + batch.quarantined, batch.event_time_min, batch.event_time_max,
                                   time.monotonic(),
                                   received_max=None if args.completion_by_event_time_only else batch.received_max)

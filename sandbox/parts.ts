@@ -1,6 +1,6 @@
 // How the sandbox starts each part of the pipeline: the same artifacts the stack deploys, with local
 // endpoints and folders instead of cloud ones. Each part's command line is written once, here.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CURATED_BUCKET, SandboxLayout } from "./layout";
 import { AccessLogSettings, InputFormat, streamingJobInputArgs } from "../contract/accessLogSettings";
@@ -114,6 +114,17 @@ export function streamSpec(l: SandboxLayout, brokers: string, o: { idleSeconds?:
     env: sparkEnv,
     log: join(l.logs, "stream.log"),
   };
+}
+
+/** Hour ("YYYY-MM-DDTHH") -> when the streaming job last wrote that late entries for it were committed (wall ms). */
+export function lateNotices(l: SandboxLayout): Map<string, number> {
+  const notices = new Map<string, number>();
+  const markers = streamPaths(l).markers;
+  for (const hour of completedHours(l)) {
+    const file = join(markers, `dt=${hour.slice(0, 10)}`, `hr=${hour.slice(11, 13)}`, "_LATE");
+    if (existsSync(file)) notices.set(hour, statSync(file).mtimeMs);
+  }
+  return notices;
 }
 
 /** Hours ("YYYY-MM-DDTHH") the streaming job has marked complete. */

@@ -382,3 +382,23 @@ def test_a_source_whose_clock_runs_fast_does_not_close_the_hour_that_is_still_ru
     hours = [hour for hour, _ in marked_hours(tmp_path)]
     assert hours[0] == two_hours_ago(0)[:13]
     assert max(hours) < current_hour, "no hour is complete before Kafka's time has passed its end"
+
+
+def test_a_late_batch_for_a_marked_hour_lands_in_that_hour_and_leaves_a_late_notice(spark, kafka_bootstrap, tmp_path):
+    topic = "weblogs-late-" + tmp_path.name.replace("_", "-")
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
+    command[command.index("--max-future-seconds") + 1] = "3600"
+    hour = two_hours_ago(0)[:13]
+    produce(spark, kafka_bootstrap, topic, [json.dumps(make_entry(two_hours_ago(5), "P1", False)).encode()])
+    run(spark, parse_args(command[3:]))
+    assert marked_hours(tmp_path) == [(hour, 1)]
+    late_notice = tmp_path / "_complete" / f"dt={hour[:10]}" / f"hr={hour[11:]}" / "_LATE"
+    assert not late_notice.exists()
+
+    late = [json.dumps(make_entry(two_hours_ago(50), "P1", False)).encode() for _ in range(3)]  # a slow clock
+    produce(spark, kafka_bootstrap, topic, late)
+    run(spark, parse_args(command[3:]))
+    assert json.loads(late_notice.read_text())["hour"] == hour
+    rows = len(spark.read.parquet(*visible_parquet(tmp_path / "events" / f"dt={hour[:10]}" / f"hr={hour[11:]}"))
+               .collect())
+    assert rows == 4, "the late entries are in their own hour's partition, for the rerun to count"
