@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 HIVE_DATABASE = "clickstream"
 RUN_ID_PATTERN = re.compile(r"^[0-9A-Za-z_.-]+$")
@@ -92,11 +93,18 @@ def hour_plan(
         "CHECK_RESULTS_LOCATION": f"{staging_root.rstrip('/')}/check_results",
         # Hive table names allow letters, digits and underscores only.
         "STAGING_TABLE": "hourly_staging_" + re.sub(r"[^0-9A-Za-z_]", "_", f"{dt}_{hr}_{run_id}"),
-        "MAX_QUARANTINE_SHARE": repr(float(max_quarantine_share)),
-        "MAX_DUPLICATE_SHARE": repr(float(max_duplicate_share)),
+        "MAX_QUARANTINE_SHARE": plain_decimal(max_quarantine_share),
+        "MAX_DUPLICATE_SHARE": plain_decimal(max_duplicate_share),
         "CURATED_PREFIX": curated_hour_prefix(dt, hr),
         "CURATED_RUN_PREFIX": f"{curated_hour_prefix(dt, hr)}run_id={run_id}/",
     }
+
+
+def plain_decimal(share: float) -> str:
+    """0.00005, never 5e-05: Hive reads an exponent as a DOUBLE, and its strict type checks refuse to compare
+    a BIGINT with one; a plain decimal literal is a DECIMAL, which they accept."""
+    text = format(Decimal(repr(float(share))), "f")
+    return text if "." in text else f"{text}.0"
 
 
 def curated_hour_prefix(dt: str, hr: str) -> str:

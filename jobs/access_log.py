@@ -15,9 +15,11 @@ configured as the README shows). records_for_format() returns a frame shaped lik
   quarantine keeps every record as received (`received_value`), also one the contract refuses.
 
 event_id is the UUIDv5 (namespace: the contract's x-event-id-namespace) of the line's position in its
-source, "file", host, path and byte offset joined by NUL, when the envelope carries all three: a
-re-shipped file keeps its ids. Without them it is the Kafka record's own position ("kafka", topic,
-partition, offset): identical lines stay apart, but a line sent twice is counted twice. session_id is
+source and its bytes, "file", host, path, byte offset and the line's SHA-256 (hex) joined by NUL, when the
+envelope carries host, path and offset: a re-shipped file keeps its ids, and a different line written at
+a reused offset (a log rotated by size, copytruncate) gets a new one. Without all three (no host: two
+servers may ship the same path) it is the Kafka record's own position ("kafka", topic, partition,
+offset): identical lines stay apart, but a line sent twice is counted twice. session_id is
 the UUIDv5 of "session", client address and user agent (a combined line has no session).
 """
 
@@ -146,7 +148,9 @@ def entries_from_access_log(source: DataFrame, settings: AccessLogSettings, cont
     host = _json_field(text, "$.host.name", "$.host")
     nul = "\u0000"
     positioned = envelope & offset.isNotNull() & path.isNotNull() & host.isNotNull()
-    identity = F.when(positioned, F.concat_ws(nul, F.lit("file"), host, path, offset)).otherwise(
+    # The line's own bytes too: a file rotated by size or copytruncate writes new lines at old offsets.
+    line_hash = F.sha2(F.encode(line, "UTF-8"), 256)
+    identity = F.when(positioned, F.concat_ws(nul, F.lit("file"), host, path, offset, line_hash)).otherwise(
         F.concat_ws(nul, F.lit("kafka"), F.col("topic"), F.col("partition").cast("string"),
                     F.col("offset").cast("string")))
 

@@ -39,6 +39,8 @@ class BatchFigures:
     event_time_min: str | None  # like 2026-11-26T14:03:07.123Z, over the valid entries
     event_time_max: str | None
     files: tuple[str, ...] = ()
+    received_max: str | None = None  # the latest Kafka timestamp of its records, same form
+    event_hours: tuple[str, ...] = ()  # the UTC hours (YYYY-MM-DDTHH) of its entries
 
 
 class BatchLayout:
@@ -58,7 +60,7 @@ def committed(spark: SparkSession, layout: BatchLayout, batch_id: int) -> BatchF
     if not hadoop_files.exists(spark, path):
         return None
     body = json.loads(hadoop_files.read_text(spark, path))
-    return BatchFigures(**{**body, "files": tuple(body["files"])})
+    return BatchFigures(**{**body, "files": tuple(body["files"]), "event_hours": tuple(body.get("event_hours", ()))})
 
 
 def undo(spark: SparkSession, layout: BatchLayout, batch_id: int) -> list[str]:

@@ -1,7 +1,11 @@
 """When an hour of raw data is complete, judged from the streaming job's committed batches.
 
-An hour is complete when the largest event_time the job has committed, minus the grace period, has
-passed the hour's end (the watermark). One query writes a batch's entries and its quarantined records
+An hour is complete when the time its entries were received has passed the hour's end plus the grace
+period: the largest Kafka timestamp the job has committed (the broker's LogAppendTime), minus the grace,
+and the largest committed event_time, minus the grace, must both have passed it. Event times alone would
+let one source whose clock runs fast (by less than the future bound) close an hour that has not ended;
+receipt time alone would close the hours of a replay before its entries are read.
+One query writes a batch's entries and its quarantined records
 and commits both at once, so an hour's marker implies both are written. Optionally, when no batch has
 arrived for `idle` (processing time), the hour of the latest entry is complete too: the stream is
 quiet, nothing more is coming for now; a batch still being written is not quiet.
@@ -43,12 +47,19 @@ class CompletionTracker:
     idle_only_when_drained: bool = False
     _first_hour: datetime | None = None
     _settled_max: datetime | None = None
+    _received_max: datetime | None = None
     _last_rows_at: float | None = None
 
-    def observe_batch(self, rows: int, event_time_min: str | None, event_time_max: str | None, now: float) -> None:
-        """A committed batch: `rows` records (entries and quarantined ones) and its entries' event-time range."""
+    def observe_batch(self, rows: int, event_time_min: str | None, event_time_max: str | None, now: float,
+                      received_max: str | None = None) -> None:
+        """A committed batch: `rows` records (entries and quarantined ones), its entries' event-time range
+        and the latest Kafka timestamp of its records (None: the receipt bound is off, e.g. an accelerated
+        sandbox clock, whose event times run ahead of Kafka's by design)."""
         if rows > 0 or self._last_rows_at is None:
             self._last_rows_at = now
+        if received_max is not None:
+            received = parse_spark_time(received_max)
+            self._received_max = received if self._received_max is None else max(self._received_max, received)
         if event_time_max is not None:
             first = hour_start(parse_spark_time(event_time_min))
             self._first_hour = first if self._first_hour is None else min(self._first_hour, first)
@@ -59,15 +70,20 @@ class CompletionTracker:
         """A batch with entries is being written: however long it takes, the stream is not quiet."""
         self._last_rows_at = now
 
-    def hours_to_mark(self, now: float, drained: bool = False) -> list[datetime]:
+    def hours_to_mark(self, now: float, drained: bool = False, read_until: datetime | None = None) -> list[datetime]:
         """Starts of the oldest hours (at most max_hours_per_call) that became complete and are not yet
-        marked; marks them as done. Call until it returns [] to get them all."""
+        marked; marks them as done. Call until it returns [] to get them all. read_until: a time (Kafka's
+        clock) before which every record has been read, when the stream is quiet or drained: Kafka's time
+        then moves on without records."""
         if self._settled_max is None:
             return []
         idle_for = None if self._last_rows_at is None or self.idle_only_when_drained else now - self._last_rows_at
         quiet = self.idle is not None and (drained or (idle_for is not None and idle_for >= self.idle.total_seconds()))
         # A quiet stream: its latest hour too. Otherwise the hours the watermark has passed.
         last = hour_start(self._settled_max) if quiet else hour_start(self._settled_max - self.grace) - HOUR
+        if self._received_max is not None:  # nothing is complete before it has been received, plus the grace
+            received = max(self._received_max, read_until) if quiet and read_until is not None else self._received_max
+            last = min(last, hour_start(received - self.grace) - HOUR)
         first = self.marked_until + HOUR if self.marked_until is not None else self._first_hour
         if first is None:
             return []

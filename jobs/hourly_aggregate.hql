@@ -26,7 +26,7 @@ SET hive.exec.compress.output=false;
 -- One multi-insert: both outputs come from one read of the hour's partition.
 FROM (
   SELECT product_id, pid,
-         ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY kafka_partition, kafka_offset) AS delivery
+         ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY kafka_timestamp, kafka_partition, kafka_offset) AS delivery
   FROM clickstream.weblog_raw_v1 WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}'
 ) hour_deliveries
 INSERT OVERWRITE DIRECTORY '${hiveconf:STAGED_CSV_DIR}'

@@ -24,8 +24,8 @@ SELECT assert_true(
   AND '${hiveconf:STAGED_CSV_DIR}' RLIKE '^(gs://|file:/|/)[^$]+$'
   AND '${hiveconf:RAW_ROWS_DIR}' RLIKE '^(gs://|file:/|/)[^$]+$'
   AND '${hiveconf:CHECK_RESULTS_LOCATION}' RLIKE '^(gs://|file:/|/)[^$]+$'
-  AND '${hiveconf:MAX_QUARANTINE_SHARE}' RLIKE '^[0-9][0-9.eE+-]*$'
-  AND '${hiveconf:MAX_DUPLICATE_SHARE}' RLIKE '^[0-9][0-9.eE+-]*$'
+  AND '${hiveconf:MAX_QUARANTINE_SHARE}' RLIKE '^[0-9]+[.][0-9]+$'
+  AND '${hiveconf:MAX_DUPLICATE_SHARE}' RLIKE '^[0-9]+[.][0-9]+$'
 );
 
 -- One row per check and run: why an hour was not published stays queryable.

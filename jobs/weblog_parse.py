@@ -43,6 +43,9 @@ IGNORED = "ignored"  # an input_kind: no entry and nothing wrong (an access log'
 # What judge() decided for a record: one of VALID (raw), QUARANTINED or IGNORED (neither output).
 OUTCOME, VALID, QUARANTINED = "outcome", "valid", "quarantined"
 _FROM_INPUT_FORMAT = ((REJECTED, "string"), (RECEIVED, "binary"), (INPUT_KIND, "string"))
+# How far before the time Kafka received it an entry's event_time may lie: a replay of last month's logs
+# (up to 62 days back) is admitted; a zero or reset clock (year 1, 1899, 1970) is not.
+DEFAULT_MAX_PAST = timedelta(days=62)
 KAFKA_COLUMNS = ["kafka_partition", "kafka_offset", "kafka_timestamp", "ingest_time"]
 QUARANTINE_COLUMNS = ["raw_value", "reason", *KAFKA_COLUMNS, "dt", "hr"]
 
@@ -64,14 +67,17 @@ def parse(
     raw_df: DataFrame,
     contract: WeblogContract | None = None,
     max_future: timedelta | None = timedelta(hours=1),
+    max_past: timedelta | None = DEFAULT_MAX_PAST,
 ) -> tuple[DataFrame, DataFrame]:
-    """Returns (valid_df, bad_df). max_future: how far event_time may lie after the Kafka record's
-    timestamp; a far-future timestamp would otherwise push the watermark and mark real hours complete."""
+    """Returns (valid_df, bad_df). max_future / max_past: how far event_time may lie after / before the
+    Kafka record's timestamp (None: no bound); a zero or reset clock (year 1, 1970) and a clock from the
+    future are quarantined instead of filing entries under hours nobody will ever run."""
     contract = contract or load_contract()
-    return split(judge(raw_df, contract, max_future), contract)
+    return split(judge(raw_df, contract, max_future, max_past), contract)
 
 
-def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | None) -> DataFrame:
+def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | None,
+          max_past: timedelta | None = DEFAULT_MAX_PAST) -> DataFrame:
     """Every record once through the contract's rules: the parsed entry, its Kafka columns, its input kind,
     its reasons ("" when valid) and its OUTCOME; the record as received is kept only for rejected ones.
     split() makes the outputs, so a caller can cache this frame and write both from one evaluation."""
@@ -100,13 +106,22 @@ def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | N
                     .otherwise(F.json_object_keys("text")))
         .withColumn("event_ts", event_timestamp(F.col("entry.event_time")))
         # Every reason that applies, joined; "" for a valid entry (no null-if-empty, which would repeat the rules).
-        .withColumn("reasons", F.coalesce(F.col(REJECTED), _reasons(contract, max_future)))
+        .withColumn("reasons", F.coalesce(F.col(REJECTED), _reasons(contract, max_future, max_past)))
         # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
         # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
         .withColumn("_barrier", F.spark_partition_id())
     )
+    # The hour a rejected record is filed under: its event hour when its event time parses and lies within
+    # the bounds (a replayed log's bad lines count against their own hours), else the hour Kafka received it.
+    time_spec = next((f.spec for f in contract.fields if f.name == "event_time"), {})
+    in_bounds = F.col("event_ts").isNotNull() & F.col("entry.event_time").rlike(time_spec.get("pattern", ""))
+    if max_future is not None:
+        in_bounds = in_bounds & (F.col("event_ts") <= F.col("kafka_timestamp") + _interval(max_future))
+    if max_past is not None:
+        in_bounds = in_bounds & (F.col("event_ts") >= F.col("kafka_timestamp") - _interval(max_past))
     return judged.select(
         "entry", "event_ts", *KAFKA_COLUMNS, "reasons", "_barrier", INPUT_KIND,
+        F.when(in_bounds, F.col("event_ts")).otherwise(F.col("kafka_timestamp")).alias("filed_at"),
         F.when(F.col(INPUT_KIND) == IGNORED, F.lit(IGNORED)).when(F.col("reasons") == "", F.lit(VALID))
         .otherwise(F.lit(QUARANTINED)).alias(OUTCOME),
         F.when(F.col("reasons") != "", F.coalesce(RECEIVED, "raw_value")).alias("raw_value"),
@@ -131,17 +146,16 @@ def split(judged: DataFrame, contract: WeblogContract) -> tuple[DataFrame, DataF
         "raw_value",
         F.col("reasons").alias("reason"),
         *KAFKA_COLUMNS,
-        # A rejected entry has no trustworthy event time: it is filed under the hour Kafka received it.
-        F.date_format("kafka_timestamp", "yyyy-MM-dd").alias("dt"),
-        F.date_format("kafka_timestamp", "HH").alias("hr"),
+        F.date_format("filed_at", "yyyy-MM-dd").alias("dt"),
+        F.date_format("filed_at", "HH").alias("hr"),
     )
     return valid, bad
 
 
-def _reasons(contract: WeblogContract, max_future: timedelta | None) -> Column:
+def _reasons(contract: WeblogContract, max_future: timedelta | None, max_past: timedelta | None) -> Column:
     size = F.length("raw_value")
     utf8 = F.expr("encode(text, 'UTF-8') = raw_value")  # invalid bytes decode to U+FFFD, so differ
-    content = F.concat_ws("; ", *_content_reasons(contract, max_future))
+    content = F.concat_ws("; ", *_content_reasons(contract, max_future, max_past))
     return (
         F.when(size > contract.max_entry_bytes,
                F.format_string(f"entry of %d bytes is over the {contract.max_entry_bytes}-byte limit", size))
@@ -151,7 +165,8 @@ def _reasons(contract: WeblogContract, max_future: timedelta | None) -> Column:
     )
 
 
-def _content_reasons(contract: WeblogContract, max_future: timedelta | None) -> list[Column]:
+def _content_reasons(contract: WeblogContract, max_future: timedelta | None,
+                     max_past: timedelta | None) -> list[Column]:
     keys = F.col("keys")
     known = F.array(*[F.lit(n) for n in contract.names])
     unexpected = F.array_except(keys, known)
@@ -175,10 +190,18 @@ def _content_reasons(contract: WeblogContract, max_future: timedelta | None) -> 
         reasons.append(F.when(F.col(f"entry.{field}") != F.col(f"entry.{other}"),
                               F.lit(f"{field} differs from {other}")))
     if max_future is not None:
-        limit = F.col("kafka_timestamp") + F.expr(f"INTERVAL {int(max_future.total_seconds())} SECONDS")
+        limit = F.col("kafka_timestamp") + _interval(max_future)
         reasons.append(F.when(F.col("event_ts") > limit,
                               F.lit(f"event_time more than {max_future} after the Kafka timestamp")))
+    if max_past is not None:
+        limit = F.col("kafka_timestamp") - _interval(max_past)
+        reasons.append(F.when(F.col("event_ts") < limit,
+                              F.lit(f"event_time more than {max_past} before the Kafka timestamp")))
     return reasons
+
+
+def _interval(length: timedelta) -> Column:
+    return F.expr(f"INTERVAL {int(length.total_seconds())} SECONDS")
 
 
 def _field_reasons(field: FieldRule) -> list[Column]:

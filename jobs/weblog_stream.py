@@ -32,11 +32,12 @@ from jobs.batch_commits import BatchFigures, BatchLayout, undo_unfinished, write
 from jobs.hour_completion import CompletionTracker
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import OUTCOME, QUARANTINED, VALID, judge, split
+from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, split
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
 PRESENCE_NAME = "_PRESENT"
+LATE_NAME = "_LATE"
 QUERY_NAME = "weblogs"
 
 
@@ -58,11 +59,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="process what the topic holds now, mark hours, then stop (batch-style runs)")
     p.add_argument("--grace-seconds", type=int, default=600,
                    help="an hour is complete when the latest event_time is this far past its end")
+    p.add_argument("--completion-by-event-time-only", action="store_true",
+                   help="complete hours by event time alone, not also by the time Kafka received the entries "
+                        "(an accelerated sandbox clock, whose event times run ahead of Kafka's by design)")
     p.add_argument("--idle-complete-seconds", type=float, default=None,
                    help="also mark the latest hour complete after this long without new entries "
                         "(with --available-now: once the run has drained the topic, whatever the value)")
     p.add_argument("--max-future-seconds", type=int, default=3600,
-                   help="quarantine entries whose event_time is this far after the Kafka timestamp")
+                   help="quarantine entries whose event_time is this far after the Kafka timestamp (0: no bound)")
+    p.add_argument("--max-past-seconds", type=int, default=int(DEFAULT_MAX_PAST.total_seconds()),
+                   help="quarantine entries whose event_time is this far before the Kafka timestamp (0: no bound; "
+                        "default 62 days, so a replay of last month's logs is admitted)")
     p.add_argument("--max-offsets-per-trigger", type=int, default=None)
     p.add_argument("--starting-offsets", default="earliest")
     p.add_argument("--min-partitions", type=int, default=None,
@@ -124,12 +131,15 @@ def batch_figures(judged: DataFrame, batch_id: int, input_format: str) -> BatchF
         F.count(F.when(F.col(OUTCOME) == QUARANTINED, 1)).alias("quarantined"),
         F.date_format(F.min(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_min"),
         F.date_format(F.max(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_max"),
+        F.date_format(F.max("kafka_timestamp"), spark_time).alias("received_max"),
+        F.array_sort(F.collect_set(F.when(valid, F.date_format("event_ts", "yyyy-MM-dd'T'HH")))).alias("event_hours"),
         *(access_log.line_counts() if input_format == "combined" else []),
     ).first()
     if input_format == "combined":
         counts = {k: row[k] for k in ("lines", *access_log.KINDS)}
         log.info("access log: %s", json.dumps({"query": QUERY_NAME, "batch": batch_id, **counts}))
-    return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"])
+    return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"],
+                        received_max=row["received_max"], event_hours=tuple(row["event_hours"]))
 
 
 def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
@@ -137,12 +147,13 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     """One query: each batch is judged once (cached), then written to raw and quarantine exactly once."""
     contract = load_contract(hadoop_files.read_text(spark, args.contract))
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
+    max_past = timedelta(seconds=args.max_past_seconds) if args.max_past_seconds > 0 else None
     layout = batch_layout(args)
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)
         records = access_log.records_for_format(batch, args, contract)
-        judged = judge(records, contract, max_future).persist(StorageLevel.MEMORY_AND_DISK)
+        judged = judge(records, contract, max_future, max_past).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             started = time.monotonic()
 
@@ -211,6 +222,21 @@ def write_markers(spark: SparkSession, args: argparse.Namespace, hours: list[dat
         log.info("hour complete: %s", json.dumps(body))
 
 
+def write_late_notices(spark: SparkSession, args: argparse.Namespace, batch: BatchFigures,
+                       marked_until: datetime | None) -> None:
+    """Entries committed for an hour already marked complete: <markers>/dt=/hr=/_LATE (JSON, rewritten by
+    each such batch), which makes the scheduler run the hour again within its late window."""
+    if marked_until is None:
+        return
+    for hour in batch.event_hours:
+        if datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC) > marked_until:
+            continue
+        dt, hr = hour.split("T")
+        body = {"hour": hour, "batch": batch.batch_id, "written_at": datetime.now(UTC).isoformat()}
+        hadoop_files.write_text(spark, f"{args.markers.rstrip('/')}/dt={dt}/hr={hr}/{LATE_NAME}", json.dumps(body))
+        log.info("late entries: %s", json.dumps(body))
+
+
 def hour_presence_marker(sink: str, dt: str, hr: str) -> str:
     """An empty object that makes the hour's partition folder exist even when the hour has no row there
     (a name starting with '_' is skipped by Hive, Spark and the uncommitted-file clean-up)."""
@@ -223,9 +249,9 @@ def failure_text(exc: Exception) -> str:
 
 
 def mark_complete_hours(spark: SparkSession, args: argparse.Namespace, tracker: CompletionTracker,
-                        drained: bool = False) -> None:
+                        drained: bool = False, read_until: datetime | None = None) -> None:
     # The tracker hands out a bounded number of hours per call, oldest first: ask until none is left.
-    while hours := tracker.hours_to_mark(time.monotonic(), drained=drained):
+    while hours := tracker.hours_to_mark(time.monotonic(), drained=drained, read_until=read_until):
         write_markers(spark, args, hours)
 
 
@@ -237,10 +263,19 @@ def refuse_two_query_checkpoint(spark: SparkSession, args: argparse.Namespace) -
                            "drain the topic with that version, then start this one with a new checkpoint folder")
 
 
+def write_any_timestamp(spark: SparkSession) -> None:
+    """Every timestamp an entry or a Kafka record can carry is written as it is: Spark's default refuses to
+    write one before 1900 (the calendar rebase of INT96 and of old dates), which would fail the batch on
+    every replay. Hive and Spark 3 read the proleptic Gregorian calendar Parquet then holds."""
+    for key in ("spark.sql.parquet.int96RebaseModeInWrite", "spark.sql.parquet.datetimeRebaseModeInWrite"):
+        spark.conf.set(key, "CORRECTED")
+
+
 def run(spark: SparkSession, args: argparse.Namespace) -> None:
     # The contract's rules make one large expression: above 8000 bytes of bytecode the JVM never compiles
     # a method, so Spark generates code per expression (small methods) instead of one for the whole stage.
     spark.conf.set("spark.sql.codegen.hugeMethodLimit", "8000")
+    write_any_timestamp(spark)
     refuse_two_query_checkpoint(spark, args)
     for path in undo_unfinished(spark, batch_layout(args)):
         log.warning("removed a file of a batch an interrupted run did not commit: %s", path)
@@ -252,6 +287,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
     )
     done: list[BatchFigures] = []  # appended by the query's thread once a batch is committed
     running: set[int] = set()  # ids of the batches the query's thread is writing
+    started = datetime.now(UTC)
     query = start_query(spark, args, done, running)
     stopping = []
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -261,8 +297,10 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
             tracker.observe_batch_running(time.monotonic())
         while done:
             batch = done.pop(0)
+            write_late_notices(spark, args, batch, tracker.marked_until)
             tracker.observe_batch(batch.rows + batch.quarantined, batch.event_time_min, batch.event_time_max,
-                                  time.monotonic())
+                                  time.monotonic(),
+                                  received_max=None if args.completion_by_event_time_only else batch.received_max)
 
     try:
         while query.isActive and not stopping:
@@ -271,12 +309,16 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
             except StreamingQueryException:
                 break  # reported below
             feed()
-            mark_complete_hours(spark, args, tracker)
+            # Quiet for --idle-complete-seconds with no batch running: every record Kafka had received that
+            # long ago has been read (triggers are shorter), so Kafka's time has moved on that far.
+            idle = timedelta(seconds=args.idle_complete_seconds or 0)
+            mark_complete_hours(spark, args, tracker, read_until=datetime.now(UTC) - idle)
         query.stop()  # a stop between batches: committed batches stay committed, nothing half-written counts
         if query.exception() is not None:
             raise StreamFailed(f"streaming query {query.name} failed: {failure_text(query.exception())}")
         feed()
-        mark_complete_hours(spark, args, tracker, drained=args.available_now and not stopping)
+        # A drained --available-now run has read every record Kafka had received when it started.
+        mark_complete_hours(spark, args, tracker, drained=args.available_now and not stopping, read_until=started)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
         if query.isActive:

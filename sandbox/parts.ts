@@ -1,6 +1,6 @@
 // How the sandbox starts each part of the pipeline: the same artifacts the stack deploys, with local
 // endpoints and folders instead of cloud ones. Each part's command line is written once, here.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CURATED_BUCKET, SandboxLayout } from "./layout";
 import { AccessLogSettings, InputFormat, streamingJobInputArgs } from "../contract/accessLogSettings";
@@ -86,7 +86,7 @@ export const streamPaths = (l: SandboxLayout) => ({
  * The last hour is marked complete after `idleSeconds` without new entries, since no later traffic moves
  * the watermark past it; that must be longer than any pause of the generator (a broker restart). On an
  * accelerated clock event times run ahead of Kafka's timestamps by design, so the job's check of entries
- * from the future is off there.
+ * from the future and its rule that an hour is complete only once Kafka's time has passed it are off there.
  */
 /** What the streaming job reads: JSON entries, or access-log lines mapped by these settings. */
 export interface StreamInput {
@@ -105,13 +105,26 @@ export function streamSpec(l: SandboxLayout, brokers: string, o: { idleSeconds?:
       "--raw", p.events, "--quarantine", p.quarantine, "--checkpoint", p.checkpoint, "--markers", p.markers,
       "--trigger-seconds", "5",
       ...(o.idleSeconds === undefined ? [] : ["--idle-complete-seconds", String(o.idleSeconds)]),
-      ...((o.clockFactor ?? 1) > 1 ? ["--max-future-seconds", "0"] : []),
+      // On the real clock an hour is complete 30 s after its end by Kafka's time: every entry of the sandbox's
+      // own sources is read within a 5-second trigger, and the simulated hours of a run end when it starts.
+      ...((o.clockFactor ?? 1) > 1 ? ["--max-future-seconds", "0", "--completion-by-event-time-only"] : ["--grace-seconds", "30"]),
       ...streamingJobInputArgs(o.input.format, o.input.accessLog),
     ],
     cwd: REPO_ROOT,
     env: sparkEnv,
     log: join(l.logs, "stream.log"),
   };
+}
+
+/** Hour ("YYYY-MM-DDTHH") -> when the streaming job last wrote that late entries for it were committed (wall ms). */
+export function lateNotices(l: SandboxLayout): Map<string, number> {
+  const notices = new Map<string, number>();
+  const markers = streamPaths(l).markers;
+  for (const hour of completedHours(l)) {
+    const file = join(markers, `dt=${hour.slice(0, 10)}`, `hr=${hour.slice(11, 13)}`, "_LATE");
+    if (existsSync(file)) notices.set(hour, statSync(file).mtimeMs);
+  }
+  return notices;
 }
 
 /** Hours ("YYYY-MM-DDTHH") the streaming job has marked complete. */

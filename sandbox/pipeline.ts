@@ -136,7 +136,7 @@ export class Pipeline {
       await p.stop();
       throw e;
     }
-    p.scheduler = new HourlyScheduler({ state: l.scheduler, runLog: join(l.logs, "hourly-runs.jsonl") }, () => parts.completedHours(l), () => p.now(), () => p.worker, log);
+    p.scheduler = new HourlyScheduler({ state: l.scheduler, runLog: join(l.logs, "hourly-runs.jsonl") }, () => parts.completedHours(l), () => p.now(), () => p.worker, log, () => parts.lateNotices(l));
     p.notifier = new CuratedNotifier(l.curatedBucket, l.notifier, () => p.endpoints.loaderUrl as string, () => p.now(), log);
     p.scheduler.start();
     p.notifier.start();

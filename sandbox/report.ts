@@ -103,7 +103,7 @@ function healthSection(h: Health, quarantinedInAll?: number): string {
   const perHour = h.hours.reduce((a, x) => a + (x.quarantined ?? 0), 0);
   const quarantineNote =
     quarantinedInAll !== undefined && quarantinedInAll !== perHour
-      ? `<p class="note" id="quarantine-hours">${quarantinedInAll} entries were quarantined in all, ${perHour} of them in the hours above: the streaming job files a rejected entry under the hour it reached Kafka, which in a simulated run is the current hour, not a simulated one.</p>`
+      ? `<p class="note" id="quarantine-hours">${quarantinedInAll} entries were quarantined in all, ${perHour} of them in the hours above: the streaming job files a rejected entry under its event hour when its event time parses within the bounds, else under the hour it reached Kafka, which in a simulated run is the current hour, not a simulated one.</p>`
       : "";
   return `<h2 id="health-title">Health: the deployed dashboard's figures</h2>
 <p class="meta">Computed as the Cloud Monitoring dashboard and alerts compute them, from the same log lines (contract/log-lines.json), the hourly runner's results and the load lineage table.</p>

@@ -2,7 +2,8 @@
 // an hourly schedule (a run per hour whose interval has ended), catch-up from the first hour the stream
 // marked (earlier hours are skipped, as the DAG's sensor skips them), a run only once its hour is marked
 // complete, the DAG's retries (applied by the worker, jobs/hourly_local.py), and a rerun of an hour under
-// a new run id. Runs go one at a time through one long-lived worker; their results are kept in the state
+// a new run id, also by itself when the stream committed late entries for an hour already run (within
+// LATE_WINDOW_MS of the hour's end). Runs go one at a time through one long-lived worker; their results are kept in the state
 // folder, so `down` then `up` runs every hour exactly once.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { hourEndMs } from "./clock";
@@ -34,6 +35,22 @@ export function dueHours(marked: readonly string[], nowMs: number, alreadyRun: R
   return [...marked].sort().filter((h) => hourEndMs(h) <= nowMs && !alreadyRun.has(h));
 }
 
+/** How long after an hour's end (sandbox clock) late entries for it make it run again by itself. */
+export const LATE_WINDOW_MS = 48 * 3_600_000;
+
+/**
+ * Hours to run again because the stream committed entries for them after their latest run started (its
+ * `_LATE` notice is newer), while the hour's end lies within the late window; oldest first.
+ */
+export function lateReruns(runs: readonly HourRun[], lateNotices: ReadonlyMap<string, number>, nowMs: number, windowMs = LATE_WINDOW_MS): string[] {
+  const lastStart = new Map<string, number>();
+  for (const r of runs) lastStart.set(r.hour, Math.max(lastStart.get(r.hour) ?? 0, r.startedAtMs));
+  return [...lateNotices.entries()]
+    .filter(([hour, writtenAtMs]) => lastStart.has(hour) && writtenAtMs > (lastStart.get(hour) as number) && nowMs - hourEndMs(hour) <= windowMs)
+    .map(([hour]) => hour)
+    .sort();
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class HourlyScheduler {
@@ -47,6 +64,8 @@ export class HourlyScheduler {
     private readonly now: () => number,
     private readonly worker: () => HourlyWorker | undefined,
     private readonly say: (line: string) => void,
+    /** hour -> when the stream last wrote its late-entry notice (wall ms) */
+    private readonly lateNotices: () => ReadonlyMap<string, number> = () => new Map(),
   ) {
     this.state = existsSync(files.state) ? (JSON.parse(readFileSync(files.state, "utf8")) as SchedulerState) : { runs: [], reruns: [] };
   }
@@ -86,6 +105,8 @@ export class HourlyScheduler {
     const alreadyRun = new Set(this.state.runs.map((r) => r.hour));
     const rerun = this.state.reruns.find((h) => alreadyRun.has(h));
     if (rerun) return { hour: rerun, rerun: true };
+    const late = lateReruns(this.state.runs, this.lateNotices(), this.now())[0];
+    if (late) return { hour: late, rerun: false };
     const due = dueHours(this.marked(), this.now(), alreadyRun)[0];
     return due ? { hour: due, rerun: false } : undefined;
   }

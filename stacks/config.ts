@@ -45,6 +45,8 @@ export interface StackConfig {
   forceDestroy: boolean;
   bigqueryDataset: string;
   composerImageVersion: string;
+  /** How far before the time Kafka received it an entry's event_time may lie; older entries are quarantined. */
+  maxEventAgeDays: number;
   /** Largest share of quarantined entries an hour may have before its data-quality check fails. */
   quarantineMaxShare: number;
   /** Largest share of an hour's raw rows that may repeat an event_id (each counts once) before its check fails. */
@@ -303,6 +305,7 @@ export function parseStackConfig(raw: RawConfig, stack = "dev"): StackConfig {
       "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),
+    maxEventAgeDays: integer(raw, "maxEventAgeDays", 1, 3650),
     duplicateMaxShare: fraction(raw, "duplicateMaxShare"),
     // Hourly loads arrive about 60 minutes apart, so a bound under 75 would fire between two on-time loads.
     freshnessMinutes: integer(raw, "freshnessMinutes", 75, 1440),

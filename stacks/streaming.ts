@@ -146,6 +146,7 @@ export class Streaming extends pulumi.ComponentResource {
           "--checkpoint", raw.checkpoint,
           "--markers", raw.markers,
           "--contract", gsUri(artifacts.contract),
+          "--max-past-seconds", String(config.maxEventAgeDays * 86_400),
           ...(managedKafka ? Object.entries(MANAGED_KAFKA_CLIENT_SETTINGS).flatMap(([k, v]) => ["--kafka-option", `kafka.${k}=${v}`]) : []),
           ...streamingJobInputArgs(config.inputFormat, config.accessLog),
         ],

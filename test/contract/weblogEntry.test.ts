@@ -36,6 +36,13 @@ describe("the web-log entry contract", () => {
       `a product id with ${JSON.stringify(c)}, which would corrupt the published CSV`, { ...visit, product_id: `sku${c}1` }, "/product_id must match pattern",
     ] as [string, unknown, string]),
     ["an add-to-cart whose pid is another product", { ...cartAdd, pid: "P000124" }, "must have pid equal to product_id"],
+    ...["=2+5", "@SUM(1+1)", "+cmd|'/Ccalc'!A0", "-2+3"].map((id) => [
+      `a product id a spreadsheet would run as a formula, ${id}`, { ...cartAdd, product_id: id, pid: id }, "/product_id must match pattern",
+    ] as [string, unknown, string]),
+    ["a status of 42", { ...cartAdd, status: 42 }, "/status must be >= 100"],
+    ...(["event_id", "event_time", "session_id", "ip", "user_agent", "method", "url", "status", "product_id"] as const).map((field) => [
+      `a null ${field}`, { ...cartAdd, [field]: null }, `/${field} must be`,
+    ] as [string, unknown, string]),
   ])("refuses %s, saying why", (_name, value, reason) => {
     const result = validateWeblogEntry(value);
     expect(result.ok).toBe(false);

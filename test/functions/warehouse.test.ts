@@ -69,7 +69,7 @@ describe("the warehouse declaration", () => {
       nullable("method", "STRING", "GET for a page visit, POST for an add-to-cart"),
       nullable("url", "STRING", "path requested, e.g. /products/P000123 or /cart"),
       nullable("status", "INT64", "HTTP status"),
-      nullable("product_id", "STRING", "the product whose page was visited or that was added, in the site's own id scheme: 1 to 128 characters, none of them a comma, a double quote, a backslash, whitespace (\\s, \\p{Z}) or a control, format or unassigned character (\\p{C}), because the published hourly CSV is written without quoting or escaping"),
+      nullable("product_id", "STRING", "the product whose page was visited or that was added, in the site's own id scheme: 1 to 128 characters, none of them a comma, a double quote, a backslash, whitespace (\\s, \\p{Z}) or a control, format or unassigned character (\\p{C}), because the published hourly CSV is written without quoting or escaping; not starting with =, +, - or @, which a spreadsheet opening the CSV would run as a formula"),
       nullable("pid", "STRING", "null for a product-page visit; for an add-to-cart, the product added, equal to product_id (x-equal-when-set)"),
       nullable("kafka_partition", "INT64", "Kafka partition the entry was read from"),
       nullable("kafka_offset", "INT64", "offset of the entry in its Kafka partition"),

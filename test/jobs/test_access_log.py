@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -95,8 +96,32 @@ def test_a_shippers_envelope_gives_each_line_the_id_of_its_position_in_its_file(
     valid, bad = shipped([*records, *records])  # the file shipped twice
     assert bad == []
     path = "/var/log/nginx/access.log"
-    expected = [str(uuid.uuid5(NS, f"file\x00web-1\x00{path}\x00{off}")) for off in (0, len(same) + 1)]
+    digest = hashlib.sha256(same.encode()).hexdigest()
+    expected = [str(uuid.uuid5(NS, f"file\x00web-1\x00{path}\x00{off}\x00{digest}")) for off in (0, len(same) + 1)]
     assert [r.event_id for r in valid] == expected * 2, "identical lines stay two; a re-shipped line keeps its id"
+
+
+def test_a_different_line_at_a_reused_offset_after_rotation_gets_a_new_id(shipped):
+    before, after = line("/products/P000001"), line("/products/P000002", time="26/Nov/2026:14:35:07 +0000")
+    envelope = ENVELOPES["Vector"]
+    valid, bad = shipped([json.dumps(envelope(before, 0)), json.dumps(envelope(after, 0)),
+                          json.dumps(envelope(before, 0))])  # the first line re-shipped
+    assert bad == []
+    assert [r.product_id for r in valid] == ["P000001", "P000002", "P000001"]
+    assert valid[0].event_id != valid[1].event_id, "copytruncate: a new line at an old offset is a new entry"
+    assert valid[0].event_id == valid[2].event_id, "a re-shipped line keeps its id"
+
+
+def test_two_hosts_shipping_the_same_path_never_share_an_id_and_without_a_host_the_kafka_record_decides(shipped):
+    same = line("/products/P000001")
+    path = "/var/log/nginx/access.log"
+    with_host = [json.dumps({"message": same, "host": host, "file": path, "offset": 0}) for host in ("web-1", "web-2")]
+    without_host = [json.dumps({"message": same, "file": path, "offset": 0})] * 2  # two servers, no host field
+    valid, bad = shipped([*with_host, *without_host])
+    assert bad == []
+    ids = [r.event_id for r in valid]
+    assert len(set(ids)) == 4, "two servers' lines at the same path and offset are two entries, with or without host"
+    assert ids[2:] == [str(uuid.uuid5(NS, f"kafka\x00weblogs\x000\x00{i}")) for i in (2, 3)]
 
 
 def test_an_envelope_without_a_position_falls_back_to_the_kafka_record(shipped):

@@ -98,3 +98,42 @@ def test_a_long_batch_in_flight_is_not_an_idle_stream():
     assert tracker.hours_to_mark(now=20) == []
     tracker.observe_batch(400_000, "2026-11-26T07:10:00.000Z", "2026-11-26T07:59:00.000Z", now=60)
     assert tracker.hours_to_mark(now=71) == [at("2026-11-26T07:00")]
+
+
+def received(tracker: CompletionTracker, first: str, last: str, at_: str, now: float) -> None:
+    """A committed batch whose entries span first..last, received by Kafka up to at_."""
+    tracker.observe_batch(10, f"{first}:00.000Z", f"{last}:00.000Z", now=now, received_max=f"{at_}:00.000Z")
+
+
+def test_one_fast_clock_cannot_close_an_hour_before_it_has_ended_plus_grace():
+    tracker = CompletionTracker(grace=timedelta(minutes=10))
+    # At 14:40 (Kafka's time) one source, 40 minutes fast, sends entries stamped 15:20.
+    received(tracker, "2026-11-26T14:00", "2026-11-26T15:20", at_="2026-11-26T14:40", now=0)
+    assert tracker.hours_to_mark(now=1) == [], "hour 14 has not ended"
+    received(tracker, "2026-11-26T14:55", "2026-11-26T15:50", at_="2026-11-26T15:09", now=2)
+    assert tracker.hours_to_mark(now=3) == [], "hour 14 ended 9 minutes ago, under the grace"
+    received(tracker, "2026-11-26T15:05", "2026-11-26T15:51", at_="2026-11-26T15:10", now=4)
+    assert tracker.hours_to_mark(now=5) == [at("2026-11-26T14:00")]
+
+
+def test_a_slow_clock_holds_its_hours_until_its_entries_pass_them_too():
+    tracker = CompletionTracker(grace=timedelta(minutes=10))
+    # Every source 30 minutes slow: received at 15:20, stamped 14:50.
+    received(tracker, "2026-11-26T14:10", "2026-11-26T14:50", at_="2026-11-26T15:20", now=0)
+    assert tracker.hours_to_mark(now=1) == [], "the entries of hour 14 are still arriving"
+    received(tracker, "2026-11-26T14:50", "2026-11-26T15:10", at_="2026-11-26T15:40", now=2)
+    assert tracker.hours_to_mark(now=3) == [at("2026-11-26T14:00")]
+
+
+def test_a_replay_of_old_hours_is_marked_as_its_entries_are_read_not_at_once():
+    tracker = CompletionTracker(grace=timedelta(minutes=10))
+    received(tracker, "2026-11-19T08:00", "2026-11-19T10:30", at_="2026-11-26T15:00", now=0)
+    assert all_marked(tracker, now=1) == [[at("2026-11-19T08:00"), at("2026-11-19T09:00")]]
+
+
+def test_a_quiet_stream_completes_its_latest_hour_once_kafkas_time_has_moved_past_it_without_records():
+    tracker = CompletionTracker(grace=timedelta(seconds=30), idle=timedelta(seconds=10))
+    received(tracker, "2026-11-26T14:00", "2026-11-26T14:59", at_="2026-11-26T15:00", now=0)
+    assert tracker.hours_to_mark(now=5, read_until=at("2026-11-26T15:00")) == [], "not quiet yet"
+    assert tracker.hours_to_mark(now=11, read_until=at("2026-11-26T15:00")) == [], "inside the grace"
+    assert tracker.hours_to_mark(now=50, read_until=at("2026-11-26T15:01")) == [at("2026-11-26T14:00")]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import make_entry
 
-from dags.weblog_hourly_steps import HOURLY_STEPS, NothingStaged, hour_plan, parse_hour
+from dags.weblog_hourly_steps import HOURLY_STEPS, NothingStaged, hour_plan, parse_hour, plain_decimal
 from jobs.hourly_local import JOBS_DIR, QualityCheckFailed, ScriptAssertionFailed, publish, run_hour, run_script
 from jobs.weblog_parse import parse
 
@@ -112,6 +112,18 @@ def test_entries_delivered_twice_publish_the_same_numbers_as_once(spark, raw_del
         }
 
 
+def test_the_first_delivery_to_arrive_wins_whatever_partition_a_later_copy_is_sent_to(spark, tmp_path):
+    genuine = make_entry("2026-11-26T14:10:00.000Z", "P000007", False)
+    forged = {**genuine, "method": "POST", "url": "/cart", "product_id": "P000666", "pid": "P000666"}
+    records = [(bytearray(json.dumps(genuine).encode()), 1, 10, datetime(2026, 11, 26, 14, 10, tzinfo=UTC)),
+               (bytearray(json.dumps(forged).encode()), 0, 0, datetime(2026, 11, 26, 14, 20, tzinfo=UTC))]
+    valid, bad = parse(spark.createDataFrame(records, "value binary, partition int, offset long, timestamp timestamp"))
+    valid.write.partitionBy("dt", "hr").parquet(str(tmp_path / "raw" / "events"))
+    bad.write.partitionBy("dt", "hr").parquet(str(tmp_path / "raw" / "quarantine"))
+    names = run(spark, tmp_path / "raw", tmp_path, HOUR_14, run_id="arrival", max_duplicate_share=0.5)
+    assert read_published(tmp_path / "curated", names) == {("2026-11-26 14:00:00", "P000007", 1, 0, "arrival")}
+
+
 def test_check_fails_when_the_duplicate_share_is_over_the_threshold(spark, raw_delivered_twice, tmp_path):
     # Hour 14 delivered twice: half its raw rows repeat an event_id; 0.5 passes (above), 0.4 fails.
     with pytest.raises(QualityCheckFailed) as failed:
@@ -133,7 +145,7 @@ def staged(spark, raw, tmp_path_factory) -> dict[str, str]:
 def copy_of(staged: dict[str, str], tmp: Path, share: float = 0.2) -> dict[str, str]:
     copy = tmp / "staged-copy"
     plan = {**staged, "STAGING_DIR": str(copy), "STAGED_CSV_DIR": str(copy / "hourly_activity"),
-            "RAW_ROWS_DIR": str(copy / "_reconciliation" / "raw_rows"), "MAX_QUARANTINE_SHARE": repr(share),
+            "RAW_ROWS_DIR": str(copy / "_reconciliation" / "raw_rows"), "MAX_QUARANTINE_SHARE": plain_decimal(share),
             "STAGING_TABLE": f"hourly_staging_{tmp.name.replace('-', '_')}"}
     shutil.copytree(staged["STAGING_DIR"], plan["STAGING_DIR"])
     return plan
@@ -217,6 +229,19 @@ def test_check_fails_when_the_quarantined_share_is_over_the_threshold(spark, sta
     with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
     assert failed.value.checks == (QUARANTINED_SHARE,)
+
+
+@pytest.mark.parametrize(("share", "written"), [(0.00005, "0.00005"), (1e-10, "0.0000000001"), (1, "1.0"),
+                                               (0.05, "0.05"), (0, "0.0")])
+def test_a_threshold_is_written_as_a_plain_decimal_hives_strict_checks_compare_with_a_bigint(share, written):
+    plan = hour_plan(parse_hour(HOUR_14), "r1", "/raw/events", "/raw/quarantine", "/staging", share, share)
+    assert (plan["MAX_QUARANTINE_SHARE"], plan["MAX_DUPLICATE_SHARE"]) == (written, written)
+
+
+def test_the_checks_refuse_a_threshold_written_with_an_exponent(spark, staged, tmp_path):
+    plan = {**copy_of(staged, tmp_path), "MAX_QUARANTINE_SHARE": "5e-05"}
+    with pytest.raises(ScriptAssertionFailed):
+        run_checks(spark, plan)
 
 
 def test_every_failed_check_is_named_by_the_scripts_own_output(spark, staged, tmp_path):

@@ -6,6 +6,7 @@ a second time keeps every line's event_id."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import logging
@@ -219,10 +220,12 @@ def test_the_hourly_table_equals_the_requests_made(pipeline):
 def test_byte_identical_lines_are_two_visits_with_two_event_ids(pipeline):
     ids = [r.event_id for r in pipeline["first_raw"]]
     assert len(ids) == len(set(ids)) == len(VISITS) + len(CART_ADDS)
-    # Each line's id is its position in the file: the identical pair starts at byte 0 and after line 1.
+    # Each line's id is its position in the file and its bytes: the identical pair starts at byte 0 and after line 1.
     ns = load_contract().event_id_namespace
-    second_line_at = len(json.loads(pipeline["records"][0])["message"].encode()) + 1
-    assert {str(uuid.uuid5(ns, f"file\x00{HOST}\x00/var/log/nginx/access.log\x00{offset}"))
+    first_line = json.loads(pipeline["records"][0])["message"]
+    second_line_at = len(first_line.encode()) + 1
+    digest = hashlib.sha256(first_line.rstrip("\n").encode()).hexdigest()
+    assert {str(uuid.uuid5(ns, f"file\x00{HOST}\x00/var/log/nginx/access.log\x00{offset}\x00{digest}"))
             for offset in (0, second_line_at)} <= set(ids)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -77,6 +78,8 @@ MALFORMED = [
     (encode(make_entry(T, "sku\\N", False)), "product_id violates pattern"),
     (encode(make_entry(T, "sku\u200b1", False)), "product_id violates pattern"),
     (encode(make_entry(T, "", False)), "product_id violates minLength 1"),
+    *[(encode(make_entry(T, formula, True)), "product_id violates pattern")
+      for formula in ("=2+5", "@SUM(1+1)", "+cmd|'/Ccalc'!A0", "-2+3")],
     (encode(make_entry(T, "p" * 129, False)), "product_id violates maxLength 128"),
     (encode(make_entry(T, "P000001", False, ip="300.1.1.1")), "ip is not an IPv4 address or an IPv6 address"),
     (encode(make_entry(T, "P000001", False, ip="2001:db8:::1")), "ip is not an IPv4 address or an IPv6 address"),
@@ -98,8 +101,20 @@ def test_each_malformed_entry_is_quarantined_with_its_reason_and_raw_value(spark
     assert len(quarantined) == len(MALFORMED)
     for value, reason in MALFORMED:
         assert reason in quarantined[value].reason, (value[:80], quarantined[value].reason)
-    # Filed under the hour Kafka received them (the fixture's records arrive at 15:00 UTC).
-    assert {(r.dt, r.hr) for r in quarantined.values()} == {("2026-11-26", "15")}
+    # Filed under their event hour where the event time parses within the bounds (T is 14:05), else under
+    # the hour Kafka received them (the fixture's records arrive at 15:00 UTC).
+    for value, _ in MALFORMED:
+        row = quarantined[value]
+        expected = "15" if re.search(r"not UTF-8|not a JSON|event_time", row.reason) else "14"
+        assert (row.dt, row.hr) == ("2026-11-26", expected), (value[:80], row.reason)
+
+
+def test_a_replayed_logs_bad_entries_are_filed_under_their_own_hours_not_todays(spark, kafka_frame):
+    received = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    replayed = [encode(make_entry(f"2026-11-{day:02d}T09:30:00Z", "P000001", False, status=42)) for day in (1, 2)]
+    _, bad = parse(kafka_frame([*replayed, b"not json"], received=received))
+    assert sorted((r.dt, r.hr) for r in bad.collect()) == [("2026-11-01", "09"), ("2026-11-02", "09"),
+                                                           ("2026-11-26", "15")]
 
 
 def test_a_real_sites_ids_times_and_addresses_are_accepted_and_stored_as_utc_milliseconds(spark, kafka_frame):
@@ -148,3 +163,69 @@ def test_a_non_utc_session_is_refused(spark, kafka_frame):
             parse(frame)
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_a_zero_or_reset_clock_is_quarantined_and_last_months_replay_is_not(spark, kafka_frame):
+    received = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    too_old = ["0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2026-09-25T14:59:59Z"]
+    replayed = ["2026-09-25T15:00:00Z", "2026-10-26T15:00:00Z"]  # 62 days before receipt, and last month
+    values = [encode(make_entry(t, "P000001", False)) for t in [*too_old, *replayed]]
+    valid, bad = parse(kafka_frame(values, received=received))
+    assert sorted(r.event_time.replace(tzinfo=UTC).isoformat() for r in valid.collect()) == [
+        "2026-09-25T15:00:00+00:00", "2026-10-26T15:00:00+00:00"]
+    reasons = {json.loads(bytes(r.raw_value))["event_time"]: r.reason for r in bad.collect()}
+    assert set(reasons) == set(too_old)
+    assert all(r == "event_time more than 62 days, 0:00:00 before the Kafka timestamp" for r in reasons.values())
+
+
+NULLABLE = {"pid"}
+
+
+def test_null_is_never_a_value_of_a_required_field(spark, kafka_frame):
+    contract = load_contract()
+    required = [name for name in contract.required if name not in NULLABLE]
+    assert set(contract.required) - set(required) == NULLABLE, "only pid may be null (a product-page visit)"
+    values = [encode({**make_entry(T, "P000001", False), name: None}) for name in required]
+    valid, bad = parse(kafka_frame(values))
+    assert valid.count() == 0
+    reasons = sorted(r.reason for r in bad.collect())
+    assert len(reasons) == len(required)
+    for name in required:
+        assert any(re.search(rf"\b{name} is (null|not an integer)", r) for r in reasons), (name, reasons)
+
+
+def _breaking(contract, field: str, keyword: str, bound: int):
+    """An entry, valid but for one value just past the schema's bound."""
+    if keyword in ("minimum", "maximum"):
+        return {**make_entry(T, "P000001", False), field: bound - 1 if keyword == "minimum" else bound + 1}
+    length = bound - 1 if keyword == "minLength" else bound + 1
+    value = ("/" + "a" * (length - 1)) if field == "url" and length else "a" * length
+    if field in ("product_id", "pid"):
+        return make_entry(T, value, True)
+    return {**make_entry(T, "P000001", False), field: value}
+
+
+BOUNDS = {("session_id", "minLength", 1), ("session_id", "maxLength", 64), ("user_agent", "minLength", 1),
+          ("user_agent", "maxLength", 512), ("url", "maxLength", 2048), ("status", "minimum", 100),
+          ("status", "maximum", 599), ("product_id", "minLength", 1), ("product_id", "maxLength", 128),
+          ("pid", "minLength", 1), ("pid", "maxLength", 128)}
+
+
+def test_every_bound_of_the_schema_quarantines_the_value_just_past_it(spark, kafka_frame):
+    contract = load_contract()
+    bounds = {(f.name, k, f.spec[k]) for f in contract.fields for k in ("minLength", "maxLength", "minimum", "maximum")
+              if k in f.spec}
+    assert bounds == BOUNDS, "a bound added to or removed from the schema gets its case here"
+    cases = sorted(bounds)
+    valid, bad = parse(kafka_frame([encode(_breaking(contract, *case)) for case in cases]))
+    assert valid.count() == 0
+    by_offset = {r.kafka_offset: r.reason for r in bad.collect()}
+    for offset, (field, keyword, bound) in enumerate(cases):
+        reason = by_offset.get(offset, "")
+        assert f"{field} violates {keyword} {bound}" in reason, (field, keyword, reason)
+
+
+def test_a_status_of_42_is_quarantined(spark, kafka_frame):
+    valid, bad = parse(kafka_frame([encode(make_entry(T, "P000001", False, status=42))]))
+    assert valid.count() == 0
+    assert [r.reason for r in bad.collect()] == ["status violates minimum 100"]

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -312,3 +312,93 @@ def test_a_restart_after_retention_deleted_unread_entries_fails_naming_the_loss_
     ids = {r.event_id for r in spark.read.parquet(str(tmp_path / "events")).select("event_id").collect()}
     assert ids == {json.loads(v)["event_id"] for v in read}
     assert marked_hours(tmp_path) == [("2026-11-26T10", 20)]
+
+
+def test_a_timestamp_before_1900_is_written_as_it_is_instead_of_failing_the_batch(spark, tmp_path):
+    from jobs.weblog_stream import write_any_timestamp  # noqa: PLC0415
+
+    for key in ("spark.sql.parquet.int96RebaseModeInWrite", "spark.sql.parquet.datetimeRebaseModeInWrite"):
+        spark.conf.unset(key)  # Spark's default: EXCEPTION for a timestamp before 1900
+    write_any_timestamp(spark)
+    layout = BatchLayout(str(tmp_path / "_checkpoints"), {"events": str(tmp_path / "events")})
+    times = [datetime(1, 1, 1, tzinfo=UTC), datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC)]
+
+    def prepare():
+        frame = spark.createDataFrame([(t, "0001-01-01", "00") for t in times],
+                                      "event_time timestamp, dt string, hr string")
+        return BatchFigures(-1, len(times), 0, None, None), {"events": frame}
+    write_batch(spark, layout, 0, prepare)
+    read = spark.read.parquet(*visible_parquet(tmp_path / "events")).selectExpr(
+        "date_format(event_time, 'yyyy-MM-dd HH:mm:ss') AS t").collect()  # Python's datetime cannot hold year 1 UTC
+    assert sorted(r.t for r in read) == ["0001-01-01 00:00:00", "1899-12-31 23:59:59"]
+
+
+def two_hours_ago(minute: int, second: int = 0) -> str:
+    """A time in the hour before last: Kafka's time (now) has passed its end plus the tests' 60-second grace."""
+    hour = datetime.now(UTC).replace(minute=minute, second=second, microsecond=0) - timedelta(hours=2)
+    return hour.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_poison_entries_beside_valid_ones_are_quarantined_and_the_stream_goes_on(spark, kafka_bootstrap, tmp_path):
+    topic = "weblogs-poison-" + tmp_path.name.replace("_", "-")
+    valid = [make_entry(two_hours_ago(0, i), "P000001", cart_add=i % 2 == 0) for i in range(6)]
+    poison = [
+        make_entry("0001-01-01T00:00:00Z", "P000001", False),  # Go's zero time
+        make_entry("1899-12-31T23:59:59Z", "P000001", False),
+        make_entry("1970-01-01T00:00:00Z", "P000001", False),  # a reset clock
+        {**make_entry(two_hours_ago(0), "P000001", False), "event_id": None},
+        {**make_entry(two_hours_ago(0), "P000001", False), "session_id": None},
+        {**make_entry(two_hours_ago(0), "P000001", False), "ip": None},
+        make_entry(two_hours_ago(0), "P000001", False, status=42),
+    ]
+    values = [json.dumps(e).encode() for e in valid[:3]] + [json.dumps(e).encode() for e in poison]
+    produce(spark, kafka_bootstrap, topic, values + [json.dumps(e).encode() for e in valid[3:]])
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
+    command[command.index("--max-future-seconds") + 1] = "3600"
+    run(spark, parse_args(command[3:]))  # the job's own run, in this process: it returns instead of failing
+
+    rows = spark.read.parquet(*visible_parquet(tmp_path / "events")).collect()
+    assert sorted(r.event_id for r in rows) == sorted(e["event_id"] for e in valid)
+    quarantined = spark.read.parquet(*visible_parquet(tmp_path / "quarantine")).collect()
+    reasons = sorted(r.reason for r in quarantined)
+    assert len(reasons) == len(poison), reasons
+    assert sum("event_time more than 62 days, 0:00:00 before the Kafka timestamp" in r for r in reasons) == 3
+    for reason in ("event_id is null", "session_id is null", "ip is null", "status violates minimum 100"):
+        assert sum(reason in r for r in reasons) == 1, (reason, reasons)
+    # The hour of the valid entries is marked with exactly them: nothing else reached raw.
+    assert marked_hours(tmp_path) == [(two_hours_ago(0)[:13], len(valid))]
+
+
+def test_a_source_whose_clock_runs_fast_does_not_close_the_hour_that_is_still_running(spark, kafka_bootstrap,
+                                                                                        tmp_path):
+    topic = "weblogs-fast-clock-" + tmp_path.name.replace("_", "-")
+    fast = (datetime.now(UTC) + timedelta(minutes=50)).strftime("%Y-%m-%dT%H:%M:%SZ")  # under the 1-hour bound
+    produce(spark, kafka_bootstrap, topic, [json.dumps(make_entry(t, "P000001", False)).encode()
+                                            for t in (two_hours_ago(10), two_hours_ago(20), fast)])
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
+    command[command.index("--max-future-seconds") + 1] = "3600"
+    run(spark, parse_args(command[3:]))
+    current_hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
+    hours = [hour for hour, _ in marked_hours(tmp_path)]
+    assert hours[0] == two_hours_ago(0)[:13]
+    assert max(hours) < current_hour, "no hour is complete before Kafka's time has passed its end"
+
+
+def test_a_late_batch_for_a_marked_hour_lands_in_that_hour_and_leaves_a_late_notice(spark, kafka_bootstrap, tmp_path):
+    topic = "weblogs-late-" + tmp_path.name.replace("_", "-")
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
+    command[command.index("--max-future-seconds") + 1] = "3600"
+    hour = two_hours_ago(0)[:13]
+    produce(spark, kafka_bootstrap, topic, [json.dumps(make_entry(two_hours_ago(5), "P1", False)).encode()])
+    run(spark, parse_args(command[3:]))
+    assert marked_hours(tmp_path) == [(hour, 1)]
+    late_notice = tmp_path / "_complete" / f"dt={hour[:10]}" / f"hr={hour[11:]}" / "_LATE"
+    assert not late_notice.exists()
+
+    late = [json.dumps(make_entry(two_hours_ago(50), "P1", False)).encode() for _ in range(3)]  # a slow clock
+    produce(spark, kafka_bootstrap, topic, late)
+    run(spark, parse_args(command[3:]))
+    assert json.loads(late_notice.read_text())["hour"] == hour
+    rows = len(spark.read.parquet(*visible_parquet(tmp_path / "events" / f"dt={hour[:10]}" / f"hr={hour[11:]}"))
+               .collect())
+    assert rows == 4, "the late entries are in their own hour's partition, for the rerun to count"

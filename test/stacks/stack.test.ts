@@ -398,6 +398,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "--raw", `gs://${raw}/events`, "--quarantine", `gs://${raw}/quarantine`,
       "--checkpoint", `gs://${raw}/_checkpoints`, "--markers", `gs://${raw}/_complete`,
       "--contract", `gs://${artifacts}/spark/weblog-entry.schema.json`,
+      "--max-past-seconds", String(62 * 86_400),
       "--input-format", "json",
     ]);
     expect(job.labels["source-sha256"]).toMatch(/^[0-9a-f]{32}$/);
