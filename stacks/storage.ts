@@ -1,4 +1,4 @@
-// The pipeline's buckets: raw events, curated hourly output, deployable artifacts, Dataproc staging.
+// The pipeline's buckets: raw events, hourly staging, curated hourly output, deployable artifacts, Dataproc staging.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -11,6 +11,11 @@ export class Storage extends pulumi.ComponentResource {
   readonly curated: gcp.storage.Bucket;
   /** Init actions, the generator bundle, Spark job, HiveQL and the function archive. */
   readonly artifacts: gcp.storage.Bucket;
+  /**
+   * Where each hourly run stages the output its checks read, before publish copies exactly that: written only
+   * by the Hive cluster and Composer (not in the Dataproc bucket, which the streaming cluster writes too).
+   */
+  readonly hourlyStaging: gcp.storage.Bucket;
   /** Dataproc's staging and temp bucket, so Dataproc does not create unmanaged ones. */
   readonly dataproc: gcp.storage.Bucket;
   /** Composer's environment bucket: Composer leaves the one it creates behind on delete, this one goes. */
@@ -52,6 +57,10 @@ export class Storage extends pulumi.ComponentResource {
     this.artifacts = bucket("artifacts", {
       // Content-addressed objects replace each other on every deploy; old ones are not needed.
       versioning: { enabled: false },
+    });
+    this.hourlyStaging = bucket("hourly", {
+      // A run cleans its own staging; what a failed run left is kept a week for a look, then goes.
+      lifecycleRules: [{ condition: { age: 7 }, action: { type: "Delete" } }],
     });
     this.dataproc = bucket("dataproc", {
       lifecycleRules: [{ condition: { age: 30 }, action: { type: "Delete" } }],

@@ -220,8 +220,8 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:projects/serviceIdentity:ServiceIdentity": 3,
   "gcp:serviceaccount/account:Account": 6,
   "gcp:serviceaccount/iAMMember:IAMMember": 2,
-  "gcp:storage/bucket:Bucket": 5,
-  "gcp:storage/bucketIAMMember:BucketIAMMember": 17,
+  "gcp:storage/bucket:Bucket": 6,
+  "gcp:storage/bucketIAMMember:BucketIAMMember": 19,
   // 7 artifacts, 2 DAG files, 3 HiveQL scripts
   "gcp:storage/bucketObject:BucketObject": 12,
   // the wait for IAM propagation before the loader's trigger

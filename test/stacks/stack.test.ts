@@ -163,8 +163,20 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(fn.eventTrigger.serviceAccountEmail).toBe(email("trigger"));
   });
 
+  it("lets only the Hive cluster and Composer write the hourly staging place, not the streaming cluster that runs the broker", () => {
+    const hourly = bucketName("hourly");
+    const writers = byType(run, "gcp:storage/bucketIAMMember:BucketIAMMember")
+      .filter((g) => g.inputs.bucket === hourly && g.inputs.role === "roles/storage.objectAdmin")
+      .map((g) => g.inputs.member).sort();
+    expect(writers).toEqual([`serviceAccount:${email("composer")}`, `serviceAccount:${email("hive")}`]);
+    const [staging] = byName(run, "orchestration-environment").inputs.config.softwareConfig.envVariables.AIRFLOW_VAR_WEBLOG_STAGING_URI.match(/^gs:\/\/([^/]+)\//).slice(1);
+    expect(staging).toBe(hourly);
+    expect(grantsTo(sa("stream")).filter((g) => g.includes(hourly))).toEqual([]);
+  });
+
   it("grants each account only the roles of its stage, at bucket or dataset scope where one exists", () => {
     const raw = bucketName("raw"), curated = bucketName("curated"), artifacts = bucketName("artifacts"), dataproc = bucketName("dataproc"), composer = bucketName("composer");
+    const hourly = bucketName("hourly");
     const custom = (role: string) => `IAMMember ${PROJECT} projects/${PROJECT}/roles/clickstream${role}a1b2c3`;
     expect(grantsTo(sa("stream"))).toEqual([
       `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
@@ -180,6 +192,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${composer} roles/storage.objectViewer`,
       `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
+      `BucketIAMMember ${hourly} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${hourly} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       custom("DataprocNode"),
@@ -190,7 +204,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${composer} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${composer} roles/storage.objectAdmin`,
       `BucketIAMMember ${curated} roles/storage.objectAdmin`,
-      `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
+      `BucketIAMMember ${hourly} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       `IAMMember ${PROJECT} roles/composer.worker`,
       custom("JobSubmitter"),
@@ -299,7 +313,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(wait.inputs.seconds).toBe(IAM_PROPAGATION_SECONDS);
     expect(IAM_PROPAGATION_SECONDS).toBeGreaterThanOrEqual(7 * 60);
     const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && r.name !== "loader-trigger-invoker").map((r) => r.name);
-    expect(grants).toHaveLength(38);
+    expect(grants).toHaveLength(40);
     // It waits for each grant (dependsOn) and is replaced when any grant is (its inputs are their ids).
     expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
     expect([...wait.inputs.grants].sort()).toEqual(grants.map((g) => `${g}-id`).sort());
@@ -317,7 +331,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("keeps every bucket private with uniform access, deletable by destroy in dev, raw data expiring", () => {
     const buckets = byType(run, "gcp:storage/bucket:Bucket");
-    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-raw"]);
+    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-hourly", "storage-raw"]);
     for (const b of buckets) {
       expect(b.inputs).toMatchObject({ uniformBucketLevelAccess: true, publicAccessPrevention: "enforced", forceDestroy: true, location: "US-CENTRAL1" });
     }
@@ -418,7 +432,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       AIRFLOW_VAR_WEBLOG_HIVE_CLUSTER: "clickstream-hive",
       AIRFLOW_VAR_WEBLOG_SCRIPTS_URI: `gs://${bucketName("composer")}/dags/hql`,
       AIRFLOW_VAR_WEBLOG_RAW_BUCKET: bucketName("raw"),
-      AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("dataproc")}/hourly-staging`,
+      AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("hourly")}/hourly-staging`,
       AIRFLOW_VAR_WEBLOG_CURATED_BUCKET: bucketName("curated"),
       AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE: "0.05",
       AIRFLOW_VAR_WEBLOG_MAX_DUPLICATE_SHARE: "0.5",
