@@ -4,7 +4,7 @@ import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { folderGeneration } from "../../functions/loader/src/storedObjects";
 import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
-import { loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/localBigQuery";
+import { curatedObjectsWithoutLineage, loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/localBigQuery";
 import { LoaderUnderTest, queryRows, startLoaderUnderTest } from "./localLoader";
 
 let loader: LoaderUnderTest;
@@ -262,4 +262,14 @@ describe("the loader loads only what the event announced and the pipeline publis
       expect(sockets.filter((s) => !isLoopback(s.address))).toEqual([]);
     }
   });
+});
+
+test("the reconciliation lists every published object whose live generation has no lineage row", async () => {
+  const gaps = await curatedObjectsWithoutLineage(rest, `${T}.hourly_activity_loads`, join(loader.bigquery.gcsRoot, loader.bucket));
+  expect(gaps).toEqual([
+    "hourly/dt=2026-11-26/hr=17/run_id=20261126T180000000001Z/part-00000.csv", // a bad row
+    "hourly/dt=2026-11-27/hr=03/run_id=20261127T040000000001Z/part-00000.csv", // events with no valid generation
+    "hourly/dt=2026-11-27/hr=05/run_id=20261127T060000000001Z/part-00001.csv", // a row of another run
+    "hourly/dt=2026-11-27/hr=05/run_id=20261127T060000000001Z/part-00002.csv", // a row of another hour
+  ]);
 });
