@@ -121,6 +121,16 @@ const failsOnce = (ids: string[], errorResult: { reason: string; message: string
 });
 
 describe("loading a published file", () => {
+  test("an object replaced while its load ran gets no lineage row, and the event is acknowledged as rejected", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] });
+    let reads = 0;
+    const replaced = { ...STORED, liveGeneration: async () => (++reads === 1 ? OBJECT.generation : "1764169599999999") };
+    const result = await harness(jobs, 60000, replaced).run();
+    expect(result).toMatchObject({ status: "rejected", loadJobId: LOAD });
+    expect((result as { reason: string }).reason).toMatch(/replaced by generation 1764169599999999 during its load/);
+    expect(jobs.inserted).toEqual([LOAD]);
+  });
+
   test("submits one CSV load: append-only, the contract's schema, no header, no bad rows tolerated", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] });
     expect(await harness(jobs).run()).toEqual({ status: "loaded", loadJobId: LOAD, outputRows: 3, redelivered: false });
