@@ -283,8 +283,9 @@ def test_entries_added_to_the_hour_after_the_aggregate_do_not_fail_its_checks(sp
     spark.sql("REFRESH TABLE clickstream.weblog_raw_v1")  # the checks run as a new job on Dataproc
     assert spark.sql("SELECT COUNT(*) AS n FROM clickstream.weblog_raw_v1 WHERE dt = '2026-11-21' AND hr = '08'"
                      ).first().n == 3
+    checked = checked_files(plan, staged_files(plan))
     run_checks(spark, plan)
-    names = publish(plan, tmp_path / "curated")
+    names = publish(plan, tmp_path / "curated", checked)
     assert read_published(tmp_path / "curated", names) == {("2026-11-21 08:00:00", "P000004", 1, 1, "late")}
 
 
