@@ -75,7 +75,7 @@ const orchestration = new Orchestration("orchestration", {
     weblog_hive_cluster: hive.cluster.name,
     weblog_scripts_uri: pulumi.interpolate`gs://${storage.composer.name}/${HIVEQL_DAG_FOLDER}`,
     weblog_raw_bucket: storage.raw.name,
-    weblog_staging_uri: pulumi.interpolate`gs://${storage.dataproc.name}/${HOURLY_STAGING_FOLDER}`,
+    weblog_staging_uri: pulumi.interpolate`gs://${storage.hourlyStaging.name}/${HOURLY_STAGING_FOLDER}`,
     weblog_curated_bucket: storage.curated.name,
     weblog_max_quarantine_share: String(config.quarantineMaxShare),
     weblog_max_duplicate_share: String(config.duplicateMaxShare),

@@ -2,6 +2,7 @@
 // their defaults (contract/access-log.json), what each accepts, and the streaming job's flags for them.
 // The stack's config and the sandbox's flags both validate with these, so both say the same thing.
 import defaults from "./access-log.json";
+import { urlPatternProblem } from "./urlPatterns";
 
 export type InputFormat = "json" | "combined";
 export const INPUT_FORMATS: readonly InputFormat[] = ["json", "combined"];
@@ -24,11 +25,13 @@ export const ACCESS_LOG_DEFAULTS: AccessLogSettings = {
   countedStatuses: defaults.countedStatuses,
 };
 
+const SUBSET = "no backreference, lookaround or nested repetition, and no repetition but the last that can also match what may follow it, as .*-.* does";
+
 /** What each setting accepts, in the words of an error message. */
 export const ACCEPTS: Record<keyof AccessLogSettings, string> = {
-  productUrlPattern: "a regular expression with a named group product_id, e.g. ^/products/(?<product_id>[^/?#]+)",
+  productUrlPattern: `a regular expression with a named group product_id in the subset that cannot backtrack for long (${SUBSET}), e.g. ^/products/(?<product_id>[^/?#]+)`,
   cartMethod: "an HTTP method in capitals, e.g. POST",
-  cartUrlPattern: "a regular expression with a named group product_id, e.g. ^/cart/items/(?<product_id>[^/?#]+)",
+  cartUrlPattern: `a regular expression with a named group product_id in the subset that cannot backtrack for long (${SUBSET}), e.g. ^/cart/items/(?<product_id>[^/?#]+)`,
   countedStatuses: "HTTP statuses or ranges separated by commas, e.g. 200-399 or 200-299,304",
 };
 
@@ -36,7 +39,7 @@ function isUrlPattern(value: string): boolean {
   try {
     // Every named group appears in `groups`, matched or not; the empty alternative always matches.
     const groups = new RegExp(`(?:${value})|`).exec("")?.groups;
-    return groups !== undefined && "product_id" in groups;
+    return groups !== undefined && "product_id" in groups && urlPatternProblem(value) === undefined;
   } catch {
     return false;
   }

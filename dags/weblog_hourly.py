@@ -1,8 +1,11 @@
 """weblog_hourly: each UTC hour of raw web-log entries, once the streaming job has marked it complete,
 becomes the published CSV of hourly visits and cart additions per product.
 
-wait_for_hour_complete -> plan_hour -> register_partition -> aggregate_to_staging -> check_quality
-  -> publish -> clean_staging
+wait_for_hour_complete -> plan_hour -> register_partition -> aggregate_to_staging -> pin_checked_files
+  -> check_quality -> publish -> clean_staging
+publish copies exactly the generations pin_checked_files listed before the checks read them, each copy made
+only if the published name is new (a retried publish makes no second generation); a file added to or
+changed in the run's staging place fails the run, by name.
 The streaming job marks every hour from the first hour it saw data on, contiguously. An hour with no marker
 while the earliest marker is of a later hour is before the stream's first data (the deployment's first hour,
 when data starts minutes after `pulumi up`): its run is skipped. Any other hour waits for its marker.
@@ -25,16 +28,20 @@ from airflow.models.dag import DAG
 from airflow.providers.google.cloud.operators.dataproc import DataprocSubmitJobOperator
 from airflow.providers.google.cloud.operators.gcs import GCSDeleteObjectsOperator
 from weblog_hourly_steps import (
+    CHECK_TASK_ID,
     DEFAULT_MAX_DUPLICATE_SHARE,
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
     NOT_RETRIED,
+    PIN_TASK_ID,
     PUBLISH_TASK_ID,
     RETRIES,
     RETRY_DELAY,
+    StagedFile,
+    checked_files,
+    files_to_publish,
     hour_plan,
     new_run_id,
-    publish_names,
     stale_published,
 )
 
@@ -53,6 +60,15 @@ def _log_failure(context: dict) -> None:
 def _split_gcs_uri(uri: str) -> tuple[str, str]:
     bucket, _, prefix = uri.removeprefix("gs://").partition("/")
     return bucket, prefix.strip("/")
+
+
+def _staged_files(plan: dict[str, str]) -> list[StagedFile]:
+    """Every object of the run's staging place, with its generation and CRC32C (what a copy preserves)."""
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
+
+    bucket, prefix = _split_gcs_uri(plan["STAGING_DIR"])
+    return [StagedFile(blob.name.removeprefix(prefix + "/"), blob.size or 0, str(blob.generation), blob.crc32c)
+            for blob in GCSHook().get_conn().bucket(bucket).list_blobs(prefix=prefix + "/")]
 
 
 with DAG(
@@ -134,23 +150,38 @@ with DAG(
         for step in HOURLY_STEPS
     ]
 
+    @task(task_id=PIN_TASK_ID)
+    def pin_checked_files(ti=None) -> list[dict]:
+        """The files the checks are about to read, with their generations and checksums."""
+        plan = ti.xcom_pull(task_ids="plan_hour")
+        return [vars(f) for f in checked_files(plan, _staged_files(plan))]
+
     @task(task_id=PUBLISH_TASK_ID)
     def publish(ti=None) -> list[str]:
-        """Copies the staged CSV to the curated bucket as part-NNNNN.csv, then deletes earlier runs' objects."""
+        """Copies the checked generations to the curated bucket as part-NNNNN.csv, then deletes earlier runs'
+        objects."""
         plan = ti.xcom_pull(task_ids="plan_hour")
+        checked = [StagedFile(**f) for f in ti.xcom_pull(task_ids=PIN_TASK_ID)]
         from airflow.models import Variable  # noqa: PLC0415
         from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
+        from google.api_core.exceptions import PreconditionFailed  # noqa: PLC0415
 
         gcs = GCSHook()
         staging_bucket, staging_prefix = _split_gcs_uri(plan["STAGING_DIR"])
         curated_bucket = Variable.get("weblog_curated_bucket")
-        staged = [
-            (blob.name.removeprefix(staging_prefix + "/"), blob.size or 0)
-            for blob in gcs.get_conn().bucket(staging_bucket).list_blobs(prefix=staging_prefix + "/")
-        ]
-        names = publish_names(plan, staged)  # raises NothingStaged before anything is deleted
-        for name, target in names:
-            gcs.copy(staging_bucket, f"{staging_prefix}/{name}", curated_bucket, target)
+        source, destination = gcs.get_conn().bucket(staging_bucket), gcs.get_conn().bucket(curated_bucket)
+        # Raises StagingChanged or NothingStaged before anything is copied or deleted.
+        names = files_to_publish(plan, checked, _staged_files(plan))
+        for staged, target in names:
+            blob = source.blob(f"{staging_prefix}/{staged.name}", generation=int(staged.generation))
+            try:
+                source.copy_blob(blob, destination, target, source_generation=int(staged.generation),
+                                 if_generation_match=0)
+            except PreconditionFailed:  # published by an earlier try of this run: the same bytes, or a failure
+                existing = destination.get_blob(target)
+                if existing is None or existing.crc32c != staged.checksum:
+                    raise RuntimeError(f"gs://{curated_bucket}/{target} is already published with other content") \
+                        from None
         for stale in stale_published(plan, gcs.list(curated_bucket, prefix=plan["CURATED_PREFIX"])):
             gcs.delete(curated_bucket, stale)
         return [target for _, target in names]
@@ -162,5 +193,7 @@ with DAG(
     )
 
     published = publish()
+    pinned = pin_checked_files()
     wait_for_hour_complete() >> planned
-    chain(planned, *hive_steps, published, clean_staging)
+    checks = next(step for step in hive_steps if step.task_id == CHECK_TASK_ID)
+    chain(planned, *[step for step in hive_steps if step is not checks], pinned, checks, published, clean_staging)

@@ -1,7 +1,7 @@
 """The hourly steps, defined once for the Composer DAG and the local runner (jobs/hourly_local.py).
 
 Which HiveQL script runs, with which variables, in which order, and how staged files are published:
-    register_partition -> aggregate_to_staging -> check_quality -> publish
+    register_partition -> aggregate_to_staging -> (pin the staged files) check_quality -> publish
 Pure Python with no Airflow import: it sits beside the DAG in the Composer dags folder (on sys.path
 there) and the local runner imports it as dags.weblog_hourly_steps.
 """
@@ -20,6 +20,9 @@ DEFAULT_MAX_QUARANTINE_SHARE = 0.05
 DEFAULT_MAX_DUPLICATE_SHARE = 0.5
 
 
+CHECK_TASK_ID = "check_quality"
+
+
 @dataclass(frozen=True)
 class HourlyStep:
     task_id: str
@@ -29,15 +32,17 @@ class HourlyStep:
 HOURLY_STEPS: tuple[HourlyStep, ...] = (
     HourlyStep("register_partition", "hourly_register_partition.hql"),
     HourlyStep("aggregate_to_staging", "hourly_aggregate.hql"),
-    HourlyStep("check_quality", "hourly_checks.hql"),
+    HourlyStep(CHECK_TASK_ID, "hourly_checks.hql"),
 )
+# Lists the run's staging place just before the checks read it: publish copies exactly these generations.
+PIN_TASK_ID = "pin_checked_files"
 PUBLISH_TASK_ID = "publish"
 
 # The retry policy of the hourly run's tasks, applied by Airflow in the DAG and by the local runner's worker.
 RETRIES = 2
 RETRY_DELAY = timedelta(minutes=5)
 # A failed data-quality check fails the same way again: only the steps where a retry can help are retried.
-NOT_RETRIED = frozenset({"check_quality"})
+NOT_RETRIED = frozenset({CHECK_TASK_ID})
 
 
 def retries_of(task_id: str) -> int:
@@ -129,6 +134,58 @@ def publish_names(plan: dict[str, str], staged: list[tuple[str, int]]) -> list[t
     if not files:
         raise NothingStaged(f"nothing staged under {plan['STAGING_DIR']}: refusing to publish")
     return [(name, f"{plan['CURATED_RUN_PREFIX']}part-{i:05d}.csv") for i, name in enumerate(files)]
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An object of the run's staging place: its name under STAGING_DIR, size, generation and checksum."""
+
+    name: str
+    size: int
+    generation: str
+    checksum: str
+
+
+class StagingChanged(ValueError):
+    """The run's staging place holds a data file the checks do not read, or changed after it was pinned."""
+
+
+def _staged_csv_folder(plan: dict[str, str]) -> str:
+    return plan["STAGED_CSV_DIR"].removeprefix(plan["STAGING_DIR"]).strip("/") + "/"
+
+
+def _read_by_checks(plan: dict[str, str], name: str) -> bool:
+    """The checks read the staged CSV's data files and the aggregate's raw row counts (a '_' folder)."""
+    counts = plan["RAW_ROWS_DIR"].removeprefix(plan["STAGING_DIR"]).strip("/") + "/"
+    return is_data_file(name) or (name.startswith(counts) and is_data_file(name.removeprefix(counts)))
+
+
+def checked_files(plan: dict[str, str], staged: list[StagedFile]) -> list[StagedFile]:
+    """The files the checks read, pinned before they run. A data file anywhere else in the run's staging
+    place fails the run, by name: only what the checks read may be published."""
+    csv_folder = _staged_csv_folder(plan)
+    foreign = sorted(f.name for f in staged if is_data_file(f.name) and not f.name.startswith(csv_folder))
+    if foreign:
+        raise StagingChanged(f"the run's staging place {plan['STAGING_DIR']} holds files the checks do not read: "
+                             f"{', '.join(foreign)}; nothing was published")
+    return sorted((f for f in staged if _read_by_checks(plan, f.name)), key=lambda f: f.name)
+
+
+def files_to_publish(plan: dict[str, str], checked: list[StagedFile],
+                     staged_now: list[StagedFile]) -> list[tuple[StagedFile, str]]:
+    """(checked file, published name) for the non-empty data files the checks read, named part-NNNNN.csv in
+    order. Raises StagingChanged, naming the files, when what is staged now is not exactly what was pinned
+    (a file added, removed or rewritten), and NothingStaged when there is nothing to publish; both before
+    the caller has copied or deleted anything."""
+    now = {f.name: f for f in checked_files(plan, staged_now)}
+    pinned = {f.name: f for f in checked}
+    changed = sorted(n for n in now.keys() | pinned.keys() if now.get(n) != pinned.get(n))
+    if changed:
+        raise StagingChanged(f"the run's staging place {plan['STAGING_DIR']} changed after its files were pinned "
+                             f"for the checks: {', '.join(changed)}; nothing was published")
+    csv_folder = _staged_csv_folder(plan)
+    names = publish_names(plan, [(f.name, f.size) for f in checked if f.name.startswith(csv_folder)])
+    return [(pinned[staged], target) for staged, target in names]
 
 
 def stale_published(plan: dict[str, str], existing: list[str]) -> list[str]:

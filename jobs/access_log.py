@@ -35,6 +35,7 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.url_patterns import url_pattern_problem
 from jobs.weblog_contract import WeblogContract
 from jobs.weblog_parse import IGNORED, INPUT_KIND, RECEIVED, REJECTED
 
@@ -107,8 +108,11 @@ def settings_from(args: argparse.Namespace) -> AccessLogSettings:
         given = {k: defaults[k] if v is None else v for k, v in given.items()}
     settings = AccessLogSettings(given["productUrlPattern"], given["cartMethod"].upper(), given["cartUrlPattern"],
                                  parse_statuses(given["countedStatuses"]))
-    product_id_group(settings.product_url_pattern)
-    product_id_group(settings.cart_url_pattern)
+    for pattern in (settings.product_url_pattern, settings.cart_url_pattern):
+        product_id_group(pattern)
+        problem = url_pattern_problem(pattern)
+        if problem:
+            raise ValueError(f"the URL pattern {pattern!r} is refused: {problem}")
     if not re.fullmatch(r"[A-Z]+", settings.cart_method):
         raise ValueError(f"the cart method must be an HTTP method such as POST, got {settings.cart_method!r}")
     return settings
@@ -154,12 +158,19 @@ def entries_from_access_log(source: DataFrame, settings: AccessLogSettings, cont
         F.concat_ws(nul, F.lit("kafka"), F.col("topic"), F.col("partition").cast("string"),
                     F.col("offset").cast("string")))
 
+    # Limits first: no pattern ever runs on a line or URL longer than the contract allows.
+    max_line, max_url = contract.max_entry_bytes, next(f.spec["maxLength"] for f in contract.fields if f.name == "url")
+    line_bytes = F.octet_length(line)
+    line_too_long = line_bytes > max_line
+    line = F.when(~line_too_long, line)
     lines = (
-        source.withColumn("line", line)
+        source.withColumn("line_too_long", line_too_long)
+        .withColumn("line", line)
         .withColumn("well_formed", F.col("line").rlike(COMBINED))
         .withColumn("logged_at", F.to_timestamp(field("time"), ACCESS_LOG_TIME))
         .withColumn("method", F.regexp_extract(field("request"), _REQUEST, 1))
-        .withColumn("url", F.regexp_extract(field("request"), _REQUEST, 2))
+        .withColumn("url_too_long", F.char_length(F.regexp_extract(field("request"), _REQUEST, 2)) > max_url)
+        .withColumn("url", F.when(~F.col("url_too_long"), F.regexp_extract(field("request"), _REQUEST, 2)))
         .withColumn("status", field("status").cast("int"))
     )
     counted = F.lit(False)
@@ -170,9 +181,12 @@ def entries_from_access_log(source: DataFrame, settings: AccessLogSettings, cont
     visit = (F.col("method") == "GET") & F.col("url").rlike(product_url)
     rejected = (
         F.when(F.expr("encode(decode(value, 'UTF-8'), 'UTF-8')") != F.col("value"), F.lit("not UTF-8"))
+        .when(F.col("line_too_long"), F.format_string(f"entry of %d bytes is over the {max_line}-byte limit",
+                                                      F.octet_length(F.when(envelope, message).otherwise(text))))
         .when(F.col("line").isNull(), F.lit("a JSON record without a message or log field holding the line"))
         .when(~F.col("well_formed"), F.lit("not an access-log line in the combined format"))
         .when(F.col("logged_at").isNull(), F.concat(F.lit("access-log time is not a valid time: "), field("time")))
+        .when(F.col("url_too_long"), F.lit(f"a URL longer than the contract's {max_url} characters"))
     )
     judged = (
         lines.withColumn(REJECTED, rejected)

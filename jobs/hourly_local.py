@@ -19,6 +19,7 @@ retries_of, retry_delay), the delays divided by --clock-factor (the sandbox's ac
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -33,15 +34,19 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from dags.weblog_hourly_steps import (
+    CHECK_TASK_ID,
     DEFAULT_MAX_DUPLICATE_SHARE,
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
     PUBLISH_TASK_ID,
     NothingStaged,
+    StagedFile,
+    StagingChanged,
+    checked_files,
+    files_to_publish,
     hour_plan,
     new_run_id,
     parse_hour,
-    publish_names,
     retries_of,
     retry_delay,
     stale_published,
@@ -166,24 +171,39 @@ def run_hour(
     """Runs every step of one hour and publishes it; returns the curated-relative names published."""
     plan = hour_plan(hour, run_id or new_run_id(), _absolute(raw), _absolute(quarantine), _absolute(staging),
                      max_quarantine_share, max_duplicate_share)
+    checked: list[StagedFile] = []
     for step in HOURLY_STEPS:
+        if step.task_id == CHECK_TASK_ID:  # what the checks are about to read, pinned (the DAG's pin task)
+            checked = checked_files(plan, staged_files(plan))
         script = (JOBS_DIR / step.script).read_text(encoding="utf-8")
         task(step.task_id, lambda script=script: run_script(spark, script, plan))
-    return task(PUBLISH_TASK_ID, lambda: publish(plan, Path(curated)))
+    return task(PUBLISH_TASK_ID, lambda: publish(plan, Path(curated), checked))
 
 
-def publish(plan: dict[str, str], curated: Path) -> list[str]:
-    """Copies the staged files to the curated folder under the run's prefix, then removes earlier runs.
-    Raises NothingStaged (deleting nothing) when the run staged no data file."""
+def folder_generation(path: Path) -> str:
+    """A folder's stand-in for a Cloud Storage generation: the file's modification time in microseconds."""
+    return str(path.stat().st_mtime_ns // 1000)
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()  # noqa: S324 (a checksum, as Cloud Storage's md5Hash)
+
+
+def staged_files(plan: dict[str, str]) -> list[StagedFile]:
+    """Every file of the run's staging folder, with its generation and checksum."""
     staging = Path(plan["STAGING_DIR"])
-    staged = [(str(p.relative_to(staging)), p.stat().st_size) for p in sorted(staging.rglob("*")) if p.is_file()]
+    return [StagedFile(p.relative_to(staging).as_posix(), p.stat().st_size, folder_generation(p), _md5(p))
+            for p in sorted(staging.rglob("*")) if p.is_file()]
+
+
+def publish(plan: dict[str, str], curated: Path, checked: list[StagedFile]) -> list[str]:
+    """Copies the files the checks read (`checked`, pinned before they ran) to the curated folder under the
+    run's prefix, then removes earlier runs. Raises StagingChanged or NothingStaged (copying and deleting
+    nothing) when the staging folder is not exactly what was checked, or holds nothing to publish."""
+    staging = Path(plan["STAGING_DIR"])
     published = []
-    for name, target in publish_names(plan, staged):
-        destination = curated / target
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(f".{destination.name}.partial")
-        shutil.copyfile(staging / name, partial)
-        os.replace(partial, destination)  # the loader must never see a half-written object
+    for staged, target in files_to_publish(plan, checked, staged_files(plan)):
+        _copy_once(staging / staged.name, staged, curated / target)
         published.append(target)
     hour_dir = curated / plan["CURATED_PREFIX"]
     existing = [str(p.relative_to(curated)) for p in hour_dir.rglob("*") if p.is_file()] if hour_dir.exists() else []
@@ -194,6 +214,27 @@ def publish(plan: dict[str, str], curated: Path) -> list[str]:
             folder.rmdir()
     shutil.rmtree(staging)
     return published
+
+
+class AlreadyPublished(RuntimeError):
+    """The published name already holds other content: a published object is never replaced."""
+
+
+def _copy_once(source: Path, pinned: StagedFile, destination: Path) -> None:
+    """Cloud Storage's copy with ifGenerationMatch=0 and the source generation pinned: the object appears
+    whole, once. A retried publish finds it there with the same checksum and makes no new generation."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(f".{destination.name}.partial")
+    shutil.copyfile(source, partial)
+    try:
+        if folder_generation(source) != pinned.generation or _md5(partial) != pinned.checksum:
+            raise StagingChanged(f"{pinned.name} changed after the checks read it; nothing more was published")
+        os.link(partial, destination)  # fails if the name exists: the loader never sees an object replaced
+    except FileExistsError:
+        if _md5(destination) != pinned.checksum:
+            raise AlreadyPublished(f"{destination} is already published with other content") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _absolute(path: str) -> str:
@@ -231,7 +272,7 @@ def hour_result(spark: SparkSession, args: argparse.Namespace, hour: datetime, r
         published = run_hour(spark, hour, args.raw, args.quarantine, args.staging, args.curated,
                              run_id, args.max_quarantine_share, args.max_duplicate_share, task)
         result.update(ok=True, published=published)
-    except (ScriptAssertionFailed, NothingStaged) as exc:
+    except (ScriptAssertionFailed, NothingStaged, StagingChanged, AlreadyPublished) as exc:
         result.update(ok=False, published=[], error=str(exc))
         print(f"error: hour {result['hour']}: {exc}; nothing was published", file=sys.stderr)
     if tries is not None:

@@ -1,5 +1,9 @@
 // Reads the hourly table from the local BigQuery-API server with the official client, as an analyst's
 // tool would (the client's apiEndpoint pointed at 127.0.0.1; no credentials are involved).
+import { join } from "node:path";
+import { classifyObjectName } from "../functions/loader/src/publishedObject";
+import { folderGeneration } from "../functions/loader/src/storedObjects";
+import { objectNames } from "./notifier";
 import { BigQuery } from "@google-cloud/bigquery";
 import { LineageLoad } from "./health";
 import { hourKey, HourlyActivityRow } from "./hourlyActivity";
@@ -63,4 +67,13 @@ export async function loadLineage(query: RunQuery, loadLogTable: string): Promis
     `SELECT FORMAT_TIMESTAMP('%Y-%m-%dT%H', hour) AS hour, output_rows, UNIX_MILLIS(loaded_at) AS loaded_at_ms FROM \`${loadLogTable}\` ORDER BY loaded_at`,
   );
   return rows.map((r) => ({ hour: String(r.hour), outputRows: Number(r.output_rows), loadedAtMs: Number(r.loaded_at_ms) }));
+}
+
+/**
+ * The reconciliation of published objects with the lineage: objects in the curated bucket's folder named as
+ * published hourly files whose live generation has no lineage row (never loaded, or rejected by the loader).
+ */
+export async function curatedObjectsWithoutLineage(query: RunQuery, loadLogTable: string, bucketFolder: string): Promise<string[]> {
+  const loaded = new Set((await query(`SELECT object, generation FROM \`${loadLogTable}\``)).map((r) => `${String(r.object)}#${String(r.generation)}`));
+  return objectNames(bucketFolder).filter((name) => classifyObjectName(name).published && !loaded.has(`${name}#${folderGeneration(join(bucketFolder, name))}`));
 }

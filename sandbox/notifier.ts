@@ -4,6 +4,7 @@
 // each object once; a delivery that was cut short is delivered again (the loader's job ids make that safe).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { folderGeneration } from "../functions/loader/src/storedObjects";
 import { CURATED_BUCKET } from "./layout";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
 import { writeStateFile } from "./stateFile";
@@ -78,12 +79,8 @@ export class CuratedNotifier {
   }
 
   private generationOf(name: string): string | undefined {
-    try {
-      // GCS generations are microsecond timestamps; the file's mtime stands in for the write time.
-      return String(Math.floor(statSync(join(this.folder, name)).mtimeMs * 1000));
-    } catch {
-      return undefined; // deleted meanwhile (a rerun replaced it): nothing to deliver
-    }
+    // The loader reads the live generation the same way (undefined: deleted meanwhile, nothing to deliver).
+    return folderGeneration(join(this.folder, name));
   }
 
   private async notify(name: string): Promise<void> {

@@ -7,7 +7,6 @@ import { AccessLogSettings, InputFormat, streamingJobInputArgs } from "../contra
 import { ServiceSpec } from "./processes";
 import { DEFAULT_LOADER_ARCHIVE_DIR } from "../functions/loader/build";
 import { emulatorCommand, restPortIn } from "../functions/loader/local/localBigQuery";
-import { LOADER_ENTRY_POINT } from "../functions/loader/src/hourlyLoader";
 import { hourlyActivityTable, loadLogTable, WarehouseViewName } from "../functions/loader/warehouse/warehouse";
 
 export const REPO_ROOT = resolve(__dirname, "..");
@@ -190,8 +189,9 @@ export function bigqueryRestPort(log: string): number | undefined {
 export function loaderSpec(l: SandboxLayout, port: number, bigqueryEndpoint: string): ServiceSpec {
   return {
     name: "loader",
-    command: join(REPO_ROOT, "node_modules", ".bin", "functions-framework"),
-    args: ["--source", DEFAULT_LOADER_ARCHIVE_DIR, "--target", LOADER_ENTRY_POINT, "--signature-type", "cloudevent", "--port", String(port)],
+    // The Functions Framework's server on 127.0.0.1 only (its own command line listens on every interface).
+    command: join(REPO_ROOT, "node_modules", ".bin", "tsx"),
+    args: [join(REPO_ROOT, "functions", "loader", "local", "serve.ts"), "--source", DEFAULT_LOADER_ARCHIVE_DIR, "--port", String(port)],
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -202,6 +202,8 @@ export function loaderSpec(l: SandboxLayout, port: number, bigqueryEndpoint: str
       LOAD_LOG_TABLE,
       CURATED_BUCKET,
       BIGQUERY_API_ENDPOINT: bigqueryEndpoint,
+      // The buckets folder stands for Cloud Storage: the loader reads live generations there.
+      LOCAL_GCS_ROOT: l.buckets,
       LOAD_WAIT_SECONDS: "60",
     },
     log: join(l.logs, "loader.log"),

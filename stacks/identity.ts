@@ -158,17 +158,20 @@ export class Identity extends pulumi.ComponentResource {
       description: "Only the HiveQL scripts the hourly DAG submits",
       expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${storage.composer.name}/objects/${HIVEQL_DAG_FOLDER}/")`,
     });
-    // Dataproc staging and the hour's staged output (hourly-staging/) live in the Dataproc bucket.
+    // Dataproc's own staging lives in the Dataproc bucket; the hour's staged output in the hourly bucket, which
+    // only the Hive cluster (it writes the output the checks read) and Composer (it publishes and cleans) write.
     onBucket("hive-dataproc-writer", storage.dataproc, this.hiveCluster, "roles/storage.objectAdmin");
     onBucket("hive-dataproc-bucket-reader", storage.dataproc, this.hiveCluster, "roles/storage.legacyBucketReader");
     onBucket("hive-dataproc-temp-writer", storage.dataprocTemp, this.hiveCluster, "roles/storage.objectAdmin");
     onBucket("hive-dataproc-temp-bucket-reader", storage.dataprocTemp, this.hiveCluster, "roles/storage.legacyBucketReader");
+    onBucket("hive-hourly-staging-writer", storage.hourlyStaging, this.hiveCluster, "roles/storage.objectAdmin");
+    onBucket("hive-hourly-staging-bucket-reader", storage.hourlyStaging, this.hiveCluster, "roles/storage.legacyBucketReader");
     onBucket("composer-raw-reader", storage.raw, this.composer, "roles/storage.objectViewer");
     onBucket("composer-curated-writer", storage.curated, this.composer, "roles/storage.objectAdmin");
     onBucket("composer-environment-bucket", storage.composer, this.composer, "roles/storage.objectAdmin");
     onBucket("composer-environment-bucket-reader", storage.composer, this.composer, "roles/storage.legacyBucketReader");
-    // The DAG stages each hour in the Dataproc bucket (hourly-staging/), then copies it to curated and cleans up.
-    onBucket("composer-staging", storage.dataproc, this.composer, "roles/storage.objectAdmin");
+    // The DAG lists each hour's staged output, copies the checked generations to curated and cleans up.
+    onBucket("composer-staging", storage.hourlyStaging, this.composer, "roles/storage.objectAdmin");
     onBucket("loader-curated-reader", storage.curated, this.loader, "roles/storage.objectViewer");
     onBucket("loader-build-artifacts-reader", storage.artifacts, this.loaderBuild, "roles/storage.objectViewer");
     // Cloud Functions copies the archive into a bucket of its own before the build fetches it from there;

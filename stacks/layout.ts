@@ -24,5 +24,5 @@ export function rawLayout(bucketName: pulumi.Input<string>): RawLayout {
 /** Where the HiveQL goes in the Composer bucket; the Hive cluster reads it from there (query_file_uri). */
 export const HIVEQL_DAG_FOLDER = "dags/hql";
 
-/** Where the hourly DAG stages each run before publishing, in the Dataproc bucket (not curated: no trigger). */
+/** Where the hourly DAG stages each run before publishing, in the hourly staging bucket (not curated: no trigger). */
 export const HOURLY_STAGING_FOLDER = "hourly-staging";

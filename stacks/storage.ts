@@ -1,9 +1,8 @@
-// The pipeline's buckets: raw events, curated hourly output, deployable artifacts, Dataproc staging.
+// The pipeline's buckets: raw events, hourly staging, curated hourly output, deployable artifacts, Dataproc staging.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { StackConfig } from "./config";
-import { HOURLY_STAGING_FOLDER } from "./layout";
 
 /** Days the DAG's leftover staged hours are kept (a run cleans its own; this only catches an interrupted one). */
 export const HOURLY_STAGING_DAYS = 30;
@@ -17,7 +16,12 @@ export class Storage extends pulumi.ComponentResource {
   readonly curated: gcp.storage.Bucket;
   /** Init actions, the generator bundle, Spark job, HiveQL and the function archive. */
   readonly artifacts: gcp.storage.Bucket;
-  /** Dataproc's staging bucket (cluster config and dependency files, kept as long as the cluster) and the DAG's hourly staging. */
+  /**
+   * Where each hourly run stages the output its checks read, before publish copies exactly that: written only
+   * by the Hive cluster and Composer (not in the Dataproc bucket, which the streaming cluster writes too).
+   */
+  readonly hourlyStaging: gcp.storage.Bucket;
+  /** Dataproc's staging bucket (cluster config and dependency files): kept as long as the cluster. */
   readonly dataproc: gcp.storage.Bucket;
   /** Dataproc's temp bucket (job history, scratch), expiring like the one Dataproc would create. */
   readonly dataprocTemp: gcp.storage.Bucket;
@@ -61,10 +65,12 @@ export class Storage extends pulumi.ComponentResource {
       // Content-addressed objects replace each other on every deploy; old ones are not needed.
       versioning: { enabled: false },
     });
-    // Google documents that the staging bucket has no TTL: repaired and autoscaled nodes read the cluster's files from it.
-    this.dataproc = bucket("dataproc", {
-      lifecycleRules: [{ condition: { age: HOURLY_STAGING_DAYS, matchesPrefixes: [`${HOURLY_STAGING_FOLDER}/`] }, action: { type: "Delete" } }],
+    this.hourlyStaging = bucket("hourly", {
+      // A run cleans its own staging; what an interrupted run left goes after HOURLY_STAGING_DAYS.
+      lifecycleRules: [{ condition: { age: HOURLY_STAGING_DAYS }, action: { type: "Delete" } }],
     });
+    // Google documents that the staging bucket has no TTL: repaired and autoscaled nodes read the cluster's files from it.
+    this.dataproc = bucket("dataproc");
     this.dataprocTemp = bucket("dataproc-temp", {
       lifecycleRules: [{ condition: { age: DATAPROC_TEMP_DAYS }, action: { type: "Delete" } }],
     });

@@ -4,6 +4,7 @@ GCSHook runs over a storage client backed by a folder per bucket, and submitted 
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import uuid
@@ -11,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+import google_crc32c
 from airflow.exceptions import AirflowException
 from airflow.providers.google.cloud.hooks.dataproc import DataprocHook
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import NotFound, PreconditionFailed
 from google.cloud.dataproc_v1 import Job, JobStatus
 
 from jobs.hourly_local import run_script
@@ -28,15 +30,28 @@ def _glob_pattern(glob: str) -> re.Pattern:
 
 
 class LocalBlob:
-    def __init__(self, bucket: LocalBucket, name: str):
+    def __init__(self, bucket: LocalBucket, name: str, generation: int | None = None):
         if not name or name.startswith("/") or "//" in name or name.endswith("/"):
             raise ValueError(f"object name {name!r} is not one this store keeps")
         self.bucket, self.name = bucket, name
         self.path = bucket.path / name
+        self.pinned_generation = generation
 
     @property
     def size(self) -> int | None:
         return self.path.stat().st_size if self.path.is_file() else None
+
+    @property
+    def generation(self) -> int | None:
+        """A new one per write, as Cloud Storage's: the file's modification time in microseconds."""
+        return self.path.stat().st_mtime_ns // 1000 if self.path.is_file() else None
+
+    @property
+    def crc32c(self) -> str | None:
+        """Base64 of the big-endian CRC32C, as Cloud Storage reports it."""
+        if not self.path.is_file():
+            return None
+        return base64.b64encode(google_crc32c.value(self.path.read_bytes()).to_bytes(4, "big")).decode()
 
     def exists(self, retry=None) -> bool:
         return self.path.is_file()
@@ -63,11 +78,17 @@ class BlobPage:
 
 
 class LocalBucket:
+    copies: ClassVar[list[str]] = []  # every object a copy wrote (each one is a new generation)
+
     def __init__(self, root: Path, name: str):
         self.name, self.path = name, root / name
 
-    def blob(self, blob_name: str) -> LocalBlob:
-        return LocalBlob(self, blob_name)
+    def blob(self, blob_name: str, generation: int | None = None) -> LocalBlob:
+        return LocalBlob(self, blob_name, generation)
+
+    def get_blob(self, blob_name: str) -> LocalBlob | None:
+        blob = self.blob(blob_name)
+        return blob if blob.exists() else None
 
     def list_blobs(self, max_results=None, page_token=None, prefix=None, delimiter=None, versions=None,
                    match_glob=None, **_) -> BlobPage:
@@ -82,14 +103,21 @@ class LocalBucket:
         more = bool(max_results) and len(names) > max_results
         return BlobPage([self.blob(n) for n in page], page[-1] if more else None)
 
-    def copy_blob(self, blob: LocalBlob, destination_bucket: LocalBucket, new_name: str | None = None) -> LocalBlob:
-        if not blob.path.is_file():
-            raise NotFound(f"gs://{self.name}/{blob.name}")
+    def copy_blob(self, blob: LocalBlob, destination_bucket: LocalBucket, new_name: str | None = None,
+                  source_generation: int | None = None, if_generation_match: int | None = None,
+                  **_) -> LocalBlob:
+        """Cloud Storage's rewrite: a source generation that is not live is not found; ifGenerationMatch=0
+        copies only when the destination name holds no object."""
+        if not blob.path.is_file() or source_generation not in (None, blob.generation):
+            raise NotFound(f"gs://{self.name}/{blob.name}#{source_generation}")
         target = destination_bucket.blob(new_name or blob.name)
+        if if_generation_match is not None and (target.generation or 0) != if_generation_match:
+            raise PreconditionFailed(f"gs://{destination_bucket.name}/{target.name}: ifGenerationMatch failed")
         target.path.parent.mkdir(parents=True, exist_ok=True)
         partial = target.path.with_name(f".{target.path.name}.partial")
         partial.write_bytes(blob.path.read_bytes())
         os.replace(partial, target.path)  # an object appears whole or not at all
+        self.copies.append(target.name)
         return target
 
 

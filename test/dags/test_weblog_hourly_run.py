@@ -178,7 +178,7 @@ def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, bucke
     tis = run_hour(dag, HOUR_15)
     assert {t: ti.state for t, ti in tis.items()} == {
         "wait_for_hour_complete": "success", "plan_hour": "success", "register_partition": "success",
-        "aggregate_to_staging": "success", "check_quality": "failed",
+        "aggregate_to_staging": "success", "pin_checked_files": "success", "check_quality": "failed",
         "publish": "upstream_failed", "clean_staging": "upstream_failed"}
     assert tis["check_quality"].try_number == 1
     assert "quarantined share" in LocalDataprocHook.submitted[-1].outcome.status.details

@@ -8,6 +8,7 @@ import { WaitPolicy } from "../../functions/loader/src/idempotentJob";
 import { LoaderConfig } from "../../functions/loader/src/loaderConfig";
 import { loadJobIdFor, loadLogJobIdFor } from "../../functions/loader/src/loadJobId";
 import { LogFields, Severity } from "../../functions/loader/src/structuredLog";
+import { objectsHolding } from "./objectsHolding";
 
 const config: LoaderConfig = {
   project: "my-project",
@@ -90,11 +91,14 @@ class ScriptedJobs implements JobsApi {
   }
 }
 
-function harness(jobs: ScriptedJobs, maxWaitMs = 60000) {
+const ROWS = "2026-11-26 07:00:00,P000001,7,2,20261126T150512123456Z\n";
+const STORED = objectsHolding({ [`${OBJECT.bucket}/${NAME}`]: { generation: OBJECT.generation, content: ROWS } });
+
+function harness(jobs: ScriptedJobs, maxWaitMs = 60000, objects = STORED) {
   let clock = 0;
   const lines: { severity: Severity; message: string; fields: LogFields }[] = [];
   const wait: WaitPolicy = { maxWaitMs, now: () => clock, sleep: async (ms) => void (clock += ms) };
-  const deps: LoaderDeps = { config, jobs, wait, log: (severity, message, fields) => lines.push({ severity, message, fields }) };
+  const deps: LoaderDeps = { config, jobs, wait, objects, log: (severity, message, fields) => lines.push({ severity, message, fields }) };
   const run = (e: object = event): Promise<LoadResult> => handleObjectFinalized(e as typeof event, deps);
   /** Delivers the event again after every TransientLoadError, as the platform does; counts the deliveries. */
   const runUntilAcknowledged = async (): Promise<{ deliveries: number; result: LoadResult }> => {
@@ -117,6 +121,16 @@ const failsOnce = (ids: string[], errorResult: { reason: string; message: string
 });
 
 describe("loading a published file", () => {
+  test("an object replaced while its load ran gets no lineage row, and the event is acknowledged as rejected", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] });
+    let reads = 0;
+    const replaced = { ...STORED, liveGeneration: async () => (++reads === 1 ? OBJECT.generation : "1764169599999999") };
+    const result = await harness(jobs, 60000, replaced).run();
+    expect(result).toMatchObject({ status: "rejected", loadJobId: LOAD });
+    expect((result as { reason: string }).reason).toMatch(/replaced by generation 1764169599999999 during its load/);
+    expect(jobs.inserted).toEqual([LOAD]);
+  });
+
   test("submits one CSV load: append-only, the contract's schema, no header, no bad rows tolerated", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] });
     expect(await harness(jobs).run()).toEqual({ status: "loaded", loadJobId: LOAD, outputRows: 3, redelivered: false });

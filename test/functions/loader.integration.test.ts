@@ -1,8 +1,10 @@
 // The loader's deployable archive, served by the Functions Framework, against the local BigQuery-API
 // server, with storage CloudEvents delivered over HTTP as Eventarc delivers them.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/localBigQuery";
+import { folderGeneration } from "../../functions/loader/src/storedObjects";
+import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
+import { curatedObjectsWithoutLineage, loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/localBigQuery";
 import { LoaderUnderTest, queryRows, startLoaderUnderTest } from "./localLoader";
 
 let loader: LoaderUnderTest;
@@ -22,22 +24,27 @@ interface PublishedObject {
   generation: string;
 }
 
-/** Writes a published file as the hourly job does: no header, schema order, hour as 'YYYY-MM-DD HH:00:00'. */
-function publish(name: string, lines: string[], generation: string): PublishedObject {
+/**
+ * Writes a published file as the hourly job does (no header, schema order, hour as 'YYYY-MM-DD HH:00:00');
+ * its generation is the folder's stand-in for it, which the loader reads back. `at` (microseconds) sets it.
+ */
+function publish(name: string, lines: string[], at: string): PublishedObject {
   const path = join(loader.bigquery.gcsRoot, loader.bucket, name);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, lines.map((l) => `${l}\n`).join(""));
-  return { name, generation };
+  const seconds = Number(BigInt(at) / 1000n) / 1000;
+  utimesSync(path, seconds, seconds);
+  return { name, generation: folderGeneration(path) as string };
 }
 
 /** One delivery: CloudEvents binary content mode, the object's StorageObjectData as the body. */
-async function deliver(object: PublishedObject, bucket = loader.bucket): Promise<number> {
+async function deliver(object: { name: string; generation: unknown }, bucket = loader.bucket): Promise<number> {
   const response = await fetch(loader.functionUrl, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       "ce-specversion": "1.0",
-      "ce-id": `event-${object.generation}`,
+      "ce-id": `event-${JSON.stringify(object.generation)}`,
       "ce-source": `//storage.googleapis.com/projects/_/buckets/${bucket}`,
       "ce-type": "google.cloud.storage.object.v1.finalized",
       "ce-subject": `objects/${object.name}`,
@@ -160,20 +167,109 @@ test("one file loaded twice, under two generations, is folded by the latest-run 
   const lines = [`2026-11-26 18:00:00,P000001,4,1,${run}`, `2026-11-26 18:00:00,P000002,2,0,${run}`];
   const name = `hourly/dt=2026-11-26/hr=18/run_id=${run}/part-00000.csv`;
   const inHour = "hour = TIMESTAMP '2026-11-26 18:00:00+00'";
-  expect(await deliver(publish(name, lines, "1764183600000001"))).toBe(204);
+  const first = publish(name, lines, "1764183600000001");
+  expect(await deliver(first)).toBe(204);
   expect(await rowsLoadedTwice(rest, `${T}.hourly_activity`)).toBe(0);
 
   // The same bytes uploaded again: a new generation, so a new load job id, and the rows go in again.
-  expect(await deliver(publish(name, lines, "1764183600000002"))).toBe(204);
+  const second = publish(name, lines, "1764183660000002");
+  expect(await deliver(second)).toBe(204);
   expect(await hourlyRows("hourly_activity", inHour)).toEqual([...lines, ...lines].sort());
   // The view's MAX(...) folds the copy, so a reconciliation through it cannot see the double load...
   expect(await hourlyRows("hourly_activity_latest", inHour)).toEqual(lines);
   // ...the lineage table and the base table can.
   const lineage = await queryRows(loader, `SELECT generation, load_job_id FROM \`${T}.hourly_activity_loads\` WHERE object = '${name}' ORDER BY generation`);
-  expect(lineage.map((r) => r.generation)).toEqual(["1764183600000001", "1764183600000002"]);
+  expect(lineage.map((r) => r.generation)).toEqual([first.generation, second.generation]);
   expect(new Set(lineage.map((r) => r.load_job_id)).size).toBe(2);
   expect((await loadsPerObject(rest, `${T}.hourly_activity_loads`)).filter((o) => o.loadJobs > 1)).toEqual([
     { object: name, hour: "2026-11-26T18", runId: run, loadJobs: 2 },
   ]);
   expect(await rowsLoadedTwice(rest, `${T}.hourly_activity`)).toBe(2);
+});
+
+describe("the loader loads only what the event announced and the pipeline published", () => {
+  const countOf = async (run: string) =>
+    (await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = '${run}' OR hour = TIMESTAMP '2026-11-27 03:00:00+00'`))[0].n;
+  const lineageOf = async (name: string) => queryRows(loader, `SELECT generation FROM \`${T}.hourly_activity_loads\` WHERE object = '${name}'`);
+
+  test("an event whose generation is not decimal digits loads nothing, and says why", async () => {
+    const run = "20261127T040000000001Z";
+    const object = publish(`hourly/dt=2026-11-27/hr=03/run_id=${run}/part-00000.csv`, [`2026-11-27 03:00:00,P000001,5,1,${run}`], "1764212400000001");
+    expect(await deliver({ name: object.name, generation: { $gt: 1 } })).toBe(204);
+    expect(await deliver({ name: object.name, generation: `${object.generation} OR 1=1` })).toBe(204);
+    expect(await countOf(run)).toBe("0");
+    expect(await lineageOf(object.name)).toEqual([]);
+    expect(loader.functionOutput()).toMatch(/"severity":"ERROR","message":"not loaded: .*"reason":"the event's generation is a object, not a decimal generation"/);
+    expect(loader.functionOutput()).toContain("is not decimal digits");
+  });
+
+  test("an event naming a generation that is not the object's live one loads nothing; the live one's event loads it once", async () => {
+    const run = "20261127T050000000001Z";
+    const object = publish(`hourly/dt=2026-11-27/hr=04/run_id=${run}/part-00000.csv`, [`2026-11-27 04:00:00,P000001,5,1,${run}`], "1764216000000001");
+    const stale = (BigInt(object.generation) - 1000n).toString();
+    expect(await deliver({ name: object.name, generation: stale })).toBe(204);
+    expect(await countOf(run)).toBe("0");
+    expect(loader.functionOutput()).toContain(`the event announces generation ${stale} but the live generation is ${object.generation}`);
+    expect(await deliver(object)).toBe(204);
+    expect(await countOf(run)).toBe("1");
+    expect((await lineageOf(object.name)).map((r) => r.generation)).toEqual([object.generation]);
+  });
+
+  test("a file whose rows name another hour or run is rejected whole, and its rows never win the hour", async () => {
+    const run = "20261127T060000000001Z";
+    const hour = "hour = TIMESTAMP '2026-11-27 05:00:00+00'";
+    const genuine = publish(`hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00000.csv`, [`2026-11-27 05:00:00,P000001,5,1,${run}`], "1764219600000001");
+    expect(await deliver(genuine)).toBe(204);
+    // Written beside the checked output: its rows claim a run that sorts after every real one.
+    const planted = publish(`hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00001.csv`,
+      [`2026-11-27 05:00:00,P000001,5,1,${run}`, "2026-11-27 05:00:00,P000001,1000000,0,zzzz"], "1764219600000002");
+    expect(await deliver(planted)).toBe(204);
+    const otherHour = publish(`hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00002.csv`, [`2026-11-27 06:00:00,P000001,1000000,0,${run}`], "1764219600000003");
+    expect(await deliver(otherHour)).toBe(204);
+
+    expect(await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = 'zzzz' OR visits = 1000000`)).toEqual([{ n: "0" }]);
+    expect(await hourlyRows("hourly_activity_latest", hour)).toEqual([`2026-11-27 05:00:00,P000001,5,1,${run}`]);
+    expect(loader.functionOutput()).toContain('row 2 is of run \\"zzzz\\", not the object name\'s 20261127T060000000001Z; nothing of the file was loaded');
+    expect(loader.functionOutput()).toContain("row 1 is of hour \\\"2026-11-27 06:00:00\\\", not the object name's 2026-11-27 05:00:00");
+  });
+
+  test("a row whose run has no lineage row never becomes the hour's latest run", async () => {
+    const run = "20261127T070000000001Z";
+    const hour = "hour = TIMESTAMP '2026-11-27 06:00:00+00'";
+    expect(await deliver(publish(`hourly/dt=2026-11-27/hr=06/run_id=${run}/part-00000.csv`, [`2026-11-27 06:00:00,P000001,5,1,${run}`], "1764223200000001"))).toBe(204);
+    // Rows that reached the table some other way than a verified load.
+    await queryRows(loader, `INSERT INTO \`${T}.hourly_activity\` (hour, product_id, visits, cart_adds, run_id) VALUES (TIMESTAMP '2026-11-27 06:00:00+00', 'P000001', 1000000, 0, 'zzzz')`);
+    expect(await hourlyRows("hourly_activity_latest", hour)).toEqual([`2026-11-27 06:00:00,P000001,5,1,${run}`]);
+    const totals = await queryRows(loader, `SELECT product_page_visits, run_id FROM \`${T}.hourly_totals\` WHERE ${hour}`);
+    expect(totals).toEqual([{ product_page_visits: "5", run_id: run }]);
+  });
+
+  test("a body that is not JSON gets a plain 400 with one sentence, no stack trace", async () => {
+    const response = await fetch(loader.functionUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "x", "ce-source": "//x", "ce-type": "google.cloud.storage.object.v1.finalized" },
+      body: "{not json",
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await response.text()).toBe("The request body is not valid JSON.\n");
+  });
+
+  test("the loader and the local BigQuery server listen on the loopback address only", () => {
+    for (const pid of [loader.pid, loader.bigquery.pid]) {
+      const sockets = listeningSockets(processTree(pid));
+      expect(sockets.length).toBeGreaterThan(0);
+      expect(sockets.filter((s) => !isLoopback(s.address))).toEqual([]);
+    }
+  });
+});
+
+test("the reconciliation lists every published object whose live generation has no lineage row", async () => {
+  const gaps = await curatedObjectsWithoutLineage(rest, `${T}.hourly_activity_loads`, join(loader.bigquery.gcsRoot, loader.bucket));
+  expect(gaps).toEqual([
+    "hourly/dt=2026-11-26/hr=17/run_id=20261126T180000000001Z/part-00000.csv", // a bad row
+    "hourly/dt=2026-11-27/hr=03/run_id=20261127T040000000001Z/part-00000.csv", // events with no valid generation
+    "hourly/dt=2026-11-27/hr=05/run_id=20261127T060000000001Z/part-00001.csv", // a row of another run
+    "hourly/dt=2026-11-27/hr=05/run_id=20261127T060000000001Z/part-00002.csv", // a row of another hour
+  ]);
 });

@@ -4,6 +4,7 @@ import { FILE_REJECTED, HOUR_LOADED, LogLine, matches } from "../../contract/log
 import { JobResource, JobsApi } from "../../functions/loader/src/bigqueryJobs";
 import { handleObjectFinalized, LoaderDeps } from "../../functions/loader/src/hourlyLoader";
 import { structuredLog } from "../../functions/loader/src/structuredLog";
+import { objectsHolding } from "./objectsHolding";
 
 const CURATED = "my-project-curated";
 const event = {
@@ -25,6 +26,7 @@ async function entriesWritten(jobs: JobsApi): Promise<{ severity: string; jsonPa
     jobs,
     wait: { maxWaitMs: 1000, now: () => 0, sleep: async () => undefined },
     log: structuredLog,
+    objects: objectsHolding({ [`${CURATED}/${event.data.name}`]: { generation: event.data.generation, content: "" } }),
   };
   const written: string[] = [];
   const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));

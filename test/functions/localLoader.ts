@@ -19,6 +19,8 @@ export interface LoaderUnderTest {
   dataset: string;
   location: string;
   bucket: string;
+  /** the function's process */
+  pid: number;
   /** everything the function process printed so far (its structured log lines) */
   functionOutput(): string;
   stop(): Promise<void>;
@@ -45,9 +47,8 @@ export async function startLoaderUnderTest(): Promise<LoaderUnderTest> {
     );
     const port = await freePort();
     fn = spawn(
-      process.execPath,
-      [join(REPO, "node_modules", "@google-cloud", "functions-framework", "build", "src", "main.js"),
-        "--target=loadHourlyActivity", "--signature-type=cloudevent", `--source=${archive}`, `--port=${port}`],
+      TSX,
+      [join(REPO, "functions", "loader", "local", "serve.ts"), "--source", archive, "--port", String(port)],
       {
         cwd: archive,
         env: {
@@ -61,6 +62,7 @@ export async function startLoaderUnderTest(): Promise<LoaderUnderTest> {
           LOAD_LOG_TABLE: "hourly_activity_loads",
           CURATED_BUCKET: bucket,
           BIGQUERY_API_ENDPOINT: bigquery.endpoint,
+          LOCAL_GCS_ROOT: bigquery.gcsRoot,
           LOAD_WAIT_SECONDS: "20",
         },
         stdio: ["ignore", "pipe", "pipe"],
@@ -78,6 +80,7 @@ export async function startLoaderUnderTest(): Promise<LoaderUnderTest> {
       location,
       bucket,
       functionOutput: () => output,
+      pid: fn.pid as number,
       async stop() {
         if (child.exitCode === null) {
           const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -6,14 +6,34 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import make_entry
 
-from dags.weblog_hourly_steps import HOURLY_STEPS, NothingStaged, hour_plan, parse_hour, plain_decimal
-from jobs.hourly_local import JOBS_DIR, QualityCheckFailed, ScriptAssertionFailed, publish, run_hour, run_script
+from dags.weblog_hourly_steps import (
+    CHECK_TASK_ID,
+    HOURLY_STEPS,
+    NothingStaged,
+    StagingChanged,
+    checked_files,
+    hour_plan,
+    parse_hour,
+    plain_decimal,
+)
+from jobs.hourly_local import (
+    JOBS_DIR,
+    AlreadyPublished,
+    QualityCheckFailed,
+    ScriptAssertionFailed,
+    folder_generation,
+    publish,
+    run_hour,
+    run_script,
+    staged_files,
+)
 from jobs.weblog_parse import parse
 
 # The check names the scripts print when a check fails (jobs/hourly_checks.hql).
@@ -289,8 +309,9 @@ def test_entries_added_to_the_hour_after_the_aggregate_do_not_fail_its_checks(sp
     spark.sql("REFRESH TABLE clickstream.weblog_raw_v1")  # the checks run as a new job on Dataproc
     assert spark.sql("SELECT COUNT(*) AS n FROM clickstream.weblog_raw_v1 WHERE dt = '2026-11-21' AND hr = '08'"
                      ).first().n == 3
+    checked = checked_files(plan, staged_files(plan))
     run_checks(spark, plan)
-    names = publish(plan, tmp_path / "curated")
+    names = publish(plan, tmp_path / "curated", checked)
     assert read_published(tmp_path / "curated", names) == {("2026-11-21 08:00:00", "P000004", 1, 1, "late")}
 
 
@@ -338,7 +359,8 @@ def test_publish_skips_markers_empty_files_and_every_file_under_a_hidden_folder(
     (staged / "part-00001").write_text("")
     (staged / "part-00000").write_text("2026-11-26 14:00:00,P000001,1,0,r1\n")
     curated = tmp_path / "curated"
-    assert publish(plan, curated) == ["hourly/dt=2026-11-26/hr=14/run_id=r1/part-00000.csv"]
+    assert publish(plan, curated, checked_files(plan, staged_files(plan))) == [
+        "hourly/dt=2026-11-26/hr=14/run_id=r1/part-00000.csv"]
     assert [p.read_text() for p in curated.rglob("*.csv")] == ["2026-11-26 14:00:00,P000001,1,0,r1\n"]
 
 
@@ -352,5 +374,85 @@ def test_publish_refuses_when_nothing_was_staged_and_keeps_the_earlier_run(tmp_p
     (Path(plan["STAGED_CSV_DIR"]) / "_SUCCESS").write_text("")
     (Path(plan["STAGED_CSV_DIR"]) / "part-00000").write_text("")
     with pytest.raises(NothingStaged):
-        publish(plan, curated)
+        publish(plan, curated, checked_files(plan, staged_files(plan)))
     assert earlier.is_file()
+
+
+def staged_hour(tmp_path: Path, run_id: str = "r1") -> dict[str, str]:
+    """A run's staging folder as the aggregate leaves it: the CSV and the raw row counts."""
+    plan = hour_plan(parse_hour(HOUR_14), run_id, "/raw", "/q", str(tmp_path / "staging"))
+    Path(plan["STAGED_CSV_DIR"]).mkdir(parents=True)
+    (Path(plan["STAGED_CSV_DIR"]) / "part-00000").write_text(f"2026-11-26 14:00:00,P000001,1,0,{run_id}\n")
+    Path(plan["RAW_ROWS_DIR"]).mkdir(parents=True)
+    (Path(plan["RAW_ROWS_DIR"]) / "000000_0").write_text("1,1\n")
+    return plan
+
+
+def test_a_data_file_in_the_runs_staging_place_that_the_checks_do_not_read_fails_the_run_by_name(tmp_path):
+    plan = staged_hour(tmp_path)
+    (Path(plan["STAGING_DIR"]) / "extra.csv").write_text("2026-11-26 14:00:00,P000001,1000000,0,zzzz\n")
+    with pytest.raises(StagingChanged, match=r"files the checks do not read: extra\.csv; nothing was published"):
+        checked_files(plan, staged_files(plan))
+
+
+def test_a_file_added_or_rewritten_after_the_checks_read_the_staging_place_fails_publish_by_name(tmp_path):
+    plan = staged_hour(tmp_path)
+    checked = checked_files(plan, staged_files(plan))
+    csv = Path(plan["STAGED_CSV_DIR"])
+    (csv / "part-00001").write_text("2026-11-26 14:00:00,P000002,1000000,0,r1\n")
+    with pytest.raises(StagingChanged, match=r"changed after its files were pinned for the checks: "
+                                             r"hourly_activity/part-00001; nothing was published"):
+        publish(plan, tmp_path / "curated", checked)
+    (csv / "part-00001").unlink()
+    time.sleep(0.01)
+    (csv / "part-00000").write_text("2026-11-26 14:00:00,P000001,1000000,0,r1\n")
+    with pytest.raises(StagingChanged, match="hourly_activity/part-00000"):
+        publish(plan, tmp_path / "curated", checked)
+    assert not (tmp_path / "curated").exists()
+
+
+def test_a_retried_publish_of_the_same_run_makes_no_second_generation(tmp_path):
+    plan = staged_hour(tmp_path)
+    checked = checked_files(plan, staged_files(plan))
+    curated = tmp_path / "curated"
+    # An earlier try of this publish copied the file, then failed before it finished.
+    target = curated / plan["CURATED_RUN_PREFIX"] / "part-00000.csv"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(Path(plan["STAGED_CSV_DIR"]) / "part-00000", target)
+    generation = folder_generation(target)
+    time.sleep(0.01)
+    assert publish(plan, curated, checked) == [f"{plan['CURATED_RUN_PREFIX']}part-00000.csv"]
+    assert folder_generation(target) == generation
+
+
+def test_a_published_name_holding_other_content_is_never_replaced(tmp_path):
+    plan = staged_hour(tmp_path)
+    checked = checked_files(plan, staged_files(plan))
+    target = tmp_path / "curated" / plan["CURATED_RUN_PREFIX"] / "part-00000.csv"
+    target.parent.mkdir(parents=True)
+    target.write_text("2026-11-26 14:00:00,P000001,1000000,0,r1\n")
+    with pytest.raises(AlreadyPublished):
+        publish(plan, tmp_path / "curated", checked)
+    assert target.read_text() == "2026-11-26 14:00:00,P000001,1000000,0,r1\n"
+
+
+def planting(tmp_path: Path, after_task: str, name: str):
+    """Runs each task, then writes `name` into the run's staging folder after `after_task` (an intruder)."""
+    def run_task(task_id, work):
+        result = work()
+        if task_id == after_task:
+            [staging] = (tmp_path / "staging").glob("hourly/dt=*/hr=*/run_id=*")
+            (staging / name).write_text("2026-11-26 14:00:00,P000001,1000000,0,zzzz\n")
+        return result
+    return run_task
+
+
+@pytest.mark.parametrize(("after_task", "name"), [
+    ("aggregate_to_staging", "extra.csv"),  # beside the checked output: the checks never read it
+    (CHECK_TASK_ID, "hourly_activity/part-99999"),  # into the checked output, once the checks have read it
+])
+def test_a_file_planted_in_the_runs_staging_place_fails_the_hour_by_name_and_publishes_nothing(
+        spark, raw, tmp_path, after_task, name):
+    with pytest.raises(StagingChanged, match=name.replace(".", r"\.")):
+        run(spark, raw, tmp_path, HOUR_14, max_quarantine_share=0.5, task=planting(tmp_path, after_task, name))
+    assert not (tmp_path / "curated").exists()

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
 import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -36,6 +37,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker?.stop();
   fs.rmSync(work, { recursive: true, force: true });
+});
+
+test("the broker's listener and its KRaft controller listen on the loopback address only", () => {
+  const sockets = listeningSockets(processTree(broker.pid));
+  expect(sockets.map((s) => s.port)).toEqual(expect.arrayContaining([Number(broker.bootstrapServers.split(":")[1])]));
+  expect(sockets.length).toBeGreaterThanOrEqual(2);
+  expect(sockets.filter((s) => !isLoopback(s.address))).toEqual([]);
 });
 
 test("a started broker answers on loopback and takes idempotent, compressed writes with acks=all", async () => {

@@ -259,8 +259,8 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:projects/serviceIdentity:ServiceIdentity": 3,
   "gcp:serviceaccount/account:Account": 6,
   "gcp:serviceaccount/iAMMember:IAMMember": 2,
-  "gcp:storage/bucket:Bucket": 6,
-  "gcp:storage/bucketIAMMember:BucketIAMMember": 21,
+  "gcp:storage/bucket:Bucket": 7,
+  "gcp:storage/bucketIAMMember:BucketIAMMember": 23,
   // 7 artifacts, 2 DAG files, 3 HiveQL scripts, 6 third-party releases (Kafka, Node.js, 4 connector jars)
   "gcp:storage/bucketObject:BucketObject": 18,
   "random:index/randomId:RandomId": 2,

@@ -160,9 +160,21 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(fn.eventTrigger.serviceAccountEmail).toBe(email("trigger"));
   });
 
+  it("lets only the Hive cluster and Composer write the hourly staging place, not the streaming cluster that runs the broker", () => {
+    const hourly = bucketName("hourly");
+    const writers = byType(run, "gcp:storage/bucketIAMMember:BucketIAMMember")
+      .filter((g) => g.inputs.bucket === hourly && g.inputs.role === "roles/storage.objectAdmin")
+      .map((g) => g.inputs.member).sort();
+    expect(writers).toEqual([`serviceAccount:${email("composer")}`, `serviceAccount:${email("hive")}`]);
+    const [staging] = byName(run, "orchestration-environment").inputs.config.softwareConfig.envVariables.AIRFLOW_VAR_WEBLOG_STAGING_URI.match(/^gs:\/\/([^/]+)\//).slice(1);
+    expect(staging).toBe(hourly);
+    expect(grantsTo(sa("stream")).filter((g) => g.includes(hourly))).toEqual([]);
+  });
+
   it("grants each account only the roles of its stage, at bucket or dataset scope where one exists", () => {
     const raw = bucketName("raw"), curated = bucketName("curated"), artifacts = bucketName("artifacts"), dataproc = bucketName("dataproc"), composer = bucketName("composer");
     const temp = bucketName("dataproc-temp");
+    const hourly = bucketName("hourly");
     const custom = (role: string) => `IAMMember ${PROJECT} projects/${PROJECT}/roles/clickstream${role}a1b2c3`;
     expect(grantsTo(sa("stream"))).toEqual([
       `BucketIAMMember ${artifacts} roles/storage.objectViewer`,
@@ -182,6 +194,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
       `BucketIAMMember ${temp} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${temp} roles/storage.objectAdmin`,
+      `BucketIAMMember ${hourly} roles/storage.legacyBucketReader`,
+      `BucketIAMMember ${hourly} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       custom("DataprocNode"),
@@ -192,7 +206,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${composer} roles/storage.legacyBucketReader`,
       `BucketIAMMember ${composer} roles/storage.objectAdmin`,
       `BucketIAMMember ${curated} roles/storage.objectAdmin`,
-      `BucketIAMMember ${dataproc} roles/storage.objectAdmin`,
+      `BucketIAMMember ${hourly} roles/storage.objectAdmin`,
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       `IAMMember ${PROJECT} roles/composer.worker`,
       custom("JobSubmitter"),
@@ -301,7 +315,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(wait.inputs.createDuration).toBe(`${DELAYS.iamGrant.seconds}s`);
     const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && !r.name.startsWith("loader-")).map((r) => r.name);
     // Every grant but the loader's own two: its repository grant has a wait of its own, its invoker grant follows the function.
-    expect(grants).toHaveLength(41);
+    expect(grants).toHaveLength(43);
     // It waits for each grant (dependsOn) and is replaced when any grant is (its triggers are their ids).
     expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
     expect(wait.inputs.triggers.waitsFor.split(",")).toEqual(grants.map((g) => `${g}-id`).sort());
@@ -316,7 +330,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
 
   it("keeps every bucket private with uniform access, deletable by destroy in dev, raw data expiring", () => {
     const buckets = byType(run, "gcp:storage/bucket:Bucket");
-    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-dataproc-temp", "storage-raw"]);
+    expect(buckets.map((b) => b.name).sort()).toEqual(["storage-artifacts", "storage-composer", "storage-curated", "storage-dataproc", "storage-dataproc-temp", "storage-hourly", "storage-raw"]);
     for (const b of buckets) {
       expect(b.inputs).toMatchObject({ uniformBucketLevelAccess: true, publicAccessPrevention: "enforced", forceDestroy: true, location: "US-CENTRAL1" });
     }
@@ -324,11 +338,10 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(byName(run, "storage-raw").inputs.lifecycleRules).toContainEqual({ condition: expect.objectContaining({ age: 30 }), action: { type: "Delete" } });
   });
 
-  it("never expires Dataproc's staging files: only the DAG's hourly staging expires there, and temp data in a bucket of its own", () => {
+  it("never expires Dataproc's staging files: the DAG's hourly staging and the temp data expire, each in a bucket of its own", () => {
     // Google: the staging bucket has no TTL; repaired and autoscaled nodes read the cluster's files from it.
-    expect(byName(run, "storage-dataproc").inputs.lifecycleRules).toEqual([
-      { condition: { age: 30, matchesPrefixes: ["hourly-staging/"] }, action: { type: "Delete" } },
-    ]);
+    expect(byName(run, "storage-dataproc").inputs.lifecycleRules).toBeUndefined();
+    expect(byName(run, "storage-hourly").inputs.lifecycleRules).toEqual([{ condition: { age: 30 }, action: { type: "Delete" } }]);
     expect(byName(run, "storage-dataproc-temp").inputs.lifecycleRules).toEqual([{ condition: { age: 90 }, action: { type: "Delete" } }]);
     for (const cluster of ["streaming-cluster", "hive-cluster"]) {
       expect(byName(run, cluster).inputs.clusterConfig).toMatchObject({ stagingBucket: bucketName("dataproc"), tempBucket: bucketName("dataproc-temp") });
@@ -435,7 +448,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       AIRFLOW_VAR_WEBLOG_HIVE_CLUSTER: "clickstream-hive",
       AIRFLOW_VAR_WEBLOG_SCRIPTS_URI: `gs://${bucketName("composer")}/dags/hql`,
       AIRFLOW_VAR_WEBLOG_RAW_BUCKET: bucketName("raw"),
-      AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("dataproc")}/hourly-staging`,
+      AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("hourly")}/hourly-staging`,
       AIRFLOW_VAR_WEBLOG_CURATED_BUCKET: bucketName("curated"),
       AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE: "0.05",
       AIRFLOW_VAR_WEBLOG_MAX_DUPLICATE_SHARE: "0.5",

@@ -6,6 +6,8 @@ import { LoaderConfig } from "./loaderConfig";
 import { loadJobIdFor, loadLogJobIdFor, StoredObject } from "./loadJobId";
 import { hourlyLoadConfiguration, recordLoadConfiguration } from "./loadRequests";
 import { classifyObjectName } from "./publishedObject";
+import { rowsNotOfFile } from "./publishedRows";
+import { ObjectStore } from "./storedObjects";
 import { LoaderLog } from "./structuredLog";
 
 export const OBJECT_FINALIZED = "google.cloud.storage.object.v1.finalized";
@@ -24,7 +26,7 @@ export const MAX_LOAD_ATTEMPTS = 3;
 export interface ObjectFinalizedEvent {
   type: string;
   id?: string;
-  data?: { bucket?: string; name?: string; generation?: string | number };
+  data?: { bucket?: string; name?: string; generation?: unknown };
 }
 
 export interface LoaderDeps {
@@ -32,12 +34,16 @@ export interface LoaderDeps {
   jobs: JobsApi;
   wait: WaitPolicy;
   log: LoaderLog;
+  objects: ObjectStore;
 }
 
 export type LoadResult =
   | { status: "ignored"; reason: string }
   | { status: "loaded"; loadJobId: string; outputRows: number; redelivered: boolean }
-  | { status: "rejected"; loadJobId: string; reason: string };
+  | { status: "rejected"; loadJobId?: string; reason: string };
+
+/** Cloud Storage generations are decimal integers; anything else in an event is not a generation. */
+const GENERATION = /^[0-9]{1,20}$/;
 
 /**
  * Resolves when the event needs no further delivery (loaded, ignored, or rejected for good, each
@@ -49,7 +55,7 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
   const name = event.data?.name;
   const generation = event.data?.generation;
   const ignore = (reason: string): LoadResult => {
-    log("INFO", `ignored: ${reason}`, { bucket, object: name, generation: generation?.toString(), eventId: event.id });
+    log("INFO", `ignored: ${reason}`, { bucket, object: name, generation: typeof generation === "string" ? generation : undefined, eventId: event.id });
     return { status: "ignored", reason };
   };
   if (event.type !== OBJECT_FINALIZED) return ignore(`event type ${event.type} is not ${OBJECT_FINALIZED}`);
@@ -60,7 +66,27 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
   const verdict = classifyObjectName(name);
   if (!verdict.published) return ignore(verdict.reason);
 
+  const eventFields = { bucket, object: name, eventId: event.id };
+  if (typeof generation !== "string" && typeof generation !== "number") {
+    return reject(log, eventFields, undefined, `the event's generation is a ${typeof generation}, not a decimal generation`);
+  }
+  if (!GENERATION.test(String(generation))) {
+    return reject(log, eventFields, undefined, `the event's generation ${JSON.stringify(String(generation).slice(0, 40))} is not decimal digits`);
+  }
   const object: StoredObject = { bucket, name, generation: String(generation) };
+  const live = await deps.objects.liveGeneration(bucket, name);
+  if (live === undefined) return ignore("the object no longer exists (a later run of the hour replaced it)");
+  if (live !== object.generation) {
+    return reject(log, { ...eventFields, generation: object.generation }, undefined,
+      `the event announces generation ${object.generation} but the live generation is ${live}; that generation's own event loads it`);
+  }
+  const content = await deps.objects.read(bucket, name, object.generation);
+  if (content === undefined) return ignore(`generation ${object.generation} is no longer stored`);
+  const foreignRows = rowsNotOfFile(content.toString("utf8"), verdict.file);
+  if (foreignRows !== undefined) {
+    return reject(log, { ...eventFields, generation: object.generation, loadJobId: loadJobIdFor(object) }, undefined,
+      `${foreignRows}; nothing of the file was loaded`);
+  }
   for (let attempt = 0; attempt < MAX_LOAD_ATTEMPTS; attempt++) {
     const loadJobId = loadJobIdFor(object, attempt);
     const fields = { bucket, object: name, generation: object.generation, loadJobId, eventId: event.id };
@@ -81,6 +107,12 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
       continue;
     }
     const outputRows = Number(outcome.job.statistics?.load?.outputRows ?? 0);
+    // The load read the live object: if it is no longer the checked generation, what went in is unknown,
+    // so no lineage is recorded and the reconciliation reports the object.
+    const after = await deps.objects.liveGeneration(bucket, name);
+    if (after !== undefined && after !== object.generation) {
+      return reject(log, fields, loadJobId, `the object was replaced by generation ${after} during its load; its rows are not in the lineage`);
+    }
     await recordLoad(deps, object, verdict.file, loadJobId, outputRows, fields);
     log("INFO", outcome.alreadyExisted ? "already loaded by an earlier delivery" : "loaded", {
       ...fields,
@@ -100,7 +132,7 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
   );
 }
 
-function reject(log: LoaderLog, fields: Record<string, string | undefined>, loadJobId: string, reason: string): LoadResult {
+function reject(log: LoaderLog, fields: Record<string, string | undefined>, loadJobId: string | undefined, reason: string): LoadResult {
   log("ERROR", "not loaded: the file cannot be loaded as published; acknowledged without retry", { ...fields, reason });
   return { status: "rejected", loadJobId, reason };
 }

@@ -7,6 +7,7 @@ import { bigQueryJobsApi } from "./bigqueryJobs";
 import { handleObjectFinalized, LOADER_ENTRY_POINT, ObjectFinalizedEvent } from "./hourlyLoader";
 import { realWaitPolicy } from "./idempotentJob";
 import { readLoaderConfig } from "./loaderConfig";
+import { cloudStorageObjects, folderObjects } from "./storedObjects";
 import { structuredLog } from "./structuredLog";
 
 const config = readLoaderConfig(process.env);
@@ -20,6 +21,7 @@ const deps = {
   jobs: bigQueryJobsApi(bigquery, config.location),
   wait: realWaitPolicy(config.loadWaitSeconds * 1000),
   log: structuredLog,
+  objects: config.localGcsRoot ? folderObjects(config.localGcsRoot) : cloudStorageObjects(),
 };
 
 // Resolving acknowledges the event; a throw (a TransientLoadError) makes the platform deliver it again.

@@ -9,6 +9,8 @@ export interface LoaderConfig {
   curatedBucket: string;
   /** only for the local sandbox and tests; the cloud uses the default endpoint */
   bigqueryApiEndpoint?: string;
+  /** only for the local sandbox and tests: the folder that stands for Cloud Storage (one subfolder per bucket) */
+  localGcsRoot?: string;
   /** how long one delivery waits for a running load before throwing, so that a redelivery checks again */
   loadWaitSeconds: number;
 }
@@ -51,6 +53,7 @@ export function readLoaderConfig(env: NodeJS.ProcessEnv): LoaderConfig {
     loadLogTable: required("LOAD_LOG_TABLE", DATASET_OR_TABLE, "a BigQuery table id (letters, digits, underscores)"),
     curatedBucket: required("CURATED_BUCKET", BUCKET, "the curated bucket's name"),
     bigqueryApiEndpoint: endpoint,
+    localGcsRoot: env.LOCAL_GCS_ROOT?.trim() || undefined,
     loadWaitSeconds,
   };
 }
