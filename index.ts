@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Artifacts } from "./stacks/artifacts";
 import { loadStackConfig } from "./stacks/config";
 import { Hive } from "./stacks/hive";
-import { Identity } from "./stacks/identity";
+import { Identity, jobSubmitterOn } from "./stacks/identity";
+import { KafkaCredentials } from "./stacks/kafkaCredentials";
 import { HIVEQL_DAG_FOLDER, HOURLY_STAGING_FOLDER, rawLayout } from "./stacks/layout";
 import { Loader } from "./stacks/loader";
 import { ManagedKafka } from "./stacks/managedKafka";
@@ -40,6 +41,11 @@ const managedKafka = config.kafka === "managed"
   ? new ManagedKafka("kafka", { config, subnetName: network.subnet.name }, after([...services.enabled, network.subnet]))
   : undefined;
 
+// Otherwise the broker on the streaming master authenticates each client with its password from Secret Manager.
+const kafkaCredentials = config.kafka === "dataproc"
+  ? new KafkaCredentials("kafka-credentials", { config, streamClusterAccount: identity.streamCluster }, afterApis)
+  : undefined;
+
 const streaming = new Streaming("streaming", {
   config,
   subnetwork: network.subnet.id,
@@ -48,6 +54,7 @@ const streaming = new Streaming("streaming", {
   raw,
   artifacts: artifacts.uploaded,
   managedKafka,
+  kafkaCredentials,
 }, after([...services.enabled, ...identity.grants, network.nat]));
 
 const hive = new Hive("hive", {
@@ -57,11 +64,14 @@ const hive = new Hive("hive", {
   stagingBucket: storage.dataproc.name,
 }, after([...services.enabled, ...identity.grants]));
 
+// The DAG submits its Hive jobs to the Hive cluster, and may use no other cluster.
+const composerOnHive = jobSubmitterOn("hive-composer-job-submitter", config, hive.cluster, identity.composer, identity.clusterUser, afterApis);
+
 const orchestration = new Orchestration("orchestration", {
   config,
   serviceAccount: identity.composer,
   bucket: storage.composer,
-  grants: identity.grants,
+  grants: [...identity.grants, composerOnHive],
   // The Airflow variables dags/weblog_hourly.py reads when its tasks run.
   dagSettings: {
     weblog_project_id: config.project,

@@ -34,9 +34,9 @@ PARTITIONS="$(checked_metadata kafka-partitions '^[1-9][0-9]{0,3}$' 'a partition
 RETENTION_HOURS="$(checked_metadata kafka-retention-hours '^[1-9][0-9]{0,5}$' 'a number of hours')"
 ADMIN_SECRET="$(checked_metadata kafka-admin-secret "${SECRET_NAME}" 'a Secret Manager secret name')"
 declare -A CLIENT_SECRETS=()
-for user in generator stream shipper; do
-  CLIENT_SECRETS[${user}]="$(checked_metadata "kafka-${user}-secret" "${SECRET_NAME}" 'a Secret Manager secret name')"
-done
+CLIENT_SECRETS[generator]="$(checked_metadata kafka-generator-secret "${SECRET_NAME}" 'a Secret Manager secret name')"
+CLIENT_SECRETS[stream]="$(checked_metadata kafka-stream-secret "${SECRET_NAME}" 'a Secret Manager secret name')"
+CLIENT_SECRETS[shipper]="$(checked_metadata kafka-shipper-secret "${SECRET_NAME}" 'a Secret Manager secret name')"
 KAFKA_HOME=/opt/kafka
 DATA_DIR=/var/lib/kafka/data
 HOST_FQDN="$(hostname -f)"
