@@ -213,9 +213,9 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:dataproc/clusterIAMMember:ClusterIAMMember": 1,
   // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
   "gcp:dataproc/job:Job": 1,
-  // 7 log-based metrics, 6 alerts and one dashboard (no email channel: the dev stack sets no alertEmail)
-  "gcp:logging/metric:Metric": 7,
-  "gcp:monitoring/alertPolicy:AlertPolicy": 6,
+  // 8 log-based metrics, 7 alerts and one dashboard (no email channel: the dev stack sets no alertEmail)
+  "gcp:logging/metric:Metric": 8,
+  "gcp:monitoring/alertPolicy:AlertPolicy": 7,
   "gcp:monitoring/dashboard:Dashboard": 1,
   "gcp:projects/iAMCustomRole:IAMCustomRole": 3,
   "gcp:projects/iAMMember:IAMMember": 17,
