@@ -81,6 +81,14 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
     expect(properties).toMatchObject({ "spark.executor.instances": "4", "spark.executor.cores": "2", "spark.dynamicAllocation.enabled": "false" });
   });
 
+  it("bounds each micro-batch by the executors' cores: 8 cores take 800,000 entries a trigger, the password secret named by nothing", () => {
+    const args: string[] = byName(run, "streaming-spark-job").inputs.pysparkConfig.args;
+    expect(args[args.indexOf("--max-offsets-per-trigger") + 1]).toBe("800000");
+    // Managed Kafka logs in with Google's IAM: no SCRAM user, no secret.
+    expect(args).not.toContain("--kafka-sasl-user");
+    expect(args).not.toContain("--kafka-password-secret");
+  });
+
   it("authenticates the Spark job as Google documents: TLS, SASL/OAUTHBEARER, Google's login handler from Maven Central", () => {
     const job = byName(run, "streaming-spark-job").inputs.pysparkConfig;
     const args: string[] = job.args;
