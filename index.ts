@@ -4,7 +4,8 @@ import { Artifacts } from "./stacks/artifacts";
 import { loadStackConfig } from "./stacks/config";
 import { settled } from "./stacks/consistency";
 import { Hive } from "./stacks/hive";
-import { Identity } from "./stacks/identity";
+import { Identity, jobSubmitterOn } from "./stacks/identity";
+import { KafkaCredentials } from "./stacks/kafkaCredentials";
 import { HIVEQL_DAG_FOLDER, HOURLY_STAGING_FOLDER, rawLayout } from "./stacks/layout";
 import { Loader } from "./stacks/loader";
 import { ManagedKafka } from "./stacks/managedKafka";
@@ -37,8 +38,14 @@ const warehouse = new Warehouse("warehouse", {
   loaderServiceAccount: identity.loader,
 }, afterApis);
 
+// Otherwise the broker on the streaming master authenticates each client with its password from Secret Manager.
+const kafkaCredentials = config.kafka === "dataproc"
+  ? new KafkaCredentials("kafka-credentials", { config, streamClusterAccount: identity.streamCluster }, afterApis)
+  : undefined;
+
 // Clusters, the environment and the function start only once every grant had time to reach every service.
-const grantsPropagated = settled("iam-grants-propagated", "iamGrant", [...identity.grants, ...warehouse.grants]);
+const grantsPropagated = settled("iam-grants-propagated", "iamGrant",
+  [...identity.grants, ...warehouse.grants, ...(kafkaCredentials?.grants ?? [])]);
 
 // Only with `kafka: managed`; otherwise the broker runs on the streaming master.
 const managedKafka = config.kafka === "managed"
@@ -54,6 +61,7 @@ const streaming = new Streaming("streaming", {
   raw,
   artifacts: artifacts.uploaded,
   managedKafka,
+  kafkaCredentials,
 }, after([apisReady, grantsPropagated, ...(network.nat ? [network.nat] : [])]));
 
 const hive = new Hive("hive", {
@@ -63,6 +71,9 @@ const hive = new Hive("hive", {
   stagingBucket: storage.dataproc.name,
   tempBucket: storage.dataprocTemp.name,
 }, after([apisReady, grantsPropagated]));
+
+// The DAG submits its Hive jobs to the Hive cluster, and may use no other cluster.
+jobSubmitterOn("hive-composer-job-submitter", config, hive.cluster, identity.composer, identity.clusterUser, afterApis);
 
 const orchestration = new Orchestration("orchestration", {
   config,

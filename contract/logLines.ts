@@ -23,5 +23,8 @@ export const FILE_REJECTED: LogLine = lines.fileRejected;
 /** The streaming job's line for each hour it marks complete: "hour complete: {json}" with rows and quarantined. */
 export const HOUR_COMPLETE: LogLine & { rows: string; quarantined: string } = lines.hourComplete;
 
+/** The streaming job's line for offsets Kafka no longer held: "offsets lost: {json}" with the partition and count. */
+export const OFFSETS_LOST: LogLine & { lost: string } = lines.offsetsLost;
+
 /** Whether a line's field value matches, as Cloud Logging's `=~` would (RE2 search, not a full match). */
 export const matches = (line: LogLine, value: string): boolean => new RegExp(line.pattern).test(value);

@@ -28,10 +28,18 @@ export interface GeneratorOptions {
   brokerTimeoutSeconds: number;
   batchSize: number;
   compression: "gzip" | "none";
-  kafkaAuth: "none" | "google";
+  kafkaAuth: KafkaAuth;
+  /** scram: the SASL/SCRAM-SHA-512 principal, and its password (from the environment only, never a flag) */
+  kafkaUser: string;
+  kafkaPassword: string | null;
   /** json: contract entries; combined: access-log lines in a shipper's envelope */
   format: "json" | "combined";
 }
+
+export const KAFKA_AUTHS = ["none", "google", "scram"] as const;
+export type KafkaAuth = (typeof KAFKA_AUTHS)[number];
+/** The only way to hand the generator its SCRAM password: a flag would show it in the process list. */
+export const KAFKA_PASSWORD_ENV = "GENERATOR_KAFKA_PASSWORD";
 
 export class UsageError extends Error {}
 
@@ -68,7 +76,10 @@ Options:
   --batch-size N        entries per produce request                 [1000]
   --compression C       gzip or none                                [gzip]
   --kafka-auth A        none, or google: TLS and SASL/OAUTHBEARER as the VM's service account
-                        (Google Cloud Managed Service for Apache Kafka)   [none]
+                        (Google Cloud Managed Service for Apache Kafka); or scram:
+                        SASL/SCRAM-SHA-512 as --kafka-user, password from
+                        GENERATOR_KAFKA_PASSWORD (the stack's own broker)   [none]
+  --kafka-user NAME     the SCRAM principal                         [generator]
   --format F            json: contract entries; combined: nginx/Apache access-log lines, each in a
                         file shipper's JSON envelope (message, host, file, offset), plus the assets
                         browsers fetch (ignored downstream, counted as "ignored")   [json]
@@ -84,7 +95,7 @@ const FLAGS: Record<string, Kind> = {
   start: "string", hours: "number", "per-hour": "number", seed: "number", "malformed-rate": "number",
   "duplicate-rate": "number",
   products: "number", stdout: "boolean", summary: "string", "broker-timeout": "number", "batch-size": "number",
-  compression: "string", "kafka-auth": "string", format: "string", "clock-start": "string", "clock-factor": "number",
+  compression: "string", "kafka-auth": "string", "kafka-user": "string", format: "string", "clock-start": "string", "clock-factor": "number",
 };
 
 const envName = (flag: string) => `GENERATOR_${flag.toUpperCase().replace(/-/g, "_")}`;
@@ -172,6 +183,13 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port[,host:port...], got '${broker}'`);
   }
   if (brokers.length === 0) throw new UsageError("--brokers must name at least one host:port");
+  const kafkaAuth = choiceOf(raw, "kafka-auth", KAFKA_AUTHS as unknown as [KafkaAuth, ...KafkaAuth[]]);
+  const kafkaPassword = env[KAFKA_PASSWORD_ENV] || null;
+  if (kafkaAuth === "scram" && kafkaPassword === null) {
+    throw new UsageError(`--kafka-auth scram needs the password in the environment variable ${KAFKA_PASSWORD_ENV}`);
+  }
+  const kafkaUser = raw.get("kafka-user") ?? "generator";
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(kafkaUser)) throw new UsageError(`--kafka-user must be 1 to 64 letters, digits, '.', '_' or '-', got '${kafkaUser}'`);
   const topic = raw.get("topic") ?? "weblogs";
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topic must be a Kafka topic name ([A-Za-z0-9._-]), got '${topic}'`);
   return {
@@ -196,7 +214,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     brokerTimeoutSeconds: numberOf(raw, "broker-timeout", (n) => n > 0, "a number of seconds > 0") ?? 60,
     batchSize: numberOf(raw, "batch-size", (n) => isCount(n) && n <= 100_000, "a whole number 1..100000") ?? 1000,
     compression: choiceOf(raw, "compression", ["gzip", "none"]),
-    kafkaAuth: choiceOf(raw, "kafka-auth", ["none", "google"]),
+    kafkaAuth,
+    kafkaUser,
+    kafkaPassword,
     format: choiceOf(raw, "format", ["json", "combined"]),
   };
 }

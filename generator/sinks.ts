@@ -1,7 +1,8 @@
 // Where entries go: a Kafka topic (kafkajs, idempotent, acks=all, compressed batches, key = session id)
 // or NDJSON on stdout. write() resolves once the batch is acknowledged; only then is it counted.
-import { CompressionTypes, Kafka, logLevel, LogEntry, Producer } from "kafkajs";
+import { CompressionTypes, Kafka, KafkaConfig, logLevel, LogEntry, Producer } from "kafkajs";
 import { oauthBearerFromMetadata } from "./googleToken";
+import type { KafkaAuth } from "./options";
 import type { Emission } from "./traffic";
 
 export interface Sink {
@@ -17,8 +18,27 @@ export interface KafkaSinkOptions {
   topic: string;
   partitions: number;
   compression: "gzip" | "none";
-  /** google: Managed Kafka's TLS with SASL/OAUTHBEARER as the VM's service account; none: plaintext. */
-  kafkaAuth?: "none" | "google";
+  /**
+   * google: Managed Kafka's TLS with SASL/OAUTHBEARER as the VM's service account; scram: SASL/SCRAM-SHA-512 as
+   * kafkaUser (the stack's own broker); none: plaintext (the sandbox's loopback broker).
+   */
+  kafkaAuth?: KafkaAuth;
+  kafkaUser?: string;
+  kafkaPassword?: string | null;
+}
+
+/** The topic's timestamps are the broker's append time: "received" is the broker's clock, not a producer's. */
+export const TOPIC_CONFIG = [{ name: "message.timestamp.type", value: "LogAppendTime" }];
+
+/** How the client proves who it is, per --kafka-auth. */
+export function kafkaAuthConfig(options: KafkaSinkOptions): Pick<KafkaConfig, "ssl" | "sasl"> {
+  if (options.kafkaAuth === "google") {
+    return { ssl: true, sasl: { mechanism: "oauthbearer", oauthBearerProvider: () => oauthBearerFromMetadata() } };
+  }
+  if (options.kafkaAuth === "scram") {
+    return { sasl: { mechanism: "scram-sha-512", username: options.kafkaUser ?? "generator", password: options.kafkaPassword ?? "" } };
+  }
+  return {};
 }
 
 /** Idempotent producers sending side by side (kafkajs allows one safe send in flight per producer). */
@@ -44,16 +64,11 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
       errorLog.last = `${log.message}${log.error ? `: ${String(log.error)}` : ""}`;
     },
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
-    ...(options.kafkaAuth === "google" ? { ssl: true, sasl: { mechanism: "oauthbearer", oauthBearerProvider: () => oauthBearerFromMetadata() } } : {}),
+    ...kafkaAuthConfig(options),
   });
   const lanes = await untilConnected(errorLog, async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({ topics: [{ topic: options.topic, numPartitions: options.partitions }], waitForLeaders: true });
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    // A SCRAM principal may only write: its broker's init action created the topic.
+    if (options.kafkaAuth !== "scram") await createTopic(kafka, options);
     return Promise.all(Array.from({ length: PRODUCER_LANES }, async () => {
       const producer: Producer = kafka.producer({
         idempotent: true,
@@ -86,6 +101,19 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
     close: async () => { await Promise.all(lanes.map((l) => l.producer.disconnect())); },
     errors: () => ({ count: errorLog.count, last: errorLog.last }),
   };
+}
+
+async function createTopic(kafka: Kafka, options: KafkaSinkOptions): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic: options.topic, numPartitions: options.partitions, configEntries: TOPIC_CONFIG }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /**

@@ -27,9 +27,10 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 from pyspark.storagelevel import StorageLevel
 
-from jobs import access_log, hadoop_files
+from jobs import access_log, hadoop_files, kafka_login
 from jobs.batch_commits import BatchFigures, BatchLayout, undo_unfinished, write_batch
 from jobs.hour_completion import CompletionTracker
+from jobs.offset_gaps import record_gaps
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
 from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, split
@@ -77,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--poll-seconds", type=float, default=2.0)
     p.add_argument("--kafka-option", action="append", default=[], type=kafka_option, metavar="kafka.KEY=VALUE",
                    help="a Kafka client setting for the source, repeatable (e.g. the SASL settings of Managed Kafka)")
+    p.add_argument("--kafka-sasl-user", default=None, help="log in with SASL/SCRAM as this user (the stack's broker)")
+    p.add_argument("--kafka-password-secret", default=None, metavar="projects/P/secrets/S",
+                   help="the SCRAM password's Secret Manager secret, read when the job starts")
     access_log.add_arguments(p)
     args = p.parse_args(argv)
     try:
@@ -101,8 +105,9 @@ def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
         .option("kafka.bootstrap.servers", args.bootstrap_servers)
         .option("subscribe", args.topic)
         .option("startingOffsets", args.starting_offsets)
-        # Entries are never skipped silently: a gap in the topic (retention) stops the job.
-        .option("failOnDataLoss", "true")
+        # Offsets Kafka no longer holds (retention, DeleteRecords) cannot be read by any restart: the job goes on,
+        # and each batch records the gap it met (jobs/offset_gaps.py) instead of crash-looping on it.
+        .option("failOnDataLoss", "false")
     )
     if args.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
@@ -113,6 +118,9 @@ def kafka_source(spark: SparkSession, args: argparse.Namespace) -> DataFrame:
     reader = reader.option("minPartitions", str(min_partitions))
     for key, value in args.kafka_option:
         reader = reader.option(key, value)
+    if args.kafka_sasl_user and args.kafka_password_secret:
+        password = kafka_login.secret_value(args.kafka_password_secret)
+        reader = reader.option("kafka.sasl.jaas.config", kafka_login.scram_jaas_config(args.kafka_sasl_user, password))
     return reader.load()
 
 
@@ -156,6 +164,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
         judged = judge(records, contract, max_future, max_past).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             started = time.monotonic()
+            record_gaps(spark, query_checkpoint(args), args.markers, batch_id, judged)
 
             def prepare() -> tuple[BatchFigures, dict[str, DataFrame | None]]:
                 figures = batch_figures(judged, batch_id, args.input_format)
@@ -174,9 +183,13 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     trigger = {"availableNow": True} if args.available_now else {"processingTime": f"{args.trigger_seconds} seconds"}
     return (
         kafka_source(spark, args).writeStream.queryName(QUERY_NAME).foreachBatch(write)
-        .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/{QUERY_NAME}")
+        .option("checkpointLocation", query_checkpoint(args))
         .trigger(**trigger).start()
     )
+
+
+def query_checkpoint(args: argparse.Namespace) -> str:
+    return f"{args.checkpoint.rstrip('/')}/{QUERY_NAME}"
 
 
 def latest_marked_hour(spark: SparkSession, markers: str) -> datetime | None:

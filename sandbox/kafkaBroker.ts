@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { downloadCache } from "../scripts/downloadCache";
+import { TOPIC_CONFIG } from "../generator/sinks";
 
 const HOST = "127.0.0.1";
 const POM = path.join(__dirname, "kafka", "pom.xml");
@@ -149,6 +150,8 @@ function serverProperties(state: BrokerState, dataDir: string): string {
     "group.initial.rebalance.delay.ms=0",
     // Simulated traffic may be replayed long after it was sent: keep everything until the folder is removed.
     "log.retention.ms=-1",
+    // "Received" is the broker's clock, also for a topic a test creates without saying so.
+    "log.message.timestamp.type=LogAppendTime",
     "",
   ].join("\n");
 }
@@ -218,7 +221,7 @@ export async function ensureTopic(bootstrapServers: string, topic: string, parti
   const admin = new Kafka({ clientId: "local-topic-setup", brokers: [bootstrapServers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries: TOPIC_CONFIG }], waitForLeaders: true });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -8,15 +8,37 @@ import { StackConfig } from "./config";
 import { HIVEQL_DAG_FOLDER } from "./layout";
 import { Storage } from "./storage";
 
-/** Exactly what the DAG needs to run Hive jobs on an existing cluster: no cluster create or delete. */
+/**
+ * What the DAG needs to run Hive jobs, at project scope: submitting a job needs dataproc.jobs.create there, and
+ * dataproc.clusters.use on the cluster it runs on (CLUSTER_USER_PERMISSIONS, granted on the Hive cluster alone).
+ */
 export const JOB_SUBMITTER_PERMISSIONS = [
-  "dataproc.clusters.get",
-  "dataproc.clusters.use",
   "dataproc.jobs.cancel",
   "dataproc.jobs.create",
   "dataproc.jobs.get",
   "dataproc.operations.get",
 ];
+
+/** Using one existing cluster, granted on that cluster only: no create, update or delete. */
+export const CLUSTER_USER_PERMISSIONS = ["dataproc.clusters.get", "dataproc.clusters.use"];
+
+/** Lets `who` submit jobs to this cluster and no other (Dataproc's granular IAM, on the cluster resource). */
+export function jobSubmitterOn(
+  name: string,
+  config: StackConfig,
+  cluster: gcp.dataproc.Cluster,
+  who: gcp.serviceaccount.Account,
+  role: gcp.projects.IAMCustomRole,
+  opts?: pulumi.CustomResourceOptions,
+): gcp.dataproc.ClusterIAMMember {
+  return new gcp.dataproc.ClusterIAMMember(name, {
+    project: config.project,
+    region: config.region,
+    cluster: cluster.name,
+    role: role.name,
+    member: pulumi.interpolate`serviceAccount:${who.email}`,
+  }, opts);
+}
 
 /**
  * roles/dataproc.worker without its project-wide storage.buckets.get and storage.objects.*: the node agent's
@@ -56,6 +78,8 @@ export class Identity extends pulumi.ComponentResource {
   readonly loader: gcp.serviceaccount.Account;
   readonly loaderBuild: gcp.serviceaccount.Account;
   readonly eventTrigger: gcp.serviceaccount.Account;
+  /** The custom role of CLUSTER_USER_PERMISSIONS, for jobSubmitterOn. */
+  readonly clusterUser: gcp.projects.IAMCustomRole;
   /** Every grant made here; a consumer waits for their propagation (stacks/consistency.ts), not only their creation. */
   readonly grants: pulumi.CustomResource[] = [];
 
@@ -120,7 +144,9 @@ export class Identity extends pulumi.ComponentResource {
     const dataprocNode = customRole("dataproc-node", "DataprocNode", "Clickstream Dataproc node",
       "Dataproc's node agent on the cluster's own account; no storage permission (buckets are granted one by one).", DATAPROC_NODE_PERMISSIONS);
     const jobSubmitter = customRole("job-submitter", "JobSubmitter", "Clickstream Dataproc job submitter",
-      "Submit and follow jobs on existing Dataproc clusters; cannot create or delete clusters.", JOB_SUBMITTER_PERMISSIONS);
+      "Submit and follow Dataproc jobs; which cluster they may run on is granted on that cluster.", JOB_SUBMITTER_PERMISSIONS);
+    this.clusterUser = customRole("cluster-user", "ClusterUser", "Clickstream Dataproc cluster user",
+      "Use one existing Dataproc cluster (granted on the cluster); cannot create, update or delete it.", CLUSTER_USER_PERMISSIONS);
 
     // Project scope only where the permission exists nowhere narrower; none but composer.worker carries a storage permission.
     for (const [who, sa] of [["stream", this.streamCluster], ["hive", this.hiveCluster]] as const) {

@@ -55,7 +55,8 @@ export class ManagedKafka extends pulumi.ComponentResource {
       location: config.region,
       partitionCount: config.kafkaPartitions,
       replicationFactor: MANAGED_TOPIC_REPLICATION,
-      configs: { "retention.ms": String(TOPIC_RETENTION_HOURS * 3600 * 1000) },
+      // "Received" is the broker's clock: a producer's timestamp is replaced when the entry is appended.
+      configs: { "retention.ms": String(TOPIC_RETENTION_HOURS * 3600 * 1000), "message.timestamp.type": "LogAppendTime" },
     }, { parent: this });
 
     this.bootstrapServers = pulumi.output(managedBootstrapAddress(clusterId, config.region, config.project));

@@ -2,7 +2,7 @@
 // channel and the pipeline's health dashboard, all on the log lines of contract/log-lines.json.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { DAG_ID, DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine } from "../contract/logLines";
+import { DAG_ID, DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, OFFSETS_LOST } from "../contract/logLines";
 import { settled } from "./consistency";
 import { StackConfig } from "./config";
 
@@ -96,6 +96,8 @@ export class Monitoring extends pulumi.ComponentResource {
         pulumi.interpolate`${streamJobLogs} AND ${lineMatches(HOUR_COMPLETE)}`, `REGEXP_EXTRACT(${HOUR_COMPLETE.field}, ${quoted(HOUR_COMPLETE.rows)})`),
       quarantinedRows: distribution("quarantined-rows", "Entries quarantined per completed hour (the streaming job's marker line).",
         pulumi.interpolate`${streamJobLogs} AND ${lineMatches(HOUR_COMPLETE)}`, `REGEXP_EXTRACT(${HOUR_COMPLETE.field}, ${quoted(HOUR_COMPLETE.quarantined)})`),
+      offsetsLost: counter("offsets-lost", "Gaps the streaming job met: offsets of a partition deleted or expired before it read them (its gap line).",
+        pulumi.interpolate`${streamJobLogs} AND ${lineMatches(OFFSETS_LOST)}`),
     };
     const user = (metric: gcp.logging.Metric) => pulumi.interpolate`metric.type="${USER_METRIC_PREFIX}${metric.name}"`;
     const google = (metric: { type: string; resource: string }) => `metric.type="${metric.type}" AND resource.type="${metric.resource}"`;
@@ -154,6 +156,11 @@ export class Monitoring extends pulumi.ComponentResource {
           { displayName: "no running job on the streaming cluster", conditionThreshold: { filter: jobsRunning, comparison: "COMPARISON_LT", thresholdValue: 1, duration: "300s", aggregations: summedEvery(300, "ALIGN_MAX") } },
           { displayName: "the streaming cluster reports no jobs", conditionAbsent: { filter: jobsRunning, duration: "600s", aggregations: summedEvery(300, "ALIGN_MAX") } },
         ]),
+      alert("offsets-lost", "entries lost before the stream read them",
+        "The streaming job met offsets Kafka no longer held (retention passed while the job was stopped, or a DeleteRecords) and went on after them; " +
+        "the entries in between are in no hour. Check first: the job's \"offsets lost\" line and the raw bucket's _complete/_gaps/ record (partition, offsets, " +
+        "when reading resumed), then why the job fell behind or who deleted records (the broker's ACLs allow that to its admin only).",
+        [{ displayName: "an \"offsets lost\" line", conditionThreshold: { filter: user(this.metrics.offsetsLost), comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s", aggregations: summedEvery(300) } }]),
       alert("raw-silent", `no raw data for ${RAW_SILENCE_MINUTES} minutes`,
         `Nothing was written to the raw bucket for ${RAW_SILENCE_MINUTES} minutes: entries stopped reaching raw. ` +
         "If the streaming-job alert is not open too, the Kafka broker or the generator on the streaming master is down: SSH to the master and run " +

@@ -1,11 +1,20 @@
-// The dedicated VPC: one subnet with Private Google Access, intra-subnet firewall, optional IAP SSH, and Cloud NAT
-// only where a node must reach outside Google.
+// The dedicated VPC: one subnet with Private Google Access, intra-cluster firewall, Kafka's port on the streaming
+// master from the subnet alone, optional IAP SSH, and Cloud NAT only where a node must reach outside Google.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
+import { KAFKA_PORT } from "./streaming";
 
 /** The range IAP TCP forwarding connects from (documented by Google for `--tunnel-through-iap`). */
 export const IAP_SSH_RANGE = "35.235.240.0/20";
+
+/** The network tag of each Dataproc cluster's nodes (the cluster's name, see stacks/streaming.ts and hive.ts). */
+export function streamClusterTag(config: StackConfig): string {
+  return `${config.namePrefix}-stream`;
+}
+export function clusterTags(config: StackConfig): string[] {
+  return [streamClusterTag(config), `${config.namePrefix}-hive`];
+}
 
 export class Network extends pulumi.ComponentResource {
   readonly vpc: gcp.compute.Network;
@@ -34,14 +43,28 @@ export class Network extends pulumi.ComponentResource {
       privateIpGoogleAccess: true,
     }, child);
 
-    new gcp.compute.Firewall(`${name}-allow-intra-subnet`, {
-      name: `${config.namePrefix}-allow-intra-subnet`,
-      network: this.vpc.id,
-      direction: "INGRESS",
-      // Dataproc nodes talk to each other on many ports (YARN, HDFS, Kafka); nothing else may connect.
-      sourceRanges: [config.subnetCidr],
-      allows: [{ protocol: "tcp", ports: ["0-65535"] }, { protocol: "udp", ports: ["0-65535"] }, { protocol: "icmp" }],
-    }, child);
+    // A cluster's nodes talk to each other on many ports (YARN, HDFS, Spark); no other machine reaches them so.
+    for (const tag of clusterTags(config)) {
+      new gcp.compute.Firewall(`${name}-allow-within-${tag.slice(config.namePrefix.length + 1)}`, {
+        name: `${tag}-allow-within`,
+        network: this.vpc.id,
+        direction: "INGRESS",
+        sourceTags: [tag],
+        targetTags: [tag],
+        allows: [{ protocol: "tcp", ports: ["0-65535"] }, { protocol: "udp", ports: ["0-65535"] }, { protocol: "icmp" }],
+      }, child);
+    }
+    // Producers (the stack's generator, shippers on machines in the subnet) reach the broker's SASL listener only.
+    if (config.kafka === "dataproc") {
+      new gcp.compute.Firewall(`${name}-allow-kafka`, {
+        name: `${config.namePrefix}-allow-kafka`,
+        network: this.vpc.id,
+        direction: "INGRESS",
+        sourceRanges: [config.subnetCidr],
+        targetTags: [streamClusterTag(config)],
+        allows: [{ protocol: "tcp", ports: [String(KAFKA_PORT)] }],
+      }, child);
+    }
 
     if (config.allowIapSsh) {
       new gcp.compute.Firewall(`${name}-allow-iap-ssh`, {

@@ -24,9 +24,12 @@ export const REQUIRED_APIS = [
 /** Google Cloud Managed Service for Apache Kafka, enabled only when the stack's topic lives there. */
 export const MANAGED_KAFKA_API = "managedkafka.googleapis.com";
 
+/** Secret Manager holds the stack broker's SCRAM passwords (`kafka: dataproc`). */
+export const SECRET_MANAGER_API = "secretmanager.googleapis.com";
+
 /** The APIs a stack with these settings calls. */
 export function apisFor(config: { kafka: string }): string[] {
-  return [...REQUIRED_APIS, ...(config.kafka === "managed" ? [MANAGED_KAFKA_API] : [])];
+  return [...REQUIRED_APIS, ...(config.kafka === "managed" ? [MANAGED_KAFKA_API] : [SECRET_MANAGER_API])];
 }
 
 export class ProjectServices extends pulumi.ComponentResource {

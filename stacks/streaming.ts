@@ -8,6 +8,7 @@ import { StackConfig, vcpusOf } from "./config";
 import { memoryPlan, PARTS_MIB } from "./memoryBudget";
 import { dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
 import { RawLayout } from "./layout";
+import { KafkaCredentials } from "./kafkaCredentials";
 import { ManagedKafka, TOPIC_RETENTION_HOURS } from "./managedKafka";
 import { KAFKA_RELEASE, NODE_RELEASE, SPARK_KAFKA_JARS } from "./releases";
 
@@ -28,6 +29,32 @@ export const MANAGED_KAFKA_CLIENT_SETTINGS: Record<string, string> = {
   "sasl.login.callback.handler.class": "com.google.cloud.hosted.kafka.auth.GcpLoginCallbackHandler",
   "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
 };
+
+/** The stack broker's client settings for the streaming job; the password is read by the job from Secret Manager. */
+export const STACK_KAFKA_CLIENT_SETTINGS: Record<string, string> = {
+  "security.protocol": "SASL_PLAINTEXT",
+  "sasl.mechanism": "SCRAM-SHA-512",
+};
+/** The Kafka principal the streaming job reads as (its ACL: read the topic, nothing else). */
+export const STREAM_KAFKA_USER = "stream";
+
+/** The job's micro-batch interval in the cloud (its default): the unit of maxOffsetsPerTrigger below. */
+export const TRIGGER_SECONDS = 60;
+/** Entries one executor core judges and writes in one trigger with room to spare (about 1,700 a second). */
+export const ENTRIES_PER_CORE_PER_TRIGGER = 100_000;
+
+/** The executor cores the streaming job has: Dataproc gives the single node's one executor half its vCPUs. */
+export function streamingCores(config: StackConfig): number {
+  return config.streamWorkers === 0 ? vcpusOf(config.streamMachineType) / 2 : config.streamWorkers * vcpusOf(config.streamWorkerMachineType);
+}
+
+/**
+ * The most entries one micro-batch takes: what the cores judge in one trigger, and never less than three
+ * triggers of the generator's rate, so a backlog (a stopped job, a replay) drains in bounded, cached batches.
+ */
+export function maxOffsetsPerTrigger(config: StackConfig): number {
+  return Math.max(streamingCores(config) * ENTRIES_PER_CORE_PER_TRIGGER, config.generatorRate * TRIGGER_SECONDS * 3);
+}
 
 /**
  * Executors on the workers: two per worker, each with half its vCPUs (Dataproc sizes its default executor
@@ -62,6 +89,21 @@ export interface StreamingArgs {
   artifacts: UploadedArtifacts;
   /** Set when `kafka` is managed: the topic lives there and no broker runs on the master. */
   managedKafka?: ManagedKafka;
+  /** Set when `kafka` is dataproc: the broker's SCRAM principals in Secret Manager. */
+  kafkaCredentials?: KafkaCredentials;
+}
+
+/** The streaming job's Kafka client arguments: Google's IAM login on Managed Kafka, else SCRAM as `stream`. */
+function kafkaClientArgs(managedKafka?: ManagedKafka, credentials?: KafkaCredentials): pulumi.Input<string>[] {
+  const options = (settings: Record<string, string>) =>
+    Object.entries(settings).flatMap(([k, v]) => ["--kafka-option", `kafka.${k}=${v}`]);
+  if (managedKafka) return options(MANAGED_KAFKA_CLIENT_SETTINGS);
+  if (!credentials) throw new Error("the stack broker needs its Kafka credentials");
+  return [
+    ...options(STACK_KAFKA_CLIENT_SETTINGS),
+    "--kafka-sasl-user", STREAM_KAFKA_USER,
+    "--kafka-password-secret", credentials.secretNames.stream,
+  ];
 }
 
 export class Streaming extends pulumi.ComponentResource {
@@ -72,7 +114,7 @@ export class Streaming extends pulumi.ComponentResource {
 
   constructor(name: string, args: StreamingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Streaming", name, {}, opts);
-    const { config, artifacts, raw, managedKafka } = args;
+    const { config, artifacts, raw, managedKafka, kafkaCredentials } = args;
     const clusterName = `${config.namePrefix}-stream`;
     // Dataproc names the master "<cluster>-m"; the VPC's internal DNS resolves it.
     const bootstrap = managedKafka?.bootstrapServers ?? pulumi.output(`${clusterName}-m:${KAFKA_PORT}`);
@@ -115,11 +157,18 @@ export class Streaming extends pulumi.ComponentResource {
         "generator-rate": String(config.generatorRate),
         // The demo traffic in the topic's own format, so that it is read, not quarantined.
         "generator-format": config.inputFormat,
+        // Secret names only: the init actions read each password from Secret Manager when a process starts.
+        ...(kafkaCredentials ? Object.fromEntries(Object.entries(kafkaCredentials.secretNames).map(([p, n]) => [`kafka-${p}-secret`, n])) : {}),
       },
       // Order matters: the generator's service requires kafka.service when the broker is local. No generator
       // without demoTraffic: a shop's real logs must not be counted together with generated ones.
       initializationActions: [...(managedKafka ? [] : [brokerInit]), ...(config.demoTraffic ? [generatorInit] : [])],
-    }, { parent: this, dependsOn: [artifacts.generatorBundle, ...Object.values(artifacts.releases).map((r) => r.object), ...(managedKafka ? [managedKafka.topic] : [])] });
+    }, {
+      parent: this,
+      dependsOn: [artifacts.generatorBundle, ...Object.values(artifacts.releases).map((r) => r.object),
+        ...(managedKafka ? [managedKafka.topic] : []),
+        ...(kafkaCredentials ? [...kafkaCredentials.versions, ...kafkaCredentials.grants] : [])],
+    });
     // Deliberately no lifecycleConfig.idleDeleteTtl: Kafka and the generator are not YARN jobs, so
     // Dataproc would count the cluster idle and delete it under a running broker.
 
@@ -147,7 +196,9 @@ export class Streaming extends pulumi.ComponentResource {
           "--markers", raw.markers,
           "--contract", gsUri(artifacts.contract),
           "--max-past-seconds", String(config.maxEventAgeDays * 86_400),
-          ...(managedKafka ? Object.entries(MANAGED_KAFKA_CLIENT_SETTINGS).flatMap(([k, v]) => ["--kafka-option", `kafka.${k}=${v}`]) : []),
+          ...kafkaClientArgs(managedKafka, kafkaCredentials),
+          // Bounded batches: a backlog never becomes one cached batch on the node that also runs the broker.
+          "--max-offsets-per-trigger", String(maxOffsetsPerTrigger(config)),
           ...streamingJobInputArgs(config.inputFormat, config.accessLog),
         ],
         properties: {

@@ -4,33 +4,48 @@
 # it (kafka-mode dataproc), or to Managed Kafka's bootstrap address as the VM's service account (managed).
 # A timer polls the bundle's object in the artifacts bucket and restarts the service when `pulumi up`
 # uploaded a new one. Settings come from the cluster's metadata (set by the Pulumi stack):
-#   generator-bundle-uri, generator-topic, generator-rate, node-release-uri, node-release-sha256, kafka-port, kafka-mode, kafka-bootstrap,
-#   generator-format
+#   generator-bundle-uri, generator-topic, generator-rate, node-release-uri, node-release-sha256, kafka-port, kafka-mode,
+#   kafka-bootstrap, generator-format, kafka-generator-secret (dataproc mode: the generator's SCRAM password, read at each start)
+# Each value is checked against what it may be before it is used.
 set -euxo pipefail
 
 metadata() { /usr/share/google/get_metadata_value "attributes/$1"; }
+
+# A metadata value lands in root's files and commands: only a value the pattern allows whole is used.
+checked_metadata() {
+  local key="$1" pattern="$2" value
+  value="$(metadata "${key}")"
+  if [[ ! "${value}" =~ ${pattern} ]]; then
+    echo "Metadata ${key} is not ${3}; refusing to use it." >&2
+    exit 1
+  fi
+  printf '%s' "${value}"
+}
 
 if [[ "$(metadata dataproc-role)" != "Master" ]]; then
   exit 0
 fi
 
-NODE_RELEASE_URI="$(metadata node-release-uri)"
-NODE_RELEASE_SHA256="$(metadata node-release-sha256)"
-BUNDLE_URI="$(metadata generator-bundle-uri)"
-TOPIC="$(metadata generator-topic)"
-RATE="$(metadata generator-rate)"
-FORMAT="$(metadata generator-format)"
+NODE_RELEASE_URI="$(checked_metadata node-release-uri '^gs://[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]/releases/[A-Za-z0-9._-]{1,200}$' 'a release staged in the artifacts bucket')"
+NODE_RELEASE_SHA256="$(checked_metadata node-release-sha256 '^[0-9a-f]{64}$' 'a SHA-256 digest in hex')"
+BUNDLE_URI="$(checked_metadata generator-bundle-uri '^gs://[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]/[A-Za-z0-9._/-]{1,1000}$' 'a gs:// object URI')"
+TOPIC="$(checked_metadata generator-topic '^[A-Za-z0-9._-]{1,249}$' 'a Kafka topic name')"
+RATE="$(checked_metadata generator-rate '^[1-9][0-9]{0,4}$' 'a number of entries per second')"
+FORMAT="$(checked_metadata generator-format '^(json|combined)$' 'json or combined')"
 APP_DIR=/opt/weblog-generator
-KAFKA_MODE="$(metadata kafka-mode)"
+KAFKA_MODE="$(checked_metadata kafka-mode '^(dataproc|managed)$' 'dataproc or managed')"
 if [[ "${KAFKA_MODE}" == managed ]]; then
-  BROKERS="$(metadata kafka-bootstrap)"
+  BROKERS="$(checked_metadata kafka-bootstrap '^[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$' 'a host:port')"
   KAFKA_AUTH=google
+  PASSWORD_FROM=""
   # No broker here: start once the network is up; the generator retries until Managed Kafka answers.
   AFTER_KAFKA=$'After=network-online.target\nWants=network-online.target'
 else
-  # The broker's advertised listener on this master.
-  BROKERS="$(hostname -f):$(metadata kafka-port)"
-  KAFKA_AUTH=none
+  # The broker's advertised listener on this master, as the generator's SCRAM principal.
+  BROKERS="$(hostname -f):$(checked_metadata kafka-port '^[1-9][0-9]{3,4}$' 'a port number of 4 or 5 digits')"
+  KAFKA_AUTH=scram
+  PASSWORD_FROM="$(checked_metadata kafka-generator-secret \
+    '^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/secrets/[A-Za-z0-9_-]{1,255}$' 'a Secret Manager secret name')"
   AFTER_KAFKA=$'After=kafka.service\nRequires=kafka.service'
 fi
 
@@ -75,6 +90,21 @@ fi
 REFRESH
 chmod 0755 "${APP_DIR}/refresh.sh"
 
+# The generator's password is read from Secret Manager at each start and handed over in its environment only.
+PASSWORD_LINES=""
+if [[ -n "${PASSWORD_FROM}" ]]; then
+  PASSWORD_LINES="GENERATOR_KAFKA_PASSWORD=\"\$(gcloud secrets versions access '${PASSWORD_FROM}/versions/latest')\"
+export GENERATOR_KAFKA_PASSWORD"
+fi
+cat >"${APP_DIR}/start.sh" <<START
+#!/usr/bin/env bash
+set -euo pipefail
+${PASSWORD_LINES}
+exec /usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE} \\
+  --kafka-auth ${KAFKA_AUTH} --format ${FORMAT}
+START
+chmod 0755 "${APP_DIR}/start.sh"
+
 cat >/etc/systemd/system/weblog-generator.service <<UNIT
 [Unit]
 Description=Clickstream web-log generator (live traffic into Kafka)
@@ -83,7 +113,7 @@ ${AFTER_KAFKA}
 [Service]
 User=weblog
 WorkingDirectory=${APP_DIR}
-ExecStart=/usr/local/bin/node ${APP_DIR}/generator.cjs --brokers ${BROKERS} --topic ${TOPIC} --rate ${RATE} --kafka-auth ${KAFKA_AUTH} --format ${FORMAT}
+ExecStart=${APP_DIR}/start.sh
 # SIGTERM makes the generator flush what it buffered and print its summary before exiting.
 KillSignal=SIGTERM
 TimeoutStopSec=60

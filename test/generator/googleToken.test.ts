@@ -68,6 +68,6 @@ describe("the generator's --kafka-auth option", () => {
     expect(parseOptions([]).kafkaAuth).toBe("none");
     expect(parseOptions(["--kafka-auth", "google"]).kafkaAuth).toBe("google");
     expect(parseOptions([], { GENERATOR_KAFKA_AUTH: "google" }).kafkaAuth).toBe("google");
-    expect(() => parseOptions(["--kafka-auth", "plain"])).toThrow(new UsageError("--kafka-auth must be none or google, got 'plain'"));
+    expect(() => parseOptions(["--kafka-auth", "plain"])).toThrow(new UsageError("--kafka-auth must be none or google or scram, got 'plain'"));
   });
 });

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tarfile
@@ -20,6 +21,13 @@ REPO = HERE.parent.parent
 HOSTNAME = "clickstream-stream-m"
 FQDN = f"{HOSTNAME}.us-central1-a.c.clickstream-dev.internal"
 BUNDLE_URI = "gs://clickstream-artifacts/generator/generator.cjs"
+PROJECT = "clickstream-dev"
+# The Kafka principals whose passwords the stack keeps in Secret Manager, one secret each.
+KAFKA_PRINCIPALS = ("admin", "generator", "stream", "shipper")
+
+
+def secret_name(principal: str) -> str:
+    return f"projects/{PROJECT}/secrets/clickstream-kafka-{principal}"
 
 
 def stack_constant(name: str, module: str = "streaming") -> str:
@@ -59,6 +67,7 @@ def master_metadata(**overrides: str) -> dict[str, str]:
         "kafka-mode": "dataproc",
         "kafka-bootstrap": f"clickstream-stream-m:{KAFKA_PORT}",
         "generator-format": "json",
+        **{f"kafka-{p}-secret": secret_name(p) for p in KAFKA_PRINCIPALS},
         **overrides,
     }
 
@@ -128,11 +137,20 @@ class Machine:
 
     state: Path
     metadata: dict[str, str] = field(default_factory=master_metadata)
+    # Each principal's password, as Secret Manager would hold it (only the gcloud stand-in serves them).
+    passwords: dict[str, str] = field(
+        default_factory=lambda: {p: f"{p}-{secrets.token_urlsafe(12)}" for p in KAFKA_PRINCIPALS})
 
     def __post_init__(self) -> None:
         boundary = self.state / "boundary"
-        for sub in ("calls", "journal", "web", "gcs"):
+        for sub in ("calls", "journal", "web", "gcs", "secrets"):
             (boundary / sub).mkdir(parents=True, exist_ok=True)
+        # The broker and the generator read their passwords as their own users: calls are recorded for any user.
+        (boundary / "calls").chmod(0o1777)
+        (boundary / "calls" / "gcloud").touch()
+        (boundary / "calls" / "gcloud").chmod(0o666)
+        for principal, password in self.passwords.items():
+            (boundary / "secrets" / secret_name(principal).rsplit("/", 1)[1]).write_text(password)
         for key, value in self.metadata.items():
             self.set_metadata(key, value)
         usr_bin = self.state / "lower" / "usr" / "bin"

@@ -3,8 +3,10 @@ the downloads, the bucket and systemd replaced at their boundary: the broker and
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from init_machine import (
     KAFKA_PORT,
     KAFKA_RELEASE_URI,
     NODE_RELEASE_URI,
+    REPO,
     Machine,
     build_generator_bundle,
     build_node_release,
@@ -33,14 +36,44 @@ BOOTSTRAP = f"{FQDN}:{KAFKA_PORT}"
 KAFKA_BIN = "/opt/kafka/bin"
 # The generator produces from the moment its unit starts; wait for its events, at most 30 attempts.
 OFFSETS = (f"for _ in $(seq 30); do out=$({KAFKA_BIN}/kafka-get-offsets.sh --bootstrap-server {BOOTSTRAP} "
-           "--topic weblogs); [[ $(awk -F: '{s+=$3} END {print s+0}' <<<\"$out\") -gt 0 ]] && break; sleep 1; done;"
+           "--command-config /run/admin.properties --topic weblogs);"
+           " [[ $(awk -F: '{s+=$3} END {print s+0}' <<<\"$out\") -gt 0 ]] && break; sleep 1; done;"
            ' echo "$out"')
 # Anchored patterns, so that pgrep does not find the shell running it.
 PROCESS = ("pid=$(pgrep -f {pattern}); ps -o user= -p $pid; tr '\\0' ' ' </proc/$pid/cmdline; echo;"
            " tr '\\0' '\\n' </proc/$pid/environ")
 
 
-GENERATOR_PID = "pgrep -f '^/usr/local/bin/node '"
+GENERATOR_PID = "pgrep -f '^/usr/local/bin/node /opt/weblog-generator/'"
+# A record stamped 2001-09-09: the broker must store its own clock instead.
+FORGED_MS = 1_000_000_000_000
+PROBES = [
+    {"name": "anonymous-produce", "user": None, "action": "produce", "topic": "weblogs"},
+    {"name": "wrong-password-produce", "user": "intruder", "action": "produce", "topic": "weblogs"},
+    {"name": "generator-produce", "user": "generator", "action": "produce", "topic": "weblogs",
+     "timestamp": str(FORGED_MS)},
+    {"name": "shipper-produce", "user": "shipper", "action": "produce", "topic": "weblogs"},
+    {"name": "generator-produce-other-topic", "user": "generator", "action": "produce", "topic": "__consumer_offsets"},
+    {"name": "generator-create-topic", "user": "generator", "action": "createTopic", "topic": "elsewhere"},
+    {"name": "generator-delete-records", "user": "generator", "action": "deleteRecords", "topic": "weblogs"},
+    {"name": "generator-grants-itself", "user": "generator", "action": "createAcl"},
+    {"name": "stream-produce", "user": "stream", "action": "produce", "topic": "weblogs"},
+    {"name": "stream-delete-records", "user": "stream", "action": "deleteRecords", "topic": "weblogs"},
+]
+# A client's settings as a principal, for the Java tools.
+CLIENT_CONFIG = ("printf '%s\\n' security.protocol=SASL_PLAINTEXT sasl.mechanism=SCRAM-SHA-512"
+                 " 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
+                 " username=\"{user}\" password=\"{password}\";' >/run/{user}.properties")
+# Reads partition 0 without a consumer group (as Spark's source does), printing each record's timestamp.
+READ = (f"{KAFKA_BIN}/kafka-console-consumer.sh --bootstrap-server {BOOTSTRAP} --topic weblogs --partition 0"
+        " --offset earliest --max-messages 1 --timeout-ms 15000 --consumer.config /run/{user}.properties"
+        " --property print.timestamp=true")
+
+
+def probe_step(machine: Machine) -> str:
+    passwords = " ".join(f"PROBE_PASSWORD_{u.upper()}={p}" for u, p in machine.passwords.items())
+    return (f"sh:probe:{passwords} PROBE_PASSWORD_INTRUDER=guess /usr/local/bin/node {REPO}/test/init/kafka_probe.cjs"
+            f" {BOOTSTRAP} {shlex.quote(json.dumps(PROBES))}")
 REFRESH = "systemctl start weblog-generator-refresh.service"
 UPLOADED = "/run/network-boundary/gcs/" + BUNDLE_URI.removeprefix("gs://")
 
@@ -61,8 +94,15 @@ def master(tmp_path_factory):
     rounds = [[f"run:{action}:{n}" for action in ACTIONS] + [f"snapshot:{n}"] for n in (1, 2)]
     machine.run(
         *rounds[0], *rounds[1], "verify",
-        f"sh:topic:{KAFKA_BIN}/kafka-topics.sh --bootstrap-server {BOOTSTRAP} --describe --topic weblogs",
+        *(f"sh:config-{user}:" + CLIENT_CONFIG.format(user=user, password=machine.passwords[user])
+          for user in ("admin", "stream", "generator")),
+        f"sh:topic:{KAFKA_BIN}/kafka-topics.sh --bootstrap-server {BOOTSTRAP} --command-config /run/admin.properties"
+        " --describe --topic weblogs",
         f"sh:offsets:{OFFSETS}",
+        probe_step(machine),
+        "sh:read-as-stream:" + READ.format(user="stream"),
+        "sh:read-as-generator:" + READ.format(user="generator"),
+        "sh:listening:cat /proc/net/tcp /proc/net/tcp6",
         "sh:broker:" + PROCESS.format(pattern="'^/usr/lib/jvm/.*/java .* kafka\\.Kafka '"),
         "sh:generator:" + PROCESS.format(pattern="'^/usr/local/bin/node '"),
         "sh:node:/usr/local/bin/node --version",
@@ -82,9 +122,9 @@ def test_both_init_actions_succeed_on_the_master_and_again_when_re_run(master):
 
 def test_the_broker_configuration_takes_host_port_partitions_and_retention_from_the_metadata(master):
     props = master.written("/opt/kafka/config/kraft/pipeline.properties").read_text()
-    for line in (f"listeners=PLAINTEXT://0.0.0.0:{KAFKA_PORT},CONTROLLER://{FQDN}:9093",
-                 f"advertised.listeners=PLAINTEXT://{FQDN}:{KAFKA_PORT}",
-                 f"controller.quorum.voters=1@{FQDN}:9093",
+    for line in (f"listeners=CLIENTS://0.0.0.0:{KAFKA_PORT},CONTROLLER://127.0.0.1:9093",
+                 f"advertised.listeners=CLIENTS://{FQDN}:{KAFKA_PORT}",
+                 "listener.security.protocol.map=CLIENTS:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
                  "log.dirs=/var/lib/kafka/data", "num.partitions=3", "log.retention.hours=72",
                  "auto.create.topics.enable=false"):
         assert line in props.splitlines()
@@ -127,11 +167,13 @@ def test_the_topic_has_the_stacks_partitions_and_the_generators_events_arrive_in
 
 
 def test_the_generator_runs_the_bucket_bundle_on_the_installed_node_as_weblog(master):
-    user, cmdline, *_ = master.result("generator.log").splitlines()
+    user, cmdline, *environ = master.result("generator.log").splitlines()
     assert user.strip() == "weblog"
     assert cmdline.split() == ["/usr/local/bin/node", "/opt/weblog-generator/generator.cjs", "--brokers", BOOTSTRAP,
-                               "--topic", "weblogs", "--rate", "20", "--kafka-auth", "none",
+                               "--topic", "weblogs", "--rate", "20", "--kafka-auth", "scram",
                                "--format", "json"]
+    # Its password, read from Secret Manager when it started, is in its environment only.
+    assert f"GENERATOR_KAFKA_PASSWORD={master.passwords['generator']}" in environ
     assert master.result("node.log").strip().startswith("v")
 
 
@@ -147,7 +189,9 @@ def test_the_refresh_timer_restarts_the_generator_only_when_a_new_bundle_was_upl
 
 
 def test_the_scripts_the_generator_action_writes_pass_shellcheck(master):
-    scripts = [master.written(f"/opt/weblog-generator/{name}") for name in ("fetch-bundle.sh", "refresh.sh")]
+    scripts = [master.written(f"/opt/weblog-generator/{name}")
+               for name in ("fetch-bundle.sh", "refresh.sh", "start.sh")]
+    scripts.append(master.written("/opt/kafka/pipeline/start-broker.sh"))
     shellcheck = Path(sys.executable).parent / "shellcheck"
     lint = subprocess.run([shellcheck, *scripts], check=False, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout
@@ -203,7 +247,90 @@ def test_with_managed_kafka_the_generator_sends_to_the_bootstrap_as_the_vm_and_w
     node.run("run:weblog-generator.sh:1", timeout=120)
     assert node.rc("weblog-generator.sh.1") == 0, node.result("weblog-generator.sh.1.log")[-3000:]
     unit = node.written("/etc/systemd/system/weblog-generator.service").read_text()
-    assert f"--brokers {managed} --topic weblogs --rate 20 --kafka-auth google" in unit
+    start = node.written("/opt/weblog-generator/start.sh").read_text()
+    assert f"--brokers {managed} --topic weblogs --rate 20 \\\n  --kafka-auth google" in start, start
+    assert "secrets" not in start and "PASSWORD" not in start
     assert "kafka.service" not in unit
     assert "After=network-online.target" in unit
     assert not node.written("/opt/kafka").exists()
+
+
+def probe_outcomes(master) -> dict[str, str]:
+    assert master.rc("probe") == 0, master.result("probe.log")
+    return json.loads(master.result("probe.log").splitlines()[-1])
+
+
+def test_a_client_without_a_valid_scram_password_is_refused(master):
+    outcome = probe_outcomes(master)
+    assert not outcome["anonymous-produce"].startswith("ok"), outcome
+    assert outcome["wrong-password-produce"].startswith("KafkaJSSASLAuthenticationError"), outcome
+
+
+def test_the_generator_and_a_shipper_may_write_the_topic_and_nothing_else(master):
+    outcome = probe_outcomes(master)
+    assert outcome["generator-produce"].startswith("ok"), outcome
+    assert outcome["shipper-produce"].startswith("ok"), outcome
+    for check in ("generator-produce-other-topic", "generator-create-topic", "generator-delete-records",
+                  "generator-grants-itself"):
+        assert "AUTHORIZATION_FAILED" in outcome[check] or "not authorized" in outcome[check].lower(), (check, outcome)
+    read = master.result("read-as-generator.log")
+    assert "TopicAuthorizationException" in read, read
+
+
+def test_the_streaming_principal_may_read_the_topic_but_not_write_or_delete(master):
+    outcome = probe_outcomes(master)
+    for check in ("stream-produce", "stream-delete-records"):
+        assert "AUTHORIZATION_FAILED" in outcome[check] or "not authorized" in outcome[check].lower(), (check, outcome)
+    assert master.rc("read-as-stream") == 0, master.result("read-as-stream.log")
+    assert re.search(r"^LogAppendTime:\d{13}\t", master.result("read-as-stream.log"), re.MULTILINE), \
+        master.result("read-as-stream.log")
+
+
+def test_a_producers_forged_timestamp_is_replaced_by_the_brokers_append_time(master):
+    outcome = probe_outcomes(master)["generator-produce"]
+    appended = int(re.search(r"logAppendTime (-?\d+)", outcome).group(1))
+    assert appended > FORGED_MS + 10 * 365 * 86400 * 1000, outcome  # the broker's clock, not 2001's
+    assert "message.timestamp.type=LogAppendTime" in master.result("topic.log"), master.result("topic.log")
+
+
+def test_the_controller_listens_on_loopback_only_and_clients_only_on_the_kafka_port(master):
+    # The local address of each socket in state LISTEN (0A), IPv4 or IPv6, in the kernel's hex.
+    listening = {fields[1] for fields in map(str.split, master.result("listening.log").splitlines())
+                 if len(fields) > 3 and fields[3] == "0A"}
+    loopback = {"0100007F:2385", "0000000000000000FFFF00000100007F:2385", "00000000000000000000000001000000:2385"}
+    controller = {address for address in listening if address.endswith(":2385")}  # port 9093
+    assert controller and controller <= loopback, listening
+    assert any(address.endswith(f":{int(KAFKA_PORT):04X}") for address in listening), listening
+    props = master.written("/opt/kafka/config/kraft/pipeline.properties").read_text().splitlines()
+    assert "controller.quorum.voters=1@127.0.0.1:9093" in props
+    assert "super.users=User:admin" in props
+
+
+def test_no_password_is_written_to_any_file_or_log_the_init_actions_leave(master):
+    files = [master.state / "upper" / path.lstrip("/") for path in master.written_files()]
+    files = [path for path in files if not path.is_symlink()]
+    logs = [master.state / "results" / f"{action}.{n}.log" for action in ACTIONS for n in (1, 2)]
+    journal = list((master.state / "boundary" / "journal").iterdir())
+    for path in [*files, *logs, *journal]:
+        data = path.read_bytes()
+        for principal, password in master.passwords.items():
+            assert password.encode() not in data, f"{principal}'s password in {path}"
+
+
+@pytest.mark.parametrize(("action", "key", "hostile", "accepts"), [
+    ("kafka-broker.sh", "kafka-topic", "weblogs$(touch /etc/pwned)", "a Kafka topic name"),
+    ("kafka-broker.sh", "kafka-port", "9092\nlisteners=PLAINTEXT://0.0.0.0:9094", "a port number of 4 or 5 digits"),
+    ("kafka-broker.sh", "kafka-stream-secret", "projects/p-roject/secrets/s'; touch /etc/pwned; '",
+     "a Secret Manager secret name"),
+    ("weblog-generator.sh", "generator-bundle-uri", "gs://bucket/generator.cjs\"; touch /etc/pwned; \"",
+     "a gs:// object URI"),
+    ("weblog-generator.sh", "generator-rate", "20 --brokers evil:9092", "a number of entries per second"),
+])
+def test_a_hostile_metadata_value_stops_the_init_action_before_it_writes_or_downloads_anything(
+        tmp_path, action, key, hostile, accepts):
+    node = Machine(tmp_path, master_metadata(**{key: hostile}))
+    node.run(f"run:{action}:1", timeout=60)
+    assert node.rc(f"{action}.1") == 1, node.result(f"{action}.1.log")
+    assert f"Metadata {key} is not {accepts}; refusing to use it." in node.result(f"{action}.1.log")
+    assert node.written_files() == []
+    assert node.calls("curl") == node.calls("systemctl") == []

@@ -289,8 +289,7 @@ const admin = new Kafka({ clientId: "retention", brokers: [broker], logLevel: lo
     return int(done.stdout.strip())
 
 
-def test_a_restart_after_retention_deleted_unread_entries_fails_naming_the_loss_and_skips_nothing(
-        spark, kafka_bootstrap, tmp_path):
+def test_a_restart_after_deleted_unread_entries_records_the_gap_alerts_and_goes_on(spark, kafka_bootstrap, tmp_path):
     topic = "weblogs-retention-" + tmp_path.name.replace("_", "-")
     command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now", "--idle-complete-seconds", "0")
     read = entries_of("2026-11-26T10", 20)
@@ -300,18 +299,25 @@ def test_a_restart_after_retention_deleted_unread_entries_fails_naming_the_loss_
 
     produce(spark, kafka_bootstrap, topic, entries_of("2026-11-26T11", 20))
     assert delete_records_as_retention_would(kafka_bootstrap, topic) == 40, "offsets 20-39 were never read"
-    produce(spark, kafka_bootstrap, topic, entries_of("2026-11-26T12", 10))
+    after = entries_of("2026-11-26T12", 10)
+    produce(spark, kafka_bootstrap, topic, after)
 
     restarted = subprocess.run(command, cwd=REPO, env=job_env(), capture_output=True, text=True, timeout=240,
                                check=False)
-    assert restarted.returncode == 1, restarted.stderr[-3000:]
-    error = re.search(r"ERROR streaming query (weblogs) failed: (.*)", restarted.stderr, re.DOTALL)
-    assert error, restarted.stderr[-3000:]
-    assert "Some data may have been lost" in error.group(2), error.group(2)[:3000]
-    # Nothing after the gap was written or marked: the job stopped instead of skipping entries silently.
-    ids = {r.event_id for r in spark.read.parquet(str(tmp_path / "events")).select("event_id").collect()}
-    assert ids == {json.loads(v)["event_id"] for v in read}
-    assert marked_hours(tmp_path) == [("2026-11-26T10", 20)]
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    # One alertable line names the gap: its partition, offsets and when the first entry after it was received.
+    lines = re.findall(r"ERROR offsets lost: (\{.*\})", restarted.stderr)
+    assert len(lines) == 1, restarted.stderr[-3000:]
+    gap = json.loads(lines[0])
+    assert {k: gap[k] for k in ("topic", "partition", "from_offset", "to_offset", "lost")} == {
+        "topic": topic, "partition": 0, "from_offset": 20, "to_offset": 40, "lost": 20}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", gap["next_received"])
+    (recorded,) = (tmp_path / "_complete" / "_gaps").glob("batch=*.json")
+    assert json.loads(recorded.read_text())["gaps"] == [{k: v for k, v in gap.items() if k != "batch"}]
+    # Every entry still held was read once; the lost hour is not invented.
+    ids = [r.event_id for r in spark.read.parquet(str(tmp_path / "events")).select("event_id").collect()]
+    assert sorted(ids) == sorted(json.loads(v)["event_id"] for v in [*read, *after])
+    assert ("2026-11-26T12", 10) in marked_hours(tmp_path)
 
 
 def test_a_timestamp_before_1900_is_written_as_it_is_instead_of_failing_the_batch(spark, tmp_path):

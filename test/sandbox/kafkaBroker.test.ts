@@ -73,6 +73,36 @@ test("ensureTopic creates a topic with every partition led, and leaves an existi
   }
 });
 
+/** The timestamp the broker stored for the one record of a topic, read back by a consumer. */
+async function storedTimestamp(bootstrapServers: string, topic: string): Promise<number> {
+  const consumer = client(bootstrapServers).consumer({ groupId: `read-${topic}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    return await new Promise<number>((resolve) => {
+      void consumer.run({ eachMessage: async ({ message }) => resolve(Number(message.timestamp)) });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+test.each([
+  ["the pipeline's topic (ensureTopic)", "received-ensured", true],
+  ["a topic created without saying so", "received-plain", false],
+])("on %s a producer's forged timestamp is replaced by the broker's append time", async (_, topic, ensured) => {
+  if (ensured) await ensureTopic(broker.bootstrapServers, topic, 1);
+  const producer = client(broker.bootstrapServers).producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  const before = Date.now();
+  const forged = Date.UTC(2026, 0, 1, 3);
+  await producer.send({ topic, acks: -1, messages: [{ key: "k", value: "v", timestamp: String(forged) }] });
+  await producer.disconnect();
+  const stored = await storedTimestamp(broker.bootstrapServers, topic);
+  expect(stored).not.toBe(forged);
+  expect(stored).toBeGreaterThanOrEqual(before - 1000);
+}, 60_000);
+
 test("starting the same state folder again returns the running broker instead of a second one", async () => {
   const again = await startBroker({ stateDir });
   expect({ bootstrapServers: again.bootstrapServers, pid: again.pid }).toEqual({ bootstrapServers: broker.bootstrapServers, pid: broker.pid });

@@ -1,7 +1,7 @@
 // The monitoring component under Pulumi's mocks, checked against what Google documents for each resource:
 // metric types and the resource types they are written on, the filter grammar, condition limits.
 import * as pulumi from "@pulumi/pulumi";
-import { DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine } from "../../contract/logLines";
+import { DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, OFFSETS_LOST } from "../../contract/logLines";
 import { parseStackConfig, StackConfigError } from "../../stacks/config";
 import { GOOGLE_METRICS, Monitoring, USER_METRIC_PREFIX } from "../../stacks/monitoring";
 
@@ -97,10 +97,22 @@ const conditionsOf = (stack: string): Condition[] => alertsOf(stack).flatMap((a)
 const conditionBody = (c: Condition) => c.conditionThreshold ?? c.conditionAbsent;
 
 describe("the pipeline's alert policies", () => {
-  it("cover freshness, failed DAG tasks, loader errors, the streaming job, silent raw writes and the quarantine share", () => {
+  it("cover freshness, failed DAG tasks, loader errors, the streaming job, lost offsets, silent raw writes and the quarantine share", () => {
     expect(alertsOf("quiet").map((a) => a.name).sort()).toEqual([
-      "quiet-dag-task-failed", "quiet-freshness", "quiet-loader-errors", "quiet-quarantine-share", "quiet-raw-silent", "quiet-streaming-job",
+      "quiet-dag-task-failed", "quiet-freshness", "quiet-loader-errors", "quiet-offsets-lost", "quiet-quarantine-share", "quiet-raw-silent", "quiet-streaming-job",
     ]);
+  });
+
+  it("fire on the first \"offsets lost\" line of the streaming job, counted from its driver log", () => {
+    const metric = declared.find((r) => r.name === "quiet-offsets-lost" && r.type === "gcp:logging/metric:Metric")!;
+    expect(metric.inputs.filter).toContain(`textPayload=~${JSON.stringify(OFFSETS_LOST.pattern)}`);
+    expect(metric.inputs.filter).toContain('resource.type="cloud_dataproc_job"');
+    const line = `offsets lost: ${JSON.stringify({ batch: 3, topic: "weblogs", partition: 0, from_offset: 20, to_offset: 40, lost: 20 }).replace(/":/g, '": ').replace(/,"/g, ', "')}`;
+    expect(new RegExp(OFFSETS_LOST.pattern).test(line)).toBe(true);
+    expect(new RegExp(OFFSETS_LOST.lost).exec(line)?.[1]).toBe("20");
+    const [condition] = alertsOf("quiet").find((a) => a.name === "quiet-offsets-lost")!.inputs.conditions;
+    expect(condition.conditionThreshold).toMatchObject({ comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s" });
+    expect(condition.conditionThreshold.filter).toBe(`metric.type="logging.googleapis.com/user/${metric.inputs.name}"`);
   });
 
   it("name only metrics that the stack's log-based metrics or Google define, on the resource type Google writes them on", () => {
@@ -233,7 +245,7 @@ describe("the log-based metrics", () => {
 
   it("have names Cloud Logging accepts: at most 100 of A-Z a-z 0-9 _-.,+!*'()%/, not starting with /", () => {
     const names = metricsOf("quiet").map((m) => m.inputs.name as string);
-    expect(names.length).toBe(7);
+    expect(names.length).toBe(8);
     for (const name of names) expect(name).toMatch(/^[A-Za-z0-9_\-.,+!*'()%][A-Za-z0-9_\-.,+!*'()%/]{0,99}$/);
   });
 

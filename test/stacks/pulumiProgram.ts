@@ -226,6 +226,7 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "clickstream:stack:Artifacts": 1,
   "clickstream:stack:Hive": 1,
   "clickstream:stack:Identity": 1,
+  "clickstream:stack:KafkaCredentials": 1,
   "clickstream:stack:Loader": 1,
   "clickstream:stack:Monitoring": 1,
   "clickstream:stack:Network": 1,
@@ -243,20 +244,26 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:cloudfunctionsv2/function:Function": 1,
   "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": 1,
   "gcp:composer/environment:Environment": 1,
-  "gcp:compute/firewall:Firewall": 2,
+  "gcp:compute/firewall:Firewall": 4,
   "gcp:compute/network:Network": 1,
   "gcp:compute/subnetwork:Subnetwork": 1,
   "gcp:dataproc/cluster:Cluster": 2,
+  // Composer may submit jobs to the Hive cluster, and to no other
+  "gcp:dataproc/clusterIAMMember:ClusterIAMMember": 1,
   // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
   "gcp:dataproc/job:Job": 1,
-  // 7 log-based metrics, 6 alerts and one dashboard (no email channel: the dev stack sets no alertEmail)
-  "gcp:logging/metric:Metric": 7,
-  "gcp:monitoring/alertPolicy:AlertPolicy": 6,
+  // 8 log-based metrics, 7 alerts and one dashboard (no email channel: the dev stack sets no alertEmail)
+  "gcp:logging/metric:Metric": 8,
+  "gcp:monitoring/alertPolicy:AlertPolicy": 7,
   "gcp:monitoring/dashboard:Dashboard": 1,
-  "gcp:projects/iAMCustomRole:IAMCustomRole": 2,
+  "gcp:projects/iAMCustomRole:IAMCustomRole": 3,
   "gcp:projects/iAMMember:IAMMember": 17,
-  "gcp:projects/service:Service": 15,
+  "gcp:projects/service:Service": 16,
   "gcp:projects/serviceIdentity:ServiceIdentity": 3,
+  // One SCRAM password per Kafka principal (admin, generator, stream, shipper); the streaming account reads three
+  "gcp:secretmanager/secret:Secret": 4,
+  "gcp:secretmanager/secretIamMember:SecretIamMember": 3,
+  "gcp:secretmanager/secretVersion:SecretVersion": 4,
   "gcp:serviceaccount/account:Account": 6,
   "gcp:serviceaccount/iAMMember:IAMMember": 2,
   "gcp:storage/bucket:Bucket": 7,
@@ -264,6 +271,7 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   // 7 artifacts, 2 DAG files, 3 HiveQL scripts, 6 third-party releases (Kafka, Node.js, 4 connector jars)
   "gcp:storage/bucketObject:BucketObject": 18,
   "random:index/randomId:RandomId": 2,
+  "random:index/randomPassword:RandomPassword": 4,
   // the waits of stacks/consistency.ts: APIs, service agents, grants (all, and the loader's repository), log-based metrics
   "time:index/sleep:Sleep": 5,
 };

@@ -13,15 +13,20 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("the stack grown by configuration (kafka managed, workers, Hive autoscaling; Pulumi mocks)", () => {
-  it("adds exactly the Managed Kafka cluster and topic, its API and client grant, the NAT its login handler needs, and the Hive autoscaling policy", () => {
+  it("adds exactly the Managed Kafka cluster and topic, its API and client grant, the NAT its login handler needs, and the Hive autoscaling policy, in place of the broker's passwords and port", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    const withoutBrokerCredentials = Object.fromEntries(Object.entries(DEFAULT_GRAPH).filter(([type]) =>
+      !/secretmanager|randomPassword|KafkaCredentials/.test(type)));
     expect(counts).toEqual({
-      ...DEFAULT_GRAPH,
+      ...withoutBrokerCredentials,
+      // Managed Kafka lives outside the VPC's firewall: no rule for a broker's port
+      "gcp:compute/firewall:Firewall": DEFAULT_GRAPH["gcp:compute/firewall:Firewall"] - 1,
       "clickstream:stack:ManagedKafka": 1,
       "gcp:managedkafka/cluster:Cluster": 1,
       "gcp:managedkafka/topic:Topic": 1,
-      "gcp:projects/service:Service": DEFAULT_GRAPH["gcp:projects/service:Service"] + 1, // managedkafka.googleapis.com
+      // managedkafka.googleapis.com instead of secretmanager.googleapis.com
+      "gcp:projects/service:Service": DEFAULT_GRAPH["gcp:projects/service:Service"],
       // roles/managedkafka.client for the streaming cluster's account
       "gcp:projects/iAMMember:IAMMember": DEFAULT_GRAPH["gcp:projects/iAMMember:IAMMember"] + 1,
       "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy": 1,
@@ -47,7 +52,8 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
   it("declares the topic replicated three times, one partition per executor core, kept as long as the local broker keeps it", () => {
     const topic = byName(run, "kafka-topic").inputs;
     expect(topic).toMatchObject({ topicId: "weblogs", cluster: "clickstream-kafka", location: "us-central1", replicationFactor: 3, partitionCount: 8 });
-    expect(topic.configs).toEqual({ "retention.ms": String(72 * 3600 * 1000) });
+    // "Received" is the broker's clock there too.
+    expect(topic.configs).toEqual({ "retention.ms": String(72 * 3600 * 1000), "message.timestamp.type": "LogAppendTime" });
     const job = byName(run, "streaming-spark-job").inputs.pysparkConfig.properties;
     expect(Number(job["spark.executor.instances"]) * Number(job["spark.executor.cores"])).toBe(topic.partitionCount);
   });
@@ -76,6 +82,14 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
     expect(byName(run, "streaming-cluster").inputs.labels).toEqual({ workload: "streaming" });
     const properties = byName(run, "streaming-spark-job").inputs.pysparkConfig.properties;
     expect(properties).toMatchObject({ "spark.executor.instances": "4", "spark.executor.cores": "2", "spark.dynamicAllocation.enabled": "false" });
+  });
+
+  it("bounds each micro-batch by the executors' cores: 8 cores take 800,000 entries a trigger, the password secret named by nothing", () => {
+    const args: string[] = byName(run, "streaming-spark-job").inputs.pysparkConfig.args;
+    expect(args[args.indexOf("--max-offsets-per-trigger") + 1]).toBe("800000");
+    // Managed Kafka logs in with Google's IAM: no SCRAM user, no secret.
+    expect(args).not.toContain("--kafka-sasl-user");
+    expect(args).not.toContain("--kafka-password-secret");
   });
 
   it("authenticates the Spark job as Google documents: TLS, SASL/OAUTHBEARER, Google's login handler from Maven Central", () => {

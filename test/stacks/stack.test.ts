@@ -62,6 +62,8 @@ function accessTable(graph: ProgramRun): string[] {
     else if (g.type === "gcp:bigquery/datasetIamMember:DatasetIamMember") row.also.add(`dataset ${g.inputs.datasetId}: ${role(g.inputs.role)}`);
     else if (g.type === "gcp:cloudrunv2/serviceIamMember:ServiceIamMember") row.also.add(`function ${g.inputs.name}: ${role(g.inputs.role)}`);
     else if (g.type === "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember") row.also.add(`repository ${g.inputs.repository}: ${role(g.inputs.role)}`);
+    else if (g.type === "gcp:secretmanager/secretIamMember:SecretIamMember") row.also.add(`secret ${g.inputs.secretId}: ${role(g.inputs.role)}`);
+    else if (g.type === "gcp:dataproc/clusterIAMMember:ClusterIAMMember") row.also.add(`cluster ${g.inputs.cluster}: ${role(g.inputs.role)}`);
     else if (g.type === "gcp:serviceaccount/iAMMember:IAMMember") row.also.add(`account ${g.inputs.serviceAccountId.replace(/^.*\/(.+)@.*$/, "$1")}: ${role(g.inputs.role)}`);
     else throw new Error(`a grant of an unknown kind: ${g.type}`);
   }
@@ -106,6 +108,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "monitoring.googleapis.com",
       "pubsub.googleapis.com",
       "run.googleapis.com",
+      "secretmanager.googleapis.com",
       "storage.googleapis.com",
     ]);
     expect(services.every((s) => s.inputs.disableOnDestroy === false && s.inputs.project === PROJECT)).toBe(true);
@@ -127,12 +130,21 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(run.resources.filter((r) => /compute\/router/.test(r.type))).toEqual([]);
   });
 
-  it("admits intra-subnet traffic, and SSH only from IAP's range when the stack allows it", () => {
+  it("admits each cluster's nodes to each other, Kafka's port on the streaming master from the subnet alone, and SSH only from IAP's range when the stack allows it", () => {
     const rules = byType(run, "gcp:compute/firewall:Firewall");
-    expect(rules.map((r) => [r.name, r.inputs.sourceRanges]).sort()).toEqual([
-      ["network-allow-iap-ssh", ["35.235.240.0/20"]],
-      ["network-allow-intra-subnet", ["10.20.0.0/24"]],
+    expect(rules.map((r) => [r.name, r.inputs.sourceRanges ?? r.inputs.sourceTags, r.inputs.targetTags]).sort()).toEqual([
+      ["network-allow-iap-ssh", ["35.235.240.0/20"], undefined],
+      ["network-allow-kafka", ["10.20.0.0/24"], ["clickstream-stream"]],
+      ["network-allow-within-hive", ["clickstream-hive"], ["clickstream-hive"]],
+      ["network-allow-within-stream", ["clickstream-stream"], ["clickstream-stream"]],
     ]);
+    expect(byName(run, "network-allow-kafka").inputs.allows).toEqual([{ protocol: "tcp", ports: ["9092"] }]);
+    // No rule admits a machine of the subnet to every port, nor anything to the controller's port (loopback only).
+    expect(rules.filter((r) => r.inputs.sourceRanges?.includes("10.20.0.0/24") && r.name !== "network-allow-kafka")).toEqual([]);
+    expect(rules.flatMap((r) => r.inputs.allows.flatMap((a: { ports?: string[] }) => a.ports ?? [])).filter((p: string) => p === "9093")).toEqual([]);
+    // The tags are the ones the clusters' nodes carry.
+    expect(byName(run, "streaming-cluster").inputs.clusterConfig.gceClusterConfig.tags).toEqual(["clickstream-stream"]);
+    expect(byName(run, "hive-cluster").inputs.clusterConfig.gceClusterConfig.tags).toEqual(["clickstream-hive"]);
     expect(byName(run, "network-allow-iap-ssh").inputs.allows).toEqual([{ protocol: "tcp", ports: ["22"] }]);
     expect(rules.every((r) => r.inputs.direction === "INGRESS" && r.inputs.network === "network-vpc-id")).toBe(true);
   });
@@ -187,7 +199,14 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       custom("DataprocNode"),
       `IAMMember ${PROJECT} roles/logging.logWriter`,
       `IAMMember ${PROJECT} roles/monitoring.metricWriter`,
+      // The broker, the generator and the job on the master read their own Kafka passwords; the shipper's is not theirs.
+      `SecretIamMember ${PROJECT} roles/secretmanager.secretAccessor`,
+      `SecretIamMember ${PROJECT} roles/secretmanager.secretAccessor`,
+      `SecretIamMember ${PROJECT} roles/secretmanager.secretAccessor`,
     ].sort());
+    expect(byType(run, "gcp:secretmanager/secretIamMember:SecretIamMember").map((g) => g.inputs.secretId).sort()).toEqual([
+      "clickstream-kafka-admin", "clickstream-kafka-generator", "clickstream-kafka-stream",
+    ]);
     expect(grantsTo(sa("hive"))).toEqual([
       `BucketIAMMember ${composer} roles/storage.objectViewer`,
       `BucketIAMMember ${dataproc} roles/storage.legacyBucketReader`,
@@ -210,6 +229,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `BucketIAMMember ${raw} roles/storage.objectViewer`,
       `IAMMember ${PROJECT} roles/composer.worker`,
       custom("JobSubmitter"),
+      `ClusterIAMMember ${PROJECT} projects/${PROJECT}/roles/clickstreamClusterUsera1b2c3`,
       `IAMMember ${PROJECT} roles/logging.logWriter`,
       `IAMMember ${PROJECT} roles/monitoring.metricWriter`,
     ].sort());
@@ -241,6 +261,21 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const role = byName(run, "identity-job-submitter").inputs;
     expect(role.permissions).toContain("dataproc.jobs.create");
     expect(role.permissions.filter((p: string) => /clusters\.(create|delete|update)/.test(p))).toEqual([]);
+  });
+
+  it("lets Composer submit jobs to the Hive cluster only: no project grant carries the use of a cluster", () => {
+    const customRoles = new Map(byType(run, "gcp:projects/iAMCustomRole:IAMCustomRole").map((r) => [
+      `projects/${PROJECT}/roles/${r.inputs.roleId}`, r.inputs.permissions as string[]]));
+    const projectPermissions = run.resources
+      .filter((r) => r.type === "gcp:projects/iAMMember:IAMMember" && r.inputs.member === sa("composer"))
+      .flatMap((r) => customRoles.get(r.inputs.role) ?? []);
+    expect(projectPermissions).toContain("dataproc.jobs.create");
+    expect(projectPermissions.filter((p) => p.startsWith("dataproc.clusters."))).toEqual([]);
+    const onClusters = byType(run, "gcp:dataproc/clusterIAMMember:ClusterIAMMember");
+    expect(onClusters.map((g) => [g.inputs.cluster, g.inputs.member, customRoles.get(g.inputs.role)])).toEqual([
+      ["clickstream-hive", sa("composer"), ["dataproc.clusters.get", "dataproc.clusters.use"]],
+    ]);
+    expect(onClusters[0].inputs).toMatchObject({ project: PROJECT, region: "us-central1" });
   });
 
   it("grants no storage permission at project scope beyond one named bucket and Composer's required role, and no bucket admin anywhere", () => {
@@ -313,9 +348,10 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const wait = byName(run, "iam-grants-propagated");
     expect(wait.type).toBe("time:index/sleep:Sleep");
     expect(wait.inputs.createDuration).toBe(`${DELAYS.iamGrant.seconds}s`);
-    const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && !r.name.startsWith("loader-")).map((r) => r.name);
-    // Every grant but the loader's own two: its repository grant has a wait of its own, its invoker grant follows the function.
-    expect(grants).toHaveLength(43);
+    const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && !r.name.startsWith("loader-") && r.name !== "hive-composer-job-submitter").map((r) => r.name);
+    // Every grant but the loader's own two (its repository grant has a wait of its own, its invoker grant follows the
+    // function) and Composer's on the Hive cluster, which its hourly runs use, long after the environment exists.
+    expect(grants).toHaveLength(46);
     // It waits for each grant (dependsOn) and is replaced when any grant is (its triggers are their ids).
     expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
     expect(wait.inputs.triggers.waitsFor.split(",")).toEqual(grants.map((g) => `${g}-id`).sort());
@@ -386,7 +422,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     for (const script of ["kafka-broker.sh", "weblog-generator.sh"]) {
       const file = path.join(REPO_ROOT, "stacks/init", script);
       execFileSync("bash", ["-n", file]);
-      const read = [...readFileSync(file, "utf8").matchAll(/\$\(metadata ([a-z0-9-]+)\)/g)].map((m) => m[1]).filter((k) => k !== "dataproc-role");
+      const read = [...readFileSync(file, "utf8").matchAll(/\$\((?:checked_)?metadata ([a-z0-9-]+)[ )]/g)].map((m) => m[1]).filter((k) => k !== "dataproc-role");
       expect(read.length).toBeGreaterThan(0);
       for (const key of read) expect(Object.keys(metadata)).toContain(key);
     }
@@ -412,6 +448,13 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "--checkpoint", `gs://${raw}/_checkpoints`, "--markers", `gs://${raw}/_complete`,
       "--contract", `gs://${artifacts}/spark/weblog-entry.schema.json`,
       "--max-past-seconds", String(62 * 86_400),
+      // SCRAM as the read-only principal; the job reads the password from Secret Manager, the arguments name it only.
+      "--kafka-option", "kafka.security.protocol=SASL_PLAINTEXT",
+      "--kafka-option", "kafka.sasl.mechanism=SCRAM-SHA-512",
+      "--kafka-sasl-user", "stream",
+      "--kafka-password-secret", `projects/${PROJECT}/secrets/clickstream-kafka-stream`,
+      // One e2-standard-4 node: its one executor has 2 cores, 100,000 entries each per one-minute trigger.
+      "--max-offsets-per-trigger", "200000",
       "--input-format", "json",
     ]);
     expect(job.labels["source-sha256"]).toMatch(/^[0-9a-f]{32}$/);

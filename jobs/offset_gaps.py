@@ -1,0 +1,61 @@
+"""Offsets the stream could not read because Kafka no longer held them (retention, DeleteRecords): found by
+comparing each batch's planned offset ranges (the checkpoint's offset log) with the first offset it really
+read per partition, recorded as <markers>/_gaps/batch=N.json and logged as `offsets lost: {...}` (an alert
+reads that line). The stream goes on from the earliest offset Kafka still holds."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs import hadoop_files
+
+log = logging.getLogger("weblog_stream")
+GAPS_FOLDER = "_gaps"
+
+
+def planned_offsets(spark: SparkSession, query_checkpoint: str, batch_id: int) -> dict[str, dict[str, int]] | None:
+    """{topic: {partition: offset}} the offset log holds for a batch: where it ends, and where the next starts."""
+    path = f"{query_checkpoint.rstrip('/')}/offsets/{batch_id}"
+    if batch_id < 0 or not hadoop_files.exists(spark, path):
+        return None
+    lines = hadoop_files.read_text(spark, path).splitlines()
+    return json.loads(lines[2])  # "v1", the batch's metadata, then the one source's offsets
+
+
+def find_gaps(start: dict[str, dict[str, int]], end: dict[str, dict[str, int]],
+              first_read: dict[int, tuple[int, str | None]]) -> list[dict]:
+    """Each partition whose first offset read (or, reading none, whose planned end) lies past its planned start."""
+    gaps = []
+    for topic, partitions in end.items():
+        for partition, until in sorted(partitions.items(), key=lambda p: int(p[0])):
+            planned = start.get(topic, {}).get(partition)
+            if planned is None or until <= planned:
+                continue
+            resumed, received = first_read.get(int(partition), (until, None))
+            if resumed > planned:
+                gaps.append({"topic": topic, "partition": int(partition), "from_offset": planned,
+                             "to_offset": resumed, "lost": resumed - planned, "next_received": received})
+    return gaps
+
+
+def record_gaps(spark: SparkSession, query_checkpoint: str, markers: str, batch_id: int,
+                judged: DataFrame) -> list[dict]:
+    """Finds the offsets this batch should have read but Kafka no longer held; records and logs each gap."""
+    start = planned_offsets(spark, query_checkpoint, batch_id - 1)
+    end = planned_offsets(spark, query_checkpoint, batch_id)
+    if start is None or end is None:
+        return []
+    rows = judged.groupBy("kafka_partition").agg(
+        F.min("kafka_offset").alias("first"),
+        F.date_format(F.min("kafka_timestamp"), "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("received")).collect()
+    gaps = find_gaps(start, end, {r["kafka_partition"]: (r["first"], r["received"]) for r in rows})
+    if gaps:
+        body = {"batch": batch_id, "gaps": gaps}
+        hadoop_files.write_text(spark, f"{markers.rstrip('/')}/{GAPS_FOLDER}/batch={batch_id}.json", json.dumps(body))
+        for gap in gaps:
+            log.error("offsets lost: %s", json.dumps({"batch": batch_id, **gap}))
+    return gaps
