@@ -2,6 +2,7 @@
 // process that exits while it should run is started again after a back-off (1 s, doubling up to 30 s,
 // back to 1 s once it has run for a minute), with one log line per restart.
 import { isAlive } from "./processes";
+import { StoppingError } from "./processRegistry";
 
 /** A started process: its group leader's pid, when it ends, and its log. */
 export interface Started {
@@ -81,6 +82,7 @@ export class Supervised {
         this.log(`supervisor: ${this.name} restarted (pid ${this.current.pid})`);
         await this.onRestart(this.current);
       } catch (e) {
+        if (e instanceof StoppingError) return;
         this.log(`supervisor: ${this.name} did not start: ${(e as Error).message}`);
         this.current = { ...this.current, exited: Promise.resolve("did not start") };
       }

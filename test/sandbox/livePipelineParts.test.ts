@@ -12,6 +12,7 @@ import { sandboxLayout } from "../../sandbox/layout";
 import { CuratedNotifier } from "../../sandbox/notifier";
 import { keepInput } from "../../sandbox/pipeline";
 import { isAlive, killGroup, SandboxError, startService } from "../../sandbox/processes";
+import { ProcessRegistry } from "../../sandbox/processRegistry";
 import { dueHours } from "../../sandbox/scheduler";
 import { Supervised } from "../../sandbox/supervisor";
 
@@ -61,7 +62,7 @@ describe("the scheduler's rule for due hours (the DAG's schedule and catch-up)",
 
 test("the supervisor restarts a process that died, with a log line, and stops it for good on end", async () => {
   const lines: string[] = [];
-  const s = new Supervised("sleeper", async () => startService({ name: "sleeper", command: "sleep", args: ["60"], log: join(work, "sleeper.log") }), (l) => lines.push(l));
+  const s = new Supervised("sleeper", async () => startService({ name: "sleeper", command: "sleep", args: ["60"], log: join(work, "sleeper.log") }, new ProcessRegistry(join(work, "processes"))), (l) => lines.push(l));
   const first = await s.begin();
   await killGroup(first.pid);
   const end = Date.now() + 10_000;
