@@ -67,7 +67,7 @@ async function up(o: SandboxOptions, argv: string[], registry: ProcessRegistry):
   registry.assertOpen("the supervisor");
   // node with tsx's loader, not the tsx command: one process, which receives its signals itself.
   const daemon = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "sandbox", "daemon.ts"), ...argv], {
-    cwd: REPO_ROOT, stdio: ["ignore", fd, fd], detached: true,
+    cwd: REPO_ROOT, stdio: ["ignore", fd, fd], detached: true, env: registry.env(),
   });
   registry.recordChild("supervisor", daemon);
   closeSync(fd);

@@ -23,6 +23,8 @@ export interface BrokerOptions {
   detached?: boolean;
   /** called in the tick the broker's JVM is spawned, before it can do anything (the sandbox records it) */
   onSpawn?: (child: ChildProcess) => void;
+  /** the JVM's environment (this process's by default) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningBroker {
@@ -291,7 +293,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError",
       "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${f.log4j}`,
       "-cp", classpath, "kafka.Kafka", f.config],
-    { detached: true, stdio: ["ignore", log, log] },
+    { detached: true, stdio: ["ignore", log, log], env: options.env },
   );
   options.onSpawn?.(child);
   fs.closeSync(log);

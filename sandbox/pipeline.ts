@@ -169,7 +169,7 @@ export class Pipeline {
       let bootstrap = "";
       const broker = this.keep("kafka", async () => {
         this.registry.assertOpen("kafka");
-        const b = await startBroker({ stateDir: l.kafka, detached: true, onSpawn: (child) => this.registry.recordChild("kafka", child) });
+        const b = await startBroker({ stateDir: l.kafka, detached: true, env: this.registry.env(), onSpawn: (child) => this.registry.recordChild("kafka", child) });
         bootstrap = b.bootstrapServers;
         return { pid: b.pid, exited: exitOf(b.pid), log: b.log };
       }, log);
@@ -395,7 +395,7 @@ async function runSetup(l: SandboxLayout, say: (s: string) => void, registry: Pr
   mkdirSync(l.logs, { recursive: true });
   const out = createWriteStream(log, { flags: "a" });
   registry.assertOpen("setup");
-  const child = spawn("bash", [join(parts.REPO_ROOT, "scripts", "setup.sh")], { cwd: parts.REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("bash", [join(parts.REPO_ROOT, "scripts", "setup.sh")], { cwd: parts.REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: registry.env() });
   registry.recordChild("setup", child);
   const relay = (chunk: Buffer) => {
     out.write(chunk);

@@ -1,9 +1,11 @@
 // Every process the sandbox starts, recorded in its state folder the moment it is spawned (pid, process
 // group, command line and start time from /proc), so that whoever comes next (a shutdown, `down`, the next
-// start after a crash) can stop it, and never touches a process that merely reuses a recorded pid.
+// start after a crash) can stop it, and never touches a process that merely reuses a recorded pid. Each
+// also carries the state folder in its environment (OWNER_ENV), inherited by all it starts: a process
+// spawned in the instant before its record was written (a supervisor killed right then) is still found.
 import { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeStateFile } from "./stateFile";
 
 export interface ProcessRecord {
@@ -44,6 +46,18 @@ function procCommand(pid: number): string[] {
 }
 
 const running = (s: ProcStat | undefined): s is ProcStat => !!s && s.state !== "Z" && s.state !== "X";
+
+/** The environment variable naming the state folder a process was started for. */
+export const OWNER_ENV = "CLICKSTREAM_SANDBOX_STATE";
+
+function startedFor(pid: number): string | undefined {
+  try {
+    const entry = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").find((e) => e.startsWith(`${OWNER_ENV}=`));
+    return entry?.slice(OWNER_ENV.length + 1);
+  } catch {
+    return undefined;
+  }
+}
 
 /** True while the recorded process itself runs: same pid, same start time, same command. */
 export function isRecordedProcess(r: ProcessRecord): boolean {
@@ -94,8 +108,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ProcessRegistry {
   private closed = false;
+  /** the state folder whose processes these are */
+  readonly owner: string;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.owner = dirname(dir);
+  }
+
+  /** The environment a process of this state folder is started with. */
+  env(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+    return { ...base, [OWNER_ENV]: this.owner };
+  }
 
   /** Refuses new starts from now on; a process spawned while this happened is killed as it is recorded. */
   close(): void {
@@ -149,15 +172,33 @@ export class ProcessRegistry {
     return found.sort((a, b) => a.startTicks - b.startTicks);
   }
 
-  /** Records with something still running; records of processes gone (or of pids reused) are removed. */
+  /**
+   * Records with something still running, then processes started for this folder that no record covers
+   * (named "unrecorded"); records of processes gone (or of pids reused) are removed.
+   */
   alive(except: number[] = []): ProcessRecord[] {
     const live: ProcessRecord[] = [];
+    const covered = new Set<number>(except);
     for (const r of this.records()) {
       if (except.includes(r.pid)) continue;
-      if (runningOf(r).length > 0) live.push(r);
+      const pids = runningOf(r);
+      if (pids.length > 0) live.push(r);
       else this.forget(r.pid);
+      for (const pid of pids) covered.add(pid);
     }
-    return live;
+    return [...live, ...this.unrecorded(covered)];
+  }
+
+  private unrecorded(covered: Set<number>): ProcessRecord[] {
+    const found: ProcessRecord[] = [];
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry) || covered.has(Number(entry)) || startedFor(Number(entry)) !== this.owner) continue;
+      const pid = Number(entry);
+      const s = procStat(pid);
+      if (!running(s) || covered.has(s.pgid)) continue;
+      found.push({ name: "unrecorded", pid, pgid: s.pgid === pid ? pid : 0, command: procCommand(pid), startTicks: s.startTicks, startedAt: "" });
+    }
+    return found;
   }
 
   /**

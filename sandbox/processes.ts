@@ -50,7 +50,7 @@ export function startService(spec: ServiceSpec, registry: ProcessRegistry): Serv
   const out = spec.stdout ? openLog(spec.stdout) : fd;
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: spec.env ?? process.env,
+    env: registry.env(spec.env),
     stdio: spec.pipes ? ["pipe", "pipe", fd] : ["ignore", out, fd],
     detached: true,
   });

@@ -29,7 +29,7 @@ function sleeper(registry: ProcessRegistry, name = "sleeper"): number {
 }
 
 test("a process is recorded as it is spawned: pid, its own process group, command line and start time", () => {
-  const registry = new ProcessRegistry(join(work, "recorded"));
+  const registry = new ProcessRegistry(join(work, "recorded", "processes"));
   const pid = sleeper(registry);
   const record = JSON.parse(readFileSync(join(registry.dir, `${pid}.json`), "utf8")) as ProcessRecord;
   expect(record).toMatchObject({ name: "sleeper", pid, pgid: pid, command: ["sleep", "60"], startTicks: startTicks(pid) });
@@ -37,8 +37,12 @@ test("a process is recorded as it is spawned: pid, its own process group, comman
 });
 
 test("a recorded pid whose start time or command differs is another process: left alone, its record dropped", async () => {
-  const registry = new ProcessRegistry(join(work, "reused"));
-  const other = sleeper(registry, "other");
+  const registry = new ProcessRegistry(join(work, "reused", "processes"));
+  // Not started for this folder: the pid of a record that once was ours, now someone else's.
+  const child = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+  const other = child.pid as number;
+  started.push(other);
+  registry.recordChild("other", child);
   const file = join(registry.dir, `${other}.json`);
   const record = JSON.parse(readFileSync(file, "utf8")) as ProcessRecord;
   writeFileSync(file, JSON.stringify({ ...record, startTicks: record.startTicks - 1 }));
@@ -50,7 +54,7 @@ test("a recorded pid whose start time or command differs is another process: lef
 });
 
 test("stopping a record stops its whole group, the children a dead leader left included", async () => {
-  const registry = new ProcessRegistry(join(work, "group"));
+  const registry = new ProcessRegistry(join(work, "group", "processes"));
   // A leader with two children, as pyspark's python with its JVM; the leader then dies alone.
   const leader = spawn("sh", ["-c", "sleep 60 & sleep 60 & wait"], { detached: true, stdio: "ignore" });
   registry.recordChild("stream", leader);
@@ -66,8 +70,21 @@ test("stopping a record stops its whole group, the children a dead leader left i
   expect(registry.records()).toEqual([]);
 });
 
+test("a process started for the folder but not yet recorded (its supervisor killed right then) is found and stopped", async () => {
+  const registry = new ProcessRegistry(join(work, "unrecorded", "processes"));
+  const stray = spawn("sh", ["-c", "sleep 60 & wait"], { detached: true, stdio: "ignore", env: registry.env() });
+  started.push(stray.pid as number);
+  const other = spawn("sleep", ["60"], { detached: true, stdio: "ignore", env: new ProcessRegistry(join(work, "elsewhere", "processes")).env() });
+  started.push(other.pid as number);
+  while (groupMembers(stray.pid as number).length < 2) await sleep(50);
+  expect(registry.alive().map((r) => [r.name, r.pid])).toContainEqual(["unrecorded", stray.pid]);
+  await registry.stopAll({ graceMs: 2000 });
+  expect(groupMembers(stray.pid as number)).toEqual([]);
+  expect(isAlive(other.pid as number)).toBe(true);
+});
+
 test("once closed, no process starts; one spawned as it closed is killed as it is recorded", async () => {
-  const registry = new ProcessRegistry(join(work, "closed"));
+  const registry = new ProcessRegistry(join(work, "closed", "processes"));
   registry.close();
   expect(() => sleeper(registry)).toThrow(StoppingError);
   const late = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });

@@ -23,7 +23,7 @@ class StandIn extends EventEmitter implements ProcessHandle {
 
 function setUp(name: string) {
   const proc = new StandIn();
-  const registry = new ProcessRegistry(join(work, name));
+  const registry = new ProcessRegistry(join(work, name, "processes"));
   const lines: string[] = [];
   const shutdown = new Shutdown(proc, registry, (l) => lines.push(l)).install();
   // SIGTERM ignored: only the group's SIGKILL ends it, as a JVM stuck in its shutdown hooks.
