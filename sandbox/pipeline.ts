@@ -492,6 +492,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, sh
     const { rows: truth, summaries } = groundTruthRows(l);
     const summary = summaries[0];
     const view = await stages.stage("query", "reading the hourly table from the local BigQuery server", () => readWarehouse(started));
+    registry.assertOpen("the report"); // a run being stopped writes no verdict
     const reconciliation = reconcile(truth, view.rows, {
       duplicatesSent: summary.duplicates,
       rawRows: audit.rows,
