@@ -426,7 +426,8 @@ export async function freshStateFolder(l: SandboxLayout): Promise<void> {
  */
 export async function runSandbox(o: SandboxOptions, say: (s: string) => void, shutdown?: Shutdown): Promise<RunRecord> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
-  const registry = new ProcessRegistry(l.processes);
+  // The shutdown's registry: once it is closed, nothing of this run starts any more.
+  const registry = shutdown?.registry ?? new ProcessRegistry(l.processes);
   const stages = new StageClock(say);
   const hours = expectedHours(o);
   let pipeline: Pipeline | undefined;

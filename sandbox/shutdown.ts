@@ -61,7 +61,8 @@ export class Shutdown {
 
   constructor(
     private readonly proc: ProcessHandle,
-    private readonly registry: ProcessRegistry,
+    /** what the sandbox started; closed (no new start) as soon as a shutdown begins */
+    readonly registry: ProcessRegistry,
     private readonly say: (line: string) => void,
     private readonly options: ShutdownOptions = {},
   ) {}

@@ -7,7 +7,7 @@
 // (Ctrl-C) while the broker starts, SIGHUP (a closed terminal) while the services start, Ctrl-C twice
 // mid-run, a closed pipe (`npm start 2>&1 | head`) during the report; SIGTERM is the shutdown's unit test's.
 // Points are found by watching the state folder and the narration, never by fixed sleeps.
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -60,9 +60,11 @@ function npmStart(dir: string, args: string[]): Launched {
   return { child, output: () => out, closed: new Promise((r) => child.on("close", r)) };
 }
 
-function sandbox(dir: string, args: string[]) {
-  const r = spawnSync("npm", ["start", "--silent", "--", ...args], { cwd: REPO, env: { ...process.env, CLICKSTREAM_SANDBOX_DIR: dir }, encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, err: r.stderr };
+/** A command run to its end (not spawnSync: the run in the background is watched meanwhile). */
+async function sandbox(dir: string, args: string[]): Promise<{ code: number | null; err: string }> {
+  const run = npmStart(dir, args);
+  const code = await run.closed;
+  return { code, err: run.output() };
 }
 
 async function until(what: string, ok: () => boolean, run?: Launched, timeoutMs = 120_000): Promise<void> {
@@ -116,7 +118,7 @@ describe("a supervisor killed outright (SIGKILL) while the services start", () =
     group(run, "SIGKILL");
     await run.closed;
     expect(processesOf(dir).length).toBeGreaterThan(0);
-    const purge = sandbox(dir, ["purge"]);
+    const purge = await sandbox(dir, ["purge"]);
     expect(purge.code).toBe(1);
     expect(purge.err).toMatch(/not removing .*: still running from it: .*kafka \(pid \d+\).*stream \(pid \d+\)/);
     expect(existsSync(dir)).toBe(true);
@@ -141,10 +143,10 @@ test("up's supervisor killed outright: down stops everything it recorded, then p
   process.kill(supervisor, "SIGKILL");
   await run.closed;
   expect(processesOf(dir).length).toBeGreaterThan(0);
-  const down = sandbox(dir, ["down"]);
+  const down = await sandbox(dir, ["down"]);
   expect(down.err).toMatch(/stopped: .*kafka \(pid \d+\)/);
   await noneAliveWithin30s(dir);
-  expect(sandbox(dir, ["purge"]).code).toBe(0);
+  expect((await sandbox(dir, ["purge"])).code).toBe(0);
   expect(existsSync(dir)).toBe(false);
 }, 150_000);
 
