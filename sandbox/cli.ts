@@ -9,12 +9,14 @@ import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
 import { REPO_ROOT, TOPIC } from "./parts";
 import { liveReport, runSandbox, setupIfAsked } from "./pipeline";
 import { isAlive, SandboxError } from "./processes";
+import { describeRecords, ProcessRegistry } from "./processRegistry";
 import { formatReconciliation } from "./reconciliation";
-import { Endpoints, readServicesFile, stopDetached, writeServicesFile } from "./services";
+import { Endpoints, readServicesFile, stopRecorded, writeServicesFile } from "./services";
+import { lineWriter, ProcessHandle, Shutdown } from "./shutdown";
 import { StageClock } from "./stageClock";
 import { formatStatus, readStatus } from "./status";
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
+const say = lineWriter(process.stderr);
 
 export function formatEndpoints(e: Endpoints): string {
   return [
@@ -41,29 +43,33 @@ function tail(file: string, lines = 20): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Stops everything the state folder recorded, whether its supervisor is alive or not. */
 async function down(o: SandboxOptions): Promise<void> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
-  const stopped = await stopDetached(l);
-  // A broker left by an interrupted run is still found through its own state folder.
+  const stopped = await stopRecorded(l);
+  // A broker of a state folder older than its process records is still found through its own state.
   if (existsSync(l.kafka)) await stopBroker(l.kafka);
-  say(stopped.length ? `stopped: ${stopped.join(", ")} (state kept in ${l.root}; 'up' resumes from it)` : "nothing was running");
+  say(stopped.length ? `stopped: ${describeRecords(stopped)} (state kept in ${l.root}; 'up' resumes from it)` : "nothing was running");
 }
 
 /** Starts the supervisor in the background, detached from this terminal, and waits until the pipeline runs. */
-async function up(o: SandboxOptions, argv: string[]): Promise<number> {
+async function up(o: SandboxOptions, argv: string[], registry: ProcessRegistry): Promise<number> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
   if (!isSandboxFolder(l.root)) throw new SandboxError(`${l.root} is not empty and is not a sandbox state folder`, "choose an empty or new folder with --state-dir", undefined);
   markSandboxFolder(l.root);
   mkdirSync(l.logs, { recursive: true });
   const stages = new StageClock(say);
-  await setupIfAsked(o, l, stages, say);
+  await setupIfAsked(o, l, stages, say, registry);
   const log = join(l.logs, "supervisor.log");
   // Lines an earlier `up` logged are not shown again.
   let shown = existsSync(log) ? readFileSync(log, "utf8").split("\n").length - 1 : 0;
   const fd = openSync(log, "a");
-  const daemon = spawn(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "sandbox", "daemon.ts"), ...argv], {
-    cwd: REPO_ROOT, stdio: ["ignore", fd, fd], detached: true,
+  registry.assertOpen("the supervisor");
+  // node with tsx's loader, not the tsx command: one process, which receives its signals itself.
+  const daemon = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "sandbox", "daemon.ts"), ...argv], {
+    cwd: REPO_ROOT, stdio: ["ignore", fd, fd], detached: true, env: registry.env(),
   });
+  registry.recordChild("supervisor", daemon);
   closeSync(fd);
   daemon.unref();
   writeServicesFile(l.services, daemon.pid as number);
@@ -75,7 +81,8 @@ async function up(o: SandboxOptions, argv: string[]): Promise<number> {
     shown = Math.max(shown, lines.length - 1);
     if (readStatus(l.status)?.phase === "running") break;
     if (!isAlive(daemon.pid as number)) {
-      rmSync(l.services, { force: true });
+      // A supervisor that died starting (or was killed) may leave processes: none of them stays.
+      await stopRecorded(l);
       throw new SandboxError("the pipeline did not start", "read the supervisor's log above; fix the cause, then run 'npm start -- up' again", log);
     }
     if (Date.now() > until) throw new SandboxError("the pipeline did not start within 10 minutes", "read the supervisor's log, then 'npm start -- down'", log);
@@ -119,10 +126,30 @@ async function report(o: SandboxOptions): Promise<number> {
   return 0;
 }
 
+/**
+ * `npm start` and `up`: refused while a supervisor of the state folder runs; what an earlier crash left
+ * running is stopped first, and said so.
+ */
+async function start(o: SandboxOptions, argv: string[], run: SandboxRunner, registry: ProcessRegistry, shutdown: Shutdown): Promise<number> {
+  const l = sandboxLayout(stateDirFrom(o.stateDir));
+  const supervisor = registry.alive([process.pid]).find((r) => r.name === "supervisor");
+  if (supervisor) {
+    say(`services from an earlier 'up' or 'npm start' are still running from ${l.root} (supervisor pid ${supervisor.pid}): stop them first with 'npm start -- down'`);
+    return 1;
+  }
+  const leftovers = await stopRecorded(l);
+  if (leftovers.length > 0) say(`stopped what an earlier run of ${l.root} left running when it crashed: ${describeRecords(leftovers)}`);
+  if (o.command === "up") return await up(o, argv, registry);
+  const result = await run(o, say, shutdown);
+  console.log(result.reportPath);
+  return result.reconciliation.matches ? 0 : 1;
+}
+
 /** Runs the pipeline once; `main` takes it as a parameter so that its exit codes can be checked alone. */
 export type SandboxRunner = typeof runSandbox;
 
-export async function main(argv: string[], run: SandboxRunner = runSandbox): Promise<number> {
+/** `proc` is the process whose signals and output the run or `up` listens to (a test may pass a stand-in). */
+export async function main(argv: string[], run: SandboxRunner = runSandbox, proc: ProcessHandle = process): Promise<number> {
   let o: SandboxOptions | "help";
   try {
     o = parseOptions(argv);
@@ -161,27 +188,31 @@ export async function main(argv: string[], run: SandboxRunner = runSandbox): Pro
       case "down":
         await down(o);
         return 0;
-      case "purge":
+      case "purge": {
         if (!isSandboxFolder(l.root)) {
           say(`error: ${l.root} is not a sandbox state folder (no .clickstream-sandbox file in it): not removing it`);
           return 1;
         }
-        await down(o);
+        // Removing the folder under running processes would leave them running, writing into nothing.
+        const running = new ProcessRegistry(l.processes).alive([process.pid]);
+        if (running.length > 0) {
+          say(`error: not removing ${l.root}: still running from it: ${describeRecords(running)}; stop them first with 'npm start -- down'`);
+          return 1;
+        }
+        if (existsSync(l.kafka)) await stopBroker(l.kafka);
         rmSync(l.root, { recursive: true, force: true });
         say(`removed ${l.root}`);
         return 0;
+      }
       case "run":
       case "up": {
-        const services = readServicesFile(l.services);
-        if (services && isAlive(services.supervisorPid)) {
-          say(`services from an earlier 'up' are still running from ${l.root}: stop them first with 'npm start -- down'`);
-          return 1;
+        const registry = new ProcessRegistry(l.processes);
+        const shutdown = new Shutdown(proc, registry, say).install();
+        try {
+          return await shutdown.unlessStopping(start(o, argv, run, registry, shutdown));
+        } finally {
+          shutdown.uninstall();
         }
-        if (services) await down(o); // a supervisor that died: stop what it left
-        if (o.command === "up") return await up(o, argv);
-        const result = await run(o, say);
-        console.log(result.reportPath);
-        return result.reconciliation.matches ? 0 : 1;
       }
     }
   } catch (e) {

@@ -1,7 +1,7 @@
 // The background supervisor `npm start -- up` leaves running, detached from the terminal: it runs the
 // pipeline (pipeline.ts), sends the simulated hours on a new state folder, then live traffic on the
-// sandbox clock, and writes status.json every second. SIGTERM (`down`) stops everything and keeps the
-// state, so the next `up` resumes from it.
+// sandbox clock, and writes status.json every second. SIGTERM (`down`), or any other way of being asked
+// (shutdown.ts), stops everything and keeps the state, so the next `up` resumes from it.
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS, readClock } from "./clock";
@@ -10,11 +10,14 @@ import { ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
 import * as parts from "./parts";
 import { DEFAULT_LIVE_RATE, Pipeline } from "./pipeline";
 import { SandboxError } from "./processes";
+import { ProcessRegistry } from "./processRegistry";
+import { lineWriter, Shutdown } from "./shutdown";
 import { StageClock } from "./stageClock";
 import { PipelineStatus } from "./status";
 import { writeStateFile } from "./stateFile";
 
-const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+const write = lineWriter(process.stdout);
+const say = (line: string) => write(`${new Date().toISOString()} ${line}`);
 
 /** Entries per second into the topic, from its end offsets between two readings. */
 function kafkaRate(bootstrap: string): () => Promise<number | null> {
@@ -83,41 +86,41 @@ async function main(argv: string[]): Promise<number> {
   const stages = new StageClock(say);
   let phase = "starting";
   let pipeline: Pipeline | undefined;
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      phase = "stopping";
-      say("stopping every process (state is kept; 'up' resumes from it)");
-      await pipeline?.stop();
+  const registry = new ProcessRegistry(l.processes);
+  const shutdown = new Shutdown(process, registry, say, {
+    stopping: "stopping every process (state is kept; 'up' resumes from it)",
+    exitCode: () => 0,
+    stopped: () => {
       rmSync(l.status, { force: true });
       rmSync(l.services, { force: true });
-      say("stopped");
-      process.exit(0);
-    })();
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+    },
+  }).install();
+  const stop = () => shutdown.request("SIGTERM");
   try {
     pipeline = await Pipeline.start(l, {
       idleSeconds: o.traffic ? undefined : 10,
       clockFactor: o.clockFactor || readClock(l.clock)?.factor || 1,
       clockStartMs: Date.parse(o.start) + o.hours * HOUR_MS,
       input: { format: o.format, accessLog: o.accessLog },
-    }, say, stages);
+    }, say, stages, registry, shutdown);
   } catch (e) {
+    if (shutdown.requested) return await shutdown.done;
     say(`error: ${(e as Error).message}${e instanceof SandboxError ? `\n  what to do: ${e.hint}${e.log ? `\n  log: ${e.log}` : ""}` : ""}`);
+    // What the failed start left (the loader's build, a server that never answered) goes too.
+    await registry.stopAll({ except: [process.pid] });
+    registry.forget(process.pid);
     rmSync(l.services, { force: true });
     return 1;
   }
   const p = pipeline;
   const rate = kafkaRate(p.endpoints.kafkaBootstrap as string);
   let intoKafka: number | null = null;
-  const write = () => {
-    if (stopping) return;
+  const writeStatus = () => {
+    if (shutdown.requested) return;
     writeStateFile(l.status, snapshot(p, phase, intoKafka, o));
   };
-  write();
-  setInterval(write, 1000);
+  writeStatus();
+  setInterval(writeStatus, 1000);
   setInterval(() => takeRerunRequests(l.reruns, p), 1000);
   setInterval(() => void rate().then((r) => (intoKafka = r)), 5000);
 
@@ -136,12 +139,12 @@ async function main(argv: string[]): Promise<number> {
       say("no live traffic: send your own to the Kafka endpoint");
     }
   } catch (e) {
-    say(`error: ${(e as Error).message}`);
+    if (!shutdown.requested) say(`error: ${(e as Error).message}`);
     stop();
-    return await new Promise<number>(() => undefined);
+    return await shutdown.done;
   }
   phase = "running";
-  write();
+  writeStatus();
   return await new Promise<number>(() => undefined);
 }
 

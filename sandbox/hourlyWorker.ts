@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { Readable, Writable } from "node:stream";
 import { HourlyRunResult } from "./parts";
 import { ServiceSpec, startService } from "./processes";
+import { ProcessRegistry } from "./processRegistry";
 import { Started } from "./supervisor";
 
 export interface HourlyWorker extends Started {
@@ -13,8 +14,8 @@ export interface HourlyWorker extends Started {
   run(hour: string, runId?: string): Promise<HourlyRunResult>;
 }
 
-export function startHourlyWorker(spec: ServiceSpec): HourlyWorker {
-  const { child, pid, exited, log } = startService({ ...spec, pipes: true });
+export function startHourlyWorker(spec: ServiceSpec, registry: ProcessRegistry): HourlyWorker {
+  const { child, pid, exited, log } = startService({ ...spec, pipes: true }, registry);
   const stdin = child.stdin as Writable;
   const stdout = child.stdout as Readable;
   let markReady: () => void = () => undefined;

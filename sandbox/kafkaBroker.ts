@@ -1,7 +1,7 @@
 // The local Apache Kafka broker (KRaft, one combined broker+controller on 127.0.0.1) for the tests and
 // the sandbox: a module (startBroker / stopBroker / brokerStatus) and a CLI for the other languages.
 // Jars come from scripts/setup.d/30-kafka.sh; all of a broker's state lives in its state folder.
-import { spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -22,6 +22,10 @@ export interface BrokerOptions {
   port?: number;
   /** Leave the broker running when this process exits (the CLI); otherwise a broker this call started is stopped with us. */
   detached?: boolean;
+  /** called in the tick the broker's JVM is spawned, before it can do anything (the sandbox records it) */
+  onSpawn?: (child: ChildProcess) => void;
+  /** the JVM's environment (this process's by default) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningBroker {
@@ -292,8 +296,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError",
       "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${f.log4j}`,
       "-cp", classpath, "kafka.Kafka", f.config],
-    { detached: true, stdio: ["ignore", log, log] },
+    { detached: true, stdio: ["ignore", log, log], env: options.env },
   );
+  options.onSpawn?.(child);
   fs.closeSync(log);
   child.unref();
   if (child.pid === undefined) throw new BrokerError("could not start java for the Kafka broker");

@@ -45,6 +45,8 @@ export function sandboxLayout(root: string) {
     /** what the run found, as JSON, for tests and scripts */
     result: join(root, "result.json"),
     services: join(root, "services.json"),
+    /** one record per process the sandbox started (processRegistry.ts), until it is seen gone */
+    processes: join(root, "processes"),
   };
 }
 

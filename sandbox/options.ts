@@ -60,8 +60,9 @@ commands:
   report   write the HTML report again from the running warehouse
   rerun    run an hour's steps again under a new run id (--hour), as clearing a DAG run does; its new
            output replaces the earlier run's in hourly_activity_latest
-  down     stop everything 'up' started (state is kept: 'up' resumes from it)
-  purge    stop it and remove all sandbox state (the state folder)
+  down     stop everything the state folder recorded, whether its supervisor is alive or not
+           (state is kept: 'up' resumes from it)
+  purge    remove all sandbox state (the state folder); refused while anything of it runs: 'down' first
 
 options:
   --state-dir DIR        all state lives here (default <clone>/.sandbox, or $CLICKSTREAM_SANDBOX_DIR)

@@ -22,10 +22,12 @@ import { CuratedNotifier, Delivery } from "./notifier";
 import { expectedHours, SandboxOptions } from "./options";
 import * as parts from "./parts";
 import { killGroup, runToCompletion, SandboxError, startService, stopGroup, waitUntil } from "./processes";
+import { ProcessRegistry } from "./processRegistry";
 import { formatReconciliation, reconcile, Reconciliation } from "./reconciliation";
 import { renderReport } from "./report";
 import { HourlyScheduler, HourRun } from "./scheduler";
 import { Endpoints } from "./services";
+import { Shutdown } from "./shutdown";
 import { StageClock } from "./stageClock";
 import { exitOf, Started, Supervised, SupervisedState } from "./supervisor";
 import { writeStateFile } from "./stateFile";
@@ -92,11 +94,13 @@ export class Pipeline {
   private heartbeat?: NodeJS.Timeout;
   private clockRunning = false;
   private traffic: TrafficState;
+  private stopped?: Promise<void>;
 
   private constructor(
     readonly l: SandboxLayout,
     readonly settings: PipelineSettings,
     readonly say: (line: string) => void,
+    readonly registry: ProcessRegistry,
   ) {
     this.traffic = existsSync(l.traffic) ? (JSON.parse(readFileSync(l.traffic, "utf8")) as TrafficState) : { startupSent: false, sessions: 0 };
   }
@@ -122,9 +126,14 @@ export class Pipeline {
     this.heartbeat = setInterval(() => saveClock(this.l.clock, this.clock), 1000);
   }
 
-  /** Starts every service (resuming from the state folder's checkpoints and data) and the loops. */
-  static async start(l: SandboxLayout, settings: PipelineSettings, say: (line: string) => void, stages: StageClock): Promise<Pipeline> {
-    const p = new Pipeline(l, settings, say);
+  /**
+   * Starts every service (resuming from the state folder's checkpoints and data) and the loops, each
+   * process recorded in `registry` as it starts; the shutdown is given the pipeline's ordered stop before
+   * the first process starts.
+   */
+  static async start(l: SandboxLayout, settings: PipelineSettings, say: (line: string) => void, stages: StageClock, registry: ProcessRegistry, shutdown?: Shutdown): Promise<Pipeline> {
+    const p = new Pipeline(l, settings, say, registry);
+    shutdown?.stopFirst(() => p.stop());
     for (const d of [l.logs, l.bigquery, l.rawBucket, l.curatedBucket, l.staging, l.hive, l.truth]) mkdirSync(d, { recursive: true });
     keepInput(l, settings.input);
     p.clock = startClock(settings.clockFactor, readClock(l.clock), settings.clockStartMs);
@@ -159,7 +168,8 @@ export class Pipeline {
       }
       let bootstrap = "";
       const broker = this.keep("kafka", async () => {
-        const b = await startBroker({ stateDir: l.kafka, detached: true });
+        this.registry.assertOpen("kafka");
+        const b = await startBroker({ stateDir: l.kafka, detached: true, env: this.registry.env(), onSpawn: (child) => this.registry.recordChild("kafka", child) });
         bootstrap = b.bootstrapServers;
         return { pid: b.pid, exited: exitOf(b.pid), log: b.log };
       }, log);
@@ -176,9 +186,9 @@ export class Pipeline {
 
     // The streaming job, the hourly worker, the BigQuery server and the loader start side by side.
     announce(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
-    const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings)), log);
+    const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings), this.registry), log);
     await stream.begin();
-    const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor))), log);
+    const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor), this.registry)), log);
     await worker.begin();
 
     await stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
@@ -186,10 +196,10 @@ export class Pipeline {
       const built = runToCompletion({
         name: "build-loader", command: "npm", args: ["run", "--silent", "build:loader"], cwd: parts.REPO_ROOT,
         log: join(l.logs, "build-loader.log"), timeoutMs: 120_000, hint: "fix the build error in the log (functions/loader)",
-      });
+      }, this.registry);
       built.catch(() => undefined);
       const bqPort = await freePort();
-      const bq = this.keep("bigquery", async () => startService(parts.bigqueryServerSpec(l, bqPort)), log);
+      const bq = this.keep("bigquery", async () => startService(parts.bigqueryServerSpec(l, bqPort), this.registry), log);
       const bqService = await bq.begin();
       const endpoint = `http://127.0.0.1:${bqPort}`;
       await waitUntil("the local BigQuery server listens", () => answers(endpoint), {
@@ -207,7 +217,7 @@ export class Pipeline {
       await built;
       const loaderPort = await freePort();
       this.endpoints.loaderUrl = `http://127.0.0.1:${loaderPort}/`;
-      const loader = this.keep("loader", async () => startService(parts.loaderSpec(l, loaderPort, endpoint)), log);
+      const loader = this.keep("loader", async () => startService(parts.loaderSpec(l, loaderPort, endpoint), this.registry), log);
       const loaderService = await loader.begin();
       await waitUntil("the loader function answers", () => answers(this.endpoints.loaderUrl as string), {
         timeoutMs: 60_000, log: loaderService.log, hint: "run 'npm run build:loader' and read the loader's log",
@@ -218,7 +228,7 @@ export class Pipeline {
   /** Sends the simulated hours once (the generator exits when done); their ground truth is kept. */
   async sendStartupHours(o: Pick<SandboxOptions, "start" | "hours" | "perHour" | "rate" | "seed" | "malformedRate" | "duplicateRate" | "format">, faults: { brokerRestart?: boolean } = {}): Promise<void> {
     const summary = join(this.l.truth, "startup.json");
-    const gen = startService(parts.generatorSpec(this.l, { brokers: this.endpoints.kafkaBootstrap as string, ...o }, summary));
+    const gen = startService(parts.generatorSpec(this.l, { brokers: this.endpoints.kafkaBootstrap as string, ...o }, summary), this.registry);
     if (faults.brokerRestart) {
       await sleep(3000);
       this.say("    fault: killing the Kafka broker (SIGKILL) while the generator sends; the supervisor restarts it");
@@ -248,7 +258,7 @@ export class Pipeline {
         malformedRate: this.clock.factor === 1 ? o.malformedRate : 0,
         duplicateRate: o.duplicateRate, format: o.format,
         clockStartMs: this.now(), clockFactor: this.clock.factor,
-      }, join(this.l.truth, `live-${String(session).padStart(4, "0")}.json`)));
+      }, join(this.l.truth, `live-${String(session).padStart(4, "0")}.json`)), this.registry);
     }, (line) => this.say(`    ${line}`));
     await generator.begin();
   }
@@ -293,8 +303,13 @@ export class Pipeline {
       .map(([hour, d]) => ({ hour, clockSeconds: (d.acceptedAtClockMs - hourEndMs(hour)) / 1000, wallSeconds: (d.acceptedAtClockMs - hourEndMs(hour)) / 1000 / this.clock.factor }));
   }
 
-  /** Stops every process (the generator first, so its summary is written; the broker last) and saves the clock. */
-  async stop(): Promise<void> {
+  /** Stops every process (the generator first, so its summary is written; the broker last) and saves the clock; once, whoever asks. */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopInOrder();
+    return this.stopped;
+  }
+
+  private async stopInOrder(): Promise<void> {
     const gen = this.supervised.get("generator");
     if (gen) await gen.end((pid) => stopGroup(pid, 30_000, true));
     // Saved after the generator stopped: the next start resumes after the last event time it sent.
@@ -374,12 +389,14 @@ export interface LiveReportRecord extends WarehouseView {
   reconciliation: Reconciliation;
 }
 
-/** Runs the setup scripts with their progress on the terminal and in the setup log. */
-async function runSetup(l: SandboxLayout, say: (s: string) => void): Promise<void> {
+/** Runs the setup scripts with their progress on the terminal and in the setup log (in a group of their own, recorded). */
+async function runSetup(l: SandboxLayout, say: (s: string) => void, registry: ProcessRegistry): Promise<void> {
   const log = join(l.logs, "setup.log");
   mkdirSync(l.logs, { recursive: true });
   const out = createWriteStream(log, { flags: "a" });
-  const child = spawn("bash", [join(parts.REPO_ROOT, "scripts", "setup.sh")], { cwd: parts.REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  registry.assertOpen("setup");
+  const child = spawn("bash", [join(parts.REPO_ROOT, "scripts", "setup.sh")], { cwd: parts.REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: registry.env() });
+  registry.recordChild("setup", child);
   const relay = (chunk: Buffer) => {
     out.write(chunk);
     for (const line of chunk.toString().split("\n")) if (line.trim()) say(`    ${line}`);
@@ -391,8 +408,8 @@ async function runSetup(l: SandboxLayout, say: (s: string) => void): Promise<voi
   if (code !== 0) throw new SandboxError(`installing dependencies (scripts/setup.sh) failed (exit ${code})`, "read the error above (a download that failed: check the network to the package registries), then run 'npm start' again", log);
 }
 
-export async function setupIfAsked(o: SandboxOptions, l: SandboxLayout, stages: StageClock, say: (s: string) => void): Promise<void> {
-  if (o.setup) await stages.stage("setup", "installing what is missing (scripts/setup.sh)", () => runSetup(l, say));
+export async function setupIfAsked(o: SandboxOptions, l: SandboxLayout, stages: StageClock, say: (s: string) => void, registry: ProcessRegistry): Promise<void> {
+  if (o.setup) await stages.stage("setup", "installing what is missing (scripts/setup.sh)", () => runSetup(l, say, registry));
 }
 
 /** A run starts from empty data: the reconciliation compares this run's traffic with this run's table. */
@@ -403,33 +420,29 @@ export async function freshStateFolder(l: SandboxLayout): Promise<void> {
   markSandboxFolder(l.root);
 }
 
-/** The one-shot run: the pipeline, the simulated hours, a wait until the warehouse holds them, the reconciliation. */
-export async function runSandbox(o: SandboxOptions, say: (s: string) => void): Promise<RunRecord> {
+/**
+ * The one-shot run: the pipeline, the simulated hours, a wait until the warehouse holds them, the
+ * reconciliation. The caller's shutdown (installed before this starts) stops it from any moment.
+ */
+export async function runSandbox(o: SandboxOptions, say: (s: string) => void, shutdown?: Shutdown): Promise<RunRecord> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
+  // The shutdown's registry: once it is closed, nothing of this run starts any more.
+  const registry = shutdown?.registry ?? new ProcessRegistry(l.processes);
   const stages = new StageClock(say);
   const hours = expectedHours(o);
   let pipeline: Pipeline | undefined;
-  let interrupted = false;
-  // Ctrl-C reaches us twice (from the terminal and relayed by tsx): the first stops everything, later
-  // ones are ignored rather than left to Node's default, which would exit with the services running.
-  const interrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    say("interrupted: stopping every service the sandbox started");
-    void (pipeline?.stop() ?? Promise.resolve()).then(() => process.exit(130));
-  };
-  process.on("SIGINT", interrupt);
-  process.on("SIGTERM", interrupt);
   try {
     await freshStateFolder(l);
-    await setupIfAsked(o, l, stages, say);
+    // This process is the supervisor: `down` and `purge` from another terminal find it here.
+    registry.recordSelf("supervisor");
+    await setupIfAsked(o, l, stages, say, registry);
     const started = await Pipeline.start(l, {
       // Longer than the generator's pause while the broker restarts, so no hour is marked complete early.
       idleSeconds: o.faults.has("broker-restart") ? 20 : 10,
       clockFactor: 1,
       clockStartMs: Date.now(),
       input: { format: o.format, accessLog: o.accessLog },
-    }, say, stages);
+    }, say, stages, registry, shutdown);
     pipeline = started;
 
     const faults: Promise<void>[] = [];
@@ -474,12 +487,13 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
 
     const audit = await stages.stage("audit", "auditing the raw bucket (rows, duplicate event ids, quarantine)", async () => {
       const out = join(l.root, "raw-audit.json");
-      await runToCompletion({ ...parts.rawAuditSpec(l, out), timeoutMs: 120_000, hint: "read the audit's log" });
+      await runToCompletion({ ...parts.rawAuditSpec(l, out), timeoutMs: 120_000, hint: "read the audit's log" }, registry);
       return JSON.parse(readFileSync(out, "utf8")) as RawAudit;
     });
     const { rows: truth, summaries } = groundTruthRows(l);
     const summary = summaries[0];
     const view = await stages.stage("query", "reading the hourly table from the local BigQuery server", () => readWarehouse(started));
+    registry.assertOpen("the report"); // a run being stopped writes no verdict
     const reconciliation = reconcile(truth, view.rows, {
       duplicatesSent: summary.duplicates,
       rawRows: audit.rows,
@@ -523,10 +537,13 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void): P
     writeFileSync(l.result, JSON.stringify(record, null, 2) + "\n");
     return record;
   } finally {
-    process.removeListener("SIGINT", interrupt);
-    process.removeListener("SIGTERM", interrupt);
-    if (pipeline) await stages.stage("stop", "stopping every service", () => (pipeline as Pipeline).stop());
-    say(stages.format(o.hours * o.perHour));
+    if (!shutdown?.requested) {
+      if (pipeline) await stages.stage("stop", "stopping every service", () => (pipeline as Pipeline).stop());
+      // What a failed start left (the loader's build, a server that never answered) goes too.
+      await registry.stopAll({ except: [process.pid] });
+      registry.forget(process.pid);
+      say(stages.format(o.hours * o.perHour));
+    }
   }
 }
 

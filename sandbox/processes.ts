@@ -3,6 +3,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
+import { ProcessRegistry } from "./processRegistry";
 
 /** A failure the user can act on: what failed, what to do, and where the log is. */
 export class SandboxError extends Error {
@@ -42,16 +43,18 @@ function openLog(path: string): number {
   return openSync(path, "a");
 }
 
-/** Starts a long-running process in its own group, output appended to its log. */
-export function startService(spec: ServiceSpec): Service {
+/** Starts a long-running process in its own group, output appended to its log, recorded as it starts. */
+export function startService(spec: ServiceSpec, registry: ProcessRegistry): Service {
+  registry.assertOpen(spec.name);
   const fd = openLog(spec.log);
   const out = spec.stdout ? openLog(spec.stdout) : fd;
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: spec.env ?? process.env,
+    env: registry.env(spec.env),
     stdio: spec.pipes ? ["pipe", "pipe", fd] : ["ignore", out, fd],
     detached: true,
   });
+  registry.recordChild(spec.name, child);
   closeSync(fd);
   if (out !== fd) closeSync(out);
   if (child.pid === undefined) throw new SandboxError(`could not start ${spec.name} (${spec.command})`, `check that ${spec.command} is installed (run 'npm run setup')`, spec.log);
@@ -124,12 +127,10 @@ export async function killGroup(pid: number): Promise<void> {
  * Runs a command to completion with its output in a log; throws a SandboxError naming the log when it
  * fails or exceeds its time limit (the whole group is killed then).
  */
-export async function runToCompletion(spec: ServiceSpec & { timeoutMs: number; hint: string }): Promise<void> {
-  const s = startService(spec);
+export async function runToCompletion(spec: ServiceSpec & { timeoutMs: number; hint: string }, registry: ProcessRegistry): Promise<void> {
+  const s = startService(spec, registry);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), spec.timeoutMs)));
-  const onSignal = () => signalGroup(s.pid, "SIGKILL");
-  process.once("exit", onSignal);
   try {
     const result = await Promise.race([s.exited, timedOut]);
     if (result === "timeout") {
@@ -139,7 +140,6 @@ export async function runToCompletion(spec: ServiceSpec & { timeoutMs: number; h
     if (result !== 0) throw new SandboxError(`${spec.name} failed (exit ${result})`, spec.hint, spec.log);
   } finally {
     clearTimeout(timer);
-    process.removeListener("exit", onSignal);
   }
 }
 

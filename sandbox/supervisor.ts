@@ -2,6 +2,7 @@
 // process that exits while it should run is started again after a back-off (1 s, doubling up to 30 s,
 // back to 1 s once it has run for a minute), with one log line per restart.
 import { isAlive } from "./processes";
+import { StoppingError } from "./processRegistry";
 
 /** A started process: its group leader's pid, when it ends, and its log. */
 export interface Started {
@@ -19,7 +20,15 @@ export interface SupervisedState {
   lastExit?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The time the back-off is measured and waited on: the wall clock, or a test's virtual one. */
+export interface BackoffClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const WALL_CLOCK: BackoffClock = { now: () => Date.now(), sleep };
 const STABLE_MS = 60_000;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -47,10 +56,14 @@ export class Supervised {
     private readonly log: (line: string) => void,
     /** called after each restart (e.g. to tell dependants the new pid) */
     private readonly onRestart: (s: Started) => void | Promise<void> = () => undefined,
+    private readonly clock: BackoffClock = WALL_CLOCK,
   ) {}
+
+  private startedAt = 0;
 
   /** Starts it the first time; a failure here is the caller's (a stage that cannot start at all). */
   async begin(): Promise<Started> {
+    this.startedAt = this.clock.now();
     this.current = await this.start();
     this.loop = this.watch();
     return this.current;
@@ -67,20 +80,21 @@ export class Supervised {
   private async watch(): Promise<void> {
     let backoff = 1000;
     while (!this.stopping && this.current) {
-      const startedAt = Date.now();
       const code = await this.current.exited;
       if (this.stopping) return;
-      if (Date.now() - startedAt > STABLE_MS) backoff = 1000;
+      if (this.clock.now() - this.startedAt > STABLE_MS) backoff = 1000;
       this.restarts++;
       this.log(`supervisor: ${this.name} exited (${code}); restart ${this.restarts} in ${backoff / 1000} s (log: ${this.current.log})`);
-      await sleep(backoff);
+      await this.clock.sleep(backoff);
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
       if (this.stopping) return;
       try {
+        this.startedAt = this.clock.now();
         this.current = await this.start();
         this.log(`supervisor: ${this.name} restarted (pid ${this.current.pid})`);
         await this.onRestart(this.current);
       } catch (e) {
+        if (e instanceof StoppingError) return;
         this.log(`supervisor: ${this.name} did not start: ${(e as Error).message}`);
         this.current = { ...this.current, exited: Promise.resolve("did not start") };
       }

@@ -12,6 +12,7 @@ import { sandboxLayout } from "../../sandbox/layout";
 import { CuratedNotifier } from "../../sandbox/notifier";
 import { keepInput } from "../../sandbox/pipeline";
 import { isAlive, killGroup, SandboxError, startService } from "../../sandbox/processes";
+import { ProcessRegistry } from "../../sandbox/processRegistry";
 import { dueHours } from "../../sandbox/scheduler";
 import { Supervised } from "../../sandbox/supervisor";
 
@@ -61,7 +62,7 @@ describe("the scheduler's rule for due hours (the DAG's schedule and catch-up)",
 
 test("the supervisor restarts a process that died, with a log line, and stops it for good on end", async () => {
   const lines: string[] = [];
-  const s = new Supervised("sleeper", async () => startService({ name: "sleeper", command: "sleep", args: ["60"], log: join(work, "sleeper.log") }), (l) => lines.push(l));
+  const s = new Supervised("sleeper", async () => startService({ name: "sleeper", command: "sleep", args: ["60"], log: join(work, "sleeper.log") }, new ProcessRegistry(join(work, "processes"))), (l) => lines.push(l));
   const first = await s.begin();
   await killGroup(first.pid);
   const end = Date.now() + 10_000;
@@ -73,6 +74,32 @@ test("the supervisor restarts a process that died, with a log line, and stops it
   await sleep(1500);
   expect(isAlive(second)).toBe(false);
   expect(s.restarts).toBe(1);
+});
+
+test("the supervisor's back-off doubles from 1 s up to 30 s while a process keeps dying, and is 1 s again after a minute's run", async () => {
+  // A virtual clock: waiting advances it at once; each start's process lives the given virtual time.
+  let now = 0;
+  const waits: number[] = [];
+  const clock = { now: () => now, sleep: async (ms: number) => void (waits.push(ms), (now += ms)) };
+  const lives = [0, 0, 0, 0, 0, 0, 0, 61_000, 0, 0];
+  let starts = 0;
+  let stopped: () => void = () => undefined;
+  const lastDied = new Promise<void>((r) => (stopped = r));
+  const lines: string[] = [];
+  const s = new Supervised("crashy", async () => {
+    const life = lives[starts++];
+    if (life === undefined) {
+      stopped();
+      return { pid: 2 ** 22 + 1, exited: new Promise<number>(() => undefined), log: "crashy.log" };
+    }
+    return { pid: 2 ** 22 + 1, exited: Promise.resolve().then(() => ((now += life), 1)), log: "crashy.log" };
+  }, (l) => lines.push(l), () => undefined, clock);
+  await s.begin();
+  await lastDied;
+  expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 1000, 2000, 4000]);
+  expect(s.restarts).toBe(10);
+  expect(lines[0]).toBe("supervisor: crashy exited (1); restart 1 in 1 s (log: crashy.log)");
+  await s.end(async () => undefined);
 });
 
 describe("the notifier (Eventarc for the sandbox)", () => {
