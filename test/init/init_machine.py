@@ -54,13 +54,13 @@ def master_metadata(**overrides: str) -> dict[str, str]:
     return {
         "dataproc-role": "Master",
         "kafka-release-uri": KAFKA_RELEASE_URI,
-        "kafka-release-sha256": "set by kafka_release",
+        "kafka-release-sha256": "0" * 64,  # a well-formed digest until kafka_release stages the release
         "kafka-port": KAFKA_PORT,
         "kafka-topic": "weblogs",
         "kafka-partitions": "3",
         "kafka-retention-hours": "72",
         "node-release-uri": NODE_RELEASE_URI,
-        "node-release-sha256": "set by node_release",
+        "node-release-sha256": "0" * 64,  # likewise, until node_release
         "generator-bundle-uri": BUNDLE_URI,
         "generator-topic": "weblogs",
         "generator-rate": "20",

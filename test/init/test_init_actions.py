@@ -319,6 +319,8 @@ def test_no_password_is_written_to_any_file_or_log_the_init_actions_leave(master
 
 @pytest.mark.parametrize(("action", "key", "hostile", "accepts"), [
     ("kafka-broker.sh", "kafka-topic", "weblogs$(touch /etc/pwned)", "a Kafka topic name"),
+    ("kafka-broker.sh", "kafka-release-uri", "gs://clickstream-artifacts/releases/k.tgz; touch /etc/pwned",
+     "a release staged in the artifacts bucket"),
     ("kafka-broker.sh", "kafka-port", "9092\nlisteners=PLAINTEXT://0.0.0.0:9094", "a port number of 4 or 5 digits"),
     ("kafka-broker.sh", "kafka-stream-secret", "projects/p-roject/secrets/s'; touch /etc/pwned; '",
      "a Secret Manager secret name"),
