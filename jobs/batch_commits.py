@@ -8,9 +8,10 @@ did not commit runs again with the same id and the same offsets. Each batch here
 2. move: each staged file is moved to <sink>/dt=.../hr=.../b<id>-<name> (on GCS a copy and a delete);
 3. commit: one small object, <checkpoint>/written/<id>.json, with the files and the batch's figures.
 
-The commit object is written whole or not at all (a GCS object write, a local create-and-close), after
-every move. A batch id that has it is done: a replay of it writes nothing. A batch id without it is undone
-before it runs again: every final name in its moves.json is deleted, then its staging folder. So each
+The commit object is written after every move: whole or not at all on GCS; locally a kill can leave it
+empty or cut short, which counts as not written. A batch id that has it is done: a replay of it writes
+nothing. A batch id without it is undone before it runs again: every final name in its moves.json is
+deleted, then its staging folder. So each
 batch's files end up in the sinks exactly once, whatever step a crash interrupted, without renaming any
 folder (GCS has no atomic folder rename). Readers (Hive, BigQuery, Spark) list the partition folders.
 """
@@ -55,11 +56,22 @@ class BatchLayout:
         return f"{self.root}/written/{batch_id}.json"
 
 
-def committed(spark: SparkSession, layout: BatchLayout, batch_id: int) -> BatchFigures | None:
-    path = layout.commit_record(batch_id)
+def read_record(spark: SparkSession, path: str) -> dict | None:
+    """A commit record's body; None when there is none, or when a kill cut its write short (a local file is
+    created empty, then written): that batch is not committed, and is undone and run again."""
     if not hadoop_files.exists(spark, path):
         return None
-    body = json.loads(hadoop_files.read_text(spark, path))
+    try:
+        body = json.loads(hadoop_files.read_text(spark, path))
+    except json.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) and "files" in body else None
+
+
+def committed(spark: SparkSession, layout: BatchLayout, batch_id: int) -> BatchFigures | None:
+    body = read_record(spark, layout.commit_record(batch_id))
+    if body is None:
+        return None
     return BatchFigures(**{**body, "files": tuple(body["files"]), "event_hours": tuple(body.get("event_hours", ()))})
 
 
@@ -135,6 +147,6 @@ def committed_files(spark: SparkSession, layout: BatchLayout) -> set[str]:
     """Every file the kept commit records list."""
     files: set[str] = set()
     for path in hadoop_files.list_files(spark, f"{layout.root}/written"):
-        if path.endswith(".json"):
-            files.update(json.loads(hadoop_files.read_text(spark, path))["files"])
+        if path.endswith(".json") and (body := read_record(spark, path)) is not None:
+            files.update(body["files"])
     return files

@@ -191,6 +191,34 @@ def test_a_batch_replayed_with_the_same_id_after_a_crash_at_any_step_lands_exact
     assert read_ids(sinks["events"]) == sorted(r[0] for r in rows)
 
 
+def test_a_commit_record_cut_short_by_a_kill_leaves_its_batch_uncommitted_and_replayed_once(spark, tmp_path,
+                                                                                            monkeypatch):
+    sinks = {"events": str(tmp_path / "events"), "quarantine": str(tmp_path / "quarantine")}
+    layout = BatchLayout(str(tmp_path / "_checkpoints"), sinks)
+    rows = [(f"e{i}", "2026-11-26", "10") for i in range(5)]
+    prepare = staged_batch(spark, rows, [])
+    real_write = hadoop_files.write_text
+    for n, cut in enumerate(("", '{"batch_id": 3, "ro')):
+        batch_id = 3 + n
+
+        def write_then_die(spark_, path, text, batch_id=batch_id, cut=cut):
+            if path == layout.commit_record(batch_id):  # killed while the record was being written
+                real_write(spark_, path, cut)
+                raise Killed("killed")
+            real_write(spark_, path, text)
+        monkeypatch.setattr(batch_commits.hadoop_files, "write_text", write_then_die)
+        with pytest.raises(Killed):
+            write_batch(spark, layout, batch_id, prepare)
+        monkeypatch.setattr(batch_commits.hadoop_files, "write_text", real_write)
+        assert batch_commits.committed(spark, layout, batch_id) is None
+        undo_unfinished(spark, layout)  # the restart
+        figures = write_batch(spark, layout, batch_id, prepare)
+        files = [f for f in visible_parquet(tmp_path / "events") if f"/b{batch_id}-" in f]
+        assert sorted(r[0] for r in spark.read.parquet(*files).collect()) == [r[0] for r in rows]
+        assert set(figures.files) == set(files)
+    assert len(committed_files(spark, layout)) == len(visible_parquet(tmp_path / "events"))
+
+
 def test_start_up_removes_the_files_of_a_batch_that_was_never_committed(spark, tmp_path, monkeypatch):
     sinks = {"events": str(tmp_path / "events"), "quarantine": str(tmp_path / "quarantine")}
     layout = BatchLayout(str(tmp_path / "_checkpoints"), sinks)
