@@ -3,6 +3,7 @@ tests, and the provider's BigQueryHook pointed at it: the official client speaks
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,8 +16,9 @@ from typing import ClassVar
 from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud.bigquery import Client
+from google.cloud.bigquery import Client, SchemaField, Table
 
+REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream-pipeline"))
 
 
@@ -59,6 +61,13 @@ def local_bigquery(project: str, gcs_root: Path) -> Iterator[str]:
 def local_client(endpoint: str, project: str, location: str | None = None) -> Client:
     return Client(project=project, location=location, credentials=AnonymousCredentials(),
                   client_options=ClientOptions(api_endpoint=endpoint))
+
+
+def create_lineage_table(client: Client, table: str) -> None:
+    """The loader's lineage table, from its schema file, in a new dataset."""
+    client.create_dataset(table.rsplit(".", 1)[0])
+    schema = json.loads((REPO / "functions/loader/warehouse/hourly_activity_loads.schema.json").read_text())
+    client.create_table(Table(table, [SchemaField(c["name"], c["type"], c["mode"]) for c in schema]))
 
 
 class LocalBigQueryHook(BigQueryHook):

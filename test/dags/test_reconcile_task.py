@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 from google.cloud import bigquery
-from local_bigquery import LocalBigQueryHook, local_bigquery, local_client
+from local_bigquery import LocalBigQueryHook, create_lineage_table, local_bigquery, local_client
 from local_cloud import LocalBlob, LocalGCSHook
 
 from dags.weblog_hourly_steps import RECONCILE_TASK_ID
 
-PROJECT, DATASET, CURATED = "clickstream-local", "clickstream", "weblog-curated"
-TABLE = f"{PROJECT}.{DATASET}.hourly_activity_loads"
+PROJECT, CURATED = "clickstream-local", "weblog-curated"
+TABLE = f"{PROJECT}.clickstream.hourly_activity_loads"
 NOT_LOADED = json.loads((REPO / "contract" / "log-lines.json").read_text())["notLoaded"]
 
 
@@ -28,10 +28,7 @@ def lineage(tmp_path_factory):
     """The lineage table, created from the loader's schema, on a server shared by the module's tests."""
     with local_bigquery(PROJECT, tmp_path_factory.mktemp("gcs")) as endpoint:
         client = local_client(endpoint, PROJECT, "US")
-        client.create_dataset(DATASET)
-        schema = json.loads((REPO / "functions/loader/warehouse/hourly_activity_loads.schema.json").read_text())
-        client.create_table(bigquery.Table(TABLE, [bigquery.SchemaField(c["name"], c["type"], c["mode"])
-                                                   for c in schema]))
+        create_lineage_table(client, TABLE)
         LocalBigQueryHook.endpoint = endpoint
         yield client
 
