@@ -36,6 +36,7 @@ const warehouse = new Warehouse("warehouse", {
   config,
   rawBucket: storage.raw,
   loaderServiceAccount: identity.loader,
+  composerServiceAccount: identity.composer,
 }, afterApis);
 
 // Otherwise the broker on the streaming master authenticates each client with its password from Secret Manager.
@@ -88,6 +89,8 @@ const orchestration = new Orchestration("orchestration", {
     weblog_raw_bucket: storage.raw.name,
     weblog_staging_uri: pulumi.interpolate`gs://${storage.hourlyStaging.name}/${HOURLY_STAGING_FOLDER}`,
     weblog_curated_bucket: storage.curated.name,
+    weblog_load_log_table: warehouse.loadLogTableId,
+    weblog_bigquery_location: warehouse.loaderSettings.location,
     weblog_max_quarantine_share: String(config.quarantineMaxShare),
     weblog_max_duplicate_share: String(config.duplicateMaxShare),
   },

@@ -26,5 +26,9 @@ export const HOUR_COMPLETE: LogLine & { rows: string; quarantined: string } = li
 /** The streaming job's line for offsets Kafka no longer held: "offsets lost: {json}" with the partition and count. */
 export const OFFSETS_LOST: LogLine & { lost: string } = lines.offsetsLost;
 
+/** The hourly DAG's reconcile_lineage line for a published object whose live generation has no lineage row:
+ * "published object not loaded: {json}" with its bucket, object, generation and when it was published. */
+export const NOT_LOADED: LogLine = lines.notLoaded;
+
 /** Whether a line's field value matches, as Cloud Logging's `=~` would (RE2 search, not a full match). */
 export const matches = (line: LogLine, value: string): boolean => new RegExp(line.pattern).test(value);

@@ -3,6 +3,9 @@ becomes the published CSV of hourly visits and cart additions per product.
 
 wait_for_hour_complete -> plan_hour -> register_partition -> aggregate_to_staging -> pin_checked_files
   -> check_quality -> publish -> clean_staging
+reconcile_lineage, a branch of its own (it never waits for or holds up the hour), logs one line per curated
+object of the last 72 hours whose live generation the loader's lineage table does not hold; a failure of it
+fails the run, which the failure callback reports like any task's.
 publish copies exactly the generations pin_checked_files listed before the checks read them, each copy made
 only if the published name is new (a retried publish makes no second generation); a file added to or
 changed in the run's staging place fails the run, by name.
@@ -12,8 +15,8 @@ when data starts minutes after `pulumi up`): its run is skipped. Any other hour 
 The steps, scripts and their variables come from weblog_hourly_steps (shared with the local runner).
 Settings are Airflow variables (Composer sets them as AIRFLOW_VAR_* environment variables), read only
 when a task runs: weblog_project_id, weblog_region, weblog_hive_cluster, weblog_scripts_uri,
-weblog_raw_bucket, weblog_staging_uri, weblog_curated_bucket, weblog_max_quarantine_share and
-weblog_max_duplicate_share (optional);
+weblog_raw_bucket, weblog_staging_uri, weblog_curated_bucket, weblog_load_log_table (project.dataset.table),
+weblog_bigquery_location, weblog_max_quarantine_share and weblog_max_duplicate_share (optional);
 and the environment variable WEBLOG_HOURLY_START (ISO time of the first hour, default 2026-11-01T00Z).
 """
 
@@ -35,13 +38,19 @@ from weblog_hourly_steps import (
     NOT_RETRIED,
     PIN_TASK_ID,
     PUBLISH_TASK_ID,
+    RECONCILE_TASK_ID,
+    RECONCILE_WINDOW,
     RETRIES,
     RETRY_DELAY,
+    PublishedObject,
     StagedFile,
     checked_files,
     files_to_publish,
     hour_plan,
     new_run_id,
+    not_loaded_line,
+    objects_without_lineage,
+    reconcile_prefixes,
     stale_published,
 )
 
@@ -192,6 +201,38 @@ with DAG(
         prefix="{{ gcs_prefix(ti.xcom_pull(task_ids='plan_hour')['STAGING_DIR']) }}/",
     )
 
+    @task(task_id=RECONCILE_TASK_ID)
+    def reconcile_lineage() -> list[str]:
+        """Logs every published object the loader has no lineage row for (see objects_without_lineage)."""
+        from datetime import UTC  # noqa: PLC0415
+
+        from airflow.models import Variable  # noqa: PLC0415
+        from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook  # noqa: PLC0415
+        from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
+        from google.cloud.bigquery import QueryJobConfig, ScalarQueryParameter  # noqa: PLC0415
+
+        now = datetime.now(UTC)
+        bucket, table = Variable.get("weblog_curated_bucket"), Variable.get("weblog_load_log_table")
+        curated = GCSHook().get_conn().bucket(bucket)
+        published = [PublishedObject(blob.name, str(blob.generation), blob.updated)
+                     for prefix in reconcile_prefixes(now) for blob in curated.list_blobs(prefix=prefix)]
+        project = table.split(".", 1)[0]
+        client = BigQueryHook(use_legacy_sql=False).get_client(project_id=project,
+                                                               location=Variable.get("weblog_bigquery_location"))
+        # The lineage hour is the object's hour: rows of the window only (the table is partitioned by it).
+        job = client.query(
+            f"SELECT object, generation FROM `{table}` WHERE bucket = @bucket AND hour >= @since",
+            job_config=QueryJobConfig(query_parameters=[
+                ScalarQueryParameter("bucket", "STRING", bucket),
+                ScalarQueryParameter("since", "TIMESTAMP", now - RECONCILE_WINDOW - timedelta(hours=1)),
+            ]))
+        loaded = {(row["object"], row["generation"]) for row in job.result()}
+        missing = objects_without_lineage(published, loaded, now)
+        for obj in missing:
+            print(not_loaded_line(bucket, obj))
+        return [obj.name for obj in missing]
+
+    reconcile_lineage()
     published = publish()
     pinned = pin_checked_files()
     wait_for_hour_complete() >> planned

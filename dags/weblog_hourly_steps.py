@@ -8,6 +8,7 @@ there) and the local runner imports it as dags.weblog_hourly_steps.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,3 +198,49 @@ def stale_published(plan: dict[str, str], existing: list[str]) -> list[str]:
         name for name in existing
         if name.startswith(runs) and name.removeprefix(runs).split("/", 1)[0] < plan["RUN_ID"]
     ]
+
+
+# The reconciliation of published objects with the loader's lineage: Eventarc retries an event for 24 hours
+# and then drops it, so a window of 72 looks past its give-ups; an object published less than an hour ago may
+# simply not be loaded yet.
+RECONCILE_TASK_ID = "reconcile_lineage"
+RECONCILE_WINDOW = timedelta(hours=72)
+RECONCILE_GRACE = timedelta(hours=1)
+PUBLISHED_OBJECT = re.compile(r"^hourly/dt=(\d{4}-\d{2}-\d{2})/hr=(\d{2})/run_id=[0-9A-Za-z_.-]+/part-\d{5}\.csv$")
+# contract/log-lines.json's notLoaded: one line per published object whose live generation has no lineage row.
+NOT_LOADED_LINE = "published object not loaded: "
+
+
+@dataclass(frozen=True)
+class PublishedObject:
+    name: str
+    generation: str
+    updated: datetime
+
+
+def reconcile_prefixes(now: datetime) -> list[str]:
+    """The curated bucket's day folders that can hold an hour of the window (listing each is one request)."""
+    first = (now - RECONCILE_WINDOW).date()
+    days = (now.date() - first).days
+    return [f"hourly/dt={first + timedelta(days=d):%Y-%m-%d}/" for d in range(days + 1)]
+
+
+def objects_without_lineage(published: list[PublishedObject], loaded: set[tuple[str, str]],
+                            now: datetime) -> list[PublishedObject]:
+    """Published hourly objects of the window, older than the grace, whose live generation has no lineage row
+    (never delivered, delivered while the loader was down past Eventarc's retries, or rejected)."""
+    since = now - RECONCILE_WINDOW
+    missing = []
+    for obj in published:
+        named = PUBLISHED_OBJECT.match(obj.name)
+        if named is None:
+            continue
+        hour = parse_hour(f"{named[1]}T{named[2]}")
+        if hour >= since and obj.updated <= now - RECONCILE_GRACE and (obj.name, obj.generation) not in loaded:
+            missing.append(obj)
+    return sorted(missing, key=lambda o: o.name)
+
+
+def not_loaded_line(bucket: str, obj: PublishedObject) -> str:
+    return NOT_LOADED_LINE + json.dumps({"bucket": bucket, "object": obj.name, "generation": obj.generation,
+                                         "published": obj.updated.isoformat()})

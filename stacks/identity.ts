@@ -160,6 +160,8 @@ export class Identity extends pulumi.ComponentResource {
     onProject("composer-job-submitter", this.composer, jobSubmitter.name);
     onProject("composer-log-writer", this.composer, "roles/logging.logWriter");
     onProject("composer-metric-writer", this.composer, "roles/monitoring.metricWriter");
+    // The DAG's reconcile task queries the lineage table (bigquery.jobs.create exists at project scope only).
+    onProject("composer-bigquery-job-user", this.composer, "roles/bigquery.jobUser");
     // Managed Kafka admits a client only with managedkafka.clusters.connect, which Google grants through this role
     // on the cluster's project; the generator and the Spark job on the streaming cluster are its only clients.
     if (config.kafka === "managed") onProject("stream-kafka-client", this.streamCluster, MANAGED_KAFKA_CLIENT_ROLE);

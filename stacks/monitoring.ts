@@ -2,7 +2,7 @@
 // channel and the pipeline's health dashboard, all on the log lines of contract/log-lines.json.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { DAG_ID, DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, OFFSETS_LOST } from "../contract/logLines";
+import { DAG_ID, DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, NOT_LOADED, OFFSETS_LOST } from "../contract/logLines";
 import { settled } from "./consistency";
 import { StackConfig } from "./config";
 
@@ -98,6 +98,8 @@ export class Monitoring extends pulumi.ComponentResource {
         pulumi.interpolate`${streamJobLogs} AND ${lineMatches(HOUR_COMPLETE)}`, `REGEXP_EXTRACT(${HOUR_COMPLETE.field}, ${quoted(HOUR_COMPLETE.quarantined)})`),
       offsetsLost: counter("offsets-lost", "Gaps the streaming job met: offsets of a partition deleted or expired before it read them (its gap line).",
         pulumi.interpolate`${streamJobLogs} AND ${lineMatches(OFFSETS_LOST)}`),
+      objectsNotLoaded: counter("objects-not-loaded", "Published hourly objects the loader's lineage does not hold (the DAG's reconcile_lineage line).",
+        pulumi.interpolate`${composerTaskLogs} AND ${lineMatches(NOT_LOADED)}`),
     };
     const user = (metric: gcp.logging.Metric) => pulumi.interpolate`metric.type="${USER_METRIC_PREFIX}${metric.name}"`;
     const google = (metric: { type: string; resource: string }) => `metric.type="${metric.type}" AND resource.type="${metric.resource}"`;
@@ -149,6 +151,12 @@ export class Monitoring extends pulumi.ComponentResource {
         "The loader logged an ERROR: a file it rejected (\"not loaded: ...\", acknowledged without retry) or a lineage row it could not record. " +
         "Check first: the loader's ERROR lines in Cloud Logging (their reason field), then reload the object by hand once the cause is fixed.",
         [{ displayName: "loader ERROR lines", conditionThreshold: { filter: user(this.metrics.loaderErrors), comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s", aggregations: summedEvery(300) } }]),
+      alert("objects-not-loaded", "published objects not loaded",
+        "The DAG's reconcile_lineage task found published hourly files of the last 72 hours whose live generation has no lineage row: " +
+        "the event was dropped, the loader was down longer than Eventarc's 24 hours of retries, or it rejected the file. " +
+        "Check first: the task's \"published object not loaded\" lines (object, generation), then the loader's logs for that object; " +
+        "once the cause is fixed, reload it by hand. The alert repeats each hour until the object is loaded or replaced.",
+        [{ displayName: "a \"published object not loaded\" line", conditionThreshold: { filter: user(this.metrics.objectsNotLoaded), comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s", aggregations: summedEvery(300) } }]),
       alert("streaming-job", "streaming job not RUNNING",
         "No Dataproc job is running on the streaming cluster, so nothing moves from Kafka to raw. " +
         "Check first: the streaming job's state and driver output (`gcloud dataproc jobs describe`), then the cluster itself; `pulumi up` resubmits a deleted job.",

@@ -17,6 +17,8 @@ export interface WarehouseArgs {
   config: StackConfig;
   rawBucket: gcp.storage.Bucket;
   loaderServiceAccount: gcp.serviceaccount.Account;
+  /** The hourly DAG's account: its reconcile task reads the lineage table. */
+  composerServiceAccount: gcp.serviceaccount.Account;
 }
 
 export class Warehouse extends pulumi.ComponentResource {
@@ -29,6 +31,7 @@ export class Warehouse extends pulumi.ComponentResource {
   readonly hourlyTableId: pulumi.Output<string>;
   readonly totalsViewId: pulumi.Output<string>;
   readonly rawEntriesTableId: pulumi.Output<string>;
+  readonly loadLogTableId: pulumi.Output<string>;
   /** The environment the loader function reads (see functions/loader). */
   readonly loaderSettings: { dataset: string; location: string; hourlyTable: string; loadLogTable: string };
 
@@ -87,10 +90,19 @@ export class Warehouse extends pulumi.ComponentResource {
       member: pulumi.interpolate`serviceAccount:${args.loaderServiceAccount.email}`,
     }, child));
 
+    // Table scope: the DAG's reconcile task reads the lineage and nothing else of the warehouse.
+    this.grants.push(new gcp.bigquery.IamMember(`${name}-composer-load-log-reader`, {
+      datasetId: this.loadLog.datasetId,
+      tableId: this.loadLog.tableId,
+      role: "roles/bigquery.dataViewer",
+      member: pulumi.interpolate`serviceAccount:${args.composerServiceAccount.email}`,
+    }, child));
+
     const qualified = (t: gcp.bigquery.Table) => pulumi.interpolate`${config.project}.${t.datasetId}.${t.tableId}`;
     this.hourlyTableId = qualified(this.hourlyTable);
     this.totalsViewId = qualified(this.views["hourly_totals"]);
     this.rawEntriesTableId = qualified(this.rawEntries);
+    this.loadLogTableId = qualified(this.loadLog);
     this.loaderSettings = {
       dataset: config.bigqueryDataset,
       location,

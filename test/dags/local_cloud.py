@@ -9,6 +9,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -45,6 +46,11 @@ class LocalBlob:
     def generation(self) -> int | None:
         """A new one per write, as Cloud Storage's: the file's modification time in microseconds."""
         return self.path.stat().st_mtime_ns // 1000 if self.path.is_file() else None
+
+    @property
+    def updated(self) -> datetime | None:
+        """When the live generation was written (the file's modification time)."""
+        return datetime.fromtimestamp(self.path.stat().st_mtime, UTC) if self.path.is_file() else None
 
     @property
     def crc32c(self) -> str | None:

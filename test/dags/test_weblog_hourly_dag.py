@@ -39,7 +39,7 @@ def test_every_dag_file_imports_without_errors(dagbag):
 def test_the_tasks_run_in_the_specified_order(dag):
     order = ["wait_for_hour_complete", "plan_hour", "register_partition", "aggregate_to_staging", "pin_checked_files",
              "check_quality", "publish", "clean_staging"]
-    assert sorted(dag.task_ids) == sorted(order)
+    assert sorted(dag.task_ids) == sorted([*order, "reconcile_lineage"])
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}, upstream
     assert [s.task_id for s in HOURLY_STEPS] == ["register_partition", "aggregate_to_staging", "check_quality"]

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, make_entry
+from local_bigquery import LocalBigQueryHook, create_lineage_table, local_bigquery, local_client
 from local_cloud import LocalDataprocHook, LocalGCSHook
 
-from dags.weblog_hourly_steps import HOURLY_STEPS
+from dags.weblog_hourly_steps import HOURLY_STEPS, RECONCILE_TASK_ID
 from jobs.weblog_parse import parse
 
 RAW, STAGING, CURATED, DAG_BUCKET = "weblog-raw", "weblog-dataproc", "weblog-curated", "weblog-composer"
@@ -27,6 +28,8 @@ SETTINGS = {  # as the stack sets them on Composer (index.ts)
     "AIRFLOW_VAR_WEBLOG_STAGING_URI": f"gs://{STAGING}/hourly-staging",
     "AIRFLOW_VAR_WEBLOG_CURATED_BUCKET": CURATED,
     "AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE": "0.2",
+    "AIRFLOW_VAR_WEBLOG_LOAD_LOG_TABLE": "weblog-project.clickstream.hourly_activity_loads",
+    "AIRFLOW_VAR_WEBLOG_BIGQUERY_LOCATION": "europe-west1",
     # Composer's default connection, with no key: the stand-ins never ask for credentials.
     "AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT": json.dumps({"conn_type": "google_cloud_platform"}),
 }
@@ -71,7 +74,16 @@ def buckets(spark, kafka_frame, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dag(spark, buckets):
+def lineage(buckets):
+    """The local BigQuery-API server with the loader's (empty) lineage table, which reconcile_lineage reads."""
+    with local_bigquery("weblog-project", buckets) as endpoint:
+        create_lineage_table(local_client(endpoint, "weblog-project"), SETTINGS["AIRFLOW_VAR_WEBLOG_LOAD_LOG_TABLE"])
+        LocalBigQueryHook.endpoint = endpoint
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def dag(spark, buckets, lineage):
     from airflow.models.dagbag import DagBag  # noqa: PLC0415
     from airflow.utils import db  # noqa: PLC0415
 
@@ -84,6 +96,7 @@ def dag(spark, buckets):
         mp.setattr("airflow.providers.google.cloud.hooks.gcs.GCSHook", LocalGCSHook)
         mp.setattr("airflow.providers.google.cloud.operators.gcs.GCSHook", LocalGCSHook)
         mp.setattr("airflow.providers.google.cloud.operators.dataproc.DataprocHook", LocalDataprocHook)
+        mp.setattr("airflow.providers.google.cloud.hooks.bigquery.BigQueryHook", LocalBigQueryHook)
         yield DagBag(dag_folder=str(REPO / "dags"), include_examples=False).dags["weblog_hourly"]
 
 
@@ -164,7 +177,8 @@ def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, b
     monkeypatch.setattr(sensor, "poke_interval", 1)  # a sensor that waited instead would fail in seconds
     monkeypatch.setattr(sensor, "timeout", 2)
     tis = run_hour(dag, FIRST_DAG_HOUR)
-    assert {t: ti.state for t, ti in tis.items()} == dict.fromkeys(tis, "skipped")
+    # The reconciliation does not depend on the hour.
+    assert {t: ti.state for t, ti in tis.items()} == {**dict.fromkeys(tis, "skipped"), RECONCILE_TASK_ID: "success"}
     assert LocalDataprocHook.submitted == []
     assert objects(buckets, CURATED, f"hourly/{hour_folder(FIRST_DAG_HOUR)}/") == {}
     assert ("weblog_hourly skipped: hour=2026-11-26 13:00:00+00:00 is before the stream's first data "
@@ -179,7 +193,7 @@ def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, bucke
     assert {t: ti.state for t, ti in tis.items()} == {
         "wait_for_hour_complete": "success", "plan_hour": "success", "register_partition": "success",
         "aggregate_to_staging": "success", "pin_checked_files": "success", "check_quality": "failed",
-        "publish": "upstream_failed", "clean_staging": "upstream_failed"}
+        "publish": "upstream_failed", "clean_staging": "upstream_failed", RECONCILE_TASK_ID: "success"}
     assert tis["check_quality"].try_number == 1
     assert "quarantined share" in LocalDataprocHook.submitted[-1].outcome.status.details
     assert objects(buckets, CURATED) == curated_before
@@ -199,7 +213,8 @@ def test_an_hour_whose_marker_never_comes_waits_then_fails_with_the_alert_line(
     monkeypatch.setattr(sensor, "timeout", 2)
     tis = run_hour(dag, HOUR_16)
     assert tis["wait_for_hour_complete"].state == "failed"
-    assert {tis[t].state for t in tis if t != "wait_for_hour_complete"} == {"upstream_failed"}
+    assert {tis[t].state for t in tis if t not in {"wait_for_hour_complete", RECONCILE_TASK_ID}} == {"upstream_failed"}
+    assert tis[RECONCILE_TASK_ID].state == "success"
     with create_session() as session:
         assert session.scalars(TaskReschedule.stmt_for_task_instance(tis["wait_for_hour_complete"])).all()
     assert "weblog_hourly failed: task=wait_for_hour_complete hour=2026-11-26 16:00:00+00:00 try=1" in \

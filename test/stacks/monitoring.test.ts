@@ -1,7 +1,7 @@
 // The monitoring component under Pulumi's mocks, checked against what Google documents for each resource:
 // metric types and the resource types they are written on, the filter grammar, condition limits.
 import * as pulumi from "@pulumi/pulumi";
-import { DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, OFFSETS_LOST } from "../../contract/logLines";
+import { DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, NOT_LOADED, OFFSETS_LOST } from "../../contract/logLines";
 import { parseStackConfig, StackConfigError } from "../../stacks/config";
 import { GOOGLE_METRICS, Monitoring, USER_METRIC_PREFIX } from "../../stacks/monitoring";
 
@@ -97,10 +97,21 @@ const conditionsOf = (stack: string): Condition[] => alertsOf(stack).flatMap((a)
 const conditionBody = (c: Condition) => c.conditionThreshold ?? c.conditionAbsent;
 
 describe("the pipeline's alert policies", () => {
-  it("cover freshness, failed DAG tasks, loader errors, the streaming job, lost offsets, silent raw writes and the quarantine share", () => {
+  it("cover freshness, failed DAG tasks, loader errors, objects not loaded, the streaming job, lost offsets, silent raw writes and the quarantine share", () => {
     expect(alertsOf("quiet").map((a) => a.name).sort()).toEqual([
-      "quiet-dag-task-failed", "quiet-freshness", "quiet-loader-errors", "quiet-offsets-lost", "quiet-quarantine-share", "quiet-raw-silent", "quiet-streaming-job",
+      "quiet-dag-task-failed", "quiet-freshness", "quiet-loader-errors", "quiet-objects-not-loaded", "quiet-offsets-lost", "quiet-quarantine-share", "quiet-raw-silent", "quiet-streaming-job",
     ]);
+  });
+
+  it("fire on the first \"published object not loaded\" line of the DAG's reconcile task, counted from Composer's task log", () => {
+    const metric = declared.find((r) => r.name === "quiet-objects-not-loaded" && r.type === "gcp:logging/metric:Metric")!;
+    expect(metric.inputs.filter).toContain(`textPayload=~${JSON.stringify(NOT_LOADED.pattern)}`);
+    expect(metric.inputs.filter).toContain('resource.type="cloud_composer_environment" AND resource.labels.environment_name="clickstream-composer"');
+    const line = `published object not loaded: ${JSON.stringify({ bucket: "b", object: "hourly/dt=2026-11-26/hr=14/run_id=R/part-00000.csv", generation: "17" })}`;
+    expect(new RegExp(NOT_LOADED.pattern).test(line)).toBe(true);
+    const [condition] = alertsOf("quiet").find((a) => a.name === "quiet-objects-not-loaded")!.inputs.conditions;
+    expect(condition.conditionThreshold).toMatchObject({ comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s" });
+    expect(condition.conditionThreshold.filter).toBe(`metric.type="logging.googleapis.com/user/${metric.inputs.name}"`);
   });
 
   it("fire on the first \"offsets lost\" line of the streaming job, counted from its driver log", () => {
@@ -236,7 +247,7 @@ describe("the log-based metrics", () => {
   });
 
   it("use only RE2 syntax in the shared patterns (no lookaround or backreference), which Cloud Logging requires", () => {
-    const patterns = [DAG_TASK_FAILED.pattern, DAG_TASK_FAILED.task, HOUR_LOADED.pattern, FILE_REJECTED.pattern, HOUR_COMPLETE.pattern, HOUR_COMPLETE.rows, HOUR_COMPLETE.quarantined];
+    const patterns = [NOT_LOADED.pattern, DAG_TASK_FAILED.pattern, DAG_TASK_FAILED.task, HOUR_LOADED.pattern, FILE_REJECTED.pattern, HOUR_COMPLETE.pattern, HOUR_COMPLETE.rows, HOUR_COMPLETE.quarantined];
     for (const pattern of patterns) {
       expect(() => new RegExp(pattern)).not.toThrow();
       expect(pattern).not.toMatch(/\(\?[=!<]|\\[1-9]/);
@@ -245,7 +256,7 @@ describe("the log-based metrics", () => {
 
   it("have names Cloud Logging accepts: at most 100 of A-Z a-z 0-9 _-.,+!*'()%/, not starting with /", () => {
     const names = metricsOf("quiet").map((m) => m.inputs.name as string);
-    expect(names.length).toBe(8);
+    expect(names.length).toBe(9);
     for (const name of names) expect(name).toMatch(/^[A-Za-z0-9_\-.,+!*'()%][A-Za-z0-9_\-.,+!*'()%/]{0,99}$/);
   });
 

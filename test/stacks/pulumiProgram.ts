@@ -239,6 +239,7 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": 1,
   "gcp:bigquery/dataset:Dataset": 1,
   "gcp:bigquery/datasetIamMember:DatasetIamMember": 1,
+  "gcp:bigquery/iamMember:IamMember": 1,
   // hourly_activity, hourly_activity_loads, two views, the raw external table
   "gcp:bigquery/table:Table": 5,
   "gcp:cloudfunctionsv2/function:Function": 1,
@@ -253,11 +254,11 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   // The streaming job only: the Hive tables are created by the hourly run, not by a deploy-time job.
   "gcp:dataproc/job:Job": 1,
   // 8 log-based metrics, 7 alerts and one dashboard (no email channel: the dev stack sets no alertEmail)
-  "gcp:logging/metric:Metric": 8,
-  "gcp:monitoring/alertPolicy:AlertPolicy": 7,
+  "gcp:logging/metric:Metric": 9,
+  "gcp:monitoring/alertPolicy:AlertPolicy": 8,
   "gcp:monitoring/dashboard:Dashboard": 1,
   "gcp:projects/iAMCustomRole:IAMCustomRole": 3,
-  "gcp:projects/iAMMember:IAMMember": 17,
+  "gcp:projects/iAMMember:IAMMember": 18,
   "gcp:projects/service:Service": 16,
   "gcp:projects/serviceIdentity:ServiceIdentity": 3,
   // One SCRAM password per Kafka principal (admin, generator, stream, shipper); the streaming account reads three

@@ -59,6 +59,7 @@ function accessTable(graph: ProgramRun): string[] {
       const onlyBucket = /buckets\/([^/]+)\//.exec(condition.expression)![1];
       row.reads.add(onlyBucket.replace(PROJECT_NUMBER, "PROJECT_NUMBER").replace("us-central1", "REGION"));
     } else if (g.type === "gcp:projects/iAMMember:IAMMember") row.also.add(`project: ${role(g.inputs.role)}`);
+    else if (g.type === "gcp:bigquery/iamMember:IamMember") row.also.add(`table ${g.inputs.tableId}: ${role(g.inputs.role)}`);
     else if (g.type === "gcp:bigquery/datasetIamMember:DatasetIamMember") row.also.add(`dataset ${g.inputs.datasetId}: ${role(g.inputs.role)}`);
     else if (g.type === "gcp:cloudrunv2/serviceIamMember:ServiceIamMember") row.also.add(`function ${g.inputs.name}: ${role(g.inputs.role)}`);
     else if (g.type === "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember") row.also.add(`repository ${g.inputs.repository}: ${role(g.inputs.role)}`);
@@ -232,6 +233,9 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       `ClusterIAMMember ${PROJECT} projects/${PROJECT}/roles/clickstreamClusterUsera1b2c3`,
       `IAMMember ${PROJECT} roles/logging.logWriter`,
       `IAMMember ${PROJECT} roles/monitoring.metricWriter`,
+      // The reconcile task's query of the lineage table, and nothing else of the warehouse.
+      `IAMMember ${PROJECT} roles/bigquery.jobUser`,
+      "IamMember clickstream roles/bigquery.dataViewer",
     ].sort());
     expect(grantsTo(sa("loader"))).toEqual([
       `BucketIAMMember ${curated} roles/storage.objectViewer`,
@@ -351,7 +355,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     const grants = run.resources.filter((r) => /IAMMember|IamMember/.test(r.type) && !r.name.startsWith("loader-") && r.name !== "hive-composer-job-submitter").map((r) => r.name);
     // Every grant but the loader's own two (its repository grant has a wait of its own, its invoker grant follows the
     // function) and Composer's on the Hive cluster, which its hourly runs use, long after the environment exists.
-    expect(grants).toHaveLength(46);
+    expect(grants).toHaveLength(48);
     // It waits for each grant (dependsOn) and is replaced when any grant is (its triggers are their ids).
     expect([...wait.dependsOn].filter((n) => !n.startsWith("apis-")).sort()).toEqual([...grants].sort());
     expect(wait.inputs.triggers.waitsFor.split(",")).toEqual(grants.map((g) => `${g}-id`).sort());
@@ -493,6 +497,8 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       AIRFLOW_VAR_WEBLOG_RAW_BUCKET: bucketName("raw"),
       AIRFLOW_VAR_WEBLOG_STAGING_URI: `gs://${bucketName("hourly")}/hourly-staging`,
       AIRFLOW_VAR_WEBLOG_CURATED_BUCKET: bucketName("curated"),
+      AIRFLOW_VAR_WEBLOG_LOAD_LOG_TABLE: `${PROJECT}.clickstream.hourly_activity_loads`,
+      AIRFLOW_VAR_WEBLOG_BIGQUERY_LOCATION: "us-central1",
       AIRFLOW_VAR_WEBLOG_MAX_QUARANTINE_SHARE: "0.05",
       AIRFLOW_VAR_WEBLOG_MAX_DUPLICATE_SHARE: "0.5",
     });

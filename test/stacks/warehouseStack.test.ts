@@ -22,7 +22,8 @@ beforeAll(async () => {
   const config = parseStackConfig({ "gcp:project": "my-clickstream-prod" });
   const rawBucket = new gcp.storage.Bucket("raw", { name: "raw-bucket", location: "US-CENTRAL1" });
   const loaderServiceAccount = new gcp.serviceaccount.Account("loader", { accountId: "clickstream-loader" });
-  new Warehouse("warehouse", { config, rawBucket, loaderServiceAccount });
+  const composerServiceAccount = new gcp.serviceaccount.Account("composer", { accountId: "clickstream-composer" });
+  new Warehouse("warehouse", { config, rawBucket, loaderServiceAccount, composerServiceAccount });
   await pulumi.runtime.disconnect();
 });
 
