@@ -23,7 +23,7 @@ describe("monitoring in the deployed program", () => {
     const streamCluster = byType(run, "gcp:dataproc/cluster:Cluster").find((c) => c.name.startsWith("streaming"))!;
     const filters = byType(run, "gcp:logging/metric:Metric").map((m) => m.inputs.filter as string);
     expect(filters.filter((f) => f.includes(`resource.labels.service_name="${fn.inputs.name}"`))).toHaveLength(4);
-    expect(filters.filter((f) => f.includes(`resource.labels.environment_name="${environment.inputs.name}"`))).toHaveLength(1);
+    expect(filters.filter((f) => f.includes(`resource.labels.environment_name="${environment.inputs.name}"`))).toHaveLength(2);
     const alertFilters = byType(run, "gcp:monitoring/alertPolicy:AlertPolicy").flatMap((a) =>
       (a.inputs.conditions as Record<string, { filter: string }>[]).map((c) => (c.conditionThreshold ?? c.conditionAbsent).filter));
     expect(alertFilters.filter((f) => f.includes(`resource.label.cluster_name="${streamCluster.inputs.name}"`))).toHaveLength(2);
