@@ -69,7 +69,7 @@ SELECT check_name, COALESCE(passed, FALSE) AS passed
 FROM (
   -- A quiet hour (the marker counts no entry and no quarantined record) is an hour with zero rows; late
   -- entries may add rows after the marker, never remove them.
-  SELECT 'raw holds the hour's marked rows, and rows unless the hour was quiet'
+  SELECT 'raw holds every row the marker counts, and rows unless quiet'
            AS check_name,
          CASE WHEN raw_rows_of_hour > 0 THEN raw_rows_of_hour >= COALESCE(${hiveconf:COMMITTED_ROWS}, CAST(0 AS BIGINT))
               ELSE ${hiveconf:COMMITTED_ROWS} = 0 AND ${hiveconf:COMMITTED_QUARANTINED} = 0 END AS passed

@@ -57,7 +57,7 @@ def test_the_local_runner_exits_non_zero_naming_the_failed_check(spark, tmp_path
                  str(tmp_path / "curated"), "--warehouse", str(tmp_path / "hive")])
     out = capsys.readouterr()
     assert code == 1
-    assert "data-quality check failed: raw holds the hour's marked rows, and rows unless the hour was quiet;" in out.err
+    assert "data-quality check failed: raw holds every row the marker counts, and rows unless quiet;" in out.err
     assert '"ok": false' in out.out
 
 

@@ -37,7 +37,7 @@ from jobs.hourly_local import (
 from jobs.weblog_parse import parse
 
 # The check names the scripts print when a check fails (jobs/hourly_checks.hql).
-RAW_PARTITION_HAS_ROWS = "raw holds the hour's marked rows, and rows unless the hour was quiet"
+RAW_PARTITION_HAS_ROWS = "raw holds every row the marker counts, and rows unless quiet"
 AGGREGATES_ADD_UP = "the aggregates add up to the distinct entries of the hour"
 KEYS_OF_THIS_HOUR_AND_RUN = "no null keys and every row belongs to this hour and run"
 COUNTS_PRESENT_AND_NOT_NEGATIVE = "no negative or missing counts"
