@@ -124,6 +124,10 @@ test("a quiet hour's empty file is recorded as loaded with zero rows, once, and 
   expect(await hourlyRows("hourly_activity", "hour = TIMESTAMP '2026-11-26 03:00:00+00'")).toEqual([]);
   const lineage = await queryRows(loader, `SELECT object, generation, output_rows, FORMAT_TIMESTAMP('%Y-%m-%d %H', hour) AS hour FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}'`);
   expect(lineage).toEqual([{ object: object.name, generation: object.generation, output_rows: "0", hour: "2026-11-26 03" }]);
+  // The line the freshness alert counts (contract/log-lines.json hourLoaded), so a quiet night does not page.
+  const loaded = loader.functionOutput().split("\n").filter((l) => l.includes(object.name) && l.includes('"message":"loaded"'));
+  expect(loaded.length).toBeGreaterThan(0);
+  expect(loaded.every((l) => l.includes('"outputRows":0'))).toBe(true);
 });
 
 test("an hour published by two runs shows once, from the latest run, in the latest-run and totals views", async () => {
