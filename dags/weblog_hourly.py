@@ -123,7 +123,8 @@ with DAG(
         from airflow.models import Variable  # noqa: PLC0415 (read when the task runs, never at import)
         from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
 
-        marker = GCSHook().download(Variable.get("weblog_raw_bucket"), _marker_name(data_interval_start))
+        raw_bucket = GCSHook().get_conn().bucket(Variable.get("weblog_raw_bucket"))
+        marker = raw_bucket.blob(_marker_name(data_interval_start)).download_as_bytes()
         raw = f"gs://{Variable.get('weblog_raw_bucket')}"
         return hour_plan(
             hour=data_interval_start,
