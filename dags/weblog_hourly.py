@@ -22,6 +22,7 @@ and the environment variable WEBLOG_HOURLY_START (ISO time of the first hour, de
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta
 
@@ -66,6 +67,10 @@ def _log_failure(context: dict) -> None:
     print(f"weblog_hourly failed: task={ti.task_id} hour={context['data_interval_start']} try={ti.try_number}")
 
 
+def _marker_name(hour: datetime) -> str:
+    return f"{MARKERS}/dt={hour:%Y-%m-%d}/hr={hour:%H}/_COMPLETE"
+
+
 def _split_gcs_uri(uri: str) -> tuple[str, str]:
     bucket, _, prefix = uri.removeprefix("gs://").partition("/")
     return bucket, prefix.strip("/")
@@ -108,7 +113,7 @@ with DAG(
         from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
 
         raw = GCSHook().get_conn().bucket(Variable.get("weblog_raw_bucket"))
-        marker = f"{MARKERS}/dt={data_interval_start:%Y-%m-%d}/hr={data_interval_start:%H}/_COMPLETE"
+        marker = _marker_name(data_interval_start)
         if raw.blob(marker).exists():
             return True
         # Marker names sort by hour, so the first one listed is the stream's first hour (one object read).
@@ -122,9 +127,13 @@ with DAG(
 
     @task
     def plan_hour(data_interval_start: datetime | None = None) -> dict[str, str]:
-        """A new run id per run (a rerun of the hour publishes under a new one) and every step's variables."""
+        """A new run id per run (a rerun of the hour publishes under a new one) and every step's variables,
+        with what the hour's marker says the stream committed (a quiet hour: 0 and 0)."""
         from airflow.models import Variable  # noqa: PLC0415 (read when the task runs, never at import)
+        from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
 
+        raw_bucket = GCSHook().get_conn().bucket(Variable.get("weblog_raw_bucket"))
+        marker = raw_bucket.blob(_marker_name(data_interval_start)).download_as_bytes()
         raw = f"gs://{Variable.get('weblog_raw_bucket')}"
         return hour_plan(
             hour=data_interval_start,
@@ -136,6 +145,7 @@ with DAG(
                                                     default_var=DEFAULT_MAX_QUARANTINE_SHARE)),
             max_duplicate_share=float(Variable.get("weblog_max_duplicate_share",
                                                    default_var=DEFAULT_MAX_DUPLICATE_SHARE)),
+            marker=json.loads(marker),
         )
 
     planned = plan_hour()

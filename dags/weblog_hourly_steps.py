@@ -74,8 +74,11 @@ def hour_plan(
     staging_root: str,
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
     max_duplicate_share: float = DEFAULT_MAX_DUPLICATE_SHARE,
+    marker: dict | None = None,
 ) -> dict[str, str]:
-    """The script variables of every step of one hour's run (also where it stages and publishes)."""
+    """The script variables of every step of one hour's run (also where it stages and publishes). `marker`:
+    the hour's _COMPLETE marker (the rows and quarantined records the stream committed for it); without it
+    an hour with no raw rows cannot pass its checks."""
     if not RUN_ID_PATTERN.match(run_id):
         raise ValueError(f"run id {run_id!r} must match {RUN_ID_PATTERN.pattern}")
     for name, share in (("quarantine", max_quarantine_share), ("duplicate", max_duplicate_share)):
@@ -101,9 +104,21 @@ def hour_plan(
         "STAGING_TABLE": "hourly_staging_" + re.sub(r"[^0-9A-Za-z_]", "_", f"{dt}_{hr}_{run_id}"),
         "MAX_QUARANTINE_SHARE": plain_decimal(max_quarantine_share),
         "MAX_DUPLICATE_SHARE": plain_decimal(max_duplicate_share),
+        "COMMITTED_ROWS": committed_count(marker, "rows"),
+        "COMMITTED_QUARANTINED": committed_count(marker, "quarantined"),
         "CURATED_PREFIX": curated_hour_prefix(dt, hr),
         "CURATED_RUN_PREFIX": f"{curated_hour_prefix(dt, hr)}run_id={run_id}/",
     }
+
+
+def committed_count(marker: dict | None, field: str) -> str:
+    """A marker's count as a HiveQL literal: NULL when there is no marker (every check that needs it fails)."""
+    if marker is None:
+        return "NULL"
+    value = marker.get(field)
+    if type(value) is not int or value < 0:
+        raise ValueError(f"the hour's marker field {field!r} is {value!r}, not a count")
+    return str(value)
 
 
 def plain_decimal(share: float) -> str:
@@ -128,10 +143,18 @@ def is_data_file(name: str) -> bool:
     return bool(parts[-1]) and not any(p.startswith(("_", ".")) for p in parts) and not name.endswith(".crc")
 
 
+def is_quiet_hour(plan: dict[str, str]) -> bool:
+    """The stream committed no entry and no quarantined record for the hour (its marker says 0 and 0)."""
+    return plan.get("COMMITTED_ROWS") == "0" and plan.get("COMMITTED_QUARANTINED") == "0"
+
+
 def publish_names(plan: dict[str, str], staged: list[tuple[str, int]]) -> list[tuple[str, str]]:
-    """(staged name, published name) for the run's non-empty data files, named part-NNNNN.csv in order.
-    Raises NothingStaged when there is none, before the caller has deleted anything."""
+    """(staged name, published name) for the run's non-empty data files, named part-NNNNN.csv in order; a
+    quiet hour publishes one of its empty data files, so the hour is loaded with zero rows. Raises
+    NothingStaged when there is none, before the caller has deleted anything."""
     files = sorted(name for name, size in staged if size > 0 and is_data_file(name))
+    if not files and is_quiet_hour(plan):
+        files = sorted(name for name, _ in staged if is_data_file(name))[:1]
     if not files:
         raise NothingStaged(f"nothing staged under {plan['STAGING_DIR']}: refusing to publish")
     return [(name, f"{plan['CURATED_RUN_PREFIX']}part-{i:05d}.csv") for i, name in enumerate(files)]

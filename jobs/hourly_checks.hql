@@ -12,7 +12,8 @@
 --   * the check results are an external table: Hive 3 may make a managed table transactional, and a
 --     managed table's folder outlives a local metastore (the sandbox starts a new one per run).
 -- Variables: DT, HR, HOUR, RUN_ID, STAGING_TABLE, STAGED_CSV_DIR, RAW_ROWS_DIR, CHECK_RESULTS_LOCATION,
--- MAX_QUARANTINE_SHARE, MAX_DUPLICATE_SHARE.
+-- MAX_QUARANTINE_SHARE, MAX_DUPLICATE_SHARE, COMMITTED_ROWS, COMMITTED_QUARANTINED (the hour's marker: what the
+-- stream committed for it; NULL when the run has no marker).
 
 -- assert: the script variables are substituted
 SELECT assert_true(
@@ -26,6 +27,8 @@ SELECT assert_true(
   AND '${hiveconf:CHECK_RESULTS_LOCATION}' RLIKE '^(gs://|file:/|/)[^$]+$'
   AND '${hiveconf:MAX_QUARANTINE_SHARE}' RLIKE '^[0-9]+[.][0-9]+$'
   AND '${hiveconf:MAX_DUPLICATE_SHARE}' RLIKE '^[0-9]+[.][0-9]+$'
+  AND '${hiveconf:COMMITTED_ROWS}' RLIKE '^([0-9]+|NULL)$'
+  AND '${hiveconf:COMMITTED_QUARANTINED}' RLIKE '^([0-9]+|NULL)$'
 );
 
 -- One row per check and run: why an hour was not published stays queryable.
@@ -64,7 +67,12 @@ INSERT OVERWRITE TABLE clickstream.hourly_check_results_v1
   PARTITION (dt = '${hiveconf:DT}', hr = '${hiveconf:HR}', run_id = '${hiveconf:RUN_ID}')
 SELECT check_name, COALESCE(passed, FALSE) AS passed
 FROM (
-  SELECT 'the raw partition of the hour exists and has rows' AS check_name, raw_rows_of_hour > 0 AS passed
+  -- A quiet hour (the marker counts no entry and no quarantined record) is an hour with zero rows; late
+  -- entries may add rows after the marker, never remove them.
+  SELECT 'raw holds every row the marker counts, and rows unless quiet'
+           AS check_name,
+         CASE WHEN raw_rows_of_hour > 0 THEN raw_rows_of_hour >= COALESCE(${hiveconf:COMMITTED_ROWS}, CAST(0 AS BIGINT))
+              ELSE ${hiveconf:COMMITTED_ROWS} = 0 AND ${hiveconf:COMMITTED_QUARANTINED} = 0 END AS passed
   FROM (SELECT SUM(raw_rows) AS raw_rows_of_hour FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows) t
 
   UNION ALL

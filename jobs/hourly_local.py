@@ -51,6 +51,7 @@ from dags.weblog_hourly_steps import (
     retry_delay,
     stale_published,
 )
+from jobs.weblog_stream import MARKER_NAME
 
 JOBS_DIR = Path(__file__).resolve().parent
 # Hive configuration values, the form the scripts use for their variables (see the README).
@@ -167,10 +168,12 @@ def run_hour(
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
     max_duplicate_share: float = DEFAULT_MAX_DUPLICATE_SHARE,
     task: TaskRunner = _once,
+    markers: str | None = None,
 ) -> list[str]:
-    """Runs every step of one hour and publishes it; returns the curated-relative names published."""
+    """Runs every step of one hour and publishes it; returns the curated-relative names published.
+    `markers`: the streaming job's marker folder, whose _COMPLETE for the hour says what it committed."""
     plan = hour_plan(hour, run_id or new_run_id(), _absolute(raw), _absolute(quarantine), _absolute(staging),
-                     max_quarantine_share, max_duplicate_share)
+                     max_quarantine_share, max_duplicate_share, read_marker(markers, hour))
     checked: list[StagedFile] = []
     for step in HOURLY_STEPS:
         if step.task_id == CHECK_TASK_ID:  # what the checks are about to read, pinned (the DAG's pin task)
@@ -178,6 +181,14 @@ def run_hour(
         script = (JOBS_DIR / step.script).read_text(encoding="utf-8")
         task(step.task_id, lambda script=script: run_script(spark, script, plan))
     return task(PUBLISH_TASK_ID, lambda: publish(plan, Path(curated), checked))
+
+
+def read_marker(markers: str | None, hour: datetime) -> dict | None:
+    """The hour's _COMPLETE marker (JSON), or None when there is no marker folder or no marker."""
+    if markers is None:
+        return None
+    path = Path(markers) / f"dt={hour:%Y-%m-%d}" / f"hr={hour:%H}" / MARKER_NAME
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def folder_generation(path: Path) -> str:
@@ -250,6 +261,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--raw", required=True, help="the streaming job's raw (events) folder")
     p.add_argument("--quarantine", required=True, help="the streaming job's quarantine folder")
     p.add_argument("--staging", required=True, help="staging folder of the hourly runs")
+    p.add_argument("--markers", default=None, help="the streaming job's hour markers folder (dt=/hr=/_COMPLETE)")
     p.add_argument("--curated", required=True, help="the curated bucket folder (hourly/dt=/hr=/run_id=/...)")
     p.add_argument("--warehouse", required=True, help="folder of the Hive warehouse and Derby metastore")
     p.add_argument("--run-id", default=None, help="default: the start time, e.g. 20261126T150512123456Z")
@@ -270,7 +282,7 @@ def hour_result(spark: SparkSession, args: argparse.Namespace, hour: datetime, r
     result = {"hour": hour.strftime("%Y-%m-%dT%H"), "run_id": run_id}
     try:
         published = run_hour(spark, hour, args.raw, args.quarantine, args.staging, args.curated,
-                             run_id, args.max_quarantine_share, args.max_duplicate_share, task)
+                             run_id, args.max_quarantine_share, args.max_duplicate_share, task, args.markers)
         result.update(ok=True, published=published)
     except (ScriptAssertionFailed, NothingStaged, StagingChanged, AlreadyPublished) as exc:
         result.update(ok=False, published=[], error=str(exc))

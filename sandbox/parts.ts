@@ -150,7 +150,7 @@ export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number): Service
     command: python,
     args: [
       "-m", "jobs.hourly_local", "--serve", "--clock-factor", String(clockFactor),
-      "--raw", p.events, "--quarantine", p.quarantine,
+      "--raw", p.events, "--quarantine", p.quarantine, "--markers", p.markers,
       "--staging", l.staging, "--curated", l.curatedBucket, "--warehouse", l.hive,
       "--max-quarantine-share", String(MAX_QUARANTINE_SHARE),
     ],

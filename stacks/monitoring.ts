@@ -19,7 +19,9 @@ export const GOOGLE_METRICS = {
 export const USER_METRIC_PREFIX = "logging.googleapis.com/user/";
 
 /** Minutes without a write to the raw bucket before the entries-stopped alert fires. */
-export const RAW_SILENCE_MINUTES = 15;
+// A running stream writes to raw at least once an hour, even on a quiet night (the hour's _COMPLETE marker):
+// silence longer than an hour plus margin means a broken pipeline, not a quiet site.
+export const RAW_SILENCE_MINUTES = 90;
 
 export interface MonitoringArgs {
   config: StackConfig;
@@ -170,7 +172,7 @@ export class Monitoring extends pulumi.ComponentResource {
         "when reading resumed), then why the job fell behind or who deleted records (the broker's ACLs allow that to its admin only).",
         [{ displayName: "an \"offsets lost\" line", conditionThreshold: { filter: user(this.metrics.offsetsLost), comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s", aggregations: summedEvery(300) } }]),
       alert("raw-silent", `no raw data for ${RAW_SILENCE_MINUTES} minutes`,
-        `Nothing was written to the raw bucket for ${RAW_SILENCE_MINUTES} minutes: entries stopped reaching raw. ` +
+        `Nothing was written to the raw bucket for ${RAW_SILENCE_MINUTES} minutes, not even a quiet hour's _COMPLETE marker: the stream stopped moving on. ` +
         "If the streaming-job alert is not open too, the Kafka broker or the generator on the streaming master is down: SSH to the master and run " +
         "`systemctl status kafka weblog-generator`, then `journalctl -u weblog-generator`.",
         [{ displayName: "no write to the raw bucket", conditionAbsent: { filter: rawWrites, duration: seconds(RAW_SILENCE_MINUTES * 60), aggregations: summedEvery(300) } }]),

@@ -62,6 +62,11 @@ class LocalBlob:
     def exists(self, retry=None) -> bool:
         return self.path.is_file()
 
+    def download_as_bytes(self, retry=None) -> bytes:
+        if not self.path.is_file():
+            raise NotFound(f"gs://{self.bucket.name}/{self.name}")
+        return self.path.read_bytes()
+
     def delete(self) -> None:
         if not self.path.is_file():
             raise NotFound(f"gs://{self.bucket.name}/{self.name}")

@@ -54,6 +54,13 @@ def hour_folder(hour: datetime) -> str:
     return f"dt={hour:%Y-%m-%d}/hr={hour:%H}"
 
 
+def write_marker(root: Path, hour: datetime, rows: int, quarantined: int) -> None:
+    """The streaming job's _COMPLETE marker: the raw rows and quarantined records it committed for the hour."""
+    marker = root / RAW / "_complete" / hour_folder(hour) / "_COMPLETE"
+    marker.parent.mkdir(parents=True)
+    marker.write_text(json.dumps({"hour": f"{hour:%Y-%m-%dT%H}", "rows": rows, "quarantined": quarantined}))
+
+
 @pytest.fixture(scope="module")
 def buckets(spark, kafka_frame, tmp_path_factory) -> Path:
     """The buckets as a deployment leaves them: HiveQL where the stack uploads it, raw Parquet from the
@@ -64,10 +71,8 @@ def buckets(spark, kafka_frame, tmp_path_factory) -> Path:
     valid, bad = parse(kafka_frame(values, received=datetime(2026, 11, 26, 15, 0, tzinfo=UTC)))
     valid.write.partitionBy("dt", "hr").parquet(str(root / RAW / "events"))
     bad.write.partitionBy("dt", "hr").parquet(str(root / RAW / "quarantine"))
-    for hour in (HOUR_14, HOUR_15):
-        marker = root / RAW / "_complete" / hour_folder(hour) / "_COMPLETE"
-        marker.parent.mkdir(parents=True)
-        marker.write_text(json.dumps({"hour": hour.isoformat()}))
+    for hour, rows, quarantined in ((HOUR_14, 5, 0), (HOUR_15, 5, 1)):
+        write_marker(root, hour, rows, quarantined)
     (root / STAGING).mkdir()
     (root / "weblog-raw-before-any-marker").mkdir()
     return root
@@ -198,6 +203,19 @@ def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, bucke
     assert "quarantined share" in LocalDataprocHook.submitted[-1].outcome.status.details
     assert objects(buckets, CURATED) == curated_before
     assert "weblog_hourly failed: task=check_quality hour=2026-11-26 15:00:00+00:00 try=1" in capsys.readouterr().out
+
+
+def test_a_quiet_hour_runs_without_waiting_and_publishes_one_file_with_zero_rows(dag, buckets, monkeypatch):
+    quiet = HOUR_16 + timedelta(hours=1)  # no entry; the stream went on and marked it with 0 rows and 0 quarantined
+    write_marker(buckets, quiet, 0, 0)
+    sensor = dag.get_task("wait_for_hour_complete")
+    monkeypatch.setattr(sensor, "poke_interval", 1)  # a sensor that waited would fail in seconds
+    monkeypatch.setattr(sensor, "timeout", 2)
+    tis = run_hour(dag, quiet)
+    assert {t: ti.state for t, ti in tis.items()} == dict.fromkeys(tis, "success")
+    run_id = tis["plan_hour"].xcom_pull(task_ids="plan_hour")["RUN_ID"]
+    assert objects(buckets, CURATED, f"hourly/{hour_folder(quiet)}/") == {
+        f"hourly/{hour_folder(quiet)}/run_id={run_id}/part-00000.csv": b""}
 
 
 @pytest.mark.parametrize("raw_bucket", [RAW, "weblog-raw-before-any-marker"],

@@ -115,6 +115,21 @@ test("the same event delivered three times appends the file's rows once", async 
   expect(loader.functionOutput()).toContain('"message":"already loaded by an earlier delivery"');
 });
 
+test("a quiet hour's empty file is recorded as loaded with zero rows, once, and adds no row", async () => {
+  const run = "20261126T040512123456Z";
+  const object = publish(`hourly/dt=2026-11-26/hr=03/run_id=${run}/part-00000.csv`, [], "1764126312123456");
+
+  expect(await deliver(object)).toBe(204);
+  expect(await deliver(object)).toBe(204);
+  expect(await hourlyRows("hourly_activity", "hour = TIMESTAMP '2026-11-26 03:00:00+00'")).toEqual([]);
+  const lineage = await queryRows(loader, `SELECT object, generation, output_rows, FORMAT_TIMESTAMP('%Y-%m-%d %H', hour) AS hour FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}'`);
+  expect(lineage).toEqual([{ object: object.name, generation: object.generation, output_rows: "0", hour: "2026-11-26 03" }]);
+  // The line the freshness alert counts (contract/log-lines.json hourLoaded), so a quiet night does not page.
+  const loaded = loader.functionOutput().split("\n").filter((l) => l.includes(object.name) && l.includes('"message":"loaded"'));
+  expect(loaded.length).toBeGreaterThan(0);
+  expect(loaded.every((l) => l.includes('"outputRows":0'))).toBe(true);
+});
+
 test("an hour published by two runs shows once, from the latest run, in the latest-run and totals views", async () => {
   const first = "20261126T160000000001Z";
   const rerun = "20261126T170000000001Z";

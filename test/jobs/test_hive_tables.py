@@ -57,7 +57,7 @@ def test_the_local_runner_exits_non_zero_naming_the_failed_check(spark, tmp_path
                  str(tmp_path / "curated"), "--warehouse", str(tmp_path / "hive")])
     out = capsys.readouterr()
     assert code == 1
-    assert "data-quality check failed: the raw partition of the hour exists and has rows;" in out.err
+    assert "data-quality check failed: raw holds every row the marker counts, and rows unless quiet;" in out.err
     assert '"ok": false' in out.out
 
 

@@ -37,7 +37,7 @@ from jobs.hourly_local import (
 from jobs.weblog_parse import parse
 
 # The check names the scripts print when a check fails (jobs/hourly_checks.hql).
-RAW_PARTITION_HAS_ROWS = "the raw partition of the hour exists and has rows"
+RAW_PARTITION_HAS_ROWS = "raw holds every row the marker counts, and rows unless quiet"
 AGGREGATES_ADD_UP = "the aggregates add up to the distinct entries of the hour"
 KEYS_OF_THIS_HOUR_AND_RUN = "no null keys and every row belongs to this hour and run"
 COUNTS_PRESENT_AND_NOT_NEGATIVE = "no negative or missing counts"
@@ -102,6 +102,34 @@ def test_a_rerun_replaces_the_hours_published_output(spark, raw, tmp_path):
     assert first != second
     assert on_disk == second
     assert {r[1:4] for r in read_published(tmp_path / "curated", second)} == EXPECTED[HOUR_14]
+
+
+def write_marker(markers: Path, hour: str, rows: int, quarantined: int) -> str:
+    dt, hr = hour.split("T")
+    folder = markers / f"dt={dt}" / f"hr={hr}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "_COMPLETE").write_text(json.dumps({"hour": hour, "rows": rows, "quarantined": quarantined}))
+    return str(markers)
+
+
+def test_a_quiet_hour_whose_marker_counts_nothing_publishes_one_file_with_zero_rows(spark, raw, tmp_path):
+    markers = write_marker(tmp_path / "markers", "2026-11-26T16", rows=0, quarantined=0)
+    names = run(spark, raw, tmp_path, "2026-11-26T16", run_id="quiet", markers=markers)
+    assert names == ["hourly/dt=2026-11-26/hr=16/run_id=quiet/part-00000.csv"]
+    assert (tmp_path / "curated" / names[0]).read_text() == ""
+
+
+@pytest.mark.parametrize(("hour", "rows", "quarantined"), [
+    ("2026-11-26T16", 3, 0),  # the marker counted entries the raw partition does not hold
+    ("2026-11-26T14", 100, 0),  # the raw partition holds fewer rows than the marker counted
+])
+def test_check_fails_when_the_raw_partition_has_fewer_rows_than_the_marker_counts(spark, raw, tmp_path, hour, rows,
+                                                                                  quarantined):
+    markers = write_marker(tmp_path / "markers", hour, rows, quarantined)
+    with pytest.raises(QualityCheckFailed) as failed:
+        run(spark, raw, tmp_path, hour, markers=markers, max_quarantine_share=0.2)
+    assert failed.value.checks == (RAW_PARTITION_HAS_ROWS,)
+    assert not (tmp_path / "curated").exists()
 
 
 @pytest.fixture(scope="module")

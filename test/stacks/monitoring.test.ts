@@ -171,6 +171,16 @@ describe("the pipeline's alert policies", () => {
     for (const a of alertsOf("quiet")) expect(a.inputs.documentation.content).toMatch(/Check first|check first|SSH to the master/);
   });
 
+  it("keep a quiet night apart from a broken pipeline: freshness counts every \"loaded\" line (a quiet hour's zero-row load too), the streaming job's state and raw's silence do not depend on traffic", () => {
+    const freshness = metricsOf("quiet").find((m) => m.inputs.name === "clickstream/hourly-loads")?.inputs.filter as string;
+    expect(freshness).toContain("^loaded$");
+    expect(freshness).not.toContain("outputRows");
+    const broken = alertNamed("quiet", "streaming-job").inputs.conditions;
+    expect(broken.map((c: Condition) => metricTypeOf(conditionBody(c).filter).metricType)).toEqual(
+      [GOOGLE_METRICS.streamingJobsRunning.type, GOOGLE_METRICS.streamingJobsRunning.type]);
+    expect(seconds(alertNamed("quiet", "raw-silent").inputs.conditions[0].conditionAbsent.duration)).toBeGreaterThan(3600);
+  });
+
   it("fire on freshness after freshnessMinutes without a load, and say what that measures", () => {
     const quiet = alertNamed("quiet", "freshness").inputs;
     const paged = alertNamed("paged", "freshness").inputs;
@@ -180,9 +190,9 @@ describe("the pipeline's alert policies", () => {
     expect(quiet.documentation.content).toContain("time since the loader's last \"loaded\" line");
   });
 
-  it("stay silent on raw writes for exactly 15 minutes before firing, counting writes to the raw bucket only", () => {
+  it("stay silent on raw writes for 90 minutes before firing, longer than a quiet night's hour between two markers, counting writes to the raw bucket only", () => {
     const condition = alertNamed("quiet", "raw-silent").inputs.conditions[0].conditionAbsent;
-    expect(condition.duration).toBe("900s");
+    expect(condition.duration).toBe("5400s");
     expect(parseMonitoringFilter(condition.filter)).toEqual(expect.arrayContaining([
       { selector: "resource.label.bucket_name", op: "=", value: "p-raw" },
       { selector: "metric.label.method", op: "=", value: "WriteObject" },

@@ -6,7 +6,7 @@ import { LoaderConfig } from "./loaderConfig";
 import { loadJobIdFor, loadLogJobIdFor, StoredObject } from "./loadJobId";
 import { hourlyLoadConfiguration, recordLoadConfiguration } from "./loadRequests";
 import { classifyObjectName } from "./publishedObject";
-import { rowsNotOfFile } from "./publishedRows";
+import { hasNoRows, rowsNotOfFile } from "./publishedRows";
 import { ObjectStore } from "./storedObjects";
 import { LoaderLog } from "./structuredLog";
 
@@ -86,6 +86,15 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
   if (foreignRows !== undefined) {
     return reject(log, { ...eventFields, generation: object.generation, loadJobId: loadJobIdFor(object) }, undefined,
       `${foreignRows}; nothing of the file was loaded`);
+  }
+  if (hasNoRows(content.toString("utf8"))) {
+    // A quiet hour: nothing to append (a load job of an empty CSV fails to detect its dialect on some
+    // servers), but the hour is recorded as loaded with zero rows, so its freshness is kept.
+    const loadJobId = loadJobIdFor(object);
+    const fields = { bucket, object: name, generation: object.generation, loadJobId, eventId: event.id };
+    await recordLoad(deps, object, verdict.file, loadJobId, 0, fields);
+    log("INFO", "loaded", { ...fields, outputRows: 0, hour: verdict.file.hour, runId: verdict.file.runId });
+    return { status: "loaded", loadJobId, outputRows: 0, redelivered: false };
   }
   for (let attempt = 0; attempt < MAX_LOAD_ATTEMPTS; attempt++) {
     const loadJobId = loadJobIdFor(object, attempt);

@@ -12,6 +12,12 @@ export function csvHour(file: PublishedHourlyFile): string {
   return file.hour.replace("T", " ").replace("Z", "");
 }
 
+/** A quiet hour's file: no line, or only the column names. */
+export function hasNoRows(content: string): boolean {
+  const lines = content.replace(/\n$/, "");
+  return lines === "" || lines === HEADER;
+}
+
 /**
  * Why the file's rows do not belong to the file, or undefined when every row names its hour and run.
  * A file with no rows (a quiet hour), or only the column names, belongs. Rows are split on every comma:
