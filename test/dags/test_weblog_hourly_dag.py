@@ -3,6 +3,7 @@ settings are as specified. The step list is the one the local runner uses (dags/
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -83,10 +84,19 @@ def test_the_sensor_gives_its_worker_slot_back_between_pokes_and_gives_up_after_
     assert 3600 <= sensor.timeout <= 24 * 3600
 
 
-def test_the_plan_reads_settings_from_airflow_variables(dag, monkeypatch):
+def test_the_plan_reads_settings_from_airflow_variables_and_the_hours_marker(dag, monkeypatch, tmp_path):
+    from local_cloud import LocalGCSHook  # noqa: PLC0415
+
     for name, value in VARIABLES.items():
         monkeypatch.setenv(name, value)
+    marker = tmp_path / "raw-bucket" / "_complete" / "dt=2026-11-26" / "hr=14" / "_COMPLETE"
+    marker.parent.mkdir(parents=True)
+    marker.write_text(json.dumps({"hour": "2026-11-26T14", "rows": 12, "quarantined": 3}))
+    monkeypatch.setenv("AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT", json.dumps({"conn_type": "google_cloud_platform"}))
+    LocalGCSHook.root = tmp_path
+    monkeypatch.setattr("airflow.providers.google.cloud.hooks.gcs.GCSHook", LocalGCSHook)
     plan = dag.get_task("plan_hour").python_callable(data_interval_start=datetime(2026, 11, 26, 14, tzinfo=UTC))
+    assert (plan["COMMITTED_ROWS"], plan["COMMITTED_QUARANTINED"]) == ("12", "3")
     assert plan["RAW_LOCATION"] == "gs://raw-bucket/events"
     assert plan["QUARANTINE_LOCATION"] == "gs://raw-bucket/quarantine"
     assert plan["STAGING_DIR"].startswith("gs://staging-bucket/staging/hourly/dt=2026-11-26/hr=14/run_id=")
