@@ -13,6 +13,9 @@ const event = {
   data: { bucket: CURATED, name: "hourly/dt=2026-11-26/hr=07/run_id=20261126T150512123456Z/part-00000.csv", generation: "1764169512123456" },
 };
 
+/** One row of the hour and run its name carries (a file with no row runs no load job at all). */
+const HOUR_FILE = "2026-11-26 07:00:00,P000001,3,1,20261126T150512123456Z\n";
+
 /** BigQuery answering every job insert with the same finished job. */
 const jobsEnding = (status: JobResource["status"], outputRows?: string): JobsApi => {
   const finished = (jobId: string): JobResource => ({ jobReference: { jobId }, status, statistics: outputRows ? { load: { outputRows } } : {} });
@@ -26,7 +29,7 @@ async function entriesWritten(jobs: JobsApi): Promise<{ severity: string; jsonPa
     jobs,
     wait: { maxWaitMs: 1000, now: () => 0, sleep: async () => undefined },
     log: structuredLog,
-    objects: objectsHolding({ [`${CURATED}/${event.data.name}`]: { generation: event.data.generation, content: "" } }),
+    objects: objectsHolding({ [`${CURATED}/${event.data.name}`]: { generation: event.data.generation, content: HOUR_FILE } }),
   };
   const written: string[] = [];
   const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
