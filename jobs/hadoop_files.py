@@ -23,8 +23,25 @@ def exists(spark: SparkSession, path: str) -> bool:
 
 
 def write_text(spark: SparkSession, path: str, text: str) -> None:
-    """Writes (replaces) a small file in one piece."""
+    """Writes (replaces) a small file in one piece: a reader (the scheduler, the hourly run, a restart) sees
+    the old content or the new, never an empty or half-written file."""
     fs, hpath = _fs_path(spark, path)
+    if fs.getScheme() == "gs":  # a Cloud Storage object appears whole when its upload completes
+        _write(fs, hpath, text)
+        return
+    # Elsewhere (the local sandbox) a created file is visible while it is written: write a hidden sibling,
+    # then rename it over the target, which a local file system does atomically.
+    jvm = spark.sparkContext._jvm
+    partial = jvm.org.apache.hadoop.fs.Path(hpath.getParent(), f".{hpath.getName()}.partial")
+    _write(fs, partial, text)
+    fs.delete(jvm.org.apache.hadoop.fs.Path(hpath.getParent(), f"..{hpath.getName()}.partial.crc"), False)
+    context = jvm.org.apache.hadoop.fs.FileContext.getFileContext(spark.sparkContext._jsc.hadoopConfiguration())
+    overwrite = spark.sparkContext._gateway.new_array(jvm.org.apache.hadoop.fs.Options.Rename, 1)
+    overwrite[0] = jvm.org.apache.hadoop.fs.Options.Rename.OVERWRITE
+    context.rename(fs.makeQualified(partial), fs.makeQualified(hpath), overwrite)
+
+
+def _write(fs, hpath, text: str) -> None:
     out = fs.create(hpath, True)
     try:
         out.write(bytearray(text.encode("utf-8")))
