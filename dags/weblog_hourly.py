@@ -3,6 +3,13 @@ becomes the published CSV of hourly visits and cart additions per product.
 
 wait_for_hour_complete -> plan_hour -> register_partition -> aggregate_to_staging -> pin_checked_files
   -> check_quality -> publish -> clean_staging
+clean_staging is the run's teardown: it deletes the run's staging place after the steps, whether they succeeded
+or failed (the checks' script drops the run's staging tables in both outcomes).
+Every task but check_quality is retried (an unreadable or half-written marker, a Dataproc or Cloud Storage
+error); a failed check fails the same way again.
+rerun_late_hours, a branch of its own, clears the finished run of every hour the stream committed late entries
+for after that run started (its _LATE notice), within LATE_WINDOW of the hour's end: the scheduler runs it
+again and its output replaces the earlier run's (the rule: weblog_hourly_steps.late_reruns).
 reconcile_lineage, a branch of its own (it never waits for or holds up the hour), logs one line per curated
 object of the last 72 hours whose live generation the loader's lineage table does not hold; a failure of it
 fails the run, which the failure callback reports like any task's.
@@ -36,6 +43,7 @@ from weblog_hourly_steps import (
     DEFAULT_MAX_DUPLICATE_SHARE,
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
+    LATE_TASK_ID,
     NOT_RETRIED,
     PIN_TASK_ID,
     PUBLISH_TASK_ID,
@@ -48,9 +56,13 @@ from weblog_hourly_steps import (
     checked_files,
     files_to_publish,
     hour_plan,
+    late_notice_hour,
+    late_notice_prefixes,
+    late_reruns,
     new_run_id,
     not_loaded_line,
     objects_without_lineage,
+    parse_hour,
     reconcile_prefixes,
     stale_published,
 )
@@ -242,9 +254,44 @@ with DAG(
             print(not_loaded_line(bucket, obj))
         return [obj.name for obj in missing]
 
+    @task(task_id=LATE_TASK_ID)
+    def rerun_late_hours(dag=None, data_interval_end: datetime | None = None) -> list[str]:
+        """Clears the run of every hour with late entries (see late_reruns): the scheduler then runs it again,
+        under a new run id, and its output replaces the earlier run's. The window is counted to this run's
+        interval end (the pipeline's clock, the same on every retry)."""
+        from airflow.models import DagRun, Variable  # noqa: PLC0415
+        from airflow.models.taskinstance import clear_task_instances  # noqa: PLC0415
+        from airflow.providers.google.cloud.hooks.gcs import GCSHook  # noqa: PLC0415
+        from airflow.utils.session import create_session  # noqa: PLC0415
+        from airflow.utils.state import State  # noqa: PLC0415
+
+        raw = GCSHook().get_conn().bucket(Variable.get("weblog_raw_bucket"))
+        notices = {hour: blob.updated for prefix in late_notice_prefixes(MARKERS, data_interval_end)
+                   for blob in raw.list_blobs(prefix=prefix) if (hour := late_notice_hour(blob.name))}
+        if not notices:
+            return []
+        with create_session() as session:
+            runs: dict[str, list[DagRun]] = {}
+            for run in session.query(DagRun).filter(DagRun.dag_id == dag.dag_id,
+                                                     DagRun.data_interval_start.in_([parse_hour(h) for h in notices])):
+                runs.setdefault(f"{run.data_interval_start:%Y-%m-%dT%H}", []).append(run)
+            # An hour with a run queued or running is left to that run: it reads what the stream committed.
+            latest = {hour: max(rs, key=lambda r: r.start_date) for hour, rs in runs.items()
+                      if all(r.state in State.finished_dr_states and r.start_date for r in rs)}
+            hours = late_reruns({hour: run.start_date for hour, run in latest.items()}, notices, data_interval_end)
+            for hour in hours:
+                print(f"weblog_hourly rerun: hour={hour} has entries committed after its run {latest[hour].run_id} "
+                      "started; the run is cleared for the scheduler to run again")
+                clear_task_instances(latest[hour].get_task_instances(session=session), session, dag=dag)
+        return hours
+
     reconcile_lineage()
+    rerun_late_hours()
     published = publish()
     pinned = pin_checked_files()
     wait_for_hour_complete() >> planned
     checks = next(step for step in hive_steps if step.task_id == CHECK_TASK_ID)
     chain(planned, *[step for step in hive_steps if step is not checks], pinned, checks, published, clean_staging)
+    # A teardown: it runs once the steps are done whatever their outcome (a failed run leaves no staging files),
+    # whenever the plan naming the run's staging place succeeded, and its own outcome never decides the run's.
+    clean_staging.as_teardown(setups=planned)

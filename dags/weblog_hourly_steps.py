@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -59,6 +60,39 @@ def retry_delay(retry: int) -> timedelta:
 def parse_hour(text: str) -> datetime:
     """'YYYY-MM-DDTHH' (UTC) -> the hour's start."""
     return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
+# Late entries: the streaming job writes <markers>/dt=/hr=/_LATE when it commits entries for an hour it had
+# already marked complete. The hour runs again by itself when that notice is newer than the start of the hour's
+# latest finished run, within LATE_WINDOW of the hour's end (contract/late-reruns.json holds the cases; the
+# sandbox's scheduler, sandbox/scheduler.ts lateReruns, applies the same rule).
+LATE_TASK_ID = "rerun_late_hours"
+LATE_WINDOW = timedelta(hours=48)
+LATE_NOTICE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/hr=(\d{2})/_LATE$")
+
+
+def late_reruns(last_run_starts: Mapping[str, datetime], notices: Mapping[str, datetime], now: datetime,
+                window: timedelta = LATE_WINDOW) -> list[str]:
+    """Hours ('YYYY-MM-DDTHH') to run again, oldest first: the hour's late-entry notice was written after its
+    latest finished run started (`last_run_starts`; an hour with no finished run is left to the run it has or
+    will have), and the hour ended at most `window` before `now`."""
+    return sorted(
+        hour for hour, written in notices.items()
+        if hour in last_run_starts and written > last_run_starts[hour]
+        and now - (parse_hour(hour) + timedelta(hours=1)) <= window
+    )
+
+
+def late_notice_hour(name: str) -> str | None:
+    """The hour of a late-entry notice's object name, or None for any other object."""
+    named = LATE_NOTICE.search(name)
+    return f"{named[1]}T{named[2]}" if named else None
+
+
+def late_notice_prefixes(markers: str, now: datetime, window: timedelta = LATE_WINDOW) -> list[str]:
+    """The markers' day folders that can hold a notice of an hour within the window (one listing each)."""
+    first = (now - window - timedelta(hours=1)).date()
+    return [f"{markers}/dt={first + timedelta(days=d):%Y-%m-%d}/" for d in range((now.date() - first).days + 1)]
 
 
 def new_run_id(now: datetime | None = None) -> str:

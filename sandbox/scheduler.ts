@@ -35,7 +35,7 @@ export function dueHours(marked: readonly string[], nowMs: number, alreadyRun: R
   return [...marked].sort().filter((h) => hourEndMs(h) <= nowMs && !alreadyRun.has(h));
 }
 
-/** How long after an hour's end (sandbox clock) late entries for it make it run again by itself. */
+/** How long after an hour's end (sandbox clock) late entries for it make it run again by itself (contract/late-reruns.json; the DAG's LATE_WINDOW). */
 export const LATE_WINDOW_MS = 48 * 3_600_000;
 
 /**

@@ -4,12 +4,21 @@ settings are as specified. The step list is the one the local runner uses (dags/
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import REPO
 
-from dags.weblog_hourly_steps import HOURLY_STEPS, hour_plan, publish_names, stale_published
+from dags.weblog_hourly_steps import (
+    HOURLY_STEPS,
+    LATE_WINDOW,
+    hour_plan,
+    late_notice_hour,
+    late_notice_prefixes,
+    late_reruns,
+    publish_names,
+    stale_published,
+)
 
 VARIABLES = {
     "AIRFLOW_VAR_WEBLOG_RAW_BUCKET": "raw-bucket",
@@ -40,9 +49,20 @@ def test_every_dag_file_imports_without_errors(dagbag):
 def test_the_tasks_run_in_the_specified_order(dag):
     order = ["wait_for_hour_complete", "plan_hour", "register_partition", "aggregate_to_staging", "pin_checked_files",
              "check_quality", "publish", "clean_staging"]
-    assert sorted(dag.task_ids) == sorted([*order, "reconcile_lineage"])
+    assert sorted(dag.task_ids) == sorted([*order, "reconcile_lineage", "rerun_late_hours"])
     for upstream, downstream in zip(order, order[1:], strict=False):
-        assert dag.get_task(upstream).downstream_task_ids == {downstream}, upstream
+        # The plan names the staging place clean_staging deletes: the teardown's setup.
+        also = {"clean_staging"} if upstream == "plan_hour" else set()
+        assert dag.get_task(upstream).downstream_task_ids == {downstream} | also, upstream
+    for branch in ("reconcile_lineage", "rerun_late_hours"):
+        assert dag.get_task(branch).upstream_task_ids == dag.get_task(branch).downstream_task_ids == set(), branch
+
+
+def test_the_staging_place_is_deleted_by_a_teardown_whatever_the_steps_outcome(dag):
+    clean = dag.get_task("clean_staging")
+    assert clean.is_teardown
+    assert clean.trigger_rule == "all_done_setup_success"
+    assert [t.task_id for t in dag.tasks if t.is_setup] == ["plan_hour"]
     assert [s.task_id for s in HOURLY_STEPS] == ["register_partition", "aggregate_to_staging", "check_quality"]
 
 
@@ -142,3 +162,26 @@ def test_templates_render_the_plan_as_a_dict_and_the_run_staging_prefix(dag):
     clean = dag.get_task("clean_staging")
     assert render(clean.bucket_name) == "stage-bucket"
     assert render(clean.prefix) == "staging/hourly/dt=2026-11-26/hr=14/run_id=R1/"
+
+
+LATE_RERUNS = json.loads((REPO / "contract" / "late-reruns.json").read_text())
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize("case", LATE_RERUNS["cases"], ids=[c["says"] for c in LATE_RERUNS["cases"]])
+def test_late_entries_rerun_an_hour_by_the_rule_the_sandbox_applies_too(case):
+    starts = {hour: utc(t) for hour, t in case["lastRunStarts"].items()}
+    notices = {hour: utc(t) for hour, t in case["notices"].items()}
+    assert late_reruns(starts, notices, utc(case["now"])) == case["rerun"]
+    assert timedelta(hours=LATE_RERUNS["windowHours"]) == LATE_WINDOW
+
+
+def test_late_notices_are_listed_in_the_day_folders_of_the_window_only():
+    now = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)  # an hour starting after 2026-11-25 23:30 may be in the window
+    assert late_notice_prefixes("_complete", now) == [
+        "_complete/dt=2026-11-25/", "_complete/dt=2026-11-26/", "_complete/dt=2026-11-27/", "_complete/dt=2026-11-28/"]
+    assert late_notice_hour("_complete/dt=2026-11-26/hr=14/_LATE") == "2026-11-26T14"
+    assert late_notice_hour("_complete/dt=2026-11-26/hr=14/_COMPLETE") is None

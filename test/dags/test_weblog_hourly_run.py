@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, make_entry
 from local_bigquery import LocalBigQueryHook, create_lineage_table, local_bigquery, local_client
-from local_cloud import LocalDataprocHook, LocalGCSHook
+from local_cloud import LocalBlob, LocalDataprocHook, LocalGCSHook
 
-from dags.weblog_hourly_steps import HOURLY_STEPS, RECONCILE_TASK_ID
+from dags.weblog_hourly_steps import HOURLY_STEPS, LATE_TASK_ID, RECONCILE_TASK_ID
 from jobs.weblog_parse import parse
 
 RAW, STAGING, CURATED, DAG_BUCKET = "weblog-raw", "weblog-dataproc", "weblog-curated", "weblog-composer"
@@ -182,8 +183,9 @@ def test_an_hour_before_the_streams_first_data_is_skipped_with_a_log_line(dag, b
     monkeypatch.setattr(sensor, "poke_interval", 1)  # a sensor that waited instead would fail in seconds
     monkeypatch.setattr(sensor, "timeout", 2)
     tis = run_hour(dag, FIRST_DAG_HOUR)
-    # The reconciliation does not depend on the hour.
-    assert {t: ti.state for t, ti in tis.items()} == {**dict.fromkeys(tis, "skipped"), RECONCILE_TASK_ID: "success"}
+    # The reconciliation and the late reruns do not depend on the hour.
+    assert {t: ti.state for t, ti in tis.items()} == {
+        **dict.fromkeys(tis, "skipped"), RECONCILE_TASK_ID: "success", LATE_TASK_ID: "success"}
     assert LocalDataprocHook.submitted == []
     assert objects(buckets, CURATED, f"hourly/{hour_folder(FIRST_DAG_HOUR)}/") == {}
     assert ("weblog_hourly skipped: hour=2026-11-26 13:00:00+00:00 is before the stream's first data "
@@ -198,10 +200,15 @@ def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, bucke
     assert {t: ti.state for t, ti in tis.items()} == {
         "wait_for_hour_complete": "success", "plan_hour": "success", "register_partition": "success",
         "aggregate_to_staging": "success", "pin_checked_files": "success", "check_quality": "failed",
-        "publish": "upstream_failed", "clean_staging": "upstream_failed", RECONCILE_TASK_ID: "success"}
+        "publish": "upstream_failed", "clean_staging": "success", RECONCILE_TASK_ID: "success",
+        LATE_TASK_ID: "success"}
     assert tis["check_quality"].try_number == 1
+    assert tis["check_quality"].get_dagrun().state == "failed"
     assert "quarantined share" in LocalDataprocHook.submitted[-1].outcome.status.details
     assert objects(buckets, CURATED) == curated_before
+    # The failed run leaves no staging files: the teardown deleted its staging place.
+    staging_dir = tis["plan_hour"].xcom_pull(task_ids="plan_hour")["STAGING_DIR"]
+    assert objects(buckets, STAGING, staging_dir.removeprefix(f"gs://{STAGING}/")) == {}
     assert "weblog_hourly failed: task=check_quality hour=2026-11-26 15:00:00+00:00 try=1" in capsys.readouterr().out
 
 
@@ -231,9 +238,66 @@ def test_an_hour_whose_marker_never_comes_waits_then_fails_with_the_alert_line(
     monkeypatch.setattr(sensor, "timeout", 2)
     tis = run_hour(dag, HOUR_16)
     assert tis["wait_for_hour_complete"].state == "failed"
-    assert {tis[t].state for t in tis if t not in {"wait_for_hour_complete", RECONCILE_TASK_ID}} == {"upstream_failed"}
-    assert tis[RECONCILE_TASK_ID].state == "success"
+    assert {tis[t].state for t in tis if t not in {"wait_for_hour_complete", RECONCILE_TASK_ID, LATE_TASK_ID}} == {
+        "upstream_failed"}
+    assert tis[RECONCILE_TASK_ID].state == tis[LATE_TASK_ID].state == "success"
     with create_session() as session:
         assert session.scalars(TaskReschedule.stmt_for_task_instance(tis["wait_for_hour_complete"])).all()
     assert "weblog_hourly failed: task=wait_for_hour_complete hour=2026-11-26 16:00:00+00:00 try=1" in \
         capsys.readouterr().out
+
+
+def test_a_marker_read_half_written_is_retried_and_the_hour_then_runs(dag, buckets, monkeypatch):
+    hour = HOUR_16 + timedelta(hours=2)  # a quiet hour, whose marker the first read sees cut short
+    write_marker(buckets, hour, 0, 0)
+    marker = f"_complete/{hour_folder(hour)}/_COMPLETE"
+    reads = []
+    whole_read = LocalBlob.download_as_bytes
+
+    def half_visible_once(blob, retry=None):
+        data = whole_read(blob, retry)
+        if blob.name != marker:
+            return data
+        reads.append(blob.name)
+        return data[: len(data) // 2] if len(reads) == 1 else data
+
+    monkeypatch.setattr(LocalBlob, "download_as_bytes", half_visible_once)
+    plan = dag.get_task("plan_hour")
+    monkeypatch.setattr(plan, "retry_delay", timedelta(0))  # minutes on Composer
+    monkeypatch.setattr(plan, "retry_exponential_backoff", False)
+    tis = run_hour(dag, hour)
+    assert len(reads) == 2
+    assert tis["plan_hour"].try_number == 2
+    assert {t: ti.state for t, ti in tis.items()} == dict.fromkeys(tis, "success")
+
+
+def test_late_entries_for_a_published_hour_clear_its_run_for_the_scheduler_to_run_again(dag, buckets, first_runs,
+                                                                                          capsys):
+    from airflow.models.dagrun import DagRun  # noqa: PLC0415
+    from airflow.utils.session import create_session  # noqa: PLC0415
+
+    def run_of(hour: datetime) -> DagRun:
+        with create_session() as session:
+            run = session.query(DagRun).filter(DagRun.dag_id == dag.dag_id, DagRun.data_interval_start == hour).one()
+            return run, {ti.task_id: ti.state for ti in run.get_task_instances(session=session)}
+
+    def write_late_notice(hour: datetime, written: datetime) -> None:
+        notice = buckets / RAW / "_complete" / hour_folder(hour) / "_LATE"
+        notice.write_text(json.dumps({"hour": f"{hour:%Y-%m-%dT%H}"}))
+        os.utime(notice, (written.timestamp(), written.timestamp()))
+
+    run_14, _ = run_of(HOUR_14)
+    run_15, states_15 = run_of(HOUR_15)
+    assert run_14.state == "success"
+    write_late_notice(HOUR_14, run_14.start_date + timedelta(seconds=1))  # committed after the run started
+    write_late_notice(HOUR_15, run_15.start_date - timedelta(seconds=1))  # already read by the run
+    tis = run_hour(dag, FIRST_DAG_HOUR)  # any later run of the DAG: here one of the cheapest, a skipped hour
+    assert tis[LATE_TASK_ID].state == "success"
+    assert tis[LATE_TASK_ID].xcom_pull(task_ids=LATE_TASK_ID) == ["2026-11-26T14"]
+    cleared, states_14 = run_of(HOUR_14)
+    assert (cleared.run_id, cleared.state) == (run_14.run_id, "queued")  # what the scheduler starts next
+    assert set(states_14.values()) == {None}
+    assert run_of(HOUR_15)[0].state == run_15.state
+    assert run_of(HOUR_15)[1] == states_15
+    assert (f"weblog_hourly rerun: hour=2026-11-26T14 has entries committed after its run {run_14.run_id} started"
+            in capsys.readouterr().out)

@@ -59,6 +59,7 @@ async function until(what: string, ok: () => boolean, timeoutMs = 150_000): Prom
 const loadedThrough = (hour: string) => (status().latest.loaded ?? "") >= hour;
 const runsOf = (hour: string) => (JSON.parse(readFileSync(l.scheduler, "utf8")) as { runs: { hour: string; ok: boolean }[] }).runs.filter((r) => r.ok && r.hour === hour).length;
 const liveHour = (n: number) => hourOf(startMs + n * HOUR_MS);
+const LATE_PRODUCT = "P900099";
 
 /** A producer of the user's own: hand-written entries at the sandbox clock's time, counted per hour and product. */
 class OwnTraffic {
@@ -91,6 +92,16 @@ class OwnTraffic {
     for (const e of entries) this.sent.push({ hour: e.event_time.slice(0, 13), product_id: e.product_id, visits: e.pid ? 0 : 1, cart_adds: e.pid ? 1 : 0 });
   }
 
+  /** Entries for an hour already published (a source whose clock runs slow): that hour must run again by itself. */
+  async sendLate(hour: string, product: string, count: number): Promise<void> {
+    const entries = Array.from({ length: count }, (_, i) => ({
+      event_id: randomUUID(), event_time: `${hour}:30:00.000Z`, session_id: `late-${i}`, ip: "198.51.100.8",
+      user_agent: "own-traffic/1.0", method: "GET", url: `/products/${product}`, status: 200, product_id: product, pid: null,
+    }));
+    await (this.sending = this.sending.then(() => this.producer?.send({ topic: "weblogs", acks: -1, messages: entries.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })) })).then(() => undefined));
+    for (let i = 0; i < count; i++) this.sent.push({ hour, product_id: product, visits: 1, cart_adds: 0 });
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.sending;
@@ -116,6 +127,8 @@ beforeAll(async () => {
     await until("the streaming job is back", () => status().processes.some((p) => p.name === "stream" && p.running && p.restarts === 1), 60_000);
     await until("the start-up hour and a live hour are loaded", () => loadedThrough(liveHour(1)));
     restarts = Object.fromEntries(status().processes.map((p) => [p.name, p.restarts]));
+    // A late batch for the published live hour: no hand step, the hour runs again and its latest run counts it.
+    await own.sendLate(liveHour(1), LATE_PRODUCT, 4);
 
     // Down and up again in the middle of the run, in the middle of an hour.
     await own.stop();
@@ -125,7 +138,7 @@ beforeAll(async () => {
     // A rerun of the start-up hour, as clearing its DAG run would: a new run id replaces its output.
     expect(await sandbox(["rerun", "--hour", startHour, "--state-dir", stateDir])).toBe(0);
     await until("at least 4 live hours are loaded and the start-up hour ran again", () =>
-      loadedThrough(liveHour(4)) && runsOf(startHour) === 2 && status().latest.loaded !== undefined);
+      loadedThrough(liveHour(4)) && runsOf(startHour) === 2 && runsOf(liveHour(1)) === 2 && status().latest.loaded !== undefined);
     await own.stop();
     lastHour = status().latest.loaded as string;
     // The warehouse as `report` read it, beside the report it wrote again.
@@ -163,6 +176,13 @@ test("the loader and the streaming job were killed and restarted by the supervis
 test("the rerun of an hour published under a new run id, and only its latest run counts", () => {
   expect(new Set(view.loads.filter((o) => o.hour === startHour).map((o) => o.runId)).size).toBe(2);
   expect(narration).toMatch(new RegExp(`rerun of ${startHour} requested`));
+});
+
+test("a late batch for a published hour runs it again by itself, and the latest-run view counts the late entries", () => {
+  expect(new Set(view.loads.filter((o) => o.hour === liveHour(1)).map((o) => o.runId)).size).toBe(2);
+  expect(view.rows.filter((r) => r.hour === liveHour(1) && r.product_id === LATE_PRODUCT)).toEqual([
+    expect.objectContaining({ hour: liveHour(1), product_id: LATE_PRODUCT, visits: 4, cart_adds: 0 })]);
+  expect(narration).not.toMatch(new RegExp(`rerun of ${liveHour(1)} requested`));
 });
 
 test("down then up loses and duplicates nothing: every object loaded by one job, no row twice", () => {
