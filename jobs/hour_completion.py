@@ -35,6 +35,17 @@ def parse_spark_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+def latest_marked_hour(paths: list[str], marker_name: str) -> datetime | None:
+    """The start of the latest hour with a marker among the listed files (.../dt=YYYY-MM-DD/hr=HH/<marker_name>),
+    where a restarted job resumes marking; None when no hour has one yet."""
+    hours = []
+    for path in paths:
+        parts = dict(p.split("=", 1) for p in path.split("/") if p.startswith(("dt=", "hr=")))
+        if path.endswith(f"/{marker_name}") and {"dt", "hr"} <= set(parts):
+            hours.append(datetime.strptime(f"{parts['dt']}T{parts['hr']}", "%Y-%m-%dT%H").replace(tzinfo=UTC))
+    return max(hours, default=None)
+
+
 @dataclass
 class CompletionTracker:
     grace: timedelta

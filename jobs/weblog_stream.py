@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 from pyspark.storagelevel import StorageLevel
 
-from jobs import access_log, hadoop_files, kafka_login
+from jobs import access_log, hadoop_files, hour_completion, kafka_login
 from jobs.batch_commits import BatchFigures, BatchLayout, undo_unfinished, write_batch
 from jobs.hour_completion import CompletionTracker
 from jobs.offset_gaps import record_gaps
@@ -193,12 +193,7 @@ def query_checkpoint(args: argparse.Namespace) -> str:
 
 
 def latest_marked_hour(spark: SparkSession, markers: str) -> datetime | None:
-    hours = []
-    for path in hadoop_files.list_files(spark, markers):
-        parts = dict(p.split("=", 1) for p in path.split("/") if p.startswith(("dt=", "hr=")))
-        if path.endswith(MARKER_NAME) and {"dt", "hr"} <= set(parts):
-            hours.append(datetime.strptime(f"{parts['dt']}T{parts['hr']}", "%Y-%m-%dT%H").replace(tzinfo=UTC))
-    return max(hours, default=None)
+    return hour_completion.latest_marked_hour(hadoop_files.list_files(spark, markers), MARKER_NAME)
 
 
 def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict[tuple[str, int], int]:

@@ -55,6 +55,40 @@ export const DATAPROC_NODE_PERMISSIONS = [
   "dataproc.tasks.reportStatus",
 ];
 
+/** One custom role: its id suffix, title, description and exact permissions; the code and the README's table both read this. */
+export interface CustomRole {
+  id: string;
+  roleName: string;
+  title: string;
+  description: string;
+  permissions: string[];
+}
+
+/** Every custom role the stack creates, each with its permissions listed in full. */
+export const CUSTOM_ROLES = {
+  dataprocNode: {
+    id: "dataproc-node", roleName: "DataprocNode", title: "Clickstream Dataproc node",
+    description: "Dataproc's node agent on the cluster's own account; no storage permission (buckets are granted one by one).",
+    permissions: DATAPROC_NODE_PERMISSIONS,
+  },
+  jobSubmitter: {
+    id: "job-submitter", roleName: "JobSubmitter", title: "Clickstream Dataproc job submitter",
+    description: "Submit and follow Dataproc jobs; which cluster they may run on is granted on that cluster.",
+    permissions: JOB_SUBMITTER_PERMISSIONS,
+  },
+  clusterUser: {
+    id: "cluster-user", roleName: "ClusterUser", title: "Clickstream Dataproc cluster user",
+    description: "Use one existing Dataproc cluster (granted on the cluster); cannot create, update or delete it.",
+    permissions: CLUSTER_USER_PERMISSIONS,
+  },
+} satisfies Record<string, CustomRole>;
+
+/** The README's table of custom roles, rendered from CUSTOM_ROLES. */
+export function customRolesTable(roles: CustomRole[] = Object.values(CUSTOM_ROLES)): string {
+  const rows = roles.map((r) => `| ${r.roleName} | ${r.permissions.map((p) => `\`${p}\``).join(", ")} |`);
+  return ["| custom role | permissions (all of them) |", "| --- | --- |", ...rows].join("\n");
+}
+
 /** What a Managed Kafka client needs, per Google's authentication guide: the connect permission, nothing more. */
 export const MANAGED_KAFKA_CLIENT_ROLE = "roles/managedkafka.client";
 
@@ -132,7 +166,7 @@ export class Identity extends pulumi.ComponentResource {
 
     // A custom role id cannot be reused for 7 days after deletion: the suffix lets destroy + up work at once.
     const roleSuffix = new random.RandomId(`${name}-role-suffix`, { byteLength: 2 }, child);
-    const customRole = (id: string, roleName: string, title: string, description: string, permissions: string[]) =>
+    const customRole = ({ id, roleName, title, description, permissions }: CustomRole) =>
       new gcp.projects.IAMCustomRole(`${name}-${id}`, {
         project,
         // Role ids take no hyphen.
@@ -141,12 +175,9 @@ export class Identity extends pulumi.ComponentResource {
         description,
         permissions,
       }, child);
-    const dataprocNode = customRole("dataproc-node", "DataprocNode", "Clickstream Dataproc node",
-      "Dataproc's node agent on the cluster's own account; no storage permission (buckets are granted one by one).", DATAPROC_NODE_PERMISSIONS);
-    const jobSubmitter = customRole("job-submitter", "JobSubmitter", "Clickstream Dataproc job submitter",
-      "Submit and follow Dataproc jobs; which cluster they may run on is granted on that cluster.", JOB_SUBMITTER_PERMISSIONS);
-    this.clusterUser = customRole("cluster-user", "ClusterUser", "Clickstream Dataproc cluster user",
-      "Use one existing Dataproc cluster (granted on the cluster); cannot create, update or delete it.", CLUSTER_USER_PERMISSIONS);
+    const dataprocNode = customRole(CUSTOM_ROLES.dataprocNode);
+    const jobSubmitter = customRole(CUSTOM_ROLES.jobSubmitter);
+    this.clusterUser = customRole(CUSTOM_ROLES.clusterUser);
 
     // Project scope only where the permission exists nowhere narrower; none but composer.worker carries a storage permission.
     for (const [who, sa] of [["stream", this.streamCluster], ["hive", this.hiveCluster]] as const) {
@@ -241,3 +272,6 @@ export class Identity extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
+
+// `npx tsx stacks/identity.ts` prints the custom roles' table for the README.
+if (require.main === module) console.log(customRolesTable());

@@ -66,6 +66,11 @@ def test_the_staging_place_is_deleted_by_a_teardown_whatever_the_steps_outcome(d
     assert [s.task_id for s in HOURLY_STEPS] == ["register_partition", "aggregate_to_staging", "check_quality"]
 
 
+def test_every_step_runs_only_after_all_its_upstream_steps_succeeded(dag):
+    # A publish after a failed check, or a clean-up after a failed publish, would be a task of another rule.
+    assert {task.task_id: str(task.trigger_rule) for task in dag.tasks} == dict.fromkeys(dag.task_ids, "all_success")
+
+
 def test_hourly_with_bounded_catch_up_and_failure_callbacks(dag):
     from airflow.timetables.interval import CronDataIntervalTimetable  # noqa: PLC0415
 
@@ -158,7 +163,9 @@ def test_templates_render_the_plan_as_a_dict_and_the_run_staging_prefix(dag):
 
     env = dag.get_template_env()
     render = lambda template: env.from_string(template).render(ti=TaskInstance())  # noqa: E731
-    assert render(dag.get_task("check_quality").job["hive_job"]["script_variables"]) == plan
+    for step in HOURLY_STEPS:  # each alone carries the whole plan: Hive reads either (README)
+        hive_job = dag.get_task(step.task_id).job["hive_job"]
+        assert (render(hive_job["script_variables"]), render(hive_job["properties"])) == (plan, plan), step.task_id
     clean = dag.get_task("clean_staging")
     assert render(clean.bucket_name) == "stage-bucket"
     assert render(clean.prefix) == "staging/hourly/dt=2026-11-26/hr=14/run_id=R1/"

@@ -129,6 +129,14 @@ def test_an_envelope_without_a_position_falls_back_to_the_kafka_record(shipped):
     assert valid[0].event_id == str(uuid.uuid5(NS, "kafka\x00weblogs\x00" "0\x00" "0"))
 
 
+def test_an_envelope_missing_any_one_of_host_file_and_offset_falls_back_to_the_kafka_record(shipped):
+    full = {"message": line("/products/P000001"), "host": "web-1", "file": "/var/log/nginx/access.log", "offset": 0}
+    partial = [{k: v for k, v in full.items() if k != missing} for missing in ("host", "file", "offset")]
+    valid, bad = shipped([json.dumps(p) for p in partial])
+    assert bad == []
+    assert [r.event_id for r in valid] == [str(uuid.uuid5(NS, f"kafka\x00weblogs\x000\x00{i}")) for i in (0, 1, 2)]
+
+
 def test_ipv6_clients_and_offsets_are_accepted(shipped):
     valid, bad = shipped([line("/products/P000001", ip="2001:db8::7", time="26/Nov/2026:15:05:07 +0100")])
     assert bad == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jobs.hour_completion import CompletionTracker
+from jobs.hour_completion import CompletionTracker, latest_marked_hour
 
 
 def at(text: str) -> datetime:
@@ -44,6 +44,26 @@ def test_hours_already_marked_by_an_earlier_run_are_not_marked_again_and_gaps_ar
     tracker = CompletionTracker(grace=timedelta(0), marked_until=at("2026-11-26T12:00"))
     batch(tracker, "2026-11-26T15:30", "2026-11-26T16:00", now=0)
     assert tracker.hours_to_mark(now=1) == [at("2026-11-26T13:00"), at("2026-11-26T14:00"), at("2026-11-26T15:00")]
+
+
+def test_a_restart_resumes_after_the_latest_marker_it_finds_and_marks_no_hour_twice():
+    markers = "file:/data/markers"
+    listed = [
+        f"{markers}/dt=2026-11-26/hr=22/_COMPLETE",
+        f"{markers}/dt=2026-11-26/hr=23/_COMPLETE",
+        f"{markers}/dt=2026-11-27/hr=00/_COMPLETE",
+        # Not markers: a late notice and a marker still being written, both of later hours.
+        f"{markers}/dt=2026-11-27/hr=03/_LATE",
+        f"{markers}/dt=2026-11-27/hr=04/._COMPLETE.partial",
+        f"{markers}/offsets/_GAPS",
+    ]
+    resumed_at = latest_marked_hour(listed, "_COMPLETE")
+    assert resumed_at == at("2026-11-27T00:00")
+    # The restarted job replays a batch of hours already marked and reads on into new ones.
+    tracker = CompletionTracker(grace=timedelta(0), marked_until=resumed_at)
+    batch(tracker, "2026-11-26T23:10", "2026-11-27T03:00", now=0)
+    assert tracker.hours_to_mark(now=1) == [at("2026-11-27T01:00"), at("2026-11-27T02:00")]
+    assert latest_marked_hour(listed[3:], "_COMPLETE") is None, "no marker yet: the job starts from its first hour"
 
 
 def all_marked(tracker: CompletionTracker, now: float) -> list[list[datetime]]:

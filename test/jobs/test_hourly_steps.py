@@ -279,6 +279,18 @@ def test_check_fails_when_the_quarantined_share_is_over_the_threshold(spark, sta
     assert failed.value.checks == (QUARANTINED_SHARE,)
 
 
+def test_the_quarantined_share_is_of_every_record_of_the_hour_quarantined_ones_included(spark, staged, tmp_path):
+    # 1 quarantined beside 6 entries: 1/7 = 0.143 of the hour's records, but 1/6 = 0.167 of its entries alone.
+    for name, share, passes in (("above", 0.15, True), ("below", 0.14, False)):
+        plan = copy_of(staged, tmp_path / f"{tmp_path.name}-{name}", share=share)
+        if passes:
+            run_checks(spark, plan)
+            continue
+        with pytest.raises(QualityCheckFailed) as failed:
+            run_checks(spark, plan)
+        assert failed.value.checks == (QUARANTINED_SHARE,)
+
+
 @pytest.mark.parametrize(("share", "written"), [(0.00005, "0.00005"), (1e-10, "0.0000000001"), (1, "1.0"),
                                                (0.05, "0.05"), (0, "0.0")])
 def test_a_threshold_is_written_as_a_plain_decimal_hives_strict_checks_compare_with_a_bigint(share, written):

@@ -20,7 +20,7 @@ from conftest import REPO, make_entry, spark_jvm_env
 
 from jobs import batch_commits, hadoop_files
 from jobs.batch_commits import BatchFigures, BatchLayout, committed_files, undo_unfinished, write_batch
-from jobs.weblog_stream import count_by_hour, parse_args, run
+from jobs.weblog_stream import count_by_hour, latest_marked_hour, parse_args, run
 
 HOURS = ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"]
 PER_HOUR = 150
@@ -242,6 +242,16 @@ def test_start_up_removes_the_files_of_a_batch_that_was_never_committed(spark, t
     assert undo_unfinished(spark, layout) == calls
     assert visible_parquet(tmp_path / "events") == kept
     assert not list((tmp_path / "_checkpoints" / "batches").glob("*")), "no staging folder is left"
+
+
+def test_a_restart_reads_the_latest_marked_hour_from_the_marker_folder(spark, tmp_path):
+    markers = tmp_path / "markers"
+    for folder, name in [("dt=2026-11-26/hr=23", "_COMPLETE"), ("dt=2026-11-27/hr=00", "_COMPLETE"),
+                         ("dt=2026-11-27/hr=02", "_LATE")]:
+        (markers / folder).mkdir(parents=True)
+        (markers / folder / name).write_text("{}")
+    assert latest_marked_hour(spark, str(markers)) == datetime(2026, 11, 27, 0, tzinfo=UTC)
+    assert latest_marked_hour(spark, str(tmp_path / "none yet")) is None
 
 
 def test_counting_a_sink_that_holds_no_parquet_file_yet_finds_no_rows(spark, tmp_path):

@@ -40,6 +40,14 @@ describe("the alerts-carry-documentation policy", () => {
     expect(violations(ALERT_POLICY, { conditions, documentation: { content: "x".repeat(8192) } })).toEqual([]);
   });
 
+  it("refuses documentation within the character limit but over Google's 10,240 bytes, and accepts it at the limit", () => {
+    // "é" is one character and two bytes: 5,121 of them are 10,242 bytes in 5,121 characters.
+    expect(violations(ALERT_POLICY, { conditions, documentation: { content: "é".repeat(5121) } })).toEqual([
+      "An alert policy's documentation.content must stay within 8192 characters and 10240 bytes.",
+    ]);
+    expect(violations(ALERT_POLICY, { conditions, documentation: { content: "é".repeat(5120) } })).toEqual([]);
+  });
+
   it("leaves other resource types alone", () => {
     expect(violations("gcp:monitoring/dashboard:Dashboard", { dashboardJson: "{}" })).toEqual([]);
   });

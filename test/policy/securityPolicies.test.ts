@@ -51,6 +51,8 @@ const cases: [string, string, Record<string, unknown>, Record<string, unknown>, 
   ["no-primitive-roles", "gcp:storage/bucketIAMBinding:BucketIAMBinding", { role: "roles/storage.objectViewer", members: ["user:a@b.c"] }, { role: "roles/owner", members: ["user:a@b.c"] }, "roles/owner"],
   ["no-default-service-account", "gcp:dataproc/cluster:Cluster", cluster({ serviceAccount: OWN_SA }), cluster({ serviceAccount: DEFAULT_SA }), "default compute"],
   ["no-default-service-account", "gcp:dataproc/cluster:Cluster", cluster({ serviceAccount: OWN_SA }), cluster({}), "own service account"],
+  // An empty string is no account at all: Google falls back to the default compute account.
+  ["no-default-service-account", "gcp:dataproc/cluster:Cluster", cluster({ serviceAccount: OWN_SA }), cluster({ serviceAccount: "" }), "must name the component's own service account"],
   ["no-default-service-account", "gcp:composer/environment:Environment", { config: { nodeConfig: { serviceAccount: OWN_SA } } }, { config: {} }, "config.nodeConfig.serviceAccount"],
   ["no-default-service-account", "gcp:cloudfunctionsv2/function:Function",
     { serviceConfig: { serviceAccountEmail: OWN_SA }, buildConfig: { serviceAccount: `projects/p/serviceAccounts/${OWN_SA}` } },

@@ -106,12 +106,16 @@ describe("the notifier (Eventarc for the sandbox)", () => {
   let server: Server;
   let refuse = true;
   const received: { id: string; subject: string; generation: string }[] = [];
+  const refused: string[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = "";
       req.on("data", (d: Buffer) => (body += d.toString()));
       req.on("end", () => {
-        if (refuse) return void res.writeHead(503).end("restarting");
+        if (refuse) {
+          refused.push(String(req.headers["ce-subject"]));
+          return void res.writeHead(503).end("restarting");
+        }
         received.push({ id: String(req.headers["ce-id"]), subject: String(req.headers["ce-subject"]), generation: (JSON.parse(body) as { generation: string }).generation });
         res.writeHead(204).end();
       });
@@ -128,10 +132,17 @@ describe("the notifier (Eventarc for the sandbox)", () => {
     writeFileSync(join(hour, "part-00000.csv"), "2026-11-26 10:00:00,P1,2,1,r1\n");
     writeFileSync(join(hour, ".part-00001.csv.partial"), "half-written");
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const notifier = new CuratedNotifier(bucket, stateFile, () => url, () => 42, () => undefined);
+    const said: string[] = [];
+    const notifier = new CuratedNotifier(bucket, stateFile, () => url, () => 42, (line) => said.push(line));
     notifier.start();
-    await sleep(1500);
-    expect(received).toEqual([]); // the loader refuses: nothing counted as delivered
+    const refusing = Date.now() + 15_000;
+    while (said.length < 1 && Date.now() < refusing) await sleep(100);
+    // The loader refused each attempt, the notifier tried again, said so, and counted nothing as delivered.
+    if (Object.keys(notifier.deliveries).length) await notifier.stop(); // a failing test must not leave it running
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(refused)).toEqual(new Set(["objects/hourly/dt=2026-11-26/hr=10/run_id=r1/part-00000.csv"]));
+    expect(said[0]).toMatch(/^notifier: the loader did not accept the event for .*part-00000\.csv after 2 attempts: HTTP 503: restarting; delivering it again shortly$/);
+    expect(notifier.deliveries).toEqual({});
     refuse = false;
     const end = Date.now() + 15_000;
     while (received.length < 1 && Date.now() < end) await sleep(100);

@@ -33,6 +33,14 @@ test("equal hour totals with counts moved between products do not reconcile", ()
   expect(r.hours[1].matches).toBe(true);
 });
 
+test("cart additions moved between products, with every visit and the hour's totals equal, do not reconcile", () => {
+  const moved = [{ ...truth[0], cart_adds: 0 }, { ...truth[1], cart_adds: 1 }, truth[2]];
+  const r = reconcile(truth, moved);
+  expect(r.hours[0]).toMatchObject({ expected: { visits: 15, cartAdds: 1 }, actual: { visits: 15, cartAdds: 1 }, productsDiffering: ["P1", "P2"], matches: false });
+  expect(r.hours[1].matches).toBe(true);
+  expect(r.matches).toBe(false);
+});
+
 test("a missing hour, an extra hour and an empty table each fail", () => {
   expect(reconcile(truth, truth.slice(0, 2)).matches).toBe(false);
   expect(reconcile(truth, [...truth, { hour: "2026-11-26T12", product_id: "P1", visits: 1, cart_adds: 0 }]).matches).toBe(false);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { WAREHOUSE_VIEWS } from "../../functions/loader/warehouse/warehouse";
 import { DELAYS } from "../../stacks/consistency";
+import { customRolesTable } from "../../stacks/identity";
 import { settingsTable } from "../../stacks/settings";
 import { REPO_ROOT } from "./pulumiProgram";
 
@@ -40,6 +41,11 @@ describe("the README, checked against the code it describes", () => {
   it("shows the settings table exactly as Pulumi.yaml declares the keys (regenerate it with `npx tsx stacks/settings.ts`)", () => {
     const block = /<!-- settings:start -->\n([\s\S]*?)\n<!-- settings:end -->/.exec(readme);
     expect(block?.[1]).toBe(settingsTable());
+  });
+
+  it("lists each custom role's permissions exactly as the stack creates the role (regenerate it with `npx tsx stacks/identity.ts`)", () => {
+    const block = /<!-- custom-roles:start -->\n([\s\S]*?)\n<!-- custom-roles:end -->/.exec(readme);
+    expect(block?.[1]).toBe(customRolesTable());
   });
 
   it("deploys with the policy pack wherever it shows `pulumi up` as a command", () => {

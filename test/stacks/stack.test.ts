@@ -303,11 +303,17 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     for (const role of byType(run, "gcp:projects/iAMCustomRole:IAMCustomRole")) {
       expect(role.inputs.permissions.filter((p: string) => p.startsWith("storage."))).toEqual([]);
     }
-    expect(byName(run, "identity-dataproc-node").inputs.permissions).toEqual(expect.arrayContaining([
+    // Each custom role's permissions in full: one more (a cluster delete, an actAs) fails here, not only a storage one.
+    const customRoles = Object.fromEntries(byType(run, "gcp:projects/iAMCustomRole:IAMCustomRole").map((r) => [r.name, [...r.inputs.permissions].sort()]));
+    expect(customRoles).toEqual({
       // The permissions Dataproc checks on the cluster's account at create ("Dataproc Worker or all its permissions").
-      "dataproc.agents.create", "dataproc.agents.delete", "dataproc.agents.get", "dataproc.agents.update",
-      "dataproc.tasks.lease", "dataproc.tasks.listInvalidatedLeases", "dataproc.tasks.reportStatus",
-    ]));
+      "identity-dataproc-node": [
+        "dataproc.agents.create", "dataproc.agents.delete", "dataproc.agents.get", "dataproc.agents.list", "dataproc.agents.update",
+        "dataproc.tasks.lease", "dataproc.tasks.listInvalidatedLeases", "dataproc.tasks.reportStatus",
+      ],
+      "identity-job-submitter": ["dataproc.jobs.cancel", "dataproc.jobs.create", "dataproc.jobs.get", "dataproc.operations.get"],
+      "identity-cluster-user": ["dataproc.clusters.get", "dataproc.clusters.use"],
+    });
     const bucketRoles = new Set(byType(run, "gcp:storage/bucketIAMMember:BucketIAMMember").map((g) => g.inputs.role));
     expect([...bucketRoles].sort()).toEqual(["roles/storage.legacyBucketReader", "roles/storage.objectAdmin", "roles/storage.objectViewer"]);
   });

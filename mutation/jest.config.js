@@ -1,0 +1,17 @@
+// The fast unit tests Stryker runs against each mutant: no engine, no child process, no network.
+const base = require("../jest.config.js");
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  rootDir: "..",
+  roots: ["<rootDir>/test"],
+  testMatch: [
+    "<rootDir>/test/contract/*.test.ts",
+    "<rootDir>/test/functions/{hourlyLoader,loadJobId,loaderConfig,publishedObject,publishedRows}.test.ts",
+    "<rootDir>/test/generator/accessLog.test.ts",
+    "<rootDir>/test/policy/{monitoringPolicies,scalingPolicies,securityPolicies}.test.ts",
+    "<rootDir>/test/sandbox/reconciliation.test.ts",
+    "<rootDir>/test/stacks/{config,readme,stack}.test.ts",
+  ],
+};
