@@ -6,7 +6,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS, readClock } from "./clock";
 import { sandboxLayout, stateDirFrom } from "./layout";
-import { ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
+import { KAFKA_PORT, ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
 import * as parts from "./parts";
 import { DEFAULT_LIVE_RATE, Pipeline } from "./pipeline";
 import { SandboxError } from "./processes";
@@ -102,6 +102,8 @@ async function main(argv: string[]): Promise<number> {
       clockFactor: o.clockFactor || readClock(l.clock)?.factor || 1,
       clockStartMs: Date.parse(o.start) + o.hours * HOUR_MS,
       input: { format: o.format, accessLog: o.accessLog },
+      kafkaPort: o.kafkaPort,
+      preferredKafkaPort: KAFKA_PORT,
     }, say, stages, registry, shutdown);
   } catch (e) {
     if (shutdown.requested) return await shutdown.done;

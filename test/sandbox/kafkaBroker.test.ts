@@ -149,9 +149,11 @@ test("a stopped broker has exited, and started again keeps its port and its data
   await stopBroker(stateDir); // stopping a stopped broker is a no-op
 });
 
-test("the command line refuses a missing state folder and unknown commands", () => {
-  expect(cli(["start"])).toMatchObject({ code: 1, stderr: expect.stringContaining("--state-dir is required") });
-  expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({ code: 1, stderr: expect.stringContaining("unknown command 'restart'") });
+test("the command line refuses a missing state folder, unknown commands and another command's flag, exit 2", () => {
+  expect(cli(["start"])).toMatchObject({ code: 2, stderr: expect.stringContaining("--state-dir is required") });
+  expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'restart'") });
+  expect(cli(["stop", "--state-dir", stateDir, "--port", "9092"])).toMatchObject({ code: 2, stderr: "error: --port is an option of start, not of stop (see --help)\n" });
+  expect(cli(["--help"])).toMatchObject({ code: 0, stdout: expect.stringMatching(/--port N +start: the port on 127\.0\.0\.1/) });
 });
 
 test("a cluster id that begins with a dash (one in 64 random ids) still formats the storage", async () => {
