@@ -62,14 +62,17 @@ export function parseCommandLine(spec: CommandLineSpec, argv: readonly string[])
     } else if (spec.defaultCommand) command = spec.defaultCommand;
     else throw new UsageError(`a command is needed first: ${spec.commands.join(", ")} (see --help)`);
   }
+  // A word with a space in it is no flag, even when it starts with "-" (SQL opening with a "-- comment").
+  const words = args.filter((a) => /^-.*\s/s.test(a));
+  const flags = args.filter((a) => !words.includes(a));
   const options = Object.fromEntries(Object.entries(spec.options).map(([name, o]) => [name, { type: o.value ? "string" as const : "boolean" as const, ...(o.short ? { short: o.short } : {}) }]));
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: flags, options, strict: true, allowPositionals: true });
   } catch (e) {
     throw usageErrorOf(e as Error);
   }
-  const operands = parsed.positionals;
+  const operands = [...parsed.positionals, ...words];
   if (operands.length > 0 && !(command !== undefined && spec.takeOperands?.includes(command))) {
     throw new UsageError(`unexpected argument '${operands[0]}'${command ? ` for ${command}` : ""} (see --help)`);
   }

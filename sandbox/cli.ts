@@ -108,12 +108,17 @@ async function status(o: SandboxOptions): Promise<number> {
       say(`no services running from ${l.root} (start them with ${sandboxCommand(l.root, "up")})`);
       return 3;
     }
-    const text = `${formatStatus(s)}\n\n${formatEndpoints(s.endpoints)}`;
-    if (!o.watch) {
-      console.log(text);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return 0;
     }
-    process.stdout.write(`\u001b[2J\u001b[H${new Date().toISOString()}  (Ctrl-C to stop watching; the pipeline keeps running)\n\n${text}\n`);
+    if (!o.watch) {
+      console.log(`${formatStatus(s)}\n\n${formatEndpoints(s.endpoints)}`);
+      return 0;
+    }
+    // One screen, redrawn: cleared on a terminal, one block per refresh into a pipe or file.
+    const clear = process.stdout.isTTY ? "\u001b[2J\u001b[H" : "";
+    process.stdout.write(`${clear}${new Date().toISOString()}  (Ctrl-C to stop watching; the pipeline keeps running)\n\n${formatStatus(s)}\n`);
     await sleep(2000);
   }
 }

@@ -58,6 +58,8 @@ function snapshot(p: Pipeline, phase: string, intoKafka: number | null, o: Sandb
     processes: p.processes(),
     latest: { marked: marked.at(-1), published: p.scheduler.publishedHours().at(-1), loaded: loaded.at(-1) },
     hourlyRuns: { ok: p.scheduler.runs.filter((r) => r.ok).length, failed: p.scheduler.runs.filter((r) => !r.ok).length },
+    failedHours: [...new Map(p.scheduler.runs.map((r) => [r.hour, r])).values()]
+      .filter((r) => !r.ok).map((r) => ({ hour: r.hour, runId: r.runId, error: r.error ?? "failed" })),
     freshness: p.freshness(),
     rates: { intoKafka, loaded: loadedRate },
     quarantined: [...figures.values()].reduce((a, f) => a + f.quarantined, 0),

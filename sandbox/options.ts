@@ -35,8 +35,9 @@ export interface SandboxOptions {
   clockFactor: number;
   /** up: run the live generator (false: only traffic the user sends) */
   traffic: boolean;
-  /** status: refresh every few seconds until interrupted */
+  /** status: refresh every few seconds until interrupted; or print JSON */
   watch: boolean;
+  json: boolean;
   /** rerun: the hour to run again, "YYYY-MM-DDTHH" */
   hour?: string;
   /** what the generator sends and the streaming job reads: JSON entries or access-log lines */
@@ -89,7 +90,8 @@ export const OPTIONS: OptionTable = {
     help: "'real' (default) or an accelerated clock like 60x: the live traffic's event\ntime and the scheduler's \"now\" run that much faster, from the end of the simulated\nhours (an hour in a minute at 60x); it stands still while the sandbox is down,\nand an 'up' without --clock resumes at the speed it ran before.\nAccelerated live traffic has no malformed entries: the streaming job files those\nunder the wall-clock hour Kafka received them, which an accelerated hour is not",
   },
   "no-traffic": { commands: ["up"], help: "no live generator, for your own producer (send to the Kafka endpoint)" },
-  watch: { commands: ["status"], help: "refresh every 2 seconds" },
+  watch: { commands: ["status"], help: "redraw the screen every 2 seconds" },
+  json: { commands: ["status"], help: "the figures as one JSON object, for scripts" },
   hour: { value: "ISO-HOUR", commands: ["rerun"], help: "the UTC hour to run again, like 2026-03-01T10" },
   "no-setup": { commands: HOURS_TRAFFIC, help: "skip 'scripts/setup.sh' (when it already ran)" },
 };
@@ -175,6 +177,7 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     clockFactor: 0,
     traffic: !cl.values["no-traffic"],
     watch: Boolean(cl.values.watch),
+    json: Boolean(cl.values.json),
     format: "json",
     accessLog: { ...ACCESS_LOG_DEFAULTS },
     files: [],
@@ -207,6 +210,7 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     o.envelope = v.envelope as Envelope;
   }
   if (v["kafka-port"] !== undefined) o.kafkaPort = integer("--kafka-port", v["kafka-port"], 1024, 65535);
+  if (o.watch && o.json) throw new UsageError("status takes --watch or --json, not both");
   if (o.command === "ship") {
     if (cl.operands.length === 0) throw new UsageError("ship needs the files to send (FILE..., or - for stdin)");
     if (cl.operands.filter((f) => f === "-").length > 1) throw new UsageError("ship reads stdin (-) once");

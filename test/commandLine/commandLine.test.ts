@@ -16,6 +16,8 @@ describe("one option table", () => {
     });
     expect(parseCommandLine(spec, ["--state-dir", "d"]).command).toBe("run");
     expect(parseCommandLine(spec, ["ship", "a.log", "-"]).operands).toEqual(["a.log", "-"]);
+    // a word with a space is an operand, even one that opens like a flag (SQL starting with a comment)
+    expect(parseCommandLine(spec, ["ship", "-- top products\nSELECT 1", "--state-dir", "d"]).operands).toEqual(["-- top products\nSELECT 1"]);
     expect(parseCommandLine(spec, ["status", "--watch", "-h"]).help).toBe(true);
   });
 
