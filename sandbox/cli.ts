@@ -23,7 +23,7 @@ import { localClient, queryRows } from "./localBigQuery";
 const say = lineWriter(process.stderr);
 const bold = boldFor(process.stderr);
 
-export function formatEndpoints(e: Endpoints): string {
+export function formatEndpoints(e: Endpoints, root: string): string {
   return [
     "endpoints (127.0.0.1 only):",
     `  Kafka bootstrap servers   ${e.kafkaBootstrap ?? "-"}          (topic ${TOPIC})`,
@@ -32,9 +32,8 @@ export function formatEndpoints(e: Endpoints): string {
     `  raw bucket folder         ${e.rawBucket ?? "-"}`,
     `  curated bucket folder     ${e.curatedBucket ?? "-"}`,
     "",
-    "  e.g. curl -s -X POST -H 'content-type: application/json' \\",
-    `       -d '{"query":"SELECT * FROM \`${e.bigqueryTable ?? "PROJECT.DATASET.TABLE"}\` LIMIT 5","useLegacySql":false}' \\`,
-    `       ${e.bigqueryEndpoint ?? "ENDPOINT"}/bigquery/v2/projects/${e.bigqueryProject ?? "PROJECT"}/queries`,
+    `  send your logs: ${sandboxCommand(root, "ship FILE...")}`,
+    `  query:          ${sandboxCommand(root, `query "SELECT * FROM \\\`${e.bigqueryTable ?? "PROJECT.DATASET.TABLE"}_latest\\\` LIMIT 5"`)}`,
   ].join("\n");
 }
 
@@ -93,7 +92,7 @@ async function up(o: SandboxOptions, argv: string[], registry: ProcessRegistry):
     if (Date.now() > until) throw new SandboxError("the pipeline did not start within 10 minutes", `read the supervisor's log, then ${sandboxCommand(l.root, "down")}`, log);
     await sleep(500);
   }
-  console.log(formatEndpoints(readStatus(l.status)?.endpoints ?? {}));
+  console.log(formatEndpoints(readStatus(l.status)?.endpoints ?? {}, l.root));
   say(`the pipeline keeps running in the background: ${sandboxCommand(l.root, "status")} to watch it, ${sandboxCommand(l.root, "down")} to stop it (state: ${l.root})`);
   return 0;
 }
@@ -113,7 +112,7 @@ async function status(o: SandboxOptions): Promise<number> {
       return 0;
     }
     if (!o.watch) {
-      console.log(`${formatStatus(s)}\n\n${formatEndpoints(s.endpoints)}`);
+      console.log(`${formatStatus(s)}\n\n${formatEndpoints(s.endpoints, l.root)}`);
       return 0;
     }
     // One screen, redrawn: cleared on a terminal, one block per refresh into a pipe or file.
