@@ -71,5 +71,5 @@ export function isSandboxFolder(root: string): boolean {
 
 export function markSandboxFolder(root: string): void {
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, MARKER), "state of the clickstream sandbox (npm start); 'npm start -- purge' removes this folder\n");
+  writeFileSync(join(root, MARKER), `state of the clickstream sandbox (npm start); ${sandboxCommand(root, "purge")} removes this folder\n`);
 }

@@ -175,6 +175,20 @@ test("status --json names the running pipeline, its Kafka port and the hour load
   expect(s.traffic).toBe("your producers");
 });
 
+test("status --watch redraws the figures alone, without the endpoints, and plain into a pipe", async () => {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "cli.ts"), "status", "--watch", ...flags], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const closed = new Promise((r) => child.on("close", r));
+  const until = Date.now() + 60_000;
+  while ((out.match(/latest hour loaded/g) ?? []).length < 2 && Date.now() < until) await sleep(200);
+  child.kill("SIGINT");
+  await closed;
+  expect((out.match(/latest hour loaded/g) ?? []).length).toBeGreaterThanOrEqual(2);
+  expect(out).not.toContain("endpoints");
+  expect(out).not.toContain("\u001b[");
+});
+
 test("query prints timestamps as ISO times, as a table, CSV or JSON", async () => {
   const sql = `SELECT hour, SUM(visits) AS visits FROM \`${VIEW}\` WHERE hour >= TIMESTAMP('${firstHour}:00:00Z') GROUP BY hour ORDER BY hour LIMIT 1`;
   const total = [...made.values()].reduce((a, c) => a + c.visits, 0);
