@@ -169,7 +169,7 @@ async function ship(o: SandboxOptions): Promise<number> {
   const progress = process.stderr.isTTY ? (n: number) => process.stderr.write(`\r\u001b[Kshipped ${n.toLocaleString("en-US")} lines`) : undefined;
   const r = await shipFiles(o.files, { bootstrap: s.endpoints.kafkaBootstrap, topic: TOPIC, envelope, progress });
   if (progress) process.stderr.write("\r\u001b[K");
-  say(`shipped ${r.lines.toLocaleString("en-US")} lines (${r.bytes.toLocaleString("en-US")} bytes) from ${r.files} ${r.files === 1 ? "file" : "files"} to ${s.endpoints.kafkaBootstrap}, topic ${TOPIC}` +
+  say(`shipped ${r.lines.toLocaleString("en-US")} ${r.lines === 1 ? "line" : "lines"} (${r.bytes.toLocaleString("en-US")} bytes) from ${r.files} ${r.files === 1 ? "file" : "files"} to ${s.endpoints.kafkaBootstrap}, topic ${TOPIC}` +
     (envelope === "none" ? ", each line as it is (shipping them again counts them again)" : `, in ${envelope}'s envelope with host, file and byte offset (shipping a file again counts its lines once)`));
   say(`their hours are counted once each hour completes: ${sandboxCommand(l.root, "status")} shows the hours loaded, ${sandboxCommand(l.root, "query \"SELECT ...\"")} the rows`);
   return 0;

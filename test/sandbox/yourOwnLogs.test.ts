@@ -154,6 +154,10 @@ test("a real nginx log shipped twice is counted once: query gives exactly the re
     expect(shipped.err).toContain("vector's envelope with host, file and byte offset");
     expect(shipped.err).toContain(`'npm start -- status --state-dir ${stateDir}'`);
   }
+  // stdin too: a line that is neither a visit nor a cart addition (ignored, so the counts stay the requests made)
+  const piped = await sandbox(["ship", "-", ...flags], `127.0.0.1 - - [${new Date().toUTCString().slice(5, 16).replace(/ /g, "/")}:${new Date().toISOString().slice(11, 19)} +0000] "GET /about HTTP/1.1" 404 153 "-" "curl/8.5.0"\n`);
+  expect(piped.code).toBe(0);
+  expect(piped.err).toContain("shipped 1 line (");
   const lastHour = hourOf(Date.now());
   const until = Date.now() + 180_000;
   while (((await statusJson()).latest.loaded ?? "") < lastHour) {
@@ -175,18 +179,24 @@ test("status --json names the running pipeline, its Kafka port and the hour load
   expect(s.traffic).toBe("your producers");
 });
 
-test("status --watch redraws the figures alone, without the endpoints, and plain into a pipe", async () => {
+test("status --watch redraws the figures alone, plain into a pipe, and ends quietly when the reader goes", async () => {
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "cli.ts"), "status", "--watch", ...flags], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
+  let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const closed = new Promise((r) => child.on("close", r));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on("close", r));
   const until = Date.now() + 60_000;
   while ((out.match(/latest hour loaded/g) ?? []).length < 2 && Date.now() < until) await sleep(200);
-  child.kill("SIGINT");
-  await closed;
+  child.stdout.destroy(); // as `| head` does once it has its lines
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const code = await closed;
+  clearTimeout(timer);
   expect((out.match(/latest hour loaded/g) ?? []).length).toBeGreaterThanOrEqual(2);
   expect(out).not.toContain("endpoints");
   expect(out).not.toContain("\u001b[");
+  expect(code).toBe(0);
+  expect(err).not.toMatch(/EPIPE|error/);
 });
 
 test("query prints timestamps as ISO times, as a table, CSV or JSON", async () => {
