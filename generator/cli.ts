@@ -1,6 +1,8 @@
 // The generator's command line: options in, traffic to Kafka (or stdout), the ground truth out.
-// Exit 0 when everything generated was acknowledged, 1 on bad usage, 2 when Kafka failed us.
+// Exit 0 when everything generated was acknowledged (or the reader of stdout stopped reading), 1 when
+// Kafka failed us, 2 on bad usage.
 import fs from "node:fs";
+import { isClosedPipe, USAGE_EXIT } from "../commandLine/commandLine";
 import { liveEventTime, simulatedEventTimes } from "./eventTime";
 import { GroundTruth, RunSummary } from "./groundTruth";
 import { GeneratorOptions, parseOptions, USAGE, UsageError } from "./options";
@@ -63,7 +65,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`error: ${error.message}`);
-    return 1;
+    return USAGE_EXIT;
   }
   if (options === null) {
     console.log(USAGE);
@@ -106,7 +108,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (opts.summaryFile) fs.writeFileSync(opts.summaryFile, JSON.stringify(summary, null, 2) + "\n");
     if (error) console.error(`error: ${error}`);
     console.error(describe(summary));
-    return summary.complete ? 0 : 2;
+    return summary.complete ? 0 : 1;
   }
 
   const onSignal = (signal: NodeJS.Signals) => {
@@ -118,6 +120,16 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+
+  // A reader that goes away (`generator --stdout | head`) is a normal end: stop generating, exit 0, quietly.
+  let readerGone = false;
+  if (opts.stdout) {
+    process.stdout.on("error", (e) => {
+      if (!isClosedPipe(e)) throw e;
+      readerGone = true;
+      state.stopRequested = true;
+    });
+  }
 
   const timeoutMs = opts.brokerTimeoutSeconds * 1000;
   try {
@@ -136,5 +148,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     model, sink, truth, state,
   );
   if (outcome.ok) await withTimeout(sink.close(), 5000, () => "closing the producer timed out").catch(() => undefined);
+  if (readerGone) {
+    if (progress) clearInterval(progress);
+    return 0;
+  }
   return finish(outcome.ok ? null : outcome.error);
 }

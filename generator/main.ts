@@ -5,6 +5,6 @@ runCli(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(2);
+    process.exit(1);
   },
 );

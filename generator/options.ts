@@ -1,6 +1,7 @@
 // The generator's command line: every flag can also come from the environment (GENERATOR_<FLAG>, e.g.
 // GENERATOR_MALFORMED_RATE), which is how the cloud's service unit configures the bundle; flags win.
 import { randomInt } from "node:crypto";
+import { optionsHelp, OptionTable, parseCommandLine, parseIsoTime, UsageError } from "../commandLine/commandLine";
 
 export interface GeneratorOptions {
   mode: "live" | "simulated";
@@ -41,85 +42,70 @@ export type KafkaAuth = (typeof KAFKA_AUTHS)[number];
 /** The only way to hand the generator its SCRAM password: a flag would show it in the process list. */
 export const KAFKA_PASSWORD_ENV = "GENERATOR_KAFKA_PASSWORD";
 
-export class UsageError extends Error {}
+export { UsageError };
+
+/** Every option, its --help line: parsing and help both read it. */
+const OPTIONS: OptionTable = {
+  "clock-start": { value: "TIME", help: "live: event time starts at TIME (ISO 8601 / RFC 3339, e.g. 2026-03-01T10:05:00Z) instead of now" },
+  "clock-factor": { value: "F", help: "live: event time runs F times as fast as the wall clock (an accelerated sandbox) [1]" },
+  start: { value: "HOUR", help: "simulated: first UTC hour, e.g. 2026-03-01T10 or 2026-03-01T10:00:00Z" },
+  hours: { value: "H", help: "simulated: number of hours" },
+  "per-hour": { value: "N", help: "simulated: entries per hour (H*N in all), sent as fast as --rate allows" },
+  brokers: { value: "LIST", help: "Kafka bootstrap servers, comma-separated     [127.0.0.1:9092]" },
+  topic: { value: "NAME", help: "topic, created if missing                   [weblogs]" },
+  partitions: { value: "N", help: "partitions when the topic is created        [3]" },
+  rate: { value: "N", help: "entries per second, 0 = unthrottled         [live 100, simulated 0]" },
+  count: { value: "N", help: "live: stop after N entries" },
+  duration: { value: "S", help: "live: stop after S seconds" },
+  seed: { value: "N", help: "0..4294967295; same seed and flags, same entries   [random, printed]" },
+  "malformed-rate": { value: "F", help: "share 0..1 of deliberately broken entries   [0]\n(not JSON, invalid UTF-8, missing field, wrong type, bad timestamp, oversize)" },
+  "duplicate-rate": { value: "F", help: "share 0..<1 of messages that deliver the previous entry again  [0]\n(same bytes and event_id, as a producer's retry or a re-shipped log does)" },
+  products: { value: "N", help: "catalogue size                              [1000]" },
+  stdout: { help: "write NDJSON to stdout instead of Kafka (a reader that stops early, like head, is a normal end)" },
+  summary: { value: "FILE", help: "also write the summary (ground truth) as JSON to FILE" },
+  "broker-timeout": { value: "S", help: "give up when Kafka acknowledges nothing for S seconds   [60]" },
+  "batch-size": { value: "N", help: "entries per produce request                 [1000]" },
+  compression: { value: "C", help: "gzip or none                                [gzip]" },
+  "kafka-auth": {
+    value: "A",
+    help: "none, or google: TLS and SASL/OAUTHBEARER as the VM's service account\n(Google Cloud Managed Service for Apache Kafka); or scram:\nSASL/SCRAM-SHA-512 as --kafka-user, password from\nGENERATOR_KAFKA_PASSWORD (the stack's own broker)   [none]",
+  },
+  "kafka-user": { value: "NAME", help: "the SCRAM principal                         [generator]" },
+  format: {
+    value: "F",
+    help: "json: contract entries; combined: nginx/Apache access-log lines, each in a\nfile shipper's JSON envelope (message, host, file, offset), plus the assets\nbrowsers fetch (ignored downstream, counted as \"ignored\")   [json]",
+  },
+};
 
 export const USAGE = `Usage: weblog-generator [options]
 
 Sends realistic e-commerce web-log entries (product-page visits and add-to-cart requests, JSON per the
 event contract) to a Kafka topic, keyed by session id, and reports the ground truth of what was sent.
 
-Event time (two modes):
-  live (default)        event_time is now; --rate entries/s for --count entries, --duration seconds, or
-                        until SIGINT/SIGTERM
-  --clock-start TIME    live: event time starts at TIME (RFC 3339) instead of now
-  --clock-factor F      live: event time runs F times as fast as the wall clock (an accelerated sandbox) [1]
-  --start HOUR          simulated: first UTC hour, e.g. 2026-11-26T00 or 2026-11-26T00:00:00Z
-  --hours H             simulated: number of hours
-  --per-hour N          simulated: entries per hour (H*N in all), sent as fast as --rate allows
+Event time (two modes): live (default), event_time is now (or from --clock-start), --rate entries/s for
+--count entries, --duration seconds, or until SIGINT/SIGTERM; simulated, with --start, --hours and
+--per-hour, every entry of the hours. Times are ISO 8601 / RFC 3339, UTC without an offset.
 
 Options:
-  --brokers LIST        Kafka bootstrap servers, comma-separated     [127.0.0.1:9092]
-  --topic NAME          topic, created if missing                   [weblogs]
-  --partitions N        partitions when the topic is created        [3]
-  --rate N              entries per second, 0 = unthrottled         [live 100, simulated 0]
-  --count N             live: stop after N entries
-  --duration S          live: stop after S seconds
-  --seed N              0..4294967295; same seed and flags, same entries   [random, printed]
-  --malformed-rate F    share 0..1 of deliberately broken entries   [0]
-                        (not JSON, invalid UTF-8, missing field, wrong type, bad timestamp, oversize)
-  --duplicate-rate F    share 0..<1 of messages that deliver the previous entry again  [0]
-                        (same bytes and event_id, as a producer's retry or a re-shipped log does)
-  --products N          catalogue size                              [1000]
-  --stdout              write NDJSON to stdout instead of Kafka
-  --summary FILE        also write the summary (ground truth) as JSON to FILE
-  --broker-timeout S    give up when Kafka acknowledges nothing for S seconds   [60]
-  --batch-size N        entries per produce request                 [1000]
-  --compression C       gzip or none                                [gzip]
-  --kafka-auth A        none, or google: TLS and SASL/OAUTHBEARER as the VM's service account
-                        (Google Cloud Managed Service for Apache Kafka); or scram:
-                        SASL/SCRAM-SHA-512 as --kafka-user, password from
-                        GENERATOR_KAFKA_PASSWORD (the stack's own broker)   [none]
-  --kafka-user NAME     the SCRAM principal                         [generator]
-  --format F            json: contract entries; combined: nginx/Apache access-log lines, each in a
-                        file shipper's JSON envelope (message, host, file, offset), plus the assets
-                        browsers fetch (ignored downstream, counted as "ignored")   [json]
-  -h, --help            this help
+${optionsHelp(OPTIONS)}
 
 Every option can also be set as GENERATOR_<NAME> in the environment (GENERATOR_BROKERS,
 GENERATOR_PER_HOUR, GENERATOR_STDOUT=1, ...); a flag wins over the environment.
-Exit status: 0 all acknowledged; 1 bad usage; 2 Kafka unreachable or an entry not acknowledged.`;
-
-type Kind = "string" | "number" | "boolean";
-const FLAGS: Record<string, Kind> = {
-  brokers: "string", topic: "string", partitions: "number", rate: "number", count: "number", duration: "number",
-  start: "string", hours: "number", "per-hour": "number", seed: "number", "malformed-rate": "number",
-  "duplicate-rate": "number",
-  products: "number", stdout: "boolean", summary: "string", "broker-timeout": "number", "batch-size": "number",
-  compression: "string", "kafka-auth": "string", "kafka-user": "string", format: "string", "clock-start": "string", "clock-factor": "number",
-};
+Exit status: 0 all acknowledged (or the reader of --stdout stopped reading); 1 Kafka unreachable or an
+entry not acknowledged; 2 bad usage.`;
 
 const envName = (flag: string) => `GENERATOR_${flag.toUpperCase().replace(/-/g, "_")}`;
 
-function readRaw(argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, string> {
+/** The options given, as text: the environment's first, the flags' over them. Null = --help. */
+function readRaw(argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, string> | null {
+  const cl = parseCommandLine({ options: OPTIONS }, argv);
+  if (cl.help) return null;
   const raw = new Map<string, string>();
-  for (const flag of Object.keys(FLAGS)) {
+  for (const flag of Object.keys(OPTIONS)) {
     const value = env[envName(flag)];
     if (value !== undefined && value !== "") raw.set(flag, value);
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument '${arg}' (see --help)`);
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    const kind = FLAGS[name];
-    if (!kind) throw new UsageError(`unknown option '--${name}' (see --help)`);
-    if (kind === "boolean") {
-      raw.set(name, inline ?? "true");
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    raw.set(name, value);
-  }
+  for (const [flag, value] of Object.entries(cl.values)) if (value !== undefined) raw.set(flag, value === true ? "true" : value);
   return raw;
 }
 
@@ -132,16 +118,6 @@ function numberOf(raw: Map<string, string>, flag: string, check: (n: number) => 
 }
 
 const isCount = (n: number) => Number.isInteger(n) && n >= 1;
-
-/** "2026-11-26T14", "2026-11-26T14:00Z", "2026-11-26T14:00:00.000Z" -> epoch ms of that UTC hour */
-function parseHour(text: string): number {
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2})(?::00(?::00(?:\.0+)?)?)?(?:Z|\+00:00)?$/.exec(text);
-  const ms = match ? Date.parse(`${match[1]}T${match[2]}:00:00Z`) : NaN;
-  if (!match || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 13) !== `${match[1]}T${match[2]}`) {
-    throw new UsageError(`--start must be a whole UTC hour like 2026-11-26T14 or 2026-11-26T14:00:00Z, got '${text}'`);
-  }
-  return ms;
-}
 
 /** One of the choices (the first when the flag is not given). */
 function choiceOf<T extends string>(raw: Map<string, string>, flag: string, choices: readonly [T, ...T[]]): T {
@@ -160,8 +136,8 @@ function booleanOf(raw: Map<string, string>, flag: string): boolean {
 
 /** Parses flags over environment; throws UsageError with one sentence naming the bad option. Null = --help. */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {}): GeneratorOptions | null {
-  if (argv.includes("--help") || argv.includes("-h")) return null;
   const raw = readRaw(argv, env);
+  if (raw === null) return null;
   const simulated = ["start", "hours", "per-hour"].filter((f) => raw.has(f));
   if (simulated.length > 0 && simulated.length < 3) {
     throw new UsageError("simulated mode needs all of --start, --hours and --per-hour");
@@ -174,10 +150,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     throw new UsageError("--clock-start and --clock-factor are for live mode; simulated mode takes its times from --start");
   }
   const clockStart = raw.get("clock-start");
-  const clockStartMs = clockStart === undefined ? null : Date.parse(clockStart);
-  if (clockStartMs !== null && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(clockStart as string) || Number.isNaN(clockStartMs))) {
-    throw new UsageError(`--clock-start must be an RFC 3339 time like 2026-11-26T14:05:00Z, got '${clockStart}'`);
-  }
+  const clockStartMs = clockStart === undefined ? null : parseIsoTime("--clock-start", clockStart, "time");
   const brokers = (raw.get("brokers") ?? "127.0.0.1:9092").split(",").map((b) => b.trim()).filter(Boolean);
   for (const broker of brokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port[,host:port...], got '${broker}'`);
@@ -202,7 +175,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     durationSeconds: numberOf(raw, "duration", (n) => n > 0, "a number of seconds > 0") ?? null,
     clockStartMs,
     clockFactor: numberOf(raw, "clock-factor", (n) => n >= 1 && n <= 100_000, "a number from 1 to 100000") ?? 1,
-    startMs: raw.has("start") ? parseHour(raw.get("start") as string) : null,
+    startMs: raw.has("start") ? parseIsoTime("--start", raw.get("start") as string, "hour") : null,
     hours: numberOf(raw, "hours", isCount, "a whole number >= 1") ?? 0,
     perHour: numberOf(raw, "per-hour", isCount, "a whole number >= 1") ?? 0,
     seed: numberOf(raw, "seed", (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, "a whole number 0..4294967295") ?? randomInt(0, 0xffffffff),

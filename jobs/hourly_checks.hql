@@ -1,8 +1,9 @@
 -- Hourly step 3: data-quality checks on the staged CSV; a failing check fails the job, so nothing is
 -- published. Portable choices:
---   * Hive's assert_true takes no message, so the verdicts are data: one row per check, with its name, in
---     clickstream.hourly_check_results_v1; the failed names are printed as the result of a query (the
---     job's driver output on Dataproc, the error of jobs/hourly_local.py), then one assert_true fails;
+--   * Hive's assert_true takes no message, so the verdicts are data: one row per check, with its name, the
+--     value it found and its limit, in clickstream.hourly_check_results_v2; the failed ones are printed as
+--     the result of a query (the job's driver output on Dataproc, the error of jobs/hourly_local.py), then
+--     one assert_true fails;
 --   * the run's staging tables are dropped before that assert_true, so none outlives the run whatever
 --     the outcome (the metastore on Dataproc is persistent);
 --   * the raw row count and distinct entries come from the aggregate's own read of the hour (RAW_ROWS_DIR),
@@ -32,9 +33,11 @@ SELECT assert_true(
 );
 
 -- One row per check and run: why an hour was not published stays queryable.
-CREATE EXTERNAL TABLE IF NOT EXISTS clickstream.hourly_check_results_v1 (
+CREATE EXTERNAL TABLE IF NOT EXISTS clickstream.hourly_check_results_v2 (
   check_name STRING,
-  passed BOOLEAN
+  passed BOOLEAN,
+  found STRING,
+  limit_text STRING
 )
 PARTITIONED BY (dt STRING, hr STRING, run_id STRING)
 STORED AS TEXTFILE
@@ -63,21 +66,27 @@ STORED AS TEXTFILE
 LOCATION '${hiveconf:RAW_ROWS_DIR}';
 
 -- A check whose inputs are missing (NULL) fails.
-INSERT OVERWRITE TABLE clickstream.hourly_check_results_v1
+INSERT OVERWRITE TABLE clickstream.hourly_check_results_v2
   PARTITION (dt = '${hiveconf:DT}', hr = '${hiveconf:HR}', run_id = '${hiveconf:RUN_ID}')
-SELECT check_name, COALESCE(passed, FALSE) AS passed
+SELECT check_name, COALESCE(passed, FALSE) AS passed, COALESCE(found, 'nothing') AS found, limit_text
 FROM (
   -- A quiet hour (the marker counts no entry and no quarantined record) is an hour with zero rows; late
   -- entries may add rows after the marker, never remove them.
   SELECT 'raw holds every row the marker counts, and rows unless quiet'
            AS check_name,
          CASE WHEN raw_rows_of_hour > 0 THEN raw_rows_of_hour >= COALESCE(${hiveconf:COMMITTED_ROWS}, CAST(0 AS BIGINT))
-              ELSE ${hiveconf:COMMITTED_ROWS} = 0 AND ${hiveconf:COMMITTED_QUARANTINED} = 0 END AS passed
+              ELSE ${hiveconf:COMMITTED_ROWS} = 0 AND ${hiveconf:COMMITTED_QUARANTINED} = 0 END AS passed,
+         concat(CAST(COALESCE(raw_rows_of_hour, CAST(0 AS BIGINT)) AS STRING), ' raw rows, ',
+                COALESCE(concat('the marker counts ', CAST(${hiveconf:COMMITTED_ROWS} AS STRING), ' rows and ',
+                                CAST(${hiveconf:COMMITTED_QUARANTINED} AS STRING), ' quarantined'), 'no marker')) AS found,
+         'at least the rows the marker counts, and more than 0 unless it counts 0 rows and 0 quarantined' AS limit_text
   FROM (SELECT SUM(raw_rows) AS raw_rows_of_hour FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows) t
 
   UNION ALL
   SELECT 'the aggregates add up to the distinct entries of the hour' AS check_name,
-         staged_entries = distinct_entries_of_hour AS passed
+         staged_entries = distinct_entries_of_hour AS passed,
+         concat(CAST(staged_entries AS STRING), ' visits and cart additions') AS found,
+         concat('exactly the ', CAST(distinct_entries_of_hour AS STRING), ' distinct entries') AS limit_text
   FROM (
     SELECT SUM(distinct_entries) AS distinct_entries_of_hour, SUM(staged) AS staged_entries
     FROM (
@@ -93,14 +102,18 @@ FROM (
   -- Repeated deliveries of an event_id are counted once; a share this high means a producer or shipper
   -- is replaying in a loop.
   SELECT 'the duplicate share of the hour is at most MAX_DUPLICATE_SHARE' AS check_name,
-         raw_rows - distinct_entries <= ${hiveconf:MAX_DUPLICATE_SHARE} * raw_rows AS passed
+         raw_rows - distinct_entries <= ${hiveconf:MAX_DUPLICATE_SHARE} * raw_rows AS passed,
+         concat('a share of ', format_number((raw_rows - distinct_entries) / raw_rows, 4), ', ',
+                CAST(raw_rows - distinct_entries AS STRING), ' of ', CAST(raw_rows AS STRING), ' rows') AS found,
+         concat('at most ', '${hiveconf:MAX_DUPLICATE_SHARE}') AS limit_text
   FROM (
     SELECT SUM(raw_rows) AS raw_rows, SUM(distinct_entries) AS distinct_entries
     FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows
   ) t
 
   UNION ALL
-  SELECT 'no null keys and every row belongs to this hour and run' AS check_name, rows_with_bad_keys = 0 AS passed
+  SELECT 'no null keys and every row belongs to this hour and run' AS check_name, rows_with_bad_keys = 0 AS passed,
+         concat(CAST(rows_with_bad_keys AS STRING), ' such rows') AS found, '0' AS limit_text
   FROM (
     SELECT COUNT(*) AS rows_with_bad_keys FROM clickstream.${hiveconf:STAGING_TABLE}
     WHERE hour IS NULL OR product_id IS NULL OR product_id = '' OR run_id IS NULL
@@ -108,7 +121,8 @@ FROM (
   ) t
 
   UNION ALL
-  SELECT 'no negative or missing counts' AS check_name, rows_with_bad_counts = 0 AS passed
+  SELECT 'no negative or missing counts' AS check_name, rows_with_bad_counts = 0 AS passed,
+         concat(CAST(rows_with_bad_counts AS STRING), ' such rows') AS found, '0' AS limit_text
   FROM (
     SELECT COUNT(*) AS rows_with_bad_counts FROM clickstream.${hiveconf:STAGING_TABLE}
     WHERE visits IS NULL OR cart_adds IS NULL OR visits < 0 OR cart_adds < 0
@@ -116,7 +130,10 @@ FROM (
 
   UNION ALL
   SELECT 'the quarantined share of the hour is at most MAX_QUARANTINE_SHARE' AS check_name,
-         quarantined <= ${hiveconf:MAX_QUARANTINE_SHARE} * (quarantined + raw_rows_of_hour) AS passed
+         quarantined <= ${hiveconf:MAX_QUARANTINE_SHARE} * (quarantined + raw_rows_of_hour) AS passed,
+         concat('a share of ', format_number(quarantined / (quarantined + raw_rows_of_hour), 4), ', ',
+                CAST(quarantined AS STRING), ' of ', CAST(quarantined + raw_rows_of_hour AS STRING), ' records') AS found,
+         concat('at most ', '${hiveconf:MAX_QUARANTINE_SHARE}') AS limit_text
   FROM (
     SELECT SUM(q) AS quarantined, SUM(r) AS raw_rows_of_hour
     FROM (
@@ -131,13 +148,13 @@ FROM (
 DROP TABLE clickstream.${hiveconf:STAGING_TABLE};
 DROP TABLE clickstream.${hiveconf:STAGING_TABLE}_raw_rows;
 
--- The names of the failed checks, printed before the job fails.
-SELECT check_name AS failed_check
-FROM clickstream.hourly_check_results_v1
+-- The failed checks, each with the value it found and its limit, printed before the job fails.
+SELECT check_name AS failed_check, concat('found ', found, ', limit ', COALESCE(limit_text, 'none')) AS failed_value
+FROM clickstream.hourly_check_results_v2
 WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}' AND NOT passed
 ORDER BY failed_check;
 
 -- assert: every check of the run passed
 SELECT assert_true(COUNT(*) > 0 AND COUNT(*) = SUM(CASE WHEN passed THEN 1 ELSE 0 END))
-FROM clickstream.hourly_check_results_v1
+FROM clickstream.hourly_check_results_v2
 WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}';

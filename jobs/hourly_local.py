@@ -57,6 +57,7 @@ JOBS_DIR = Path(__file__).resolve().parent
 # Hive configuration values, the form the scripts use for their variables (see the README).
 _VARIABLE = re.compile(r"\$\{hiveconf:([A-Za-z_][A-Za-z0-9_]*)\}")
 FAILED_CHECK_COLUMN = "failed_check"
+FAILED_VALUE_COLUMN = "failed_value"
 
 
 class ScriptAssertionFailed(RuntimeError):
@@ -70,8 +71,10 @@ class ScriptAssertionFailed(RuntimeError):
 class QualityCheckFailed(ScriptAssertionFailed):
     """A data-quality check of the hour did not hold; nothing was published."""
 
-    def __init__(self, assertion: str, checks: list[str]) -> None:
-        super().__init__(assertion, "data-quality check failed: " + "; ".join(checks))
+    def __init__(self, assertion: str, checks: list[str], values: list[str] | None = None) -> None:
+        values = values or [""] * len(checks)
+        named = [f"{check} ({value})" if value else check for check, value in zip(checks, values, strict=True)]
+        super().__init__(assertion, "data-quality check failed: " + "; ".join(named))
         self.checks = tuple(checks)
 
 
@@ -109,8 +112,10 @@ def substitute(sql: str, variables: dict[str, str]) -> str:
 
 def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> None:
     """Runs each statement in order, as a Dataproc Hive job does with the script and its variables. Rows a
-    statement returns in a failed_check column are the failed checks' names, which a failing assert reports."""
+    statement returns in a failed_check column are the failed checks' names (with the value found and the limit
+    in failed_value), which a failing assert reports."""
     failed_checks: list[str] = []
+    failed_values: list[str] = []
     for statement in statements(script):
         try:
             result = spark.sql(substitute(statement.sql, variables))
@@ -119,10 +124,11 @@ def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> N
             if statement.assertion is None or "is not true" not in str(exc):
                 raise
             if failed_checks:
-                raise QualityCheckFailed(statement.assertion, failed_checks) from exc
+                raise QualityCheckFailed(statement.assertion, failed_checks, failed_values) from exc
             raise ScriptAssertionFailed(statement.assertion) from exc
         if FAILED_CHECK_COLUMN in result.columns:
             failed_checks += [row[FAILED_CHECK_COLUMN] for row in rows]
+            failed_values += [row[FAILED_VALUE_COLUMN] if FAILED_VALUE_COLUMN in result.columns else "" for row in rows]
 
 
 def first_line(exc: BaseException) -> str:

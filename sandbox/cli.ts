@@ -2,11 +2,12 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { boldFor, endWhenReaderGoes, USAGE_EXIT } from "../commandLine/commandLine";
 import { OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
 import { stopBroker } from "./kafkaBroker";
-import { isSandboxFolder, markSandboxFolder, sandboxLayout, stateDirFrom } from "./layout";
+import { isSandboxFolder, markSandboxFolder, sandboxCommand, sandboxLayout, stateDirFrom } from "./layout";
 import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
-import { REPO_ROOT, TOPIC } from "./parts";
+import { REPO_ROOT, StreamInput, TOPIC } from "./parts";
 import { liveReport, runSandbox, setupIfAsked } from "./pipeline";
 import { isAlive, SandboxError } from "./processes";
 import { describeRecords, ProcessRegistry } from "./processRegistry";
@@ -14,11 +15,15 @@ import { formatReconciliation } from "./reconciliation";
 import { Endpoints, readServicesFile, stopRecorded, writeServicesFile } from "./services";
 import { lineWriter, ProcessHandle, Shutdown } from "./shutdown";
 import { StageClock } from "./stageClock";
-import { formatStatus, readStatus } from "./status";
+import { formatStatus, PipelineStatus, readStatus } from "./status";
+import { formatRows, readableRows } from "./query";
+import { shipFiles } from "./ship";
+import { localClient, queryRows } from "./localBigQuery";
 
 const say = lineWriter(process.stderr);
+const bold = boldFor(process.stderr);
 
-export function formatEndpoints(e: Endpoints): string {
+export function formatEndpoints(e: Endpoints, root: string): string {
   return [
     "endpoints (127.0.0.1 only):",
     `  Kafka bootstrap servers   ${e.kafkaBootstrap ?? "-"}          (topic ${TOPIC})`,
@@ -27,9 +32,8 @@ export function formatEndpoints(e: Endpoints): string {
     `  raw bucket folder         ${e.rawBucket ?? "-"}`,
     `  curated bucket folder     ${e.curatedBucket ?? "-"}`,
     "",
-    "  e.g. curl -s -X POST -H 'content-type: application/json' \\",
-    `       -d '{"query":"SELECT * FROM \`${e.bigqueryTable ?? "PROJECT.DATASET.TABLE"}\` LIMIT 5","useLegacySql":false}' \\`,
-    `       ${e.bigqueryEndpoint ?? "ENDPOINT"}/bigquery/v2/projects/${e.bigqueryProject ?? "PROJECT"}/queries`,
+    `  send your logs: ${sandboxCommand(root, "ship FILE...")}`,
+    `  query:          ${sandboxCommand(root, `query "SELECT * FROM \\\`${e.bigqueryTable ?? "PROJECT.DATASET.TABLE"}_latest\\\` LIMIT 5"`)}`,
   ].join("\n");
 }
 
@@ -49,7 +53,7 @@ async function down(o: SandboxOptions): Promise<void> {
   const stopped = await stopRecorded(l);
   // A broker of a state folder older than its process records is still found through its own state.
   if (existsSync(l.kafka)) await stopBroker(l.kafka);
-  say(stopped.length ? `stopped: ${describeRecords(stopped)} (state kept in ${l.root}; 'up' resumes from it)` : "nothing was running");
+  say(stopped.length ? `stopped: ${describeRecords(stopped)} (state kept in ${l.root}; ${sandboxCommand(l.root, "up")} resumes from it)` : "nothing was running");
 }
 
 /** Starts the supervisor in the background, detached from this terminal, and waits until the pipeline runs. */
@@ -73,7 +77,7 @@ async function up(o: SandboxOptions, argv: string[], registry: ProcessRegistry):
   closeSync(fd);
   daemon.unref();
   writeServicesFile(l.services, daemon.pid as number);
-  say(`\u001b[1m==> starting the pipeline in the background (supervisor pid ${daemon.pid}, log ${log})\u001b[0m`);
+  say(bold(`==> starting the pipeline in the background (supervisor pid ${daemon.pid}, log ${log})`));
   const until = Date.now() + 10 * 60_000;
   for (;;) {
     const lines = existsSync(log) ? readFileSync(log, "utf8").split("\n") : [];
@@ -83,31 +87,37 @@ async function up(o: SandboxOptions, argv: string[], registry: ProcessRegistry):
     if (!isAlive(daemon.pid as number)) {
       // A supervisor that died starting (or was killed) may leave processes: none of them stays.
       await stopRecorded(l);
-      throw new SandboxError("the pipeline did not start", "read the supervisor's log above; fix the cause, then run 'npm start -- up' again", log);
+      throw new SandboxError("the pipeline did not start", `read the supervisor's log above; fix the cause, then run ${sandboxCommand(l.root, "up")} again`, log);
     }
-    if (Date.now() > until) throw new SandboxError("the pipeline did not start within 10 minutes", "read the supervisor's log, then 'npm start -- down'", log);
+    if (Date.now() > until) throw new SandboxError("the pipeline did not start within 10 minutes", `read the supervisor's log, then ${sandboxCommand(l.root, "down")}`, log);
     await sleep(500);
   }
-  console.log(formatEndpoints(readStatus(l.status)?.endpoints ?? {}));
-  say(`the pipeline keeps running in the background: 'npm start -- status' to watch it, 'npm start -- down' to stop it (state: ${l.root})`);
+  console.log(formatEndpoints(readStatus(l.status)?.endpoints ?? {}, l.root));
+  say(`the pipeline keeps running in the background: ${sandboxCommand(l.root, "status")} to watch it, ${sandboxCommand(l.root, "down")} to stop it (state: ${l.root})`);
   return 0;
 }
 
 async function status(o: SandboxOptions): Promise<number> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
+  endWhenReaderGoes(process.stdout);
   for (;;) {
     const services = readServicesFile(l.services);
     const s = readStatus(l.status);
     if (!services || !s) {
-      say(`no services running from ${l.root} (start them with 'npm start -- up')`);
+      say(`no services running from ${l.root} (start them with ${sandboxCommand(l.root, "up")})`);
       return 3;
     }
-    const text = `${formatStatus(s)}\n\n${formatEndpoints(s.endpoints)}`;
-    if (!o.watch) {
-      console.log(text);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return 0;
     }
-    process.stdout.write(`\u001b[2J\u001b[H${new Date().toISOString()}  (Ctrl-C to stop watching; the pipeline keeps running)\n\n${text}\n`);
+    if (!o.watch) {
+      console.log(`${formatStatus(s)}\n\n${formatEndpoints(s.endpoints, l.root)}`);
+      return 0;
+    }
+    // One screen, redrawn: cleared on a terminal, one block per refresh into a pipe or file.
+    const clear = process.stdout.isTTY ? "\u001b[2J\u001b[H" : "";
+    process.stdout.write(`${clear}${new Date().toISOString()}  (Ctrl-C to stop watching; the pipeline keeps running)\n\n${formatStatus(s)}\n`);
     await sleep(2000);
   }
 }
@@ -117,12 +127,69 @@ async function report(o: SandboxOptions): Promise<number> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
   const s = readStatus(l.status);
   if (!readServicesFile(l.services) || !s?.endpoints.bigqueryEndpoint) {
-    say(`no services running from ${l.root} (start them with 'npm start -- up')`);
+    say(`no services running from ${l.root} (start them with ${sandboxCommand(l.root, "up")})`);
     return 3;
   }
   const r = await liveReport(l, s.endpoints, o.top);
   say(formatReconciliation(r.reconciliation));
   console.log(l.report);
+  return 0;
+}
+
+/** The running sandbox's status, or undefined after saying how to start it (then exit 3). */
+function running(l: ReturnType<typeof sandboxLayout>): PipelineStatus | undefined {
+  const s = readStatus(l.status);
+  if (readServicesFile(l.services) && s) return s;
+  say(`no services running from ${l.root} (start them with ${sandboxCommand(l.root, "up")})`);
+  return undefined;
+}
+
+/** Sends files (or stdin) to the running sandbox's topic, as a file shipper does. */
+async function ship(o: SandboxOptions): Promise<number> {
+  const l = sandboxLayout(stateDirFrom(o.stateDir));
+  const s = running(l);
+  if (!s?.endpoints.kafkaBootstrap) return 3;
+  const reads = (JSON.parse(readFileSync(l.input, "utf8")) as StreamInput).format;
+  const format = o.lines ?? reads;
+  if (format !== reads) {
+    say(`error: this sandbox reads ${reads === "json" ? "JSON entries" : "access-log lines"}, not ${format}: ship them to a sandbox started with 'up --format ${format} --no-traffic' (another --state-dir)`);
+    return 1;
+  }
+  const envelope = o.envelope ?? (format === "combined" ? "vector" : "none");
+  if (format === "json" && envelope !== "none") {
+    say("error: --envelope is for access-log lines (--format combined); JSON entries carry their own event_id");
+    return USAGE_EXIT;
+  }
+  // Every file is checked before the first line goes: nothing is half sent for want of a file.
+  const unreadable = o.files.filter((f) => f !== "-" && !existsSync(f));
+  if (unreadable.length) {
+    say(`error: no such file: ${unreadable.join(", ")}`);
+    return 1;
+  }
+  const progress = process.stderr.isTTY ? (n: number) => process.stderr.write(`\r\u001b[Kshipped ${n.toLocaleString("en-US")} lines`) : undefined;
+  const r = await shipFiles(o.files, { bootstrap: s.endpoints.kafkaBootstrap, topic: TOPIC, envelope, progress });
+  if (progress) process.stderr.write("\r\u001b[K");
+  say(`shipped ${r.lines.toLocaleString("en-US")} ${r.lines === 1 ? "line" : "lines"} (${r.bytes.toLocaleString("en-US")} bytes) from ${r.files} ${r.files === 1 ? "file" : "files"} to ${s.endpoints.kafkaBootstrap}, topic ${TOPIC}` +
+    (envelope === "none" ? ", each line as it is (shipping them again counts them again)" : `, in ${envelope}'s envelope with host, file and byte offset (shipping a file again counts its lines once)`));
+  say(`their hours are counted once each hour completes: ${sandboxCommand(l.root, "status")} shows the hours loaded, ${sandboxCommand(l.root, "query \"SELECT ...\"")} the rows`);
+  return 0;
+}
+
+/** Runs one query over the running sandbox's warehouse and prints its rows. */
+async function query(o: SandboxOptions): Promise<number> {
+  const l = sandboxLayout(stateDirFrom(o.stateDir));
+  const s = running(l);
+  if (!s?.endpoints.bigqueryEndpoint) return 3;
+  endWhenReaderGoes(process.stdout);
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await queryRows(localClient(s.endpoints.bigqueryEndpoint, s.endpoints.bigqueryProject as string), o.sql as string);
+  } catch (e) {
+    say(`error: the query failed: ${(e as Error).message}`);
+    return 1;
+  }
+  const text = formatRows(readableRows(rows), o.output);
+  if (text) process.stdout.write(`${text}\n`);
   return 0;
 }
 
@@ -134,7 +201,7 @@ async function start(o: SandboxOptions, argv: string[], run: SandboxRunner, regi
   const l = sandboxLayout(stateDirFrom(o.stateDir));
   const supervisor = registry.alive([process.pid]).find((r) => r.name === "supervisor");
   if (supervisor) {
-    say(`services from an earlier 'up' or 'npm start' are still running from ${l.root} (supervisor pid ${supervisor.pid}): stop them first with 'npm start -- down'`);
+    say(`services from an earlier 'up' or 'npm start' are still running from ${l.root} (supervisor pid ${supervisor.pid}): stop them first with ${sandboxCommand(l.root, "down")}`);
     return 1;
   }
   const leftovers = await stopRecorded(l);
@@ -156,7 +223,7 @@ export async function main(argv: string[], run: SandboxRunner = runSandbox, proc
   } catch (e) {
     if (e instanceof UsageError) {
       say(`error: ${e.message}`);
-      return 2;
+      return USAGE_EXIT;
     }
     throw e;
   }
@@ -171,18 +238,18 @@ export async function main(argv: string[], run: SandboxRunner = runSandbox, proc
         return await status(o);
       case "report":
         return await report(o);
+      case "ship":
+        return await ship(o);
+      case "query":
+        return await query(o);
       case "rerun": {
-        if (!o.hour) {
-          say("error: rerun needs --hour YYYY-MM-DDTHH");
-          return 2;
-        }
         const services = readServicesFile(l.services);
         if (!services || !isAlive(services.supervisorPid)) {
-          say(`no services running from ${l.root} (start them with 'npm start -- up')`);
+          say(`no services running from ${l.root} (start them with ${sandboxCommand(l.root, "up")})`);
           return 3;
         }
         appendFileSync(l.reruns, `${o.hour}\n`);
-        say(`rerun of ${o.hour} requested; 'npm start -- status' shows it publish (supervisor log: ${join(l.logs, "supervisor.log")})`);
+        say(`rerun of ${o.hour} requested; ${sandboxCommand(l.root, "status")} shows it publish (supervisor log: ${join(l.logs, "supervisor.log")})`);
         return 0;
       }
       case "down":
@@ -196,7 +263,7 @@ export async function main(argv: string[], run: SandboxRunner = runSandbox, proc
         // Removing the folder under running processes would leave them running, writing into nothing.
         const running = new ProcessRegistry(l.processes).alive([process.pid]);
         if (running.length > 0) {
-          say(`error: not removing ${l.root}: still running from it: ${describeRecords(running)}; stop them first with 'npm start -- down'`);
+          say(`error: not removing ${l.root}: still running from it: ${describeRecords(running)}; stop them first with ${sandboxCommand(l.root, "down")}`);
           return 1;
         }
         if (existsSync(l.kafka)) await stopBroker(l.kafka);

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS, readClock } from "./clock";
 import { sandboxLayout, stateDirFrom } from "./layout";
-import { ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
+import { KAFKA_PORT, ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
 import * as parts from "./parts";
 import { DEFAULT_LIVE_RATE, Pipeline } from "./pipeline";
 import { SandboxError } from "./processes";
@@ -58,6 +58,8 @@ function snapshot(p: Pipeline, phase: string, intoKafka: number | null, o: Sandb
     processes: p.processes(),
     latest: { marked: marked.at(-1), published: p.scheduler.publishedHours().at(-1), loaded: loaded.at(-1) },
     hourlyRuns: { ok: p.scheduler.runs.filter((r) => r.ok).length, failed: p.scheduler.runs.filter((r) => !r.ok).length },
+    failedHours: [...new Map(p.scheduler.runs.map((r) => [r.hour, r])).values()]
+      .filter((r) => !r.ok).map((r) => ({ hour: r.hour, runId: r.runId, error: r.error ?? "failed" })),
     freshness: p.freshness(),
     rates: { intoKafka, loaded: loadedRate },
     quarantined: [...figures.values()].reduce((a, f) => a + f.quarantined, 0),
@@ -102,6 +104,8 @@ async function main(argv: string[]): Promise<number> {
       clockFactor: o.clockFactor || readClock(l.clock)?.factor || 1,
       clockStartMs: Date.parse(o.start) + o.hours * HOUR_MS,
       input: { format: o.format, accessLog: o.accessLog },
+      kafkaPort: o.kafkaPort,
+      preferredKafkaPort: KAFKA_PORT,
     }, say, stages, registry, shutdown);
   } catch (e) {
     if (shutdown.requested) return await shutdown.done;

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { optionsHelp, OptionTable, parseCommandLine, USAGE_EXIT, UsageError } from "../commandLine/commandLine";
 import { downloadCache } from "../scripts/downloadCache";
 import { TOPIC_CONFIG } from "../generator/sinks";
 
@@ -18,8 +19,10 @@ const STOP_TIMEOUT_MS = 60_000;
 export interface BrokerOptions {
   /** Folder holding the broker's data, config, log and pid; reusing it keeps the data and the port. */
   stateDir: string;
-  /** Client port; a free one is chosen on the first start and then kept. */
+  /** Client port; given, it is kept from then on (a stopped broker moves to it); else the kept one. */
   port?: number;
+  /** The first start's client port when no port is given and it is free (else a free one is chosen); then kept. */
+  preferredPort?: number;
   /** Leave the broker running when this process exits (the CLI); otherwise a broker this call started is stopped with us. */
   detached?: boolean;
   /** called in the tick the broker's JVM is spawned, before it can do anything (the sandbox records it) */
@@ -266,7 +269,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   fs.mkdirSync(stateDir, { recursive: true });
   let state = readState(stateDir);
   if (state && options.port !== undefined && options.port !== state.port) {
-    throw new BrokerError(`${stateDir} belongs to a broker on port ${state.port}; use that port or another state folder`);
+    if (state.pid && isOurBroker(state.pid, stateDir)) {
+      throw new BrokerError(`${stateDir} belongs to a broker running on port ${state.port}; stop it first to move it to port ${options.port}`);
+    }
+    state = { ...state, port: options.port };
   }
   if (state && isOurBroker(state.pid, stateDir)) {
     // someone else's broker (e.g. started by the CLI): reuse it, and leave its lifetime to them
@@ -278,7 +284,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const classpath = kafkaClasspath();
   state ??= {
     clusterId: newClusterId(),
-    port: options.port ?? (await freePort()),
+    port: options.port ?? (options.preferredPort !== undefined && (await portIsFree(options.preferredPort)) ? options.preferredPort : await freePort()),
     controllerPort: await freePort(),
   };
   for (const [what, port] of [["client", state.port], ["controller", state.controllerPort]] as const) {
@@ -348,42 +354,48 @@ export async function brokerStatus(stateDirInput: string): Promise<BrokerStatus>
   return { running: await answers(bootstrapServers), bootstrapServers, pid: state.pid, log };
 }
 
+const BROKER_OPTIONS: OptionTable = {
+  "state-dir": { value: "DIR", help: "the broker's folder: its configuration, KRaft storage, log and state (required)" },
+  port: { value: "N", commands: ["start"], help: "the port on 127.0.0.1 (default: a free one)" },
+};
+
 const USAGE = `usage: kafkaBroker.ts <command> --state-dir DIR [--port N]
 
   start   format the KRaft storage if needed, start the broker on 127.0.0.1, wait until it answers,
           print {"bootstrapServers","pid","log"} as one JSON line and leave it running
   stop    stop the broker cleanly and wait until it has exited
-  status  print {"running","bootstrapServers","pid","log"}; exit 0 if it runs, 3 if not`;
+  status  print {"running","bootstrapServers","pid","log"}; exit 0 if it runs, 3 if not
 
-function parseCli(argv: string[]): { command: string; stateDir: string; port?: number } {
-  const [command, ...rest] = argv;
-  if (command === "--help" || command === "-h") {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  if (!["start", "stop", "status"].includes(command)) throw new BrokerError(`unknown command '${command ?? ""}'\n${USAGE}`);
-  let stateDir: string | undefined;
-  let port: number | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const value = rest[i + 1];
-    if (flag === "--state-dir" && value !== undefined) {
-      stateDir = value;
-      i++;
-    } else if (flag === "--port" && value !== undefined) {
-      port = Number(value);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BrokerError(`--port must be 1..65535, got '${value}'`);
-      i++;
-    } else {
-      throw new BrokerError(`unknown or incomplete option '${flag}'\n${USAGE}`);
-    }
-  }
-  if (!stateDir) throw new BrokerError(`--state-dir is required\n${USAGE}`);
-  return { command, stateDir, port };
+options:
+${optionsHelp(BROKER_OPTIONS)}
+
+Exit status: 0 done (status: it runs); 1 failed; 2 bad usage; 3 not running.`;
+
+function parseCli(argv: string[]): { command: string; stateDir: string; port?: number } | "help" {
+  const cl = parseCommandLine({ options: BROKER_OPTIONS, commands: ["start", "stop", "status"] }, argv);
+  if (cl.help) return "help";
+  const stateDir = cl.values["state-dir"] as string | undefined;
+  if (!stateDir) throw new UsageError("--state-dir is required (see --help)");
+  const text = cl.values.port as string | undefined;
+  const port = text === undefined ? undefined : Number(text);
+  if (port !== undefined && (!/^\d+$/.test(text as string) || port < 1 || port > 65535)) throw new UsageError(`--port must be a whole number from 1 to 65535, got '${text}'`);
+  return { command: cl.command as string, stateDir, port };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { command, stateDir, port } = parseCli(argv);
+  let cli: ReturnType<typeof parseCli>;
+  try {
+    cli = parseCli(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}`);
+    return USAGE_EXIT;
+  }
+  if (cli === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const { command, stateDir, port } = cli;
   if (command === "start") {
     const broker = await startBroker({ stateDir, port, detached: true });
     console.log(JSON.stringify({ bootstrapServers: broker.bootstrapServers, pid: broker.pid, log: broker.log }));

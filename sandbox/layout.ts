@@ -10,6 +10,15 @@ export function stateDirFrom(flag?: string): string {
 
 export type SandboxLayout = ReturnType<typeof sandboxLayout>;
 
+/**
+ * A command to suggest, quoted for the message: `'npm start -- status --state-dir DIR'`, carrying the state
+ * folder whenever it is not the one the command finds by itself.
+ */
+export function sandboxCommand(root: string, command: string): string {
+  const dir = /^[\w./@%+=:,-]+$/.test(root) ? root : `"${root.replace(/(["\\$`])/g, "\\$1")}"`;
+  return `'npm start -- ${command}${resolve(root) === stateDirFrom() ? "" : ` --state-dir ${dir}`}'`;
+}
+
 /** Bucket names as the local BigQuery server resolves gs://BUCKET/NAME: <buckets>/BUCKET/NAME. */
 export const RAW_BUCKET = "clickstream-raw";
 export const CURATED_BUCKET = "clickstream-curated";
@@ -62,5 +71,5 @@ export function isSandboxFolder(root: string): boolean {
 
 export function markSandboxFolder(root: string): void {
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, MARKER), "state of the clickstream sandbox (npm start); 'npm start -- purge' removes this folder\n");
+  writeFileSync(join(root, MARKER), `state of the clickstream sandbox (npm start); ${sandboxCommand(root, "purge")} removes this folder\n`);
 }

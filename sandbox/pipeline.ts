@@ -7,6 +7,7 @@
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { boldFor } from "../commandLine/commandLine";
 import { createLocalWarehouse } from "../functions/loader/local/localWarehouse";
 import { classifyObjectName } from "../functions/loader/src/publishedObject";
 import { accessLogAccount, accessLogCounts } from "./accessLogAccount";
@@ -16,7 +17,7 @@ import { Health, pipelineHealth } from "./health";
 import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
 import { HourlyWorker, startHourlyWorker } from "./hourlyWorker";
 import { assertJava, ensureTopic, freePort, startBroker, stopBroker } from "./kafkaBroker";
-import { isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
+import { isSandboxFolder, markSandboxFolder, sandboxCommand, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
 import { clientQuery, latestHourlyActivity, loadLineage, loadsPerObject, localClient, ObjectLoads, rowsLoadedTwice } from "./localBigQuery";
 import { CuratedNotifier, Delivery } from "./notifier";
 import { expectedHours, SandboxOptions } from "./options";
@@ -72,6 +73,10 @@ export interface PipelineSettings {
   clockStartMs: number;
   /** what the streaming job reads: JSON entries or access-log lines, and how lines map to entries */
   input: parts.StreamInput;
+  /** the Kafka port asked for (kept by the state folder from then on) */
+  kafkaPort?: number;
+  /** a new state folder's Kafka port when it is free */
+  preferredKafkaPort?: number;
 }
 
 /** The live traffic's record: whether the start-up hours were sent, and each live generator session. */
@@ -169,7 +174,14 @@ export class Pipeline {
       let bootstrap = "";
       const broker = this.keep("kafka", async () => {
         this.registry.assertOpen("kafka");
-        const b = await startBroker({ stateDir: l.kafka, detached: true, env: this.registry.env(), onSpawn: (child) => this.registry.recordChild("kafka", child) });
+        const b = await startBroker({
+          stateDir: l.kafka, detached: true, env: this.registry.env(), onSpawn: (child) => this.registry.recordChild("kafka", child),
+          port: this.settings.kafkaPort, preferredPort: this.settings.preferredKafkaPort,
+        });
+        const { kafkaPort, preferredKafkaPort } = this.settings;
+        if (bootstrap === "" && kafkaPort === undefined && preferredKafkaPort !== undefined && !b.bootstrapServers.endsWith(`:${preferredKafkaPort}`)) {
+          log(`Kafka listens on ${b.bootstrapServers}, not on the default port ${preferredKafkaPort} (taken when this state folder's broker first started); the port is kept across down and up; choose one with 'up --kafka-port N'`);
+        }
         bootstrap = b.bootstrapServers;
         return { pid: b.pid, exited: exitOf(b.pid), log: b.log };
       }, log);
@@ -342,13 +354,15 @@ export function keepInput(l: SandboxLayout, input: parts.StreamInput): void {
   const { format } = JSON.parse(kept) as parts.StreamInput;
   throw new SandboxError(
     `this state folder's pipeline reads ${format === "json" ? "JSON entries" : "access-log lines"} with the settings in ${l.input}; the streaming job would read the rest of its topic as something else`,
-    `start it with the same --format and access-log flags, or run 'npm start -- purge' to start over`,
+    `start it with the same --format and access-log flags, or run ${sandboxCommand(l.root, "purge")} to start over`,
     undefined,
   );
 }
 
+const bold = boldFor(process.stderr);
+
 function announce(to: (line: string) => void, what: string): void {
-  to(`\u001b[1m==> ${what}\u001b[0m`);
+  to(bold(`==> ${what}`));
 }
 
 /** Every generator summary of the state folder, as one ground truth (per hour and product). */
@@ -405,7 +419,7 @@ async function runSetup(l: SandboxLayout, say: (s: string) => void, registry: Pr
   child.stderr.on("data", relay);
   const code = await new Promise<number | null>((r) => child.on("close", r));
   out.end();
-  if (code !== 0) throw new SandboxError(`installing dependencies (scripts/setup.sh) failed (exit ${code})`, "read the error above (a download that failed: check the network to the package registries), then run 'npm start' again", log);
+  if (code !== 0) throw new SandboxError(`installing dependencies (scripts/setup.sh) failed (exit ${code})`, "read the error above (a download that failed: check the network to the package registries), then run the same command again", log);
 }
 
 export async function setupIfAsked(o: SandboxOptions, l: SandboxLayout, stages: StageClock, say: (s: string) => void, registry: ProcessRegistry): Promise<void> {

@@ -1,5 +1,10 @@
 // Stage timing: each stage announces itself, and the times are printed at the end so a user sees where
 // the time goes.
+import { boldFor } from "../commandLine/commandLine";
+
+// The stages are told on stderr (the command line) or into the supervisor's log (no terminal, so no bold).
+const bold = boldFor(process.stderr);
+
 export class StageClock {
   readonly times: { stage: string; seconds: number }[] = [];
   private readonly started = Date.now();
@@ -7,7 +12,7 @@ export class StageClock {
   constructor(private readonly say: (line: string) => void) {}
 
   async stage<T>(name: string, what: string, work: () => Promise<T>): Promise<T> {
-    this.say(`\u001b[1m==> ${what}\u001b[0m`);
+    this.say(bold(`==> ${what}`));
     const t0 = Date.now();
     try {
       return await work();

@@ -15,6 +15,8 @@ export interface PipelineStatus {
   processes: SupervisedState[];
   latest: { marked?: string; published?: string; loaded?: string };
   hourlyRuns: { ok: number; failed: number };
+  /** the hours whose latest run failed, with what failed (the failed data-quality checks, or the step's error) */
+  failedHours?: { hour: string; runId: string; error: string }[];
   freshness: { hour: string; clockSeconds: number; wallSeconds: number }[];
   rates: { intoKafka: number | null; loaded: number | null };
   quarantined: number;
@@ -56,6 +58,7 @@ export function formatStatus(s: PipelineStatus, nowMs = Date.now()): string {
     `latest hour marked complete (stream):  ${s.latest.marked ?? "-"}`,
     `latest hour published (hourly runs):   ${s.latest.published ?? "-"}   (runs ok ${s.hourlyRuns.ok}, failed ${s.hourlyRuns.failed})`,
     `latest hour loaded (warehouse):        ${s.latest.loaded ?? "-"}`,
+    ...(s.failedHours ?? []).map((f) => `FAILED hour ${f.hour} (run ${f.runId}): ${f.error}`),
     `freshness, hour end to rows queryable: ${last ? `${last.hour}: ${fixed(last.wallSeconds)} s` : "-"}; median ${fixed(median(fresh))} s, worst ${fixed(worst)} s over ${fresh.length} hours` +
       (s.clock.factor === 1 ? "" : ` (wall clock; x${s.clock.factor} on the sandbox clock)`),
     `entries/s: into Kafka ${fixed(s.rates.intoKafka)}, into the warehouse ${fixed(s.rates.loaded)} (last minute)`,

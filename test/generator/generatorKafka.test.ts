@@ -126,15 +126,29 @@ test("SIGTERM flushes what is buffered and the summary counts exactly what was a
 test("an unreachable broker gives a clear message and a non-zero exit", async () => {
   const port = await freePort();
   const { code, stderr, summary } = await generator(["--brokers", `127.0.0.1:${port}`, "--count", "5", "--broker-timeout", "2"]).finished;
-  expect(code).toBe(2);
+  expect(code).toBe(1);
   expect(stderr).toContain(`cannot reach Kafka at 127.0.0.1:${port} within 2 s`);
   expect(summary).toMatchObject({ complete: false, acknowledged: 0 });
 });
 
-test("bad command-line input is refused with a message naming it and a non-zero exit", async () => {
-  const [negative, unknown] = await Promise.all([generator(["--rate", "-5"]).finished, generator(["--frobnicate"]).finished]);
-  expect(negative.code).toBe(1);
+test("bad command-line input is refused with a message naming it, exit 2", async () => {
+  const [negative, unknown] = await Promise.all([generator(["--rate=-5"]).finished, generator(["--frobnicate"]).finished]);
+  expect(negative.code).toBe(2);
   expect(negative.stderr).toContain("--rate must be a number of entries per second >= 0");
-  expect(unknown.code).toBe(1);
+  expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain("unknown option '--frobnicate'");
+});
+
+test("a reader that stops early (generator --stdout | head) is a normal end: exit 0, no error", async () => {
+  const child = spawn(process.execPath, [...TSX_LOADER, path.join(ROOT, "generator", "main.ts"), "--stdout", "--count", "10000000", "--rate", "0"], {
+    cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  // as head does: read the first lines, then close the pipe
+  await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
+  child.stdout?.destroy();
+  expect(await exited).toBe(0);
+  expect(stderr).not.toMatch(/EPIPE|error/);
 });

@@ -14,7 +14,7 @@ describe("the generator's options", () => {
     });
     expect(parseOptions(["--start=2026-11-26T05:00:00Z", "--hours=1", "--per-hour=1"])?.startMs).toBe(Date.parse("2026-11-26T05:00:00Z"));
     expect(() => parseOptions(["--start", "2026-11-26T05", "--hours", "2"])).toThrow("needs all of --start, --hours and --per-hour");
-    expect(() => parseOptions(["--start", "2026-11-26T05:30", "--hours", "1", "--per-hour", "1"])).toThrow("--start must be a whole UTC hour");
+    expect(() => parseOptions(["--start", "2026-11-26T05:30", "--hours", "1", "--per-hour", "1"])).toThrow("--start must be a UTC hour like 2026-03-01T10");
     expect(() => parseOptions(["--start", "2026-11-26T05", "--hours", "1", "--per-hour", "1", "--count", "3"])).toThrow("--count and --duration are for live mode");
   });
 
@@ -26,12 +26,12 @@ describe("the generator's options", () => {
     // one wall-clock minute at 60x is one event-time hour, counted from the clock's start
     expect(liveEventTime(1_000_060_000, 1_000_000_000, Date.parse("2026-11-26T05:10:00Z"), 60)).toBe(Date.parse("2026-11-26T06:10:00Z"));
     expect(() => parseOptions(["--clock-factor", "0.5"])).toThrow("--clock-factor must be a number from 1 to 100000, got '0.5'");
-    expect(() => parseOptions(["--clock-start", "yesterday"])).toThrow("--clock-start must be an RFC 3339 time");
+    expect(() => parseOptions(["--clock-start", "yesterday"])).toThrow("--clock-start must be an ISO time");
     expect(() => parseOptions(["--start", "2026-11-26T05", "--hours", "1", "--per-hour", "1", "--clock-factor", "60"])).toThrow("--clock-start and --clock-factor are for live mode");
   });
 
   test("bad values are refused with a sentence naming the option", () => {
-    expect(() => parseOptions(["--rate", "-5"])).toThrow("--rate must be a number of entries per second >= 0 (0 = unthrottled), got '-5'");
+    expect(() => parseOptions(["--rate=-5"])).toThrow("--rate must be a number of entries per second >= 0 (0 = unthrottled), got '-5'");
     expect(() => parseOptions(["--bogus"])).toThrow("unknown option '--bogus'");
     expect(() => parseOptions(["--count"])).toThrow("--count needs a value");
     expect(() => parseOptions(["--malformed-rate", "1.5"])).toThrow("--malformed-rate must be a share between 0 and 1");

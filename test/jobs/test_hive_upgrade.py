@@ -22,7 +22,7 @@ PREVIOUS_DDL = (Path(__file__).parent / "fixtures" / "previous_hourly_register_p
 DEFINITIONS = {
     "weblog_raw_v1": "1412c31642861ea9c407cefa8cabab4bca899be7afb76ca877fb30ff55128217",
     "weblog_quarantine_v1": "9b221241aa75af13375be8bd358a2384721de1f72a70e3f6a430e2918d955249",
-    "hourly_check_results_v1": "ea1f61049d7b71e77a856856701f51dc9007dcafe09dab4654f8184a5d8aa8c6",
+    "hourly_check_results_v2": "13d24a5ad4b54d8ef7e462189277a12be199a9369ff49994c331d923fefb718e",
 }
 
 

@@ -304,7 +304,7 @@ def test_the_checks_refuse_a_threshold_written_with_an_exponent(spark, staged, t
         run_checks(spark, plan)
 
 
-def test_every_failed_check_is_named_by_the_scripts_own_output(spark, staged, tmp_path):
+def test_every_failed_check_is_named_with_its_value_and_limit_by_the_scripts_own_output(spark, staged, tmp_path):
     # No comment reaches Hive's driver output: the names must come from what the statements return.
     plan = copy_of(staged, tmp_path, share=0.1)
     rewrite_staged(plan, "P000002,1,0", "P000002,2,0")
@@ -313,7 +313,10 @@ def test_every_failed_check_is_named_by_the_scripts_own_output(spark, staged, tm
     with pytest.raises(QualityCheckFailed) as failed:
         run_script(spark, script, plan)
     assert failed.value.checks == (AGGREGATES_ADD_UP, QUARANTINED_SHARE)
-    assert str(failed.value) == f"data-quality check failed: {AGGREGATES_ADD_UP}; {QUARANTINED_SHARE}"
+    # each with the value it found and its limit
+    assert str(failed.value) == (
+        f"data-quality check failed: {AGGREGATES_ADD_UP} (found 7 visits and cart additions, limit exactly the 6"
+        f" distinct entries); {QUARANTINED_SHARE} (found a share of 0.1429, 1 of 7 records, limit at most 0.1)")
 
 
 def staging_tables(spark) -> set[str]:

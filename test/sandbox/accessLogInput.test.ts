@@ -21,12 +21,12 @@ describe("the sandbox's access-log input", () => {
 
   it.each([
     [["--format", "apache"], "--format must be json or combined, got 'apache'"],
-    [["--product-url", "^/products/([^/]+)"], "--product-url must be a regular expression with a named group product_id"],
-    [["--cart-url", "(?<product_id>"], "--cart-url must be a regular expression with a named group product_id"],
-    [["--cart-method", "post"], "--cart-method must be an HTTP method in capitals"],
-    [["--counted-statuses", "2xx"], "--counted-statuses must be HTTP statuses or ranges"],
+    [["up", "--product-url", "^/products/([^/]+)"], "--product-url must be a regular expression with a named group product_id"],
+    [["up", "--cart-url", "(?<product_id>"], "--cart-url must be a regular expression with a named group product_id"],
+    [["up", "--cart-method", "post"], "--cart-method must be an HTTP method in capitals"],
+    [["up", "--counted-statuses", "2xx"], "--counted-statuses must be HTTP statuses or ranges"],
     // The generator writes the default URLs: settings of your own are for your own lines only.
-    [["--format", "combined", "--cart-method", "GET"], "use them with 'up --format combined --no-traffic'"],
+    [["--format", "combined", "--cart-method", "GET"], "--cart-method is an option of up, not of run"],
     [["up", "--format", "combined", "--cart-method", "GET"], "use them with 'up --format combined --no-traffic'"],
     [["up", "--no-traffic", "--cart-method", "GET"], "use them with 'up --format combined --no-traffic'"],
   ])("refuses %j in one sentence", (argv, message) => {

@@ -27,10 +27,22 @@ test("--help lists the subcommands, the faults and the live mode's flags", () =>
 });
 
 test("a rerun needs a UTC hour, and a running sandbox", () => {
-  expect(sandbox(["rerun", "--hour", "2026-11-26 10"]).err).toMatch(/--hour must be a UTC hour like 2026-11-26T10, got '2026-11-26 10'/);
-  const r = sandbox(["rerun", "--hour", "2026-11-26T10", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-rerun-"))]);
+  expect(sandbox(["rerun", "--hour", "2026-11-26 10"]).err).toMatch(/--hour must be a UTC hour like 2026-03-01T10 or 2026-03-01T10:00:00Z, got '2026-11-26 10'/);
+  const r = sandbox(["rerun", "--hour", "2026-11-26T10:00:00Z", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-rerun-"))]);
   expect(r.code).toBe(3);
   expect(r.err).toMatch(/no services running/);
+});
+
+test("a flag of another command is refused in one sentence, exit 2", () => {
+  const r = sandbox(["run", "--clock", "60x"]);
+  expect(r.code).toBe(2);
+  expect(r.err).toBe("error: --clock is an option of up, not of run (see --help)\n");
+});
+
+test("a hint names the --state-dir the user gave, quoted for the shell", () => {
+  const stateDir = join(mkdtempSync(join(tmpdir(), "sandbox-hint-")), "my logs");
+  const r = sandbox(["status", "--state-dir", stateDir]);
+  expect(r.err).toContain(`(start them with 'npm start -- up --state-dir "${stateDir}"')`);
 });
 
 test("a bad --clock is named with what it accepts, exit 2", () => {
@@ -50,13 +62,16 @@ test("without Java the run stops at the Kafka stage and says what to do, with th
   expect(r.err).toMatch(/what to do: .*Java 17/);
   expect(r.err).toContain(`log: ${join(stateDir, "kafka", "broker.log")}`);
   expect(r.err).toMatch(/stage times:/);
+  // a pipe is not a terminal: plain text, no bold escapes
+  expect(r.err).toContain("==> ");
+  expect(r.err).not.toContain("\u001b[");
 });
 
 test("status and report with nothing running say how to start, exit 3", () => {
   for (const command of ["status", "report"]) {
     const r = sandbox([command, "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-status-"))]);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/no services running .* 'npm start -- up'/);
+    expect(r.err).toMatch(/no services running .* 'npm start -- up --state-dir /);
   }
 });
 

@@ -111,9 +111,15 @@ test("starting the same state folder again returns the running broker instead of
   expect(JSON.parse(status.stdout)).toEqual({ running: true, bootstrapServers: broker.bootstrapServers, pid: broker.pid, log: path.join(stateDir, "broker.log") });
 });
 
-test("a broker on a port that is taken fails saying so", async () => {
+test("a broker on a port that is taken fails saying so; a new one that prefers it takes a free one", async () => {
   const port = Number(broker.bootstrapServers.split(":")[1]);
   await expect(startBroker({ stateDir: path.join(work, "other"), port })).rejects.toThrow(`the broker's client port 127.0.0.1:${port} is taken by another process`);
+  const preferring = await startBroker({ stateDir: path.join(work, "preferring"), preferredPort: port });
+  try {
+    expect(preferring.bootstrapServers).not.toBe(broker.bootstrapServers);
+  } finally {
+    await stopBroker(path.join(work, "preferring"));
+  }
 });
 
 test("missing jars and a missing java are reported with what to do", async () => {
@@ -147,11 +153,24 @@ test("a stopped broker has exited, and started again keeps its port and its data
   expect(await highWatermark(broker.bootstrapServers, "kept")).toBe(3);
   await stopBroker(stateDir);
   await stopBroker(stateDir); // stopping a stopped broker is a no-op
+
+  // A preferred port is a new state folder's only; a port asked for moves the stopped broker, data and all.
+  const moved = await freePort();
+  broker = await startBroker({ stateDir, preferredPort: moved });
+  expect(broker.bootstrapServers).toBe(bootstrapServers);
+  await expect(startBroker({ stateDir, port: moved })).rejects.toThrow(`stop it first to move it to port ${moved}`);
+  await stopBroker(stateDir);
+  broker = await startBroker({ stateDir, port: moved });
+  expect(broker.bootstrapServers).toBe(`127.0.0.1:${moved}`);
+  expect(await highWatermark(broker.bootstrapServers, "kept")).toBe(3);
+  await stopBroker(stateDir);
 });
 
-test("the command line refuses a missing state folder and unknown commands", () => {
-  expect(cli(["start"])).toMatchObject({ code: 1, stderr: expect.stringContaining("--state-dir is required") });
-  expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({ code: 1, stderr: expect.stringContaining("unknown command 'restart'") });
+test("the command line refuses a missing state folder, unknown commands and another command's flag, exit 2", () => {
+  expect(cli(["start"])).toMatchObject({ code: 2, stderr: expect.stringContaining("--state-dir is required") });
+  expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'restart'") });
+  expect(cli(["stop", "--state-dir", stateDir, "--port", "9092"])).toMatchObject({ code: 2, stderr: "error: --port is an option of start, not of stop (see --help)\n" });
+  expect(cli(["--help"])).toMatchObject({ code: 0, stdout: expect.stringMatching(/--port N +start: the port on 127\.0\.0\.1/) });
 });
 
 test("a cluster id that begins with a dash (one in 64 random ids) still formats the storage", async () => {
