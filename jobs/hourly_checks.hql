@@ -1,8 +1,9 @@
 -- Hourly step 3: data-quality checks on the staged CSV; a failing check fails the job, so nothing is
 -- published. Portable choices:
---   * Hive's assert_true takes no message, so the verdicts are data: one row per check, with its name, in
---     clickstream.hourly_check_results_v1; the failed names are printed as the result of a query (the
---     job's driver output on Dataproc, the error of jobs/hourly_local.py), then one assert_true fails;
+--   * Hive's assert_true takes no message, so the verdicts are data: one row per check, with its name, the
+--     value it measured and the limit it holds it to (both as text, ';' never in them), in
+--     clickstream.hourly_check_results_v2; the failed ones are printed as the result of a query (the job's
+--     driver output on Dataproc, the error of jobs/hourly_local.py), then one assert_true fails;
 --   * the run's staging tables are dropped before that assert_true, so none outlives the run whatever
 --     the outcome (the metastore on Dataproc is persistent);
 --   * the raw row count and distinct entries come from the aggregate's own read of the hour (RAW_ROWS_DIR),
@@ -31,14 +32,19 @@ SELECT assert_true(
   AND '${hiveconf:COMMITTED_QUARANTINED}' RLIKE '^([0-9]+|NULL)$'
 );
 
--- One row per check and run: why an hour was not published stays queryable.
-CREATE EXTERNAL TABLE IF NOT EXISTS clickstream.hourly_check_results_v1 (
+-- Retired definition (name and verdict only): its results stay in its folder, CHECK_RESULTS_LOCATION.
+DROP TABLE IF EXISTS clickstream.hourly_check_results_v1;
+
+-- One row per check and run: why an hour was not published, and by how much, stays queryable.
+CREATE EXTERNAL TABLE IF NOT EXISTS clickstream.hourly_check_results_v2 (
   check_name STRING,
-  passed BOOLEAN
+  passed BOOLEAN,
+  measured STRING,
+  check_limit STRING
 )
 PARTITIONED BY (dt STRING, hr STRING, run_id STRING)
 STORED AS TEXTFILE
-LOCATION '${hiveconf:CHECK_RESULTS_LOCATION}';
+LOCATION '${hiveconf:CHECK_RESULTS_LOCATION}/v2';
 
 DROP TABLE IF EXISTS clickstream.${hiveconf:STAGING_TABLE};
 DROP TABLE IF EXISTS clickstream.${hiveconf:STAGING_TABLE}_raw_rows;
@@ -63,21 +69,31 @@ STORED AS TEXTFILE
 LOCATION '${hiveconf:RAW_ROWS_DIR}';
 
 -- A check whose inputs are missing (NULL) fails.
-INSERT OVERWRITE TABLE clickstream.hourly_check_results_v1
+INSERT OVERWRITE TABLE clickstream.hourly_check_results_v2
   PARTITION (dt = '${hiveconf:DT}', hr = '${hiveconf:HR}', run_id = '${hiveconf:RUN_ID}')
-SELECT check_name, COALESCE(passed, FALSE) AS passed
+SELECT check_name, COALESCE(passed, FALSE) AS passed, measured, check_limit
 FROM (
   -- A quiet hour (the marker counts no entry and no quarantined record) is an hour with zero rows; late
   -- entries may add rows after the marker, never remove them.
   SELECT 'raw holds every row the marker counts, and rows unless quiet'
            AS check_name,
          CASE WHEN raw_rows_of_hour > 0 THEN raw_rows_of_hour >= COALESCE(${hiveconf:COMMITTED_ROWS}, CAST(0 AS BIGINT))
-              ELSE ${hiveconf:COMMITTED_ROWS} = 0 AND ${hiveconf:COMMITTED_QUARANTINED} = 0 END AS passed
+              ELSE ${hiveconf:COMMITTED_ROWS} = 0 AND ${hiveconf:COMMITTED_QUARANTINED} = 0 END AS passed,
+         CONCAT(CAST(COALESCE(raw_rows_of_hour, CAST(0 AS BIGINT)) AS STRING), ' rows in raw') AS measured,
+         CASE WHEN '${hiveconf:COMMITTED_ROWS}' = 'NULL' THEN 'more than 0 rows (no hour marker counts the hour)'
+              WHEN '${hiveconf:COMMITTED_ROWS}' = '0' AND '${hiveconf:COMMITTED_QUARANTINED}' = '0'
+                THEN '0 rows (the hour marker counts a quiet hour) or more'
+              WHEN '${hiveconf:COMMITTED_ROWS}' = '0'
+                THEN CONCAT('more than 0 rows (the hour marker counts ', '${hiveconf:COMMITTED_QUARANTINED}', ' quarantined)')
+              ELSE CONCAT('at least the ', '${hiveconf:COMMITTED_ROWS}', ' rows the hour marker counts') END AS check_limit
   FROM (SELECT SUM(raw_rows) AS raw_rows_of_hour FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows) t
 
   UNION ALL
   SELECT 'the aggregates add up to the distinct entries of the hour' AS check_name,
-         staged_entries = distinct_entries_of_hour AS passed
+         staged_entries = distinct_entries_of_hour AS passed,
+         CONCAT(CAST(COALESCE(staged_entries, CAST(0 AS BIGINT)) AS STRING), ' entries in the aggregates') AS measured,
+         CONCAT('exactly the ', CAST(COALESCE(distinct_entries_of_hour, CAST(0 AS BIGINT)) AS STRING),
+                ' distinct entries in raw') AS check_limit
   FROM (
     SELECT SUM(distinct_entries) AS distinct_entries_of_hour, SUM(staged) AS staged_entries
     FROM (
@@ -92,15 +108,21 @@ FROM (
   UNION ALL
   -- Repeated deliveries of an event_id are counted once; a share this high means a producer or shipper
   -- is replaying in a loop.
-  SELECT 'the duplicate share of the hour is at most MAX_DUPLICATE_SHARE' AS check_name,
-         raw_rows - distinct_entries <= ${hiveconf:MAX_DUPLICATE_SHARE} * raw_rows AS passed
+  SELECT 'the duplicate share of the hour is within its limit' AS check_name,
+         raw_rows - distinct_entries <= ${hiveconf:MAX_DUPLICATE_SHARE} * raw_rows AS passed,
+         CONCAT(CAST(COALESCE(ROUND((raw_rows - distinct_entries) / raw_rows, 4), CAST(0 AS DOUBLE)) AS STRING),
+                ' (', CAST(COALESCE(raw_rows - distinct_entries, CAST(0 AS BIGINT)) AS STRING), ' of ',
+                CAST(COALESCE(raw_rows, CAST(0 AS BIGINT)) AS STRING), ' raw rows repeat an event_id)') AS measured,
+         CONCAT('at most ', '${hiveconf:MAX_DUPLICATE_SHARE}') AS check_limit
   FROM (
     SELECT SUM(raw_rows) AS raw_rows, SUM(distinct_entries) AS distinct_entries
     FROM clickstream.${hiveconf:STAGING_TABLE}_raw_rows
   ) t
 
   UNION ALL
-  SELECT 'no null keys and every row belongs to this hour and run' AS check_name, rows_with_bad_keys = 0 AS passed
+  SELECT 'no null keys and every row belongs to this hour and run' AS check_name, rows_with_bad_keys = 0 AS passed,
+         CONCAT(CAST(rows_with_bad_keys AS STRING), ' rows with a null key or of another hour or run') AS measured,
+         '0 rows' AS check_limit
   FROM (
     SELECT COUNT(*) AS rows_with_bad_keys FROM clickstream.${hiveconf:STAGING_TABLE}
     WHERE hour IS NULL OR product_id IS NULL OR product_id = '' OR run_id IS NULL
@@ -108,15 +130,22 @@ FROM (
   ) t
 
   UNION ALL
-  SELECT 'no negative or missing counts' AS check_name, rows_with_bad_counts = 0 AS passed
+  SELECT 'no negative or missing counts' AS check_name, rows_with_bad_counts = 0 AS passed,
+         CONCAT(CAST(rows_with_bad_counts AS STRING), ' rows with a negative or missing count') AS measured,
+         '0 rows' AS check_limit
   FROM (
     SELECT COUNT(*) AS rows_with_bad_counts FROM clickstream.${hiveconf:STAGING_TABLE}
     WHERE visits IS NULL OR cart_adds IS NULL OR visits < 0 OR cart_adds < 0
   ) t
 
   UNION ALL
-  SELECT 'the quarantined share of the hour is at most MAX_QUARANTINE_SHARE' AS check_name,
-         quarantined <= ${hiveconf:MAX_QUARANTINE_SHARE} * (quarantined + raw_rows_of_hour) AS passed
+  SELECT 'the quarantined share of the hour is within its limit' AS check_name,
+         quarantined <= ${hiveconf:MAX_QUARANTINE_SHARE} * (quarantined + raw_rows_of_hour) AS passed,
+         CONCAT(CAST(COALESCE(ROUND(quarantined / (quarantined + raw_rows_of_hour), 4), CAST(0 AS DOUBLE)) AS STRING),
+                ' (', CAST(COALESCE(quarantined, CAST(0 AS BIGINT)) AS STRING), ' of ',
+                CAST(COALESCE(quarantined + raw_rows_of_hour, CAST(0 AS BIGINT)) AS STRING),
+                ' entries quarantined)') AS measured,
+         CONCAT('at most ', '${hiveconf:MAX_QUARANTINE_SHARE}') AS check_limit
   FROM (
     SELECT SUM(q) AS quarantined, SUM(r) AS raw_rows_of_hour
     FROM (
@@ -131,13 +160,13 @@ FROM (
 DROP TABLE clickstream.${hiveconf:STAGING_TABLE};
 DROP TABLE clickstream.${hiveconf:STAGING_TABLE}_raw_rows;
 
--- The names of the failed checks, printed before the job fails.
-SELECT check_name AS failed_check
-FROM clickstream.hourly_check_results_v1
+-- The failed checks, with what each measured and its limit, printed before the job fails.
+SELECT check_name AS failed_check, measured, check_limit
+FROM clickstream.hourly_check_results_v2
 WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}' AND NOT passed
 ORDER BY failed_check;
 
 -- assert: every check of the run passed
 SELECT assert_true(COUNT(*) > 0 AND COUNT(*) = SUM(CASE WHEN passed THEN 1 ELSE 0 END))
-FROM clickstream.hourly_check_results_v1
+FROM clickstream.hourly_check_results_v2
 WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}';

@@ -59,6 +59,19 @@ _VARIABLE = re.compile(r"\$\{hiveconf:([A-Za-z_][A-Za-z0-9_]*)\}")
 FAILED_CHECK_COLUMN = "failed_check"
 
 
+@dataclass(frozen=True)
+class FailedCheck:
+    """A data-quality check that did not hold, as jobs/hourly_checks.hql prints it: its name, the value it
+    measured and its limit."""
+
+    name: str
+    measured: str
+    limit: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.measured}, limit {self.limit}"
+
+
 class ScriptAssertionFailed(RuntimeError):
     """An assert_true of a script did not hold (its "-- assert:" line names what it asserts)."""
 
@@ -68,11 +81,13 @@ class ScriptAssertionFailed(RuntimeError):
 
 
 class QualityCheckFailed(ScriptAssertionFailed):
-    """A data-quality check of the hour did not hold; nothing was published."""
+    """A data-quality check of the hour did not hold; nothing was published. The message names each failed
+    check with its value and limit: "data-quality check failed: NAME: VALUE, limit LIMIT; NAME: ..."."""
 
-    def __init__(self, assertion: str, checks: list[str]) -> None:
-        super().__init__(assertion, "data-quality check failed: " + "; ".join(checks))
-        self.checks = tuple(checks)
+    def __init__(self, assertion: str, failed: list[FailedCheck]) -> None:
+        super().__init__(assertion, "data-quality check failed: " + "; ".join(map(str, failed)))
+        self.failed = tuple(failed)
+        self.checks = tuple(f.name for f in failed)
 
 
 @dataclass(frozen=True)
@@ -109,8 +124,9 @@ def substitute(sql: str, variables: dict[str, str]) -> str:
 
 def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> None:
     """Runs each statement in order, as a Dataproc Hive job does with the script and its variables. Rows a
-    statement returns in a failed_check column are the failed checks' names, which a failing assert reports."""
-    failed_checks: list[str] = []
+    statement returns in a failed_check column are the failed checks (name, measured, check_limit), which a
+    failing assert reports."""
+    failed_checks: list[FailedCheck] = []
     for statement in statements(script):
         try:
             result = spark.sql(substitute(statement.sql, variables))
@@ -122,7 +138,7 @@ def run_script(spark: SparkSession, script: str, variables: dict[str, str]) -> N
                 raise QualityCheckFailed(statement.assertion, failed_checks) from exc
             raise ScriptAssertionFailed(statement.assertion) from exc
         if FAILED_CHECK_COLUMN in result.columns:
-            failed_checks += [row[FAILED_CHECK_COLUMN] for row in rows]
+            failed_checks += [FailedCheck(r[FAILED_CHECK_COLUMN], r["measured"], r["check_limit"]) for r in rows]
 
 
 def first_line(exc: BaseException) -> str:

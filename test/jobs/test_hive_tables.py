@@ -57,7 +57,8 @@ def test_the_local_runner_exits_non_zero_naming_the_failed_check(spark, tmp_path
                  str(tmp_path / "curated"), "--warehouse", str(tmp_path / "hive")])
     out = capsys.readouterr()
     assert code == 1
-    assert "data-quality check failed: raw holds every row the marker counts, and rows unless quiet;" in out.err
+    assert ("data-quality check failed: raw holds every row the marker counts, and rows unless quiet: 0 rows in raw,"
+            " limit more than 0 rows (no hour marker counts the hour);") in out.err
     assert '"ok": false' in out.out
 
 

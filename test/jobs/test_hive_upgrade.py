@@ -22,7 +22,7 @@ PREVIOUS_DDL = (Path(__file__).parent / "fixtures" / "previous_hourly_register_p
 DEFINITIONS = {
     "weblog_raw_v1": "1412c31642861ea9c407cefa8cabab4bca899be7afb76ca877fb30ff55128217",
     "weblog_quarantine_v1": "9b221241aa75af13375be8bd358a2384721de1f72a70e3f6a430e2918d955249",
-    "hourly_check_results_v1": "ea1f61049d7b71e77a856856701f51dc9007dcafe09dab4654f8184a5d8aa8c6",
+    "hourly_check_results_v2": "abd27ea1b0771de70f30c52b85d21db830a808358c271a7b46c92050ca51dc03",
 }
 
 

@@ -41,8 +41,8 @@ RAW_PARTITION_HAS_ROWS = "raw holds every row the marker counts, and rows unless
 AGGREGATES_ADD_UP = "the aggregates add up to the distinct entries of the hour"
 KEYS_OF_THIS_HOUR_AND_RUN = "no null keys and every row belongs to this hour and run"
 COUNTS_PRESENT_AND_NOT_NEGATIVE = "no negative or missing counts"
-QUARANTINED_SHARE = "the quarantined share of the hour is at most MAX_QUARANTINE_SHARE"
-DUPLICATE_SHARE = "the duplicate share of the hour is at most MAX_DUPLICATE_SHARE"
+QUARANTINED_SHARE = "the quarantined share of the hour is within its limit"
+DUPLICATE_SHARE = "the duplicate share of the hour is within its limit"
 
 HOUR_14 = "2026-11-26T14"
 # (event_time, product, cart_add) -> expected rows per hour and product
@@ -129,6 +129,7 @@ def test_check_fails_when_the_raw_partition_has_fewer_rows_than_the_marker_count
     with pytest.raises(QualityCheckFailed) as failed:
         run(spark, raw, tmp_path, hour, markers=markers, max_quarantine_share=0.2)
     assert failed.value.checks == (RAW_PARTITION_HAS_ROWS,)
+    assert failed.value.failed[0].limit == f"at least the {rows} rows the hour marker counts"
     assert not (tmp_path / "curated").exists()
 
 
@@ -177,6 +178,8 @@ def test_check_fails_when_the_duplicate_share_is_over_the_threshold(spark, raw_d
     with pytest.raises(QualityCheckFailed) as failed:
         run(spark, raw_delivered_twice, tmp_path, HOUR_14, max_quarantine_share=0.2, max_duplicate_share=0.4)
     assert failed.value.checks == (DUPLICATE_SHARE,)
+    assert (failed.value.failed[0].measured, failed.value.failed[0].limit) == (
+        "0.5 (6 of 12 raw rows repeat an event_id)", "at most 0.4")
     assert not (tmp_path / "curated").exists()
 
 
@@ -225,6 +228,8 @@ def test_check_fails_when_the_raw_partition_is_missing(spark, raw, tmp_path):
     with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
     assert failed.value.checks == (RAW_PARTITION_HAS_ROWS,)
+    assert failed.value.failed[0].measured == "0 rows in raw"
+    assert failed.value.failed[0].limit == "more than 0 rows (no hour marker counts the hour)"
 
 
 def test_check_fails_when_aggregates_do_not_reconcile_with_raw_rows(spark, staged, tmp_path):
@@ -233,6 +238,8 @@ def test_check_fails_when_aggregates_do_not_reconcile_with_raw_rows(spark, stage
     with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
     assert failed.value.checks == (AGGREGATES_ADD_UP,)
+    assert str(failed.value.failed[0]) == (f"{AGGREGATES_ADD_UP}: 7 entries in the aggregates,"
+                                           " limit exactly the 6 distinct entries in raw")
 
 
 def test_check_fails_on_a_null_key(spark, staged, tmp_path):
@@ -241,6 +248,8 @@ def test_check_fails_on_a_null_key(spark, staged, tmp_path):
     with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
     assert failed.value.checks == (KEYS_OF_THIS_HOUR_AND_RUN,)
+    assert (failed.value.failed[0].measured, failed.value.failed[0].limit) == (
+        "1 rows with a null key or of another hour or run", "0 rows")
 
 
 @pytest.mark.parametrize(("old", "new"), [
@@ -261,6 +270,7 @@ def test_check_fails_on_a_negative_count(spark, staged, tmp_path):
     with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
     assert failed.value.checks == (COUNTS_PRESENT_AND_NOT_NEGATIVE,)
+    assert failed.value.failed[0].measured == "1 rows with a negative or missing count"
 
 
 def test_check_fails_on_a_missing_visit_count(spark, staged, tmp_path):
@@ -277,6 +287,8 @@ def test_check_fails_when_the_quarantined_share_is_over_the_threshold(spark, sta
     with pytest.raises(QualityCheckFailed) as failed:
         run_checks(spark, plan)
     assert failed.value.checks == (QUARANTINED_SHARE,)
+    assert str(failed.value) == (f"data-quality check failed: {QUARANTINED_SHARE}:"
+                                 " 0.1429 (1 of 7 entries quarantined), limit at most 0.1")
 
 
 @pytest.mark.parametrize(("share", "written"), [(0.00005, "0.00005"), (1e-10, "0.0000000001"), (1, "1.0"),
@@ -301,7 +313,9 @@ def test_every_failed_check_is_named_by_the_scripts_own_output(spark, staged, tm
     with pytest.raises(QualityCheckFailed) as failed:
         run_script(spark, script, plan)
     assert failed.value.checks == (AGGREGATES_ADD_UP, QUARANTINED_SHARE)
-    assert str(failed.value) == f"data-quality check failed: {AGGREGATES_ADD_UP}; {QUARANTINED_SHARE}"
+    assert str(failed.value) == (f"data-quality check failed: {AGGREGATES_ADD_UP}: 7 entries in the aggregates,"
+                                 f" limit exactly the 6 distinct entries in raw; {QUARANTINED_SHARE}:"
+                                 " 0.1429 (1 of 7 entries quarantined), limit at most 0.1")
 
 
 def staging_tables(spark) -> set[str]:
