@@ -8,10 +8,10 @@ import { stopBroker } from "./kafkaBroker";
 import { isSandboxFolder, markSandboxFolder, sandboxCommand, sandboxLayout, stateDirFrom } from "./layout";
 import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
 import { REPO_ROOT, StreamInput, TOPIC } from "./parts";
-import { liveReport, runSandbox, setupIfAsked } from "./pipeline";
+import { runSandbox, setupIfAsked } from "./pipeline";
 import { isAlive, SandboxError } from "./processes";
 import { describeRecords, ProcessRegistry } from "./processRegistry";
-import { formatReconciliation } from "./reconciliation";
+import { formatReportSummary, reportFromStateFolder } from "./reportCommand";
 import { Endpoints, readServicesFile, stopRecorded, writeServicesFile } from "./services";
 import { lineWriter, ProcessHandle, Shutdown } from "./shutdown";
 import { StageClock } from "./stageClock";
@@ -122,16 +122,16 @@ async function status(o: SandboxOptions): Promise<number> {
   }
 }
 
-/** Writes the HTML report again from the running warehouse. */
+/** Writes the HTML report again from the warehouse: the running one, or the one `down` kept. */
 async function report(o: SandboxOptions): Promise<number> {
   const l = sandboxLayout(stateDirFrom(o.stateDir));
   const s = readStatus(l.status);
-  if (!readServicesFile(l.services) || !s?.endpoints.bigqueryEndpoint) {
-    say(`no services running from ${l.root} (start them with ${sandboxCommand(l.root, "up")})`);
+  const r = await reportFromStateFolder(l, readServicesFile(l.services) ? s?.endpoints : undefined, o.top, say);
+  if (!r) {
+    say(`no services running from ${l.root} and no warehouse kept there (start them with ${sandboxCommand(l.root, "up")})`);
     return 3;
   }
-  const r = await liveReport(l, s.endpoints, o.top);
-  say(formatReconciliation(r.reconciliation));
+  say(formatReportSummary(r));
   console.log(l.report);
   return 0;
 }

@@ -31,6 +31,9 @@ export interface HealthInput {
   loaderInvocations: number;
   /** the quarantine share the hourly data-quality check and the alert allow */
   maxQuarantineShare: number;
+  /** per hour, when the loader first accepted one of its files, on the sandbox clock (epoch ms); freshness
+   * runs to it, so that it is in sandbox time on an accelerated clock (else to the first lineage row) */
+  firstAcceptedClockMs?: ReadonlyMap<string, number>;
 }
 
 export interface HourHealth {
@@ -47,7 +50,7 @@ export interface HourHealth {
   /** hourly files loaded (lineage rows) and the rows they added */
   filesLoaded: number;
   rowsLoaded: number;
-  /** from the hour's end to its first load; negative when loaded before the hour ended */
+  /** from the hour's end to its first load, in sandbox time; negative when loaded before the hour ended */
   freshnessSeconds: number | null;
 }
 
@@ -122,7 +125,7 @@ export function pipelineHealth(input: HealthInput): Health {
     const total = c ? c.rows + c.quarantined : 0;
     const quarantineShare = c && total > 0 ? c.quarantined / total : null;
     const loads = input.loads.filter((l) => l.hour === hour);
-    const firstLoad = loads.length ? Math.min(...loads.map((l) => l.loadedAtMs)) : null;
+    const firstLoad = input.firstAcceptedClockMs?.get(hour) ?? (loads.length ? Math.min(...loads.map((l) => l.loadedAtMs)) : null);
     return {
       hour,
       rows: c ? c.rows : null,

@@ -51,3 +51,39 @@ export function topProducts(rows: readonly HourlyActivityRow[], limit: number): 
     .sort((a, b) => b.visits - a.visits || b.cartAdds - a.cartAdds || a.productId.localeCompare(b.productId))
     .slice(0, limit);
 }
+
+/**
+ * What became of an hour, as every chart and table of the report shows it: loaded with entries, loaded
+ * with none (a quiet hour), not published because its latest run failed (with the run's error, which
+ * names each failed check with its value and limit), or not loaded yet.
+ */
+export type HourOutcome = "loaded" | "quiet" | "failed" | "waiting";
+
+export interface HourShown extends HourTotals {
+  outcome: HourOutcome;
+  error?: string;
+}
+
+/** The latest run of an hour, as the scheduler recorded it. */
+export interface LatestRun {
+  hour: string;
+  ok: boolean;
+  error?: string;
+}
+
+/**
+ * Every hour the table holds or a run was made for, oldest first. `loaded`: the hours whose latest
+ * published run reached the table (a quiet hour loads a file of no rows, so it is loaded and holds none).
+ */
+export function hoursShown(rows: readonly HourlyActivityRow[], latestRuns: readonly LatestRun[], loaded: ReadonlySet<string>): HourShown[] {
+  const totals = new Map(totalsPerHour(rows).map((t) => [t.hour, t]));
+  const runs = new Map(latestRuns.map((r) => [r.hour, r]));
+  const hours = [...new Set([...totals.keys(), ...runs.keys()])].sort();
+  return hours.map((hour): HourShown => {
+    const t = totals.get(hour) ?? { hour, visits: 0, cartAdds: 0 };
+    const run = runs.get(hour);
+    if (run && !run.ok) return { ...t, outcome: "failed", error: run.error };
+    if (totals.has(hour)) return { ...t, outcome: "loaded" };
+    return { ...t, outcome: loaded.has(hour) ? "quiet" : "waiting" };
+  });
+}

@@ -14,7 +14,7 @@ import { accessLogAccount, accessLogCounts } from "./accessLogAccount";
 import { ClockState, clockNow, HOUR_MS, hourEndMs, readClock, saveClock, startClock } from "./clock";
 import { expectedActivity, GeneratorSummary, readGroundTruth } from "./groundTruth";
 import { Health, pipelineHealth } from "./health";
-import { HourlyActivityRow, topProducts, totalsPerHour } from "./hourlyActivity";
+import { HourlyActivityRow, HourShown, hoursShown, LatestRun, topProducts, totalsPerHour } from "./hourlyActivity";
 import { HourlyWorker, startHourlyWorker } from "./hourlyWorker";
 import { assertJava, ensureTopic, freePort, startBroker, stopBroker } from "./kafkaBroker";
 import { isSandboxFolder, markSandboxFolder, sandboxCommand, SandboxLayout, sandboxLayout, stateDirFrom } from "./layout";
@@ -32,6 +32,7 @@ import { Shutdown } from "./shutdown";
 import { StageClock } from "./stageClock";
 import { exitOf, Started, Supervised, SupervisedState } from "./supervisor";
 import { writeStateFile } from "./stateFile";
+import { TrafficAccount, trafficAccount } from "./trafficAccount";
 
 export interface RawAudit {
   rows: number;
@@ -286,23 +287,12 @@ export class Pipeline {
 
   /** Hours whose latest published run has every object accepted by the loader. */
   loadedHours(): string[] {
-    const latest = new Map<string, HourRun>();
-    for (const r of this.scheduler.runs) if (r.ok) latest.set(r.hour, r);
-    const delivered = this.notifier.deliveries;
-    return [...latest.values()].filter((r) => r.published.length > 0 && r.published.every((name) => delivered[name])).map((r) => r.hour).sort();
+    return loadedHoursOf(this.scheduler.runs, this.notifier.deliveries);
   }
 
   /** Per hour ("YYYY-MM-DDTHH"), the loader's first acceptance of one of its published objects: its rows are queryable from then. */
   firstAcceptances(): Map<string, Delivery> {
-    const first = new Map<string, Delivery>();
-    for (const [name, d] of Object.entries(this.notifier.deliveries)) {
-      const named = classifyObjectName(name);
-      if (!named.published) continue;
-      const hour = named.file.hour.slice(0, 13);
-      const seen = first.get(hour);
-      if (!seen || d.acceptedAtMs < seen.acceptedAtMs) first.set(hour, d);
-    }
-    return first;
+    return firstAcceptancesOf(this.notifier.deliveries);
   }
 
   /** Hour end (sandbox clock) to the first acceptance of the hour's objects by the loader, for hours that ended while live. */
@@ -365,6 +355,33 @@ function announce(to: (line: string) => void, what: string): void {
   to(bold(`==> ${what}`));
 }
 
+/** Hours whose latest published run has every object accepted by the loader (a quiet hour's file too). */
+export function loadedHoursOf(runs: readonly HourRun[], delivered: Readonly<Record<string, Delivery>>): string[] {
+  const latest = new Map<string, HourRun>();
+  for (const r of runs) if (r.ok) latest.set(r.hour, r);
+  return [...latest.values()].filter((r) => r.published.length > 0 && r.published.every((name) => delivered[name])).map((r) => r.hour).sort();
+}
+
+/** Per hour ("YYYY-MM-DDTHH"), the loader's first acceptance of one of its published objects. */
+export function firstAcceptancesOf(deliveries: Readonly<Record<string, Delivery>>): Map<string, Delivery> {
+  const first = new Map<string, Delivery>();
+  for (const [name, d] of Object.entries(deliveries)) {
+    const named = classifyObjectName(name);
+    if (!named.published) continue;
+    const hour = named.file.hour.slice(0, 13);
+    const seen = first.get(hour);
+    if (!seen || d.acceptedAtMs < seen.acceptedAtMs) first.set(hour, d);
+  }
+  return first;
+}
+
+/** The latest run of every hour (the scheduler records them in the order they ran). */
+export function latestRuns(runs: readonly HourRun[]): LatestRun[] {
+  const latest = new Map<string, LatestRun>();
+  for (const r of runs) latest.set(r.hour, { hour: r.hour, ok: r.ok, error: r.error });
+  return [...latest.values()];
+}
+
 /** Every generator summary of the state folder, as one ground truth (per hour and product). */
 export function groundTruthRows(l: SandboxLayout): { rows: HourlyActivityRow[]; summaries: GeneratorSummary[] } {
   const summaries = existsSync(l.truth)
@@ -374,33 +391,45 @@ export function groundTruthRows(l: SandboxLayout): { rows: HourlyActivityRow[]; 
 }
 
 /**
- * The report of a running sandbox, from its warehouse: the reconciliation covers the loaded hours the
- * generator's finished runs account for (a live session still running writes its ground truth when it stops).
+ * The report of a sandbox, from its warehouse (running, or started on the kept state by `report`). With the
+ * generator's ground truth, the reconciliation covers the loaded hours its finished runs account for (a live
+ * session still running writes its ground truth when it stops); without (the user's own traffic), the report
+ * gives the account of the traffic instead.
  */
 export async function liveReport(l: SandboxLayout, endpoints: Endpoints, top: number): Promise<LiveReportRecord> {
   const view = await readWarehouse({ endpoints });
   const traffic = existsSync(l.traffic) ? (JSON.parse(readFileSync(l.traffic, "utf8")) as TrafficState) : { startupSent: false, sessions: 0 };
-  const { rows: truth } = groundTruthRows(l);
-  const finished = existsSync(l.truth) ? readdirSync(l.truth).filter((f) => f.endsWith(".json")).length : 0;
-  const runningFrom = (traffic.sessionsFromMs?.length ?? 0) + (traffic.startupSent ? 1 : 0) > finished ? traffic.sessionsFromMs?.at(-1) : undefined;
+  const { rows: truth, summaries } = groundTruthRows(l);
+  const runningFrom = (traffic.sessionsFromMs?.length ?? 0) + (traffic.startupSent ? 1 : 0) > summaries.length ? traffic.sessionsFromMs?.at(-1) : undefined;
   const readJson = <T>(file: string, empty: T): T => (existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : empty);
   const scheduler = { runs: readJson<{ runs: HourRun[] }>(l.scheduler, { runs: [] }).runs };
-  const notifier = { deliveries: readJson<{ objects: Record<string, { times: number }> }>(l.notifier, { objects: {} }).objects };
-  const loaded = new Set(view.rows.map((r) => r.hour));
-  const covered = (hour: string) => loaded.has(hour) && (runningFrom === undefined || hourEndMs(hour) <= Math.floor(runningFrom / HOUR_MS) * HOUR_MS);
-  const reconciliation = reconcile(truth.filter((r) => covered(r.hour)), view.rows.filter((r) => covered(r.hour)));
-  const health = healthOf({ l, scheduler, notifier }, [...loaded].sort(), view);
-  writeReport(l, view.rows, reconciliation, top, [], health);
-  const record: LiveReportRecord = { generatedAt: new Date().toISOString(), reportPath: l.report, reconciliation, ...view };
+  const notifier = { deliveries: readJson<{ objects: Record<string, Delivery> }>(l.notifier, { objects: {} }).objects };
+  const withRows = new Set(view.rows.map((r) => r.hour));
+  const hours = hoursShown(view.rows, latestRuns(scheduler.runs), new Set([...withRows, ...loadedHoursOf(scheduler.runs, notifier.deliveries)]));
+  const health = healthOf({ l, scheduler, notifier }, hours.map((h) => h.hour), view);
+  let reconciliation: Reconciliation | undefined;
+  let account: TrafficAccount | undefined;
+  if (summaries.length > 0) {
+    const covered = (hour: string) => withRows.has(hour) && (runningFrom === undefined || hourEndMs(hour) <= Math.floor(runningFrom / HOUR_MS) * HOUR_MS);
+    reconciliation = reconcile(truth.filter((r) => covered(r.hour)), view.rows.filter((r) => covered(r.hour)));
+  } else {
+    account = trafficAccount(health, hours, accessLogCounts(logLines(l, "stream.log")));
+  }
+  writeReport(l, { rows: view.rows, hours, reconciliation, account, top, stageSeconds: [], health });
+  const record: LiveReportRecord = { generatedAt: new Date().toISOString(), reportPath: l.report, reconciliation, account, hours, ...view };
   writeFileSync(join(l.root, "report.json"), JSON.stringify(record, null, 2) + "\n");
   return record;
 }
 
-/** What `report` writes beside the report (report.json): the warehouse as read, and the reconciliation. */
+/** What `report` writes beside the report (report.json): the warehouse as read, and the reconciliation or the account. */
 export interface LiveReportRecord extends WarehouseView {
   generatedAt: string;
   reportPath: string;
-  reconciliation: Reconciliation;
+  /** against the generator's ground truth, when there is one */
+  reconciliation?: Reconciliation;
+  /** where the user's own traffic went, when there is no ground truth */
+  account?: TrafficAccount;
+  hours: HourShown[];
 }
 
 /** Runs the setup scripts with their progress on the terminal and in the setup log (in a group of their own, recorded). */
@@ -514,7 +543,8 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, sh
       distinctEventIds: audit.distinct_event_ids,
     });
     const health = healthOf(started, hours, view);
-    writeReport(l, view.rows, reconciliation, o.top, stages.times, health, audit.quarantined);
+    const shown = hoursShown(view.rows, latestRuns(started.scheduler.runs), new Set(started.loadedHours()));
+    writeReport(l, { rows: view.rows, hours: shown, reconciliation, top: o.top, stageSeconds: stages.times, health, quarantined: audit.quarantined });
 
     say("");
     say(formatHourlyTable(view.rows, o.top));
@@ -580,32 +610,46 @@ export async function readWarehouse(p: { endpoints: Endpoints }): Promise<Wareho
   };
 }
 
+const logLines = (l: SandboxLayout, name: string) => (existsSync(join(l.logs, name)) ? readFileSync(join(l.logs, name), "utf8").split("\n") : []);
+
 /** The health figures, as the deployed dashboard computes them, from the state folder's logs and records. */
-export function healthOf(p: { l: SandboxLayout; scheduler: { runs: readonly HourRun[] }; notifier: { deliveries: Readonly<Record<string, { times: number }>> } }, hours: string[], view: WarehouseView): Health {
-  const logLines = (name: string) => (existsSync(join(p.l.logs, name)) ? readFileSync(join(p.l.logs, name), "utf8").split("\n") : []);
+export function healthOf(p: { l: SandboxLayout; scheduler: { runs: readonly HourRun[] }; notifier: { deliveries: Readonly<Record<string, Delivery>> } }, hours: string[], view: WarehouseView): Health {
   return pipelineHealth({
     hours,
-    streamLog: logLines("stream.log"),
+    streamLog: logLines(p.l, "stream.log"),
     runnerInvocations: p.scheduler.runs.map((r) => ({ startedAtMs: r.startedAtMs, endedAtMs: r.endedAtMs, results: [{ hour: r.hour, run_id: r.runId, ok: r.ok }] })),
     loads: view.lineage,
-    loaderLog: logLines("loader.log"),
+    loaderLog: logLines(p.l, "loader.log"),
     loaderInvocations: Object.values(p.notifier.deliveries).reduce((a, d) => a + d.times, 0),
     maxQuarantineShare: parts.MAX_QUARANTINE_SHARE,
+    firstAcceptedClockMs: new Map([...firstAcceptancesOf(p.notifier.deliveries)].map(([hour, d]) => [hour, d.acceptedAtClockMs])),
   });
 }
 
-export function writeReport(l: SandboxLayout, rows: HourlyActivityRow[], reconciliation: Reconciliation, top: number, stageSeconds: { stage: string; seconds: number }[], health: Health, quarantined?: number): void {
+export interface ReportContent {
+  rows: HourlyActivityRow[];
+  hours: HourShown[];
+  reconciliation?: Reconciliation;
+  account?: TrafficAccount;
+  top: number;
+  stageSeconds: { stage: string; seconds: number }[];
+  health: Health;
+  quarantined?: number;
+}
+
+export function writeReport(l: SandboxLayout, c: ReportContent): void {
   writeFileSync(
     l.report,
     renderReport({
       generatedAt: new Date().toISOString(),
       table: `${parts.BQ_PROJECT}.${parts.BQ_DATASET}.${parts.LATEST_VIEW}`,
-      hours: totalsPerHour(rows),
-      topProducts: topProducts(rows, top),
-      reconciliation,
-      quarantined,
-      stageSeconds,
-      health,
+      hours: c.hours,
+      topProducts: topProducts(c.rows, c.top),
+      reconciliation: c.reconciliation,
+      account: c.account,
+      quarantined: c.quarantined,
+      stageSeconds: c.stageSeconds,
+      health: c.health,
     }),
   );
 }

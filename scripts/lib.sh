@@ -10,27 +10,44 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # uv, pinned, in its own venv under the cache (shared by every Python environment setup builds).
-# Sets $uv; uv's package cache lives in the cache too, and uv never downloads a Python of its own.
+# Sets $uv; uv's package cache and the CPython it may install live in the cache too. uv downloads a Python
+# only in python311, and only when the machine has no 3.11 of its own.
 UV_VERSION=0.13.9
 export UV_CACHE_DIR="$CLICKSTREAM_CACHE/uv-cache"
+export UV_PYTHON_INSTALL_DIR="${UV_PYTHON_INSTALL_DIR:-$CLICKSTREAM_CACHE/uv-python}"
 export UV_PYTHON_DOWNLOADS=never
 ensure_uv() {
   local home="$CLICKSTREAM_CACHE/uv-$UV_VERSION"
   uv="$home/bin/uv"
   [[ -x "$uv" ]] && return 0
   step "installing uv $UV_VERSION into $home"
-  python3 -m venv "$home" || fail "python3 -m venv failed: install Python 3.11 with the venv module"
+  python3 -m venv "$home" \
+    || fail "python3 -m venv failed: install Python 3 with its venv module (Debian, Ubuntu: apt-get install python3-venv)"
   "$home/bin/pip" install --quiet "uv==$UV_VERSION" \
     || fail "pip could not install uv==$UV_VERSION from PyPI; check the network to the package registry"
 }
 
-# The machine's Python 3.11 (Dataproc 2.2 and Composer 3 run 3.11): prints its path, or fails naming what it found.
+# Python 3.11 (Dataproc 2.2 and Composer 3 run 3.11): prints its path. The machine's own 3.11 if it has one
+# (python3.11 or python3 on PATH, or one uv installed before), else uv's managed CPython 3.11, installed into
+# the cache (it downloads from GitHub, or from $UV_PYTHON_INSTALL_MIRROR). Needs ensure_uv first.
 python311() {
   local bin
-  bin="$(command -v python3.11 || command -v python3)" || fail "python3 not found: install Python 3.11"
-  "$bin" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-    || fail "Python 3.11 is required (Dataproc 2.2 and Composer 3 run 3.11); found $("$bin" --version)"
-  echo "$bin"
+  if bin="$("$uv" python find --no-project --system 3.11 2>/dev/null)"; then
+    echo "$bin"
+    return 0
+  fi
+  step "no Python 3.11 on this machine (python3: $(command -v python3 >/dev/null && python3 --version 2>&1 || echo none)): installing uv's managed CPython 3.11 into $UV_PYTHON_INSTALL_DIR"
+  if UV_PYTHON_DOWNLOADS=automatic "$uv" python install --no-bin 3.11 >&2 \
+    && bin="$("$uv" python find --no-project --system 3.11)"; then
+    echo "$bin"
+    return 0
+  fi
+  fail "Python 3.11 is required (Dataproc 2.2 and Composer 3 run 3.11) and uv could not download it (see above).
+  Install it from your distribution, then run setup again:
+    Debian 12: apt-get install python3.11 python3.11-venv
+    Ubuntu 24.04: add-apt-repository ppa:deadsnakes/ppa && apt-get install python3.11 python3.11-venv
+    any Linux with pyenv: pyenv install 3.11 (and put python3.11 on PATH)
+  or point UV_PYTHON_INSTALL_MIRROR at a mirror of python-build-standalone's releases."
 }
 
 # A Debian package that a test needs (not the sandbox): installed with apt-get as root, or with sudo when it

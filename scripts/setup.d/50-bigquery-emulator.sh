@@ -32,9 +32,10 @@ rm -rf "$venv"
 "$uv" pip sync --quiet --python "$venv/bin/python" "$lock" \
   || fail "installing $lock into $venv failed (see above); rerun setup when the registry answers"
 
-# Two fixes that make bqemulator 1.4.0 answer as BigQuery does (see the patch): a reused job id gets 409
+# Three fixes that make bqemulator 1.4.0 answer as BigQuery does (see the patch): a reused job id gets 409
 # "duplicate" and runs nothing (1.4.0 silently re-runs it, appending the rows again); CSV rows are read
-# from the first line unless skipLeadingRows says otherwise (1.4.0 always drops a header row).
+# from the first line unless skipLeadingRows says otherwise (1.4.0 always drops a header row); a load job's
+# outputRows counts the rows it wrote (1.4.0 reports the table's total after it).
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 patch --quiet --forward -p1 -d "$site" < "$patch_file" \
   || fail "patching bqemulator failed: $patch_file no longer applies to the locked version; update it"

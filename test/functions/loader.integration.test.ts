@@ -115,6 +115,18 @@ test("the same event delivered three times appends the file's rows once", async 
   expect(loader.functionOutput()).toContain('"message":"already loaded by an earlier delivery"');
 });
 
+test("each load's lineage row counts the rows that load added, not the table's total after it", async () => {
+  const run = "20261126T220512123456Z";
+  const before = Number((await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\``))[0].n);
+  const first = publish(`hourly/dt=2026-11-26/hr=21/run_id=${run}/part-00000.csv`, [`2026-11-26 21:00:00,P000004,5,1,${run}`, `2026-11-26 21:00:00,P000005,2,0,${run}`], "1764194712123456");
+  const second = publish(`hourly/dt=2026-11-26/hr=21/run_id=${run}/part-00001.csv`, [`2026-11-26 21:00:00,P000006,1,1,${run}`], "1764194712123457");
+  expect(await deliver(first)).toBe(204);
+  expect(await deliver(second)).toBe(204);
+  const lineage = await queryRows(loader, `SELECT object, output_rows FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}' ORDER BY object`);
+  expect(before).toBeGreaterThan(0); // the table held rows already: a total would differ from the file's count
+  expect(lineage).toEqual([{ object: first.name, output_rows: "2" }, { object: second.name, output_rows: "1" }]);
+});
+
 test("a quiet hour's empty file is recorded as loaded with zero rows, once, and adds no row", async () => {
   const run = "20261126T040512123456Z";
   const object = publish(`hourly/dt=2026-11-26/hr=03/run_id=${run}/part-00000.csv`, [], "1764126312123456");

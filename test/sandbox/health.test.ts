@@ -86,3 +86,10 @@ test("loads, rows loaded and freshness per hour come from the lineage rows; fres
 test("the loader's loaded lines, rejected files and ERROR lines are counted with the contract's patterns", () => {
   expect(pipelineHealth(input).loader).toEqual({ invocations: 6, loadedLines: 3, rowsLoaded: 706, rejectedFiles: 1, errorLines: 2 });
 });
+
+test("freshness runs on the sandbox clock to the loader's first acceptance when the run recorded it", () => {
+  // On a 60x clock the lineage's wall-clock time lies before the simulated hour's end; the acceptance on the sandbox clock does not.
+  const firstAcceptedClockMs = new Map([["2026-11-26T10", at("11:00:40")]]);
+  const h = pipelineHealth({ ...input, firstAcceptedClockMs });
+  expect(h.hours.map((x) => x.freshnessSeconds)).toEqual([40, 3600 + 65, null]);
+});

@@ -18,6 +18,7 @@ import { HourlyActivityRow, totalsPerHour } from "../../sandbox/hourlyActivity";
 import { sandboxLayout } from "../../sandbox/layout";
 import { groundTruthRows, LiveReportRecord } from "../../sandbox/pipeline";
 import { killGroup } from "../../sandbox/processes";
+import { ProcessRegistry } from "../../sandbox/processRegistry";
 import { reconcile, Reconciliation } from "../../sandbox/reconciliation";
 import { PipelineStatus, readStatus } from "../../sandbox/status";
 import { readRenderedReport } from "./reportInBrowser";
@@ -114,6 +115,8 @@ let view: LiveReportRecord;
 let reconciliation: Reconciliation;
 let restarts: Record<string, number>;
 let resumed: number | null;
+let reportAfterDown: number | null;
+let viewAfterDown: LiveReportRecord;
 const own = new OwnTraffic();
 
 beforeAll(async () => {
@@ -148,6 +151,9 @@ beforeAll(async () => {
     await own.stop().catch(() => undefined);
     await sandbox(["down", "--state-dir", stateDir]);
   }
+  // After down, from the warehouse the state folder keeps.
+  reportAfterDown = await sandbox(["report", "--state-dir", stateDir, "--top", "5"]);
+  viewAfterDown = JSON.parse(readFileSync(join(stateDir, "report.json"), "utf8")) as LiveReportRecord;
   // The generator's ground truth is complete once its last session stopped; with the own producer's entries.
   const upTo = (r: HourlyActivityRow) => r.hour <= lastHour;
   reconciliation = reconcile([...groundTruthRows(l).rows, ...own.sent].filter(upTo), view.rows.filter(upTo));
@@ -204,4 +210,14 @@ test("the report written again from the live warehouse shows its hours in headle
   } finally {
     await browser.close();
   }
+});
+
+test("report after down reads the warehouse the state folder keeps, and leaves nothing running", () => {
+  expect(reportAfterDown).toBe(0);
+  expect(viewAfterDown.generatedAt > view.generatedAt).toBe(true);
+  // Up to the last hour the running report saw (the pipeline may have loaded more before down).
+  const sorted = (rows: HourlyActivityRow[]) => rows.filter((r) => r.hour <= lastHour).map((r) => JSON.stringify(r)).sort();
+  expect(sorted(viewAfterDown.rows)).toEqual(sorted(view.rows));
+  expect(sorted(viewAfterDown.rows).length).toBeGreaterThan(0);
+  expect(new ProcessRegistry(l.processes).alive()).toEqual([]);
 });
