@@ -120,14 +120,26 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports the sandbox's servers take: below Linux's ephemeral range (32768-60999), so an outgoing connection's
+ * local port (a client of any process on the machine) cannot take a port between the choice and the bind.
+ */
+export const SERVICE_PORTS = { from: 20_000, to: 32_000 } as const;
+
+/** A port free now on loopback, drawn from SERVICE_PORTS. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = SERVICE_PORTS.from + Math.floor(Math.random() * (SERVICE_PORTS.to - SERVICE_PORTS.from));
+    if (await canListen(port)) return port;
+    if (attempt >= 200) throw new Error(`no free port between ${SERVICE_PORTS.from} and ${SERVICE_PORTS.to} on ${HOST}`);
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
   });
 }
 

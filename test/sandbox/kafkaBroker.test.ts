@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
-import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, SERVICE_PORTS, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import net from "node:net";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
@@ -37,6 +38,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker?.stop();
   fs.rmSync(work, { recursive: true, force: true });
+});
+
+test("a free port for a service lies below the ephemeral range, where no outgoing connection can take it", async () => {
+  const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+  for (const port of ports) {
+    expect(port).toBeGreaterThanOrEqual(SERVICE_PORTS.from);
+    expect(port).toBeLessThan(Math.min(SERVICE_PORTS.to, 32_768));
+  }
+  // and it is free: a server can listen on it
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(ports[0], "127.0.0.1", resolve));
+  await new Promise((resolve) => server.close(resolve));
 });
 
 test("the broker's listener and its KRaft controller listen on the loopback address only", () => {
