@@ -40,7 +40,10 @@ export function combinedLine(entry: WeblogEntry, bytes: number, referer = "-"): 
     `${entry.status} ${bytes} "${referer}" "${entry.user_agent}"`;
 }
 
-/** The event_id the streaming job gives a line shipped with its position (jobs/access_log.py). */
+/**
+ * The ground truth's id of a line shipped with its position: host, file and offset. The streaming job's id
+ * (jobs/access_log.py) also hashes the line's bytes, so the two differ; the ground truth is compared by counts.
+ */
 export function positionEventId(host: string, file: string, offset: number): string {
   return uuidV5(`file\0${host}\0${file}\0${offset}`, EVENT_ID_NAMESPACE);
 }
