@@ -1,8 +1,8 @@
 // Your own logs through the sandbox's command line, against real processes: a real nginx serves product
 // pages and cart additions and writes its access log; `up --format combined --no-traffic` (with access-log
 // settings of your own) starts the pipeline; `ship` sends the log twice, as a shipper re-sending a file
-// does; `query` then gives exactly the requests made, once; `status --json` tells the same. The README's
-// analyst queries run here too, over the same warehouse.
+// does; `query` then gives exactly the requests made, once; `status --json` tells the same. The analyst
+// queries of docs/sandbox.md run here too, over the same warehouse.
 import { ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -211,9 +211,9 @@ test("query prints timestamps as ISO times, as a table, CSV or JSON", async () =
   expect(Number(row.visits)).toBeLessThanOrEqual(total);
 });
 
-test("the README's analyst queries run over the warehouse and give the requests made", async () => {
-  const readme = readFileSync(join(REPO, "README.md"), "utf8");
-  const queries = new Map([...readme.matchAll(/```sql\n-- (.*)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
+test("the analyst queries of docs/sandbox.md run over the warehouse and give the requests made", async () => {
+  const page = readFileSync(join(REPO, "docs", "sandbox.md"), "utf8");
+  const queries = new Map([...page.matchAll(/```sql\n-- (.*)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
   expect([...queries.keys()]).toEqual(["top products per day", "cart conversion per product: cart additions per product-page visit", "the hourly trend"]);
   const [perDay, conversion, trend] = await Promise.all([...queries.values()].map((sql) => queryJson(sql)));
   const sum = (rows: Record<string, unknown>[], product: string, column: string) =>
