@@ -106,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
       input: { format: o.format, accessLog: o.accessLog },
       kafkaPort: o.kafkaPort,
       preferredKafkaPort: KAFKA_PORT,
+      maxQuarantineShare: o.maxQuarantineShare,
     }, say, stages, registry, shutdown);
   } catch (e) {
     if (shutdown.requested) return await shutdown.done;

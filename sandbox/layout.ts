@@ -46,6 +46,8 @@ export function sandboxLayout(root: string) {
     traffic: join(root, "traffic.json"),
     /** what the streaming job reads on this state folder (the input format and its settings), fixed by the first start */
     input: join(root, "input.json"),
+    /** the data-quality limits `up --quarantine-max-share` asked for, kept across down and up */
+    checks: join(root, "checks.json"),
     /** what `up` left running and its figures, refreshed by the supervisor */
     status: join(root, "status.json"),
     /** hours `rerun` asked for, one a line, taken by the supervisor's scheduler */

@@ -3,6 +3,7 @@
 import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
 import { optionsHelp, OptionTable, parseCommandLine, parseIsoTime, UsageError } from "../commandLine/commandLine";
 import { parseClockFactor } from "./clock";
+import { MAX_QUARANTINE_SHARE } from "./parts";
 import { ENVELOPES, Envelope } from "./ship";
 
 /** The Kafka port a new state folder's broker takes when it is free: the one shippers' configs name by default. */
@@ -46,6 +47,8 @@ export interface SandboxOptions {
   accessLog: AccessLogSettings;
   /** up: the Kafka port asked for (else the one the state folder kept, else KAFKA_PORT when free) */
   kafkaPort?: number;
+  /** run, up: the largest quarantined share of an hour its data-quality check allows (else the kept one, else the stack's default) */
+  maxQuarantineShare?: number;
   /** ship: the files to send ("-": stdin), the lines' format when given (else the sandbox's), the envelope */
   files: string[];
   lines?: InputFormat;
@@ -84,6 +87,10 @@ export const OPTIONS: OptionTable = {
   "cart-method": { value: "M", commands: ["up"], help: `--format combined --no-traffic: method of an add-to-cart request (default ${ACCESS_LOG_DEFAULTS.cartMethod})` },
   "cart-url": { value: "RE", commands: ["up"], help: `--format combined --no-traffic: add-to-cart URLs, named group product_id\n(default ${ACCESS_LOG_DEFAULTS.cartUrlPattern})` },
   "counted-statuses": { value: "S", commands: ["up"], help: `--format combined --no-traffic: statuses that count (default ${ACCESS_LOG_DEFAULTS.countedStatuses})` },
+  "quarantine-max-share": {
+    value: "R", commands: HOURS_TRAFFIC,
+    help: `the largest share of an hour's entries that may be quarantined before its data-quality\ncheck fails, 0..1, as the stack's quarantineMaxShare (default ${MAX_QUARANTINE_SHARE}; up: kept by the\nstate folder across down and up)`,
+  },
   faults: { value: "LIST", commands: ["run"], help: `inject failures to show the pipeline absorbs them; comma-separated from\n${FAULTS.join(", ")}, or 'all'` },
   clock: {
     value: "SPEED", commands: ["up"],
@@ -210,6 +217,7 @@ export function parseOptions(argv: readonly string[]): SandboxOptions | "help" {
     o.envelope = v.envelope as Envelope;
   }
   if (v["kafka-port"] !== undefined) o.kafkaPort = integer("--kafka-port", v["kafka-port"], 1024, 65535);
+  if (v["quarantine-max-share"] !== undefined) o.maxQuarantineShare = share("--quarantine-max-share", v["quarantine-max-share"], 1, true);
   if (o.watch && o.json) throw new UsageError("status takes --watch or --json, not both");
   if (o.command === "ship") {
     if (cl.operands.length === 0) throw new UsageError("ship needs the files to send (FILE..., or - for stdin)");

@@ -143,7 +143,7 @@ export function completedHours(l: SandboxLayout): string[] {
 }
 
 /** The hourly steps' worker (the DAG's steps on Spark SQL, one session for every run), its retry delays on the sandbox clock. */
-export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number): ServiceSpec {
+export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number, maxQuarantineShare = MAX_QUARANTINE_SHARE): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "hourly",
@@ -152,7 +152,7 @@ export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number): Service
       "-m", "jobs.hourly_local", "--serve", "--clock-factor", String(clockFactor),
       "--raw", p.events, "--quarantine", p.quarantine, "--markers", p.markers,
       "--staging", l.staging, "--curated", l.curatedBucket, "--warehouse", l.hive,
-      "--max-quarantine-share", String(MAX_QUARANTINE_SHARE),
+      "--max-quarantine-share", String(maxQuarantineShare),
     ],
     cwd: REPO_ROOT,
     env: sparkEnv,

@@ -78,6 +78,8 @@ export interface PipelineSettings {
   kafkaPort?: number;
   /** a new state folder's Kafka port when it is free */
   preferredKafkaPort?: number;
+  /** the largest quarantined share of an hour its check allows (kept by the state folder from then on) */
+  maxQuarantineShare?: number;
 }
 
 /** The live traffic's record: whether the start-up hours were sent, and each live generator session. */
@@ -142,6 +144,7 @@ export class Pipeline {
     shutdown?.stopFirst(() => p.stop());
     for (const d of [l.logs, l.bigquery, l.rawBucket, l.curatedBucket, l.staging, l.hive, l.truth]) mkdirSync(d, { recursive: true });
     keepInput(l, settings.input);
+    keepMaxQuarantineShare(l, settings.maxQuarantineShare);
     p.clock = startClock(settings.clockFactor, readClock(l.clock), settings.clockStartMs);
     if (settings.clockFactor === 1) p.runClock();
     const log = (line: string) => say(`    ${line}`);
@@ -201,7 +204,7 @@ export class Pipeline {
     announce(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
     const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings), this.registry), log);
     await stream.begin();
-    const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor), this.registry)), log);
+    const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor, maxQuarantineShareOf(l)), this.registry)), log);
     await worker.begin();
 
     await stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
@@ -349,6 +352,17 @@ export function keepInput(l: SandboxLayout, input: parts.StreamInput): void {
   );
 }
 
+/** Records the quarantine limit asked for; without one, the state folder keeps the one it has. */
+export function keepMaxQuarantineShare(l: SandboxLayout, asked: number | undefined): void {
+  if (asked !== undefined) writeFileSync(l.checks, JSON.stringify({ maxQuarantineShare: asked }) + "\n");
+}
+
+/** The quarantine limit of a state folder's hourly checks: the one `up` or `run` was given, else the stack's default. */
+export function maxQuarantineShareOf(l: SandboxLayout): number {
+  if (!existsSync(l.checks)) return parts.MAX_QUARANTINE_SHARE;
+  return (JSON.parse(readFileSync(l.checks, "utf8")) as { maxQuarantineShare: number }).maxQuarantineShare;
+}
+
 const bold = boldFor(process.stderr);
 
 function announce(to: (line: string) => void, what: string): void {
@@ -485,6 +499,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, sh
       clockFactor: 1,
       clockStartMs: Date.now(),
       input: { format: o.format, accessLog: o.accessLog },
+      maxQuarantineShare: o.maxQuarantineShare,
     }, say, stages, registry, shutdown);
     pipeline = started;
 
@@ -621,7 +636,7 @@ export function healthOf(p: { l: SandboxLayout; scheduler: { runs: readonly Hour
     loads: view.lineage,
     loaderLog: logLines(p.l, "loader.log"),
     loaderInvocations: Object.values(p.notifier.deliveries).reduce((a, d) => a + d.times, 0),
-    maxQuarantineShare: parts.MAX_QUARANTINE_SHARE,
+    maxQuarantineShare: maxQuarantineShareOf(p.l),
     firstAcceptedClockMs: new Map([...firstAcceptancesOf(p.notifier.deliveries)].map(([hour, d]) => [hour, d.acceptedAtClockMs])),
   });
 }

@@ -165,7 +165,7 @@ def test_templates_render_the_plan_as_a_dict_and_the_run_staging_prefix(dag):
 
     env = dag.get_template_env()
     render = lambda template: env.from_string(template).render(ti=TaskInstance())  # noqa: E731
-    for step in HOURLY_STEPS:  # each alone carries the whole plan: Hive reads either (README)
+    for step in HOURLY_STEPS:  # each alone carries the whole plan: Hive reads either (docs/hive-and-spark-sql.md)
         hive_job = dag.get_task(step.task_id).job["hive_job"]
         assert (render(hive_job["script_variables"]), render(hive_job["properties"])) == (plan, plan), step.task_id
     clean = dag.get_task("clean_staging")

@@ -39,7 +39,7 @@ def test_each_script_starts_with_a_guard_on_every_variable_it_uses(step):
     assert guard.assertion == "the script variables are substituted"
     used = {name for s in rest for name in re.findall(r"\$\{hiveconf:(\w+)\}", s.sql)}
     assert used and set(re.findall(r"\$\{hiveconf:(\w+)\}", guard.sql)) == used
-    # Any other form would reach Hive unsubstituted (README, "Hive 3.1 on Dataproc and Spark SQL locally").
+    # Any other form would reach Hive unsubstituted (docs/hive-and-spark-sql.md).
     assert not [s.sql for s in script if re.search(r"\$\{(?!hiveconf:)", s.sql)]
 
 

@@ -1,13 +1,16 @@
 // Your own logs through the sandbox's command line, against real processes: a real nginx serves product
 // pages and cart additions and writes its access log; `up --format combined --no-traffic` (with access-log
 // settings of your own) starts the pipeline; `ship` sends the log twice, as a shipper re-sending a file
-// does; `query` then gives exactly the requests made, once; `status --json` tells the same. The README's
-// analyst queries run here too, over the same warehouse.
+// does; `query` then gives exactly the requests made, once; `status --json` tells the same, and the report,
+// opened in Chromium, gives the account of the traffic with no verdict. The analyst queries of
+// docs/sandbox.md run here too, over the same warehouse.
 import { ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { launchChromium } from "../../sandbox/browser";
 import { hourOf } from "../../sandbox/clock";
 import { freePort } from "../../sandbox/kafkaBroker";
 import { sandboxLayout } from "../../sandbox/layout";
@@ -211,9 +214,9 @@ test("query prints timestamps as ISO times, as a table, CSV or JSON", async () =
   expect(Number(row.visits)).toBeLessThanOrEqual(total);
 });
 
-test("the README's analyst queries run over the warehouse and give the requests made", async () => {
-  const readme = readFileSync(join(REPO, "README.md"), "utf8");
-  const queries = new Map([...readme.matchAll(/```sql\n-- (.*)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
+test("the analyst queries of docs/sandbox.md run over the warehouse and give the requests made", async () => {
+  const page = readFileSync(join(REPO, "docs", "sandbox.md"), "utf8");
+  const queries = new Map([...page.matchAll(/```sql\n-- (.*)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
   expect([...queries.keys()]).toEqual(["top products per day", "cart conversion per product: cart additions per product-page visit", "the hourly trend"]);
   const [perDay, conversion, trend] = await Promise.all([...queries.values()].map((sql) => queryJson(sql)));
   const sum = (rows: Record<string, unknown>[], product: string, column: string) =>
@@ -226,4 +229,28 @@ test("the README's analyst queries run over the warehouse and give the requests 
   const total = [...made.values()].reduce((a, c) => ({ visits: a.visits + c.visits, cart_adds: a.cart_adds + c.cart_adds }), { visits: 0, cart_adds: 0 });
   expect(trend.reduce((a: { visits: number; cart_adds: number }, r) => ({ visits: a.visits + Number(r.visits), cart_adds: a.cart_adds + Number(r.cart_adds) }), { visits: 0, cart_adds: 0 })).toEqual(total);
   expect(String(trend[0].hour)).toMatch(new RegExp(`^${firstHour}:00:00`));
+});
+
+test("the report, opened in headless Chromium, gives the account of the traffic and no verdict", async () => {
+  const written = await sandbox(["report", ...flags]);
+  expect(written.code).toBe(0);
+  const lines = readFileSync(accessLog, "utf8").split("\n").filter(Boolean).length;
+  const entries = [...made.values()].reduce((a, c) => a + c.visits + c.cart_adds, 0);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(pathToFileURL(sandboxLayout(stateDir).report).href, { waitUntil: "load" });
+    const banners = await page.$$eval("#verdict, #failed-hours, #reconciliation", (found) => found.map((e) => e.id));
+    const figures = await page.$$eval("#account-figures td", (tds) => Object.fromEntries(tds.map((td) => [td.className, Number(td.textContent)])));
+    const visitBars = await page.$$eval("#visits-per-hour rect.bar", (rects) => rects.map((r) => Number(r.getAttribute("data-value"))));
+    expect(banners).toEqual([]);
+    // the log shipped twice and one line from stdin; every second delivery of an entry is counted once
+    expect(figures).toEqual({
+      "lines-in": 2 * lines + 1, "into-raw": 2 * entries, quarantined: 0, ignored: 2 * (lines - entries) + 1,
+      "raw-of-loaded": 2 * entries, counted: entries, repeated: entries,
+    });
+    expect(visitBars.reduce((a, v) => a + v, 0)).toBe([...made.values()].reduce((a, c) => a + c.visits, 0));
+  } finally {
+    await browser.close();
+  }
 });

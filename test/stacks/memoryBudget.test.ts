@@ -6,7 +6,7 @@ import { byName, PROJECT, REPO_ROOT, runProgram, SCALED_CONFIG, stackFileConfig 
 
 const dev = stackFileConfig("Pulumi.dev.yaml");
 const key = (k: string) => `${PROJECT}:${k}`;
-/** The defaults, each scaled setting alone, and the README's scaled stacks. */
+/** The defaults, each scaled setting alone, and the scaled stacks of docs/cost-and-scaling.md. */
 const STACKS: [string, Record<string, string>][] = [
   ["the defaults", dev],
   ["2 streaming workers", { ...dev, [key("streamWorkers")]: "2" }],
@@ -16,7 +16,7 @@ const STACKS: [string, Record<string, string>][] = [
   ["the generator at 5000/s", { ...dev, [key("generatorRate")]: "5000" }],
   ["no demo traffic", { ...dev, [key("demoTraffic")]: "false" }],
   ["a large master", { ...dev, [key("streamMachineType")]: "n2-highmem-16" }],
-  ["the README's 1,000x stack", { ...dev, [key("generatorRate")]: "5000", [key("streamWorkers")]: "2", [key("streamWorkerMachineType")]: "e2-standard-2", [key("hiveMaxWorkers")]: "6" }],
+  ["the 1,000x stack of docs/cost-and-scaling.md", { ...dev, [key("generatorRate")]: "5000", [key("streamWorkers")]: "2", [key("streamWorkerMachineType")]: "e2-standard-2", [key("hiveMaxWorkers")]: "6" }],
   ["the scaled test stack", SCALED_CONFIG],
 ];
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { WAREHOUSE_VIEWS } from "../../functions/loader/warehouse/warehouse";
 import { DELAYS } from "../../stacks/consistency";
@@ -6,7 +6,12 @@ import { customRolesTable } from "../../stacks/identity";
 import { settingsTable } from "../../stacks/settings";
 import { REPO_ROOT } from "./pulumiProgram";
 
-const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), "utf8");
+const readme = read("README.md");
+const deploying = read("docs/deploying.md");
+const access = read("docs/access.md");
+/** The README and every page of docs/. */
+const documentation = [readme, ...readdirSync(path.join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => read(`docs/${f}`))];
 
 /** The output column names of a view's SQL: the items of its last SELECT, each by its alias or its column. */
 function viewColumns(view: string): string[] {
@@ -25,15 +30,15 @@ function viewColumns(view: string): string[] {
   return items.map((item) => /(?:\bAS\s+|\.|^\s*)([A-Za-z_][A-Za-z0-9_]*)\s*$/i.exec(item.trim())![1]);
 }
 
-/** The README's documented columns of a view: the backticked names in its row of the views table, after the first cell. */
+/** The documented columns of a view: the backticked names in its row of the views table (docs/deploying.md), after the first cell. */
 function documentedColumns(view: string): string[] {
-  const row = readme.split("\n").find((line) => line.startsWith(`| \`${view}\` (`));
-  if (!row) throw new Error(`README.md documents no columns for the view ${view}`);
+  const row = deploying.split("\n").find((line) => line.startsWith(`| \`${view}\` (`));
+  if (!row) throw new Error(`docs/deploying.md documents no columns for the view ${view}`);
   const columns = row.split("|")[2];
   return [...columns.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
 }
 
-describe("the README, checked against the code it describes", () => {
+describe("the README and docs/, checked against the code they describe", () => {
   it.each([...WAREHOUSE_VIEWS])("documents the columns of the view %s, in the order the view returns them", (view) => {
     expect(documentedColumns(view)).toEqual(viewColumns(view));
   });
@@ -44,13 +49,13 @@ describe("the README, checked against the code it describes", () => {
   });
 
   it("lists each custom role's permissions exactly as the stack creates the role (regenerate it with `npx tsx stacks/identity.ts`)", () => {
-    const block = /<!-- custom-roles:start -->\n([\s\S]*?)\n<!-- custom-roles:end -->/.exec(readme);
+    const block = /<!-- custom-roles:start -->\n([\s\S]*?)\n<!-- custom-roles:end -->/.exec(access);
     expect(block?.[1]).toBe(customRolesTable());
   });
 
   it("deploys with the policy pack wherever it shows `pulumi up` as a command", () => {
     let inCode = false;
-    const codeLines = readme.split("\n").filter((line) => {
+    const codeLines = documentation.join("\n").split("\n").filter((line) => {
       if (line.startsWith("```")) inCode = !inCode;
       return inCode;
     });
@@ -60,8 +65,9 @@ describe("the README, checked against the code it describes", () => {
   });
 
   it("names every wait of the first `pulumi up`, its length and its source, in the minute-by-minute section", () => {
-    const start = readme.indexOf("### The first `pulumi up` on a fresh project, minute by minute");
-    const section = readme.slice(start, readme.indexOf("\n### ", start + 10));
+    const start = deploying.indexOf("## The first `pulumi up` on a fresh project, minute by minute");
+    expect(start).toBeGreaterThan(0);
+    const section = deploying.slice(start, deploying.indexOf("\n## ", start + 10));
     for (const delay of Object.values(DELAYS)) {
       expect(section).toContain(`| ${delay.seconds / 60} min |`);
       for (const ref of delay.source.match(/[\w.-]+\/[\w.-]+#\d+/g) ?? []) expect(section).toContain(ref);

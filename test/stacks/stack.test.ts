@@ -38,7 +38,7 @@ function loaderFolderHash(): string {
   return hash.digest("hex");
 }
 
-/** Who can read and write what, as the README's table says it, worked out from the grants in the graph. */
+/** Who can read and write what, as the access table (docs/access.md) says it, worked out from the grants in the graph. */
 function accessTable(graph: ProgramRun): string[] {
   const bucketRole = new Map(byType(graph, "gcp:storage/bucket:Bucket").map((b) => [b.inputs.name, b.name.replace(/^storage-/, "")]));
   const label = (member: string) => {
@@ -318,11 +318,11 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect([...bucketRoles].sort()).toEqual(["roles/storage.legacyBucketReader", "roles/storage.objectAdmin", "roles/storage.objectViewer"]);
   });
 
-  it("grants exactly what the README's access table says each identity can read and write", () => {
-    const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8").split("\n");
-    const header = readme.indexOf("| identity | reads | reads and writes | and also |");
+  it("grants exactly what the access table (docs/access.md) says each identity can read and write", () => {
+    const access = readFileSync(path.join(REPO_ROOT, "docs", "access.md"), "utf8").split("\n");
+    const header = access.indexOf("| identity | reads | reads and writes | and also |");
     expect(header).toBeGreaterThan(0);
-    const documented = readme.slice(header + 2).filter((_, i, rows) => rows.slice(0, i + 1).every((r) => r.startsWith("|")));
+    const documented = access.slice(header + 2).filter((_, i, rows) => rows.slice(0, i + 1).every((r) => r.startsWith("|")));
     expect(documented).toEqual(accessTable(run));
   });
 
