@@ -69,6 +69,7 @@ export class Hive extends pulumi.ComponentResource {
     }, { parent: this });
 
     this.gatewayUrls = gatewayUrlsOf(this.cluster);
-    this.registerOutputs({});
+    // The cluster the DAG submits its Hive jobs to, and its web interfaces.
+    this.registerOutputs({ clusterName: this.cluster.name, gatewayUrls: this.gatewayUrls });
   }
 }

@@ -269,7 +269,16 @@ export class Identity extends pulumi.ComponentResource {
     // The Cloud Storage agent publishes the curated bucket's events to Eventarc's Pub/Sub topic.
     onProject("storage-agent-publisher", pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`, "roles/pubsub.publisher");
 
-    this.registerOutputs({});
+    // Each workload's service account email: what an operator grants further access to, or looks up in logs.
+    this.registerOutputs({
+      streamCluster: this.streamCluster.email,
+      hiveCluster: this.hiveCluster.email,
+      composer: this.composer.email,
+      loader: this.loader.email,
+      loaderBuild: this.loaderBuild.email,
+      eventTrigger: this.eventTrigger.email,
+      clusterUserRole: this.clusterUser.name,
+    });
   }
 }
 

@@ -55,6 +55,7 @@ export class KafkaCredentials extends pulumi.ComponentResource {
       }
     }
     this.secretNames = names;
-    this.registerOutputs({});
+    // Where each principal's password is: the init actions and the streaming job read it from there.
+    this.registerOutputs({ secretNames: this.secretNames });
   }
 }

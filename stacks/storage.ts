@@ -76,6 +76,15 @@ export class Storage extends pulumi.ComponentResource {
     });
     this.composer = bucket("composer");
 
-    this.registerOutputs({});
+    // Each bucket's name, by its role: what the jobs, the DAG's settings and the stack's outputs refer to.
+    this.registerOutputs({
+      raw: this.raw.name,
+      curated: this.curated.name,
+      artifacts: this.artifacts.name,
+      hourlyStaging: this.hourlyStaging.name,
+      dataproc: this.dataproc.name,
+      dataprocTemp: this.dataprocTemp.name,
+      composer: this.composer.name,
+    });
   }
 }
