@@ -122,7 +122,8 @@ export class Streaming extends pulumi.ComponentResource {
     const generatorInit = { script: gsUri(artifacts.initActions["weblog-generator.sh"]), timeoutSec: 600 };
 
     this.cluster = dataprocCluster(`${name}-cluster`, {
-      config,
+      region: config.region,
+      diskSizeGb: config.diskSizeGb,
       clusterName,
       machineType: config.streamMachineType,
       serviceAccountEmail: args.serviceAccountEmail,
