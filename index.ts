@@ -26,7 +26,13 @@ const services = new ProjectServices("apis", { project: config.project, apis: ap
 const apisReady = settled("apis-ready", "apiEnablement", services.enabled);
 const afterApis = after([apisReady]);
 
-const network = new Network("network", { config }, afterApis);
+const network = new Network("network", {
+  namePrefix: config.namePrefix,
+  region: config.region,
+  subnetCidr: config.subnetCidr,
+  kafka: config.kafka,
+  allowIapSsh: config.allowIapSsh,
+}, afterApis);
 const storage = new Storage("storage", {
   namePrefix: config.namePrefix,
   project: config.project,
@@ -34,7 +40,13 @@ const storage = new Storage("storage", {
   forceDestroy: config.forceDestroy,
   rawRetentionDays: config.rawRetentionDays,
 }, afterApis);
-const identity = new Identity("identity", { config, storage }, afterApis);
+const identity = new Identity("identity", {
+  namePrefix: config.namePrefix,
+  project: config.project,
+  region: config.region,
+  kafka: config.kafka,
+  storage,
+}, afterApis);
 const artifacts = new Artifacts("artifacts", { bucket: storage.artifacts }, afterApis);
 const raw = rawLayout(storage.raw.name);
 
