@@ -88,7 +88,24 @@ const managedKafka = config.kafka === "managed"
   : undefined;
 
 const streaming = new Streaming("streaming", {
-  config,
+  settings: {
+    namePrefix: config.namePrefix,
+    region: config.region,
+    diskSizeGb: config.diskSizeGb,
+    streamMachineType: config.streamMachineType,
+    streamWorkers: config.streamWorkers,
+    streamWorkerMachineType: config.streamWorkerMachineType,
+    hiveMachineType: config.hiveMachineType,
+    hiveMaxWorkers: config.hiveMaxWorkers,
+    kafka: config.kafka,
+    kafkaTopic: config.kafkaTopic,
+    kafkaPartitions: config.kafkaPartitions,
+    demoTraffic: config.demoTraffic,
+    generatorRate: config.generatorRate,
+    inputFormat: config.inputFormat,
+    accessLog: config.accessLog,
+    maxEventAgeDays: config.maxEventAgeDays,
+  },
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.streamCluster.email,
   stagingBucket: storage.dataproc.name,

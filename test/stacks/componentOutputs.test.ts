@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { DEFAULT_GRAPH, REPO_ROOT, runProgram, stackFileConfig } from "./pulumiProgram";
 
 // Every component of the dev stack registers the outputs a consumer needs (Pulumi shows them, a component
-// resource's consumers read them), each resolving to a value; none registers an empty set.
+// resource's consumers read them), each resolving to a value; none registers an empty set. Each takes the
+// settings it uses, not the whole StackConfig.
 const registered = new Map<string, Record<string, unknown>>();
 const components = new Set<string>();
 let outputs: Record<string, unknown> = {};
@@ -56,6 +57,14 @@ describe("the stack's components", () => {
       }
     }
     expect(unresolved).toEqual([]);
+  });
+
+  it("take the settings they use, never the whole stack configuration", () => {
+    const dir = path.join(REPO_ROOT, "stacks");
+    const whole = readdirSync(dir).filter((f) => f.endsWith(".ts")).flatMap((f) =>
+      [...readFileSync(path.join(dir, f), "utf8").matchAll(/(?:interface \w+Args \{[^}]*\bconfig: StackConfig\b|args: \{[^}]*\bconfig: StackConfig\b)/g)]
+        .map(() => f));
+    expect(whole).toEqual([]);
   });
 
   it("the storage component's bucket names are the ones the stack exports", async () => {
