@@ -26,14 +26,35 @@ const services = new ProjectServices("apis", { project: config.project, apis: ap
 const apisReady = settled("apis-ready", "apiEnablement", services.enabled);
 const afterApis = after([apisReady]);
 
-const network = new Network("network", { config }, afterApis);
-const storage = new Storage("storage", { config }, afterApis);
-const identity = new Identity("identity", { config, storage }, afterApis);
+const network = new Network("network", {
+  namePrefix: config.namePrefix,
+  region: config.region,
+  subnetCidr: config.subnetCidr,
+  kafka: config.kafka,
+  allowIapSsh: config.allowIapSsh,
+}, afterApis);
+const storage = new Storage("storage", {
+  namePrefix: config.namePrefix,
+  project: config.project,
+  region: config.region,
+  forceDestroy: config.forceDestroy,
+  rawRetentionDays: config.rawRetentionDays,
+}, afterApis);
+const identity = new Identity("identity", {
+  namePrefix: config.namePrefix,
+  project: config.project,
+  region: config.region,
+  kafka: config.kafka,
+  storage,
+}, afterApis);
 const artifacts = new Artifacts("artifacts", { bucket: storage.artifacts }, afterApis);
 const raw = rawLayout(storage.raw.name);
 
 const warehouse = new Warehouse("warehouse", {
-  config,
+  project: config.project,
+  region: config.region,
+  bigqueryDataset: config.bigqueryDataset,
+  forceDestroy: config.forceDestroy,
   rawBucket: storage.raw,
   loaderServiceAccount: identity.loader,
   composerServiceAccount: identity.composer,
@@ -41,7 +62,11 @@ const warehouse = new Warehouse("warehouse", {
 
 // Otherwise the broker on the streaming master authenticates each client with its password from Secret Manager.
 const kafkaCredentials = config.kafka === "dataproc"
-  ? new KafkaCredentials("kafka-credentials", { config, streamClusterAccount: identity.streamCluster }, afterApis)
+  ? new KafkaCredentials("kafka-credentials", {
+    namePrefix: config.namePrefix,
+    project: config.project,
+    streamClusterAccount: identity.streamCluster,
+  }, afterApis)
   : undefined;
 
 // Clusters, the environment and the function start only once every grant had time to reach every service.
@@ -50,11 +75,37 @@ const grantsPropagated = settled("iam-grants-propagated", "iamGrant",
 
 // Only with `kafka: managed`; otherwise the broker runs on the streaming master.
 const managedKafka = config.kafka === "managed"
-  ? new ManagedKafka("kafka", { config, subnetName: network.subnet.name }, after([apisReady, network.subnet]))
+  ? new ManagedKafka("kafka", {
+    namePrefix: config.namePrefix,
+    project: config.project,
+    region: config.region,
+    managedKafkaVcpus: config.managedKafkaVcpus,
+    managedKafkaMemoryGib: config.managedKafkaMemoryGib,
+    kafkaTopic: config.kafkaTopic,
+    kafkaPartitions: config.kafkaPartitions,
+    subnetName: network.subnet.name,
+  }, after([apisReady, network.subnet]))
   : undefined;
 
 const streaming = new Streaming("streaming", {
-  config,
+  settings: {
+    namePrefix: config.namePrefix,
+    region: config.region,
+    diskSizeGb: config.diskSizeGb,
+    streamMachineType: config.streamMachineType,
+    streamWorkers: config.streamWorkers,
+    streamWorkerMachineType: config.streamWorkerMachineType,
+    hiveMachineType: config.hiveMachineType,
+    hiveMaxWorkers: config.hiveMaxWorkers,
+    kafka: config.kafka,
+    kafkaTopic: config.kafkaTopic,
+    kafkaPartitions: config.kafkaPartitions,
+    demoTraffic: config.demoTraffic,
+    generatorRate: config.generatorRate,
+    inputFormat: config.inputFormat,
+    accessLog: config.accessLog,
+    maxEventAgeDays: config.maxEventAgeDays,
+  },
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.streamCluster.email,
   stagingBucket: storage.dataproc.name,
@@ -66,7 +117,11 @@ const streaming = new Streaming("streaming", {
 }, after([apisReady, grantsPropagated, ...(network.nat ? [network.nat] : [])]));
 
 const hive = new Hive("hive", {
-  config,
+  namePrefix: config.namePrefix,
+  region: config.region,
+  hiveMachineType: config.hiveMachineType,
+  hiveMaxWorkers: config.hiveMaxWorkers,
+  diskSizeGb: config.diskSizeGb,
   subnetwork: network.subnet.id,
   serviceAccountEmail: identity.hiveCluster.email,
   stagingBucket: storage.dataproc.name,
@@ -77,7 +132,9 @@ const hive = new Hive("hive", {
 jobSubmitterOn("hive-composer-job-submitter", config, hive.cluster, identity.composer, identity.clusterUser, afterApis);
 
 const orchestration = new Orchestration("orchestration", {
-  config,
+  namePrefix: config.namePrefix,
+  region: config.region,
+  composerImageVersion: config.composerImageVersion,
   serviceAccount: identity.composer,
   bucket: storage.composer,
   // The Airflow variables dags/weblog_hourly.py reads when its tasks run.
@@ -97,7 +154,9 @@ const orchestration = new Orchestration("orchestration", {
 }, after([apisReady, grantsPropagated]));
 
 const loader = new Loader("loader", {
-  config,
+  namePrefix: config.namePrefix,
+  project: config.project,
+  region: config.region,
   archive: artifacts.uploaded.loaderArchive,
   curatedBucket: storage.curated,
   loaderServiceAccount: identity.loader,
@@ -109,7 +168,12 @@ const loader = new Loader("loader", {
 
 // Alerts and the health dashboard watch the components above through their logs and Google's metrics.
 const monitoring = new Monitoring("monitoring", {
-  config,
+  namePrefix: config.namePrefix,
+  project: config.project,
+  region: config.region,
+  alertEmail: config.alertEmail,
+  freshnessMinutes: config.freshnessMinutes,
+  quarantineMaxShare: config.quarantineMaxShare,
   streamClusterName: streaming.cluster.name,
   rawBucketName: storage.raw.name,
   composerEnvironmentName: orchestration.environment.name,

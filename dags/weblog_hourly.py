@@ -2,11 +2,12 @@
 becomes the published CSV of hourly visits and cart additions per product.
 
 wait_for_hour_complete -> plan_hour -> register_partition -> aggregate_to_staging -> pin_checked_files
-  -> check_quality -> publish -> clean_staging
-clean_staging is the run's teardown: it deletes the run's staging place after the steps, whether they succeeded
-or failed (the checks' script drops the run's staging tables in both outcomes).
-Every task but check_quality is retried (an unreadable or half-written marker, a Dataproc or Cloud Storage
-error); a failed check fails the same way again.
+  -> compute_check_verdicts -> check_quality -> publish -> clean_staging, drop_staging_tables
+clean_staging and drop_staging_tables are the run's teardowns: after the steps, whether they succeeded or failed,
+they delete the run's staging place and drop its staging tables from the metastore.
+Every task but check_quality is retried (an unreadable or half-written marker, a Dataproc, Hive or Cloud Storage
+error, also while the checks read the hour); check_quality only fails the run on a verdict
+compute_check_verdicts recorded, and a failed check fails the same way again.
 rerun_late_hours, a branch of its own, clears the finished run of every hour the stream committed late entries
 for after that run started (its _LATE notice), within LATE_WINDOW of the hour's end: the scheduler runs it
 again and its output replaces the earlier run's (the rule: weblog_hourly_steps.late_reruns).
@@ -51,6 +52,8 @@ from weblog_hourly_steps import (
     RECONCILE_WINDOW,
     RETRIES,
     RETRY_DELAY,
+    STAGING_TABLES_TEARDOWN,
+    VERDICTS_TASK_ID,
     PublishedObject,
     StagedFile,
     checked_files,
@@ -162,8 +165,8 @@ with DAG(
 
     planned = plan_hour()
 
-    hive_steps = [
-        DataprocSubmitJobOperator(
+    def hive_job(step) -> DataprocSubmitJobOperator:
+        return DataprocSubmitJobOperator(
             task_id=step.task_id,
             project_id="{{ var.value.weblog_project_id }}",
             region="{{ var.value.weblog_region }}",
@@ -178,8 +181,9 @@ with DAG(
             },
             **({"retries": 0} if step.task_id in NOT_RETRIED else {}),
         )
-        for step in HOURLY_STEPS
-    ]
+
+    hive_steps = {step.task_id: hive_job(step) for step in HOURLY_STEPS}
+    drop_staging_tables = hive_job(STAGING_TABLES_TEARDOWN)
 
     @task(task_id=PIN_TASK_ID)
     def pin_checked_files(ti=None) -> list[dict]:
@@ -290,8 +294,10 @@ with DAG(
     published = publish()
     pinned = pin_checked_files()
     wait_for_hour_complete() >> planned
-    checks = next(step for step in hive_steps if step.task_id == CHECK_TASK_ID)
-    chain(planned, *[step for step in hive_steps if step is not checks], pinned, checks, published, clean_staging)
-    # A teardown: it runs once the steps are done whatever their outcome (a failed run leaves no staging files),
-    # whenever the plan naming the run's staging place succeeded, and its own outcome never decides the run's.
+    checks = [hive_steps.pop(VERDICTS_TASK_ID), hive_steps.pop(CHECK_TASK_ID)]
+    chain(planned, *hive_steps.values(), pinned, *checks, published, [clean_staging, drop_staging_tables])
+    # Teardowns: they run once the steps are done whatever their outcome (a failed run leaves no staging files
+    # and no staging tables), whenever the plan naming the run's staging place succeeded, and their own outcome
+    # never decides the run's.
     clean_staging.as_teardown(setups=planned)
+    drop_staging_tables.as_teardown(setups=planned)

@@ -1,7 +1,8 @@
 """The hourly steps, defined once for the Composer DAG and the local runner (jobs/hourly_local.py).
 
 Which HiveQL script runs, with which variables, in which order, and how staged files are published:
-    register_partition -> aggregate_to_staging -> (pin the staged files) check_quality -> publish
+    register_partition -> aggregate_to_staging -> (pin the staged files) compute_check_verdicts
+      -> check_quality -> publish, then drop_staging_tables whatever the outcome
 Pure Python with no Airflow import: it sits beside the DAG in the Composer dags folder (on sys.path
 there) and the local runner imports it as dags.weblog_hourly_steps.
 """
@@ -22,6 +23,9 @@ DEFAULT_MAX_QUARANTINE_SHARE = 0.05
 DEFAULT_MAX_DUPLICATE_SHARE = 0.5
 
 
+# The checks are two steps: one reads the hour's data and records a verdict per check (retried like every
+# step that reads data), the other fails the run on a failed verdict (never retried: it would fail the same way).
+VERDICTS_TASK_ID = "compute_check_verdicts"
 CHECK_TASK_ID = "check_quality"
 
 
@@ -34,8 +38,11 @@ class HourlyStep:
 HOURLY_STEPS: tuple[HourlyStep, ...] = (
     HourlyStep("register_partition", "hourly_register_partition.hql"),
     HourlyStep("aggregate_to_staging", "hourly_aggregate.hql"),
-    HourlyStep(CHECK_TASK_ID, "hourly_checks.hql"),
+    HourlyStep(VERDICTS_TASK_ID, "hourly_checks.hql"),
+    HourlyStep(CHECK_TASK_ID, "hourly_check_verdicts.hql"),
 )
+# The run's teardown in the metastore: drops the staging tables of the checks, whatever the steps' outcome.
+STAGING_TABLES_TEARDOWN = HourlyStep("drop_staging_tables", "hourly_drop_staging.hql")
 # Lists the run's staging place just before the checks read it: publish copies exactly these generations.
 PIN_TASK_ID = "pin_checked_files"
 PUBLISH_TASK_ID = "publish"

@@ -1,11 +1,12 @@
--- Hourly step 3: data-quality checks on the staged CSV; a failing check fails the job, so nothing is
--- published. Portable choices:
+-- Hourly step 3: the data-quality checks' verdicts on the staged CSV, one row per check in
+-- clickstream.hourly_check_results_v2. This step only reads and records: an error here (Tez, HiveServer2,
+-- Cloud Storage) is retried like every other step's, and check_quality (hourly_check_verdicts.hql), which is
+-- never retried, fails the run on a failed check. Portable choices:
 --   * Hive's assert_true takes no message, so the verdicts are data: one row per check, with its name, the
---     value it found and its limit, in clickstream.hourly_check_results_v2; the failed ones are printed as
---     the result of a query (the job's driver output on Dataproc, the error of jobs/hourly_local.py), then
---     one assert_true fails;
---   * the run's staging tables are dropped before that assert_true, so none outlives the run whatever
---     the outcome (the metastore on Dataproc is persistent);
+--     value it found and its limit;
+--   * the run's staging tables are dropped at the start (a retry's leftovers) and at the end, so none outlives
+--     a run that passes (the metastore on Dataproc is persistent); the DAG's drop_staging_tables teardown
+--     drops them when this step dies mid-script on its last try;
 --   * the raw row count and distinct entries come from the aggregate's own read of the hour (RAW_ROWS_DIR),
 --     not a new one;
 --   * no joins (UNION ALL of counts), so Hive's cartesian-product guard and Spark's cross-join rules never
@@ -147,14 +148,3 @@ FROM (
 
 DROP TABLE clickstream.${hiveconf:STAGING_TABLE};
 DROP TABLE clickstream.${hiveconf:STAGING_TABLE}_raw_rows;
-
--- The failed checks, each with the value it found and its limit, printed before the job fails.
-SELECT check_name AS failed_check, concat('found ', found, ', limit ', COALESCE(limit_text, 'none')) AS failed_value
-FROM clickstream.hourly_check_results_v2
-WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}' AND NOT passed
-ORDER BY failed_check;
-
--- assert: every check of the run passed
-SELECT assert_true(COUNT(*) > 0 AND COUNT(*) = SUM(CASE WHEN passed THEN 1 ELSE 0 END))
-FROM clickstream.hourly_check_results_v2
-WHERE dt = '${hiveconf:DT}' AND hr = '${hiveconf:HR}' AND run_id = '${hiveconf:RUN_ID}';

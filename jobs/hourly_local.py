@@ -34,11 +34,12 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from dags.weblog_hourly_steps import (
-    CHECK_TASK_ID,
     DEFAULT_MAX_DUPLICATE_SHARE,
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
     PUBLISH_TASK_ID,
+    STAGING_TABLES_TEARDOWN,
+    VERDICTS_TASK_ID,
     NothingStaged,
     StagedFile,
     StagingChanged,
@@ -181,12 +182,24 @@ def run_hour(
     plan = hour_plan(hour, run_id or new_run_id(), _absolute(raw), _absolute(quarantine), _absolute(staging),
                      max_quarantine_share, max_duplicate_share, read_marker(markers, hour))
     checked: list[StagedFile] = []
-    for step in HOURLY_STEPS:
-        if step.task_id == CHECK_TASK_ID:  # what the checks are about to read, pinned (the DAG's pin task)
-            checked = checked_files(plan, staged_files(plan))
-        script = (JOBS_DIR / step.script).read_text(encoding="utf-8")
-        task(step.task_id, lambda script=script: run_script(spark, script, plan))
-    return task(PUBLISH_TASK_ID, lambda: publish(plan, Path(curated), checked))
+    try:
+        for step in HOURLY_STEPS:
+            if step.task_id == VERDICTS_TASK_ID:  # what the checks are about to read, pinned (the DAG's pin task)
+                checked = checked_files(plan, staged_files(plan))
+            script = (JOBS_DIR / step.script).read_text(encoding="utf-8")
+            task(step.task_id, lambda script=script: run_script(spark, script, plan))
+        return task(PUBLISH_TASK_ID, lambda: publish(plan, Path(curated), checked))
+    finally:
+        drop_staging_tables(spark, plan, task)
+
+
+def drop_staging_tables(spark: SparkSession, plan: dict[str, str], task: TaskRunner = _once) -> None:
+    """The DAG's drop_staging_tables teardown: its failure is reported and never decides the run's outcome."""
+    script = (JOBS_DIR / STAGING_TABLES_TEARDOWN.script).read_text(encoding="utf-8")
+    try:
+        task(STAGING_TABLES_TEARDOWN.task_id, lambda: run_script(spark, script, plan))
+    except Exception as exc:  # noqa: BLE001 (a teardown: the run's own outcome stands)
+        print(f"error: {STAGING_TABLES_TEARDOWN.task_id} of run {plan['RUN_ID']}: {first_line(exc)}", file=sys.stderr)
 
 
 def read_marker(markers: str | None, hour: datetime) -> dict | None:

@@ -202,6 +202,13 @@ export class Artifacts extends pulumi.ComponentResource {
       streamingJobSha256,
       loaderArchive,
     };
-    this.registerOutputs({});
+    // Where the deployable artifacts are: the streaming job (and the digest that restarts it), the loader's archive.
+    this.registerOutputs({
+      streamingJob: gsUri(streamingJob),
+      streamingJobSha256,
+      jobsPackage: gsUri(jobsPackage),
+      generatorBundle: gsUri(generatorBundle),
+      loaderArchive: gsUri(loaderArchive),
+    });
   }
 }

@@ -16,7 +16,8 @@ export interface ClusterWorkers {
 }
 
 export interface DataprocClusterArgs {
-  config: StackConfig;
+  region: pulumi.Input<string>;
+  diskSizeGb: StackConfig["diskSizeGb"];
   clusterName: string;
   machineType: string;
   serviceAccountEmail: pulumi.Input<string>;
@@ -42,9 +43,9 @@ export function dataprocCluster(
   args: DataprocClusterArgs,
   opts: pulumi.CustomResourceOptions,
 ): gcp.dataproc.Cluster {
-  const { config, workers } = args;
+  const { workers } = args;
   // pd-standard: a new project's SSD quota is small; these disks hold logs, Kafka's few GB and shuffle files.
-  const diskConfig = { bootDiskType: "pd-standard", bootDiskSizeGb: config.diskSizeGb };
+  const diskConfig = { bootDiskType: "pd-standard", bootDiskSizeGb: args.diskSizeGb };
   const workerShape: Partial<gcp.types.input.dataproc.ClusterClusterConfig> = workers === undefined ? {} : {
     workerConfig: { numInstances: workers.count, machineType: workers.machineType, diskConfig },
     // Secondary workers only come and go through the autoscaling policy: the same machine type, never preempted
@@ -56,7 +57,7 @@ export function dataprocCluster(
   };
   return new gcp.dataproc.Cluster(resourceName, {
     name: args.clusterName,
-    region: config.region,
+    region: args.region,
     labels: args.labels,
     clusterConfig: {
       stagingBucket: args.stagingBucket,

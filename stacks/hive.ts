@@ -18,7 +18,13 @@ export const HIVE_AUTOSCALING = {
 } as const;
 
 export interface HiveArgs {
-  config: StackConfig;
+  /** The cluster is `<namePrefix>-hive`, also its nodes' network tag. */
+  namePrefix: StackConfig["namePrefix"];
+  region: pulumi.Input<string>;
+  hiveMachineType: StackConfig["hiveMachineType"];
+  /** 0: the master alone; more: two primary workers and secondary workers up to this many in all. */
+  hiveMaxWorkers: StackConfig["hiveMaxWorkers"];
+  diskSizeGb: StackConfig["diskSizeGb"];
   subnetwork: pulumi.Input<string>;
   serviceAccountEmail: pulumi.Input<string>;
   stagingBucket: pulumi.Input<string>;
@@ -32,33 +38,33 @@ export class Hive extends pulumi.ComponentResource {
 
   constructor(name: string, args: HiveArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Hive", name, {}, opts);
-    const { config } = args;
-    const clusterName = `${config.namePrefix}-hive`;
+    const clusterName = `${args.namePrefix}-hive`;
 
     let workers: ClusterWorkers | undefined;
-    if (config.hiveMaxWorkers > 0) {
+    if (args.hiveMaxWorkers > 0) {
       const { cooldownPeriod, gracefulDecommissionTimeout, scaleUpFactor, scaleDownFactor } = HIVE_AUTOSCALING;
       // Primary workers stay at Google's minimum (they hold HDFS, which autoscaling must not shrink); only
       // secondary workers are added and removed.
       this.autoscaling = new gcp.dataproc.AutoscalingPolicy(`${name}-autoscaling`, {
         policyId: `${clusterName}-autoscaling`,
-        location: config.region,
+        location: args.region,
         workerConfig: { minInstances: MIN_PRIMARY_WORKERS, maxInstances: MIN_PRIMARY_WORKERS },
-        secondaryWorkerConfig: { minInstances: 0, maxInstances: config.hiveMaxWorkers - MIN_PRIMARY_WORKERS },
+        secondaryWorkerConfig: { minInstances: 0, maxInstances: args.hiveMaxWorkers - MIN_PRIMARY_WORKERS },
         basicAlgorithm: {
           cooldownPeriod,
           yarnConfig: { gracefulDecommissionTimeout, scaleUpFactor, scaleDownFactor },
         },
       }, { parent: this });
-      workers = { count: MIN_PRIMARY_WORKERS, machineType: config.hiveMachineType, autoscalingPolicy: this.autoscaling.name };
+      workers = { count: MIN_PRIMARY_WORKERS, machineType: args.hiveMachineType, autoscalingPolicy: this.autoscaling.name };
     }
 
     // Hive is part of every Dataproc 2.2 image. No DDL job at deploy time: every hourly run creates the
     // external tables with IF NOT EXISTS before it registers its partition, so the tables live in the HiveQL only.
     this.cluster = dataprocCluster(`${name}-cluster`, {
-      config,
+      region: args.region,
+      diskSizeGb: args.diskSizeGb,
       clusterName,
-      machineType: config.hiveMachineType,
+      machineType: args.hiveMachineType,
       serviceAccountEmail: args.serviceAccountEmail,
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
@@ -69,6 +75,7 @@ export class Hive extends pulumi.ComponentResource {
     }, { parent: this });
 
     this.gatewayUrls = gatewayUrlsOf(this.cluster);
-    this.registerOutputs({});
+    // The cluster the DAG submits its Hive jobs to, and its web interfaces.
+    this.registerOutputs({ clusterName: this.cluster.name, gatewayUrls: this.gatewayUrls });
   }
 }

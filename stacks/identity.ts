@@ -101,7 +101,13 @@ export function functionSourcesBucket(projectNumber: pulumi.Input<string>, regio
 }
 
 export interface IdentityArgs {
-  config: StackConfig;
+  /** Service accounts are `<namePrefix>-<workload>`; custom roles are named after it too. */
+  namePrefix: StackConfig["namePrefix"];
+  project: StackConfig["project"];
+  /** The region of the function's sources bucket the loader's build reads. */
+  region: StackConfig["region"];
+  /** `managed`: the streaming cluster's account becomes a Managed Kafka client. */
+  kafka: StackConfig["kafka"];
   storage: Storage;
 }
 
@@ -119,13 +125,13 @@ export class Identity extends pulumi.ComponentResource {
 
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Identity", name, {}, opts);
-    const { config, storage } = args;
+    const { storage } = args;
     const child = { parent: this };
-    const project = config.project;
+    const project = args.project;
 
     const account = (role: string, displayName: string) =>
       new gcp.serviceaccount.Account(`${name}-${role}`, {
-        accountId: `${config.namePrefix}-${role}`,
+        accountId: `${args.namePrefix}-${role}`,
         displayName,
         project,
       }, child);
@@ -170,7 +176,7 @@ export class Identity extends pulumi.ComponentResource {
       new gcp.projects.IAMCustomRole(`${name}-${id}`, {
         project,
         // Role ids take no hyphen.
-        roleId: pulumi.interpolate`${config.namePrefix.replace(/-/g, "_")}${roleName}${roleSuffix.hex}`,
+        roleId: pulumi.interpolate`${args.namePrefix.replace(/-/g, "_")}${roleName}${roleSuffix.hex}`,
         title,
         description,
         permissions,
@@ -195,7 +201,7 @@ export class Identity extends pulumi.ComponentResource {
     onProject("composer-bigquery-job-user", this.composer, "roles/bigquery.jobUser");
     // Managed Kafka admits a client only with managedkafka.clusters.connect, which Google grants through this role
     // on the cluster's project; the generator and the Spark job on the streaming cluster are its only clients.
-    if (config.kafka === "managed") onProject("stream-kafka-client", this.streamCluster, MANAGED_KAFKA_CLIENT_ROLE);
+    if (args.kafka === "managed") onProject("stream-kafka-client", this.streamCluster, MANAGED_KAFKA_CLIENT_ROLE);
     onProject("loader-bigquery-job-user", this.loader, "roles/bigquery.jobUser");
     onProject("loader-build-log-writer", this.loaderBuild, "roles/logging.logWriter");
     onProject("trigger-event-receiver", this.eventTrigger, "roles/eventarc.eventReceiver");
@@ -239,7 +245,7 @@ export class Identity extends pulumi.ComponentResource {
     onProject("loader-build-sources-reader", this.loaderBuild, "roles/storage.objectViewer", {
       title: "function-sources-only",
       description: "Only the bucket Cloud Functions stages function sources in",
-      expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${functionSourcesBucket(projectNumber, config.region)}/")`,
+      expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${functionSourcesBucket(projectNumber, args.region)}/")`,
     });
 
     // Service agents are created lazily by Google; each one granted here is created first, so the grant
@@ -269,7 +275,16 @@ export class Identity extends pulumi.ComponentResource {
     // The Cloud Storage agent publishes the curated bucket's events to Eventarc's Pub/Sub topic.
     onProject("storage-agent-publisher", pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`, "roles/pubsub.publisher");
 
-    this.registerOutputs({});
+    // Each workload's service account email: what an operator grants further access to, or looks up in logs.
+    this.registerOutputs({
+      streamCluster: this.streamCluster.email,
+      hiveCluster: this.hiveCluster.email,
+      composer: this.composer.email,
+      loader: this.loader.email,
+      loaderBuild: this.loaderBuild.email,
+      eventTrigger: this.eventTrigger.email,
+      clusterUserRole: this.clusterUser.name,
+    });
   }
 }
 

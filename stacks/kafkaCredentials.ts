@@ -15,7 +15,9 @@ export type KafkaPrincipal = (typeof KAFKA_PRINCIPALS)[number];
 export const READ_ON_STREAM_CLUSTER: readonly KafkaPrincipal[] = ["admin", "generator", "stream"];
 
 export interface KafkaCredentialsArgs {
-  config: StackConfig;
+  /** The secrets are `<namePrefix>-kafka-<principal>`. */
+  namePrefix: StackConfig["namePrefix"];
+  project: pulumi.Input<string>;
   /** The streaming cluster's service account. */
   streamClusterAccount: gcp.serviceaccount.Account;
 }
@@ -28,15 +30,15 @@ export class KafkaCredentials extends pulumi.ComponentResource {
 
   constructor(name: string, args: KafkaCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:KafkaCredentials", name, {}, opts);
-    const { config, streamClusterAccount } = args;
+    const { streamClusterAccount } = args;
     const child = { parent: this };
     const names = {} as Record<KafkaPrincipal, pulumi.Output<string>>;
     for (const principal of KAFKA_PRINCIPALS) {
       // Letters and digits only: the password goes into SCRAM's "[password=...]" and a JAAS line unquoted.
       const password = new random.RandomPassword(`${name}-${principal}-password`, { length: 32, special: false }, child);
       const secret = new gcp.secretmanager.Secret(`${name}-${principal}`, {
-        project: config.project,
-        secretId: `${config.namePrefix}-kafka-${principal}`,
+        project: args.project,
+        secretId: `${args.namePrefix}-kafka-${principal}`,
         replication: { auto: {} },
         labels: { component: "kafka" },
       }, child);
@@ -44,10 +46,10 @@ export class KafkaCredentials extends pulumi.ComponentResource {
         secret: secret.id,
         secretData: password.result,
       }, child));
-      names[principal] = pulumi.interpolate`projects/${config.project}/secrets/${secret.secretId}`;
+      names[principal] = pulumi.interpolate`projects/${args.project}/secrets/${secret.secretId}`;
       if (READ_ON_STREAM_CLUSTER.includes(principal)) {
         this.grants.push(new gcp.secretmanager.SecretIamMember(`${name}-${principal}-accessor`, {
-          project: config.project,
+          project: args.project,
           secretId: secret.secretId,
           role: "roles/secretmanager.secretAccessor",
           member: pulumi.interpolate`serviceAccount:${streamClusterAccount.email}`,
@@ -55,6 +57,7 @@ export class KafkaCredentials extends pulumi.ComponentResource {
       }
     }
     this.secretNames = names;
-    this.registerOutputs({});
+    // Where each principal's password is: the init actions and the streaming job read it from there.
+    this.registerOutputs({ secretNames: this.secretNames });
   }
 }

@@ -8,7 +8,10 @@ import { settled } from "./consistency";
 export const LOADER_RUNTIME = "nodejs22";
 
 export interface LoaderArgs {
-  config: StackConfig;
+  /** The function is `<namePrefix>-loader`, its build repository `<namePrefix>-loader-builds`. */
+  namePrefix: StackConfig["namePrefix"];
+  project: pulumi.Input<string>;
+  region: pulumi.Input<string>;
   archive: gcp.storage.BucketObject;
   curatedBucket: gcp.storage.Bucket;
   loaderServiceAccount: gcp.serviceaccount.Account;
@@ -28,15 +31,14 @@ export class Loader extends pulumi.ComponentResource {
 
   constructor(name: string, args: LoaderArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Loader", name, {}, opts);
-    const { config } = args;
     const child = { parent: this };
 
     // The function's build images go to a repository the stack owns (not gcf-artifacts, which Google
     // creates and `pulumi destroy` would leave behind); destroy deletes it with every image in it.
     this.buildRepository = new gcp.artifactregistry.Repository(`${name}-build-images`, {
-      project: config.project,
-      location: config.region,
-      repositoryId: `${config.namePrefix}-loader-builds`,
+      project: args.project,
+      location: args.region,
+      repositoryId: `${args.namePrefix}-loader-builds`,
       format: "DOCKER",
       description: "Build images of the loader function; old ones expire.",
       cleanupPolicyDryRun: false,
@@ -47,8 +49,8 @@ export class Loader extends pulumi.ComponentResource {
     }, child);
     // The build pushes its image here and nowhere else.
     const pushImages = new gcp.artifactregistry.RepositoryIamMember(`${name}-build-image-writer`, {
-      project: config.project,
-      location: config.region,
+      project: args.project,
+      location: args.region,
       repository: this.buildRepository.repositoryId,
       role: "roles/artifactregistry.writer",
       member: pulumi.interpolate`serviceAccount:${args.buildServiceAccount.email}`,
@@ -58,8 +60,8 @@ export class Loader extends pulumi.ComponentResource {
     const pushGrantPropagated = settled(`${name}-repository-grant-propagated`, "iamGrant", [pushImages], child);
 
     this.function = new gcp.cloudfunctionsv2.Function(`${name}-function`, {
-      name: `${config.namePrefix}-loader`,
-      location: config.region,
+      name: `${args.namePrefix}-loader`,
+      location: args.region,
       description: "Loads each hourly object published to the curated bucket into BigQuery (WRITE_APPEND, idempotent).",
       buildConfig: {
         runtime: LOADER_RUNTIME,
@@ -67,7 +69,7 @@ export class Loader extends pulumi.ComponentResource {
         source: { storageSource: { bucket: args.archive.bucket, object: args.archive.name } },
         // Without it, Cloud Build would run as the default compute service account.
         serviceAccount: args.buildServiceAccount.name,
-        dockerRepository: pulumi.interpolate`projects/${config.project}/locations/${config.region}/repositories/${this.buildRepository.repositoryId}`,
+        dockerRepository: pulumi.interpolate`projects/${args.project}/locations/${args.region}/repositories/${this.buildRepository.repositoryId}`,
       },
       serviceConfig: {
         serviceAccountEmail: args.loaderServiceAccount.email,
@@ -79,7 +81,7 @@ export class Loader extends pulumi.ComponentResource {
         minInstanceCount: 0,
         maxInstanceCount: 3,
         environmentVariables: {
-          WAREHOUSE_PROJECT: config.project,
+          WAREHOUSE_PROJECT: args.project,
           WAREHOUSE_DATASET: args.warehouse.dataset,
           WAREHOUSE_LOCATION: args.warehouse.location,
           HOURLY_TABLE: args.warehouse.hourlyTable,
@@ -89,7 +91,7 @@ export class Loader extends pulumi.ComponentResource {
         },
       },
       eventTrigger: {
-        triggerRegion: config.region,
+        triggerRegion: args.region,
         eventType: OBJECT_FINALIZED,
         eventFilters: [{ attribute: "bucket", value: args.curatedBucket.name }],
         // The function throws on transient failures; Eventarc redelivers (with backoff, for up to 24 h).
@@ -100,8 +102,8 @@ export class Loader extends pulumi.ComponentResource {
 
     // The trigger's account may invoke this function's Cloud Run service, and nothing else.
     new gcp.cloudrunv2.ServiceIamMember(`${name}-trigger-invoker`, {
-      project: config.project,
-      location: config.region,
+      project: args.project,
+      location: args.region,
       name: this.function.serviceConfig.apply((s) => s?.service ?? ""),
       role: "roles/run.invoker",
       member: pulumi.interpolate`serviceAccount:${args.triggerServiceAccount.email}`,

@@ -18,7 +18,14 @@ export function managedBootstrapAddress(clusterId: string, region: string, proje
 }
 
 export interface ManagedKafkaArgs {
-  config: StackConfig;
+  /** The cluster is `<namePrefix>-kafka`. */
+  namePrefix: StackConfig["namePrefix"];
+  project: StackConfig["project"];
+  region: StackConfig["region"];
+  managedKafkaVcpus: StackConfig["managedKafkaVcpus"];
+  managedKafkaMemoryGib: StackConfig["managedKafkaMemoryGib"];
+  kafkaTopic: StackConfig["kafkaTopic"];
+  kafkaPartitions: StackConfig["kafkaPartitions"];
   /** The subnet's name; Google wants the subnet in the cluster's region, in a private (RFC 1918) range. */
   subnetName: pulumi.Input<string>;
 }
@@ -30,19 +37,18 @@ export class ManagedKafka extends pulumi.ComponentResource {
 
   constructor(name: string, args: ManagedKafkaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:ManagedKafka", name, {}, opts);
-    const { config } = args;
-    const clusterId = `${config.namePrefix}-kafka`;
+    const clusterId = `${args.namePrefix}-kafka`;
 
     this.cluster = new gcp.managedkafka.Cluster(`${name}-cluster`, {
       clusterId,
-      location: config.region,
+      location: args.region,
       capacityConfig: {
-        vcpuCount: String(config.managedKafkaVcpus),
-        memoryBytes: String(config.managedKafkaMemoryGib * GIB),
+        vcpuCount: String(args.managedKafkaVcpus),
+        memoryBytes: String(args.managedKafkaMemoryGib * GIB),
       },
       gcpConfig: {
         accessConfig: {
-          networkConfigs: [{ subnet: pulumi.interpolate`projects/${config.project}/regions/${config.region}/subnetworks/${args.subnetName}` }],
+          networkConfigs: [{ subnet: pulumi.interpolate`projects/${args.project}/regions/${args.region}/subnetworks/${args.subnetName}` }],
         },
       },
       // A larger cluster may get new brokers; their share of the partitions moves to them by itself.
@@ -50,16 +56,16 @@ export class ManagedKafka extends pulumi.ComponentResource {
     }, { parent: this });
 
     this.topic = new gcp.managedkafka.Topic(`${name}-topic`, {
-      topicId: config.kafkaTopic,
+      topicId: args.kafkaTopic,
       cluster: this.cluster.clusterId,
-      location: config.region,
-      partitionCount: config.kafkaPartitions,
+      location: args.region,
+      partitionCount: args.kafkaPartitions,
       replicationFactor: MANAGED_TOPIC_REPLICATION,
       // "Received" is the broker's clock: a producer's timestamp is replaced when the entry is appended.
       configs: { "retention.ms": String(TOPIC_RETENTION_HOURS * 3600 * 1000), "message.timestamp.type": "LogAppendTime" },
     }, { parent: this });
 
-    this.bootstrapServers = pulumi.output(managedBootstrapAddress(clusterId, config.region, config.project));
+    this.bootstrapServers = pulumi.output(managedBootstrapAddress(clusterId, args.region, args.project));
     this.registerOutputs({ bootstrapServers: this.bootstrapServers });
   }
 }

@@ -24,7 +24,14 @@ export const USER_METRIC_PREFIX = "logging.googleapis.com/user/";
 export const RAW_SILENCE_MINUTES = 90;
 
 export interface MonitoringArgs {
-  config: StackConfig;
+  /** Metrics, alerts and the dashboard are named `<namePrefix>-...`. */
+  namePrefix: StackConfig["namePrefix"];
+  project: pulumi.Input<string>;
+  region: StackConfig["region"];
+  /** Unset: the alerts show on the console only. */
+  alertEmail?: StackConfig["alertEmail"];
+  freshnessMinutes: StackConfig["freshnessMinutes"];
+  quarantineMaxShare: StackConfig["quarantineMaxShare"];
   /** The streaming cluster (runs Kafka, the generator and the streaming job). */
   streamClusterName: pulumi.Input<string>;
   rawBucketName: pulumi.Input<string>;
@@ -48,14 +55,13 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Monitoring", name, {}, opts);
     const child = { parent: this };
-    const { config } = args;
-    const prefix = config.namePrefix;
+    const prefix = args.namePrefix;
 
     const loaderService = pulumi.output(args.loaderServiceName).apply(quoted);
     // Gen2 functions log as their Cloud Run service, which carries the function's name.
     const loaderLogs = pulumi.interpolate`resource.type="cloud_run_revision" AND resource.labels.service_name=${loaderService}`;
     // Job driver output reaches Cloud Logging only with the cluster property dataproc:dataproc.logging.stackdriver.job.driver.enable.
-    const streamJobLogs = pulumi.interpolate`resource.type="cloud_dataproc_job" AND resource.labels.region=${quoted(config.region)}`;
+    const streamJobLogs = pulumi.interpolate`resource.type="cloud_dataproc_job" AND resource.labels.region=${quoted(args.region)}`;
     const composerTaskLogs = pulumi.interpolate`resource.type="cloud_composer_environment" AND resource.labels.environment_name=${pulumi.output(args.composerEnvironmentName).apply(quoted)}`;
 
     const counter = (key: string, description: string, filter: pulumi.Input<string>, labels?: Record<string, string>) =>
@@ -114,11 +120,11 @@ export class Monitoring extends pulumi.ComponentResource {
     const dagRunDuration = pulumi.interpolate`${google(GOOGLE_METRICS.dagRunDuration)} AND resource.label.workflow_name="${DAG_ID}"`;
     const loaderRequests = pulumi.interpolate`${google(GOOGLE_METRICS.functionRequests)} AND resource.label.service_name=${loaderService}`;
 
-    if (config.alertEmail) {
+    if (args.alertEmail) {
       this.emailChannel = new gcp.monitoring.NotificationChannel(`${name}-email`, {
         displayName: `${prefix} pipeline alerts`,
         type: "email",
-        labels: { email_address: config.alertEmail },
+        labels: { email_address: args.alertEmail },
       }, child);
     }
     const channels = this.emailChannel ? [this.emailChannel.name] : [];
@@ -138,7 +144,7 @@ export class Monitoring extends pulumi.ComponentResource {
         userLabels: { pipeline: prefix },
       }, { parent: this, dependsOn: [metricsReady] });
 
-    const freshness = config.freshnessMinutes;
+    const freshness = args.freshnessMinutes;
     this.alerts = [
       alert("freshness", `no hour loaded for ${freshness} minutes`,
         `Freshness bound breached: no hourly file has loaded into BigQuery for ${freshness} minutes. This measures the time since the loader's last "loaded" line. ` +
@@ -178,8 +184,8 @@ export class Monitoring extends pulumi.ComponentResource {
         [{ displayName: "no write to the raw bucket", conditionAbsent: { filter: rawWrites, duration: seconds(RAW_SILENCE_MINUTES * 60), aggregations: summedEvery(300) } }]),
     ];
     // share = q / (rows + q) exceeds s exactly when q / rows exceeds s / (1 - s); a share of 1 cannot be exceeded.
-    if (config.quarantineMaxShare < 1) {
-      const s = config.quarantineMaxShare;
+    if (args.quarantineMaxShare < 1) {
+      const s = args.quarantineMaxShare;
       this.alerts.push(alert("quarantine-share", `quarantine share over ${s}`,
         `More than ${s} of the entries of the latest completed hours were quarantined (from the streaming job's "hour complete" line: quarantined / (rows + quarantined)). ` +
         "Check first: the reasons in the quarantine folder of the raw bucket (a producer sending a new format?); that hour's data-quality check fails too.",
@@ -235,7 +241,7 @@ export class Monitoring extends pulumi.ComponentResource {
       });
     this.dashboard = new gcp.monitoring.Dashboard(`${name}-dashboard`, { dashboardJson }, child);
     // The dashboard's id is projects/<project>/dashboards/<id>; the console addresses it by the last part.
-    this.dashboardUrl = pulumi.interpolate`https://console.cloud.google.com/monitoring/dashboards/custom/${this.dashboard.id.apply((id) => id.split("/").pop())}?project=${config.project}`;
+    this.dashboardUrl = pulumi.interpolate`https://console.cloud.google.com/monitoring/dashboards/custom/${this.dashboard.id.apply((id) => id.split("/").pop())}?project=${args.project}`;
     this.registerOutputs({ dashboardUrl: this.dashboardUrl });
   }
 }

@@ -9,11 +9,22 @@ import { KAFKA_PORT } from "./streaming";
 export const IAP_SSH_RANGE = "35.235.240.0/20";
 
 /** The network tag of each Dataproc cluster's nodes (the cluster's name, see stacks/streaming.ts and hive.ts). */
-export function streamClusterTag(config: StackConfig): string {
+export function streamClusterTag(config: Pick<StackConfig, "namePrefix">): string {
   return `${config.namePrefix}-stream`;
 }
-export function clusterTags(config: StackConfig): string[] {
+export function clusterTags(config: Pick<StackConfig, "namePrefix">): string[] {
   return [streamClusterTag(config), `${config.namePrefix}-hive`];
+}
+
+export interface NetworkArgs {
+  /** The VPC is `<namePrefix>-vpc`; firewall rules and the router are named after it too. */
+  namePrefix: StackConfig["namePrefix"];
+  /** The subnet's (and the router's) region. */
+  region: StackConfig["region"];
+  subnetCidr: StackConfig["subnetCidr"];
+  /** `dataproc`: Kafka's port opens on the streaming master; `managed`: Cloud NAT for the login handler's download. */
+  kafka: StackConfig["kafka"];
+  allowIapSsh: StackConfig["allowIapSsh"];
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -23,29 +34,28 @@ export class Network extends pulumi.ComponentResource {
   readonly router?: gcp.compute.Router;
   readonly nat?: gcp.compute.RouterNat;
 
-  constructor(name: string, args: { config: StackConfig }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Network", name, {}, opts);
-    const { config } = args;
     const child = { parent: this };
 
     this.vpc = new gcp.compute.Network(`${name}-vpc`, {
-      name: `${config.namePrefix}-vpc`,
+      name: `${args.namePrefix}-vpc`,
       autoCreateSubnetworks: false,
       routingMode: "REGIONAL",
     }, child);
 
     this.subnet = new gcp.compute.Subnetwork(`${name}-subnet`, {
-      name: `${config.namePrefix}-subnet`,
-      region: config.region,
+      name: `${args.namePrefix}-subnet`,
+      region: args.region,
       network: this.vpc.id,
-      ipCidrRange: config.subnetCidr,
+      ipCidrRange: args.subnetCidr,
       // Internal-IP-only clusters reach Cloud Storage, BigQuery and the Dataproc API through it.
       privateIpGoogleAccess: true,
     }, child);
 
     // A cluster's nodes talk to each other on many ports (YARN, HDFS, Spark); no other machine reaches them so.
-    for (const tag of clusterTags(config)) {
-      new gcp.compute.Firewall(`${name}-allow-within-${tag.slice(config.namePrefix.length + 1)}`, {
+    for (const tag of clusterTags(args)) {
+      new gcp.compute.Firewall(`${name}-allow-within-${tag.slice(args.namePrefix.length + 1)}`, {
         name: `${tag}-allow-within`,
         network: this.vpc.id,
         direction: "INGRESS",
@@ -55,20 +65,20 @@ export class Network extends pulumi.ComponentResource {
       }, child);
     }
     // Producers (the stack's generator, shippers on machines in the subnet) reach the broker's SASL listener only.
-    if (config.kafka === "dataproc") {
+    if (args.kafka === "dataproc") {
       new gcp.compute.Firewall(`${name}-allow-kafka`, {
-        name: `${config.namePrefix}-allow-kafka`,
+        name: `${args.namePrefix}-allow-kafka`,
         network: this.vpc.id,
         direction: "INGRESS",
-        sourceRanges: [config.subnetCidr],
-        targetTags: [streamClusterTag(config)],
+        sourceRanges: [args.subnetCidr],
+        targetTags: [streamClusterTag(args)],
         allows: [{ protocol: "tcp", ports: [String(KAFKA_PORT)] }],
       }, child);
     }
 
-    if (config.allowIapSsh) {
+    if (args.allowIapSsh) {
       new gcp.compute.Firewall(`${name}-allow-iap-ssh`, {
-        name: `${config.namePrefix}-allow-iap-ssh`,
+        name: `${args.namePrefix}-allow-iap-ssh`,
         network: this.vpc.id,
         direction: "INGRESS",
         sourceRanges: [IAP_SSH_RANGE],
@@ -76,21 +86,21 @@ export class Network extends pulumi.ComponentResource {
       }, child);
     }
 
-    if (natNeeded(config)) [this.router, this.nat] = this.egress(name, config);
+    if (natNeeded(args)) [this.router, this.nat] = this.egress(name, args);
 
     this.registerOutputs({ vpc: this.vpc.id, subnet: this.subnet.id });
   }
 
   /** Egress only, for Spark's resolution of Google's Managed Kafka login handler from Maven Central at job start. */
-  private egress(name: string, config: StackConfig): [gcp.compute.Router, gcp.compute.RouterNat] {
+  private egress(name: string, network: Pick<NetworkArgs, "namePrefix" | "region">): [gcp.compute.Router, gcp.compute.RouterNat] {
     const router = new gcp.compute.Router(`${name}-router`, {
-      name: `${config.namePrefix}-router`,
-      region: config.region,
+      name: `${network.namePrefix}-router`,
+      region: network.region,
       network: this.vpc.id,
     }, { parent: this });
     const nat = new gcp.compute.RouterNat(`${name}-nat`, {
-      name: `${config.namePrefix}-nat`,
-      region: config.region,
+      name: `${network.namePrefix}-nat`,
+      region: network.region,
       router: router.name,
       natIpAllocateOption: "AUTO_ONLY",
       sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",

@@ -23,7 +23,10 @@ export function currentUtcHour(now = new Date()): string {
 }
 
 export interface OrchestrationArgs {
-  config: StackConfig;
+  /** The environment is `<namePrefix>-composer`. */
+  namePrefix: StackConfig["namePrefix"];
+  region: pulumi.Input<string>;
+  composerImageVersion: pulumi.Input<string>;
   serviceAccount: gcp.serviceaccount.Account;
   /** The environment's bucket (DAG folder, logs); owned by the stack so `pulumi destroy` removes it. */
   bucket: gcp.storage.Bucket;
@@ -38,14 +41,13 @@ export class Orchestration extends pulumi.ComponentResource {
 
   constructor(name: string, args: OrchestrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Orchestration", name, {}, opts);
-    const { config } = args;
     const child = { parent: this };
 
     this.bucket = args.bucket;
 
     this.environment = new gcp.composer.Environment(`${name}-environment`, {
-      name: `${config.namePrefix}-composer`,
-      region: config.region,
+      name: `${args.namePrefix}-composer`,
+      region: args.region,
       storageConfig: { bucket: this.bucket.name },
       config: {
         environmentSize: "ENVIRONMENT_SIZE_SMALL",
@@ -54,7 +56,7 @@ export class Orchestration extends pulumi.ComponentResource {
         enablePrivateBuildsOnly: true,
         nodeConfig: { serviceAccount: args.serviceAccount.email },
         softwareConfig: {
-          imageVersion: config.composerImageVersion,
+          imageVersion: args.composerImageVersion,
           envVariables: { ...airflowVariableEnv(args.dagSettings), [DAG_START_ENV]: currentUtcHour() },
           // Only options Composer allows to override (core-load_examples, for one, is blocked: the
           // policy pack refuses every blocked option before Composer would, 30 minutes into a deployment).

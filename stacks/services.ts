@@ -47,6 +47,7 @@ export class ProjectServices extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
-    this.registerOutputs({});
+    // The APIs enabled, as Google names them.
+    this.registerOutputs({ enabled: this.enabled.map((service) => service.service) });
   }
 }

@@ -9,6 +9,16 @@ export const HOURLY_STAGING_DAYS = 30;
 /** Google's own default for a Dataproc temp bucket: Spark and YARN history, job scratch. */
 export const DATAPROC_TEMP_DAYS = 90;
 
+export interface StorageArgs {
+  /** Bucket names are `<namePrefix>-<role>-<project>-<random suffix>`. */
+  namePrefix: StackConfig["namePrefix"];
+  project: pulumi.Input<string>;
+  /** The buckets' location (upper-cased, as Cloud Storage reports it). */
+  region: StackConfig["region"];
+  forceDestroy: StackConfig["forceDestroy"];
+  rawRetentionDays: StackConfig["rawRetentionDays"];
+}
+
 export class Storage extends pulumi.ComponentResource {
   /** Parquet written by the streaming job (events/, quarantine/, checkpoints). */
   readonly raw: gcp.storage.Bucket;
@@ -28,20 +38,19 @@ export class Storage extends pulumi.ComponentResource {
   /** Composer's environment bucket: Composer leaves the one it creates behind on delete, this one goes. */
   readonly composer: gcp.storage.Bucket;
 
-  constructor(name: string, args: { config: StackConfig }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Storage", name, {}, opts);
-    const { config } = args;
     // Bucket names are global: a random suffix keeps two stacks (or a re-created one) from colliding.
     const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, { parent: this });
 
     const bucket = (role: string, extra: Partial<gcp.storage.BucketArgs> = {}) =>
       new gcp.storage.Bucket(`${name}-${role}`, {
-        name: pulumi.interpolate`${config.namePrefix}-${role}-${config.project}-${suffix.hex}`,
-        location: config.region.toUpperCase(),
+        name: pulumi.interpolate`${args.namePrefix}-${role}-${args.project}-${suffix.hex}`,
+        location: args.region.toUpperCase(),
         storageClass: "STANDARD",
         uniformBucketLevelAccess: true,
         publicAccessPrevention: "enforced",
-        forceDestroy: config.forceDestroy,
+        forceDestroy: args.forceDestroy,
         // Deleted objects are not kept (and billed) for the default 7 days, except where replay matters.
         softDeletePolicy: { retentionDurationSeconds: 0 },
         ...extra,
@@ -49,9 +58,9 @@ export class Storage extends pulumi.ComponentResource {
 
     this.raw = bucket("raw", {
       lifecycleRules: [
-        { condition: { age: config.rawRetentionDays }, action: { type: "Delete" } },
+        { condition: { age: args.rawRetentionDays }, action: { type: "Delete" } },
         // Parquet is written once; cheaper storage after a month unless it is deleted first.
-        ...(config.rawRetentionDays > 30
+        ...(args.rawRetentionDays > 30
           ? [{ condition: { age: 30 }, action: { type: "SetStorageClass", storageClass: "NEARLINE" } }]
           : []),
         { condition: { age: 1 }, action: { type: "AbortIncompleteMultipartUpload" } },
@@ -76,6 +85,15 @@ export class Storage extends pulumi.ComponentResource {
     });
     this.composer = bucket("composer");
 
-    this.registerOutputs({});
+    // Each bucket's name, by its role: what the jobs, the DAG's settings and the stack's outputs refer to.
+    this.registerOutputs({
+      raw: this.raw.name,
+      curated: this.curated.name,
+      artifacts: this.artifacts.name,
+      hourlyStaging: this.hourlyStaging.name,
+      dataproc: this.dataproc.name,
+      dataprocTemp: this.dataprocTemp.name,
+      composer: this.composer.name,
+    });
   }
 }

@@ -44,7 +44,7 @@ export const TRIGGER_SECONDS = 60;
 export const ENTRIES_PER_CORE_PER_TRIGGER = 100_000;
 
 /** The executor cores the streaming job has: Dataproc gives the single node's one executor half its vCPUs. */
-export function streamingCores(config: StackConfig): number {
+export function streamingCores(config: Pick<StackConfig, "streamMachineType" | "streamWorkers" | "streamWorkerMachineType">): number {
   return config.streamWorkers === 0 ? vcpusOf(config.streamMachineType) / 2 : config.streamWorkers * vcpusOf(config.streamWorkerMachineType);
 }
 
@@ -52,7 +52,7 @@ export function streamingCores(config: StackConfig): number {
  * The most entries one micro-batch takes: what the cores judge in one trigger, and never less than three
  * triggers of the generator's rate, so a backlog (a stopped job, a replay) drains in bounded, cached batches.
  */
-export function maxOffsetsPerTrigger(config: StackConfig): number {
+export function maxOffsetsPerTrigger(config: Pick<StackConfig, "streamMachineType" | "streamWorkers" | "streamWorkerMachineType" | "generatorRate">): number {
   return Math.max(streamingCores(config) * ENTRIES_PER_CORE_PER_TRIGGER, config.generatorRate * TRIGGER_SECONDS * 3);
 }
 
@@ -60,7 +60,7 @@ export function maxOffsetsPerTrigger(config: StackConfig): number {
  * Executors on the workers: two per worker, each with half its vCPUs (Dataproc sizes its default executor
  * memory for that share), so the cores in all equal workers x vCPUs, the topic's default partition count.
  */
-export function executorSettings(config: StackConfig): Record<string, string> {
+export function executorSettings(config: StreamingSettings): Record<string, string> {
   // Sized by the node's memory budget, so the executors never take what Kafka and the generator need.
   const memory = {
     "spark.executor.memory": `${memoryPlan(config).executorMib}m`,
@@ -79,8 +79,14 @@ export function executorSettings(config: StackConfig): Record<string, string> {
   };
 }
 
+/**
+ * The settings the streaming cluster and job are named, sized and configured by (the memory plan, which sizes the
+ * YARN share of the master, weighs the Hive cluster's settings too).
+ */
+export type StreamingSettings = Pick<StackConfig, "namePrefix" | "region" | "diskSizeGb" | "streamMachineType" | "streamWorkers" | "streamWorkerMachineType" | "hiveMachineType" | "hiveMaxWorkers" | "kafka" | "kafkaTopic" | "kafkaPartitions" | "demoTraffic" | "generatorRate" | "inputFormat" | "accessLog" | "maxEventAgeDays">;
+
 export interface StreamingArgs {
-  config: StackConfig;
+  settings: StreamingSettings;
   subnetwork: pulumi.Input<string>;
   serviceAccountEmail: pulumi.Input<string>;
   stagingBucket: pulumi.Input<string>;
@@ -114,17 +120,18 @@ export class Streaming extends pulumi.ComponentResource {
 
   constructor(name: string, args: StreamingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Streaming", name, {}, opts);
-    const { config, artifacts, raw, managedKafka, kafkaCredentials } = args;
-    const clusterName = `${config.namePrefix}-stream`;
+    const { settings, artifacts, raw, managedKafka, kafkaCredentials } = args;
+    const clusterName = `${settings.namePrefix}-stream`;
     // Dataproc names the master "<cluster>-m"; the VPC's internal DNS resolves it.
     const bootstrap = managedKafka?.bootstrapServers ?? pulumi.output(`${clusterName}-m:${KAFKA_PORT}`);
     const brokerInit = { script: gsUri(artifacts.initActions["kafka-broker.sh"]), timeoutSec: 600 };
     const generatorInit = { script: gsUri(artifacts.initActions["weblog-generator.sh"]), timeoutSec: 600 };
 
     this.cluster = dataprocCluster(`${name}-cluster`, {
-      config,
+      region: settings.region,
+      diskSizeGb: settings.diskSizeGb,
       clusterName,
-      machineType: config.streamMachineType,
+      machineType: settings.streamMachineType,
       serviceAccountEmail: args.serviceAccountEmail,
       subnetwork: args.subnetwork,
       stagingBucket: args.stagingBucket,
@@ -132,37 +139,37 @@ export class Streaming extends pulumi.ComponentResource {
       networkTag: clusterName,
       // Google's autoscaling does not support Spark Structured Streaming: the label lets the policy pack hold to it.
       labels: { workload: "streaming" },
-      workers: config.streamWorkers > 0 ? { count: config.streamWorkers, machineType: config.streamWorkerMachineType } : undefined,
+      workers: settings.streamWorkers > 0 ? { count: settings.streamWorkers, machineType: settings.streamWorkerMachineType } : undefined,
       // The job's driver output reaches Cloud Logging only with this set: the raw-intake and quarantine
       // alerts read its "hour complete" lines (stacks/monitoring.ts).
       properties: {
         "dataproc:dataproc.logging.stackdriver.job.driver.enable": "true",
         // YARN gets what the memory budget leaves it, not Dataproc's share of the whole machine (Kafka runs outside YARN).
-        "yarn:yarn.nodemanager.resource.memory-mb": String(memoryPlan(config).streamYarnMib),
+        "yarn:yarn.nodemanager.resource.memory-mb": String(memoryPlan(settings).streamYarnMib),
       },
       metadata: {
         "kafka-release-uri": gsUri(artifacts.releases[KAFKA_RELEASE.file].object),
         "kafka-release-sha256": artifacts.releases[KAFKA_RELEASE.file].sha256,
         "kafka-port": String(KAFKA_PORT),
-        "kafka-topic": config.kafkaTopic,
-        "kafka-partitions": String(config.kafkaPartitions),
+        "kafka-topic": settings.kafkaTopic,
+        "kafka-partitions": String(settings.kafkaPartitions),
         "kafka-retention-hours": String(TOPIC_RETENTION_HOURS),
         // dataproc: the generator sends to the broker beside it; managed: to the bootstrap address, with Google's auth.
-        "kafka-mode": config.kafka,
+        "kafka-mode": settings.kafka,
         "kafka-bootstrap": bootstrap,
         "node-release-uri": gsUri(artifacts.releases[NODE_RELEASE.file].object),
         "node-release-sha256": artifacts.releases[NODE_RELEASE.file].sha256,
         "generator-bundle-uri": gsUri(artifacts.generatorBundle),
-        "generator-topic": config.kafkaTopic,
-        "generator-rate": String(config.generatorRate),
+        "generator-topic": settings.kafkaTopic,
+        "generator-rate": String(settings.generatorRate),
         // The demo traffic in the topic's own format, so that it is read, not quarantined.
-        "generator-format": config.inputFormat,
+        "generator-format": settings.inputFormat,
         // Secret names only: the init actions read each password from Secret Manager when a process starts.
         ...(kafkaCredentials ? Object.fromEntries(Object.entries(kafkaCredentials.secretNames).map(([p, n]) => [`kafka-${p}-secret`, n])) : {}),
       },
       // Order matters: the generator's service requires kafka.service when the broker is local. No generator
       // without demoTraffic: a shop's real logs must not be counted together with generated ones.
-      initializationActions: [...(managedKafka ? [] : [brokerInit]), ...(config.demoTraffic ? [generatorInit] : [])],
+      initializationActions: [...(managedKafka ? [] : [brokerInit]), ...(settings.demoTraffic ? [generatorInit] : [])],
     }, {
       parent: this,
       dependsOn: [artifacts.generatorBundle, ...Object.values(artifacts.releases).map((r) => r.object),
@@ -176,7 +183,7 @@ export class Streaming extends pulumi.ComponentResource {
     // hourly schedule. Its label carries the script's hash: new code replaces the job, which resumes
     // from the same checkpoint; deleteBeforeReplace stops the old query before the new one starts.
     this.job = new gcp.dataproc.Job(`${name}-spark-job`, {
-      region: config.region,
+      region: settings.region,
       forceDelete: true,
       placement: { clusterName: this.cluster.name },
       labels: { component: "streaming", "source-sha256": artifacts.streamingJobSha256.slice(0, 32) },
@@ -189,23 +196,23 @@ export class Streaming extends pulumi.ComponentResource {
         // Trigger (1 minute) and grace (10 minutes) are the job's own defaults for the cloud.
         args: [
           "--bootstrap-servers", bootstrap,
-          "--topic", config.kafkaTopic,
+          "--topic", settings.kafkaTopic,
           "--raw", raw.events,
           "--quarantine", raw.quarantine,
           "--checkpoint", raw.checkpoint,
           "--markers", raw.markers,
           "--contract", gsUri(artifacts.contract),
-          "--max-past-seconds", String(config.maxEventAgeDays * 86_400),
+          "--max-past-seconds", String(settings.maxEventAgeDays * 86_400),
           ...kafkaClientArgs(managedKafka, kafkaCredentials),
           // Bounded batches: a backlog never becomes one cached batch on the node that also runs the broker.
-          "--max-offsets-per-trigger", String(maxOffsetsPerTrigger(config)),
-          ...streamingJobInputArgs(config.inputFormat, config.accessLog),
+          "--max-offsets-per-trigger", String(maxOffsetsPerTrigger(settings)),
+          ...streamingJobInputArgs(settings.inputFormat, settings.accessLog),
         ],
         properties: {
           // Managed Kafka only: Google's login handler and its dependencies, still resolved from Maven Central (through the NAT).
           // The staged kafka-clients stays the one on the classpath.
           ...(managedKafka ? { "spark.jars.packages": MANAGED_KAFKA_AUTH_PACKAGE, "spark.jars.excludes": `${MANAGED_KAFKA_AUTH_EXCLUDES},org.apache.kafka:kafka-clients` } : {}),
-          ...executorSettings(config),
+          ...executorSettings(settings),
           // A streaming query keeps its executors: Google documents dynamic allocation as unfit for streaming.
           "spark.dynamicAllocation.enabled": "false",
           "spark.sql.session.timeZone": "UTC",

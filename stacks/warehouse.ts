@@ -14,7 +14,11 @@ import {
 import { StackConfig } from "./config";
 
 export interface WarehouseArgs {
-  config: StackConfig;
+  project: StackConfig["project"];
+  /** The dataset's location, the same as the buckets'. */
+  region: StackConfig["region"];
+  bigqueryDataset: StackConfig["bigqueryDataset"];
+  forceDestroy: StackConfig["forceDestroy"];
   rawBucket: gcp.storage.Bucket;
   loaderServiceAccount: gcp.serviceaccount.Account;
   /** The hourly DAG's account: its reconcile task reads the lineage table. */
@@ -37,16 +41,15 @@ export class Warehouse extends pulumi.ComponentResource {
 
   constructor(name: string, args: WarehouseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickstream:stack:Warehouse", name, {}, opts);
-    const { config } = args;
     const child = { parent: this };
     // Same location as the buckets: loads and the external table read them without cross-region transfer.
-    const location = config.region;
+    const location = args.region;
 
     this.dataset = new gcp.bigquery.Dataset(`${name}-dataset`, {
-      datasetId: config.bigqueryDataset,
+      datasetId: args.bigqueryDataset,
       location,
       description: "Clickstream pipeline: hourly product-page visits and cart additions, and the raw entries.",
-      deleteContentsOnDestroy: config.forceDestroy,
+      deleteContentsOnDestroy: args.forceDestroy,
     }, child);
 
     const table = (id: string, design: WarehouseTable) =>
@@ -57,7 +60,7 @@ export class Warehouse extends pulumi.ComponentResource {
         schema: JSON.stringify(design.schema),
         timePartitioning: { type: design.timePartitioning.type, field: design.timePartitioning.field },
         clusterings: design.clustering,
-        deletionProtection: !config.forceDestroy,
+        deletionProtection: !args.forceDestroy,
       }, child);
     this.hourlyTable = table("hourly-activity", hourlyActivityTable);
     this.loadLog = table("load-log", loadLogTable);
@@ -67,7 +70,7 @@ export class Warehouse extends pulumi.ComponentResource {
       const created = new gcp.bigquery.Table(`${name}-view-${view.replace(/_/g, "-")}`, {
         datasetId: this.dataset.datasetId,
         tableId: view,
-        view: { query: warehouseViewQuery(view, { project: config.project, dataset: config.bigqueryDataset }), useLegacySql: false },
+        view: { query: warehouseViewQuery(view, { project: args.project, dataset: args.bigqueryDataset }), useLegacySql: false },
         deletionProtection: false,
       }, { parent: this, dependsOn: previous });
       this.views[view] = created;
@@ -98,13 +101,13 @@ export class Warehouse extends pulumi.ComponentResource {
       member: pulumi.interpolate`serviceAccount:${args.composerServiceAccount.email}`,
     }, child));
 
-    const qualified = (t: gcp.bigquery.Table) => pulumi.interpolate`${config.project}.${t.datasetId}.${t.tableId}`;
+    const qualified = (t: gcp.bigquery.Table) => pulumi.interpolate`${args.project}.${t.datasetId}.${t.tableId}`;
     this.hourlyTableId = qualified(this.hourlyTable);
     this.totalsViewId = qualified(this.views["hourly_totals"]);
     this.rawEntriesTableId = qualified(this.rawEntries);
     this.loadLogTableId = qualified(this.loadLog);
     this.loaderSettings = {
-      dataset: config.bigqueryDataset,
+      dataset: args.bigqueryDataset,
       location,
       hourlyTable: hourlyActivityTable.tableId,
       loadLogTable: loadLogTable.tableId,

@@ -120,6 +120,6 @@ def test_a_published_name_holding_other_content_fails_and_is_not_replaced(dag, s
 
 
 def test_the_checks_run_after_the_pin_and_publish_after_the_checks(dag):
-    assert dag.get_task(PIN_TASK_ID).downstream_task_ids == {"check_quality"}
+    assert dag.get_task(PIN_TASK_ID).downstream_task_ids == {"compute_check_verdicts"}
     assert dag.get_task("aggregate_to_staging").downstream_task_ids == {PIN_TASK_ID}
     assert dag.get_task(PUBLISH_TASK_ID).upstream_task_ids == {"check_quality"}

@@ -48,11 +48,11 @@ def test_every_dag_file_imports_without_errors(dagbag):
 
 def test_the_tasks_run_in_the_specified_order(dag):
     order = ["wait_for_hour_complete", "plan_hour", "register_partition", "aggregate_to_staging", "pin_checked_files",
-             "check_quality", "publish", "clean_staging"]
-    assert sorted(dag.task_ids) == sorted([*order, "reconcile_lineage", "rerun_late_hours"])
+             "compute_check_verdicts", "check_quality", "publish", "clean_staging"]
+    assert sorted(dag.task_ids) == sorted([*order, "drop_staging_tables", "reconcile_lineage", "rerun_late_hours"])
     for upstream, downstream in zip(order, order[1:], strict=False):
-        # The plan names the staging place clean_staging deletes: the teardown's setup.
-        also = {"clean_staging"} if upstream == "plan_hour" else set()
+        # The plan names the staging place and tables the teardowns delete: their setup.
+        also = {"clean_staging", "drop_staging_tables"} if upstream in {"plan_hour", "publish"} else set()
         assert dag.get_task(upstream).downstream_task_ids == {downstream} | also, upstream
     for branch in ("reconcile_lineage", "rerun_late_hours"):
         assert dag.get_task(branch).upstream_task_ids == dag.get_task(branch).downstream_task_ids == set(), branch
@@ -63,14 +63,32 @@ def test_the_staging_place_is_deleted_by_a_teardown_whatever_the_steps_outcome(d
     assert clean.is_teardown
     assert clean.trigger_rule == "all_done_setup_success"
     assert [t.task_id for t in dag.tasks if t.is_setup] == ["plan_hour"]
-    assert [s.task_id for s in HOURLY_STEPS] == ["register_partition", "aggregate_to_staging", "check_quality"]
+    assert [s.task_id for s in HOURLY_STEPS] == ["register_partition", "aggregate_to_staging",
+                                                 "compute_check_verdicts", "check_quality"]
 
 
 def test_every_step_runs_only_after_all_its_upstream_steps_succeeded(dag):
     # A publish after a failed check would be a task of another rule. The one exception is the teardown that
     # deletes the run's staging place, which runs whatever the steps did once its setup (the plan) succeeded.
     rules = {task.task_id: str(task.trigger_rule) for task in dag.tasks}
-    assert rules == {**dict.fromkeys(dag.task_ids, "all_success"), "clean_staging": "all_done_setup_success"}
+    assert rules == {**dict.fromkeys(dag.task_ids, "all_success"), "clean_staging": "all_done_setup_success",
+                     "drop_staging_tables": "all_done_setup_success"}
+
+
+def test_the_staging_tables_are_dropped_by_a_teardown_whatever_the_steps_outcome(dag):
+    drop = dag.get_task("drop_staging_tables")
+    assert drop.is_teardown
+    assert drop.trigger_rule == "all_done_setup_success"
+    assert drop.upstream_task_ids == {"plan_hour", "publish"}
+    assert drop.job["hive_job"]["query_file_uri"].endswith("/hourly_drop_staging.hql")
+
+
+def test_the_checks_verdicts_are_retried_and_only_their_assertion_is_not(dag):
+    # Computing the verdicts reads the hour's data, where Hive or Cloud Storage can fail; asserting them
+    # reads only the verdicts, and a failed check fails the same way again.
+    assert dag.get_task("compute_check_verdicts").retries >= 1
+    assert dag.get_task("check_quality").retries == 0
+    assert dag.get_task("check_quality").upstream_task_ids == {"compute_check_verdicts"}
 
 
 def test_hourly_with_bounded_catch_up_and_failure_callbacks(dag):

@@ -11,12 +11,13 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import local_cloud
 import pytest
 from conftest import REPO, make_entry
 from local_bigquery import LocalBigQueryHook, create_lineage_table, local_bigquery, local_client
 from local_cloud import LocalBlob, LocalDataprocHook, LocalGCSHook
 
-from dags.weblog_hourly_steps import HOURLY_STEPS, LATE_TASK_ID, RECONCILE_TASK_ID
+from dags.weblog_hourly_steps import HOURLY_STEPS, LATE_TASK_ID, RECONCILE_TASK_ID, STAGING_TABLES_TEARDOWN
 from jobs.weblog_parse import parse
 
 RAW, STAGING, CURATED, DAG_BUCKET = "weblog-raw", "weblog-dataproc", "weblog-curated", "weblog-composer"
@@ -158,7 +159,7 @@ def test_two_consecutive_hours_publish_exactly_their_rows_and_leave_no_staging(b
 def test_each_hive_step_is_submitted_with_its_rendered_script_cluster_and_the_hours_plan(first_runs):
     run = first_runs[HOUR_15]
     assert [job.job.hive_job.query_file_uri for job in run["jobs"]] == [
-        f"gs://{DAG_BUCKET}/dags/hql/{step.script}" for step in HOURLY_STEPS]
+        f"gs://{DAG_BUCKET}/dags/hql/{step.script}" for step in (*HOURLY_STEPS, STAGING_TABLES_TEARDOWN)]
     for job in run["jobs"]:
         assert (job.project_id, job.region) == ("weblog-project", "europe-west1")
         assert job.job.placement.cluster_name == "weblog-hive"
@@ -199,12 +200,14 @@ def test_a_failing_quality_check_publishes_nothing_and_is_not_retried(dag, bucke
     tis = run_hour(dag, HOUR_15)
     assert {t: ti.state for t, ti in tis.items()} == {
         "wait_for_hour_complete": "success", "plan_hour": "success", "register_partition": "success",
-        "aggregate_to_staging": "success", "pin_checked_files": "success", "check_quality": "failed",
-        "publish": "upstream_failed", "clean_staging": "success", RECONCILE_TASK_ID: "success",
-        LATE_TASK_ID: "success"}
+        "aggregate_to_staging": "success", "pin_checked_files": "success", "compute_check_verdicts": "success",
+        "check_quality": "failed", "publish": "upstream_failed", "clean_staging": "success",
+        "drop_staging_tables": "success", RECONCILE_TASK_ID: "success", LATE_TASK_ID: "success"}
     assert tis["check_quality"].try_number == 1
     assert tis["check_quality"].get_dagrun().state == "failed"
-    assert "quarantined share" in LocalDataprocHook.submitted[-1].outcome.status.details
+    [check] = [job for job in LocalDataprocHook.submitted if job.job.hive_job.query_file_uri.endswith(
+        "/hourly_check_verdicts.hql")]
+    assert "quarantined share" in check.outcome.status.details
     assert objects(buckets, CURATED) == curated_before
     # The failed run leaves no staging files: the teardown deleted its staging place.
     staging_dir = tis["plan_hour"].xcom_pull(task_ids="plan_hour")["STAGING_DIR"]
@@ -301,3 +304,58 @@ def test_late_entries_for_a_published_hour_clear_its_run_for_the_scheduler_to_ru
     assert run_of(HOUR_15)[1] == states_15
     assert (f"weblog_hourly rerun: hour=2026-11-26T14 has entries committed after its run {run_14.run_id} started"
             in capsys.readouterr().out)
+
+
+def dying_verdicts(monkeypatch, times: int) -> list[str]:
+    """The checks' script dies after creating the run's staging tables, before recording a verdict (a Tez or
+    HiveServer2 error), the first `times` times it is submitted; the list collects each death."""
+    deaths: list[str] = []
+    whole_script = local_cloud.run_script
+
+    def run_script(spark, script, variables):
+        if "INSERT OVERWRITE TABLE clickstream.hourly_check_results_v2" in script and len(deaths) < times:
+            whole_script(spark, script[:script.index("-- A check whose inputs are missing")], variables)
+            deaths.append(variables["RUN_ID"])
+            raise RuntimeError("java.io.IOException: the connection to HiveServer2 was lost")
+        return whole_script(spark, script, variables)
+
+    monkeypatch.setattr(local_cloud, "run_script", run_script)
+    return deaths
+
+
+def staging_tables(spark, plan: dict) -> set[str]:
+    return {r.tableName for r in spark.sql(f"SHOW TABLES IN clickstream LIKE '{plan['STAGING_TABLE']}*'").collect()}
+
+
+def test_an_infrastructure_error_while_the_checks_read_the_hour_is_retried_and_the_hour_publishes(
+        dag, spark, buckets, monkeypatch):
+    deaths = dying_verdicts(monkeypatch, times=1)
+    verdicts = dag.get_task("compute_check_verdicts")
+    monkeypatch.setattr(verdicts, "retry_delay", timedelta(0))  # minutes on Composer
+    monkeypatch.setattr(verdicts, "retry_exponential_backoff", False)
+    tis = run_hour(dag, HOUR_14)
+    assert len(deaths) == 1
+    assert tis["compute_check_verdicts"].try_number == 2
+    assert {t: ti.state for t, ti in tis.items()} == dict.fromkeys(tis, "success")
+    plan = tis["plan_hour"].xcom_pull(task_ids="plan_hour")
+    assert published_rows(buckets, HOUR_14) == {
+        f"hourly/{hour_folder(HOUR_14)}/run_id={plan['RUN_ID']}/part-00000.csv": expected_rows(HOUR_14, plan["RUN_ID"])}
+    assert staging_tables(spark, plan) == set()
+
+
+def test_checks_that_die_mid_script_on_their_last_try_leave_no_staging_tables_or_files(
+        dag, spark, buckets, monkeypatch, capsys):
+    deaths = dying_verdicts(monkeypatch, times=1)
+    monkeypatch.setattr(dag.get_task("compute_check_verdicts"), "retries", 0)  # its last try
+    curated_before = objects(buckets, CURATED)
+    tis = run_hour(dag, HOUR_15)
+    assert len(deaths) == 1
+    assert tis["compute_check_verdicts"].state == "failed"
+    assert tis["check_quality"].state == tis["publish"].state == "upstream_failed"
+    assert tis["clean_staging"].state == tis["drop_staging_tables"].state == "success"
+    plan = tis["plan_hour"].xcom_pull(task_ids="plan_hour")
+    assert staging_tables(spark, plan) == set()
+    assert objects(buckets, STAGING, plan["STAGING_DIR"].removeprefix(f"gs://{STAGING}/")) == {}
+    assert objects(buckets, CURATED) == curated_before
+    assert "weblog_hourly failed: task=compute_check_verdicts hour=2026-11-26 15:00:00+00:00 try=1" in \
+        capsys.readouterr().out

@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import make_entry
 
-from dags.weblog_hourly_steps import HOURLY_STEPS
+from dags.weblog_hourly_steps import HOURLY_STEPS, STAGING_TABLES_TEARDOWN
 from jobs.hourly_local import JOBS_DIR, main, statements
 from jobs.weblog_parse import parse
 
@@ -31,7 +31,7 @@ def test_hive_columns_match_the_parquet_the_streaming_job_writes(spark, kafka_fr
     assert declared_columns("weblog_quarantine") == [(n, as_hive[t]) for n, t in spark_columns(bad)]
 
 
-@pytest.mark.parametrize("step", HOURLY_STEPS, ids=lambda step: step.script)
+@pytest.mark.parametrize("step", (*HOURLY_STEPS, STAGING_TABLES_TEARDOWN), ids=lambda step: step.script)
 def test_each_script_starts_with_a_guard_on_every_variable_it_uses(step):
     script = statements((JOBS_DIR / step.script).read_text())
     guard, rest = script[0], script[1:]
@@ -44,7 +44,7 @@ def test_each_script_starts_with_a_guard_on_every_variable_it_uses(step):
 
 
 def test_every_assert_says_what_it_asserts():
-    for step in HOURLY_STEPS:
+    for step in (*HOURLY_STEPS, STAGING_TABLES_TEARDOWN):
         for statement in statements((JOBS_DIR / step.script).read_text()):
             assert ("assert_true" in statement.sql) == (statement.assertion is not None), statement.sql[:80]
 

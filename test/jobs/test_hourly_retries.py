@@ -50,4 +50,5 @@ def test_a_failed_data_quality_check_is_not_retried():
 def test_the_policy_covers_every_task_of_the_dag():
     tasks = [s.task_id for s in HOURLY_STEPS] + [PUBLISH_TASK_ID]
     assert {t: retries_of(t) for t in tasks} == {
-        "register_partition": 2, "aggregate_to_staging": 2, "check_quality": 0, "publish": 2}
+        "register_partition": 2, "aggregate_to_staging": 2, "compute_check_verdicts": 2, "check_quality": 0,
+        "publish": 2}

@@ -210,7 +210,9 @@ def rewrite_staged(plan: dict[str, str], old: str, new: str) -> None:
 
 
 def run_checks(spark, plan: dict[str, str]) -> None:
-    run_script(spark, (JOBS_DIR / HOURLY_STEPS[2].script).read_text(), plan)
+    """The verdicts, then their assertion."""
+    for step in HOURLY_STEPS[2:]:
+        run_script(spark, (JOBS_DIR / step.script).read_text(), plan)
 
 
 def test_the_staged_output_passes_the_checks_untouched(spark, staged, tmp_path):
@@ -308,7 +310,8 @@ def test_every_failed_check_is_named_with_its_value_and_limit_by_the_scripts_own
     # No comment reaches Hive's driver output: the names must come from what the statements return.
     plan = copy_of(staged, tmp_path, share=0.1)
     rewrite_staged(plan, "P000002,1,0", "P000002,2,0")
-    script = "\n".join(line for line in (JOBS_DIR / HOURLY_STEPS[2].script).read_text().splitlines()
+    run_script(spark, (JOBS_DIR / HOURLY_STEPS[2].script).read_text(), plan)  # the verdicts: recorded, no error
+    script = "\n".join(line for line in (JOBS_DIR / HOURLY_STEPS[3].script).read_text().splitlines()
                        if not line.lstrip().startswith("--") or line.lstrip().startswith("-- assert:"))
     with pytest.raises(QualityCheckFailed) as failed:
         run_script(spark, script, plan)
@@ -334,6 +337,26 @@ def test_the_runs_staging_tables_are_dropped_whatever_the_outcome(spark, staged,
     for plan in (passing, failing):
         assert plan["STAGING_TABLE"] not in left
         assert plan["STAGING_TABLE"] + "_raw_rows" not in left
+
+
+def test_checks_that_die_mid_script_leave_no_staging_tables_in_the_local_runner(spark, raw, tmp_path, monkeypatch):
+    from jobs import hourly_local  # noqa: PLC0415
+
+    whole_script, run_ids = hourly_local.run_script, []
+
+    def dying(spark, script, variables):  # the checks' script dies once its staging tables exist
+        if "INSERT OVERWRITE TABLE clickstream.hourly_check_results_v2" in script:
+            whole_script(spark, script[:script.index("-- A check whose inputs are missing")], variables)
+            run_ids.append(variables["RUN_ID"])
+            raise RuntimeError("the connection to HiveServer2 was lost")
+        return whole_script(spark, script, variables)
+
+    monkeypatch.setattr(hourly_local, "run_script", dying)
+    with pytest.raises(RuntimeError, match="HiveServer2"):
+        run(spark, raw, tmp_path, HOUR_14, run_id="died")
+    assert run_ids == ["died"]
+    assert not {t for t in staging_tables(spark) if "_died" in t}
+    assert not (tmp_path / "curated").exists()
 
 
 def test_entries_added_to_the_hour_after_the_aggregate_do_not_fail_its_checks(spark, kafka_frame, tmp_path):

@@ -82,9 +82,9 @@ beforeAll(async () => {
     false,
   );
   const targets = { streamClusterName: "clickstream-stream", rawBucketName: "p-raw", composerEnvironmentName: "clickstream-composer", loaderServiceName: "clickstream-loader" };
-  const quiet = new Monitoring("quiet", { config: parseStackConfig({ "gcp:project": "my-clickstream-dev", "clickstream-pipeline:namePrefix": "clickstream" }), ...targets });
+  const quiet = new Monitoring("quiet", { ...parseStackConfig({ "gcp:project": "my-clickstream-dev", "clickstream-pipeline:namePrefix": "clickstream" }), ...targets });
   const paged = new Monitoring("paged", {
-    config: parseStackConfig({ "gcp:project": "my-clickstream-dev", "clickstream-pipeline:namePrefix": "clickstream", "clickstream-pipeline:alertEmail": "ops@example.com", "clickstream-pipeline:freshnessMinutes": "120" }),
+    ...parseStackConfig({ "gcp:project": "my-clickstream-dev", "clickstream-pipeline:namePrefix": "clickstream", "clickstream-pipeline:alertEmail": "ops@example.com", "clickstream-pipeline:freshnessMinutes": "120" }),
     ...targets,
   });
   quiet.dashboardUrl.apply((url) => (dashboardUrls.quiet = url));

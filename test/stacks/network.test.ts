@@ -18,7 +18,7 @@ beforeAll(async () => {
     "test",
     false,
   );
-  new Network("network", { config: parseStackConfig({ "gcp:project": "my-clickstream-dev" }) });
+  new Network("network", parseStackConfig({ "gcp:project": "my-clickstream-dev" }));
   // Waits until every declared resource reached the mocks.
   await pulumi.runtime.disconnect();
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const rawBucket = new gcp.storage.Bucket("raw", { name: "raw-bucket", location: "US-CENTRAL1" });
   const loaderServiceAccount = new gcp.serviceaccount.Account("loader", { accountId: "clickstream-loader" });
   const composerServiceAccount = new gcp.serviceaccount.Account("composer", { accountId: "clickstream-composer" });
-  new Warehouse("warehouse", { config, rawBucket, loaderServiceAccount, composerServiceAccount });
+  new Warehouse("warehouse", { ...config, rawBucket, loaderServiceAccount, composerServiceAccount });
   await pulumi.runtime.disconnect();
 });
 
