@@ -166,8 +166,15 @@ export class Pipeline {
 
   private async startServices(stages: StageClock, log: (line: string) => void): Promise<void> {
     const l = this.l;
+    // Checked before anything starts: without Java the run stops at once, at the Kafka stage.
+    let noJava: Error | undefined;
+    try {
+      assertJava();
+    } catch (e) {
+      noJava = e as Error;
+    }
     // The BigQuery server and the loader need no broker: they start while Kafka starts.
-    const warehouse = stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
+    const warehouse = noJava ? Promise.resolve() : stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
       // The archive the stack deploys, built while the server starts.
       const built = runToCompletion({
         name: "build-loader", command: "npm", args: ["run", "--silent", "build:loader"], cwd: parts.REPO_ROOT,
@@ -203,10 +210,8 @@ export class Pipeline {
     warehouse.catch(() => undefined);
     try {
       const kafka = await stages.stage("kafka", "starting the Kafka broker", async () => {
-        try {
-          assertJava();
-        } catch (e) {
-          throw new SandboxError(`the Kafka broker did not start: ${(e as Error).message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
+        if (noJava) {
+          throw new SandboxError(`the Kafka broker did not start: ${noJava.message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
         }
         let bootstrap = "";
         const broker = this.keep("kafka", async () => {
