@@ -169,45 +169,15 @@ export class Pipeline {
 
   private async startServices(stages: StageClock, log: (line: string) => void): Promise<void> {
     const l = this.l;
-    const kafka = await stages.stage("kafka", "starting the Kafka broker", async () => {
-      try {
-        assertJava();
-      } catch (e) {
-        throw new SandboxError(`the Kafka broker did not start: ${(e as Error).message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
-      }
-      let bootstrap = "";
-      const broker = this.keep("kafka", async () => {
-        this.registry.assertOpen("kafka");
-        const b = await startBroker({
-          stateDir: l.kafka, detached: true, env: this.registry.env(), onSpawn: (child) => this.registry.recordChild("kafka", child),
-          port: this.settings.kafkaPort, preferredPort: this.settings.preferredKafkaPort,
-        });
-        const { kafkaPort, preferredKafkaPort } = this.settings;
-        if (bootstrap === "" && kafkaPort === undefined && preferredKafkaPort !== undefined && !b.bootstrapServers.endsWith(`:${preferredKafkaPort}`)) {
-          log(`Kafka listens on ${b.bootstrapServers}, not on the default port ${preferredKafkaPort} (taken when this state folder's broker first started); the port is kept across down and up; choose one with 'up --kafka-port N'`);
-        }
-        bootstrap = b.bootstrapServers;
-        return { pid: b.pid, exited: exitOf(b.pid), log: b.log };
-      }, log);
-      await broker.begin().catch((e: Error) => {
-        throw new SandboxError(`the Kafka broker did not start: ${e.message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
-      });
-      // Before the streaming job subscribes to it (on a resumed state folder it exists already).
-      await ensureTopic(bootstrap, parts.TOPIC, parts.TOPIC_PARTITIONS);
-      return bootstrap;
-    });
-    this.endpoints.kafkaBootstrap = kafka;
-    this.endpoints.rawBucket = l.rawBucket;
-    this.endpoints.curatedBucket = l.curatedBucket;
-
-    // The streaming job, the hourly worker, the BigQuery server and the loader start side by side.
-    announce(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
-    const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings), this.registry), log);
-    await stream.begin();
-    const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor, maxQuarantineShareOf(l)), this.registry)), log);
-    await worker.begin();
-
-    await stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
+    // Checked before anything starts: without Java the run stops at once, at the Kafka stage.
+    let noJava: Error | undefined;
+    try {
+      assertJava();
+    } catch (e) {
+      noJava = e as Error;
+    }
+    // The BigQuery server and the loader need no broker: they start while Kafka starts.
+    const warehouse = noJava ? Promise.resolve() : stages.stage("bigquery", "starting the local BigQuery server and the loader function", async () => {
       // The archive the stack deploys, built while the server starts.
       const built = runToCompletion({
         name: "build-loader", command: "npm", args: ["run", "--silent", "build:loader"], cwd: parts.REPO_ROOT,
@@ -239,6 +209,49 @@ export class Pipeline {
         timeoutMs: 60_000, log: loaderService.log, hint: "run 'npm run build:loader' and read the loader's log",
       });
     });
+    // Settled before anything fails, so that stop() finds every process the stage started.
+    warehouse.catch(() => undefined);
+    try {
+      const kafka = await stages.stage("kafka", "starting the Kafka broker", async () => {
+        if (noJava) {
+          throw new SandboxError(`the Kafka broker did not start: ${noJava.message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
+        }
+        let bootstrap = "";
+        const broker = this.keep("kafka", async () => {
+          this.registry.assertOpen("kafka");
+          const b = await startBroker({
+            stateDir: l.kafka, detached: true, env: this.registry.env(), onSpawn: (child) => this.registry.recordChild("kafka", child),
+            port: this.settings.kafkaPort, preferredPort: this.settings.preferredKafkaPort,
+          });
+          const { kafkaPort, preferredKafkaPort } = this.settings;
+          if (bootstrap === "" && kafkaPort === undefined && preferredKafkaPort !== undefined && !b.bootstrapServers.endsWith(`:${preferredKafkaPort}`)) {
+            log(`Kafka listens on ${b.bootstrapServers}, not on the default port ${preferredKafkaPort} (taken when this state folder's broker first started); the port is kept across down and up; choose one with 'up --kafka-port N'`);
+          }
+          bootstrap = b.bootstrapServers;
+          return { pid: b.pid, exited: exitOf(b.pid), log: b.log };
+        }, log);
+        await broker.begin().catch((e: Error) => {
+          throw new SandboxError(`the Kafka broker did not start: ${e.message}`, "fix the cause named above (Java 17 on PATH, 'npm run setup' for the jars), then run again", join(l.kafka, "broker.log"));
+        });
+        // Before the streaming job subscribes to it (on a resumed state folder it exists already).
+        await ensureTopic(bootstrap, parts.TOPIC, parts.TOPIC_PARTITIONS);
+        return bootstrap;
+      });
+      this.endpoints.kafkaBootstrap = kafka;
+      this.endpoints.rawBucket = l.rawBucket;
+      this.endpoints.curatedBucket = l.curatedBucket;
+
+      // The streaming job, the hourly worker, the BigQuery server and the loader start side by side.
+      announce(this.say, "starting the Spark streaming job and the hourly steps' worker (they keep running)");
+      const stream = this.keep("stream", async () => startService(parts.streamSpec(l, kafka, this.settings), this.registry), log);
+      await stream.begin();
+      const worker = this.keep("hourly", async () => (this.worker = startHourlyWorker(parts.hourlyWorkerSpec(l, this.settings.clockFactor, maxQuarantineShareOf(l)), this.registry)), log);
+      await worker.begin();
+    } catch (e) {
+      await warehouse.catch(() => undefined);
+      throw e;
+    }
+    await warehouse;
   }
 
   /** Sends the simulated hours once (the generator exits when done); their ground truth is kept. */

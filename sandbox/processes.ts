@@ -57,11 +57,12 @@ export function startService(spec: ServiceSpec, registry: ProcessRegistry): Serv
   registry.recordChild(spec.name, child);
   closeSync(fd);
   if (out !== fd) closeSync(out);
-  if (child.pid === undefined) throw new SandboxError(`could not start ${spec.name} (${spec.command})`, `check that ${spec.command} is installed (run 'npm run setup')`, spec.log);
+  // Listened to before the check below: a command that is not installed emits "error" after the throw.
   const exited = new Promise<number | string>((resolve) => {
     child.on("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
     child.on("error", () => resolve("spawn-error"));
   });
+  if (child.pid === undefined) throw new SandboxError(`could not start ${spec.name} (${spec.command})`, `check that ${spec.command} is installed (run 'npm run setup')`, spec.log);
   return { name: spec.name, pid: child.pid, log: spec.log, child, exited };
 }
 

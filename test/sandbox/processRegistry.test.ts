@@ -28,6 +28,13 @@ function sleeper(registry: ProcessRegistry, name = "sleeper"): number {
   return s.pid;
 }
 
+test("a command that is not installed is a clear error that names it, and nothing throws later", async () => {
+  const registry = new ProcessRegistry(join(work, "missing", "processes"));
+  const spec = { name: "missing", command: "no-such-command-in-the-sandbox", args: [], log: join(work, "missing.log") };
+  expect(() => startService(spec, registry)).toThrow("could not start missing (no-such-command-in-the-sandbox)");
+  await sleep(300); // the failed spawn's "error" event comes after the throw
+});
+
 test("a process is recorded as it is spawned: pid, its own process group, command line and start time", () => {
   const registry = new ProcessRegistry(join(work, "recorded", "processes"));
   const pid = sleeper(registry);
