@@ -114,7 +114,8 @@ describe("a supervisor killed outright (SIGKILL) while the services start", () =
 
   test("purge refuses while what it started runs, and names it", async () => {
     const run = npmStart(dir, ["run", ...RUN]);
-    await until("the BigQuery server starts", fileAt(dir, "logs/bigquery.log"), run);
+    // The BigQuery server starts beside the broker; the streaming job starts once both are up.
+    await until("the streaming job starts", fileAt(dir, "logs/stream.log"), run);
     group(run, "SIGKILL");
     await run.closed;
     expect(processesOf(dir).length).toBeGreaterThan(0);
