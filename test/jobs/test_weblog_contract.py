@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from jobs.weblog_contract import ConditionalRule, ContractNotUnderstood, load_contract
+from jobs.weblog_contract import DEFAULT_CONTRACT, ConditionalRule, ContractNotUnderstood, load_contract
 
-SHIPPED = json.loads(load_contract.__globals__["DEFAULT_CONTRACT"].read_text(encoding="utf-8"))
+SHIPPED = json.loads(DEFAULT_CONTRACT.read_text(encoding="utf-8"))
 
 
 def test_the_shipped_contract_reads_as_its_conditional_pairing_and_id_rules():
