@@ -46,3 +46,41 @@ def test_a_conditional_rule_the_job_cannot_enforce_is_refused(change):
     change(schema["allOf"][0])
     with pytest.raises(ContractNotUnderstood, match="allOf rule not supported"):
         load_contract(json.dumps(schema))
+
+
+def _with(change) -> str:
+    schema = copy.deepcopy(SHIPPED)
+    change(schema)
+    return json.dumps(schema)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda s: s.update({"type": "array"}),
+     r"^the contract must describe a closed object \(additionalProperties: false\)$"),
+    (lambda s: s.pop("additionalProperties"), r"^the contract must describe a closed object"),
+    (lambda s: s.update({"minProperties": 1}), r"^the top level: keywords \['minProperties'\] are not enforced"),
+    (lambda s: s["properties"]["status"].update({"multipleOf": 2}),
+     r"^property status: keywords \['multipleOf'\] are not enforced"),
+    (lambda s: s["properties"]["status"].update({"type": "number"}),
+     r"^property status: type number is not supported$"),
+    (lambda s: s["properties"]["pid"].update({"type": ["string", "integer"]}),
+     r"^property pid: type \['string', 'integer'\] is not supported$"),
+    (lambda s: s["properties"]["url"].update({"format": "uri"}), r"^property url: format uri is not supported$"),
+    (lambda s: s["properties"]["ip"].update({"anyOf": [{"format": "ipv4"}, {"pattern": "x"}]}),
+     r"^property ip: anyOf is supported only as a list of formats \(\['date-time', 'ipv4', 'ipv6', 'uuid'\]\), "
+     r"got \[\{\"format\": \"ipv4\"\}, \{\"pattern\": \"x\"\}\]$"),
+    (lambda s: s["properties"]["ip"].update({"anyOf": []}), r"^property ip: anyOf is supported only as a list"),
+    (lambda s: s["properties"]["ip"].update({"anyOf": {"format": "ipv4"}}), r"^property ip: anyOf is supported only"),
+    (lambda s: s["properties"]["ip"].update({"anyOf": ["ipv4"]}), r"^property ip: anyOf is supported only"),
+    (lambda s: s["properties"]["ip"].update({"format": "ipv4"}),
+     r"^property ip: format and anyOf of formats together are not supported$"),
+])
+def test_a_construct_the_job_cannot_enforce_is_refused_with_the_property_and_keyword_named(change, message):
+    with pytest.raises(ContractNotUnderstood, match=message):
+        load_contract(_with(change))
+
+
+def test_a_contract_with_no_required_list_conditionals_or_pairings_has_none_of_them():
+    contract = load_contract(_with(lambda s: [s.pop(k) for k in ("required", "allOf", "x-equal-when-set")]))
+    assert (contract.required, contract.conditionals, contract.equal_when_set) == ((), (), ())
+    assert next(f for f in contract.fields if f.name == "ip").formats == ("ipv4", "ipv6")
