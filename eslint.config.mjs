@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "build/**", "dist/**", ".venv/**", ".stryker-tmp/**", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/**", "build/**", "dist/**", ".venv/**", ".stryker-tmp/**", "mutants/**", "**/*.js", "**/*.mjs"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

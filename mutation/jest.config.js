@@ -5,7 +5,10 @@ const base = require("../jest.config.js");
 module.exports = {
   ...base,
   rootDir: "..",
-  roots: ["<rootDir>/test"],
+  // The whole repository, so that a mutated module's related tests are found through every import in between
+  // (a test reaches stacks/identity.ts through index.ts); only the tests below run.
+  roots: ["<rootDir>"],
+  modulePathIgnorePatterns: ["<rootDir>/(\\.venv|\\.sandbox|\\.stryker-tmp|node_modules|build|dist|reports|mutants)/"],
   testMatch: [
     "<rootDir>/test/contract/*.test.ts",
     "<rootDir>/test/functions/{hourlyLoader,loadJobId,loaderConfig,publishedObject,publishedRows}.test.ts",

@@ -94,3 +94,38 @@ test("options: the default run is 3 hours, hours follow --start, bad values are 
   expect(() => parseOptions(["--faults", "disk-full"])).toThrow(/unknown fault/);
   expect(() => parseOptions(["launch"])).toThrow(/unknown command/);
 });
+
+test("the printed reconciliation names each hour's counts, its verdict and the products that differ, oldest hour first", () => {
+  const loaded = [
+    { hour: "2026-11-26T09", product_id: "P9", visits: 1, cart_adds: 0 }, // an hour the generator never made
+    { hour: "2026-11-26T10", product_id: "P0", visits: 1, cart_adds: 0 }, // a product it never made
+    truth[0],
+    { ...truth[1], cart_adds: 1 },
+  ];
+  const r = reconcile(truth, loaded, { duplicatesSent: 1, rawRows: 27, distinctEventIds: 25 });
+  expect(r.hours[1].productsDiffering).toEqual(["P0", "P2"]);
+  expect(formatReconciliation(r).split("\n")).toEqual([
+    "hour (UTC)      expected visits/cart adds   loaded visits/cart adds   result",
+    "2026-11-26T09:00   0/0                         1/0                       MISMATCH (1 products differ: P9)",
+    "2026-11-26T10:00   15/1                        16/2                      MISMATCH (2 products differ: P0, P2)",
+    "2026-11-26T11:00   7/2                         0/0                       MISMATCH (1 products differ: P1)",
+    "repeated deliveries (same event_id): 1 sent, 2 received into raw, 8 left out of the table: MISMATCH",
+    "reconciliation FAILED: 3 of 3 hours differ from the generator's ground truth",
+  ]);
+});
+
+test("one matching hour and no hours at all are each said in words", () => {
+  expect(formatReconciliation(reconcile(truth.slice(2), truth.slice(2))).split("\n")).toEqual([
+    "hour (UTC)      expected visits/cart adds   loaded visits/cart adds   result",
+    "2026-11-26T11:00   7/2                         7/2                       exact",
+    "reconciliation: the 1 hour matches the generator's ground truth exactly",
+  ]);
+  expect(formatReconciliation(reconcile([], []))).toMatch(/\nreconciliation FAILED: no hours to compare$/);
+});
+
+test("an hour with many differing products names how many and the first five", () => {
+  const extra = ["G", "F", "E", "D", "C", "B", "A"].map((p) => ({ hour: "2026-11-26T11", product_id: p, visits: 1, cart_adds: 0 }));
+  expect(formatReconciliation(reconcile(truth.slice(2), [...truth.slice(2), ...extra]))).toContain(
+    "MISMATCH (7 products differ: A, B, C, D, E)\n",
+  );
+});
