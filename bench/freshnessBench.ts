@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { HOUR_MS, parseClockFactor } from "../sandbox/clock";
-import { sandboxLayout } from "../sandbox/layout";
-import { median, readStatus } from "../sandbox/status";
+import { HOUR_MS, parseClockFactor } from "../sandbox/schedule/clock";
+import { sandboxLayout } from "../sandbox/shared/layout";
+import { median, readStatus } from "../sandbox/commands/status";
 
 const REPO = resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -24,7 +24,7 @@ const TRIGGER_S = 5;
 
 const stateDir = mkdtempSync(join(tmpdir(), "freshness-bench-"));
 const l = sandboxLayout(stateDir);
-const sandbox = (command: string[]) => spawnSync(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...command], { cwd: REPO, stdio: "inherit" });
+const sandbox = (command: string[]) => spawnSync(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "commands", "cli.ts"), ...command], { cwd: REPO, stdio: "inherit" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {

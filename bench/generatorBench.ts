@@ -10,7 +10,7 @@ import { Kafka, logLevel } from "kafkajs";
 import type { RunSummary } from "../generator/groundTruth";
 import { TrafficModel } from "../generator/traffic";
 import { simulatedEventTimes } from "../generator/eventTime";
-import { kafkaClasspath, startBroker } from "../sandbox/kafkaBroker";
+import { kafkaClasspath, startBroker } from "../sandbox/processes/kafkaBroker";
 
 const ROOT = path.resolve(__dirname, "..");
 const SEED = 2026;

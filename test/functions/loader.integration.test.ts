@@ -3,8 +3,8 @@
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { folderGeneration } from "../../functions/loader/src/storedObjects";
-import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
-import { curatedObjectsWithoutLineage, loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/localBigQuery";
+import { isLoopback, listeningSockets, processTree } from "../../sandbox/processes/listeningSockets";
+import { curatedObjectsWithoutLineage, loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/verdict/localBigQuery";
 import { LoaderUnderTest, queryRows, startLoaderUnderTest } from "./localLoader";
 
 let loader: LoaderUnderTest;

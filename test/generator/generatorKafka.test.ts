@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import type { RunSummary } from "../../generator/groundTruth";
-import { freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import { freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
 import { readTopic } from "./readBack";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -1,7 +1,7 @@
-import { accessLogAccount, accessLogCounts } from "../../sandbox/accessLogAccount";
-import { parseOptions, SandboxOptions, UsageError } from "../../sandbox/options";
-import { streamSpec } from "../../sandbox/parts";
-import { sandboxLayout } from "../../sandbox/layout";
+import { accessLogAccount, accessLogCounts } from "../../sandbox/verdict/accessLogAccount";
+import { parseOptions, SandboxOptions, UsageError } from "../../sandbox/commands/options";
+import { streamSpec } from "../../sandbox/processes/parts";
+import { sandboxLayout } from "../../sandbox/shared/layout";
 
 const line = (batch: number, lines: number, ignored: number) =>
   `2026-11-28 09:00:00,000 weblog_stream INFO access log: ${JSON.stringify({ query: "weblogs", batch, lines, visit: lines - ignored, cart_add: 0, ignored, malformed: 0 })}`;

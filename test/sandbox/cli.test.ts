@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 
 const REPO = resolve(__dirname, "..", "..");
 const tsx = join(REPO, "node_modules", ".bin", "tsx");
-const cli = join(REPO, "sandbox", "cli.ts");
+const cli = join(REPO, "sandbox", "commands", "cli.ts");
 
 function sandbox(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(tsx, [cli, ...args], { cwd: REPO, env, encoding: "utf8", timeout: 60_000 });

@@ -1,5 +1,5 @@
 // The sandbox's health figures: the deployed dashboard's and alerts' arithmetic on hand-made run records.
-import { HealthInput, pipelineHealth } from "../../sandbox/health";
+import { HealthInput, pipelineHealth } from "../../sandbox/verdict/health";
 
 const at = (time: string) => Date.parse(`2026-11-26T${time}Z`);
 const hourComplete = (hour: string, rows: number, quarantined: number) =>

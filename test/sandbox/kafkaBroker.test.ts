@@ -4,8 +4,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
-import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
-import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, SERVICE_PORTS, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import { isLoopback, listeningSockets, processTree } from "../../sandbox/processes/listeningSockets";
+import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, SERVICE_PORTS, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
 import net from "node:net";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -27,7 +27,7 @@ async function highWatermark(bootstrapServers: string, topic: string): Promise<n
 }
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const run = spawnSync(process.execPath, [TSX, path.join(ROOT, "sandbox", "kafkaBroker.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+  const run = spawnSync(process.execPath, [TSX, path.join(ROOT, "sandbox", "processes", "kafkaBroker.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

@@ -1,4 +1,4 @@
-import { LATE_WINDOW_MS, lateReruns, HourRun } from "../../sandbox/scheduler";
+import { LATE_WINDOW_MS, lateReruns, HourRun } from "../../sandbox/schedule/scheduler";
 import lateRerunRule from "../../contract/late-reruns.json";
 
 const run = (hour: string, startedAtMs: number): HourRun => ({ hour, runId: `r${startedAtMs}`, ok: true, published: [], startedAtMs, endedAtMs: startedAtMs + 1 });

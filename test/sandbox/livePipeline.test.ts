@@ -12,15 +12,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Kafka, logLevel, Producer } from "kafkajs";
-import { launchChromium } from "../../sandbox/browser";
-import { clockNow, HOUR_MS, hourOf, readClock } from "../../sandbox/clock";
-import { HourlyActivityRow, totalsPerHour } from "../../sandbox/hourlyActivity";
-import { sandboxLayout } from "../../sandbox/layout";
-import { groundTruthRows, LiveReportRecord } from "../../sandbox/pipeline";
-import { killGroup } from "../../sandbox/processes";
-import { ProcessRegistry } from "../../sandbox/processRegistry";
-import { reconcile, Reconciliation } from "../../sandbox/reconciliation";
-import { PipelineStatus, readStatus } from "../../sandbox/status";
+import { launchChromium } from "../../sandbox/verdict/browser";
+import { clockNow, HOUR_MS, hourOf, readClock } from "../../sandbox/schedule/clock";
+import { HourlyActivityRow, totalsPerHour } from "../../sandbox/verdict/hourlyActivity";
+import { sandboxLayout } from "../../sandbox/shared/layout";
+import { groundTruthRows, LiveReportRecord } from "../../sandbox/pipeline/pipeline";
+import { killGroup } from "../../sandbox/processes/processes";
+import { ProcessRegistry } from "../../sandbox/processes/processRegistry";
+import { reconcile, Reconciliation } from "../../sandbox/verdict/reconciliation";
+import { PipelineStatus, readStatus } from "../../sandbox/commands/status";
 import { readRenderedReport } from "./reportInBrowser";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -37,7 +37,7 @@ let narration = "";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sandbox(args: string[]): Promise<number | null> {
-  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "commands", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (d: Buffer) => (narration += d.toString()));
   child.stderr.on("data", (d: Buffer) => (narration += d.toString()));
   return new Promise((r) => child.on("close", r));

@@ -4,8 +4,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isAlive, startService } from "../../sandbox/processes";
-import { groupMembers, ProcessRecord, ProcessRegistry, StoppingError } from "../../sandbox/processRegistry";
+import { isAlive, startService } from "../../sandbox/processes/processes";
+import { groupMembers, ProcessRecord, ProcessRegistry, StoppingError } from "../../sandbox/processes/processRegistry";
 
 const work = mkdtempSync(join(tmpdir(), "sandbox-registry-"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,9 +1,9 @@
 // The sandbox's verdict: an hour matches only if its totals and every product's counts are equal.
-import { HourlyActivityRow } from "../../sandbox/hourlyActivity";
-import { expectedHours, parseOptions } from "../../sandbox/options";
-import { formatReconciliation, reconcile } from "../../sandbox/reconciliation";
+import { HourlyActivityRow } from "../../sandbox/verdict/hourlyActivity";
+import { expectedHours, parseOptions } from "../../sandbox/commands/options";
+import { formatReconciliation, reconcile } from "../../sandbox/verdict/reconciliation";
 import { OBJECT_FINALIZED } from "../../functions/loader/src/hourlyLoader";
-import { objectFinalizedEvent } from "../../sandbox/storageEvent";
+import { objectFinalizedEvent } from "../../sandbox/schedule/storageEvent";
 
 const truth: HourlyActivityRow[] = [
   { hour: "2026-11-26T10", product_id: "P1", visits: 10, cart_adds: 1 },

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Browser } from "playwright-core";
-import { launchChromium } from "../../sandbox/browser";
-import { Health } from "../../sandbox/health";
-import { HourlyActivityRow, hoursShown, LatestRun, topProducts } from "../../sandbox/hourlyActivity";
-import { reconcile } from "../../sandbox/reconciliation";
-import { axisTicks, ReportData, renderReport } from "../../sandbox/report";
-import { trafficAccount } from "../../sandbox/trafficAccount";
+import { launchChromium } from "../../sandbox/verdict/browser";
+import { Health } from "../../sandbox/verdict/health";
+import { HourlyActivityRow, hoursShown, LatestRun, topProducts } from "../../sandbox/verdict/hourlyActivity";
+import { reconcile } from "../../sandbox/verdict/reconciliation";
+import { axisTicks, ReportData, renderReport } from "../../sandbox/verdict/report";
+import { trafficAccount } from "../../sandbox/verdict/trafficAccount";
 import { readRenderedReport } from "./reportInBrowser";
 
 const rows: HourlyActivityRow[] = [

@@ -3,12 +3,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../sandbox/cli";
-import { GeneratorSummary, readGroundTruth } from "../../sandbox/groundTruth";
-import { HourlyActivityRow } from "../../sandbox/hourlyActivity";
-import { RunRecord } from "../../sandbox/pipeline";
-import { SandboxError } from "../../sandbox/processes";
-import { reconcile } from "../../sandbox/reconciliation";
+import { main } from "../../sandbox/commands/cli";
+import { GeneratorSummary, readGroundTruth } from "../../sandbox/verdict/groundTruth";
+import { HourlyActivityRow } from "../../sandbox/verdict/hourlyActivity";
+import { RunRecord } from "../../sandbox/pipeline/pipeline";
+import { SandboxError } from "../../sandbox/processes/processes";
+import { reconcile } from "../../sandbox/verdict/reconciliation";
 
 const work = mkdtempSync(join(tmpdir(), "sandbox-verdict-"));
 

@@ -11,10 +11,10 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { launchChromium } from "../../sandbox/browser";
-import { sandboxLayout } from "../../sandbox/layout";
-import { defaultStart, expectedHours } from "../../sandbox/options";
-import { RunRecord } from "../../sandbox/pipeline";
+import { launchChromium } from "../../sandbox/verdict/browser";
+import { sandboxLayout } from "../../sandbox/shared/layout";
+import { defaultStart, expectedHours } from "../../sandbox/commands/options";
+import { RunRecord } from "../../sandbox/pipeline/pipeline";
 import { readRenderedReport } from "./reportInBrowser";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -33,7 +33,7 @@ let result: RunRecord;
 
 beforeAll(async () => {
   // The command as a user runs it (the same as `npm start -- run ...` once setup has run).
-  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "commands", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (d: Buffer) => (narration += d.toString()));
   child.stderr.on("data", (d: Buffer) => (narration += d.toString()));
   exitCode = await new Promise<number | null>((r) => child.on("close", r));

@@ -4,9 +4,9 @@ import { EventEmitter } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isAlive, startService } from "../../sandbox/processes";
-import { ProcessRegistry, StoppingError } from "../../sandbox/processRegistry";
-import { ProcessHandle, Shutdown } from "../../sandbox/shutdown";
+import { isAlive, startService } from "../../sandbox/processes/processes";
+import { ProcessRegistry, StoppingError } from "../../sandbox/processes/processRegistry";
+import { ProcessHandle, Shutdown } from "../../sandbox/processes/shutdown";
 
 const work = mkdtempSync(join(tmpdir(), "sandbox-shutdown-"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 // What `status` prints of a running sandbox: a failed hour is named with what failed, not only counted.
-import { formatStatus, PipelineStatus } from "../../sandbox/status";
+import { formatStatus, PipelineStatus } from "../../sandbox/commands/status";
 
 const status: PipelineStatus = {
   phase: "running",

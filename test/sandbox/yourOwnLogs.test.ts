@@ -8,11 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { hourOf } from "../../sandbox/clock";
-import { freePort } from "../../sandbox/kafkaBroker";
-import { sandboxLayout } from "../../sandbox/layout";
-import { BQ_DATASET, BQ_PROJECT } from "../../sandbox/parts";
-import type { PipelineStatus } from "../../sandbox/status";
+import { hourOf } from "../../sandbox/schedule/clock";
+import { freePort } from "../../sandbox/processes/kafkaBroker";
+import { sandboxLayout } from "../../sandbox/shared/layout";
+import { BQ_DATASET, BQ_PROJECT } from "../../sandbox/processes/parts";
+import type { PipelineStatus } from "../../sandbox/commands/status";
 
 const REPO = resolve(__dirname, "..", "..");
 const NGINX = process.env.NGINX_PATH ?? "/usr/sbin/nginx";
@@ -31,7 +31,7 @@ interface Run {
 
 /** `npm start -- ARGS` (the sandbox's command line), to its end. */
 function sandbox(args: string[], input?: string): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "commands", "cli.ts"), ...args], { cwd: REPO, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -180,7 +180,7 @@ test("status --json names the running pipeline, its Kafka port and the hour load
 });
 
 test("status --watch redraws the figures alone, plain into a pipe, and ends quietly when the reader goes", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "cli.ts"), "status", "--watch", ...flags], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "commands", "cli.ts"), "status", "--watch", ...flags], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

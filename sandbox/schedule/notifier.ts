@@ -4,10 +4,10 @@
 // each object once; a delivery that was cut short is delivered again (the loader's job ids make that safe).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { folderGeneration } from "../functions/loader/src/storedObjects";
-import { CURATED_BUCKET } from "./layout";
+import { folderGeneration } from "../../functions/loader/src/storedObjects";
+import { CURATED_BUCKET } from "../shared/layout";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
-import { writeStateFile } from "./stateFile";
+import { writeStateFile } from "../shared/stateFile";
 
 export interface Delivery {
   generation: string;

@@ -1,13 +1,13 @@
 // Reads the hourly table from the local BigQuery-API server with the official client, as an analyst's
 // tool would (the client's apiEndpoint pointed at 127.0.0.1; no credentials are involved).
 import { join } from "node:path";
-import { classifyObjectName } from "../functions/loader/src/publishedObject";
-import { folderGeneration } from "../functions/loader/src/storedObjects";
-import { objectNames } from "./notifier";
+import { classifyObjectName } from "../../functions/loader/src/publishedObject";
+import { folderGeneration } from "../../functions/loader/src/storedObjects";
+import { objectNames } from "../schedule/notifier";
 import { BigQuery } from "@google-cloud/bigquery";
 import { LineageLoad } from "./health";
 import { hourKey, HourlyActivityRow } from "./hourlyActivity";
-import { BQ_LOCATION as LOCATION } from "./parts";
+import { BQ_LOCATION as LOCATION } from "../processes/parts";
 
 export function localClient(endpoint: string, project: string): BigQuery {
   return new BigQuery({ projectId: project, location: LOCATION, apiEndpoint: endpoint });

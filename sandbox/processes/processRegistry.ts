@@ -6,7 +6,7 @@
 import { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { writeStateFile } from "./stateFile";
+import { writeStateFile } from "../shared/stateFile";
 
 export interface ProcessRecord {
   name: string;

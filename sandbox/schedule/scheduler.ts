@@ -7,8 +7,8 @@
 // folder, so `down` then `up` runs every hour exactly once.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { hourEndMs } from "./clock";
-import { HourlyWorker } from "./hourlyWorker";
-import { writeStateFile } from "./stateFile";
+import { HourlyWorker } from "../processes/hourlyWorker";
+import { writeStateFile } from "../shared/stateFile";
 
 export interface HourRun {
   hour: string;

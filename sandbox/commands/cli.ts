@@ -2,23 +2,23 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { boldFor, endWhenReaderGoes, USAGE_EXIT } from "../commandLine/commandLine";
-import { OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
-import { stopBroker } from "./kafkaBroker";
-import { isSandboxFolder, markSandboxFolder, sandboxCommand, sandboxLayout, stateDirFrom } from "./layout";
+import { boldFor, endWhenReaderGoes, USAGE_EXIT } from "../../commandLine/commandLine";
+import { OBJECT_FINALIZED } from "../../functions/loader/src/hourlyLoader";
+import { stopBroker } from "../processes/kafkaBroker";
+import { isSandboxFolder, markSandboxFolder, sandboxCommand, sandboxLayout, stateDirFrom } from "../shared/layout";
 import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
-import { REPO_ROOT, StreamInput, TOPIC } from "./parts";
-import { runSandbox, setupIfAsked } from "./pipeline";
-import { isAlive, SandboxError } from "./processes";
-import { describeRecords, ProcessRegistry } from "./processRegistry";
+import { REPO_ROOT, StreamInput, TOPIC } from "../processes/parts";
+import { runSandbox, setupIfAsked } from "../pipeline/pipeline";
+import { isAlive, SandboxError } from "../processes/processes";
+import { describeRecords, ProcessRegistry } from "../processes/processRegistry";
 import { formatReportSummary, reportFromStateFolder } from "./reportCommand";
-import { Endpoints, readServicesFile, stopRecorded, writeServicesFile } from "./services";
-import { lineWriter, ProcessHandle, Shutdown } from "./shutdown";
-import { StageClock } from "./stageClock";
+import { Endpoints, readServicesFile, stopRecorded, writeServicesFile } from "../processes/services";
+import { lineWriter, ProcessHandle, Shutdown } from "../processes/shutdown";
+import { StageClock } from "../pipeline/stageClock";
 import { formatStatus, PipelineStatus, readStatus } from "./status";
 import { formatRows, readableRows } from "./query";
 import { shipFiles } from "./ship";
-import { localClient, queryRows } from "./localBigQuery";
+import { localClient, queryRows } from "../verdict/localBigQuery";
 
 const say = lineWriter(process.stderr);
 const bold = boldFor(process.stderr);
@@ -70,7 +70,7 @@ async function up(o: SandboxOptions, argv: string[], registry: ProcessRegistry):
   const fd = openSync(log, "a");
   registry.assertOpen("the supervisor");
   // node with tsx's loader, not the tsx command: one process, which receives its signals itself.
-  const daemon = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "sandbox", "daemon.ts"), ...argv], {
+  const daemon = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "sandbox", "commands", "daemon.ts"), ...argv], {
     cwd: REPO_ROOT, stdio: ["ignore", fd, fd], detached: true, env: registry.env(),
   });
   registry.recordChild("supervisor", daemon);

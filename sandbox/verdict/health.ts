@@ -1,7 +1,7 @@
 // The pipeline's health figures, computed as the deployed dashboard and alerts compute them, from what a
 // sandbox run records: the streaming job's "hour complete" lines, the hourly runner's results, the load
 // lineage table and the loader's log lines (matched with the patterns of contract/log-lines.json).
-import { FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, matches } from "../contract/logLines";
+import { FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, matches } from "../../contract/logLines";
 
 /** One invocation of the hourly runner: when it started and ended, and the per-hour results it printed. */
 export interface HourlyRunnerInvocation {

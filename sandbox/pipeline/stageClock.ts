@@ -1,6 +1,6 @@
 // Stage timing: each stage announces itself, and the times are printed at the end so a user sees where
 // the time goes.
-import { boldFor } from "../commandLine/commandLine";
+import { boldFor } from "../../commandLine/commandLine";
 
 // The stages are told on stderr (the command line) or into the supervisor's log (no terminal, so no bold).
 const bold = boldFor(process.stderr);

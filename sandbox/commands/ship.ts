@@ -5,8 +5,8 @@
 import { createReadStream } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { openKafkaSink } from "../generator/sinks";
-import type { Emission } from "../generator/traffic";
+import { openKafkaSink } from "../../generator/sinks";
+import type { Emission } from "../../generator/traffic";
 
 export const ENVELOPES = ["none", "vector", "filebeat"] as const;
 export type Envelope = (typeof ENVELOPES)[number];

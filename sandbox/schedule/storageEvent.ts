@@ -2,7 +2,7 @@
 // delivered as Eventarc does: an HTTP POST in CloudEvents binary content mode, the ce-* attributes as
 // headers and the object's metadata (StorageObjectData) as the JSON body.
 import { createHash } from "node:crypto";
-import { OBJECT_FINALIZED } from "../functions/loader/src/hourlyLoader";
+import { OBJECT_FINALIZED } from "../../functions/loader/src/hourlyLoader";
 
 export interface FinalizedObject {
   bucket: string;

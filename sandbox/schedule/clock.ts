@@ -2,7 +2,7 @@
 // the wall clock; accelerated (--clock 60x) it runs that many times faster from where it last stood, and
 // it stands still while the sandbox is down, so `down` then `up` loses no simulated hour.
 import { existsSync, readFileSync } from "node:fs";
-import { writeStateFile } from "./stateFile";
+import { writeStateFile } from "../shared/stateFile";
 
 export interface ClockState {
   /** how many times faster than the wall clock event time runs (1 = real time) */

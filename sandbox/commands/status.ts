@@ -1,9 +1,9 @@
 // What `npm start -- status` shows of a running sandbox: written by the supervisor every second
 // (status.json), read and printed by the command. One place computes the figures, from the pipeline.
 import { existsSync, readFileSync } from "node:fs";
-import { ClockState, clockNow } from "./clock";
-import { SupervisedState } from "./supervisor";
-import { Endpoints } from "./services";
+import { ClockState, clockNow } from "../schedule/clock";
+import { SupervisedState } from "../processes/supervisor";
+import { Endpoints } from "../processes/services";
 
 export interface PipelineStatus {
   /** starting, running, stopping */

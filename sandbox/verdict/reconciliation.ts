@@ -29,7 +29,7 @@ export interface Reconciliation {
   matches: boolean;
 }
 
-/** The raw bucket's audit (sandbox/raw_audit.py) and the generator's count of repeated deliveries. */
+/** The raw bucket's audit (jobs/raw_audit.py) and the generator's count of repeated deliveries. */
 export interface DeliveryCounts {
   duplicatesSent: number;
   rawRows: number;

@@ -19,7 +19,7 @@ def write_ids(path: Path, event_ids: list[str]) -> None:
 
 
 def audit(events: Path, quarantine: Path) -> dict:
-    script = REPO / "sandbox" / "raw_audit.py"
+    script = REPO / "jobs" / "raw_audit.py"
     out = subprocess.run(
         [sys.executable, str(script), "--events", str(events), "--quarantine", str(quarantine)],
         check=True,

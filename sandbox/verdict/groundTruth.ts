@@ -1,8 +1,8 @@
 // The generator's summary, read as the ground truth the table is reconciled with.
 import { readFileSync } from "node:fs";
-import type { RunSummary } from "../generator/groundTruth";
+import type { RunSummary } from "../../generator/groundTruth";
 import { hourKey, HourlyActivityRow } from "./hourlyActivity";
-import { SandboxError } from "./processes";
+import { SandboxError } from "../processes/processes";
 
 export type GeneratorSummary = RunSummary;
 

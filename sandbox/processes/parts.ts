@@ -2,14 +2,14 @@
 // endpoints and folders instead of cloud ones. Each part's command line is written once, here.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CURATED_BUCKET, SandboxLayout } from "./layout";
-import { AccessLogSettings, InputFormat, streamingJobInputArgs } from "../contract/accessLogSettings";
+import { CURATED_BUCKET, SandboxLayout } from "../shared/layout";
+import { AccessLogSettings, InputFormat, streamingJobInputArgs } from "../../contract/accessLogSettings";
 import { ServiceSpec } from "./processes";
-import { DEFAULT_LOADER_ARCHIVE_DIR } from "../functions/loader/build";
-import { emulatorCommand, restPortIn } from "../functions/loader/local/localBigQuery";
-import { hourlyActivityTable, loadLogTable, WarehouseViewName } from "../functions/loader/warehouse/warehouse";
+import { DEFAULT_LOADER_ARCHIVE_DIR } from "../../functions/loader/build";
+import { emulatorCommand, restPortIn } from "../../functions/loader/local/localBigQuery";
+import { hourlyActivityTable, loadLogTable, WarehouseViewName } from "../../functions/loader/warehouse/warehouse";
 
-export const REPO_ROOT = resolve(__dirname, "..");
+export const REPO_ROOT = resolve(__dirname, "..", "..");
 export const TOPIC = "weblogs";
 /** The topic's partitions, as the stack's default on a single node. */
 export const TOPIC_PARTITIONS = 3;
@@ -215,7 +215,7 @@ export function rawAuditSpec(l: SandboxLayout, output: string): ServiceSpec {
   return {
     name: "raw-audit",
     command: python,
-    args: [join(REPO_ROOT, "sandbox", "raw_audit.py"), "--events", p.events, "--quarantine", p.quarantine],
+    args: [join(REPO_ROOT, "jobs", "raw_audit.py"), "--events", p.events, "--quarantine", p.quarantine],
     cwd: REPO_ROOT,
     log: join(l.logs, "raw-audit.log"),
     stdout: output,

@@ -3,16 +3,16 @@
 // and stopped after it (Ctrl-C stops it too).
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "./kafkaBroker";
-import { SandboxLayout } from "./layout";
-import * as parts from "./parts";
-import { answers, liveReport, LiveReportRecord } from "./pipeline";
-import { startService, stopGroup, waitUntil } from "./processes";
-import { ProcessRegistry } from "./processRegistry";
-import { formatReconciliation } from "./reconciliation";
-import { Endpoints } from "./services";
-import { Shutdown } from "./shutdown";
-import { formatAccount } from "./trafficAccount";
+import { freePort } from "../processes/kafkaBroker";
+import { SandboxLayout } from "../shared/layout";
+import * as parts from "../processes/parts";
+import { answers, liveReport, LiveReportRecord } from "../pipeline/pipeline";
+import { startService, stopGroup, waitUntil } from "../processes/processes";
+import { ProcessRegistry } from "../processes/processRegistry";
+import { formatReconciliation } from "../verdict/reconciliation";
+import { Endpoints } from "../processes/services";
+import { Shutdown } from "../processes/shutdown";
+import { formatAccount } from "../verdict/trafficAccount";
 
 /** Whether the state folder keeps a warehouse (the local BigQuery server's data) to report from. */
 export function keepsWarehouse(l: SandboxLayout): boolean {

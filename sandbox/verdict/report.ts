@@ -1,7 +1,7 @@
 // The sandbox's HTML report: the dashboard of the original design (visits and cart additions per hour,
 // top products) as one self-contained page. Hand-made SVG, no scripts, no external resources: the page
 // must render offline, and opening it from disk must need nothing but a browser.
-import { DAG_ID } from "../contract/logLines";
+import { DAG_ID } from "../../contract/logLines";
 import { Health } from "./health";
 import { HourOutcome, HourShown, ProductTotals } from "./hourlyActivity";
 import { formatDuplicates, Reconciliation } from "./reconciliation";

@@ -1,8 +1,8 @@
 // The sandbox's command line: subcommands, flags and their defaults, validated with one sentence per
 // mistake.
-import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
-import { optionsHelp, OptionTable, parseCommandLine, parseIsoTime, UsageError } from "../commandLine/commandLine";
-import { parseClockFactor } from "./clock";
+import { ACCEPTS, ACCESS_LOG_DEFAULTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../../contract/accessLogSettings";
+import { optionsHelp, OptionTable, parseCommandLine, parseIsoTime, UsageError } from "../../commandLine/commandLine";
+import { parseClockFactor } from "../schedule/clock";
 import { ENVELOPES, Envelope } from "./ship";
 
 /** The Kafka port a new state folder's broker takes when it is free: the one shippers' configs name by default. */
@@ -96,7 +96,7 @@ export const OPTIONS: OptionTable = {
   "no-setup": { commands: HOURS_TRAFFIC, help: "skip 'scripts/setup.sh' (when it already ran)" },
 };
 
-export const USAGE = `usage: npm start -- [command] [options]      (or: npx tsx sandbox/cli.ts [command] [options])
+export const USAGE = `usage: npm start -- [command] [options]      (or: npx tsx sandbox/commands/cli.ts [command] [options])
 
 The whole pipeline on this machine: Kafka -> Spark streaming -> hourly HiveQL + data-quality checks
 -> publish -> loader function (Functions Framework) -> local BigQuery server; then the hourly table,

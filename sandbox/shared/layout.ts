@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-export const DEFAULT_STATE_DIR = resolve(__dirname, "..", ".sandbox");
+export const DEFAULT_STATE_DIR = resolve(__dirname, "..", "..", ".sandbox");
 
 export function stateDirFrom(flag?: string): string {
   return resolve(flag ?? process.env.CLICKSTREAM_SANDBOX_DIR ?? DEFAULT_STATE_DIR);

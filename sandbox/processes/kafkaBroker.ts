@@ -7,9 +7,9 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { optionsHelp, OptionTable, parseCommandLine, USAGE_EXIT, UsageError } from "../commandLine/commandLine";
-import { downloadCache } from "../scripts/downloadCache";
-import { TOPIC_CONFIG } from "../generator/sinks";
+import { optionsHelp, OptionTable, parseCommandLine, USAGE_EXIT, UsageError } from "../../commandLine/commandLine";
+import { downloadCache } from "../../scripts/downloadCache";
+import { TOPIC_CONFIG } from "../../generator/sinks";
 
 const HOST = "127.0.0.1";
 const POM = path.join(__dirname, "kafka", "pom.xml");

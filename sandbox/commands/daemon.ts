@@ -4,17 +4,17 @@
 // (shutdown.ts), stops everything and keeps the state, so the next `up` resumes from it.
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
-import { HOUR_MS, readClock } from "./clock";
-import { sandboxLayout, stateDirFrom } from "./layout";
+import { HOUR_MS, readClock } from "../schedule/clock";
+import { sandboxLayout, stateDirFrom } from "../shared/layout";
 import { KAFKA_PORT, ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
-import * as parts from "./parts";
-import { DEFAULT_LIVE_RATE, Pipeline } from "./pipeline";
-import { SandboxError } from "./processes";
-import { ProcessRegistry } from "./processRegistry";
-import { lineWriter, Shutdown } from "./shutdown";
-import { StageClock } from "./stageClock";
+import * as parts from "../processes/parts";
+import { DEFAULT_LIVE_RATE, Pipeline } from "../pipeline/pipeline";
+import { SandboxError } from "../processes/processes";
+import { ProcessRegistry } from "../processes/processRegistry";
+import { lineWriter, Shutdown } from "../processes/shutdown";
+import { StageClock } from "../pipeline/stageClock";
 import { PipelineStatus } from "./status";
-import { writeStateFile } from "./stateFile";
+import { writeStateFile } from "../shared/stateFile";
 
 const write = lineWriter(process.stdout);
 const say = (line: string) => write(`${new Date().toISOString()} ${line}`);
