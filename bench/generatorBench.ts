@@ -10,7 +10,8 @@ import { Kafka, logLevel } from "kafkajs";
 import type { RunSummary } from "../generator/groundTruth";
 import { TrafficModel } from "../generator/traffic";
 import { simulatedEventTimes } from "../generator/eventTime";
-import { kafkaClasspath, startBroker } from "../sandbox/processes/kafkaBroker";
+import { startBroker } from "../sandbox/processes/kafkaBroker";
+import { kafkaClasspath } from "../sandbox/processes/kafkaFiles";
 
 const ROOT = path.resolve(__dirname, "..");
 const SEED = 2026;

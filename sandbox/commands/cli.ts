@@ -8,7 +8,7 @@ import { stopBroker } from "../processes/kafkaBroker";
 import { isSandboxFolder, markSandboxFolder, sandboxCommand, sandboxLayout, stateDirFrom } from "../shared/layout";
 import { parseOptions, SandboxOptions, USAGE, UsageError } from "./options";
 import { REPO_ROOT, StreamInput, TOPIC } from "../processes/parts";
-import { runSandbox, setupIfAsked } from "../pipeline/pipeline";
+import { runSandbox, setupIfAsked } from "../pipeline/run";
 import { isAlive, SandboxError } from "../processes/processes";
 import { describeRecords, ProcessRegistry } from "../processes/processRegistry";
 import { formatReportSummary, reportFromStateFolder } from "./reportCommand";
@@ -19,6 +19,7 @@ import { formatStatus, PipelineStatus, readStatus } from "./status";
 import { formatRows, readableRows } from "./query";
 import { shipFiles } from "./ship";
 import { localClient, queryRows } from "../verdict/localBigQuery";
+import { sleep } from "../shared/sleep";
 
 const say = lineWriter(process.stderr);
 const bold = boldFor(process.stderr);
@@ -45,7 +46,6 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stops everything the state folder recorded, whether its supervisor is alive or not. */
 async function down(o: SandboxOptions): Promise<void> {

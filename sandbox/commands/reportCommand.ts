@@ -3,10 +3,11 @@
 // and stopped after it (Ctrl-C stops it too).
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../processes/kafkaBroker";
+import { freePort } from "../shared/ports";
 import { SandboxLayout } from "../shared/layout";
 import * as parts from "../processes/parts";
-import { answers, liveReport, LiveReportRecord } from "../pipeline/pipeline";
+import { liveReport, LiveReportRecord } from "../pipeline/liveReport";
+import { answers } from "../shared/ports";
 import { startService, stopGroup, waitUntil } from "../processes/processes";
 import { ProcessRegistry } from "../processes/processRegistry";
 import { formatReconciliation } from "../verdict/reconciliation";

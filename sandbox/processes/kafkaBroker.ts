@@ -1,18 +1,17 @@
 // The local Apache Kafka broker (KRaft, one combined broker+controller on 127.0.0.1) for the tests and
 // the sandbox: a module (startBroker / stopBroker / brokerStatus) and a CLI for the other languages.
 // Jars come from scripts/setup.d/30-kafka.sh; all of a broker's state lives in its state folder.
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { optionsHelp, OptionTable, parseCommandLine, USAGE_EXIT, UsageError } from "../../commandLine/commandLine";
-import { downloadCache } from "../../scripts/downloadCache";
 import { TOPIC_CONFIG } from "../../generator/sinks";
+import { freePort, LOOPBACK, portIsFree } from "../shared/ports";
+import { assertJava, BrokerError, BrokerState, files, formatStorage, kafkaClasspath, LOG4J, newClusterId, readState, serverProperties, tailOf, writeState } from "./kafkaFiles";
+import { sleep } from "../shared/sleep";
 
-const HOST = "127.0.0.1";
-const POM = path.join(__dirname, "kafka", "pom.xml");
+const HOST = LOOPBACK;
 const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 60_000;
 
@@ -45,62 +44,6 @@ export interface BrokerStatus {
   log: string;
 }
 
-/** What the state folder remembers between starts. */
-interface BrokerState {
-  clusterId: string;
-  port: number;
-  controllerPort: number;
-  pid?: number;
-}
-
-export class BrokerError extends Error {}
-
-export function kafkaVersion(): string {
-  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(POM, "utf8"));
-  if (!match) throw new BrokerError(`no <kafka.version> in ${POM}`);
-  return match[1];
-}
-
-/** Where setup puts the broker's jars (setup.d/30-kafka.sh). */
-export function kafkaLibsDir(): string {
-  return path.join(downloadCache(), `kafka-${kafkaVersion()}`, "libs");
-}
-
-/** java -cp for the broker's jars plus the Kafka tools (StorageTool, ProducerPerformance). */
-export function kafkaClasspath(): string {
-  const libs = kafkaLibsDir();
-  if (!fs.existsSync(path.join(libs, ".pom.sha256"))) {
-    throw new BrokerError(`the Kafka ${kafkaVersion()} jars are missing from ${libs}: run 'npm run setup'`);
-  }
-  return path.join(libs, "*");
-}
-
-export function assertJava(): void {
-  const java = spawnSync("java", ["-version"], { encoding: "utf8" });
-  if (java.error || java.status !== 0) {
-    throw new BrokerError("java not found on PATH: the Kafka broker needs Java 17 (apt-get install openjdk-17-jre-headless)");
-  }
-}
-
-const files = (stateDir: string) => ({
-  state: path.join(stateDir, "broker.json"),
-  config: path.join(stateDir, "server.properties"),
-  log4j: path.join(stateDir, "log4j.properties"),
-  log: path.join(stateDir, "broker.log"),
-  data: path.join(stateDir, "data"),
-});
-
-function readState(stateDir: string): BrokerState | undefined {
-  const file = files(stateDir).state;
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as BrokerState) : undefined;
-}
-
-function writeState(stateDir: string, state: BrokerState): void {
-  const file = files(stateDir).state;
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + "\n");
-  fs.renameSync(`${file}.tmp`, file);
-}
-
 /** True when pid is alive and is this state folder's broker (not a recycled pid). */
 function isOurBroker(pid: number | undefined, stateDir: string): boolean {
   if (!pid) return false;
@@ -109,104 +52,6 @@ function isOurBroker(pid: number | undefined, stateDir: string): boolean {
     return !exited(pid) && cmdline.includes("kafka.Kafka") && cmdline.includes(files(stateDir).config);
   } catch {
     return false;
-  }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * Ports the sandbox's servers take: below Linux's ephemeral range (32768-60999), so an outgoing connection's
- * local port (a client of any process on the machine) cannot take a port between the choice and the bind.
- */
-export const SERVICE_PORTS = { from: 20_000, to: 32_000 } as const;
-
-/** A port free now on loopback, drawn from SERVICE_PORTS. */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const port = SERVICE_PORTS.from + Math.floor(Math.random() * (SERVICE_PORTS.to - SERVICE_PORTS.from));
-    if (await canListen(port)) return port;
-    if (attempt >= 200) throw new Error(`no free port between ${SERVICE_PORTS.from} and ${SERVICE_PORTS.to} on ${HOST}`);
-  }
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
-}
-
-/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. */
-function newClusterId(): string {
-  return randomBytes(16).toString("base64url");
-}
-
-function serverProperties(state: BrokerState, dataDir: string): string {
-  return [
-    "process.roles=broker,controller",
-    "node.id=1",
-    `controller.quorum.voters=1@${HOST}:${state.controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${state.port},CONTROLLER://${HOST}:${state.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${state.port}`,
-    "controller.listener.names=CONTROLLER",
-    "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-    `log.dirs=${dataDir}`,
-    // One node: internal topics with one replica and few partitions, no rebalance wait.
-    "num.partitions=1",
-    "offsets.topic.replication.factor=1",
-    "offsets.topic.num.partitions=1",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "transaction.state.log.num.partitions=1",
-    "group.initial.rebalance.delay.ms=0",
-    // Simulated traffic may be replayed long after it was sent: keep everything until the folder is removed.
-    "log.retention.ms=-1",
-    // "Received" is the broker's clock, also for a topic a test creates without saying so.
-    "log.message.timestamp.type=LogAppendTime",
-    "",
-  ].join("\n");
-}
-
-const LOG4J = [
-  "log4j.rootLogger=INFO, stdout",
-  "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
-  "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
-  "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-  "log4j.logger.state.change.logger=WARN",
-  "log4j.logger.kafka.request.logger=WARN",
-  "log4j.logger.org.apache.kafka.clients=WARN",
-  "",
-].join("\n");
-
-function tailOf(file: string, lines = 15): string {
-  try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
-
-/** Formats the KRaft storage once; a formatted data folder is left as it is. */
-function formatStorage(stateDir: string, state: BrokerState, classpath: string): void {
-  const f = files(stateDir);
-  if (fs.existsSync(path.join(f.data, "meta.properties"))) return;
-  const format = spawnSync(
-    "java",
-    [`-Dlog4j.configuration=file:${f.log4j}`, "-cp", classpath, "kafka.tools.StorageTool", "format",
-      // "=": a base64url id may begin with "-", which would otherwise be read as an option.
-      `--cluster-id=${state.clusterId}`, "-c", f.config, "--ignore-formatted"],
-    { encoding: "utf8" },
-  );
-  if (format.status !== 0) {
-    throw new BrokerError(`formatting the KRaft storage in ${f.data} failed: ${(format.stderr || format.stdout).trim()}`);
   }
 }
 
@@ -255,8 +100,6 @@ export function exited(pid: number): boolean {
     return true;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function running(stateDir: string, state: BrokerState, stopWithThisProcess: boolean): RunningBroker {
   const pid = state.pid as number;

@@ -7,6 +7,7 @@ import { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeStateFile } from "../shared/stateFile";
+import { sleep } from "../shared/sleep";
 
 export interface ProcessRecord {
   name: string;
@@ -104,7 +105,6 @@ function signal(r: ProcessRecord, sig: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ProcessRegistry {
   private closed = false;

@@ -4,6 +4,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { ProcessRegistry } from "./processRegistry";
+import { sleep } from "../shared/sleep";
 
 /** A failure the user can act on: what failed, what to do, and where the log is. */
 export class SandboxError extends Error {
@@ -86,7 +87,6 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * SIGTERM to the whole group (or to its leader only, for a leader that relays the signal to its child, as

@@ -3,6 +3,7 @@
 // back to 1 s once it has run for a minute), with one log line per restart.
 import { isAlive } from "./processes";
 import { StoppingError } from "./processRegistry";
+import { sleep } from "../shared/sleep";
 
 /** A started process: its group leader's pid, when it ends, and its log. */
 export interface Started {
@@ -20,7 +21,6 @@ export interface SupervisedState {
   lastExit?: string;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The time the back-off is measured and waited on: the wall clock, or a test's virtual one. */
 export interface BackoffClock {

@@ -8,6 +8,7 @@ import { folderGeneration } from "../../functions/loader/src/storedObjects";
 import { CURATED_BUCKET } from "../shared/layout";
 import { deliver, md5Base64, objectFinalizedEvent } from "./storageEvent";
 import { writeStateFile } from "../shared/stateFile";
+import { sleep } from "../shared/sleep";
 
 export interface Delivery {
   generation: string;
@@ -23,7 +24,6 @@ interface NotifierState {
   objects: Record<string, Delivery>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Object names under the bucket folder, skipping names that are being written (.name.partial). */
 export function objectNames(root: string): string[] {

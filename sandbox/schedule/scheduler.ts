@@ -9,6 +9,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { hourEndMs } from "./clock";
 import { HourlyWorker } from "../processes/hourlyWorker";
 import { writeStateFile } from "../shared/stateFile";
+import { sleep } from "../shared/sleep";
 
 export interface HourRun {
   hour: string;
@@ -51,7 +52,6 @@ export function lateReruns(runs: readonly HourRun[], lateNotices: ReadonlyMap<st
     .sort();
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class HourlyScheduler {
   private readonly state: SchedulerState;

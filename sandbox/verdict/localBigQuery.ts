@@ -10,6 +10,8 @@ import { hourKey, HourlyActivityRow } from "./hourlyActivity";
 import { BQ_LOCATION as LOCATION } from "../processes/parts";
 
 export function localClient(endpoint: string, project: string): BigQuery {
+  // The local BigQuery server needs no credentials: skip the client library's probe of a GCE metadata server.
+  process.env.METADATA_SERVER_DETECTION ??= "none";
   return new BigQuery({ projectId: project, location: LOCATION, apiEndpoint: endpoint });
 }
 

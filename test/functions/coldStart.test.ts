@@ -5,7 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../sandbox/processes/kafkaBroker";
+import { freePort } from "../../sandbox/shared/ports";
 import { VALID_LOADER_ENV } from "./loaderEnvironment";
 
 const REPO = join(__dirname, "..", "..");

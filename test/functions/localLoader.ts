@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalBigQuery, startLocalBigQuery } from "../../functions/loader/local/localBigQuery";
-import { freePort } from "../../sandbox/processes/kafkaBroker";
+import { freePort } from "../../sandbox/shared/ports";
 
 const REPO = join(__dirname, "..", "..");
 const TSX = join(REPO, "node_modules", ".bin", "tsx");

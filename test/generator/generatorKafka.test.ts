@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import type { RunSummary } from "../../generator/groundTruth";
-import { freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
+import { RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
+import { freePort } from "../../sandbox/shared/ports";
 import { readTopic } from "./readBack";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { isLoopback, listeningSockets, processTree } from "../../sandbox/processes/listeningSockets";
-import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, SERVICE_PORTS, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
+import { brokerStatus, ensureTopic, exited, RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
+import { freePort, SERVICE_PORTS } from "../../sandbox/shared/ports";
 import net from "node:net";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -16,7 +16,7 @@ import { launchChromium } from "../../sandbox/verdict/browser";
 import { clockNow, HOUR_MS, hourOf, readClock } from "../../sandbox/schedule/clock";
 import { HourlyActivityRow, totalsPerHour } from "../../sandbox/verdict/hourlyActivity";
 import { sandboxLayout } from "../../sandbox/shared/layout";
-import { groundTruthRows, LiveReportRecord } from "../../sandbox/pipeline/pipeline";
+import { groundTruthRows, LiveReportRecord } from "../../sandbox/pipeline/liveReport";
 import { killGroup } from "../../sandbox/processes/processes";
 import { ProcessRegistry } from "../../sandbox/processes/processRegistry";
 import { reconcile, Reconciliation } from "../../sandbox/verdict/reconciliation";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { main } from "../../sandbox/commands/cli";
 import { GeneratorSummary, readGroundTruth } from "../../sandbox/verdict/groundTruth";
 import { HourlyActivityRow } from "../../sandbox/verdict/hourlyActivity";
-import { RunRecord } from "../../sandbox/pipeline/pipeline";
+import { RunRecord } from "../../sandbox/pipeline/run";
 import { SandboxError } from "../../sandbox/processes/processes";
 import { reconcile } from "../../sandbox/verdict/reconciliation";
 

@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { launchChromium } from "../../sandbox/verdict/browser";
 import { sandboxLayout } from "../../sandbox/shared/layout";
 import { defaultStart, expectedHours } from "../../sandbox/commands/options";
-import { RunRecord } from "../../sandbox/pipeline/pipeline";
+import { RunRecord } from "../../sandbox/pipeline/run";
 import { readRenderedReport } from "./reportInBrowser";
 
 const REPO = resolve(__dirname, "..", "..");

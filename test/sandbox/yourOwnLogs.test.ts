@@ -9,7 +9,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { hourOf } from "../../sandbox/schedule/clock";
-import { freePort } from "../../sandbox/processes/kafkaBroker";
+import { freePort } from "../../sandbox/shared/ports";
 import { sandboxLayout } from "../../sandbox/shared/layout";
 import { BQ_DATASET, BQ_PROJECT } from "../../sandbox/processes/parts";
 import type { PipelineStatus } from "../../sandbox/commands/status";

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
 import { DELAYS } from "../../stacks/consistency";
 import { DAG_START_ENV } from "../../stacks/orchestration";
-import { kafkaVersion } from "../../sandbox/processes/kafkaBroker";
+import { kafkaVersion } from "../../sandbox/processes/kafkaFiles";
 import { byName, byType, DeclaredResource, DEFAULT_GRAPH, ProgramRun, PROJECT_NUMBER, REPO_ROOT, runProgram, STORAGE_AGENT, stackFileConfig } from "./pulumiProgram";
 
 // The dev stack of the repository, run once against Pulumi's mocks; every test reads the same graph.
