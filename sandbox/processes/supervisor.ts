@@ -1,6 +1,7 @@
 // Keeps the pipeline's processes running, as Dataproc's restartable job and Cloud Run keep theirs: a
 // process that exits while it should run is started again after a back-off (1 s, doubling up to 30 s,
-// back to 1 s once it has run for a minute), with one log line per restart.
+// back to 1 s once it has run for a minute), with one log line per restart. Starting, the clock and
+// the liveness of a pid are passed in, so the back-off is tested on virtual processes and time.
 import { isAlive } from "./processes";
 import { StoppingError } from "./processRegistry";
 import { sleep } from "../shared/sleep";
@@ -57,6 +58,8 @@ export class Supervised {
     /** called after each restart (e.g. to tell dependants the new pid) */
     private readonly onRestart: (s: Started) => void | Promise<void> = () => undefined,
     private readonly clock: BackoffClock = WALL_CLOCK,
+    /** whether a pid still runs: the operating system's answer, or a test's virtual processes */
+    private readonly running: (pid: number) => boolean = isAlive,
   ) {}
 
   private startedAt = 0;
@@ -74,7 +77,7 @@ export class Supervised {
   }
 
   state(): SupervisedState {
-    return { name: this.name, pid: this.current?.pid, running: !!this.current && isAlive(this.current.pid), restarts: this.restarts, log: this.current?.log };
+    return { name: this.name, pid: this.current?.pid, running: !!this.current && this.running(this.current.pid), restarts: this.restarts, log: this.current?.log };
   }
 
   private async watch(): Promise<void> {
@@ -104,7 +107,7 @@ export class Supervised {
   /** Stops supervising, then stops the process with `stop` (given its pid). */
   async end(stop: (pid: number) => Promise<void>): Promise<void> {
     this.stopping = true;
-    if (this.current && isAlive(this.current.pid)) await stop(this.current.pid);
-    await Promise.race([this.loop, sleep(1000)]);
+    if (this.current && this.running(this.current.pid)) await stop(this.current.pid);
+    await Promise.race([this.loop, this.clock.sleep(1000)]);
   }
 }

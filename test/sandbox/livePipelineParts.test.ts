@@ -11,12 +11,11 @@ import { clockNow, HOUR_MS, parseClockFactor, readClock, saveClock, startClock }
 import { sandboxLayout } from "../../sandbox/shared/layout";
 import { CuratedNotifier } from "../../sandbox/schedule/notifier";
 import { keepInput } from "../../sandbox/pipeline/pipeline";
-import { isAlive, killGroup, SandboxError, startService } from "../../sandbox/processes/processes";
-import { ProcessRegistry } from "../../sandbox/processes/processRegistry";
+import { SandboxError } from "../../sandbox/processes/processes";
 import { dueHours } from "../../sandbox/schedule/scheduler";
-import { Supervised } from "../../sandbox/processes/supervisor";
+import { Started, Supervised } from "../../sandbox/processes/supervisor";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../../sandbox/shared/sleep";
 const work = mkdtempSync(join(tmpdir(), "sandbox-live-parts-"));
 
 describe("the sandbox clock", () => {
@@ -60,20 +59,45 @@ describe("the scheduler's rule for due hours (the DAG's schedule and catch-up)",
   });
 });
 
+/** Processes that exist only in the test: each start gives a new pid, which lives until the test ends it. */
+function virtualProcesses() {
+  const alive = new Set<number>();
+  const ends = new Map<number, (how: string) => void>();
+  let nextPid = 2 ** 22 + 1;
+  return {
+    alive,
+    start: async (): Promise<Started> => {
+      const pid = nextPid++;
+      alive.add(pid);
+      const exited = new Promise<string>((r) => ends.set(pid, (how) => (alive.delete(pid), r(how))));
+      return { pid, exited, log: "sleeper.log" };
+    },
+    end: (pid: number, how: string) => ends.get(pid)?.(how),
+  };
+}
+
 test("the supervisor restarts a process that died, with a log line, and stops it for good on end", async () => {
+  // Virtual processes and a virtual clock: waiting advances the clock at once.
+  let now = 0;
+  const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+  const processes = virtualProcesses();
   const lines: string[] = [];
-  const s = new Supervised("sleeper", async () => startService({ name: "sleeper", command: "sleep", args: ["60"], log: join(work, "sleeper.log") }, new ProcessRegistry(join(work, "processes"))), (l) => lines.push(l));
+  let restarted: () => void = () => undefined;
+  const afterRestart = new Promise<void>((r) => (restarted = r));
+  const s = new Supervised("sleeper", processes.start, (l) => lines.push(l), () => restarted(), clock, (pid) => processes.alive.has(pid));
   const first = await s.begin();
-  await killGroup(first.pid);
-  const end = Date.now() + 10_000;
-  while (!(s.pid !== first.pid && s.pid && isAlive(s.pid)) && Date.now() < end) await sleep(100);
+  processes.end(first.pid, "SIGKILL");
+  await afterRestart;
+  expect(now).toBe(1000);
   expect(s.state()).toMatchObject({ running: true, restarts: 1 });
-  expect(lines).toEqual([`supervisor: sleeper exited (SIGKILL); restart 1 in 1 s (log: ${join(work, "sleeper.log")})`, `supervisor: sleeper restarted (pid ${s.pid})`]);
+  expect(lines).toEqual(["supervisor: sleeper exited (SIGKILL); restart 1 in 1 s (log: sleeper.log)", `supervisor: sleeper restarted (pid ${s.pid})`]);
   const second = s.pid as number;
-  await s.end((pid) => killGroup(pid));
-  await sleep(1500);
-  expect(isAlive(second)).toBe(false);
+  const stopped: number[] = [];
+  await s.end(async (pid) => void (stopped.push(pid), processes.end(pid, "SIGTERM")));
+  expect(stopped).toEqual([second]);
+  expect(processes.alive.size).toBe(0);
   expect(s.restarts).toBe(1);
+  expect(s.state().running).toBe(false);
 });
 
 test("the supervisor's back-off doubles from 1 s up to 30 s while a process keeps dying, and is 1 s again after a minute's run", async () => {
