@@ -9,7 +9,7 @@ import { stopBroker } from "../processes/kafkaBroker";
 import { isSandboxFolder, markSandboxFolder, sandboxCommand, sandboxLayout, stateDirFrom } from "../shared/layout";
 import { SandboxOptions } from "./options";
 import { REPO_ROOT, TOPIC } from "../processes/parts";
-import { setupIfAsked } from "../pipeline/run";
+import { setupIfAsked } from "../pipeline/stateFolder";
 import { isAlive, SandboxError } from "../processes/processes";
 import { describeRecords, ProcessRegistry } from "../processes/processRegistry";
 import { Endpoints, stopRecorded, writeServicesFile } from "../processes/services";

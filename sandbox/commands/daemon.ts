@@ -7,6 +7,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { HOUR_MS, readClock } from "../schedule/clock";
 import { sandboxLayout, stateDirFrom } from "../shared/layout";
 import { KAFKA_PORT, ownAccessLogSettings, parseOptions, SandboxOptions } from "./options";
+import { completedHours, markerFigures } from "../processes/hourMarkers";
 import * as parts from "../processes/parts";
 import { DEFAULT_LIVE_RATE, Pipeline } from "../pipeline/pipeline";
 import { SandboxError } from "../processes/processes";
@@ -43,8 +44,8 @@ function kafkaRate(bootstrap: string): () => Promise<number | null> {
 }
 
 function snapshot(p: Pipeline, phase: string, intoKafka: number | null, o: SandboxOptions): PipelineStatus {
-  const marked = parts.completedHours(p.l);
-  const figures = parts.markerFigures(p.l);
+  const marked = completedHours(p.l);
+  const figures = markerFigures(p.l);
   const loaded = p.loadedHours();
   // Entries into the warehouse: the raw rows of the hours that became queryable in the last minute.
   const recent = [...p.firstAcceptances().entries()].filter(([, d]) => Date.now() - d.acceptedAtMs <= 60_000);

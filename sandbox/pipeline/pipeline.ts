@@ -12,6 +12,7 @@ import { HourlyScheduler } from "../schedule/scheduler";
 import { readGroundTruth } from "../verdict/groundTruth";
 import { HourlyWorker } from "../processes/hourlyWorker";
 import { stopBroker } from "../processes/kafkaBroker";
+import { completedHours, lateNotices } from "../processes/hourMarkers";
 import * as parts from "../processes/parts";
 import { killGroup, SandboxError, startService, stopGroup } from "../processes/processes";
 import { ProcessRegistry } from "../processes/processRegistry";
@@ -90,7 +91,7 @@ export class Pipeline {
       await p.stop();
       throw e;
     }
-    p.scheduler = new HourlyScheduler({ state: l.scheduler, runLog: join(l.logs, "hourly-runs.jsonl") }, () => parts.completedHours(l), () => p.now(), () => p.worker, log, () => parts.lateNotices(l));
+    p.scheduler = new HourlyScheduler({ state: l.scheduler, runLog: join(l.logs, "hourly-runs.jsonl") }, () => completedHours(l), () => p.now(), () => p.worker, log, () => lateNotices(l));
     p.notifier = new CuratedNotifier(l.curatedBucket, l.notifier, () => p.endpoints.loaderUrl as string, () => p.now(), log);
     p.scheduler.start();
     p.notifier.start();

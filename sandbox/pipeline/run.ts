@@ -1,7 +1,6 @@
 // The one-shot run (`npm start`): the pipeline, the simulated hours, a wait until the warehouse holds
 // them, the raw audit and the reconciliation, with the report and result.json.
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectedHours, SandboxOptions } from "../commands/options";
 import { accessLogAccount, accessLogCounts } from "../verdict/accessLogAccount";
@@ -10,14 +9,15 @@ import { Health } from "../verdict/health";
 import { hoursShown } from "../verdict/hourlyActivity";
 import { ObjectLoads } from "../verdict/localBigQuery";
 import { formatReconciliation, reconcile, Reconciliation } from "../verdict/reconciliation";
-import { stopBroker } from "../processes/kafkaBroker";
+import { completedHours } from "../processes/hourMarkers";
 import * as parts from "../processes/parts";
 import { killGroup, runToCompletion, SandboxError, stopGroup, waitUntil } from "../processes/processes";
 import { ProcessRegistry } from "../processes/processRegistry";
 import { Shutdown } from "../processes/shutdown";
-import { isSandboxFolder, markSandboxFolder, SandboxLayout, sandboxLayout, stateDirFrom } from "../shared/layout";
+import { sandboxLayout, stateDirFrom } from "../shared/layout";
 import { sleep } from "../shared/sleep";
 import { StageClock } from "./stageClock";
+import { freshStateFolder, setupIfAsked } from "./stateFolder";
 import { formatHourlyTable, groundTruthRows, healthOf, latestRuns, readWarehouse, writeReport } from "./liveReport";
 import { Pipeline } from "./pipeline";
 
@@ -45,37 +45,6 @@ export interface RunRecord {
   health: Health;
   /** processes the supervisor restarted, with how often */
   restarts: Record<string, number>;
-}
-
-/** Runs the setup scripts with their progress on the terminal and in the setup log (in a group of their own, recorded). */
-async function runSetup(l: SandboxLayout, say: (s: string) => void, registry: ProcessRegistry): Promise<void> {
-  const log = join(l.logs, "setup.log");
-  mkdirSync(l.logs, { recursive: true });
-  const out = createWriteStream(log, { flags: "a" });
-  registry.assertOpen("setup");
-  const child = spawn("bash", [join(parts.REPO_ROOT, "scripts", "setup.sh")], { cwd: parts.REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: registry.env() });
-  registry.recordChild("setup", child);
-  const relay = (chunk: Buffer) => {
-    out.write(chunk);
-    for (const line of chunk.toString().split("\n")) if (line.trim()) say(`    ${line}`);
-  };
-  child.stdout.on("data", relay);
-  child.stderr.on("data", relay);
-  const code = await new Promise<number | null>((r) => child.on("close", r));
-  out.end();
-  if (code !== 0) throw new SandboxError(`installing dependencies (scripts/setup.sh) failed (exit ${code})`, "read the error above (a download that failed: check the network to the package registries), then run the same command again", log);
-}
-
-export async function setupIfAsked(o: SandboxOptions, l: SandboxLayout, stages: StageClock, say: (s: string) => void, registry: ProcessRegistry): Promise<void> {
-  if (o.setup) await stages.stage("setup", "installing what is missing (scripts/setup.sh)", () => runSetup(l, say, registry));
-}
-
-/** A run starts from empty data: the reconciliation compares this run's traffic with this run's table. */
-export async function freshStateFolder(l: SandboxLayout): Promise<void> {
-  if (!isSandboxFolder(l.root)) throw new SandboxError(`${l.root} is not empty and is not a sandbox state folder`, "choose an empty or new folder with --state-dir", undefined);
-  if (existsSync(l.kafka)) await stopBroker(l.kafka);
-  rmSync(l.root, { recursive: true, force: true });
-  markSandboxFolder(l.root);
 }
 
 /**
@@ -126,7 +95,7 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, sh
         const loaded = started.loadedHours();
         const failed = started.scheduler.runs.find((r) => !r.ok && hours.includes(r.hour));
         if (failed) throw new SandboxError(`the hourly run ${failed.runId} of ${failed.hour} failed: ${failed.error}`, "read the hourly steps' log (a failed data-quality check is named there)", join(l.logs, "hourly.log"));
-        if (!streamStopped && hours.every((h) => parts.completedHours(l).includes(h))) {
+        if (!streamStopped && hours.every((h) => completedHours(l).includes(h))) {
           // Every hour of this run is in the raw bucket: the job's core is better spent on the hourly runs.
           streamStopped = true;
           await started.supervised.get("stream")?.end((pid) => stopGroup(pid));

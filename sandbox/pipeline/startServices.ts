@@ -7,7 +7,8 @@ import { createLocalWarehouse } from "../../functions/loader/local/localWarehous
 import { localClient } from "../verdict/localBigQuery";
 import { HourlyWorker, startHourlyWorker } from "../processes/hourlyWorker";
 import { assertJava } from "../processes/kafkaFiles";
-import { ensureTopic, startBroker } from "../processes/kafkaBroker";
+import { ensureTopic } from "../processes/kafkaAdmin";
+import { startBroker } from "../processes/kafkaBroker";
 import * as parts from "../processes/parts";
 import { runToCompletion, SandboxError, startService, waitUntil } from "../processes/processes";
 import { ProcessRegistry } from "../processes/processRegistry";

@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { isLoopback, listeningSockets, processTree } from "../../sandbox/processes/listeningSockets";
-import { brokerStatus, ensureTopic, exited, RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
+import { ensureTopic } from "../../sandbox/processes/kafkaAdmin";
+import { brokerStatus, exited, RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
 import { freePort, SERVICE_PORTS } from "../../sandbox/shared/ports";
 import net from "node:net";
 
