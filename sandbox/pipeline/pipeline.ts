@@ -3,7 +3,7 @@
 // a storage event for every object published to the curated bucket; and, in live mode, the generator on
 // the sandbox clock. `npm start` runs it once (run.ts); `npm start -- up` leaves it running in the
 // background (commands/daemon.ts); liveReport.ts reads what it put in the warehouse.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SandboxOptions } from "../commands/options";
 import { ClockState, clockNow, hourEndMs, readClock, saveClock, startClock } from "../schedule/clock";
@@ -19,12 +19,13 @@ import { ProcessRegistry } from "../processes/processRegistry";
 import { Endpoints } from "../processes/services";
 import { Shutdown } from "../processes/shutdown";
 import { Started, Supervised, SupervisedState } from "../processes/supervisor";
-import { sandboxCommand, SandboxLayout } from "../shared/layout";
+import { SandboxLayout } from "../shared/layout";
 import { sleep } from "../shared/sleep";
 import { writeStateFile } from "../shared/stateFile";
 import { StageClock } from "./stageClock";
 import { firstAcceptancesOf, loadedHoursOf, TrafficState } from "./liveReport";
 import { PipelineSettings, startServices } from "./startServices";
+import { keepInput } from "./stateFolder";
 
 /** Live traffic's entries per second when --rate is 0 (unthrottled only makes sense for the start-up hours). */
 export const DEFAULT_LIVE_RATE = 5; // as the stack's generatorRate; the usage text (options.ts) says it too
@@ -195,23 +196,4 @@ export class Pipeline {
   }
 }
 
-/**
- * The topic's format is the state folder's: its checkpoint resumes in the middle of the topic, whose
- * entries a different input format would read as malformed. The first start records it; a later `up` must match.
- */
-export function keepInput(l: SandboxLayout, input: parts.StreamInput): void {
-  const wanted = JSON.stringify(input);
-  if (!existsSync(l.input)) {
-    writeFileSync(l.input, wanted + "\n");
-    return;
-  }
-  const kept = readFileSync(l.input, "utf8").trim();
-  if (kept === wanted) return;
-  const { format } = JSON.parse(kept) as parts.StreamInput;
-  throw new SandboxError(
-    `this state folder's pipeline reads ${format === "json" ? "JSON entries" : "access-log lines"} with the settings in ${l.input}; the streaming job would read the rest of its topic as something else`,
-    `start it with the same --format and access-log flags, or run ${sandboxCommand(l.root, "purge")} to start over`,
-    undefined,
-  );
-}
 

@@ -1,6 +1,6 @@
-// Before a run: what is missing installed (scripts/setup.sh, its progress on the terminal), and a state
-// folder started from empty.
-import { createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
+// Before a run: what is missing installed (scripts/setup.sh, its progress on the terminal), a state folder
+// started from empty, and the input format a state folder keeps.
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { SandboxOptions } from "../commands/options";
@@ -8,7 +8,7 @@ import { stopBroker } from "../processes/kafkaBroker";
 import * as parts from "../processes/parts";
 import { SandboxError } from "../processes/processes";
 import { ProcessRegistry } from "../processes/processRegistry";
-import { isSandboxFolder, markSandboxFolder, SandboxLayout } from "../shared/layout";
+import { isSandboxFolder, markSandboxFolder, sandboxCommand, SandboxLayout } from "../shared/layout";
 import { StageClock } from "./stageClock";
 
 /** Runs the setup scripts with their progress on the terminal and in the setup log (in a group of their own, recorded). */
@@ -40,4 +40,24 @@ export async function freshStateFolder(l: SandboxLayout): Promise<void> {
   if (existsSync(l.kafka)) await stopBroker(l.kafka);
   rmSync(l.root, { recursive: true, force: true });
   markSandboxFolder(l.root);
+}
+
+/**
+ * The topic's format is the state folder's: its checkpoint resumes in the middle of the topic, whose
+ * entries a different input format would read as malformed. The first start records it; a later `up` must match.
+ */
+export function keepInput(l: SandboxLayout, input: parts.StreamInput): void {
+  const wanted = JSON.stringify(input);
+  if (!existsSync(l.input)) {
+    writeFileSync(l.input, wanted + "\n");
+    return;
+  }
+  const kept = readFileSync(l.input, "utf8").trim();
+  if (kept === wanted) return;
+  const { format } = JSON.parse(kept) as parts.StreamInput;
+  throw new SandboxError(
+    `this state folder's pipeline reads ${format === "json" ? "JSON entries" : "access-log lines"} with the settings in ${l.input}; the streaming job would read the rest of its topic as something else`,
+    `start it with the same --format and access-log flags, or run ${sandboxCommand(l.root, "purge")} to start over`,
+    undefined,
+  );
 }

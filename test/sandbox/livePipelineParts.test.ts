@@ -10,7 +10,7 @@ import { ACCESS_LOG_DEFAULTS } from "../../contract/accessLogSettings";
 import { clockNow, HOUR_MS, parseClockFactor, readClock, saveClock, startClock } from "../../sandbox/schedule/clock";
 import { sandboxLayout } from "../../sandbox/shared/layout";
 import { CuratedNotifier } from "../../sandbox/schedule/notifier";
-import { keepInput } from "../../sandbox/pipeline/pipeline";
+import { keepInput } from "../../sandbox/pipeline/stateFolder";
 import { SandboxError } from "../../sandbox/processes/processes";
 import { dueHours } from "../../sandbox/schedule/scheduler";
 import { Started, Supervised } from "../../sandbox/processes/supervisor";
