@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { HOUR_MS, parseClockFactor } from "../sandbox/clock";
-import { sandboxLayout } from "../sandbox/layout";
-import { median, readStatus } from "../sandbox/status";
+import { HOUR_MS, parseClockFactor } from "../sandbox/schedule/clock";
+import { sandboxLayout } from "../sandbox/shared/layout";
+import { median, readStatus } from "../sandbox/commands/status";
 
 const REPO = resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -24,19 +24,39 @@ const TRIGGER_S = 5;
 
 const stateDir = mkdtempSync(join(tmpdir(), "freshness-bench-"));
 const l = sandboxLayout(stateDir);
-const sandbox = (command: string[]) => spawnSync(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...command], { cwd: REPO, stdio: "inherit" });
+const sandbox = (command: string[]) =>
+  spawnSync(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "commands", "cli.ts"), ...command], {
+    cwd: REPO,
+    stdio: "inherit",
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {
   const start = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 12 * HOUR_MS).toISOString();
-  const up = sandbox(["up", "--no-setup", "--state-dir", stateDir, "--clock", clock, "--start", start, "--hours", "1", "--per-hour", "300", "--rate", rate]);
+  const up = sandbox([
+    "up",
+    "--no-setup",
+    "--state-dir",
+    stateDir,
+    "--clock",
+    clock,
+    "--start",
+    start,
+    "--hours",
+    "1",
+    "--per-hour",
+    "300",
+    "--rate",
+    rate,
+  ]);
   if (up.status !== 0) return 1;
   try {
     const deadline = Date.now() + (hours * HOUR_MS) / factor + 10 * 60_000;
     for (;;) {
       const s = readStatus(l.status);
       if ((s?.freshness.length ?? 0) >= hours) break;
-      if (Date.now() > deadline) throw new Error(`fewer than ${hours} live hours were loaded in time: ${JSON.stringify(s?.latest)}`);
+      if (Date.now() > deadline)
+        throw new Error(`fewer than ${hours} live hours were loaded in time: ${JSON.stringify(s?.latest)}`);
       await sleep(1000);
     }
     const s = readStatus(l.status);
@@ -46,12 +66,20 @@ async function main(): Promise<number> {
     const floorS = GRACE_S / factor + TRIGGER_S;
     const med = median(wall) as number;
     const worst = Math.max(...wall);
-    console.log(`\nfreshness over ${wall.length} live hours at ${clock} (${rate} entries/s), hour end to rows queryable, wall-clock seconds:`);
+    console.log(
+      `\nfreshness over ${wall.length} live hours at ${clock} (${rate} entries/s), hour end to rows queryable, wall-clock seconds:`,
+    );
     for (const f of fresh) console.log(`  ${f.hour}:00  ${f.wallSeconds.toFixed(1)} s`);
     console.log(`median ${med.toFixed(1)} s, worst ${worst.toFixed(1)} s`);
-    console.log(`reference: an hour on this clock lasts ${hourS.toFixed(1)} s -> median ${(med / hourS).toFixed(2)}, worst ${(worst / hourS).toFixed(2)} of an hour`);
-    console.log(`reference: grace + one trigger (the least any run can take) ${floorS.toFixed(1)} s -> median ${(med / floorS).toFixed(1)}x, worst ${(worst / floorS).toFixed(1)}x`);
-    console.log(`on the sandbox clock: median ${((med * factor) / 60).toFixed(1)} min, worst ${((worst * factor) / 60).toFixed(1)} min after the hour's end`);
+    console.log(
+      `reference: an hour on this clock lasts ${hourS.toFixed(1)} s -> median ${(med / hourS).toFixed(2)}, worst ${(worst / hourS).toFixed(2)} of an hour`,
+    );
+    console.log(
+      `reference: grace + one trigger (the least any run can take) ${floorS.toFixed(1)} s -> median ${(med / floorS).toFixed(1)}x, worst ${(worst / floorS).toFixed(1)}x`,
+    );
+    console.log(
+      `on the sandbox clock: median ${((med * factor) / 60).toFixed(1)} min, worst ${((worst * factor) / 60).toFixed(1)} min after the hour's end`,
+    );
     return 0;
   } finally {
     sandbox(["purge", "--state-dir", stateDir]);

@@ -10,7 +10,8 @@ import { Kafka, logLevel } from "kafkajs";
 import type { RunSummary } from "../generator/groundTruth";
 import { TrafficModel } from "../generator/traffic";
 import { simulatedEventTimes } from "../generator/eventTime";
-import { kafkaClasspath, startBroker } from "../sandbox/kafkaBroker";
+import { startBroker } from "../sandbox/processes/kafkaBroker";
+import { kafkaClasspath } from "../sandbox/processes/kafkaFiles";
 
 const ROOT = path.resolve(__dirname, "..");
 const SEED = 2026;
@@ -24,7 +25,8 @@ function flag(name: string, fallback: string): string {
 
 function run(command: string, args: string[]): string {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`${command} ${args.slice(0, 3).join(" ")} ... failed:\n${result.stderr}${result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.slice(0, 3).join(" ")} ... failed:\n${result.stderr}${result.stdout}`);
   return result.stdout + result.stderr;
 }
 
@@ -44,19 +46,43 @@ async function main(): Promise<void> {
     const payloadFile = path.join(work, "payloads.ndjson");
     const model = new TrafficModel({ seed: SEED, products: 1000, malformedRate: 0 });
     const lines: string[] = [];
-    for (const t of simulatedEventTimes(Date.parse(`${START}:00:00Z`), 1, count, SEED)) lines.push(model.next(t).value.toString());
+    for (const t of simulatedEventTimes(Date.parse(`${START}:00:00Z`), 1, count, SEED))
+      lines.push(model.next(t).value.toString());
     fs.writeFileSync(payloadFile, lines.join("\n") + "\n");
     const meanBytes = (fs.statSync(payloadFile).size - lines.length) / lines.length;
 
     const admin = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: ["bench-warmup", "bench-reference", "bench-generator"].map((topic) => ({ topic, numPartitions: PARTITIONS })), waitForLeaders: true });
+    await admin.createTopics({
+      topics: ["bench-warmup", "bench-reference", "bench-generator"].map((topic) => ({
+        topic,
+        numPartitions: PARTITIONS,
+      })),
+      waitForLeaders: true,
+    });
     await admin.disconnect();
 
     const generator = (topic: string, n: number): RunSummary => {
       const summaryFile = path.join(work, `${topic}.json`);
-      run(process.execPath, ["dist/generator.cjs", "--brokers", broker.bootstrapServers, "--topic", topic, "--start", START, "--hours", "1",
-        "--per-hour", String(n), "--seed", String(SEED), "--compression", compression, "--summary", summaryFile]);
+      run(process.execPath, [
+        "dist/generator.cjs",
+        "--brokers",
+        broker.bootstrapServers,
+        "--topic",
+        topic,
+        "--start",
+        START,
+        "--hours",
+        "1",
+        "--per-hour",
+        String(n),
+        "--seed",
+        String(SEED),
+        "--compression",
+        compression,
+        "--summary",
+        summaryFile,
+      ]);
       return JSON.parse(fs.readFileSync(summaryFile, "utf8")) as RunSummary;
     };
 
@@ -64,22 +90,50 @@ async function main(): Promise<void> {
     generator("bench-warmup", 20_000);
 
     console.error(`Kafka ProducerPerformance: ${count} records`);
-    const reference = run("java", ["-Xmx512m", "-cp", kafkaClasspath(), "org.apache.kafka.tools.ProducerPerformance",
-      "--topic", "bench-reference", "--num-records", String(count), "--throughput", "-1", "--payload-file", payloadFile,
-      "--producer-props", `bootstrap.servers=${broker.bootstrapServers}`, "acks=all", "enable.idempotence=true", `compression.type=${compression}`]);
-    const final = /(\d+) records sent, ([\d.]+) records\/sec/.exec(reference.trim().split("\n").filter((l) => l.includes("records sent")).pop() ?? "");
-    if (!final || Number(final[1]) !== count) throw new Error(`could not read ProducerPerformance's result:\n${reference}`);
+    const reference = run("java", [
+      "-Xmx512m",
+      "-cp",
+      kafkaClasspath(),
+      "org.apache.kafka.tools.ProducerPerformance",
+      "--topic",
+      "bench-reference",
+      "--num-records",
+      String(count),
+      "--throughput",
+      "-1",
+      "--payload-file",
+      payloadFile,
+      "--producer-props",
+      `bootstrap.servers=${broker.bootstrapServers}`,
+      "acks=all",
+      "enable.idempotence=true",
+      `compression.type=${compression}`,
+    ]);
+    const final = /(\d+) records sent, ([\d.]+) records\/sec/.exec(
+      reference
+        .trim()
+        .split("\n")
+        .filter((l) => l.includes("records sent"))
+        .pop() ?? "",
+    );
+    if (!final || Number(final[1]) !== count)
+      throw new Error(`could not read ProducerPerformance's result:\n${reference}`);
     const referenceRate = Number(final[2]);
 
     console.error(`generator (node dist/generator.cjs): ${count} entries`);
     const summary = generator("bench-generator", count);
-    if (!summary.complete || summary.acknowledged !== count) throw new Error(`the generator did not complete: ${JSON.stringify(summary.error)}`);
+    if (!summary.complete || summary.acknowledged !== count)
+      throw new Error(`the generator did not complete: ${JSON.stringify(summary.error)}`);
     const generatorRate = summary.acknowledged / summary.elapsed_seconds;
 
     const mb = (rate: number) => ((rate * meanBytes) / 1e6).toFixed(2);
-    console.log(`entries: ${count}, mean ${meanBytes.toFixed(0)} bytes, acks=all, idempotent, compression ${compression}, ${PARTITIONS} partitions`);
+    console.log(
+      `entries: ${count}, mean ${meanBytes.toFixed(0)} bytes, acks=all, idempotent, compression ${compression}, ${PARTITIONS} partitions`,
+    );
     console.log(`Kafka ProducerPerformance: ${referenceRate.toFixed(0)} records/s (${mb(referenceRate)} MB/s)`);
-    console.log(`weblog generator:          ${generatorRate.toFixed(0)} entries/s (${mb(generatorRate)} MB/s, incl. entry generation and connect)`);
+    console.log(
+      `weblog generator:          ${generatorRate.toFixed(0)} entries/s (${mb(generatorRate)} MB/s, incl. entry generation and connect)`,
+    );
     console.log(`ratio generator/reference: ${(generatorRate / referenceRate).toFixed(2)} (target >= 0.50)`);
   } finally {
     await broker.stop();

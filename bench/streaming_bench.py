@@ -7,7 +7,7 @@ each size, and how the job's cost per million entries at the largest size compar
 
     .venv/bin/python bench/streaming_bench.py [--entries 300000 [3000000 ...]]
 
-Starts its own Kafka broker (sandbox/kafkaBroker.ts) in a temporary folder and stops it at the end.
+Starts its own Kafka broker (sandbox/processes/kafkaBroker.ts) in a temporary folder and stops it at the end.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def main() -> int:
     sizes = p.parse_args().entries
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")  # the job's batch times
     work = Path(tempfile.mkdtemp(prefix="streaming-bench-"))
-    cli = ["npx", "tsx", "sandbox/kafkaBroker.ts"]
+    cli = ["npx", "tsx", "sandbox/processes/kafkaBroker.ts"]
     started = subprocess.run([*cli, "start", "--state-dir", str(work / "kafka")], cwd=REPO, capture_output=True,
                              text=True, check=True)
     bootstrap = json.loads(started.stdout.strip().splitlines()[-1])["bootstrapServers"]

@@ -43,9 +43,11 @@ export interface CommandLine {
 function usageErrorOf(e: Error & { code?: string }): UsageError {
   const option = /'(-[^' ]*)/.exec(e.message)?.[1] ?? "";
   if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return new UsageError(`unknown option '${option}' (see --help)`);
-  if (e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return new UsageError(`unexpected argument '${/'([^']*)'/.exec(e.message)?.[1]}' (see --help)`);
+  if (e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL")
+    return new UsageError(`unexpected argument '${/'([^']*)'/.exec(e.message)?.[1]}' (see --help)`);
   if (/does not take an argument/.test(e.message)) return new UsageError(`${option} takes no value`);
-  if (/ambiguous/.test(e.message)) return new UsageError(`${option} needs a value (a value that starts with '-' is written ${option}=VALUE)`);
+  if (/ambiguous/.test(e.message))
+    return new UsageError(`${option} needs a value (a value that starts with '-' is written ${option}=VALUE)`);
   if (/argument missing/.test(e.message)) return new UsageError(`${option} needs a value`);
   return new UsageError(e.message.split("\n")[0]);
 }
@@ -58,14 +60,20 @@ export function parseCommandLine(spec: CommandLineSpec, argv: readonly string[])
   if (spec.commands) {
     if (args[0] !== undefined && !args[0].startsWith("-")) {
       command = args.shift() as string;
-      if (!spec.commands.includes(command)) throw new UsageError(`unknown command '${command}' (the commands are ${spec.commands.join(", ")})`);
+      if (!spec.commands.includes(command))
+        throw new UsageError(`unknown command '${command}' (the commands are ${spec.commands.join(", ")})`);
     } else if (spec.defaultCommand) command = spec.defaultCommand;
     else throw new UsageError(`a command is needed first: ${spec.commands.join(", ")} (see --help)`);
   }
   // A word with a space in it is no flag, even when it starts with "-" (SQL opening with a "-- comment").
   const words = args.filter((a) => /^-.*\s/s.test(a));
   const flags = args.filter((a) => !words.includes(a));
-  const options = Object.fromEntries(Object.entries(spec.options).map(([name, o]) => [name, { type: o.value ? "string" as const : "boolean" as const, ...(o.short ? { short: o.short } : {}) }]));
+  const options = Object.fromEntries(
+    Object.entries(spec.options).map(([name, o]) => [
+      name,
+      { type: o.value ? ("string" as const) : ("boolean" as const), ...(o.short ? { short: o.short } : {}) },
+    ]),
+  );
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({ args: flags, options, strict: true, allowPositionals: true });
@@ -78,7 +86,8 @@ export function parseCommandLine(spec: CommandLineSpec, argv: readonly string[])
   }
   for (const name of Object.keys(parsed.values)) {
     const only = spec.options[name].commands;
-    if (only && command !== undefined && !only.includes(command)) throw new UsageError(`--${name} is an option of ${only.join(" and ")}, not of ${command} (see --help)`);
+    if (only && command !== undefined && !only.includes(command))
+      throw new UsageError(`--${name} is an option of ${only.join(" and ")}, not of ${command} (see --help)`);
   }
   return { command, values: parsed.values as CommandLine["values"], operands, help: false };
 }
@@ -91,7 +100,9 @@ export function optionsHelp(table: OptionTable): string {
   ]);
   rows.push(["-h, --help", "this text"]);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
-  return rows.map(([left, help]) => `  ${left.padEnd(width)}${help.split("\n").join(`\n  ${" ".repeat(width)}`)}`).join("\n");
+  return rows
+    .map(([left, help]) => `  ${left.padEnd(width)}${help.split("\n").join(`\n  ${" ".repeat(width)}`)}`)
+    .join("\n");
 }
 
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?$/i;
@@ -103,7 +114,10 @@ const HOUR_MS = 3_600_000;
  */
 export function parseIsoTime(flag: string, text: string, kind: "hour" | "time"): number {
   const m = ISO_TIME.exec(text);
-  const what = kind === "hour" ? "a UTC hour like 2026-03-01T10 or 2026-03-01T10:00:00Z" : "an ISO time like 2026-03-01T10:05:00Z (or an hour alone, 2026-03-01T10)";
+  const what =
+    kind === "hour"
+      ? "a UTC hour like 2026-03-01T10 or 2026-03-01T10:00:00Z"
+      : "an ISO time like 2026-03-01T10:05:00Z (or an hour alone, 2026-03-01T10)";
   const fail = () => new UsageError(`${flag} must be ${what}, got '${text}'`);
   if (!m) throw fail();
   const [, y, mo, d, h, mi = "00", s = "00", fraction = "", offset = "Z"] = m;
@@ -111,7 +125,9 @@ export function parseIsoTime(flag: string, text: string, kind: "hour" | "time"):
   const fields = new Date(local).toISOString().slice(0, 19);
   if (fields !== `${y}-${mo}-${d}T${h}:${mi}:${s}`) throw fail();
   const sign = offset.startsWith("-") ? -1 : 1;
-  const offsetMs = /^z$/i.test(offset) ? 0 : sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
+  const offsetMs = /^z$/i.test(offset)
+    ? 0
+    : sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
   const ms = local - offsetMs + Math.floor(Number(`0${fraction}`) * 1000);
   if (kind === "hour" && ms % HOUR_MS !== 0) throw fail();
   return ms;
@@ -129,7 +145,11 @@ export function isClosedPipe(e: unknown): boolean {
 }
 
 /** Ends the process with `code` (0: a normal end) when the stream's reader goes away, saying nothing. */
-export function endWhenReaderGoes(stream: NodeJS.WritableStream, exit: (code: number) => void = (code) => process.exit(code), code = 0): void {
+export function endWhenReaderGoes(
+  stream: NodeJS.WritableStream,
+  exit: (code: number) => void = (code) => process.exit(code),
+  code = 0,
+): void {
   stream.on("error", (e) => {
     if (isClosedPipe(e)) exit(code);
     else throw e;

@@ -25,7 +25,8 @@ export const ACCESS_LOG_DEFAULTS: AccessLogSettings = {
   countedStatuses: defaults.countedStatuses,
 };
 
-const SUBSET = "no backreference, lookaround or nested repetition, and no repetition but the last that can also match what may follow it, as .*-.* does";
+const SUBSET =
+  "no backreference, lookaround or nested repetition, and no repetition but the last that can also match what may follow it, as .*-.* does";
 
 /** What each setting accepts, in the words of an error message. */
 export const ACCEPTS: Record<keyof AccessLogSettings, string> = {
@@ -68,10 +69,15 @@ export function invalidAccessLogSetting(s: AccessLogSettings): keyof AccessLogSe
 export function streamingJobInputArgs(format: InputFormat, s: AccessLogSettings): string[] {
   if (format === "json") return ["--input-format", "json"];
   return [
-    "--input-format", "combined",
-    "--product-url-pattern", s.productUrlPattern,
-    "--cart-method", s.cartMethod,
-    "--cart-url-pattern", s.cartUrlPattern,
-    "--counted-statuses", s.countedStatuses,
+    "--input-format",
+    "combined",
+    "--product-url-pattern",
+    s.productUrlPattern,
+    "--cart-method",
+    s.cartMethod,
+    "--cart-url-pattern",
+    s.cartUrlPattern,
+    "--counted-statuses",
+    s.countedStatuses,
   ];
 }

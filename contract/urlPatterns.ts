@@ -56,7 +56,9 @@ function parse(pattern: string): PatternNode[][] {
         if (ANCHOR_ESCAPES.includes(e)) {
           seq.push({ kind: "anchor" });
         } else if (!CLASS_ESCAPES.includes(e) && /[A-Za-z0-9]/.test(e)) {
-          throw new Refused(`the escape \\${e} is not accepted (backreferences and letter escapes other than \\d \\w \\s \\b)`);
+          throw new Refused(
+            `the escape \\${e} is not accepted (backreferences and letter escapes other than \\d \\w \\s \\b)`,
+          );
         } else {
           i += 2;
           seq.push(quantified({ kind: "atom", source: `\\${e}` }));
@@ -101,7 +103,13 @@ const varies = (q?: Quantifier): boolean => q !== undefined && q.max > q.min;
 const repeats = (q?: Quantifier): boolean => q !== undefined && q.max > 1;
 
 /** Characters tried against two atoms to tell whether they can match the same character. */
-const PROBES = [...Array.from({ length: 0x7f - 0x20 }, (_, k) => String.fromCharCode(0x20 + k)), "\t", "\u00a0", "é", "€"];
+const PROBES = [
+  ...Array.from({ length: 0x7f - 0x20 }, (_, k) => String.fromCharCode(0x20 + k)),
+  "\t",
+  "\u00a0",
+  "é",
+  "€",
+];
 
 function overlap(a: string, b: string): boolean {
   const ra = new RegExp(`^(?:${a})$`);
@@ -146,20 +154,31 @@ interface Place {
 function follows(place: Place): string[] {
   const rest = firstsOfSequence(place.seq.slice(place.index + 1));
   if (!rest.nullable || !place.parent) return rest.atoms;
-  const again = repeats(place.parent.node.quantifier) ? firsts({ ...place.parent.node, quantifier: undefined }).atoms : [];
+  const again = repeats(place.parent.node.quantifier)
+    ? firsts({ ...place.parent.node, quantifier: undefined }).atoms
+    : [];
   return [...rest.atoms, ...again, ...follows(place.parent.place)];
 }
 
 /** Every repetition of varying count in order, with its place; refuses nested repetitions on the way. */
-function repetitions(alts: PatternNode[][], parent?: Place["parent"], found: { node: PatternNode; place: Place }[] = []) {
+function repetitions(
+  alts: PatternNode[][],
+  parent?: Place["parent"],
+  found: { node: PatternNode; place: Place }[] = [],
+) {
   for (const seq of alts) {
     seq.forEach((node, index) => {
       const place = { seq, index, parent };
       if (node.kind === "group") {
         if (repeats(node.quantifier)) {
           const inner = node.alternatives.flat();
-          if (node.alternatives.length > 1 || inner.some((n) => n.kind !== "anchor" && (n.quantifier?.max ?? 1) > 1 || n.kind === "group")) {
-            throw new Refused("a repeated group may not hold a repetition, a group or an alternation (nested quantifiers)");
+          if (
+            node.alternatives.length > 1 ||
+            inner.some((n) => (n.kind !== "anchor" && (n.quantifier?.max ?? 1) > 1) || n.kind === "group")
+          ) {
+            throw new Refused(
+              "a repeated group may not hold a repetition, a group or an alternation (nested quantifiers)",
+            );
           }
         }
         if (varies(node.quantifier)) found.push({ node, place });
@@ -181,7 +200,9 @@ export function urlPatternProblem(pattern: string): string | undefined {
       const atom = atomsIn(node).find((a) => next.some((n) => overlap(a, n)));
       const clash = atom === undefined ? undefined : next.find((n) => overlap(atom, n));
       if (clash !== undefined) {
-        throw new Refused(`the repetition of ${atom} can also match the ${clash} that may follow it, and another repetition comes later, so a long URL makes the matcher backtrack for seconds`);
+        throw new Refused(
+          `the repetition of ${atom} can also match the ${clash} that may follow it, and another repetition comes later, so a long URL makes the matcher backtrack for seconds`,
+        );
       }
     }
     return undefined;

@@ -34,7 +34,10 @@ ajv.addKeyword({
   keyword: "x-equal-when-set",
   type: "object",
   schemaType: "object",
-  error: { message: (cxt) => `must have ${Object.keys(cxt.schema).join(", ")} equal to ${Object.values(cxt.schema).join(", ")}` },
+  error: {
+    message: (cxt) =>
+      `must have ${Object.keys(cxt.schema).join(", ")} equal to ${Object.values(cxt.schema).join(", ")}`,
+  },
   validate: (pairs: Record<string, string>, data: Record<string, unknown>) =>
     Object.entries(pairs).every(([field, other]) => data[field] == null || data[field] === data[other]),
 });

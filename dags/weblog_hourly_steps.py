@@ -72,7 +72,7 @@ def parse_hour(text: str) -> datetime:
 # Late entries: the streaming job writes <markers>/dt=/hr=/_LATE when it commits entries for an hour it had
 # already marked complete. The hour runs again by itself when that notice is newer than the start of the hour's
 # latest finished run, within LATE_WINDOW of the hour's end (contract/late-reruns.json holds the cases; the
-# sandbox's scheduler, sandbox/scheduler.ts lateReruns, applies the same rule).
+# sandbox's scheduler, sandbox/schedule/scheduler.ts lateReruns, applies the same rule).
 LATE_TASK_ID = "rerun_late_hours"
 LATE_WINDOW = timedelta(hours=48)
 LATE_NOTICE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/hr=(\d{2})/_LATE$")

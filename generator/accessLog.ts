@@ -36,8 +36,10 @@ export function accessLogTime(epochMs: number): string {
 /** An entry as nginx's `combined` line; a cart addition is a POST to its product's cart URL. */
 export function combinedLine(entry: WeblogEntry, bytes: number, referer = "-"): string {
   const url = entry.pid === null ? entry.url : cartUrl(entry.product_id);
-  return `${entry.ip} - - [${accessLogTime(Date.parse(entry.event_time))}] "${entry.method} ${url} HTTP/1.1" ` +
-    `${entry.status} ${bytes} "${referer}" "${entry.user_agent}"`;
+  return (
+    `${entry.ip} - - [${accessLogTime(Date.parse(entry.event_time))}] "${entry.method} ${url} HTTP/1.1" ` +
+    `${entry.status} ${bytes} "${referer}" "${entry.user_agent}"`
+  );
 }
 
 /**
@@ -58,15 +60,35 @@ export interface ShippedLine {
 export class AccessLogFile {
   private offset = 0;
 
-  constructor(readonly host: string, readonly file: string) {}
+  constructor(
+    readonly host: string,
+    readonly file: string,
+  ) {}
 
   /** plain: the line's own bytes, as a shipper sending raw text does (no position: the job uses Kafka's). */
   ship(line: Buffer | string, entry: WeblogEntry | null = null, plain = false): ShippedLine {
     const bytes = Buffer.isBuffer(line) ? line : Buffer.from(line);
     const at = this.offset;
     this.offset += bytes.length + 1; // the newline the server wrote after it
-    const value = plain ? bytes : Buffer.from(JSON.stringify({ message: bytes.toString("utf8"), host: this.host, file: this.file, offset: at, source_type: "file" }));
-    return { value, entry: entry && { ...entry, event_id: positionEventId(this.host, this.file, at), url: entry.pid === null ? entry.url : cartUrl(entry.product_id) } };
+    const value = plain
+      ? bytes
+      : Buffer.from(
+          JSON.stringify({
+            message: bytes.toString("utf8"),
+            host: this.host,
+            file: this.file,
+            offset: at,
+            source_type: "file",
+          }),
+        );
+    return {
+      value,
+      entry: entry && {
+        ...entry,
+        event_id: positionEventId(this.host, this.file, at),
+        url: entry.pid === null ? entry.url : cartUrl(entry.product_id),
+      },
+    };
   }
 }
 
@@ -93,6 +115,9 @@ export function corruptLine(entry: WeblogEntry, random: Random): { kind: Malform
     case "bad_timestamp":
       return { kind, line: Buffer.from(line.replace(/\[[^\]]+\]/, `[${entry.event_time}]`)) };
     case "oversize":
-      return { kind, line: Buffer.from(line.replace(`"${entry.user_agent}"`, `"${entry.user_agent}${"x".repeat(MAX_ENTRY_BYTES)}"`)) };
+      return {
+        kind,
+        line: Buffer.from(line.replace(`"${entry.user_agent}"`, `"${entry.user_agent}${"x".repeat(MAX_ENTRY_BYTES)}"`)),
+      };
   }
 }

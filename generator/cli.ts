@@ -48,12 +48,15 @@ function describe(summary: RunSummary): string {
       `${summary.ignored > 0 ? `${fmt(summary.ignored)} ignored (assets), ` : ""}${fmt(summary.errors)} retried errors`,
   ];
   if (summary.unacknowledged > 0) {
-    lines.push(`  ${fmt(summary.unacknowledged)} entries were NOT acknowledged (they may or may not have reached ${summary.destination})`);
+    lines.push(
+      `  ${fmt(summary.unacknowledged)} entries were NOT acknowledged (they may or may not have reached ${summary.destination})`,
+    );
   }
   const shown = summary.hours.slice(0, 24);
   if (shown.length > 0) lines.push("  hour (UTC)              visits  cart_adds");
   for (const h of shown) lines.push(`  ${h.hour}  ${String(h.visits).padStart(8)}  ${String(h.cart_adds).padStart(9)}`);
-  if (summary.hours.length > shown.length) lines.push(`  ... ${summary.hours.length - shown.length} more hours (see --summary)`);
+  if (summary.hours.length > shown.length)
+    lines.push(`  ... ${summary.hours.length - shown.length} more hours (see --summary)`);
   return lines.join("\n");
 }
 
@@ -85,8 +88,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     const now = Date.now();
     const rate = ((truth.acknowledged - lastShown.acknowledged) * 1000) / Math.max(now - lastShown.at, 1);
     lastShown = { at: now, acknowledged: truth.acknowledged };
-    process.stderr.write(`\r\x1b[Ksent ${fmt(state.generated)}  acknowledged ${fmt(truth.acknowledged)}  ${fmt(rate)}/s  ` +
-      `malformed ${fmt(truth.malformed)}  errors ${fmt(errorLog.count)}`);
+    process.stderr.write(
+      `\r\x1b[Ksent ${fmt(state.generated)}  acknowledged ${fmt(truth.acknowledged)}  ${fmt(rate)}/s  ` +
+        `malformed ${fmt(truth.malformed)}  errors ${fmt(errorLog.count)}`,
+    );
   }
 
   function finish(error: string | null): number {
@@ -135,17 +140,34 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
   try {
     sink = opts.stdout
       ? openStdoutSink()
-      : await withTimeout(openKafkaSink(opts, errorLog), timeoutMs,
-        () => `cannot reach Kafka at ${opts.brokers.join(",")} within ${opts.brokerTimeoutSeconds} s${errorLog.last ? ` (last error: ${errorLog.last})` : ""}`);
+      : await withTimeout(
+          openKafkaSink(opts, errorLog),
+          timeoutMs,
+          () =>
+            `cannot reach Kafka at ${opts.brokers.join(",")} within ${opts.brokerTimeoutSeconds} s${errorLog.last ? ` (last error: ${errorLog.last})` : ""}`,
+        );
   } catch (error) {
     return finish(error instanceof Error ? error.message : String(error));
   }
   const model = new TrafficModel({
-    seed: opts.seed, products: opts.products, malformedRate: opts.malformedRate, duplicateRate: opts.duplicateRate, format: opts.format,
+    seed: opts.seed,
+    products: opts.products,
+    malformedRate: opts.malformedRate,
+    duplicateRate: opts.duplicateRate,
+    format: opts.format,
   });
   const outcome = await runGenerator(
-    { nextEventTime: eventClock(opts), rate: opts.rate, batchSize: opts.batchSize, maxInFlight: 4, ackTimeoutMs: timeoutMs },
-    model, sink, truth, state,
+    {
+      nextEventTime: eventClock(opts),
+      rate: opts.rate,
+      batchSize: opts.batchSize,
+      maxInFlight: 4,
+      ackTimeoutMs: timeoutMs,
+    },
+    model,
+    sink,
+    truth,
+    state,
   );
   if (outcome.ok) await withTimeout(sink.close(), 5000, () => "closing the producer timed out").catch(() => undefined);
   if (readerGone) {

@@ -31,7 +31,10 @@ async function metadata(path: string): Promise<string> {
 
 /** kafkajs's oauthBearerProvider: a fresh token from the metadata server on each (re)authentication. */
 export async function oauthBearerFromMetadata(now: () => number = Date.now): Promise<{ value: string }> {
-  const [email, tokenJson] = await Promise.all([metadata("service-accounts/default/email"), metadata("service-accounts/default/token")]);
+  const [email, tokenJson] = await Promise.all([
+    metadata("service-accounts/default/email"),
+    metadata("service-accounts/default/token"),
+  ]);
   const token = JSON.parse(tokenJson) as AccessToken;
   return { value: managedKafkaToken(email, token.access_token, token.expires_in, now()) };
 }

@@ -78,7 +78,8 @@ export class GroundTruth {
       if (ignored) this.ignored++;
       if (!entry) continue;
       this.valid++;
-      if (this.firstEventTime === null || entry.event_time < this.firstEventTime) this.firstEventTime = entry.event_time;
+      if (this.firstEventTime === null || entry.event_time < this.firstEventTime)
+        this.firstEventTime = entry.event_time;
       if (this.lastEventTime === null || entry.event_time > this.lastEventTime) this.lastEventTime = entry.event_time;
       const hour = `${hourOf(entry)}:00:00Z`;
       let products = this.byHourAndProduct.get(hour);
@@ -92,7 +93,12 @@ export class GroundTruth {
     }
   }
 
-  summary(run: Pick<RunSummary, "complete" | "error" | "mode" | "destination" | "topic" | "seed" | "generated" | "errors" | "elapsed_seconds">): RunSummary {
+  summary(
+    run: Pick<
+      RunSummary,
+      "complete" | "error" | "mode" | "destination" | "topic" | "seed" | "generated" | "errors" | "elapsed_seconds"
+    >,
+  ): RunSummary {
     const hours: RunSummary["hours"] = [];
     const hourlyProducts: RunSummary["hourly_products"] = [];
     const perProduct = new Map<string, ActivityCount>();
@@ -126,7 +132,9 @@ export class GroundTruth {
       first_event_time: this.firstEventTime,
       last_event_time: this.lastEventTime,
       hours,
-      products: [...perProduct.keys()].sort().map((product_id) => ({ product_id, ...(perProduct.get(product_id) as ActivityCount) })),
+      products: [...perProduct.keys()]
+        .sort()
+        .map((product_id) => ({ product_id, ...(perProduct.get(product_id) as ActivityCount) })),
       hourly_products: hourlyProducts,
     };
   }

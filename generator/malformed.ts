@@ -5,7 +5,14 @@ import { MAX_ENTRY_BYTES, WeblogEntry } from "../contract/weblogEntry";
 import schema from "../contract/weblog-entry.schema.json";
 import type { Random } from "./random";
 
-export const MALFORMED_KINDS = ["not_json", "invalid_utf8", "missing_field", "wrong_type", "bad_timestamp", "oversize"] as const;
+export const MALFORMED_KINDS = [
+  "not_json",
+  "invalid_utf8",
+  "missing_field",
+  "wrong_type",
+  "bad_timestamp",
+  "oversize",
+] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
 const REQUIRED_FIELDS = schema.required as ReadonlyArray<keyof WeblogEntry>;
@@ -19,7 +26,10 @@ export function corrupt(entry: WeblogEntry, random: Random): { kind: MalformedKi
       return { kind, value: Buffer.from(json.slice(0, 20 + random.int(json.length - 40))) };
     case "invalid_utf8": {
       const [before, after] = json.split(entry.user_agent);
-      return { kind, value: Buffer.concat([Buffer.from(before), Buffer.from([0x4d, 0xff, 0xfe, 0xc3, 0x28]), Buffer.from(after)]) };
+      return {
+        kind,
+        value: Buffer.concat([Buffer.from(before), Buffer.from([0x4d, 0xff, 0xfe, 0xc3, 0x28]), Buffer.from(after)]),
+      };
     }
     case "missing_field": {
       const copy: Partial<WeblogEntry> = { ...entry };

@@ -46,8 +46,14 @@ export { UsageError };
 
 /** Every option, its --help line: parsing and help both read it. */
 const OPTIONS: OptionTable = {
-  "clock-start": { value: "TIME", help: "live: event time starts at TIME (ISO 8601 / RFC 3339, e.g. 2026-03-01T10:05:00Z) instead of now" },
-  "clock-factor": { value: "F", help: "live: event time runs F times as fast as the wall clock (an accelerated sandbox) [1]" },
+  "clock-start": {
+    value: "TIME",
+    help: "live: event time starts at TIME (ISO 8601 / RFC 3339, e.g. 2026-03-01T10:05:00Z) instead of now",
+  },
+  "clock-factor": {
+    value: "F",
+    help: "live: event time runs F times as fast as the wall clock (an accelerated sandbox) [1]",
+  },
   start: { value: "HOUR", help: "simulated: first UTC hour, e.g. 2026-03-01T10 or 2026-03-01T10:00:00Z" },
   hours: { value: "H", help: "simulated: number of hours" },
   "per-hour": { value: "N", help: "simulated: entries per hour (H*N in all), sent as fast as --rate allows" },
@@ -58,8 +64,14 @@ const OPTIONS: OptionTable = {
   count: { value: "N", help: "live: stop after N entries" },
   duration: { value: "S", help: "live: stop after S seconds" },
   seed: { value: "N", help: "0..4294967295; same seed and flags, same entries   [random, printed]" },
-  "malformed-rate": { value: "F", help: "share 0..1 of deliberately broken entries   [0]\n(not JSON, invalid UTF-8, missing field, wrong type, bad timestamp, oversize)" },
-  "duplicate-rate": { value: "F", help: "share 0..<1 of messages that deliver the previous entry again  [0]\n(same bytes and event_id, as a producer's retry or a re-shipped log does)" },
+  "malformed-rate": {
+    value: "F",
+    help: "share 0..1 of deliberately broken entries   [0]\n(not JSON, invalid UTF-8, missing field, wrong type, bad timestamp, oversize)",
+  },
+  "duplicate-rate": {
+    value: "F",
+    help: "share 0..<1 of messages that deliver the previous entry again  [0]\n(same bytes and event_id, as a producer's retry or a re-shipped log does)",
+  },
   products: { value: "N", help: "catalogue size                              [1000]" },
   stdout: { help: "write NDJSON to stdout instead of Kafka (a reader that stops early, like head, is a normal end)" },
   summary: { value: "FILE", help: "also write the summary (ground truth) as JSON to FILE" },
@@ -73,7 +85,7 @@ const OPTIONS: OptionTable = {
   "kafka-user": { value: "NAME", help: "the SCRAM principal                         [generator]" },
   format: {
     value: "F",
-    help: "json: contract entries; combined: nginx/Apache access-log lines, each in a\nfile shipper's JSON envelope (message, host, file, offset), plus the assets\nbrowsers fetch (ignored downstream, counted as \"ignored\")   [json]",
+    help: 'json: contract entries; combined: nginx/Apache access-log lines, each in a\nfile shipper\'s JSON envelope (message, host, file, offset), plus the assets\nbrowsers fetch (ignored downstream, counted as "ignored")   [json]',
   },
 };
 
@@ -105,15 +117,22 @@ function readRaw(argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, s
     const value = env[envName(flag)];
     if (value !== undefined && value !== "") raw.set(flag, value);
   }
-  for (const [flag, value] of Object.entries(cl.values)) if (value !== undefined) raw.set(flag, value === true ? "true" : value);
+  for (const [flag, value] of Object.entries(cl.values))
+    if (value !== undefined) raw.set(flag, value === true ? "true" : value);
   return raw;
 }
 
-function numberOf(raw: Map<string, string>, flag: string, check: (n: number) => boolean, what: string): number | undefined {
+function numberOf(
+  raw: Map<string, string>,
+  flag: string,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
   const text = raw.get(flag);
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${flag} must be ${what}, got '${text}'`);
+  if (text.trim() === "" || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${flag} must be ${what}, got '${text}'`);
   return n;
 }
 
@@ -122,7 +141,8 @@ const isCount = (n: number) => Number.isInteger(n) && n >= 1;
 /** One of the choices (the first when the flag is not given). */
 function choiceOf<T extends string>(raw: Map<string, string>, flag: string, choices: readonly [T, ...T[]]): T {
   const text = raw.get(flag) ?? choices[0];
-  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`--${flag} must be ${choices.join(" or ")}, got '${text}'`);
+  if (!(choices as readonly string[]).includes(text))
+    throw new UsageError(`--${flag} must be ${choices.join(" or ")}, got '${text}'`);
   return text as T;
 }
 
@@ -147,13 +167,19 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     throw new UsageError("--count and --duration are for live mode; simulated mode sends --hours x --per-hour entries");
   }
   if (mode === "simulated" && (raw.has("clock-start") || raw.has("clock-factor"))) {
-    throw new UsageError("--clock-start and --clock-factor are for live mode; simulated mode takes its times from --start");
+    throw new UsageError(
+      "--clock-start and --clock-factor are for live mode; simulated mode takes its times from --start",
+    );
   }
   const clockStart = raw.get("clock-start");
   const clockStartMs = clockStart === undefined ? null : parseIsoTime("--clock-start", clockStart, "time");
-  const brokers = (raw.get("brokers") ?? "127.0.0.1:9092").split(",").map((b) => b.trim()).filter(Boolean);
+  const brokers = (raw.get("brokers") ?? "127.0.0.1:9092")
+    .split(",")
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const broker of brokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new UsageError(`--brokers must be host:port[,host:port...], got '${broker}'`);
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker))
+      throw new UsageError(`--brokers must be host:port[,host:port...], got '${broker}'`);
   }
   if (brokers.length === 0) throw new UsageError("--brokers must name at least one host:port");
   const kafkaAuth = choiceOf(raw, "kafka-auth", KAFKA_AUTHS as unknown as [KafkaAuth, ...KafkaAuth[]]);
@@ -162,15 +188,19 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     throw new UsageError(`--kafka-auth scram needs the password in the environment variable ${KAFKA_PASSWORD_ENV}`);
   }
   const kafkaUser = raw.get("kafka-user") ?? "generator";
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(kafkaUser)) throw new UsageError(`--kafka-user must be 1 to 64 letters, digits, '.', '_' or '-', got '${kafkaUser}'`);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(kafkaUser))
+    throw new UsageError(`--kafka-user must be 1 to 64 letters, digits, '.', '_' or '-', got '${kafkaUser}'`);
   const topic = raw.get("topic") ?? "weblogs";
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topic must be a Kafka topic name ([A-Za-z0-9._-]), got '${topic}'`);
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic))
+    throw new UsageError(`--topic must be a Kafka topic name ([A-Za-z0-9._-]), got '${topic}'`);
   return {
     mode,
     brokers,
     topic,
     partitions: numberOf(raw, "partitions", isCount, "a whole number >= 1") ?? 3,
-    rate: numberOf(raw, "rate", (n) => n >= 0, "a number of entries per second >= 0 (0 = unthrottled)") ?? (mode === "live" ? 100 : 0),
+    rate:
+      numberOf(raw, "rate", (n) => n >= 0, "a number of entries per second >= 0 (0 = unthrottled)") ??
+      (mode === "live" ? 100 : 0),
     count: numberOf(raw, "count", isCount, "a whole number >= 1") ?? null,
     durationSeconds: numberOf(raw, "duration", (n) => n > 0, "a number of seconds > 0") ?? null,
     clockStartMs,
@@ -178,9 +208,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {
     startMs: raw.has("start") ? parseIsoTime("--start", raw.get("start") as string, "hour") : null,
     hours: numberOf(raw, "hours", isCount, "a whole number >= 1") ?? 0,
     perHour: numberOf(raw, "per-hour", isCount, "a whole number >= 1") ?? 0,
-    seed: numberOf(raw, "seed", (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, "a whole number 0..4294967295") ?? randomInt(0, 0xffffffff),
+    seed:
+      numberOf(raw, "seed", (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, "a whole number 0..4294967295") ??
+      randomInt(0, 0xffffffff),
     malformedRate: numberOf(raw, "malformed-rate", (n) => n >= 0 && n <= 1, "a share between 0 and 1") ?? 0,
-    duplicateRate: numberOf(raw, "duplicate-rate", (n) => n >= 0 && n < 1, "a share from 0 up to (not including) 1") ?? 0,
+    duplicateRate:
+      numberOf(raw, "duplicate-rate", (n) => n >= 0 && n < 1, "a share from 0 up to (not including) 1") ?? 0,
     products: numberOf(raw, "products", (n) => isCount(n) && n <= 999_999, "a whole number 1..999999") ?? 1000,
     stdout: booleanOf(raw, "stdout"),
     summaryFile: raw.get("summary") ?? null,

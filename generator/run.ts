@@ -26,7 +26,11 @@ export type RunOutcome = { ok: true } | { ok: false; error: string };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runGenerator(
-  plan: RunPlan, model: TrafficModel, sink: Sink, truth: GroundTruth, state: RunState,
+  plan: RunPlan,
+  model: TrafficModel,
+  sink: Sink,
+  truth: GroundTruth,
+  state: RunState,
 ): Promise<RunOutcome> {
   const inFlight = new Set<Promise<void>>();
   let failure: string | null = null;
@@ -74,7 +78,7 @@ export async function runGenerator(
         tokens = Math.min(Math.max(plan.rate, 1), tokens + (plan.rate * (now - refilledAt)) / 1000);
         refilledAt = now;
         if (tokens < 1) {
-          await sleep(Math.min(100, Math.max(1, Math.ceil((1 - tokens) * 1000 / plan.rate))));
+          await sleep(Math.min(100, Math.max(1, Math.ceil(((1 - tokens) * 1000) / plan.rate))));
           continue;
         }
         allowed = Math.min(allowed, Math.floor(tokens));

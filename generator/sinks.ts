@@ -36,7 +36,13 @@ export function kafkaAuthConfig(options: KafkaSinkOptions): Pick<KafkaConfig, "s
     return { ssl: true, sasl: { mechanism: "oauthbearer", oauthBearerProvider: () => oauthBearerFromMetadata() } };
   }
   if (options.kafkaAuth === "scram") {
-    return { sasl: { mechanism: "scram-sha-512", username: options.kafkaUser ?? "generator", password: options.kafkaPassword ?? "" } };
+    return {
+      sasl: {
+        mechanism: "scram-sha-512",
+        username: options.kafkaUser ?? "generator",
+        password: options.kafkaPassword ?? "",
+      },
+    };
   }
   return {};
 }
@@ -58,26 +64,30 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
     connectionTimeout: 3000,
     // kafkajs logs every failed attempt; count them for the progress line and summary instead.
     logLevel: logLevel.ERROR,
-    logCreator: () => ({ level, log }: LogEntry) => {
-      if (level > logLevel.ERROR) return;
-      errorLog.count++;
-      errorLog.last = `${log.message}${log.error ? `: ${String(log.error)}` : ""}`;
-    },
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        if (level > logLevel.ERROR) return;
+        errorLog.count++;
+        errorLog.last = `${log.message}${log.error ? `: ${String(log.error)}` : ""}`;
+      },
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
     ...kafkaAuthConfig(options),
   });
   const lanes = await untilConnected(errorLog, async () => {
     // A SCRAM principal may only write: its broker's init action created the topic.
     if (options.kafkaAuth !== "scram") await createTopic(kafka, options);
-    return Promise.all(Array.from({ length: PRODUCER_LANES }, async () => {
-      const producer: Producer = kafka.producer({
-        idempotent: true,
-        // acks=all and idempotence: a batch resent after a lost response is written once.
-        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
-      });
-      await producer.connect();
-      return { producer, previous: Promise.resolve() as Promise<unknown> };
-    }));
+    return Promise.all(
+      Array.from({ length: PRODUCER_LANES }, async () => {
+        const producer: Producer = kafka.producer({
+          idempotent: true,
+          // acks=all and idempotence: a batch resent after a lost response is written once.
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+        });
+        await producer.connect();
+        return { producer, previous: Promise.resolve() as Promise<unknown> };
+      }),
+    );
   });
   const compression = options.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
   let next = 0;
@@ -89,16 +99,20 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
       // the broker would then drop a batch as a duplicate or, after a retry, write one twice. Each lane is
       // its own idempotent producer (own producer id and sequences), so lanes overlap safely.
       const lane = lanes[next++ % lanes.length];
-      const sent = lane.previous.then(() => lane.producer.send({
-        topic: options.topic,
-        acks: -1,
-        compression,
-        messages: batch.map(({ key, value }) => ({ key, value })),
-      }));
+      const sent = lane.previous.then(() =>
+        lane.producer.send({
+          topic: options.topic,
+          acks: -1,
+          compression,
+          messages: batch.map(({ key, value }) => ({ key, value })),
+        }),
+      );
       lane.previous = sent.catch(() => undefined);
       return sent.then(() => undefined);
     },
-    close: async () => { await Promise.all(lanes.map((l) => l.producer.disconnect())); },
+    close: async () => {
+      await Promise.all(lanes.map((l) => l.producer.disconnect()));
+    },
     errors: () => ({ count: errorLog.count, last: errorLog.last }),
   };
 }

@@ -32,23 +32,46 @@ export interface Emission {
 
 // Weighted like a shop's real mix: mostly mobile and desktop browsers, a few crawlers.
 const USER_AGENTS: ReadonlyArray<readonly [string, number]> = [
-  ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", 28],
-  ["Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", 20],
-  ["Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36", 16],
-  ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", 9],
-  ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.70", 8],
+  [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    28,
+  ],
+  [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    20,
+  ],
+  [
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
+    16,
+  ],
+  [
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    9,
+  ],
+  [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.70",
+    8,
+  ],
   ["Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", 6],
   ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", 3],
-  ["Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", 4],
-  ["Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36", 4],
+  [
+    "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    4,
+  ],
+  [
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
+    4,
+  ],
   ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", 1],
   ["Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", 1],
 ];
 const UA_TOTAL = USER_AGENTS.reduce((sum, [, weight]) => sum + weight, 0);
 
 // First octets of large consumer ISP ranges, so addresses look public (no 10/8, 127/8, 192.168/16, multicast).
-const IP_FIRST_OCTETS = [24, 31, 37, 46, 62, 66, 68, 71, 73, 76, 78, 81, 82, 86, 89, 90, 93, 95, 98, 99,
-  101, 109, 112, 115, 122, 151, 174, 176, 178, 185, 188, 190, 195, 201, 203, 212, 213, 217];
+const IP_FIRST_OCTETS = [
+  24, 31, 37, 46, 62, 66, 68, 71, 73, 76, 78, 81, 82, 86, 89, 90, 93, 95, 98, 99, 101, 109, 112, 115, 122, 151, 174,
+  176, 178, 185, 188, 190, 195, 201, 203, 212, 213, 217,
+];
 
 const REFERRER_QUERIES = ["", "", "", "", "", "?ref=search", "?ref=home", "?utm_source=newsletter", "?ref=recommended"];
 
@@ -146,7 +169,12 @@ export class TrafficModel {
     const entry = this.nextRequest(session, eventTime);
     if (this.options.malformedRate > 0 && r.chance(this.options.malformedRate)) {
       const { kind, line } = corruptLine(entry, r);
-      return { key, value: this.accessLog.ship(line, null, kind === "invalid_utf8").value, entry: null, malformed: kind };
+      return {
+        key,
+        value: this.accessLog.ship(line, null, kind === "invalid_utf8").value,
+        entry: null,
+        malformed: kind,
+      };
     }
     const shipped = this.accessLog.ship(combinedLine(entry, 2000 + r.int(60_000)), entry);
     // A repeat delivers the same envelope, the line's same position, as a shipper's retry does.
@@ -157,12 +185,24 @@ export class TrafficModel {
   private newSession(): Session {
     const r = this.random;
     const ip = `${r.pick(IP_FIRST_OCTETS)}.${r.int(256)}.${r.int(256)}.${1 + r.int(254)}`;
-    return { id: `s-${r.hex32()}${r.hex32()}${r.hex32()}`, ip, userAgent: pickUserAgent(r), pendingCartAdd: null, done: false };
+    return {
+      id: `s-${r.hex32()}${r.hex32()}${r.hex32()}`,
+      ip,
+      userAgent: pickUserAgent(r),
+      pendingCartAdd: null,
+      done: false,
+    };
   }
 
   private nextRequest(session: Session, eventTime: string): WeblogEntry {
     const r = this.random;
-    const common = { event_id: uuidV4(r), event_time: eventTime, session_id: session.id, ip: session.ip, user_agent: session.userAgent };
+    const common = {
+      event_id: uuidV4(r),
+      event_time: eventTime,
+      session_id: session.id,
+      ip: session.ip,
+      user_agent: session.userAgent,
+    };
     if (session.pendingCartAdd) {
       const product = session.pendingCartAdd;
       session.pendingCartAdd = null;
@@ -175,6 +215,13 @@ export class TrafficModel {
     else session.done = !r.chance(SESSION_CONTINUE_P);
     // A browser revalidating a cached page gets 304: still a visit of that page.
     const status = r.chance(0.03) ? 304 : 200;
-    return { ...common, method: "GET", url: `/products/${product}${r.pick(REFERRER_QUERIES)}`, status, product_id: product, pid: null };
+    return {
+      ...common,
+      method: "GET",
+      url: `/products/${product}${r.pick(REFERRER_QUERIES)}`,
+      status,
+      product_id: product,
+      pid: null,
+    };
   }
 }

@@ -3,7 +3,7 @@
 A record is the plain line (Kafka's console producer, or a shipper sending the raw text) or a shipper's
 JSON envelope holding it: Filebeat (message, log.offset, log.file.path, host.name), Vector (message,
 offset via offset_key, file, host) or Fluent Bit's tail input (log, plus offset/file/host when
-configured as the README shows). records_for_format() returns a frame shaped like Kafka's source whose
+configured as docs/access-logs.md shows). records_for_format() returns a frame shaped like Kafka's source whose
 `value` is the entry's contract JSON, so parse() applies the one contract to both formats:
 
 - a product-page visit: GET, a URL matching the product pattern, a counted status;

@@ -55,7 +55,7 @@ from dags.weblog_hourly_steps import (
 from jobs.weblog_stream import MARKER_NAME
 
 JOBS_DIR = Path(__file__).resolve().parent
-# Hive configuration values, the form the scripts use for their variables (see the README).
+# Hive configuration values, the form the scripts use for their variables (see docs/hive-and-spark-sql.md).
 _VARIABLE = re.compile(r"\$\{hiveconf:([A-Za-z_][A-Za-z0-9_]*)\}")
 FAILED_CHECK_COLUMN = "failed_check"
 FAILED_VALUE_COLUMN = "failed_value"

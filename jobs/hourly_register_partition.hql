@@ -1,5 +1,5 @@
 -- Hourly step 1: the external tables over the streaming job's Parquet, and this hour's partitions.
--- Runs unchanged on Dataproc Hive 3.1 and on Spark SQL with Hive support (README, "Hive 3.1 on Dataproc
+-- Runs unchanged on Dataproc Hive 3.1 and on Spark SQL with Hive support (docs/hive-and-spark-sql.md, "Hive 3.1 on Dataproc
 -- and Spark SQL locally"). Portable choices:
 --   * variables are Hive configuration values, written ${hiveconf:NAME}; the guard below fails the job
 --     when one arrives unsubstituted (Hive leaves an unknown ${...} as literal text);

@@ -1,6 +1,6 @@
 """Which access-log URL patterns the streaming job runs: the subset in which no URL can make Java's
 backtracking matcher run for long. The same rules as contract/urlPatterns.ts (the config check), tested
-against the same examples (contract/url-patterns.json); the README's "Access logs" lists the syntax.
+against the same examples (contract/url-patterns.json); docs/access-logs.md lists the syntax.
 
 Refused: backreferences, lookaround, inline flags, possessive quantifiers, letter escapes other than
 \\d \\D \\w \\W \\s \\S \\b \\B; a repeated group holding a repetition, a group or an alternation; a repetition of

@@ -26,7 +26,9 @@ export function scoreLines(report: Report): string[] {
     lines.push(`${score.toFixed(1).padStart(5)}%  ${killed}/${judged.length} killed  ${file}`);
     for (const m of judged.filter((x) => NOT_KILLED.has(x.status))) {
       const at = `${m.location.start.line}:${m.location.start.column}`;
-      lines.push(`         ${m.status.toLowerCase()} ${file}:${at} ${m.mutatorName}${m.replacement ? ` -> ${m.replacement.replace(/\s+/g, " ").slice(0, 80)}` : ""}`);
+      lines.push(
+        `         ${m.status.toLowerCase()} ${file}:${at} ${m.mutatorName}${m.replacement ? ` -> ${m.replacement.replace(/\s+/g, " ").slice(0, 80)}` : ""}`,
+      );
     }
   }
   return lines;

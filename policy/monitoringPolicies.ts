@@ -17,11 +17,17 @@ export const checks = {
       return;
     }
     if ([...content].length > MAX_CONTENT_CHARS || Buffer.byteLength(content, "utf8") > MAX_CONTENT_BYTES) {
-      report(`An alert policy's documentation.content must stay within ${MAX_CONTENT_CHARS} characters and ${MAX_CONTENT_BYTES} bytes.`);
+      report(
+        `An alert policy's documentation.content must stay within ${MAX_CONTENT_CHARS} characters and ${MAX_CONTENT_BYTES} bytes.`,
+      );
     }
   },
 };
 
 export const monitoringPolicies: ResourceValidationPolicy[] = [
-  policy("alerts-carry-documentation", "Every alert policy carries documentation saying what it means and what to check first.", checks.alertsCarryDocumentation),
+  policy(
+    "alerts-carry-documentation",
+    "Every alert policy carries documentation saying what it means and what to check first.",
+    checks.alertsCarryDocumentation,
+  ),
 ];

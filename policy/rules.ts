@@ -14,5 +14,6 @@ export const policy = (name: string, description: string, check: Check): Resourc
   name,
   description,
   enforcementLevel: "mandatory",
-  validateResource: (args: ResourceValidationArgs, report: ReportViolation) => check(args.type, args.props as Props, report),
+  validateResource: (args: ResourceValidationArgs, report: ReportViolation) =>
+    check(args.type, args.props as Props, report),
 });

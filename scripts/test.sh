@@ -4,8 +4,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 bash scripts/setup.sh
-step "lint: eslint, tsc, ruff, shellcheck"
+step "lint: eslint, prettier, tsc, ruff, shellcheck"
+# eslint includes the import rules: no circle anywhere, and no sandbox folder importing one above it.
 npx eslint .
+# The TypeScript and JavaScript as prettier prints them (.prettierrc.json); `npm run format` rewrites them.
+npx prettier --check "**/*.{ts,js,mjs,cjs}"
 npx tsc --noEmit -p tsconfig.json
 .venv/bin/ruff check .
 # Every shell file: *.sh, plus extension-less scripts whose shebang names bash or sh (.ci/run, stand-ins).

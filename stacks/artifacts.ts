@@ -38,7 +38,10 @@ export function runBuildScript(script: string): void {
     execFileSync("npm", ["run", "--silent", script], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? "";
-    throw new Error(`Building an artifact failed: \`npm run ${script}\` exited non-zero${stderr ? `: ${stderr.split("\n").slice(-3).join(" ")}` : ""}.`, { cause: err });
+    throw new Error(
+      `Building an artifact failed: \`npm run ${script}\` exited non-zero${stderr ? `: ${stderr.split("\n").slice(-3).join(" ")}` : ""}.`,
+      { cause: err },
+    );
   }
   built.add(script);
 }
@@ -48,7 +51,9 @@ export function artifactPath(source: ArtifactSource): string {
   if (source.buildScript) runBuildScript(source.buildScript);
   const absolute = path.join(REPO_ROOT, source.file);
   if (!existsSync(absolute)) {
-    const how = source.buildScript ? `\`npm run ${source.buildScript}\` did not produce it` : "it is part of the repository";
+    const how = source.buildScript
+      ? `\`npm run ${source.buildScript}\` did not produce it`
+      : "it is part of the repository";
     throw new Error(`The artifact ${source.file} is missing, and ${how}.`);
   }
   return absolute;
@@ -69,7 +74,12 @@ export function folderSha256(absolute: string): string {
     .map((entry) => path.relative(absolute, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const hash = createHash("sha256");
-  for (const file of files) hash.update(file).update("\0").update(readFileSync(path.join(absolute, file))).update("\0");
+  for (const file of files)
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(path.join(absolute, file)))
+      .update("\0");
   return hash.digest("hex");
 }
 
@@ -85,7 +95,10 @@ export function filesIn(dir: string, extensions: string[]): string[] {
 
 /** A Pulumi resource-name fragment for a repository file: its base name, lowercase, runs of other characters as '-'. */
 export function resourceIdOf(file: string): string {
-  return path.basename(file).replace(/[^A-Za-z0-9]+/g, "-").toLowerCase();
+  return path
+    .basename(file)
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .toLowerCase();
 }
 
 /** Uploads one file; the asset's content hash makes `pulumi up` re-upload it whenever the file changes. */
@@ -96,12 +109,16 @@ export function uploadFile(
   absolute: string,
   opts: pulumi.CustomResourceOptions,
 ): gcp.storage.BucketObject {
-  return new gcp.storage.BucketObject(resourceName, {
-    bucket,
-    name: objectName,
-    source: new pulumi.asset.FileAsset(absolute),
-    contentType: contentTypeOf(absolute),
-  }, opts);
+  return new gcp.storage.BucketObject(
+    resourceName,
+    {
+      bucket,
+      name: objectName,
+      source: new pulumi.asset.FileAsset(absolute),
+      contentType: contentTypeOf(absolute),
+    },
+    opts,
+  );
 }
 
 function contentTypeOf(file: string): string {
@@ -148,46 +165,72 @@ export class Artifacts extends pulumi.ComponentResource {
 
     const initActions: Record<string, gcp.storage.BucketObject> = {};
     for (const file of filesIn(INIT_ACTIONS_DIR, [".sh"])) {
-      initActions[path.basename(file)] = upload(`init-${resourceIdOf(file)}`, `init/${path.basename(file)}`, path.join(REPO_ROOT, file));
+      initActions[path.basename(file)] = upload(
+        `init-${resourceIdOf(file)}`,
+        `init/${path.basename(file)}`,
+        path.join(REPO_ROOT, file),
+      );
     }
 
     // Fixed name: the master's generator service polls this object's generation and restarts on a new one.
     const generatorBundle = upload("generator-bundle", "generator/generator.cjs", artifactPath(GENERATOR_BUNDLE));
 
-    const streamingJob = upload("streaming-job", `spark/${path.basename(STREAMING_JOB_MAIN.file)}`, artifactPath(STREAMING_JOB_MAIN));
+    const streamingJob = upload(
+      "streaming-job",
+      `spark/${path.basename(STREAMING_JOB_MAIN.file)}`,
+      artifactPath(STREAMING_JOB_MAIN),
+    );
     const contract = upload("contract", `spark/${path.basename(CONTRACT_FILE.file)}`, artifactPath(CONTRACT_FILE));
     const packageFiles = filesIn(JOBS_PACKAGE_DIR, [".py"]);
-    const jobsPackage = new gcp.storage.BucketObject(`${name}-jobs-package`, {
-      bucket,
-      name: "spark/jobs.zip",
-      // Entries named jobs/<file> so `from jobs.x import y` resolves inside the zip.
-      source: new pulumi.asset.AssetArchive(
-        Object.fromEntries(packageFiles.map((file) => [file, new pulumi.asset.FileAsset(path.join(REPO_ROOT, file))])),
-      ),
-      contentType: "application/zip",
-    }, child);
+    const jobsPackage = new gcp.storage.BucketObject(
+      `${name}-jobs-package`,
+      {
+        bucket,
+        name: "spark/jobs.zip",
+        // Entries named jobs/<file> so `from jobs.x import y` resolves inside the zip.
+        source: new pulumi.asset.AssetArchive(
+          Object.fromEntries(
+            packageFiles.map((file) => [file, new pulumi.asset.FileAsset(path.join(REPO_ROOT, file))]),
+          ),
+        ),
+        contentType: "application/zip",
+      },
+      child,
+    );
     const streamingJobSha256 = createHash("sha256")
-      .update([STREAMING_JOB_MAIN.file, CONTRACT_FILE.file, ...packageFiles].map((f) => `${f}:${fileSha256(path.join(REPO_ROOT, f))}`).join("\n"))
+      .update(
+        [STREAMING_JOB_MAIN.file, CONTRACT_FILE.file, ...packageFiles]
+          .map((f) => `${f}:${fileSha256(path.join(REPO_ROOT, f))}`)
+          .join("\n"),
+      )
       .digest("hex");
 
     // Content-addressed: a new archive is a new object name, which is what makes Cloud Functions rebuild.
     const loaderPath = artifactPath(LOADER_SOURCE);
-    const loaderArchive = new gcp.storage.BucketObject(`${name}-loader-archive`, {
-      bucket,
-      name: `functions/loader-${folderSha256(loaderPath).slice(0, 16)}.zip`,
-      source: new pulumi.asset.FileArchive(loaderPath),
-      contentType: "application/zip",
-    }, child);
+    const loaderArchive = new gcp.storage.BucketObject(
+      `${name}-loader-archive`,
+      {
+        bucket,
+        name: `functions/loader-${folderSha256(loaderPath).slice(0, 16)}.zip`,
+        source: new pulumi.asset.FileArchive(loaderPath),
+        contentType: "application/zip",
+      },
+      child,
+    );
 
     // Fetched and verified on this machine before upload; nodes read them from the bucket, never from the internet.
     const stage = (release: Release): StagedRelease => {
       const local = verifiedRelease(release);
-      const object = new gcp.storage.BucketObject(`${name}-release-${resourceIdOf(release.file)}`, {
-        bucket,
-        name: releaseObject(release),
-        source: local.then((file) => new pulumi.asset.FileAsset(file)),
-        contentType: "application/octet-stream",
-      }, child);
+      const object = new gcp.storage.BucketObject(
+        `${name}-release-${resourceIdOf(release.file)}`,
+        {
+          bucket,
+          name: releaseObject(release),
+          source: local.then((file) => new pulumi.asset.FileAsset(file)),
+          contentType: "application/octet-stream",
+        },
+        child,
+      );
       return { object, sha256: pulumi.output(local.then((file) => digestOf(readFileSync(file), "sha256"))) };
     };
     const releases = Object.fromEntries(RELEASES.map((r) => [r.file, stage(r)]));

@@ -1,7 +1,13 @@
 // The stack's settings: one typed object, every key validated, defaults sized for a free-trial project. The keys,
 // their types, defaults and descriptions are declared once, in Pulumi.yaml (stacks/settings.ts reads it).
 import * as pulumi from "@pulumi/pulumi";
-import { ACCEPTS, AccessLogSettings, INPUT_FORMATS, InputFormat, invalidAccessLogSetting } from "../contract/accessLogSettings";
+import {
+  ACCEPTS,
+  AccessLogSettings,
+  INPUT_FORMATS,
+  InputFormat,
+  invalidAccessLogSetting,
+} from "../contract/accessLogSettings";
 import { machineShape, MACHINE_TYPES_ACCEPTED } from "./machineTypes";
 import { HEADROOM, memoryPlan, overcommitted } from "./memoryBudget";
 import { declaredSettings } from "./settings";
@@ -116,7 +122,9 @@ function rawValue(raw: RawConfig, key: string): string {
   KEYS_READ.add(key);
   const value = raw[fullKey(key)] ?? DEFAULTS[key];
   if (value === undefined || value.trim() === "") {
-    throw new StackConfigError(`Config key '${fullKey(key)}' is required: set it with \`pulumi config set ${fullKey(key)} <value>\`.`);
+    throw new StackConfigError(
+      `Config key '${fullKey(key)}' is required: set it with \`pulumi config set ${fullKey(key)} <value>\`.`,
+    );
   }
   return value.trim();
 }
@@ -155,7 +163,8 @@ function zeroOr(raw: RawConfig, key: string, min: number, max: number, accepts: 
 
 function oneOf<T extends string>(raw: RawConfig, key: string, choices: readonly T[], note?: string): T {
   const value = rawValue(raw, key);
-  if (!(choices as readonly string[]).includes(value)) throw invalid(key, choices.join(" or ") + (note ? ` (${note})` : ""), value);
+  if (!(choices as readonly string[]).includes(value))
+    throw invalid(key, choices.join(" or ") + (note ? ` (${note})` : ""), value);
   return value as T;
 }
 
@@ -184,7 +193,9 @@ function privateCidr(raw: RawConfig, key: string): string {
   const address = octets.reduce((acc, o) => acc * 256 + o, 0);
   const hostBits = 2 ** (32 - prefix);
   const isPrivate =
-    octets[0] === 10 || (octets[0] === 172 && octets[1] >= 16 && octets[1] <= 31) || (octets[0] === 192 && octets[1] === 168);
+    octets[0] === 10 ||
+    (octets[0] === 172 && octets[1] >= 16 && octets[1] <= 31) ||
+    (octets[0] === 192 && octets[1] === 168);
   if (!isPrivate || address % hostBits !== 0) throw invalid(key, accepts, value);
   return value;
 }
@@ -194,21 +205,25 @@ function optionalEmail(raw: RawConfig, key: string): string | undefined {
   KEYS_READ.add(key);
   const value = (raw[fullKey(key)] ?? "").trim();
   if (value === "") return undefined;
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw invalid(key, "an email address such as ops@example.com, or nothing for no email", value);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
+    throw invalid(key, "an email address such as ops@example.com, or nothing for no email", value);
   return value;
 }
 
 /** The access-log mapping, each key checked with the sandbox's rules (contract/accessLogSettings.ts). */
 function accessLogSettings(raw: RawConfig): AccessLogSettings {
   const settings = Object.fromEntries(
-    (Object.entries(ACCESS_LOG_KEYS) as [keyof AccessLogSettings, string][]).map(([setting, key]) => [setting, rawValue(raw, key)]),
+    (Object.entries(ACCESS_LOG_KEYS) as [keyof AccessLogSettings, string][]).map(([setting, key]) => [
+      setting,
+      rawValue(raw, key),
+    ]),
   ) as unknown as AccessLogSettings;
   const bad = invalidAccessLogSetting(settings);
   if (bad) throw invalid(ACCESS_LOG_KEYS[bad], ACCEPTS[bad], settings[bad]);
   return settings;
 }
 
-/** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as the README says). */
+/** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as docs/deploying.md says). */
 const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
 
 function machineType(raw: RawConfig, key: string): string {
@@ -223,7 +238,11 @@ function namePrefix(raw: RawConfig, stack: string): string {
   KEYS_READ.add("namePrefix");
   const value = set === "" ? `clickstream-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-")}` : set;
   if (!/^[a-z][a-z0-9-]{1,15}[a-z0-9]$/.test(value)) {
-    throw invalid("namePrefix", `3 to 17 lowercase letters, digits or hyphens, starting with a letter${set === "" ? ` (unset, it is clickstream-<stack>, too long for the stack ${stack}: set a shorter one)` : ""}`, value);
+    throw invalid(
+      "namePrefix",
+      `3 to 17 lowercase letters, digits or hyphens, starting with a letter${set === "" ? ` (unset, it is clickstream-<stack>, too long for the stack ${stack}: set a shorter one)` : ""}`,
+      value,
+    );
   }
   return value;
 }
@@ -233,7 +252,8 @@ function datasetOf(raw: RawConfig, prefix: string): string {
   const set = (raw[fullKey("bigqueryDataset")] ?? "").trim();
   KEYS_READ.add("bigqueryDataset");
   const value = set === "" ? prefix.replace(/-/g, "_") : set;
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(value)) throw invalid("bigqueryDataset", "a BigQuery dataset id of letters, digits and underscores", value);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(value))
+    throw invalid("bigqueryDataset", "a BigQuery dataset id of letters, digits and underscores", value);
   return value;
 }
 
@@ -245,9 +265,11 @@ function partitionsFor(raw: RawConfig, executorCores: number): number {
   const partitions = optionalInteger(raw, "kafkaPartitions", 1, 1024);
   if (partitions === undefined) return executorCores > 0 ? executorCores : 3;
   if (executorCores > 0 && partitions % executorCores !== 0) {
-    throw invalid("kafkaPartitions",
+    throw invalid(
+      "kafkaPartitions",
       `a multiple of the streaming executors' ${executorCores} cores (streamWorkers times the vCPUs of streamWorkerMachineType), or nothing for exactly that`,
-      String(partitions));
+      String(partitions),
+    );
   }
   return partitions;
 }
@@ -262,21 +284,40 @@ export function parseStackConfig(raw: RawConfig, stack = "dev"): StackConfig {
     const known = CONFIG_KEYS.filter((k) => !k.includes(":")).join(", ");
     throw new StackConfigError(`Config key '${unknown[0]}' is not a setting of this stack, which accepts ${known}.`);
   }
-  const region = matching(raw, "gcp:region", /^[a-z]+-[a-z]+\d$/, "a Google Cloud region such as us-central1 or europe-west1");
-  const streamWorkers = zeroOr(raw, "streamWorkers", MIN_PRIMARY_WORKERS, 100, "0 (the master alone) or a number of primary workers from 2 to 100");
+  const region = matching(
+    raw,
+    "gcp:region",
+    /^[a-z]+-[a-z]+\d$/,
+    "a Google Cloud region such as us-central1 or europe-west1",
+  );
+  const streamWorkers = zeroOr(
+    raw,
+    "streamWorkers",
+    MIN_PRIMARY_WORKERS,
+    100,
+    "0 (the master alone) or a number of primary workers from 2 to 100",
+  );
   const streamWorkerMachineType = machineType(raw, "streamWorkerMachineType");
   const kafkaPartitions = partitionsFor(raw, streamWorkers * vcpusOf(streamWorkerMachineType));
   const managedKafkaVcpus = integer(raw, "managedKafkaVcpus", MANAGED_KAFKA_MIN_VCPUS, 1000);
   const { min, max, recommended } = MANAGED_KAFKA_GIB_PER_VCPU;
-  const managedKafkaMemoryGib = optionalInteger(raw, "managedKafkaMemoryGib", 1, 8000) ?? managedKafkaVcpus * recommended;
+  const managedKafkaMemoryGib =
+    optionalInteger(raw, "managedKafkaMemoryGib", 1, 8000) ?? managedKafkaVcpus * recommended;
   if (managedKafkaMemoryGib < managedKafkaVcpus * min || managedKafkaMemoryGib > managedKafkaVcpus * max) {
-    throw invalid("managedKafkaMemoryGib",
+    throw invalid(
+      "managedKafkaMemoryGib",
       `from ${managedKafkaVcpus * min} to ${managedKafkaVcpus * max} GiB (${min} to ${max} GiB per vCPU of managedKafkaVcpus, ${managedKafkaVcpus})`,
-      String(managedKafkaMemoryGib));
+      String(managedKafkaMemoryGib),
+    );
   }
   const prefix = namePrefix(raw, stack);
   return withinMemory({
-    project: matching(raw, "gcp:project", /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter"),
+    project: matching(
+      raw,
+      "gcp:project",
+      /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+      "a project id of 6 to 30 lowercase letters, digits or hyphens starting with a letter",
+    ),
     region,
     namePrefix: prefix,
     subnetCidr: privateCidr(raw, "subnetCidr"),
@@ -284,15 +325,25 @@ export function parseStackConfig(raw: RawConfig, stack = "dev"): StackConfig {
     streamMachineType: machineType(raw, "streamMachineType"),
     hiveMachineType: machineType(raw, "hiveMachineType"),
     diskSizeGb: integer(raw, "diskSizeGb", 30, 1000),
-    kafkaTopic: matching(raw, "kafkaTopic", /^[A-Za-z0-9._-]{1,249}$/, "a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'"),
+    kafkaTopic: matching(
+      raw,
+      "kafkaTopic",
+      /^[A-Za-z0-9._-]{1,249}$/,
+      "a Kafka topic name of 1 to 249 letters, digits, '.', '_' or '-'",
+    ),
     kafkaPartitions,
     kafka: oneOf(raw, "kafka", KAFKA_KINDS),
     managedKafkaVcpus,
     managedKafkaMemoryGib,
     streamWorkers,
     streamWorkerMachineType,
-    hiveMaxWorkers: zeroOr(raw, "hiveMaxWorkers", MIN_PRIMARY_WORKERS + 1, 100,
-      "0 (a single node) or a largest size from 3 to 100 workers (2 primary, the rest autoscaled secondary workers)"),
+    hiveMaxWorkers: zeroOr(
+      raw,
+      "hiveMaxWorkers",
+      MIN_PRIMARY_WORKERS + 1,
+      100,
+      "0 (a single node) or a largest size from 3 to 100 workers (2 primary, the rest autoscaled secondary workers)",
+    ),
     demoTraffic: flag(raw, "demoTraffic"),
     generatorRate: integer(raw, "generatorRate", 1, 5000),
     rawRetentionDays: integer(raw, "rawRetentionDays", 1, 3650),
@@ -320,8 +371,12 @@ function withinMemory(config: StackConfig): StackConfig {
   const node = overcommitted(memoryPlan(config));
   if (node) {
     const needed = node.parts.filter((p) => !p.what.startsWith("YARN")).reduce((a, p) => a + p.mib, 0) + 2048;
-    throw invalid(node.key, `a machine type whose memory holds what runs on the ${node.node} with ${HEADROOM * 100}% to spare ` +
-      `(at least ${Math.ceil(needed / (1 - HEADROOM) / 1024)} GiB, e.g. e2-standard-4)`, node.machineType);
+    throw invalid(
+      node.key,
+      `a machine type whose memory holds what runs on the ${node.node} with ${HEADROOM * 100}% to spare ` +
+        `(at least ${Math.ceil(needed / (1 - HEADROOM) / 1024)} GiB, e.g. e2-standard-4)`,
+      node.machineType,
+    );
   }
   return config;
 }

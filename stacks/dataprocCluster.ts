@@ -46,40 +46,52 @@ export function dataprocCluster(
   const { workers } = args;
   // pd-standard: a new project's SSD quota is small; these disks hold logs, Kafka's few GB and shuffle files.
   const diskConfig = { bootDiskType: "pd-standard", bootDiskSizeGb: args.diskSizeGb };
-  const workerShape: Partial<gcp.types.input.dataproc.ClusterClusterConfig> = workers === undefined ? {} : {
-    workerConfig: { numInstances: workers.count, machineType: workers.machineType, diskConfig },
-    // Secondary workers only come and go through the autoscaling policy: the same machine type, never preempted
-    // (an hourly run that loses a node mid-query would fail).
-    ...(workers.autoscalingPolicy === undefined ? {} : {
-      secondaryWorkerConfig: { numInstances: 0, preemptibility: "NON_PREEMPTIBLE" },
-      autoscalingConfig: { policyUri: workers.autoscalingPolicy },
-    }),
-  };
-  return new gcp.dataproc.Cluster(resourceName, {
-    name: args.clusterName,
-    region: args.region,
-    labels: args.labels,
-    clusterConfig: {
-      stagingBucket: args.stagingBucket,
-      tempBucket: args.tempBucket,
-      gceClusterConfig: {
-        subnetwork: args.subnetwork,
-        internalIpOnly: true,
-        serviceAccount: args.serviceAccountEmail,
-        serviceAccountScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-        tags: [args.networkTag],
-        metadata: args.metadata,
-        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+  const workerShape: Partial<gcp.types.input.dataproc.ClusterClusterConfig> =
+    workers === undefined
+      ? {}
+      : {
+          workerConfig: { numInstances: workers.count, machineType: workers.machineType, diskConfig },
+          // Secondary workers only come and go through the autoscaling policy: the same machine type, never preempted
+          // (an hourly run that loses a node mid-query would fail).
+          ...(workers.autoscalingPolicy === undefined
+            ? {}
+            : {
+                secondaryWorkerConfig: { numInstances: 0, preemptibility: "NON_PREEMPTIBLE" },
+                autoscalingConfig: { policyUri: workers.autoscalingPolicy },
+              }),
+        };
+  return new gcp.dataproc.Cluster(
+    resourceName,
+    {
+      name: args.clusterName,
+      region: args.region,
+      labels: args.labels,
+      clusterConfig: {
+        stagingBucket: args.stagingBucket,
+        tempBucket: args.tempBucket,
+        gceClusterConfig: {
+          subnetwork: args.subnetwork,
+          internalIpOnly: true,
+          serviceAccount: args.serviceAccountEmail,
+          serviceAccountScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+          tags: [args.networkTag],
+          metadata: args.metadata,
+          shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+        },
+        masterConfig: { numInstances: 1, machineType: args.machineType, diskConfig },
+        ...workerShape,
+        softwareConfig: {
+          imageVersion: DATAPROC_IMAGE_VERSION,
+          overrideProperties: {
+            ...(workers === undefined ? { "dataproc:dataproc.allow.zero.workers": "true" } : {}),
+            ...args.properties,
+          },
+        },
+        // Component Gateway: YARN, Spark History and Hive UIs through Google's proxy, no public IP needed.
+        endpointConfig: { enableHttpPortAccess: true },
+        initializationActions: args.initializationActions,
       },
-      masterConfig: { numInstances: 1, machineType: args.machineType, diskConfig },
-      ...workerShape,
-      softwareConfig: {
-        imageVersion: DATAPROC_IMAGE_VERSION,
-        overrideProperties: { ...(workers === undefined ? { "dataproc:dataproc.allow.zero.workers": "true" } : {}), ...args.properties },
-      },
-      // Component Gateway: YARN, Spark History and Hive UIs through Google's proxy, no public IP needed.
-      endpointConfig: { enableHttpPortAccess: true },
-      initializationActions: args.initializationActions,
     },
-  }, opts);
+    opts,
+  );
 }

@@ -45,34 +45,46 @@ export class Hive extends pulumi.ComponentResource {
       const { cooldownPeriod, gracefulDecommissionTimeout, scaleUpFactor, scaleDownFactor } = HIVE_AUTOSCALING;
       // Primary workers stay at Google's minimum (they hold HDFS, which autoscaling must not shrink); only
       // secondary workers are added and removed.
-      this.autoscaling = new gcp.dataproc.AutoscalingPolicy(`${name}-autoscaling`, {
-        policyId: `${clusterName}-autoscaling`,
-        location: args.region,
-        workerConfig: { minInstances: MIN_PRIMARY_WORKERS, maxInstances: MIN_PRIMARY_WORKERS },
-        secondaryWorkerConfig: { minInstances: 0, maxInstances: args.hiveMaxWorkers - MIN_PRIMARY_WORKERS },
-        basicAlgorithm: {
-          cooldownPeriod,
-          yarnConfig: { gracefulDecommissionTimeout, scaleUpFactor, scaleDownFactor },
+      this.autoscaling = new gcp.dataproc.AutoscalingPolicy(
+        `${name}-autoscaling`,
+        {
+          policyId: `${clusterName}-autoscaling`,
+          location: args.region,
+          workerConfig: { minInstances: MIN_PRIMARY_WORKERS, maxInstances: MIN_PRIMARY_WORKERS },
+          secondaryWorkerConfig: { minInstances: 0, maxInstances: args.hiveMaxWorkers - MIN_PRIMARY_WORKERS },
+          basicAlgorithm: {
+            cooldownPeriod,
+            yarnConfig: { gracefulDecommissionTimeout, scaleUpFactor, scaleDownFactor },
+          },
         },
-      }, { parent: this });
-      workers = { count: MIN_PRIMARY_WORKERS, machineType: args.hiveMachineType, autoscalingPolicy: this.autoscaling.name };
+        { parent: this },
+      );
+      workers = {
+        count: MIN_PRIMARY_WORKERS,
+        machineType: args.hiveMachineType,
+        autoscalingPolicy: this.autoscaling.name,
+      };
     }
 
     // Hive is part of every Dataproc 2.2 image. No DDL job at deploy time: every hourly run creates the
     // external tables with IF NOT EXISTS before it registers its partition, so the tables live in the HiveQL only.
-    this.cluster = dataprocCluster(`${name}-cluster`, {
-      region: args.region,
-      diskSizeGb: args.diskSizeGb,
-      clusterName,
-      machineType: args.hiveMachineType,
-      serviceAccountEmail: args.serviceAccountEmail,
-      subnetwork: args.subnetwork,
-      stagingBucket: args.stagingBucket,
-      tempBucket: args.tempBucket,
-      networkTag: clusterName,
-      labels: { workload: "hourly" },
-      workers,
-    }, { parent: this });
+    this.cluster = dataprocCluster(
+      `${name}-cluster`,
+      {
+        region: args.region,
+        diskSizeGb: args.diskSizeGb,
+        clusterName,
+        machineType: args.hiveMachineType,
+        serviceAccountEmail: args.serviceAccountEmail,
+        subnetwork: args.subnetwork,
+        stagingBucket: args.stagingBucket,
+        tempBucket: args.tempBucket,
+        networkTag: clusterName,
+        labels: { workload: "hourly" },
+        workers,
+      },
+      { parent: this },
+    );
 
     this.gatewayUrls = gatewayUrlsOf(this.cluster);
     // The cluster the DAG submits its Hive jobs to, and its web interfaces.

@@ -31,13 +31,17 @@ export function jobSubmitterOn(
   role: gcp.projects.IAMCustomRole,
   opts?: pulumi.CustomResourceOptions,
 ): gcp.dataproc.ClusterIAMMember {
-  return new gcp.dataproc.ClusterIAMMember(name, {
-    project: config.project,
-    region: config.region,
-    cluster: cluster.name,
-    role: role.name,
-    member: pulumi.interpolate`serviceAccount:${who.email}`,
-  }, opts);
+  return new gcp.dataproc.ClusterIAMMember(
+    name,
+    {
+      project: config.project,
+      region: config.region,
+      cluster: cluster.name,
+      role: role.name,
+      member: pulumi.interpolate`serviceAccount:${who.email}`,
+    },
+    opts,
+  );
 }
 
 /**
@@ -55,7 +59,7 @@ export const DATAPROC_NODE_PERMISSIONS = [
   "dataproc.tasks.reportStatus",
 ];
 
-/** One custom role: its id suffix, title, description and exact permissions; the code and the README's table both read this. */
+/** One custom role: its id suffix, title, description and exact permissions; the code and the table of docs/access.md both read this. */
 export interface CustomRole {
   id: string;
   roleName: string;
@@ -67,17 +71,24 @@ export interface CustomRole {
 /** Every custom role the stack creates, each with its permissions listed in full. */
 export const CUSTOM_ROLES = {
   dataprocNode: {
-    id: "dataproc-node", roleName: "DataprocNode", title: "Clickstream Dataproc node",
-    description: "Dataproc's node agent on the cluster's own account; no storage permission (buckets are granted one by one).",
+    id: "dataproc-node",
+    roleName: "DataprocNode",
+    title: "Clickstream Dataproc node",
+    description:
+      "Dataproc's node agent on the cluster's own account; no storage permission (buckets are granted one by one).",
     permissions: DATAPROC_NODE_PERMISSIONS,
   },
   jobSubmitter: {
-    id: "job-submitter", roleName: "JobSubmitter", title: "Clickstream Dataproc job submitter",
+    id: "job-submitter",
+    roleName: "JobSubmitter",
+    title: "Clickstream Dataproc job submitter",
     description: "Submit and follow Dataproc jobs; which cluster they may run on is granted on that cluster.",
     permissions: JOB_SUBMITTER_PERMISSIONS,
   },
   clusterUser: {
-    id: "cluster-user", roleName: "ClusterUser", title: "Clickstream Dataproc cluster user",
+    id: "cluster-user",
+    roleName: "ClusterUser",
+    title: "Clickstream Dataproc cluster user",
     description: "Use one existing Dataproc cluster (granted on the cluster); cannot create, update or delete it.",
     permissions: CLUSTER_USER_PERMISSIONS,
   },
@@ -92,7 +103,7 @@ export function customRolesTable(roles: CustomRole[] = Object.values(CUSTOM_ROLE
 /** What a Managed Kafka client needs, per Google's authentication guide: the connect permission, nothing more. */
 export const MANAGED_KAFKA_CLIENT_ROLE = "roles/managedkafka.client";
 
-/** Google requires this role on a Composer environment's own account; see the README's access table for what it reaches. */
+/** Google requires this role on a Composer environment's own account; see the access table of docs/access.md for what it reaches. */
 export const COMPOSER_REQUIRED_ROLE = "roles/composer.worker";
 
 /** The bucket Cloud Functions (2nd gen) creates per region and copies each deployed source archive into. */
@@ -130,11 +141,15 @@ export class Identity extends pulumi.ComponentResource {
     const project = args.project;
 
     const account = (role: string, displayName: string) =>
-      new gcp.serviceaccount.Account(`${name}-${role}`, {
-        accountId: `${args.namePrefix}-${role}`,
-        displayName,
-        project,
-      }, child);
+      new gcp.serviceaccount.Account(
+        `${name}-${role}`,
+        {
+          accountId: `${args.namePrefix}-${role}`,
+          displayName,
+          project,
+        },
+        child,
+      );
     const member = (sa: gcp.serviceaccount.Account) => pulumi.interpolate`serviceAccount:${sa.email}`;
     const granted = <T extends pulumi.CustomResource>(grant: T): T => {
       this.grants.push(grant);
@@ -147,21 +162,42 @@ export class Identity extends pulumi.ComponentResource {
       condition?: gcp.types.input.projects.IAMMemberCondition,
       opts: pulumi.CustomResourceOptions = child,
     ) =>
-      granted(new gcp.projects.IAMMember(`${name}-${id}`, {
-        project,
-        role,
-        member: who instanceof gcp.serviceaccount.Account ? member(who) : who,
-        condition,
-      }, opts));
+      granted(
+        new gcp.projects.IAMMember(
+          `${name}-${id}`,
+          {
+            project,
+            role,
+            member: who instanceof gcp.serviceaccount.Account ? member(who) : who,
+            condition,
+          },
+          opts,
+        ),
+      );
     const onBucket = (
       id: string,
       bucket: gcp.storage.Bucket,
       sa: gcp.serviceaccount.Account,
       role: string,
       condition?: gcp.types.input.storage.BucketIAMMemberCondition,
-    ) => granted(new gcp.storage.BucketIAMMember(`${name}-${id}`, { bucket: bucket.name, role, member: member(sa), condition }, child));
-    const onAccount = (id: string, sa: gcp.serviceaccount.Account, who: pulumi.Output<string>, role: string, opts: pulumi.CustomResourceOptions) =>
-      granted(new gcp.serviceaccount.IAMMember(`${name}-${id}`, { serviceAccountId: sa.name, role, member: who }, opts));
+    ) =>
+      granted(
+        new gcp.storage.BucketIAMMember(
+          `${name}-${id}`,
+          { bucket: bucket.name, role, member: member(sa), condition },
+          child,
+        ),
+      );
+    const onAccount = (
+      id: string,
+      sa: gcp.serviceaccount.Account,
+      who: pulumi.Output<string>,
+      role: string,
+      opts: pulumi.CustomResourceOptions,
+    ) =>
+      granted(
+        new gcp.serviceaccount.IAMMember(`${name}-${id}`, { serviceAccountId: sa.name, role, member: who }, opts),
+      );
 
     this.streamCluster = account("stream", "Streaming Dataproc cluster (Kafka, generator, Spark streaming)");
     this.hiveCluster = account("hive", "Hive Dataproc cluster (hourly HiveQL)");
@@ -173,20 +209,27 @@ export class Identity extends pulumi.ComponentResource {
     // A custom role id cannot be reused for 7 days after deletion: the suffix lets destroy + up work at once.
     const roleSuffix = new random.RandomId(`${name}-role-suffix`, { byteLength: 2 }, child);
     const customRole = ({ id, roleName, title, description, permissions }: CustomRole) =>
-      new gcp.projects.IAMCustomRole(`${name}-${id}`, {
-        project,
-        // Role ids take no hyphen.
-        roleId: pulumi.interpolate`${args.namePrefix.replace(/-/g, "_")}${roleName}${roleSuffix.hex}`,
-        title,
-        description,
-        permissions,
-      }, child);
+      new gcp.projects.IAMCustomRole(
+        `${name}-${id}`,
+        {
+          project,
+          // Role ids take no hyphen.
+          roleId: pulumi.interpolate`${args.namePrefix.replace(/-/g, "_")}${roleName}${roleSuffix.hex}`,
+          title,
+          description,
+          permissions,
+        },
+        child,
+      );
     const dataprocNode = customRole(CUSTOM_ROLES.dataprocNode);
     const jobSubmitter = customRole(CUSTOM_ROLES.jobSubmitter);
     this.clusterUser = customRole(CUSTOM_ROLES.clusterUser);
 
     // Project scope only where the permission exists nowhere narrower; none but composer.worker carries a storage permission.
-    for (const [who, sa] of [["stream", this.streamCluster], ["hive", this.hiveCluster]] as const) {
+    for (const [who, sa] of [
+      ["stream", this.streamCluster],
+      ["hive", this.hiveCluster],
+    ] as const) {
       onProject(`${who}-dataproc-node`, sa, dataprocNode.name);
       onProject(`${who}-log-writer`, sa, "roles/logging.logWriter");
       onProject(`${who}-metric-writer`, sa, "roles/monitoring.metricWriter");
@@ -214,7 +257,12 @@ export class Identity extends pulumi.ComponentResource {
     onBucket("stream-dataproc-writer", storage.dataproc, this.streamCluster, "roles/storage.objectAdmin");
     onBucket("stream-dataproc-bucket-reader", storage.dataproc, this.streamCluster, "roles/storage.legacyBucketReader");
     onBucket("stream-dataproc-temp-writer", storage.dataprocTemp, this.streamCluster, "roles/storage.objectAdmin");
-    onBucket("stream-dataproc-temp-bucket-reader", storage.dataprocTemp, this.streamCluster, "roles/storage.legacyBucketReader");
+    onBucket(
+      "stream-dataproc-temp-bucket-reader",
+      storage.dataprocTemp,
+      this.streamCluster,
+      "roles/storage.legacyBucketReader",
+    );
     onBucket("hive-raw-reader", storage.raw, this.hiveCluster, "roles/storage.objectViewer");
     onBucket("hive-raw-bucket-reader", storage.raw, this.hiveCluster, "roles/storage.legacyBucketReader");
     // The DAG's Hive jobs read their HiveQL from the Composer bucket's dags/hql/, and nothing else there.
@@ -228,9 +276,19 @@ export class Identity extends pulumi.ComponentResource {
     onBucket("hive-dataproc-writer", storage.dataproc, this.hiveCluster, "roles/storage.objectAdmin");
     onBucket("hive-dataproc-bucket-reader", storage.dataproc, this.hiveCluster, "roles/storage.legacyBucketReader");
     onBucket("hive-dataproc-temp-writer", storage.dataprocTemp, this.hiveCluster, "roles/storage.objectAdmin");
-    onBucket("hive-dataproc-temp-bucket-reader", storage.dataprocTemp, this.hiveCluster, "roles/storage.legacyBucketReader");
+    onBucket(
+      "hive-dataproc-temp-bucket-reader",
+      storage.dataprocTemp,
+      this.hiveCluster,
+      "roles/storage.legacyBucketReader",
+    );
     onBucket("hive-hourly-staging-writer", storage.hourlyStaging, this.hiveCluster, "roles/storage.objectAdmin");
-    onBucket("hive-hourly-staging-bucket-reader", storage.hourlyStaging, this.hiveCluster, "roles/storage.legacyBucketReader");
+    onBucket(
+      "hive-hourly-staging-bucket-reader",
+      storage.hourlyStaging,
+      this.hiveCluster,
+      "roles/storage.legacyBucketReader",
+    );
     onBucket("composer-raw-reader", storage.raw, this.composer, "roles/storage.objectViewer");
     onBucket("composer-curated-writer", storage.curated, this.composer, "roles/storage.objectAdmin");
     onBucket("composer-environment-bucket", storage.composer, this.composer, "roles/storage.objectAdmin");
@@ -258,22 +316,55 @@ export class Identity extends pulumi.ComponentResource {
     // The getter creates the Cloud Storage agent if it does not exist yet.
     const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project }, child);
     // A grant to an agent created moments ago can be refused as naming an account that does not exist yet.
-    const agentsReady = settled(`${name}-service-agents-ready`, "serviceAgent", [composerAgent, eventarcAgent, pubsubAgent], child);
+    const agentsReady = settled(
+      `${name}-service-agents-ready`,
+      "serviceAgent",
+      [composerAgent, eventarcAgent, pubsubAgent],
+      child,
+    );
     const afterAgents = { parent: this, dependsOn: [agentsReady] };
     // Named apart from the agents themselves (same name, another type), keeping their state through the alias.
     const renamedFrom = (old: string) => ({ ...afterAgents, aliases: [{ name: `${name}-${old}` }] });
 
     // An agent created through ServiceIdentity may lack its default role, and Composer refuses to create
     // an environment without it; granted explicitly, like Eventarc's below.
-    onProject("composer-agent-role", composerAgent.member, "roles/composer.serviceAgent", undefined, renamedFrom("composer-agent"));
+    onProject(
+      "composer-agent-role",
+      composerAgent.member,
+      "roles/composer.serviceAgent",
+      undefined,
+      renamedFrom("composer-agent"),
+    );
     // Composer's agent binds the environment's own account to its workloads (on that account only).
-    onAccount("composer-agent-ext", this.composer, composerAgent.member, "roles/composer.ServiceAgentV2Ext", afterAgents);
+    onAccount(
+      "composer-agent-ext",
+      this.composer,
+      composerAgent.member,
+      "roles/composer.ServiceAgentV2Ext",
+      afterAgents,
+    );
     // Eventarc validates and runs the trigger as its agent; the role is granted explicitly, not assumed.
-    onProject("eventarc-agent-role", eventarcAgent.member, "roles/eventarc.serviceAgent", undefined, renamedFrom("eventarc-agent"));
+    onProject(
+      "eventarc-agent-role",
+      eventarcAgent.member,
+      "roles/eventarc.serviceAgent",
+      undefined,
+      renamedFrom("eventarc-agent"),
+    );
     // Pub/Sub's agent signs the trigger's push requests with the trigger's account, and no other.
-    onAccount("pubsub-agent-token-creator", this.eventTrigger, pubsubAgent.member, "roles/iam.serviceAccountTokenCreator", afterAgents);
+    onAccount(
+      "pubsub-agent-token-creator",
+      this.eventTrigger,
+      pubsubAgent.member,
+      "roles/iam.serviceAccountTokenCreator",
+      afterAgents,
+    );
     // The Cloud Storage agent publishes the curated bucket's events to Eventarc's Pub/Sub topic.
-    onProject("storage-agent-publisher", pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`, "roles/pubsub.publisher");
+    onProject(
+      "storage-agent-publisher",
+      pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`,
+      "roles/pubsub.publisher",
+    );
 
     // Each workload's service account email: what an operator grants further access to, or looks up in logs.
     this.registerOutputs({
@@ -288,5 +379,5 @@ export class Identity extends pulumi.ComponentResource {
   }
 }
 
-// `npx tsx stacks/identity.ts` prints the custom roles' table for the README.
+// `npx tsx stacks/identity.ts` prints the custom roles' table of docs/access.md.
 if (require.main === module) console.log(customRolesTable());

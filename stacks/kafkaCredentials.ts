@@ -35,25 +35,45 @@ export class KafkaCredentials extends pulumi.ComponentResource {
     const names = {} as Record<KafkaPrincipal, pulumi.Output<string>>;
     for (const principal of KAFKA_PRINCIPALS) {
       // Letters and digits only: the password goes into SCRAM's "[password=...]" and a JAAS line unquoted.
-      const password = new random.RandomPassword(`${name}-${principal}-password`, { length: 32, special: false }, child);
-      const secret = new gcp.secretmanager.Secret(`${name}-${principal}`, {
-        project: args.project,
-        secretId: `${args.namePrefix}-kafka-${principal}`,
-        replication: { auto: {} },
-        labels: { component: "kafka" },
-      }, child);
-      this.versions.push(new gcp.secretmanager.SecretVersion(`${name}-${principal}-version`, {
-        secret: secret.id,
-        secretData: password.result,
-      }, child));
+      const password = new random.RandomPassword(
+        `${name}-${principal}-password`,
+        { length: 32, special: false },
+        child,
+      );
+      const secret = new gcp.secretmanager.Secret(
+        `${name}-${principal}`,
+        {
+          project: args.project,
+          secretId: `${args.namePrefix}-kafka-${principal}`,
+          replication: { auto: {} },
+          labels: { component: "kafka" },
+        },
+        child,
+      );
+      this.versions.push(
+        new gcp.secretmanager.SecretVersion(
+          `${name}-${principal}-version`,
+          {
+            secret: secret.id,
+            secretData: password.result,
+          },
+          child,
+        ),
+      );
       names[principal] = pulumi.interpolate`projects/${args.project}/secrets/${secret.secretId}`;
       if (READ_ON_STREAM_CLUSTER.includes(principal)) {
-        this.grants.push(new gcp.secretmanager.SecretIamMember(`${name}-${principal}-accessor`, {
-          project: args.project,
-          secretId: secret.secretId,
-          role: "roles/secretmanager.secretAccessor",
-          member: pulumi.interpolate`serviceAccount:${streamClusterAccount.email}`,
-        }, child));
+        this.grants.push(
+          new gcp.secretmanager.SecretIamMember(
+            `${name}-${principal}-accessor`,
+            {
+              project: args.project,
+              secretId: secret.secretId,
+              role: "roles/secretmanager.secretAccessor",
+              member: pulumi.interpolate`serviceAccount:${streamClusterAccount.email}`,
+            },
+            child,
+          ),
+        );
       }
     }
     this.secretNames = names;

@@ -17,7 +17,12 @@ export interface LoaderArgs {
   loaderServiceAccount: gcp.serviceaccount.Account;
   buildServiceAccount: gcp.serviceaccount.Account;
   triggerServiceAccount: gcp.serviceaccount.Account;
-  warehouse: { dataset: pulumi.Input<string>; location: pulumi.Input<string>; hourlyTable: pulumi.Input<string>; loadLogTable: pulumi.Input<string> };
+  warehouse: {
+    dataset: pulumi.Input<string>;
+    location: pulumi.Input<string>;
+    hourlyTable: pulumi.Input<string>;
+    loadLogTable: pulumi.Input<string>;
+  };
   /** The wait after every grant the function, its build and its trigger rely on (stacks/consistency.ts). */
   grantsPropagated: pulumi.Resource;
 }
@@ -35,79 +40,100 @@ export class Loader extends pulumi.ComponentResource {
 
     // The function's build images go to a repository the stack owns (not gcf-artifacts, which Google
     // creates and `pulumi destroy` would leave behind); destroy deletes it with every image in it.
-    this.buildRepository = new gcp.artifactregistry.Repository(`${name}-build-images`, {
-      project: args.project,
-      location: args.region,
-      repositoryId: `${args.namePrefix}-loader-builds`,
-      format: "DOCKER",
-      description: "Build images of the loader function; old ones expire.",
-      cleanupPolicyDryRun: false,
-      cleanupPolicies: [
-        { id: "keep-newest", action: "KEEP", mostRecentVersions: { keepCount: 2 } },
-        { id: "expire-old", action: "DELETE", condition: { tagState: "ANY", olderThan: `${BUILD_IMAGE_MAX_AGE_SECONDS}s` } },
-      ],
-    }, child);
+    this.buildRepository = new gcp.artifactregistry.Repository(
+      `${name}-build-images`,
+      {
+        project: args.project,
+        location: args.region,
+        repositoryId: `${args.namePrefix}-loader-builds`,
+        format: "DOCKER",
+        description: "Build images of the loader function; old ones expire.",
+        cleanupPolicyDryRun: false,
+        cleanupPolicies: [
+          { id: "keep-newest", action: "KEEP", mostRecentVersions: { keepCount: 2 } },
+          {
+            id: "expire-old",
+            action: "DELETE",
+            condition: { tagState: "ANY", olderThan: `${BUILD_IMAGE_MAX_AGE_SECONDS}s` },
+          },
+        ],
+      },
+      child,
+    );
     // The build pushes its image here and nowhere else.
-    const pushImages = new gcp.artifactregistry.RepositoryIamMember(`${name}-build-image-writer`, {
-      project: args.project,
-      location: args.region,
-      repository: this.buildRepository.repositoryId,
-      role: "roles/artifactregistry.writer",
-      member: pulumi.interpolate`serviceAccount:${args.buildServiceAccount.email}`,
-    }, child);
+    const pushImages = new gcp.artifactregistry.RepositoryIamMember(
+      `${name}-build-image-writer`,
+      {
+        project: args.project,
+        location: args.region,
+        repository: this.buildRepository.repositoryId,
+        role: "roles/artifactregistry.writer",
+        member: pulumi.interpolate`serviceAccount:${args.buildServiceAccount.email}`,
+      },
+      child,
+    );
 
     // Created only once every grant (the service agents' and this repository's included) had time to reach Eventarc and Cloud Build.
     const pushGrantPropagated = settled(`${name}-repository-grant-propagated`, "iamGrant", [pushImages], child);
 
-    this.function = new gcp.cloudfunctionsv2.Function(`${name}-function`, {
-      name: `${args.namePrefix}-loader`,
-      location: args.region,
-      description: "Loads each hourly object published to the curated bucket into BigQuery (WRITE_APPEND, idempotent).",
-      buildConfig: {
-        runtime: LOADER_RUNTIME,
-        entryPoint: LOADER_ENTRY_POINT,
-        source: { storageSource: { bucket: args.archive.bucket, object: args.archive.name } },
-        // Without it, Cloud Build would run as the default compute service account.
-        serviceAccount: args.buildServiceAccount.name,
-        dockerRepository: pulumi.interpolate`projects/${args.project}/locations/${args.region}/repositories/${this.buildRepository.repositoryId}`,
-      },
-      serviceConfig: {
-        serviceAccountEmail: args.loaderServiceAccount.email,
-        ingressSettings: "ALLOW_INTERNAL_ONLY",
-        allTrafficOnLatestRevision: true,
-        availableMemory: "256M",
-        // Long enough for LOAD_WAIT_SECONDS (300) plus the BigQuery calls around it.
-        timeoutSeconds: 540,
-        minInstanceCount: 0,
-        maxInstanceCount: 3,
-        environmentVariables: {
-          WAREHOUSE_PROJECT: args.project,
-          WAREHOUSE_DATASET: args.warehouse.dataset,
-          WAREHOUSE_LOCATION: args.warehouse.location,
-          HOURLY_TABLE: args.warehouse.hourlyTable,
-          LOAD_LOG_TABLE: args.warehouse.loadLogTable,
-          CURATED_BUCKET: args.curatedBucket.name,
-          LOAD_WAIT_SECONDS: "300",
+    this.function = new gcp.cloudfunctionsv2.Function(
+      `${name}-function`,
+      {
+        name: `${args.namePrefix}-loader`,
+        location: args.region,
+        description:
+          "Loads each hourly object published to the curated bucket into BigQuery (WRITE_APPEND, idempotent).",
+        buildConfig: {
+          runtime: LOADER_RUNTIME,
+          entryPoint: LOADER_ENTRY_POINT,
+          source: { storageSource: { bucket: args.archive.bucket, object: args.archive.name } },
+          // Without it, Cloud Build would run as the default compute service account.
+          serviceAccount: args.buildServiceAccount.name,
+          dockerRepository: pulumi.interpolate`projects/${args.project}/locations/${args.region}/repositories/${this.buildRepository.repositoryId}`,
+        },
+        serviceConfig: {
+          serviceAccountEmail: args.loaderServiceAccount.email,
+          ingressSettings: "ALLOW_INTERNAL_ONLY",
+          allTrafficOnLatestRevision: true,
+          availableMemory: "256M",
+          // Long enough for LOAD_WAIT_SECONDS (300) plus the BigQuery calls around it.
+          timeoutSeconds: 540,
+          minInstanceCount: 0,
+          maxInstanceCount: 3,
+          environmentVariables: {
+            WAREHOUSE_PROJECT: args.project,
+            WAREHOUSE_DATASET: args.warehouse.dataset,
+            WAREHOUSE_LOCATION: args.warehouse.location,
+            HOURLY_TABLE: args.warehouse.hourlyTable,
+            LOAD_LOG_TABLE: args.warehouse.loadLogTable,
+            CURATED_BUCKET: args.curatedBucket.name,
+            LOAD_WAIT_SECONDS: "300",
+          },
+        },
+        eventTrigger: {
+          triggerRegion: args.region,
+          eventType: OBJECT_FINALIZED,
+          eventFilters: [{ attribute: "bucket", value: args.curatedBucket.name }],
+          // The function throws on transient failures; Eventarc redelivers (with backoff, for up to 24 h).
+          retryPolicy: "RETRY_POLICY_RETRY",
+          serviceAccountEmail: args.triggerServiceAccount.email,
         },
       },
-      eventTrigger: {
-        triggerRegion: args.region,
-        eventType: OBJECT_FINALIZED,
-        eventFilters: [{ attribute: "bucket", value: args.curatedBucket.name }],
-        // The function throws on transient failures; Eventarc redelivers (with backoff, for up to 24 h).
-        retryPolicy: "RETRY_POLICY_RETRY",
-        serviceAccountEmail: args.triggerServiceAccount.email,
-      },
-    }, { parent: this, dependsOn: [args.grantsPropagated, pushGrantPropagated] });
+      { parent: this, dependsOn: [args.grantsPropagated, pushGrantPropagated] },
+    );
 
     // The trigger's account may invoke this function's Cloud Run service, and nothing else.
-    new gcp.cloudrunv2.ServiceIamMember(`${name}-trigger-invoker`, {
-      project: args.project,
-      location: args.region,
-      name: this.function.serviceConfig.apply((s) => s?.service ?? ""),
-      role: "roles/run.invoker",
-      member: pulumi.interpolate`serviceAccount:${args.triggerServiceAccount.email}`,
-    }, child);
+    new gcp.cloudrunv2.ServiceIamMember(
+      `${name}-trigger-invoker`,
+      {
+        project: args.project,
+        location: args.region,
+        name: this.function.serviceConfig.apply((s) => s?.service ?? ""),
+        role: "roles/run.invoker",
+        member: pulumi.interpolate`serviceAccount:${args.triggerServiceAccount.email}`,
+      },
+      child,
+    );
 
     this.registerOutputs({ name: this.function.name });
   }

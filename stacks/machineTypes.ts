@@ -15,7 +15,11 @@ interface Series {
 const powers = (max: number) => [2, 4, 8, 16, 32, 64, 128].filter((n) => n <= max);
 
 export const MACHINE_FAMILIES: Record<string, Record<string, Series>> = {
-  e2: { standard: { vcpus: powers(32), gibPerVcpu: 4 }, highmem: { vcpus: powers(16), gibPerVcpu: 8 }, highcpu: { vcpus: powers(32), gibPerVcpu: 1 } },
+  e2: {
+    standard: { vcpus: powers(32), gibPerVcpu: 4 },
+    highmem: { vcpus: powers(16), gibPerVcpu: 8 },
+    highcpu: { vcpus: powers(32), gibPerVcpu: 1 },
+  },
   n1: {
     standard: { vcpus: [1, ...powers(64), 96], gibPerVcpu: 3.75 },
     highmem: { vcpus: [...powers(64), 96], gibPerVcpu: 6.5 },

@@ -39,31 +39,46 @@ export class ManagedKafka extends pulumi.ComponentResource {
     super("clickstream:stack:ManagedKafka", name, {}, opts);
     const clusterId = `${args.namePrefix}-kafka`;
 
-    this.cluster = new gcp.managedkafka.Cluster(`${name}-cluster`, {
-      clusterId,
-      location: args.region,
-      capacityConfig: {
-        vcpuCount: String(args.managedKafkaVcpus),
-        memoryBytes: String(args.managedKafkaMemoryGib * GIB),
+    this.cluster = new gcp.managedkafka.Cluster(
+      `${name}-cluster`,
+      {
+        clusterId,
+        location: args.region,
+        capacityConfig: {
+          vcpuCount: String(args.managedKafkaVcpus),
+          memoryBytes: String(args.managedKafkaMemoryGib * GIB),
+        },
+        gcpConfig: {
+          accessConfig: {
+            networkConfigs: [
+              {
+                subnet: pulumi.interpolate`projects/${args.project}/regions/${args.region}/subnetworks/${args.subnetName}`,
+              },
+            ],
+          },
+        },
+        // A larger cluster may get new brokers; their share of the partitions moves to them by itself.
+        rebalanceConfig: { mode: "AUTO_REBALANCE_ON_SCALE_UP" },
       },
-      gcpConfig: {
-        accessConfig: {
-          networkConfigs: [{ subnet: pulumi.interpolate`projects/${args.project}/regions/${args.region}/subnetworks/${args.subnetName}` }],
+      { parent: this },
+    );
+
+    this.topic = new gcp.managedkafka.Topic(
+      `${name}-topic`,
+      {
+        topicId: args.kafkaTopic,
+        cluster: this.cluster.clusterId,
+        location: args.region,
+        partitionCount: args.kafkaPartitions,
+        replicationFactor: MANAGED_TOPIC_REPLICATION,
+        // "Received" is the broker's clock: a producer's timestamp is replaced when the entry is appended.
+        configs: {
+          "retention.ms": String(TOPIC_RETENTION_HOURS * 3600 * 1000),
+          "message.timestamp.type": "LogAppendTime",
         },
       },
-      // A larger cluster may get new brokers; their share of the partitions moves to them by itself.
-      rebalanceConfig: { mode: "AUTO_REBALANCE_ON_SCALE_UP" },
-    }, { parent: this });
-
-    this.topic = new gcp.managedkafka.Topic(`${name}-topic`, {
-      topicId: args.kafkaTopic,
-      cluster: this.cluster.clusterId,
-      location: args.region,
-      partitionCount: args.kafkaPartitions,
-      replicationFactor: MANAGED_TOPIC_REPLICATION,
-      // "Received" is the broker's clock: a producer's timestamp is replaced when the entry is appended.
-      configs: { "retention.ms": String(TOPIC_RETENTION_HOURS * 3600 * 1000), "message.timestamp.type": "LogAppendTime" },
-    }, { parent: this });
+      { parent: this },
+    );
 
     this.bootstrapServers = pulumi.output(managedBootstrapAddress(clusterId, args.region, args.project));
     this.registerOutputs({ bootstrapServers: this.bootstrapServers });

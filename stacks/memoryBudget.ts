@@ -53,15 +53,45 @@ const memoryOf = (machineType: string) => Math.round((machineShape(machineType)?
 const usable = (machineType: string) => Math.floor(memoryOf(machineType) * (1 - HEADROOM));
 
 /** The memory plan of a stack: every node's parts, and the Spark and YARN sizes that follow from them. */
-export function memoryPlan(config: Pick<StackConfig, "streamMachineType" | "streamWorkers" | "streamWorkerMachineType" | "hiveMachineType" |
-  "hiveMaxWorkers" | "kafka" | "demoTraffic" | "generatorRate">): MemoryPlan {
+export function memoryPlan(
+  config: Pick<
+    StackConfig,
+    | "streamMachineType"
+    | "streamWorkers"
+    | "streamWorkerMachineType"
+    | "hiveMachineType"
+    | "hiveMaxWorkers"
+    | "kafka"
+    | "demoTraffic"
+    | "generatorRate"
+  >,
+): MemoryPlan {
   const nodes: NodeBudget[] = [];
-  const { system, masterDaemons, workerDaemons, kafkaHeap, kafkaOffHeap, generatorBase, generatorPer1000Rate, sparkDriver, sparkAppMaster } = PARTS_MIB;
+  const {
+    system,
+    masterDaemons,
+    workerDaemons,
+    kafkaHeap,
+    kafkaOffHeap,
+    generatorBase,
+    generatorPer1000Rate,
+    sparkDriver,
+    sparkAppMaster,
+  } = PARTS_MIB;
   const streamMaster = [
     { what: "system and Dataproc agents", mib: system },
     { what: "Hadoop, Spark and Hive master daemons", mib: masterDaemons },
-    ...(config.kafka === "dataproc" ? [{ what: "Kafka broker (heap and off-heap)", mib: kafkaHeap + kafkaOffHeap }] : []),
-    ...(config.demoTraffic ? [{ what: "web-log generator", mib: generatorBase + Math.ceil(config.generatorRate / 1000) * generatorPer1000Rate }] : []),
+    ...(config.kafka === "dataproc"
+      ? [{ what: "Kafka broker (heap and off-heap)", mib: kafkaHeap + kafkaOffHeap }]
+      : []),
+    ...(config.demoTraffic
+      ? [
+          {
+            what: "web-log generator",
+            mib: generatorBase + Math.ceil(config.generatorRate / 1000) * generatorPer1000Rate,
+          },
+        ]
+      : []),
     { what: "Spark driver", mib: sparkDriver + overheadOf(sparkDriver) },
   ];
   const sum = (parts: { mib: number }[]) => parts.reduce((a, p) => a + p.mib, 0);
@@ -70,35 +100,79 @@ export function memoryPlan(config: Pick<StackConfig, "streamMachineType" | "stre
   if (config.streamWorkers === 0) {
     // One node: the node manager, the application master and the one executor beside everything else.
     const fixed = [...streamMaster, { what: "HDFS DataNode, YARN NodeManager", mib: workerDaemons }];
-    streamYarnMib = Math.floor((usable(config.streamMachineType) - sum(fixed)) / CONTAINER_STEP_MIB) * CONTAINER_STEP_MIB;
+    streamYarnMib =
+      Math.floor((usable(config.streamMachineType) - sum(fixed)) / CONTAINER_STEP_MIB) * CONTAINER_STEP_MIB;
     executorMib = jvmFitting(streamYarnMib - amContainer);
-    nodes.push({ node: "stream master", machineType: config.streamMachineType, memoryMib: memoryOf(config.streamMachineType), key: "streamMachineType",
-      parts: [...fixed, { what: "YARN: application master and 1 executor", mib: streamYarnMib }] });
+    nodes.push({
+      node: "stream master",
+      machineType: config.streamMachineType,
+      memoryMib: memoryOf(config.streamMachineType),
+      key: "streamMachineType",
+      parts: [...fixed, { what: "YARN: application master and 1 executor", mib: streamYarnMib }],
+    });
   } else {
-    nodes.push({ node: "stream master", machineType: config.streamMachineType, memoryMib: memoryOf(config.streamMachineType), key: "streamMachineType", parts: streamMaster });
-    const fixed = [{ what: "system and Dataproc agents", mib: system }, { what: "HDFS DataNode, YARN NodeManager", mib: workerDaemons }];
-    streamYarnMib = Math.floor((usable(config.streamWorkerMachineType) - sum(fixed)) / CONTAINER_STEP_MIB) * CONTAINER_STEP_MIB;
+    nodes.push({
+      node: "stream master",
+      machineType: config.streamMachineType,
+      memoryMib: memoryOf(config.streamMachineType),
+      key: "streamMachineType",
+      parts: streamMaster,
+    });
+    const fixed = [
+      { what: "system and Dataproc agents", mib: system },
+      { what: "HDFS DataNode, YARN NodeManager", mib: workerDaemons },
+    ];
+    streamYarnMib =
+      Math.floor((usable(config.streamWorkerMachineType) - sum(fixed)) / CONTAINER_STEP_MIB) * CONTAINER_STEP_MIB;
     // Two executors per worker (stacks/streaming.ts), and room on each for the application master.
     executorMib = jvmFitting(Math.floor((streamYarnMib - amContainer) / 2 / CONTAINER_STEP_MIB) * CONTAINER_STEP_MIB);
-    nodes.push({ node: "stream worker", machineType: config.streamWorkerMachineType, memoryMib: memoryOf(config.streamWorkerMachineType), key: "streamWorkerMachineType",
-      parts: [...fixed, { what: "YARN: 2 executors (and the application master on one worker)", mib: streamYarnMib }] });
+    nodes.push({
+      node: "stream worker",
+      machineType: config.streamWorkerMachineType,
+      memoryMib: memoryOf(config.streamWorkerMachineType),
+      key: "streamWorkerMachineType",
+      parts: [...fixed, { what: "YARN: 2 executors (and the application master on one worker)", mib: streamYarnMib }],
+    });
   }
   const hiveMaster = [
     { what: "system and Dataproc agents", mib: system },
     { what: "Hadoop, Spark and Hive master daemons", mib: masterDaemons },
-    ...(config.hiveMaxWorkers === 0 ? [{ what: "HDFS DataNode, YARN NodeManager", mib: workerDaemons }, { what: "YARN: the hourly Hive queries (at least)", mib: CONTAINER_STEP_MIB * 2 }] : []),
+    ...(config.hiveMaxWorkers === 0
+      ? [
+          { what: "HDFS DataNode, YARN NodeManager", mib: workerDaemons },
+          { what: "YARN: the hourly Hive queries (at least)", mib: CONTAINER_STEP_MIB * 2 },
+        ]
+      : []),
   ];
-  nodes.push({ node: "hive master", machineType: config.hiveMachineType, memoryMib: memoryOf(config.hiveMachineType), key: "hiveMachineType", parts: hiveMaster });
+  nodes.push({
+    node: "hive master",
+    machineType: config.hiveMachineType,
+    memoryMib: memoryOf(config.hiveMachineType),
+    key: "hiveMachineType",
+    parts: hiveMaster,
+  });
   if (config.hiveMaxWorkers > 0) {
-    nodes.push({ node: "hive worker", machineType: config.hiveMachineType, memoryMib: memoryOf(config.hiveMachineType), key: "hiveMachineType",
-      parts: [{ what: "system and Dataproc agents", mib: system }, { what: "HDFS DataNode, YARN NodeManager", mib: workerDaemons },
-        { what: "YARN: the hourly Hive queries (at least)", mib: CONTAINER_STEP_MIB * 2 }] });
+    nodes.push({
+      node: "hive worker",
+      machineType: config.hiveMachineType,
+      memoryMib: memoryOf(config.hiveMachineType),
+      key: "hiveMachineType",
+      parts: [
+        { what: "system and Dataproc agents", mib: system },
+        { what: "HDFS DataNode, YARN NodeManager", mib: workerDaemons },
+        { what: "YARN: the hourly Hive queries (at least)", mib: CONTAINER_STEP_MIB * 2 },
+      ],
+    });
   }
   return { nodes, streamYarnMib, executorMib };
 }
 
 /** The first node whose parts do not fit its machine with the headroom, or whose executor would be under 1 GiB. */
 export function overcommitted(plan: MemoryPlan): NodeBudget | undefined {
-  return plan.nodes.find((n) => n.parts.reduce((a, p) => a + p.mib, 0) > n.memoryMib * (1 - HEADROOM)) ??
-    (plan.executorMib < 1024 ? plan.nodes.find((n) => n.node.startsWith("stream") && n.parts.some((p) => p.what.startsWith("YARN"))) : undefined);
+  return (
+    plan.nodes.find((n) => n.parts.reduce((a, p) => a + p.mib, 0) > n.memoryMib * (1 - HEADROOM)) ??
+    (plan.executorMib < 1024
+      ? plan.nodes.find((n) => n.node.startsWith("stream") && n.parts.some((p) => p.what.startsWith("YARN")))
+      : undefined)
+  );
 }

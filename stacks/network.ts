@@ -38,52 +38,76 @@ export class Network extends pulumi.ComponentResource {
     super("clickstream:stack:Network", name, {}, opts);
     const child = { parent: this };
 
-    this.vpc = new gcp.compute.Network(`${name}-vpc`, {
-      name: `${args.namePrefix}-vpc`,
-      autoCreateSubnetworks: false,
-      routingMode: "REGIONAL",
-    }, child);
+    this.vpc = new gcp.compute.Network(
+      `${name}-vpc`,
+      {
+        name: `${args.namePrefix}-vpc`,
+        autoCreateSubnetworks: false,
+        routingMode: "REGIONAL",
+      },
+      child,
+    );
 
-    this.subnet = new gcp.compute.Subnetwork(`${name}-subnet`, {
-      name: `${args.namePrefix}-subnet`,
-      region: args.region,
-      network: this.vpc.id,
-      ipCidrRange: args.subnetCidr,
-      // Internal-IP-only clusters reach Cloud Storage, BigQuery and the Dataproc API through it.
-      privateIpGoogleAccess: true,
-    }, child);
+    this.subnet = new gcp.compute.Subnetwork(
+      `${name}-subnet`,
+      {
+        name: `${args.namePrefix}-subnet`,
+        region: args.region,
+        network: this.vpc.id,
+        ipCidrRange: args.subnetCidr,
+        // Internal-IP-only clusters reach Cloud Storage, BigQuery and the Dataproc API through it.
+        privateIpGoogleAccess: true,
+      },
+      child,
+    );
 
     // A cluster's nodes talk to each other on many ports (YARN, HDFS, Spark); no other machine reaches them so.
     for (const tag of clusterTags(args)) {
-      new gcp.compute.Firewall(`${name}-allow-within-${tag.slice(args.namePrefix.length + 1)}`, {
-        name: `${tag}-allow-within`,
-        network: this.vpc.id,
-        direction: "INGRESS",
-        sourceTags: [tag],
-        targetTags: [tag],
-        allows: [{ protocol: "tcp", ports: ["0-65535"] }, { protocol: "udp", ports: ["0-65535"] }, { protocol: "icmp" }],
-      }, child);
+      new gcp.compute.Firewall(
+        `${name}-allow-within-${tag.slice(args.namePrefix.length + 1)}`,
+        {
+          name: `${tag}-allow-within`,
+          network: this.vpc.id,
+          direction: "INGRESS",
+          sourceTags: [tag],
+          targetTags: [tag],
+          allows: [
+            { protocol: "tcp", ports: ["0-65535"] },
+            { protocol: "udp", ports: ["0-65535"] },
+            { protocol: "icmp" },
+          ],
+        },
+        child,
+      );
     }
     // Producers (the stack's generator, shippers on machines in the subnet) reach the broker's SASL listener only.
     if (args.kafka === "dataproc") {
-      new gcp.compute.Firewall(`${name}-allow-kafka`, {
-        name: `${args.namePrefix}-allow-kafka`,
-        network: this.vpc.id,
-        direction: "INGRESS",
-        sourceRanges: [args.subnetCidr],
-        targetTags: [streamClusterTag(args)],
-        allows: [{ protocol: "tcp", ports: [String(KAFKA_PORT)] }],
-      }, child);
+      new gcp.compute.Firewall(
+        `${name}-allow-kafka`,
+        {
+          name: `${args.namePrefix}-allow-kafka`,
+          network: this.vpc.id,
+          direction: "INGRESS",
+          sourceRanges: [args.subnetCidr],
+          targetTags: [streamClusterTag(args)],
+          allows: [{ protocol: "tcp", ports: [String(KAFKA_PORT)] }],
+        },
+        child,
+      );
     }
 
     if (args.allowIapSsh) {
-      new gcp.compute.Firewall(`${name}-allow-iap-ssh`, {
-        name: `${args.namePrefix}-allow-iap-ssh`,
-        network: this.vpc.id,
-        direction: "INGRESS",
-        sourceRanges: [IAP_SSH_RANGE],
-        allows: [{ protocol: "tcp", ports: ["22"] }],
-      }, child);
+      new gcp.compute.Firewall(
+        `${name}-allow-iap-ssh`,
+        {
+          name: `${args.namePrefix}-allow-iap-ssh`,
+          network: this.vpc.id,
+          direction: "INGRESS",
+          sourceRanges: [IAP_SSH_RANGE],
+          allows: [{ protocol: "tcp", ports: ["22"] }],
+        },
+        child,
+      );
     }
 
     if (natNeeded(args)) [this.router, this.nat] = this.egress(name, args);
@@ -92,21 +116,32 @@ export class Network extends pulumi.ComponentResource {
   }
 
   /** Egress only, for Spark's resolution of Google's Managed Kafka login handler from Maven Central at job start. */
-  private egress(name: string, network: Pick<NetworkArgs, "namePrefix" | "region">): [gcp.compute.Router, gcp.compute.RouterNat] {
-    const router = new gcp.compute.Router(`${name}-router`, {
-      name: `${network.namePrefix}-router`,
-      region: network.region,
-      network: this.vpc.id,
-    }, { parent: this });
-    const nat = new gcp.compute.RouterNat(`${name}-nat`, {
-      name: `${network.namePrefix}-nat`,
-      region: network.region,
-      router: router.name,
-      natIpAllocateOption: "AUTO_ONLY",
-      sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
-      subnetworks: [{ name: this.subnet.id, sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
-      logConfig: { enable: true, filter: "ERRORS_ONLY" },
-    }, { parent: this });
+  private egress(
+    name: string,
+    network: Pick<NetworkArgs, "namePrefix" | "region">,
+  ): [gcp.compute.Router, gcp.compute.RouterNat] {
+    const router = new gcp.compute.Router(
+      `${name}-router`,
+      {
+        name: `${network.namePrefix}-router`,
+        region: network.region,
+        network: this.vpc.id,
+      },
+      { parent: this },
+    );
+    const nat = new gcp.compute.RouterNat(
+      `${name}-nat`,
+      {
+        name: `${network.namePrefix}-nat`,
+        region: network.region,
+        router: router.name,
+        natIpAllocateOption: "AUTO_ONLY",
+        sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
+        subnetworks: [{ name: this.subnet.id, sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
+        logConfig: { enable: true, filter: "ERRORS_ONLY" },
+      },
+      { parent: this },
+    );
 
     return [router, nat];
   }

@@ -11,7 +11,9 @@ import AIRFLOW_CONFIG_OVERRIDES from "./airflowConfigOverrides.json";
 export type DagSettings = Record<string, pulumi.Input<string>>;
 
 export function airflowVariableEnv(settings: DagSettings): Record<string, pulumi.Input<string>> {
-  return Object.fromEntries(Object.entries(settings).map(([key, value]) => [`AIRFLOW_VAR_${key.toUpperCase()}`, value]));
+  return Object.fromEntries(
+    Object.entries(settings).map(([key, value]) => [`AIRFLOW_VAR_${key.toUpperCase()}`, value]),
+  );
 }
 
 /** Environment variable holding the first hour the DAG processes (its start_date, where catch-up begins). */
@@ -45,38 +47,58 @@ export class Orchestration extends pulumi.ComponentResource {
 
     this.bucket = args.bucket;
 
-    this.environment = new gcp.composer.Environment(`${name}-environment`, {
-      name: `${args.namePrefix}-composer`,
-      region: args.region,
-      storageConfig: { bucket: this.bucket.name },
-      config: {
-        environmentSize: "ENVIRONMENT_SIZE_SMALL",
-        // No internet access for Airflow's components; Google APIs (Dataproc, Storage) stay reachable.
-        enablePrivateEnvironment: true,
-        enablePrivateBuildsOnly: true,
-        nodeConfig: { serviceAccount: args.serviceAccount.email },
-        softwareConfig: {
-          imageVersion: args.composerImageVersion,
-          envVariables: { ...airflowVariableEnv(args.dagSettings), [DAG_START_ENV]: currentUtcHour() },
-          // Only options Composer allows to override (core-load_examples, for one, is blocked: the
-          // policy pack refuses every blocked option before Composer would, 30 minutes into a deployment).
-          // One file, read here and by the scheduler test (test/dags): catch-up off by default, the DAG bounds its own.
-          airflowConfigOverrides: AIRFLOW_CONFIG_OVERRIDES,
+    this.environment = new gcp.composer.Environment(
+      `${name}-environment`,
+      {
+        name: `${args.namePrefix}-composer`,
+        region: args.region,
+        storageConfig: { bucket: this.bucket.name },
+        config: {
+          environmentSize: "ENVIRONMENT_SIZE_SMALL",
+          // No internet access for Airflow's components; Google APIs (Dataproc, Storage) stay reachable.
+          enablePrivateEnvironment: true,
+          enablePrivateBuildsOnly: true,
+          nodeConfig: { serviceAccount: args.serviceAccount.email },
+          softwareConfig: {
+            imageVersion: args.composerImageVersion,
+            envVariables: { ...airflowVariableEnv(args.dagSettings), [DAG_START_ENV]: currentUtcHour() },
+            // Only options Composer allows to override (core-load_examples, for one, is blocked: the
+            // policy pack refuses every blocked option before Composer would, 30 minutes into a deployment).
+            // One file, read here and by the scheduler test (test/dags): catch-up off by default, the DAG bounds its own.
+            airflowConfigOverrides: AIRFLOW_CONFIG_OVERRIDES,
+          },
         },
       },
-    }, {
-      parent: this,
-      // The DAG starts at the hour of the first deployment (no data exists before it); later `pulumi up`s
-      // keep that hour rather than restarting Airflow with a new one.
-      ignoreChanges: [`config.softwareConfig.envVariables.${DAG_START_ENV}`],
-    });
+      {
+        parent: this,
+        // The DAG starts at the hour of the first deployment (no data exists before it); later `pulumi up`s
+        // keep that hour rather than restarting Airflow with a new one.
+        ignoreChanges: [`config.softwareConfig.envVariables.${DAG_START_ENV}`],
+      },
+    );
 
     // The DAG folder: DAG files (and the steps module they import) at its top, HiveQL in dags/hql/.
     for (const file of filesIn(DAGS_DIR, [".py"])) {
-      this.dagObjects.push(uploadFile(`${name}-dag-${resourceIdOf(file)}`, this.bucket.name, `dags/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
+      this.dagObjects.push(
+        uploadFile(
+          `${name}-dag-${resourceIdOf(file)}`,
+          this.bucket.name,
+          `dags/${path.basename(file)}`,
+          path.join(REPO_ROOT, file),
+          child,
+        ),
+      );
     }
     for (const file of filesIn(HIVEQL_DIR, [".hql"])) {
-      this.dagObjects.push(uploadFile(`${name}-hql-${resourceIdOf(file)}`, this.bucket.name, `${HIVEQL_DAG_FOLDER}/${path.basename(file)}`, path.join(REPO_ROOT, file), child));
+      this.dagObjects.push(
+        uploadFile(
+          `${name}-hql-${resourceIdOf(file)}`,
+          this.bucket.name,
+          `${HIVEQL_DAG_FOLDER}/${path.basename(file)}`,
+          path.join(REPO_ROOT, file),
+          child,
+        ),
+      );
     }
 
     this.airflowUrl = this.environment.config.apply((c) => c.airflowUri);

@@ -28,7 +28,10 @@ const apache = (dir: string, file: string): Pick<Release, "urls" | "checksumUrls
   // dlcdn serves the current releases; archive.apache.org keeps every release but throttles heavy use.
   urls: [`https://dlcdn.apache.org/${dir}/${file}`, `https://archive.apache.org/dist/${dir}/${file}`],
   // Apache asks that checksums come from its own servers, never from a mirror.
-  checksumUrls: [`https://downloads.apache.org/${dir}/${file}.sha512`, `https://archive.apache.org/dist/${dir}/${file}.sha512`],
+  checksumUrls: [
+    `https://downloads.apache.org/${dir}/${file}.sha512`,
+    `https://archive.apache.org/dist/${dir}/${file}.sha512`,
+  ],
 });
 
 const maven = (group: string, artifact: string, version: string): Release => {
@@ -73,7 +76,10 @@ export function checksumIn(published: string, file: string, algorithm: ChecksumA
   const length = { sha1: 40, sha256: 64, sha512: 128 }[algorithm];
   const gpg = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\s*([0-9A-Fa-f\\s]+)$`, "m").exec(published);
   if (gpg) return gpg[1].replace(/\s+/g, "").toLowerCase();
-  for (const line of published.split("\n").map((l) => l.trim()).filter(Boolean)) {
+  for (const line of published
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const [digest, name] = line.split(/\s+\*?/);
     if (name === undefined || name === file || name.endsWith(`/${file}`)) {
       if (new RegExp(`^[0-9a-fA-F]{${length}}$`).test(digest)) return digest.toLowerCase();
@@ -82,7 +88,8 @@ export function checksumIn(published: string, file: string, algorithm: ChecksumA
   return undefined;
 }
 
-export const digestOf = (bytes: Buffer, algorithm: ChecksumAlgorithm) => createHash(algorithm).update(bytes).digest("hex");
+export const digestOf = (bytes: Buffer, algorithm: ChecksumAlgorithm) =>
+  createHash(algorithm).update(bytes).digest("hex");
 
 /** The deployer's download cache (the same one scripts/setup.sh uses). */
 export function releaseCache(): string {
@@ -109,10 +116,18 @@ async function firstThatAnswers(urls: string[], fetchUrl: Fetch): Promise<{ url:
  * The release's path in the cache, fetched first if the cache does not hold a copy matching the digest recorded when
  * it was verified. A download whose digest differs from the published one is refused, and nothing is cached.
  */
-export async function verifiedRelease(release: Release, fetchUrl: Fetch = fetch, cache = releaseCache()): Promise<string> {
+export async function verifiedRelease(
+  release: Release,
+  fetchUrl: Fetch = fetch,
+  cache = releaseCache(),
+): Promise<string> {
   const file = path.join(cache, release.file);
   const recorded = `${file}.${release.algorithm}`;
-  if (existsSync(file) && existsSync(recorded) && digestOf(readFileSync(file), release.algorithm) === readFileSync(recorded, "utf8").trim()) {
+  if (
+    existsSync(file) &&
+    existsSync(recorded) &&
+    digestOf(readFileSync(file), release.algorithm) === readFileSync(recorded, "utf8").trim()
+  ) {
     return file;
   }
   const published = await firstThatAnswers(release.checksumUrls, fetchUrl);
@@ -121,7 +136,9 @@ export async function verifiedRelease(release: Release, fetchUrl: Fetch = fetch,
   const download = await firstThatAnswers(release.urls, fetchUrl);
   const actual = digestOf(download.body, release.algorithm);
   if (actual !== expected) {
-    throw new Error(`${download.url} does not match its published ${release.algorithm} (${published.url}): refusing to stage ${release.file}.`);
+    throw new Error(
+      `${download.url} does not match its published ${release.algorithm} (${published.url}): refusing to stage ${release.file}.`,
+    );
   }
   mkdirSync(cache, { recursive: true });
   // Written aside and renamed: an interrupted fetch never leaves a partial file under the release's name.

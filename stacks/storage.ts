@@ -44,17 +44,21 @@ export class Storage extends pulumi.ComponentResource {
     const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, { parent: this });
 
     const bucket = (role: string, extra: Partial<gcp.storage.BucketArgs> = {}) =>
-      new gcp.storage.Bucket(`${name}-${role}`, {
-        name: pulumi.interpolate`${args.namePrefix}-${role}-${args.project}-${suffix.hex}`,
-        location: args.region.toUpperCase(),
-        storageClass: "STANDARD",
-        uniformBucketLevelAccess: true,
-        publicAccessPrevention: "enforced",
-        forceDestroy: args.forceDestroy,
-        // Deleted objects are not kept (and billed) for the default 7 days, except where replay matters.
-        softDeletePolicy: { retentionDurationSeconds: 0 },
-        ...extra,
-      }, { parent: this });
+      new gcp.storage.Bucket(
+        `${name}-${role}`,
+        {
+          name: pulumi.interpolate`${args.namePrefix}-${role}-${args.project}-${suffix.hex}`,
+          location: args.region.toUpperCase(),
+          storageClass: "STANDARD",
+          uniformBucketLevelAccess: true,
+          publicAccessPrevention: "enforced",
+          forceDestroy: args.forceDestroy,
+          // Deleted objects are not kept (and billed) for the default 7 days, except where replay matters.
+          softDeletePolicy: { retentionDurationSeconds: 0 },
+          ...extra,
+        },
+        { parent: this },
+      );
 
     this.raw = bucket("raw", {
       lifecycleRules: [

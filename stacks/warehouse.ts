@@ -45,61 +45,95 @@ export class Warehouse extends pulumi.ComponentResource {
     // Same location as the buckets: loads and the external table read them without cross-region transfer.
     const location = args.region;
 
-    this.dataset = new gcp.bigquery.Dataset(`${name}-dataset`, {
-      datasetId: args.bigqueryDataset,
-      location,
-      description: "Clickstream pipeline: hourly product-page visits and cart additions, and the raw entries.",
-      deleteContentsOnDestroy: args.forceDestroy,
-    }, child);
+    this.dataset = new gcp.bigquery.Dataset(
+      `${name}-dataset`,
+      {
+        datasetId: args.bigqueryDataset,
+        location,
+        description: "Clickstream pipeline: hourly product-page visits and cart additions, and the raw entries.",
+        deleteContentsOnDestroy: args.forceDestroy,
+      },
+      child,
+    );
 
     const table = (id: string, design: WarehouseTable) =>
-      new gcp.bigquery.Table(`${name}-${id}`, {
-        datasetId: this.dataset.datasetId,
-        tableId: design.tableId,
-        description: design.description,
-        schema: JSON.stringify(design.schema),
-        timePartitioning: { type: design.timePartitioning.type, field: design.timePartitioning.field },
-        clusterings: design.clustering,
-        deletionProtection: !args.forceDestroy,
-      }, child);
+      new gcp.bigquery.Table(
+        `${name}-${id}`,
+        {
+          datasetId: this.dataset.datasetId,
+          tableId: design.tableId,
+          description: design.description,
+          schema: JSON.stringify(design.schema),
+          timePartitioning: { type: design.timePartitioning.type, field: design.timePartitioning.field },
+          clusterings: design.clustering,
+          deletionProtection: !args.forceDestroy,
+        },
+        child,
+      );
     this.hourlyTable = table("hourly-activity", hourlyActivityTable);
     this.loadLog = table("load-log", loadLogTable);
 
     let previous: pulumi.Resource[] = [this.hourlyTable, this.loadLog];
     for (const view of WAREHOUSE_VIEWS) {
-      const created = new gcp.bigquery.Table(`${name}-view-${view.replace(/_/g, "-")}`, {
-        datasetId: this.dataset.datasetId,
-        tableId: view,
-        view: { query: warehouseViewQuery(view, { project: args.project, dataset: args.bigqueryDataset }), useLegacySql: false },
-        deletionProtection: false,
-      }, { parent: this, dependsOn: previous });
+      const created = new gcp.bigquery.Table(
+        `${name}-view-${view.replace(/_/g, "-")}`,
+        {
+          datasetId: this.dataset.datasetId,
+          tableId: view,
+          view: {
+            query: warehouseViewQuery(view, { project: args.project, dataset: args.bigqueryDataset }),
+            useLegacySql: false,
+          },
+          deletionProtection: false,
+        },
+        { parent: this, dependsOn: previous },
+      );
       this.views[view] = created;
       previous = [created];
     }
 
     const external = args.rawBucket.name.apply((bucket) => rawEntriesExternalTable(bucket));
-    this.rawEntries = new gcp.bigquery.Table(`${name}-raw-entries`, {
-      datasetId: this.dataset.datasetId,
-      tableId: RAW_ENTRIES_TABLE_ID,
-      description: external.description,
-      externalDataConfiguration: external.externalDataConfiguration.apply((c) => ({ ...c, schema: JSON.stringify(c.schema) })),
-      deletionProtection: false,
-    }, child);
+    this.rawEntries = new gcp.bigquery.Table(
+      `${name}-raw-entries`,
+      {
+        datasetId: this.dataset.datasetId,
+        tableId: RAW_ENTRIES_TABLE_ID,
+        description: external.description,
+        externalDataConfiguration: external.externalDataConfiguration.apply((c) => ({
+          ...c,
+          schema: JSON.stringify(c.schema),
+        })),
+        deletionProtection: false,
+      },
+      child,
+    );
 
     // Dataset scope: the loader appends rows and lineage here and nowhere else.
-    this.grants.push(new gcp.bigquery.DatasetIamMember(`${name}-loader-data-editor`, {
-      datasetId: this.dataset.datasetId,
-      role: "roles/bigquery.dataEditor",
-      member: pulumi.interpolate`serviceAccount:${args.loaderServiceAccount.email}`,
-    }, child));
+    this.grants.push(
+      new gcp.bigquery.DatasetIamMember(
+        `${name}-loader-data-editor`,
+        {
+          datasetId: this.dataset.datasetId,
+          role: "roles/bigquery.dataEditor",
+          member: pulumi.interpolate`serviceAccount:${args.loaderServiceAccount.email}`,
+        },
+        child,
+      ),
+    );
 
     // Table scope: the DAG's reconcile task reads the lineage and nothing else of the warehouse.
-    this.grants.push(new gcp.bigquery.IamMember(`${name}-composer-load-log-reader`, {
-      datasetId: this.loadLog.datasetId,
-      tableId: this.loadLog.tableId,
-      role: "roles/bigquery.dataViewer",
-      member: pulumi.interpolate`serviceAccount:${args.composerServiceAccount.email}`,
-    }, child));
+    this.grants.push(
+      new gcp.bigquery.IamMember(
+        `${name}-composer-load-log-reader`,
+        {
+          datasetId: this.loadLog.datasetId,
+          tableId: this.loadLog.tableId,
+          role: "roles/bigquery.dataViewer",
+          member: pulumi.interpolate`serviceAccount:${args.composerServiceAccount.email}`,
+        },
+        child,
+      ),
+    );
 
     const qualified = (t: gcp.bigquery.Table) => pulumi.interpolate`${args.project}.${t.datasetId}.${t.tableId}`;
     this.hourlyTableId = qualified(this.hourlyTable);

@@ -21,7 +21,7 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 
 def spark_jvm_env() -> dict[str, str]:
     """The environment for the Spark JVMs the tests start: C1 compiler only and the serial collector, as the
-    sandbox runs them (sandbox/parts.ts); on this small data C2's compile work never pays back on 2 cores.
+    sandbox runs them (sandbox/processes/parts.ts); on this small data C2's compile work never pays back on 2 cores.
     (Not for the Kafka broker, which picks its own collector.)"""
     fast = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
     return {**os.environ, "JAVA_TOOL_OPTIONS": " ".join(filter(None, [os.environ.get("JAVA_TOOL_OPTIONS"), fast]))}
@@ -46,9 +46,9 @@ def spark(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory):
-    """A real Kafka broker (sandbox/kafkaBroker.ts) on a free 127.0.0.1 port, stopped after the session."""
+    """A real Kafka broker (sandbox/processes/kafkaBroker.ts) on a free 127.0.0.1 port, stopped after the session."""
     state = tmp_path_factory.mktemp("kafka")
-    cli = ["npx", "tsx", "sandbox/kafkaBroker.ts"]
+    cli = ["npx", "tsx", "sandbox/processes/kafkaBroker.ts"]
     started = subprocess.run([*cli, "start", "--state-dir", str(state)], cwd=REPO, capture_output=True,
                              text=True, timeout=120, check=False)
     if started.returncode != 0:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The local Apache Kafka broker: its jars (sandbox/kafka/pom.xml) resolved from Maven Central with Maven
+# The local Apache Kafka broker: its jars (sandbox/processes/kafka/pom.xml) resolved from Maven Central with Maven
 # and copied to $CLICKSTREAM_CACHE/kafka-<version>/libs. Skipped when that folder matches the pom.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-pom="$REPO_ROOT/sandbox/kafka/pom.xml"
+pom="$REPO_ROOT/sandbox/processes/kafka/pom.xml"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
 [[ -n "$version" ]] || fail "no <kafka.version> in $pom"
 libs="$CLICKSTREAM_CACHE/kafka-$version/libs"

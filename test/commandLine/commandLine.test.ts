@@ -1,23 +1,40 @@
 // The conventions every tool's command line shares: one table for parsing and help, one sentence per
 // mistake, one time format, bold only where a person reads it.
-import { boldFor, optionsHelp, OptionTable, parseCommandLine, parseIsoTime, UsageError } from "../../commandLine/commandLine";
+import {
+  boldFor,
+  optionsHelp,
+  OptionTable,
+  parseCommandLine,
+  parseIsoTime,
+  UsageError,
+} from "../../commandLine/commandLine";
 
 const OPTIONS: OptionTable = {
   "state-dir": { value: "DIR", help: "where state lives" },
   clock: { value: "SPEED", commands: ["up"], help: "how fast the clock runs" },
   watch: { commands: ["status"], help: "refresh\nevery 2 seconds" },
 };
-const spec = { options: OPTIONS, commands: ["run", "up", "status", "ship"], defaultCommand: "run", takeOperands: ["ship"] };
+const spec = {
+  options: OPTIONS,
+  commands: ["run", "up", "status", "ship"],
+  defaultCommand: "run",
+  takeOperands: ["ship"],
+};
 
 describe("one option table", () => {
   test("parses a command, its options and its operands", () => {
     expect(parseCommandLine(spec, ["up", "--clock", "60x", "--state-dir=/tmp/s"])).toEqual({
-      command: "up", values: { clock: "60x", "state-dir": "/tmp/s" }, operands: [], help: false,
+      command: "up",
+      values: { clock: "60x", "state-dir": "/tmp/s" },
+      operands: [],
+      help: false,
     });
     expect(parseCommandLine(spec, ["--state-dir", "d"]).command).toBe("run");
     expect(parseCommandLine(spec, ["ship", "a.log", "-"]).operands).toEqual(["a.log", "-"]);
     // a word with a space is an operand, even one that opens like a flag (SQL starting with a comment)
-    expect(parseCommandLine(spec, ["ship", "-- top products\nSELECT 1", "--state-dir", "d"]).operands).toEqual(["-- top products\nSELECT 1"]);
+    expect(parseCommandLine(spec, ["ship", "-- top products\nSELECT 1", "--state-dir", "d"]).operands).toEqual([
+      "-- top products\nSELECT 1",
+    ]);
     expect(parseCommandLine(spec, ["status", "--watch", "-h"]).help).toBe(true);
   });
 
@@ -35,7 +52,9 @@ describe("one option table", () => {
     expect(refusal(["status", "--bogus"])).toBe("unknown option '--bogus' (see --help)");
     expect(refusal(["status", "stray"])).toBe("unexpected argument 'stray' for status (see --help)");
     expect(refusal(["up", "--clock"])).toBe("--clock needs a value");
-    expect(refusal(["up", "--clock", "-5"])).toBe("--clock needs a value (a value that starts with '-' is written --clock=VALUE)");
+    expect(refusal(["up", "--clock", "-5"])).toBe(
+      "--clock needs a value (a value that starts with '-' is written --clock=VALUE)",
+    );
     expect(refusal(["status", "--watch=yes"])).toBe("--watch takes no value");
     expect(refusal(["launch"])).toBe("unknown command 'launch' (the commands are run, up, status, ship)");
   });
@@ -63,10 +82,14 @@ describe("one time format", () => {
   });
 
   test("a time that is not a whole hour where one is needed, or no time at all, is refused naming the flag", () => {
-    expect(() => parseIsoTime("--hour", "2026-03-01T10:30", "hour")).toThrow("--hour must be a UTC hour like 2026-03-01T10 or 2026-03-01T10:00:00Z, got '2026-03-01T10:30'");
+    expect(() => parseIsoTime("--hour", "2026-03-01T10:30", "hour")).toThrow(
+      "--hour must be a UTC hour like 2026-03-01T10 or 2026-03-01T10:00:00Z, got '2026-03-01T10:30'",
+    );
     expect(() => parseIsoTime("--hour", "2026-02-30T10", "hour")).toThrow(UsageError);
     expect(() => parseIsoTime("--hour", "2026-03-01 10", "hour")).toThrow(UsageError);
-    expect(() => parseIsoTime("--clock-start", "yesterday", "time")).toThrow("--clock-start must be an ISO time like 2026-03-01T10:05:00Z");
+    expect(() => parseIsoTime("--clock-start", "yesterday", "time")).toThrow(
+      "--clock-start must be an ISO time like 2026-03-01T10:05:00Z",
+    );
   });
 });
 

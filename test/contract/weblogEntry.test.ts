@@ -1,4 +1,11 @@
-import { hourOf, isCartAdd, MAX_ENTRY_BYTES, utcMillisOf, validateWeblogEntry, WeblogEntry } from "../../contract/weblogEntry";
+import {
+  hourOf,
+  isCartAdd,
+  MAX_ENTRY_BYTES,
+  utcMillisOf,
+  validateWeblogEntry,
+  WeblogEntry,
+} from "../../contract/weblogEntry";
 
 const cartAdd: WeblogEntry = {
   event_id: "3f2b1c9e-8a4d-4e1b-9c2a-1b2c3d4e5f60",
@@ -23,26 +30,58 @@ describe("the web-log entry contract", () => {
   it.each<[string, unknown, string]>([
     ["a missing field", (({ status: _s, ...rest }) => rest)(cartAdd), "must have required property 'status'"],
     ["an extra field", { ...cartAdd, referer: "x" }, "must NOT have additional properties"],
-    ["a timestamp without a time zone", { ...cartAdd, event_time: "2026-11-26T14:05:01.123" }, "/event_time must match pattern"],
-    ["an access-log timestamp", { ...cartAdd, event_time: "26/Nov/2026:14:05:01 +0000" }, "/event_time must match pattern"],
-    ["a day that does not exist", { ...cartAdd, event_time: "2026-02-30T10:00:00Z" }, '/event_time must match format "date-time"'],
+    [
+      "a timestamp without a time zone",
+      { ...cartAdd, event_time: "2026-11-26T14:05:01.123" },
+      "/event_time must match pattern",
+    ],
+    [
+      "an access-log timestamp",
+      { ...cartAdd, event_time: "26/Nov/2026:14:05:01 +0000" },
+      "/event_time must match pattern",
+    ],
+    [
+      "a day that does not exist",
+      { ...cartAdd, event_time: "2026-02-30T10:00:00Z" },
+      '/event_time must match format "date-time"',
+    ],
     ["a string status", { ...cartAdd, status: "200" }, "/status must be integer"],
     ["an address that is neither IPv4 nor IPv6", { ...cartAdd, ip: "300.1.1.1" }, "/ip must match a schema in anyOf"],
     ["a visit sent as POST", { ...visit, method: "POST" }, "/method must be equal to constant"],
     ["an add-to-cart sent as GET", { ...cartAdd, method: "GET" }, "/method must be equal to constant"],
     ["an empty product id", { ...visit, product_id: "" }, "/product_id must NOT have fewer than 1 characters"],
-    ["a product id over 128 characters", { ...visit, product_id: "p".repeat(129) }, "/product_id must NOT have more than 128 characters"],
-    ...[",", '"', "\\", " ", "\t", "\u00a0", "\u0007", "\u200b"].map((c) => [
-      `a product id with ${JSON.stringify(c)}, which would corrupt the published CSV`, { ...visit, product_id: `sku${c}1` }, "/product_id must match pattern",
-    ] as [string, unknown, string]),
-    ["an add-to-cart whose pid is another product", { ...cartAdd, pid: "P000124" }, "must have pid equal to product_id"],
-    ...["=2+5", "@SUM(1+1)", "+cmd|'/Ccalc'!A0", "-2+3"].map((id) => [
-      `a product id a spreadsheet would run as a formula, ${id}`, { ...cartAdd, product_id: id, pid: id }, "/product_id must match pattern",
-    ] as [string, unknown, string]),
+    [
+      "a product id over 128 characters",
+      { ...visit, product_id: "p".repeat(129) },
+      "/product_id must NOT have more than 128 characters",
+    ],
+    ...[",", '"', "\\", " ", "\t", "\u00a0", "\u0007", "\u200b"].map(
+      (c) =>
+        [
+          `a product id with ${JSON.stringify(c)}, which would corrupt the published CSV`,
+          { ...visit, product_id: `sku${c}1` },
+          "/product_id must match pattern",
+        ] as [string, unknown, string],
+    ),
+    [
+      "an add-to-cart whose pid is another product",
+      { ...cartAdd, pid: "P000124" },
+      "must have pid equal to product_id",
+    ],
+    ...["=2+5", "@SUM(1+1)", "+cmd|'/Ccalc'!A0", "-2+3"].map(
+      (id) =>
+        [
+          `a product id a spreadsheet would run as a formula, ${id}`,
+          { ...cartAdd, product_id: id, pid: id },
+          "/product_id must match pattern",
+        ] as [string, unknown, string],
+    ),
     ["a status of 42", { ...cartAdd, status: 42 }, "/status must be >= 100"],
-    ...(["event_id", "event_time", "session_id", "ip", "user_agent", "method", "url", "status", "product_id"] as const).map((field) => [
-      `a null ${field}`, { ...cartAdd, [field]: null }, `/${field} must be`,
-    ] as [string, unknown, string]),
+    ...(
+      ["event_id", "event_time", "session_id", "ip", "user_agent", "method", "url", "status", "product_id"] as const
+    ).map(
+      (field) => [`a null ${field}`, { ...cartAdd, [field]: null }, `/${field} must be`] as [string, unknown, string],
+    ),
   ])("refuses %s, saying why", (_name, value, reason) => {
     const result = validateWeblogEntry(value);
     expect(result.ok).toBe(false);
@@ -51,7 +90,10 @@ describe("the web-log entry contract", () => {
 
   it.each([
     ["a real site's product ids and RFC 3339 times", { product_id: "sku-123", event_time: "2026-03-01T13:05:00Z" }],
-    ["a variant id and a microsecond time with an offset", { product_id: "P990001-blue", event_time: "2026-03-01T14:05:00.123456+01:00" }],
+    [
+      "a variant id and a microsecond time with an offset",
+      { product_id: "P990001-blue", event_time: "2026-03-01T14:05:00.123456+01:00" },
+    ],
     ["non-ASCII ids and a lower-case t and z", { product_id: "kaffeemühle_2", event_time: "2026-03-01t14:05:00.1z" }],
     ["an IPv6 client", { product_id: "P000123", ip: "2001:db8::7", event_time: "2026-03-01T14:05:00-08:00" }],
   ])("accepts %s", (_name, fields) => {

@@ -15,7 +15,11 @@ function quickstart(readme: string): string[] {
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces made hyphens. */
 function anchorOf(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
 }
 
 /** The anchors a Markdown page offers: one per heading outside code blocks. */
@@ -41,7 +45,12 @@ function relativeLinks(markdown: string): { target: string; file: string; anchor
     });
 }
 
-const pages = ["README.md", ...readdirSync(path.join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const pages = [
+  "README.md",
+  ...readdirSync(path.join(REPO, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 describe("the README a newcomer reads", () => {
   const readme = readFileSync(path.join(REPO, "README.md"), "utf8");
@@ -63,7 +72,8 @@ describe("the README a newcomer reads", () => {
       "### Deploy: `pulumi up`, `pulumi destroy`",
     ]);
     const text = quickstart(readme).join("\n");
-    for (const command of ["npm start -- up", "npm start -- ship", "pulumi up", "pulumi destroy"]) expect(text).toContain(command);
+    for (const command of ["npm start -- up", "npm start -- ship", "pulumi up", "pulumi destroy"])
+      expect(text).toContain(command);
   });
 
   it("links every page of docs/", () => {
@@ -76,7 +86,8 @@ describe("the README a newcomer reads", () => {
     for (const { target, file, anchor } of links) {
       const resolved = file === "" ? path.join(REPO, page) : path.resolve(path.dirname(path.join(REPO, page)), file);
       expect([target, existsSync(resolved)]).toEqual([target, true]);
-      if (anchor !== undefined) expect([target, anchorsOf(readFileSync(resolved, "utf8")).has(anchor)]).toEqual([target, true]);
+      if (anchor !== undefined)
+        expect([target, anchorsOf(readFileSync(resolved, "utf8")).has(anchor)]).toEqual([target, true]);
     }
   });
 

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../sandbox/kafkaBroker";
+import { freePort } from "../../sandbox/shared/ports";
 import { VALID_LOADER_ENV } from "./loaderEnvironment";
 
 const REPO = join(__dirname, "..", "..");
@@ -25,10 +25,24 @@ async function coldStart(config: Record<string, string>): Promise<ColdStart> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(REPO, "node_modules", "@google-cloud", "functions-framework", "build", "src", "main.js"),
-      "--target=loadHourlyActivity", "--signature-type=cloudevent", `--source=${archive}`, `--port=${port}`],
+    [
+      join(REPO, "node_modules", "@google-cloud", "functions-framework", "build", "src", "main.js"),
+      "--target=loadHourlyActivity",
+      "--signature-type=cloudevent",
+      `--source=${archive}`,
+      `--port=${port}`,
+    ],
     // Only PATH and the archive's dependency from the environment: the configuration is exactly `config`.
-    { cwd: archive, env: { PATH: process.env.PATH, NODE_PATH: join(REPO, "node_modules"), METADATA_SERVER_DETECTION: "none", ...config }, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      cwd: archive,
+      env: {
+        PATH: process.env.PATH,
+        NODE_PATH: join(REPO, "node_modules"),
+        METADATA_SERVER_DETECTION: "none",
+        ...config,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let output = "";
   let serving = false;
@@ -47,7 +61,11 @@ async function coldStart(config: Record<string, string>): Promise<ColdStart> {
 }
 
 beforeAll(() => {
-  execFileSync(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "functions", "loader", "build.ts"), archive], { cwd: REPO, stdio: "pipe", timeout: 60000 });
+  execFileSync(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "functions", "loader", "build.ts"), archive], {
+    cwd: REPO,
+    stdio: "pipe",
+    timeout: 60000,
+  });
 }, 90000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -59,15 +77,21 @@ test("with its configuration complete, an instance starts and serves", async () 
 });
 
 test("without a required setting, the instance stops at cold start, naming the setting, and serves nothing", async () => {
-  const started = await coldStart(Object.fromEntries(Object.entries(goodConfig).filter(([name]) => name !== "CURATED_BUCKET")));
+  const started = await coldStart(
+    Object.fromEntries(Object.entries(goodConfig).filter(([name]) => name !== "CURATED_BUCKET")),
+  );
   expect(started.exitCode).toBe(1);
-  expect(started.output).toContain("Loader configuration: environment variable CURATED_BUCKET is not set; it must be the curated bucket's name.");
+  expect(started.output).toContain(
+    "Loader configuration: environment variable CURATED_BUCKET is not set; it must be the curated bucket's name.",
+  );
   expect(started.output).not.toMatch(/Serving function/);
 });
 
 test("with an invalid setting, the instance stops at cold start, naming the setting and the value", async () => {
   const started = await coldStart({ ...goodConfig, LOAD_WAIT_SECONDS: "forever" });
   expect(started.exitCode).toBe(1);
-  expect(started.output).toContain('Loader configuration: LOAD_WAIT_SECONDS="forever" is invalid; it must be a whole number of seconds from 1 to 3600.');
+  expect(started.output).toContain(
+    'Loader configuration: LOAD_WAIT_SECONDS="forever" is invalid; it must be a whole number of seconds from 1 to 3600.',
+  );
   expect(started.output).not.toMatch(/Serving function/);
 });

@@ -3,7 +3,12 @@
 // job resources are in the REST shape of jobs.get.
 import { util } from "@google-cloud/common";
 import { JobResource, JobsApi, TransientLoadError } from "../../functions/loader/src/bigqueryJobs";
-import { handleObjectFinalized, LoaderDeps, LoadResult, MAX_LOAD_ATTEMPTS } from "../../functions/loader/src/hourlyLoader";
+import {
+  handleObjectFinalized,
+  LoaderDeps,
+  LoadResult,
+  MAX_LOAD_ATTEMPTS,
+} from "../../functions/loader/src/hourlyLoader";
 import { WaitPolicy } from "../../functions/loader/src/idempotentJob";
 import { LoaderConfig } from "../../functions/loader/src/loaderConfig";
 import { loadJobIdFor, loadLogJobIdFor } from "../../functions/loader/src/loadJobId";
@@ -22,7 +27,11 @@ const config: LoaderConfig = {
 const NAME = "hourly/dt=2026-11-26/hr=07/run_id=20261126T150512123456Z/part-00000.csv";
 const OBJECT = { bucket: config.curatedBucket, name: NAME, generation: "1764169512123456" };
 const URI = `gs://${OBJECT.bucket}/${NAME}`;
-const event = { type: "google.cloud.storage.object.v1.finalized", id: "7331", data: { ...OBJECT, metageneration: "1" } };
+const event = {
+  type: "google.cloud.storage.object.v1.finalized",
+  id: "7331",
+  data: { ...OBJECT, metageneration: "1" },
+};
 const LOAD = loadJobIdFor(OBJECT);
 const LOG = loadLogJobIdFor(LOAD);
 
@@ -34,19 +43,33 @@ function clientError(body: object): Error {
 // with the HTTP codes and reasons its error table gives: https://cloud.google.com/bigquery/docs/error-messages
 // (backendError 500 or 503, rateLimitExceeded and quotaExceeded 403, invalid 400, duplicate 409), and the
 // quota bodies of https://cloud.google.com/bigquery/docs/troubleshoot-quotas.
-const restError = (code: number, reason: string, message: string) => clientError({ error: { code, message, errors: [{ domain: "global", reason, message }] } });
-const alreadyExists = (jobId: string) => restError(409, "duplicate", `Already Exists: Job ${config.project}:${config.location}.${jobId}`);
-const backendUnavailable = () => restError(503, "backendError", "Error encountered during execution. Retrying may solve the problem.");
-const rateLimited = () => restError(403, "rateLimitExceeded", "Exceeded rate limits: too many table update operations for this table.");
-const quotaSpent = () => restError(403, "quotaExceeded", "Quota exceeded: Your table exceeded quota for imports or query appends per table.");
+const restError = (code: number, reason: string, message: string) =>
+  clientError({ error: { code, message, errors: [{ domain: "global", reason, message }] } });
+const alreadyExists = (jobId: string) =>
+  restError(409, "duplicate", `Already Exists: Job ${config.project}:${config.location}.${jobId}`);
+const backendUnavailable = () =>
+  restError(503, "backendError", "Error encountered during execution. Retrying may solve the problem.");
+const rateLimited = () =>
+  restError(403, "rateLimitExceeded", "Exceeded rate limits: too many table update operations for this table.");
+const quotaSpent = () =>
+  restError(403, "quotaExceeded", "Quota exceeded: Your table exceeded quota for imports or query appends per table.");
 const schemaRefused = () =>
-  restError(400, "invalid", "Provided Schema does not match Table my-project:clickstream.hourly_activity. Field visits has changed type from INTEGER to STRING");
+  restError(
+    400,
+    "invalid",
+    "Provided Schema does not match Table my-project:clickstream.hourly_activity. Field visits has changed type from INTEGER to STRING",
+  );
 const connectionReset = () =>
-  Object.assign(new Error("request to https://bigquery.googleapis.com/bigquery/v2/projects/my-project/jobs failed, reason: socket hang up"), {
-    name: "FetchError",
-    code: "ECONNRESET",
-    type: "system",
-  });
+  Object.assign(
+    new Error(
+      "request to https://bigquery.googleapis.com/bigquery/v2/projects/my-project/jobs failed, reason: socket hang up",
+    ),
+    {
+      name: "FetchError",
+      code: "ECONNRESET",
+      type: "system",
+    },
+  );
 
 const job = (jobId: string, status: JobResource["status"], outputRows?: string): JobResource => ({
   jobReference: { projectId: config.project, jobId, location: config.location },
@@ -61,7 +84,8 @@ const badRow = (jobId: string) =>
   failed(jobId, {
     reason: "invalid",
     location: URI,
-    message: "Error while reading data, error message: CSV table encountered too many errors, giving up. Rows: 2; errors: 1. Please look into the errors[] collection for more details.",
+    message:
+      "Error while reading data, error message: CSV table encountered too many errors, giving up. Rows: 2; errors: 1. Please look into the errors[] collection for more details.",
   });
 
 type Reply = JobResource | Error;
@@ -98,7 +122,13 @@ function harness(jobs: ScriptedJobs, maxWaitMs = 60000, objects = STORED) {
   let clock = 0;
   const lines: { severity: Severity; message: string; fields: LogFields }[] = [];
   const wait: WaitPolicy = { maxWaitMs, now: () => clock, sleep: async (ms) => void (clock += ms) };
-  const deps: LoaderDeps = { config, jobs, wait, objects, log: (severity, message, fields) => lines.push({ severity, message, fields }) };
+  const deps: LoaderDeps = {
+    config,
+    jobs,
+    wait,
+    objects,
+    log: (severity, message, fields) => lines.push({ severity, message, fields }),
+  };
   const run = (e: object = event): Promise<LoadResult> => handleObjectFinalized(e as typeof event, deps);
   /** Delivers the event again after every TransientLoadError, as the platform does; counts the deliveries. */
   const runUntilAcknowledged = async (): Promise<{ deliveries: number; result: LoadResult }> => {
@@ -124,7 +154,10 @@ describe("loading a published file", () => {
   test("an object replaced while its load ran gets no lineage row, and the event is acknowledged as rejected", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] });
     let reads = 0;
-    const replaced = { ...STORED, liveGeneration: async () => (++reads === 1 ? OBJECT.generation : "1764169599999999") };
+    const replaced = {
+      ...STORED,
+      liveGeneration: async () => (++reads === 1 ? OBJECT.generation : "1764169599999999"),
+    };
     const result = await harness(jobs, 60000, replaced).run();
     expect(result).toMatchObject({ status: "rejected", loadJobId: LOAD });
     expect((result as { reason: string }).reason).toMatch(/replaced by generation 1764169599999999 during its load/);
@@ -179,7 +212,9 @@ describe("loading a published file", () => {
 
   test("a job still running after the wait limit throws, so that a redelivery checks it again", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [alreadyExists(LOAD)] }, { [LOAD]: [running(LOAD)] });
-    const err = await harness(jobs, 10000).run().catch((e: unknown) => e);
+    const err = await harness(jobs, 10000)
+      .run()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransientLoadError);
     expect((err as Error).message).toMatch(/still RUNNING after 10 s/);
   });
@@ -187,17 +222,35 @@ describe("loading a published file", () => {
   test("a 409 for a job that failed on the file is acknowledged as rejected, with the object and reason logged", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [alreadyExists(LOAD)] }, { [LOAD]: [badRow(LOAD)] });
     const h = harness(jobs);
-    expect(await h.run()).toMatchObject({ status: "rejected", loadJobId: LOAD, reason: expect.stringMatching(/^invalid: Error while reading data/) });
+    expect(await h.run()).toMatchObject({
+      status: "rejected",
+      loadJobId: LOAD,
+      reason: expect.stringMatching(/^invalid: Error while reading data/),
+    });
     expect(h.lines).toEqual([
-      expect.objectContaining({ severity: "ERROR", fields: expect.objectContaining({ object: NAME, generation: OBJECT.generation, reason: expect.stringMatching(/^invalid/) }) }),
+      expect.objectContaining({
+        severity: "ERROR",
+        fields: expect.objectContaining({
+          object: NAME,
+          generation: OBJECT.generation,
+          reason: expect.stringMatching(/^invalid/),
+        }),
+      }),
     ]);
   });
 
   test("a job that failed transiently throws, and the redelivery retries under the next attempt's id, which later ones find again", async () => {
     const retry = loadJobIdFor(OBJECT, 1);
-    const internal = { reason: "backendError", message: "Error encountered during execution. Retrying may solve the problem." };
+    const internal = {
+      reason: "backendError",
+      message: "Error encountered during execution. Retrying may solve the problem.",
+    };
     const first = new ScriptedJobs(
-      { [LOAD]: [failed(LOAD, internal), alreadyExists(LOAD)], [retry]: [loaded(retry)], [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })] },
+      {
+        [LOAD]: [failed(LOAD, internal), alreadyExists(LOAD)],
+        [retry]: [loaded(retry)],
+        [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })],
+      },
       { [LOAD]: [failed(LOAD, internal)] },
     );
     const h = harness(first);
@@ -208,14 +261,25 @@ describe("loading a published file", () => {
     expect(first.inserted).toEqual([LOAD, LOAD, retry, loadLogJobIdFor(retry)]);
 
     const redelivery = new ScriptedJobs(
-      { [LOAD]: [alreadyExists(LOAD)], [retry]: [alreadyExists(retry)], [loadLogJobIdFor(retry)]: [alreadyExists(loadLogJobIdFor(retry))] },
-      { [LOAD]: [failed(LOAD, internal)], [retry]: [loaded(retry)], [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })] },
+      {
+        [LOAD]: [alreadyExists(LOAD)],
+        [retry]: [alreadyExists(retry)],
+        [loadLogJobIdFor(retry)]: [alreadyExists(loadLogJobIdFor(retry))],
+      },
+      {
+        [LOAD]: [failed(LOAD, internal)],
+        [retry]: [loaded(retry)],
+        [loadLogJobIdFor(retry)]: [job("l", { state: "DONE" })],
+      },
     );
     expect(await harness(redelivery).run()).toMatchObject({ status: "loaded", loadJobId: retry, redelivered: true });
   });
 
   test(`after ${MAX_LOAD_ATTEMPTS} transiently failed jobs, one per delivery, the event is acknowledged as rejected`, async () => {
-    const internal = { reason: "internalError", message: "An internal error occurred and the request could not be completed." };
+    const internal = {
+      reason: "internalError",
+      message: "An internal error occurred and the request could not be completed.",
+    };
     const ids = [0, 1, 2].map((a) => loadJobIdFor(OBJECT, a));
     const { inserts, gets } = failsOnce(ids, internal);
     const jobs = new ScriptedJobs(inserts, gets);
@@ -227,10 +291,32 @@ describe("loading a published file", () => {
   });
 
   test.each([
-    ["the object is gone (superseded by a rerun)", "rejected at once", { reason: "notFound", message: `Not found: URI ${URI}` }],
-    ["a row does not parse", "rejected at once", { reason: "invalid", location: URI, message: "Could not parse 'many' as INT64 for field visits (position 2)" }],
-    ["the table is missing (the stack is not there yet)", "retried under new job ids", { reason: "notFound", message: "Not found: Table my-project:clickstream.hourly_activity was not found in location EU" }],
-    ["of quota", "retried under new job ids", { reason: "quotaExceeded", message: "Quota exceeded: Your table exceeded quota for imports or query appends per table." }],
+    [
+      "the object is gone (superseded by a rerun)",
+      "rejected at once",
+      { reason: "notFound", message: `Not found: URI ${URI}` },
+    ],
+    [
+      "a row does not parse",
+      "rejected at once",
+      { reason: "invalid", location: URI, message: "Could not parse 'many' as INT64 for field visits (position 2)" },
+    ],
+    [
+      "the table is missing (the stack is not there yet)",
+      "retried under new job ids",
+      {
+        reason: "notFound",
+        message: "Not found: Table my-project:clickstream.hourly_activity was not found in location EU",
+      },
+    ],
+    [
+      "of quota",
+      "retried under new job ids",
+      {
+        reason: "quotaExceeded",
+        message: "Quota exceeded: Your table exceeded quota for imports or query appends per table.",
+      },
+    ],
   ])("a job that failed because %s is %s", async (_why, expected, errorResult) => {
     const ids = [0, 1, 2].map((a) => loadJobIdFor(OBJECT, a));
     const { inserts, gets } = failsOnce(ids, errorResult);
@@ -253,41 +339,62 @@ describe("loading a published file", () => {
 
   test("a request BigQuery refuses as invalid (400, schema mismatch) is acknowledged as rejected", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [schemaRefused()] });
-    expect(await harness(jobs).run()).toMatchObject({ status: "rejected", reason: expect.stringMatching(/^invalid: Provided Schema does not match/) });
+    expect(await harness(jobs).run()).toMatchObject({
+      status: "rejected",
+      reason: expect.stringMatching(/^invalid: Provided Schema does not match/),
+    });
   });
 
   test("a lineage insert that fails transiently throws; the rows stay loaded once, and the redelivery records it", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [backendUnavailable()] });
     await expect(harness(jobs).run()).rejects.toBeInstanceOf(TransientLoadError);
-    const redelivery = new ScriptedJobs({ [LOAD]: [alreadyExists(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] }, { [LOAD]: [loaded(LOAD)] });
+    const redelivery = new ScriptedJobs(
+      { [LOAD]: [alreadyExists(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] },
+      { [LOAD]: [loaded(LOAD)] },
+    );
     expect(await harness(redelivery).run()).toMatchObject({ status: "loaded", redelivered: true });
     expect(redelivery.inserted).toEqual([LOAD, LOG]);
   });
 
   test("a lineage insert BigQuery refuses for good is logged once; the rows stay loaded and the event is done", async () => {
-    const refused = { reason: "invalid", message: "Query error: Value of type STRING cannot be assigned to output_rows, which has type INT64" };
+    const refused = {
+      reason: "invalid",
+      message: "Query error: Value of type STRING cannot be assigned to output_rows, which has type INT64",
+    };
     const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [failed(LOG, refused)] });
     const h = harness(jobs);
     expect(await h.run()).toEqual({ status: "loaded", loadJobId: LOAD, outputRows: 3, redelivered: false });
     expect(jobs.inserted).toEqual([LOAD, LOG]);
     expect(h.lines.filter((l) => l.severity !== "INFO")).toEqual([
-      { severity: "ERROR", message: "loaded, but its lineage row could not be recorded", fields: expect.objectContaining({ logJobId: LOG, reason: expect.stringMatching(/^invalid: Query error/) }) },
+      {
+        severity: "ERROR",
+        message: "loaded, but its lineage row could not be recorded",
+        fields: expect.objectContaining({ logJobId: LOG, reason: expect.stringMatching(/^invalid: Query error/) }),
+      },
     ]);
   });
 
   test(`a lineage insert whose ${MAX_LOAD_ATTEMPTS} jobs all fail transiently stops there: logged, the rows loaded once, no further delivery`, async () => {
-    const internal = { reason: "backendError", message: "Error encountered during execution. Retrying may solve the problem." };
+    const internal = {
+      reason: "backendError",
+      message: "Error encountered during execution. Retrying may solve the problem.",
+    };
     const logIds = [0, 1, 2].map((a) => loadLogJobIdFor(LOAD, a));
-    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], ...Object.fromEntries(logIds.map((id) => [id, [failed(id, internal)]])) });
+    const jobs = new ScriptedJobs({
+      [LOAD]: [loaded(LOAD)],
+      ...Object.fromEntries(logIds.map((id) => [id, [failed(id, internal)]])),
+    });
     const h = harness(jobs);
     expect(await h.run()).toMatchObject({ status: "loaded", loadJobId: LOAD });
     expect(jobs.inserted).toEqual([LOAD, ...logIds]);
-    expect(h.lines.filter((l) => l.severity !== "INFO").map((l) => [l.severity, l.message, l.fields.logJobId])).toEqual([
-      ["WARNING", "lineage attempt 1 of 3 failed transiently", logIds[0]],
-      ["WARNING", "lineage attempt 2 of 3 failed transiently", logIds[1]],
-      ["WARNING", "lineage attempt 3 of 3 failed transiently", logIds[2]],
-      ["ERROR", "loaded, but its lineage row could not be recorded", logIds[2]],
-    ]);
+    expect(h.lines.filter((l) => l.severity !== "INFO").map((l) => [l.severity, l.message, l.fields.logJobId])).toEqual(
+      [
+        ["WARNING", "lineage attempt 1 of 3 failed transiently", logIds[0]],
+        ["WARNING", "lineage attempt 2 of 3 failed transiently", logIds[1]],
+        ["WARNING", "lineage attempt 3 of 3 failed transiently", logIds[2]],
+        ["ERROR", "loaded, but its lineage row could not be recorded", logIds[2]],
+      ],
+    );
   });
 });
 
@@ -295,9 +402,21 @@ describe("events that are not published files", () => {
   test.each([
     ["another event type", { ...event, type: "google.cloud.storage.object.v1.deleted" }, /event type/],
     ["another bucket", { ...event, data: { ...event.data, bucket: "my-project-raw" } }, /not the curated bucket/],
-    ["an object outside hourly/", { ...event, data: { ...event.data, name: "staging/x.csv" } }, /outside the published prefix/],
-    ["a marker file", { ...event, data: { ...event.data, name: "hourly/dt=2026-11-26/hr=07/run_id=r1/_SUCCESS" } }, /not named/],
-    ["an event without a generation", { ...event, data: { bucket: OBJECT.bucket, name: NAME } }, /no bucket, object and generation/],
+    [
+      "an object outside hourly/",
+      { ...event, data: { ...event.data, name: "staging/x.csv" } },
+      /outside the published prefix/,
+    ],
+    [
+      "a marker file",
+      { ...event, data: { ...event.data, name: "hourly/dt=2026-11-26/hr=07/run_id=r1/_SUCCESS" } },
+      /not named/,
+    ],
+    [
+      "an event without a generation",
+      { ...event, data: { bucket: OBJECT.bucket, name: NAME } },
+      /no bucket, object and generation/,
+    ],
   ])("%s is logged and acknowledged without a job", async (_what, e, reason) => {
     const jobs = new ScriptedJobs({});
     const h = harness(jobs);

@@ -3,8 +3,13 @@
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { folderGeneration } from "../../functions/loader/src/storedObjects";
-import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
-import { curatedObjectsWithoutLineage, loadsPerObject, rowsLoadedTwice, RunQuery } from "../../sandbox/localBigQuery";
+import { isLoopback, listeningSockets, processTree } from "../../sandbox/processes/listeningSockets";
+import {
+  curatedObjectsWithoutLineage,
+  loadsPerObject,
+  rowsLoadedTwice,
+  RunQuery,
+} from "../../sandbox/verdict/localBigQuery";
 import { LoaderUnderTest, queryRows, startLoaderUnderTest } from "./localLoader";
 
 let loader: LoaderUnderTest;
@@ -63,7 +68,10 @@ const rest: RunQuery = (sql) => queryRows(loader, sql);
 const HOUR = "FORMAT_TIMESTAMP('%Y-%m-%d %H:%M:%S', hour) AS hour";
 
 async function hourlyRows(from: string, where: string): Promise<string[]> {
-  const rows = await queryRows(loader, `SELECT ${HOUR}, product_id, visits, cart_adds, run_id FROM \`${T}.${from}\` WHERE ${where}`);
+  const rows = await queryRows(
+    loader,
+    `SELECT ${HOUR}, product_id, visits, cart_adds, run_id FROM \`${T}.${from}\` WHERE ${where}`,
+  );
   return rows.map((r) => [r.hour, r.product_id, r.visits, r.cart_adds, r.run_id].join(",")).sort();
 }
 
@@ -102,14 +110,19 @@ test("the same event delivered three times appends the file's rows once", async 
   expect(await Promise.all([deliver(object), deliver(object)])).toEqual([204, 204]);
   expect(await hourlyRows("hourly_activity", inHour)).toEqual(lines);
 
-  const lineage = await queryRows(loader, `SELECT object, generation, output_rows, run_id, load_job_id FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}'`);
+  const lineage = await queryRows(
+    loader,
+    `SELECT object, generation, output_rows, run_id, load_job_id FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}'`,
+  );
   expect(lineage).toEqual([
     {
       object: object.name,
       generation: object.generation,
       output_rows: "3",
       run_id: run,
-      load_job_id: expect.stringMatching(/^hourly_load_dt_2026-11-26_hr_14_run_id_20261126T150512123456Z_part-00000_csv_[0-9a-f]{32}$/),
+      load_job_id: expect.stringMatching(
+        /^hourly_load_dt_2026-11-26_hr_14_run_id_20261126T150512123456Z_part-00000_csv_[0-9a-f]{32}$/,
+      ),
     },
   ]);
   expect(loader.functionOutput()).toContain('"message":"already loaded by an earlier delivery"');
@@ -118,13 +131,27 @@ test("the same event delivered three times appends the file's rows once", async 
 test("each load's lineage row counts the rows that load added, not the table's total after it", async () => {
   const run = "20261126T220512123456Z";
   const before = Number((await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\``))[0].n);
-  const first = publish(`hourly/dt=2026-11-26/hr=21/run_id=${run}/part-00000.csv`, [`2026-11-26 21:00:00,P000004,5,1,${run}`, `2026-11-26 21:00:00,P000005,2,0,${run}`], "1764194712123456");
-  const second = publish(`hourly/dt=2026-11-26/hr=21/run_id=${run}/part-00001.csv`, [`2026-11-26 21:00:00,P000006,1,1,${run}`], "1764194712123457");
+  const first = publish(
+    `hourly/dt=2026-11-26/hr=21/run_id=${run}/part-00000.csv`,
+    [`2026-11-26 21:00:00,P000004,5,1,${run}`, `2026-11-26 21:00:00,P000005,2,0,${run}`],
+    "1764194712123456",
+  );
+  const second = publish(
+    `hourly/dt=2026-11-26/hr=21/run_id=${run}/part-00001.csv`,
+    [`2026-11-26 21:00:00,P000006,1,1,${run}`],
+    "1764194712123457",
+  );
   expect(await deliver(first)).toBe(204);
   expect(await deliver(second)).toBe(204);
-  const lineage = await queryRows(loader, `SELECT object, output_rows FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}' ORDER BY object`);
+  const lineage = await queryRows(
+    loader,
+    `SELECT object, output_rows FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}' ORDER BY object`,
+  );
   expect(before).toBeGreaterThan(0); // the table held rows already: a total would differ from the file's count
-  expect(lineage).toEqual([{ object: first.name, output_rows: "2" }, { object: second.name, output_rows: "1" }]);
+  expect(lineage).toEqual([
+    { object: first.name, output_rows: "2" },
+    { object: second.name, output_rows: "1" },
+  ]);
 });
 
 test("a quiet hour's empty file is recorded as loaded with zero rows, once, and adds no row", async () => {
@@ -134,10 +161,18 @@ test("a quiet hour's empty file is recorded as loaded with zero rows, once, and 
   expect(await deliver(object)).toBe(204);
   expect(await deliver(object)).toBe(204);
   expect(await hourlyRows("hourly_activity", "hour = TIMESTAMP '2026-11-26 03:00:00+00'")).toEqual([]);
-  const lineage = await queryRows(loader, `SELECT object, generation, output_rows, FORMAT_TIMESTAMP('%Y-%m-%d %H', hour) AS hour FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}'`);
-  expect(lineage).toEqual([{ object: object.name, generation: object.generation, output_rows: "0", hour: "2026-11-26 03" }]);
+  const lineage = await queryRows(
+    loader,
+    `SELECT object, generation, output_rows, FORMAT_TIMESTAMP('%Y-%m-%d %H', hour) AS hour FROM \`${T}.hourly_activity_loads\` WHERE run_id = '${run}'`,
+  );
+  expect(lineage).toEqual([
+    { object: object.name, generation: object.generation, output_rows: "0", hour: "2026-11-26 03" },
+  ]);
   // The line the freshness alert counts (contract/log-lines.json hourLoaded), so a quiet night does not page.
-  const loaded = loader.functionOutput().split("\n").filter((l) => l.includes(object.name) && l.includes('"message":"loaded"'));
+  const loaded = loader
+    .functionOutput()
+    .split("\n")
+    .filter((l) => l.includes(object.name) && l.includes('"message":"loaded"'));
   expect(loaded.length).toBeGreaterThan(0);
   expect(loaded.every((l) => l.includes('"outputRows":0'))).toBe(true);
 });
@@ -146,11 +181,27 @@ test("an hour published by two runs shows once, from the latest run, in the late
   const first = "20261126T160000000001Z";
   const rerun = "20261126T170000000001Z";
   const objects = [
-    publish(`hourly/dt=2026-11-26/hr=15/run_id=${first}/part-00000.csv`, [`2026-11-26 15:00:00,P000001,10,1,${first}`, `2026-11-26 15:00:00,P000009,4,4,${first}`], "1764172800000001"),
-    publish(`hourly/dt=2026-11-26/hr=15/run_id=${first}/part-00001.csv`, [`2026-11-26 15:00:00,P000002,5,0,${first}`], "1764172800000002"),
+    publish(
+      `hourly/dt=2026-11-26/hr=15/run_id=${first}/part-00000.csv`,
+      [`2026-11-26 15:00:00,P000001,10,1,${first}`, `2026-11-26 15:00:00,P000009,4,4,${first}`],
+      "1764172800000001",
+    ),
+    publish(
+      `hourly/dt=2026-11-26/hr=15/run_id=${first}/part-00001.csv`,
+      [`2026-11-26 15:00:00,P000002,5,0,${first}`],
+      "1764172800000002",
+    ),
     // The backfill of hour 15: P000009's entries moved to hour 16, P000001 gained late entries.
-    publish(`hourly/dt=2026-11-26/hr=15/run_id=${rerun}/part-00000.csv`, [`2026-11-26 15:00:00,P000001,12,2,${rerun}`, `2026-11-26 15:00:00,P000002,5,0,${rerun}`], "1764176400000001"),
-    publish(`hourly/dt=2026-11-26/hr=16/run_id=${rerun}/part-00000.csv`, [`2026-11-26 16:00:00,P000009,4,4,${rerun}`], "1764176400000002"),
+    publish(
+      `hourly/dt=2026-11-26/hr=15/run_id=${rerun}/part-00000.csv`,
+      [`2026-11-26 15:00:00,P000001,12,2,${rerun}`, `2026-11-26 15:00:00,P000002,5,0,${rerun}`],
+      "1764176400000001",
+    ),
+    publish(
+      `hourly/dt=2026-11-26/hr=16/run_id=${rerun}/part-00000.csv`,
+      [`2026-11-26 16:00:00,P000009,4,4,${rerun}`],
+      "1764176400000002",
+    ),
   ];
   for (const o of objects) expect(await deliver(o)).toBe(204);
   const hours = "hour BETWEEN TIMESTAMP '2026-11-26 15:00:00+00' AND TIMESTAMP '2026-11-26 16:00:00+00'";
@@ -162,7 +213,10 @@ test("an hour published by two runs shows once, from the latest run, in the late
     `2026-11-26 15:00:00,P000002,5,0,${rerun}`,
     `2026-11-26 16:00:00,P000009,4,4,${rerun}`,
   ]);
-  const totals = await queryRows(loader, `SELECT ${HOUR}, product_page_visits, items_added_to_cart, run_id FROM \`${T}.hourly_totals\` WHERE ${hours} ORDER BY hour`);
+  const totals = await queryRows(
+    loader,
+    `SELECT ${HOUR}, product_page_visits, items_added_to_cart, run_id FROM \`${T}.hourly_totals\` WHERE ${hours} ORDER BY hour`,
+  );
   expect(totals).toEqual([
     { hour: "2026-11-26 15:00:00", product_page_visits: "17", items_added_to_cart: "2", run_id: rerun },
     { hour: "2026-11-26 16:00:00", product_page_visits: "4", items_added_to_cart: "4", run_id: rerun },
@@ -176,11 +230,14 @@ test("a file with a bad row is acknowledged, logged and loads nothing; objects t
     [`2026-11-26 17:00:00,P000001,1,0,${run}`, `2026-11-26 17:00:00,P000002,many,0,${run}`],
     "1764180000000001",
   );
-  const count = async () => (await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = '${run}'`))[0].n;
+  const count = async () =>
+    (await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = '${run}'`))[0].n;
 
   expect(await deliver(object)).toBe(204);
   expect(await count()).toBe("0");
-  expect(loader.functionOutput()).toMatch(/"severity":"ERROR","message":"not loaded: [^"]*".*"object":"hourly\/dt=2026-11-26\/hr=17\/run_id=20261126T180000000001Z\/part-00000.csv".*"reason":"invalid: /);
+  expect(loader.functionOutput()).toMatch(
+    /"severity":"ERROR","message":"not loaded: [^"]*".*"object":"hourly\/dt=2026-11-26\/hr=17\/run_id=20261126T180000000001Z\/part-00000.csv".*"reason":"invalid: /,
+  );
 
   expect(await deliver({ name: "staging/dt=2026-11-26/hr=17/part-00000.csv", generation: "1" })).toBe(204);
   expect(await deliver({ name: `hourly/dt=2026-11-26/hr=17/run_id=${run}/_SUCCESS`, generation: "1" })).toBe(204);
@@ -205,7 +262,10 @@ test("one file loaded twice, under two generations, is folded by the latest-run 
   // The view's MAX(...) folds the copy, so a reconciliation through it cannot see the double load...
   expect(await hourlyRows("hourly_activity_latest", inHour)).toEqual(lines);
   // ...the lineage table and the base table can.
-  const lineage = await queryRows(loader, `SELECT generation, load_job_id FROM \`${T}.hourly_activity_loads\` WHERE object = '${name}' ORDER BY generation`);
+  const lineage = await queryRows(
+    loader,
+    `SELECT generation, load_job_id FROM \`${T}.hourly_activity_loads\` WHERE object = '${name}' ORDER BY generation`,
+  );
   expect(lineage.map((r) => r.generation)).toEqual([first.generation, second.generation]);
   expect(new Set(lineage.map((r) => r.load_job_id)).size).toBe(2);
   expect((await loadsPerObject(rest, `${T}.hourly_activity_loads`)).filter((o) => o.loadJobs > 1)).toEqual([
@@ -216,27 +276,45 @@ test("one file loaded twice, under two generations, is folded by the latest-run 
 
 describe("the loader loads only what the event announced and the pipeline published", () => {
   const countOf = async (run: string) =>
-    (await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = '${run}' OR hour = TIMESTAMP '2026-11-27 03:00:00+00'`))[0].n;
-  const lineageOf = async (name: string) => queryRows(loader, `SELECT generation FROM \`${T}.hourly_activity_loads\` WHERE object = '${name}'`);
+    (
+      await queryRows(
+        loader,
+        `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = '${run}' OR hour = TIMESTAMP '2026-11-27 03:00:00+00'`,
+      )
+    )[0].n;
+  const lineageOf = async (name: string) =>
+    queryRows(loader, `SELECT generation FROM \`${T}.hourly_activity_loads\` WHERE object = '${name}'`);
 
   test("an event whose generation is not decimal digits loads nothing, and says why", async () => {
     const run = "20261127T040000000001Z";
-    const object = publish(`hourly/dt=2026-11-27/hr=03/run_id=${run}/part-00000.csv`, [`2026-11-27 03:00:00,P000001,5,1,${run}`], "1764212400000001");
+    const object = publish(
+      `hourly/dt=2026-11-27/hr=03/run_id=${run}/part-00000.csv`,
+      [`2026-11-27 03:00:00,P000001,5,1,${run}`],
+      "1764212400000001",
+    );
     expect(await deliver({ name: object.name, generation: { $gt: 1 } })).toBe(204);
     expect(await deliver({ name: object.name, generation: `${object.generation} OR 1=1` })).toBe(204);
     expect(await countOf(run)).toBe("0");
     expect(await lineageOf(object.name)).toEqual([]);
-    expect(loader.functionOutput()).toMatch(/"severity":"ERROR","message":"not loaded: .*"reason":"the event's generation is a object, not a decimal generation"/);
+    expect(loader.functionOutput()).toMatch(
+      /"severity":"ERROR","message":"not loaded: .*"reason":"the event's generation is a object, not a decimal generation"/,
+    );
     expect(loader.functionOutput()).toContain("is not decimal digits");
   });
 
   test("an event naming a generation that is not the object's live one loads nothing; the live one's event loads it once", async () => {
     const run = "20261127T050000000001Z";
-    const object = publish(`hourly/dt=2026-11-27/hr=04/run_id=${run}/part-00000.csv`, [`2026-11-27 04:00:00,P000001,5,1,${run}`], "1764216000000001");
+    const object = publish(
+      `hourly/dt=2026-11-27/hr=04/run_id=${run}/part-00000.csv`,
+      [`2026-11-27 04:00:00,P000001,5,1,${run}`],
+      "1764216000000001",
+    );
     const stale = (BigInt(object.generation) - 1000n).toString();
     expect(await deliver({ name: object.name, generation: stale })).toBe(204);
     expect(await countOf(run)).toBe("0");
-    expect(loader.functionOutput()).toContain(`the event announces generation ${stale} but the live generation is ${object.generation}`);
+    expect(loader.functionOutput()).toContain(
+      `the event announces generation ${stale} but the live generation is ${object.generation}`,
+    );
     expect(await deliver(object)).toBe(204);
     expect(await countOf(run)).toBe("1");
     expect((await lineageOf(object.name)).map((r) => r.generation)).toEqual([object.generation]);
@@ -245,36 +323,76 @@ describe("the loader loads only what the event announced and the pipeline publis
   test("a file whose rows name another hour or run is rejected whole, and its rows never win the hour", async () => {
     const run = "20261127T060000000001Z";
     const hour = "hour = TIMESTAMP '2026-11-27 05:00:00+00'";
-    const genuine = publish(`hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00000.csv`, [`2026-11-27 05:00:00,P000001,5,1,${run}`], "1764219600000001");
+    const genuine = publish(
+      `hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00000.csv`,
+      [`2026-11-27 05:00:00,P000001,5,1,${run}`],
+      "1764219600000001",
+    );
     expect(await deliver(genuine)).toBe(204);
     // Written beside the checked output: its rows claim a run that sorts after every real one.
-    const planted = publish(`hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00001.csv`,
-      [`2026-11-27 05:00:00,P000001,5,1,${run}`, "2026-11-27 05:00:00,P000001,1000000,0,zzzz"], "1764219600000002");
+    const planted = publish(
+      `hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00001.csv`,
+      [`2026-11-27 05:00:00,P000001,5,1,${run}`, "2026-11-27 05:00:00,P000001,1000000,0,zzzz"],
+      "1764219600000002",
+    );
     expect(await deliver(planted)).toBe(204);
-    const otherHour = publish(`hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00002.csv`, [`2026-11-27 06:00:00,P000001,1000000,0,${run}`], "1764219600000003");
+    const otherHour = publish(
+      `hourly/dt=2026-11-27/hr=05/run_id=${run}/part-00002.csv`,
+      [`2026-11-27 06:00:00,P000001,1000000,0,${run}`],
+      "1764219600000003",
+    );
     expect(await deliver(otherHour)).toBe(204);
 
-    expect(await queryRows(loader, `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = 'zzzz' OR visits = 1000000`)).toEqual([{ n: "0" }]);
+    expect(
+      await queryRows(
+        loader,
+        `SELECT COUNT(*) AS n FROM \`${T}.hourly_activity\` WHERE run_id = 'zzzz' OR visits = 1000000`,
+      ),
+    ).toEqual([{ n: "0" }]);
     expect(await hourlyRows("hourly_activity_latest", hour)).toEqual([`2026-11-27 05:00:00,P000001,5,1,${run}`]);
-    expect(loader.functionOutput()).toContain('row 2 is of run \\"zzzz\\", not the object name\'s 20261127T060000000001Z; nothing of the file was loaded');
-    expect(loader.functionOutput()).toContain("row 1 is of hour \\\"2026-11-27 06:00:00\\\", not the object name's 2026-11-27 05:00:00");
+    expect(loader.functionOutput()).toContain(
+      'row 2 is of run \\"zzzz\\", not the object name\'s 20261127T060000000001Z; nothing of the file was loaded',
+    );
+    expect(loader.functionOutput()).toContain(
+      'row 1 is of hour \\"2026-11-27 06:00:00\\", not the object name\'s 2026-11-27 05:00:00',
+    );
   });
 
   test("a row whose run has no lineage row never becomes the hour's latest run", async () => {
     const run = "20261127T070000000001Z";
     const hour = "hour = TIMESTAMP '2026-11-27 06:00:00+00'";
-    expect(await deliver(publish(`hourly/dt=2026-11-27/hr=06/run_id=${run}/part-00000.csv`, [`2026-11-27 06:00:00,P000001,5,1,${run}`], "1764223200000001"))).toBe(204);
+    expect(
+      await deliver(
+        publish(
+          `hourly/dt=2026-11-27/hr=06/run_id=${run}/part-00000.csv`,
+          [`2026-11-27 06:00:00,P000001,5,1,${run}`],
+          "1764223200000001",
+        ),
+      ),
+    ).toBe(204);
     // Rows that reached the table some other way than a verified load.
-    await queryRows(loader, `INSERT INTO \`${T}.hourly_activity\` (hour, product_id, visits, cart_adds, run_id) VALUES (TIMESTAMP '2026-11-27 06:00:00+00', 'P000001', 1000000, 0, 'zzzz')`);
+    await queryRows(
+      loader,
+      `INSERT INTO \`${T}.hourly_activity\` (hour, product_id, visits, cart_adds, run_id) VALUES (TIMESTAMP '2026-11-27 06:00:00+00', 'P000001', 1000000, 0, 'zzzz')`,
+    );
     expect(await hourlyRows("hourly_activity_latest", hour)).toEqual([`2026-11-27 06:00:00,P000001,5,1,${run}`]);
-    const totals = await queryRows(loader, `SELECT product_page_visits, run_id FROM \`${T}.hourly_totals\` WHERE ${hour}`);
+    const totals = await queryRows(
+      loader,
+      `SELECT product_page_visits, run_id FROM \`${T}.hourly_totals\` WHERE ${hour}`,
+    );
     expect(totals).toEqual([{ product_page_visits: "5", run_id: run }]);
   });
 
   test("a body that is not JSON gets a plain 400 with one sentence, no stack trace", async () => {
     const response = await fetch(loader.functionUrl, {
       method: "POST",
-      headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "x", "ce-source": "//x", "ce-type": "google.cloud.storage.object.v1.finalized" },
+      headers: {
+        "content-type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-id": "x",
+        "ce-source": "//x",
+        "ce-type": "google.cloud.storage.object.v1.finalized",
+      },
       body: "{not json",
     });
     expect(response.status).toBe(400);
@@ -292,7 +410,11 @@ describe("the loader loads only what the event announced and the pipeline publis
 });
 
 test("the reconciliation lists every published object whose live generation has no lineage row", async () => {
-  const gaps = await curatedObjectsWithoutLineage(rest, `${T}.hourly_activity_loads`, join(loader.bigquery.gcsRoot, loader.bucket));
+  const gaps = await curatedObjectsWithoutLineage(
+    rest,
+    `${T}.hourly_activity_loads`,
+    join(loader.bigquery.gcsRoot, loader.bucket),
+  );
   expect(gaps).toEqual([
     "hourly/dt=2026-11-26/hr=17/run_id=20261126T180000000001Z/part-00000.csv", // a bad row
     "hourly/dt=2026-11-27/hr=03/run_id=20261127T040000000001Z/part-00000.csv", // events with no valid generation

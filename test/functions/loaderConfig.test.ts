@@ -15,7 +15,9 @@ describe("the loader's configuration", () => {
       bigqueryApiEndpoint: undefined,
       loadWaitSeconds: 300,
     });
-    expect(readLoaderConfig({ ...valid, BIGQUERY_API_ENDPOINT: "http://127.0.0.1:9050", LOAD_WAIT_SECONDS: "20" })).toMatchObject({
+    expect(
+      readLoaderConfig({ ...valid, BIGQUERY_API_ENDPOINT: "http://127.0.0.1:9050", LOAD_WAIT_SECONDS: "20" }),
+    ).toMatchObject({
       bigqueryApiEndpoint: "http://127.0.0.1:9050",
       loadWaitSeconds: 20,
     });
@@ -24,7 +26,9 @@ describe("the loader's configuration", () => {
   test.each(Object.keys(valid))("without %s fails with one sentence naming it", (name) => {
     const env: Record<string, string> = { ...valid };
     delete env[name];
-    expect(() => readLoaderConfig(env)).toThrow(new RegExp(`^Loader configuration: environment variable ${name} is not set; it must be [^.]+\\.$`));
+    expect(() => readLoaderConfig(env)).toThrow(
+      new RegExp(`^Loader configuration: environment variable ${name} is not set; it must be [^.]+\\.$`),
+    );
   });
 
   test.each([

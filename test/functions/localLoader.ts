@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalBigQuery, startLocalBigQuery } from "../../functions/loader/local/localBigQuery";
-import { freePort } from "../../sandbox/kafkaBroker";
+import { freePort } from "../../sandbox/shared/ports";
 
 const REPO = join(__dirname, "..", "..");
 const TSX = join(REPO, "node_modules", ".bin", "tsx");
@@ -38,11 +38,26 @@ export async function startLoaderUnderTest(): Promise<LoaderUnderTest> {
   let output = "";
   try {
     const archive = join(work, "loader-archive");
-    execFileSync(TSX, [join(REPO, "functions", "loader", "build.ts"), archive], { cwd: REPO, env, stdio: "pipe", timeout: 60000 });
+    execFileSync(TSX, [join(REPO, "functions", "loader", "build.ts"), archive], {
+      cwd: REPO,
+      env,
+      stdio: "pipe",
+      timeout: 60000,
+    });
     execFileSync(
       TSX,
-      [join(REPO, "functions", "loader", "local", "cli.ts"), "warehouse", "--endpoint", bigquery.endpoint,
-        "--project", project, "--dataset", dataset, "--location", location],
+      [
+        join(REPO, "functions", "loader", "local", "cli.ts"),
+        "warehouse",
+        "--endpoint",
+        bigquery.endpoint,
+        "--project",
+        project,
+        "--dataset",
+        dataset,
+        "--location",
+        location,
+      ],
       { cwd: REPO, env, stdio: "pipe", timeout: 60000 },
     );
     const port = await freePort();
@@ -70,7 +85,11 @@ export async function startLoaderUnderTest(): Promise<LoaderUnderTest> {
     );
     fn.stdout?.on("data", (c: Buffer) => (output += c.toString()));
     fn.stderr?.on("data", (c: Buffer) => (output += c.toString()));
-    await waitUntil(() => /Serving function/.test(output), 20000, () => `the function did not start:\n${output}`);
+    await waitUntil(
+      () => /Serving function/.test(output),
+      20000,
+      () => `the function did not start:\n${output}`,
+    );
     const child = fn;
     return {
       bigquery,
@@ -119,7 +138,8 @@ export async function queryRows(loader: LoaderUnderTest, sql: string): Promise<R
     schema?: { fields: { name: string }[] };
     rows?: { f: { v: string }[] }[];
   };
-  if (!response.ok || body.error) throw new Error(`query failed (${response.status}): ${body.error?.message ?? ""}\n${sql}`);
+  if (!response.ok || body.error)
+    throw new Error(`query failed (${response.status}): ${body.error?.message ?? ""}\n${sql}`);
   const names = body.schema?.fields.map((f) => f.name) ?? [];
   return (body.rows ?? []).map((r) => Object.fromEntries(r.f.map((c, i) => [names[i], c.v])));
 }

@@ -6,7 +6,9 @@ describe("which curated objects are published hourly files", () => {
       published: true,
       file: { hour: "2026-11-26T07:00:00Z", runId: "20261126T150512123456Z", part: 3 },
     });
-    expect(classifyObjectName("hourly/dt=2024-02-29/hr=23/run_id=manual.backfill-2_x/part-00000.csv").published).toBe(true);
+    expect(classifyObjectName("hourly/dt=2024-02-29/hr=23/run_id=manual.backfill-2_x/part-00000.csv").published).toBe(
+      true,
+    );
   });
 
   test.each([
@@ -15,7 +17,11 @@ describe("which curated objects are published hourly files", () => {
     ["a folder placeholder", "hourly/dt=2026-11-26/hr=07/run_id=r1/", /not named/],
     ["a Hive temporary file", "hourly/dt=2026-11-26/hr=07/run_id=r1/.hive-staging/part-00000.csv", /not named/],
     ["no run folder", "hourly/dt=2026-11-26/hr=07/part-00000.csv", /not named/],
-    ["a run id with a slash-free but forbidden character", "hourly/dt=2026-11-26/hr=07/run_id=r 1/part-00000.csv", /not named/],
+    [
+      "a run id with a slash-free but forbidden character",
+      "hourly/dt=2026-11-26/hr=07/run_id=r 1/part-00000.csv",
+      /not named/,
+    ],
     ["another format", "hourly/dt=2026-11-26/hr=07/run_id=r1/part-00000.parquet", /not named/],
     ["a four-digit part", "hourly/dt=2026-11-26/hr=07/run_id=r1/part-0000.csv", /not named/],
     ["hour 24", "hourly/dt=2026-11-26/hr=24/run_id=r1/part-00000.csv", /not a calendar hour/],

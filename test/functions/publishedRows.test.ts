@@ -13,16 +13,23 @@ describe("a published file's rows", () => {
     expect(rowsNotOfFile("hour,product_id,visits,cart_adds,run_id\n", file)).toBeUndefined();
   });
   it("a row of another run is refused, naming the row", () => {
-    expect(rowsNotOfFile(row("2026-11-26 14:00:00", file.runId) + row("2026-11-26 14:00:00", "zzzz"), file))
-      .toBe('row 2 is of run "zzzz", not the object name\'s 20261126T150512123456Z');
+    expect(rowsNotOfFile(row("2026-11-26 14:00:00", file.runId) + row("2026-11-26 14:00:00", "zzzz"), file)).toBe(
+      'row 2 is of run "zzzz", not the object name\'s 20261126T150512123456Z',
+    );
   });
   it("a row of another hour is refused", () => {
-    expect(rowsNotOfFile(row("2026-11-26 15:00:00", file.runId), file)).toMatch(/^row 1 is of hour "2026-11-26 15:00:00"/);
+    expect(rowsNotOfFile(row("2026-11-26 15:00:00", file.runId), file)).toMatch(
+      /^row 1 is of hour "2026-11-26 15:00:00"/,
+    );
   });
   it("a row whose columns a quoted comma shifts is refused", () => {
-    expect(rowsNotOfFile(`2026-11-26 14:00:00,"P1,x",3,1,${file.runId}\n`, file)).toBe("row 1 has 6 columns, not the contract's 5");
+    expect(rowsNotOfFile(`2026-11-26 14:00:00,"P1,x",3,1,${file.runId}\n`, file)).toBe(
+      "row 1 has 6 columns, not the contract's 5",
+    );
   });
   it("the column names are only a header on the first line", () => {
-    expect(rowsNotOfFile(row("2026-11-26 14:00:00", file.runId) + "hour,product_id,visits,cart_adds,run_id\n", file)).toMatch(/^row 2 is of hour/);
+    expect(
+      rowsNotOfFile(row("2026-11-26 14:00:00", file.runId) + "hour,product_id,visits,cart_adds,run_id\n", file),
+    ).toMatch(/^row 2 is of hour/);
   });
 });

@@ -32,7 +32,14 @@ describe("the warehouse declaration", () => {
 
   test("the lineage table joins to the hourly rows on hour and run_id", () => {
     const columns = Object.fromEntries(loadLogTable.schema.map((c) => [c.name, c.type]));
-    expect(columns).toMatchObject({ hour: "TIMESTAMP", run_id: "STRING", load_job_id: "STRING", object: "STRING", generation: "STRING", output_rows: "INT64" });
+    expect(columns).toMatchObject({
+      hour: "TIMESTAMP",
+      run_id: "STRING",
+      load_job_id: "STRING",
+      object: "STRING",
+      generation: "STRING",
+      output_rows: "INT64",
+    });
   });
 
   test("view SQL names the dataset fully and leaves no placeholder", () => {
@@ -41,7 +48,9 @@ describe("the warehouse declaration", () => {
       expect(sql).not.toMatch(/\{\{|\}\}/);
       expect(sql).toMatch(/`my-project\.clickstream\.hourly_activity(_latest)?`/);
     }
-    expect(() => warehouseViewQuery("hourly_totals", { project: "x`; DROP", dataset: "d" })).toThrow(/not a project and dataset id/);
+    expect(() => warehouseViewQuery("hourly_totals", { project: "x`; DROP", dataset: "d" })).toThrow(
+      /not a project and dataset id/,
+    );
   });
 
   test("the raw external table reads the streaming job's Parquet in place, partitioned by dt and hr, with no autodetect", () => {
@@ -50,7 +59,11 @@ describe("the warehouse declaration", () => {
       sourceFormat: "PARQUET",
       autodetect: false,
       sourceUris: ["gs://my-project-raw/events/dt=*.parquet"],
-      hivePartitioningOptions: { mode: "CUSTOM", sourceUriPrefix: "gs://my-project-raw/events/{dt:DATE}/{hr:INTEGER}", requirePartitionFilter: false },
+      hivePartitioningOptions: {
+        mode: "CUSTOM",
+        sourceUriPrefix: "gs://my-project-raw/events/{dt:DATE}/{hr:INTEGER}",
+        requirePartitionFilter: false,
+      },
     });
     // dt and hr come from the path, so they are not columns of the files.
     expect(schema.map((c) => c.name)).not.toContain("dt");
@@ -59,18 +72,35 @@ describe("the warehouse declaration", () => {
 
   test("the raw external table has the streaming job's columns: the entry's fields as written, then the Kafka metadata", () => {
     // Spark writes every column as optional; event_time is parsed to a timestamp, status is an integer.
-    const nullable = (name: string, type: string, description: string) => ({ name, type, mode: "NULLABLE", description });
+    const nullable = (name: string, type: string, description: string) => ({
+      name,
+      type,
+      mode: "NULLABLE",
+      description,
+    });
     expect(rawEntriesExternalTable("raw").externalDataConfiguration.schema).toEqual([
       nullable("event_id", "STRING", "unique per entry"),
-      nullable("event_time", "TIMESTAMP", "when the server logged it: any RFC 3339 date-time, with any number of fractional digits and Z or any offset; raw stores it as UTC, truncated to milliseconds"),
+      nullable(
+        "event_time",
+        "TIMESTAMP",
+        "when the server logged it: any RFC 3339 date-time, with any number of fractional digits and Z or any offset; raw stores it as UTC, truncated to milliseconds",
+      ),
       nullable("session_id", "STRING", "the visitor's session; also the Kafka message key"),
       nullable("ip", "STRING", "client IPv4 or IPv6 address"),
       nullable("user_agent", "STRING", "client user agent"),
       nullable("method", "STRING", "GET for a page visit, POST for an add-to-cart"),
       nullable("url", "STRING", "path requested, e.g. /products/P000123 or /cart"),
       nullable("status", "INT64", "HTTP status"),
-      nullable("product_id", "STRING", "the product whose page was visited or that was added, in the site's own id scheme: 1 to 128 characters, none of them a comma, a double quote, a backslash, whitespace (\\s, \\p{Z}) or a control, format or unassigned character (\\p{C}), because the published hourly CSV is written without quoting or escaping; not starting with =, +, - or @, which a spreadsheet opening the CSV would run as a formula"),
-      nullable("pid", "STRING", "null for a product-page visit; for an add-to-cart, the product added, equal to product_id (x-equal-when-set)"),
+      nullable(
+        "product_id",
+        "STRING",
+        "the product whose page was visited or that was added, in the site's own id scheme: 1 to 128 characters, none of them a comma, a double quote, a backslash, whitespace (\\s, \\p{Z}) or a control, format or unassigned character (\\p{C}), because the published hourly CSV is written without quoting or escaping; not starting with =, +, - or @, which a spreadsheet opening the CSV would run as a formula",
+      ),
+      nullable(
+        "pid",
+        "STRING",
+        "null for a product-page visit; for an add-to-cart, the product added, equal to product_id (x-equal-when-set)",
+      ),
       nullable("kafka_partition", "INT64", "Kafka partition the entry was read from"),
       nullable("kafka_offset", "INT64", "offset of the entry in its Kafka partition"),
       nullable("kafka_timestamp", "TIMESTAMP", "when Kafka received the entry"),
@@ -91,11 +121,19 @@ describe("the warehouse declaration", () => {
 
   test("the deployable archive depends only on the repository's pinned Functions Framework, for Node 20 and 22", () => {
     const repo = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));
-    const deploy = JSON.parse(readFileSync(join(__dirname, "..", "..", "functions", "loader", "deploy", "package.json"), "utf8"));
-    const lock = JSON.parse(readFileSync(join(__dirname, "..", "..", "functions", "loader", "deploy", "package-lock.json"), "utf8"));
+    const deploy = JSON.parse(
+      readFileSync(join(__dirname, "..", "..", "functions", "loader", "deploy", "package.json"), "utf8"),
+    );
+    const lock = JSON.parse(
+      readFileSync(join(__dirname, "..", "..", "functions", "loader", "deploy", "package-lock.json"), "utf8"),
+    );
     expect(deploy.main).toBe("index.js");
-    expect(deploy.dependencies).toEqual({ "@google-cloud/functions-framework": repo.dependencies["@google-cloud/functions-framework"] });
-    expect(lock.packages["node_modules/@google-cloud/functions-framework"].version).toBe(repo.dependencies["@google-cloud/functions-framework"]);
+    expect(deploy.dependencies).toEqual({
+      "@google-cloud/functions-framework": repo.dependencies["@google-cloud/functions-framework"],
+    });
+    expect(lock.packages["node_modules/@google-cloud/functions-framework"].version).toBe(
+      repo.dependencies["@google-cloud/functions-framework"],
+    );
     expect(deploy.engines.node).toBe(">=20");
     // The bundled clients: their 8.x/7.x lines support Node 18+, the 9.x/8.x lines would need Node 22.
     expect(repo.dependencies["@google-cloud/bigquery"]).toMatch(/^8\./);

@@ -7,7 +7,8 @@ import { Emission, TrafficModel } from "../../generator/traffic";
 
 const T0 = Date.parse("2026-11-26T10:00:00Z");
 // The combined format, read here without the generator's own helpers.
-const COMBINED = /^(\S+) \S+ \S+ \[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}:\d{2}:\d{2}) \+0000\] "(\S+) (\S+) HTTP\/1\.1" (\d{3}) (\d+|-) "[^"]*" "([^"]*)"$/;
+const COMBINED =
+  /^(\S+) \S+ \S+ \[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}:\d{2}:\d{2}) \+0000\] "(\S+) (\S+) HTTP\/1\.1" (\d{3}) (\d+|-) "[^"]*" "([^"]*)"$/;
 
 function lines(seed: number, n: number, malformedRate = 0): Emission[] {
   const model = new TrafficModel({ seed, products: 500, malformedRate, format: "combined" });
@@ -61,7 +62,9 @@ describe("the generator's combined format", () => {
     expect(assets.length / sample.length).toBeGreaterThan(0.15);
     for (const e of assets) {
       const url = COMBINED.exec(envelope(e).message)![7];
-      expect(new RegExp(defaults.productUrlPattern).test(url) || new RegExp(defaults.cartUrlPattern).test(url)).toBe(false);
+      expect(new RegExp(defaults.productUrlPattern).test(url) || new RegExp(defaults.cartUrlPattern).test(url)).toBe(
+        false,
+      );
     }
     const truth = new GroundTruth();
     truth.acknowledge(sample);
@@ -80,7 +83,9 @@ describe("the generator's combined format", () => {
   });
 
   it("gives the same seed the same bytes", () => {
-    expect(lines(11, 200).map((e) => e.value.toString("hex"))).toEqual(sample.slice(0, 200).map((e) => e.value.toString("hex")));
+    expect(lines(11, 200).map((e) => e.value.toString("hex"))).toEqual(
+      sample.slice(0, 200).map((e) => e.value.toString("hex")),
+    );
   });
 
   it("is chosen with --format, json by default", () => {

@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import type { RunSummary } from "../../generator/groundTruth";
-import { freePort, RunningBroker, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import { RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
+import { freePort } from "../../sandbox/shared/ports";
 import { readTopic } from "./readBack";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -24,15 +25,21 @@ interface Finished {
 
 function generator(args: string[]): { child: ChildProcess; finished: Promise<Finished> } {
   const summaryFile = path.join(work, `summary-${Date.now()}-${Math.random()}.json`);
-  const child = spawn(process.execPath, [...TSX_LOADER, path.join(ROOT, "generator", "main.ts"), ...args, "--summary", summaryFile], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...TSX_LOADER, path.join(ROOT, "generator", "main.ts"), ...args, "--summary", summaryFile],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const finished = new Promise<Finished>((resolve) => {
     child.on("exit", (code) => {
-      const summary = fs.existsSync(summaryFile) ? (JSON.parse(fs.readFileSync(summaryFile, "utf8")) as RunSummary) : null;
+      const summary = fs.existsSync(summaryFile)
+        ? (JSON.parse(fs.readFileSync(summaryFile, "utf8")) as RunSummary)
+        : null;
       resolve({ code, stderr, summary });
     });
   });
@@ -79,21 +86,57 @@ afterAll(async () => {
 
 test("what a consumer reads back equals the summary exactly, per hour, product and type", async () => {
   const { finished } = generator([
-    "--brokers", broker.bootstrapServers, "--topic", "readback", "--partitions", "3",
-    "--start", "2026-11-26T10", "--hours", "3", "--per-hour", "3000", "--seed", "11", "--malformed-rate", "0.03",
+    "--brokers",
+    broker.bootstrapServers,
+    "--topic",
+    "readback",
+    "--partitions",
+    "3",
+    "--start",
+    "2026-11-26T10",
+    "--hours",
+    "3",
+    "--per-hour",
+    "3000",
+    "--seed",
+    "11",
+    "--malformed-rate",
+    "0.03",
   ]);
   const { code, stderr, summary } = await finished;
   expect({ code, stderr }).toMatchObject({ code: 0 });
-  expect(summary).toMatchObject({ complete: true, generated: 9000, acknowledged: 9000, unacknowledged: 0, mode: "simulated" });
-  expect(summary?.hours.map((h) => h.hour)).toEqual(["2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z", "2026-11-26T12:00:00Z"]);
+  expect(summary).toMatchObject({
+    complete: true,
+    generated: 9000,
+    acknowledged: 9000,
+    unacknowledged: 0,
+    mode: "simulated",
+  });
+  expect(summary?.hours.map((h) => h.hour)).toEqual([
+    "2026-11-26T10:00:00Z",
+    "2026-11-26T11:00:00Z",
+    "2026-11-26T12:00:00Z",
+  ]);
   expect(summary?.malformed).toBeGreaterThan(100);
   expect(await readTopic(broker.bootstrapServers, "readback")).toEqual(groundTruthOf(summary as RunSummary));
 });
 
 test("the broker stopped mid-run and started again loses nothing that was acknowledged", async () => {
   const { finished } = generator([
-    "--brokers", broker.bootstrapServers, "--topic", "outage", "--rate", "1500", "--count", "12000",
-    "--seed", "5", "--malformed-rate", "0.01", "--broker-timeout", "60",
+    "--brokers",
+    broker.bootstrapServers,
+    "--topic",
+    "outage",
+    "--rate",
+    "1500",
+    "--count",
+    "12000",
+    "--seed",
+    "5",
+    "--malformed-rate",
+    "0.01",
+    "--broker-timeout",
+    "60",
   ]);
   const deadline = Date.now() + 20_000;
   while ((await topicSize("outage")) < 1500 && Date.now() < deadline) await sleep(200);
@@ -110,7 +153,18 @@ test("the broker stopped mid-run and started again loses nothing that was acknow
 });
 
 test("SIGTERM flushes what is buffered and the summary counts exactly what was acknowledged", async () => {
-  const { child, finished } = generator(["--brokers", broker.bootstrapServers, "--topic", "stopped", "--rate", "3000", "--seed", "9", "--duration", "60"]);
+  const { child, finished } = generator([
+    "--brokers",
+    broker.bootstrapServers,
+    "--topic",
+    "stopped",
+    "--rate",
+    "3000",
+    "--seed",
+    "9",
+    "--duration",
+    "60",
+  ]);
   const deadline = Date.now() + 20_000;
   while ((await topicSize("stopped")) < 1000 && Date.now() < deadline) await sleep(100);
   child.kill("SIGTERM");
@@ -125,14 +179,24 @@ test("SIGTERM flushes what is buffered and the summary counts exactly what was a
 
 test("an unreachable broker gives a clear message and a non-zero exit", async () => {
   const port = await freePort();
-  const { code, stderr, summary } = await generator(["--brokers", `127.0.0.1:${port}`, "--count", "5", "--broker-timeout", "2"]).finished;
+  const { code, stderr, summary } = await generator([
+    "--brokers",
+    `127.0.0.1:${port}`,
+    "--count",
+    "5",
+    "--broker-timeout",
+    "2",
+  ]).finished;
   expect(code).toBe(1);
   expect(stderr).toContain(`cannot reach Kafka at 127.0.0.1:${port} within 2 s`);
   expect(summary).toMatchObject({ complete: false, acknowledged: 0 });
 });
 
 test("bad command-line input is refused with a message naming it, exit 2", async () => {
-  const [negative, unknown] = await Promise.all([generator(["--rate=-5"]).finished, generator(["--frobnicate"]).finished]);
+  const [negative, unknown] = await Promise.all([
+    generator(["--rate=-5"]).finished,
+    generator(["--frobnicate"]).finished,
+  ]);
   expect(negative.code).toBe(2);
   expect(negative.stderr).toContain("--rate must be a number of entries per second >= 0");
   expect(unknown.code).toBe(2);
@@ -140,9 +204,14 @@ test("bad command-line input is refused with a message naming it, exit 2", async
 });
 
 test("a reader that stops early (generator --stdout | head) is a normal end: exit 0, no error", async () => {
-  const child = spawn(process.execPath, [...TSX_LOADER, path.join(ROOT, "generator", "main.ts"), "--stdout", "--count", "10000000", "--rate", "0"], {
-    cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...TSX_LOADER, path.join(ROOT, "generator", "main.ts"), "--stdout", "--count", "10000000", "--rate", "0"],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));

@@ -12,11 +12,17 @@ let status = 200;
 beforeAll(async () => {
   server = createServer((req, res) => {
     requests.push(req);
-    const body = req.url === "/computeMetadata/v1/instance/service-accounts/default/email" ? EMAIL
-      : req.url === "/computeMetadata/v1/instance/service-accounts/default/token" ? JSON.stringify({ access_token: ACCESS_TOKEN, expires_in: 3599, token_type: "Bearer" })
-        : undefined;
+    const body =
+      req.url === "/computeMetadata/v1/instance/service-accounts/default/email"
+        ? EMAIL
+        : req.url === "/computeMetadata/v1/instance/service-accounts/default/token"
+          ? JSON.stringify({ access_token: ACCESS_TOKEN, expires_in: 3599, token_type: "Bearer" })
+          : undefined;
     const ok = status === 200 && body !== undefined && req.headers["metadata-flavor"] === "Google";
-    res.writeHead(ok ? 200 : status === 200 ? 404 : status, { "Content-Type": body?.startsWith("{") ? "application/json" : "application/text", "Metadata-Flavor": "Google" });
+    res.writeHead(ok ? 200 : status === 200 ? 404 : status, {
+      "Content-Type": body?.startsWith("{") ? "application/json" : "application/text",
+      "Metadata-Flavor": "Google",
+    });
     res.end(ok ? body : "not found");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -39,7 +45,12 @@ describe("the Managed Kafka token from the VM's metadata server", () => {
     expect(parts).toHaveLength(3);
     expect(parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))).toBe(true);
     expect(JSON.parse(decode(parts[0]))).toEqual({ typ: "JWT", alg: "GOOG_OAUTH2_TOKEN" });
-    expect(JSON.parse(decode(parts[1]))).toEqual({ exp: now / 1000 + 3599, iat: now / 1000, scope: "kafka", sub: EMAIL });
+    expect(JSON.parse(decode(parts[1]))).toEqual({
+      exp: now / 1000 + 3599,
+      iat: now / 1000,
+      scope: "kafka",
+      sub: EMAIL,
+    });
     expect(decode(parts[2])).toBe(ACCESS_TOKEN);
     // Both reads asked the metadata server as Google requires, with the Metadata-Flavor header.
     expect(requests.map((r) => [r.url, r.headers["metadata-flavor"]]).sort()).toEqual([
@@ -50,7 +61,9 @@ describe("the Managed Kafka token from the VM's metadata server", () => {
 
   it("rejects when the metadata server cannot give a token, so kafkajs retries the authentication", async () => {
     status = 503;
-    await expect(oauthBearerFromMetadata()).rejects.toThrow("the metadata server answered 503 for service-accounts/default/");
+    await expect(oauthBearerFromMetadata()).rejects.toThrow(
+      "the metadata server answered 503 for service-accounts/default/",
+    );
     status = 200;
   });
 
@@ -68,6 +81,8 @@ describe("the generator's --kafka-auth option", () => {
     expect(parseOptions([]).kafkaAuth).toBe("none");
     expect(parseOptions(["--kafka-auth", "google"]).kafkaAuth).toBe("google");
     expect(parseOptions([], { GENERATOR_KAFKA_AUTH: "google" }).kafkaAuth).toBe("google");
-    expect(() => parseOptions(["--kafka-auth", "plain"])).toThrow(new UsageError("--kafka-auth must be none or google or scram, got 'plain'"));
+    expect(() => parseOptions(["--kafka-auth", "plain"])).toThrow(
+      new UsageError("--kafka-auth must be none or google or scram, got 'plain'"),
+    );
   });
 });

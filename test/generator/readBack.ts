@@ -37,7 +37,8 @@ export function utcHourOf(eventTime: string): string {
   return new Date(ms - (ms % 3_600_000)).toISOString().replace(".000Z", "Z");
 }
 
-export const countsAs = (entry: { pid: string | null }): "visits" | "cart_adds" => (entry.pid === null ? "visits" : "cart_adds");
+export const countsAs = (entry: { pid: string | null }): "visits" | "cart_adds" =>
+  entry.pid === null ? "visits" : "cart_adds";
 
 export async function readTopic(bootstrapServers: string, topic: string): Promise<ReadBack> {
   const kafka = new Kafka({ clientId: "read-back", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
@@ -46,7 +47,16 @@ export async function readTopic(bootstrapServers: string, topic: string): Promis
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
   await admin.disconnect();
 
-  const result: ReadBack = { messages: 0, malformed: 0, visits: 0, cart_adds: 0, hours: [], hourly_products: [], distinctEventIds: 0, wrongKeys: 0 };
+  const result: ReadBack = {
+    messages: 0,
+    malformed: 0,
+    visits: 0,
+    cart_adds: 0,
+    hours: [],
+    hourly_products: [],
+    distinctEventIds: 0,
+    wrongKeys: 0,
+  };
   const cells = new Map<string, { hour: string; product_id: string; visits: number; cart_adds: number }>();
   const eventIds = new Set<string>();
   const done = new Map([...ends].map(([partition, high]) => [partition, high === 0]));
@@ -85,7 +95,9 @@ export async function readTopic(bootstrapServers: string, topic: string): Promis
   });
   await consumer.disconnect();
 
-  result.hourly_products = [...cells.values()].sort((a, b) => (a.hour + a.product_id).localeCompare(b.hour + b.product_id));
+  result.hourly_products = [...cells.values()].sort((a, b) =>
+    (a.hour + a.product_id).localeCompare(b.hour + b.product_id),
+  );
   const hours = new Map<string, { hour: string; visits: number; cart_adds: number }>();
   for (const cell of result.hourly_products) {
     const h = hours.get(cell.hour) ?? { hour: cell.hour, visits: 0, cart_adds: 0 };

@@ -30,7 +30,15 @@ function countedByHand(entries: WeblogEntry[]) {
     cells.set(`${hour} ${e.product_id}`, c);
   }
   const byKey = (a: { hour: string; product_id?: string }, b: { hour: string; product_id?: string }) =>
-    a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : (a.product_id ?? "") < (b.product_id ?? "") ? -1 : (a.product_id ?? "") > (b.product_id ?? "") ? 1 : 0;
+    a.hour < b.hour
+      ? -1
+      : a.hour > b.hour
+        ? 1
+        : (a.product_id ?? "") < (b.product_id ?? "")
+          ? -1
+          : (a.product_id ?? "") > (b.product_id ?? "")
+            ? 1
+            : 0;
   return { hours: [...hours.values()].sort(byKey), hourly_products: [...cells.values()].sort(byKey) };
 }
 
@@ -50,7 +58,9 @@ describe("the traffic model", () => {
 
   test("the same seed gives the same entries and another seed different ones", () => {
     const again = emissions(42, 2_000, 0.05);
-    expect(emissions(42, 2_000, 0.05).map((e) => e.value.toString("base64"))).toEqual(again.map((e) => e.value.toString("base64")));
+    expect(emissions(42, 2_000, 0.05).map((e) => e.value.toString("base64"))).toEqual(
+      again.map((e) => e.value.toString("base64")),
+    );
     const other = emissions(43, 2_000, 0.05);
     const same = other.filter((e, i) => e.value.equals(again[i].value)).length;
     expect(same).toBe(0);
@@ -75,7 +85,8 @@ describe("the traffic model", () => {
     const unexplained: WeblogEntry[] = [];
     for (const e of entries) {
       const previous = lastBySession.get(e.session_id);
-      const follows = previous?.pid === null && previous.product_id === e.product_id && e.method === "POST" && e.url === "/cart";
+      const follows =
+        previous?.pid === null && previous.product_id === e.product_id && e.method === "POST" && e.url === "/cart";
       if (addsToCart(e) && !follows) unexplained.push(e);
       lastBySession.set(e.session_id, e);
     }
@@ -91,7 +102,9 @@ describe("the traffic model", () => {
       sessions.set(e.session_id, list);
     }
     expect(entries.length / sessions.size).toBeGreaterThan(3);
-    const mixed = [...sessions.values()].filter((list) => new Set(list.map((e) => `${e.ip} ${e.user_agent}`)).size !== 1);
+    const mixed = [...sessions.values()].filter(
+      (list) => new Set(list.map((e) => `${e.ip} ${e.user_agent}`)).size !== 1,
+    );
     expect(mixed).toEqual([]);
     const privateOrReserved = /^(10|127|0|22[4-9]|2[3-5]\d)\.|^192\.168\.|^172\.(1[6-9]|2\d|3[01])\./;
     expect(entries.filter((e) => privateOrReserved.test(e.ip))).toEqual([]);
@@ -108,7 +121,9 @@ describe("malformed entries", () => {
     expect(broken.length / sample.length).toBeGreaterThan(0.2);
     expect(broken.length / sample.length).toBeLessThan(0.3);
     expect(new Set(broken.map((e) => e.malformed))).toEqual(new Set(MALFORMED_KINDS));
-    expect(broken.filter((e) => e.entry !== null || consumerView(e.value) !== null || e.value.includes(0x0a))).toEqual([]);
+    expect(broken.filter((e) => e.entry !== null || consumerView(e.value) !== null || e.value.includes(0x0a))).toEqual(
+      [],
+    );
     expect(broken.filter((e) => e.malformed === "oversize").every((e) => e.value.length > MAX_ENTRY_BYTES)).toBe(true);
     const valid = sample.filter((s) => s.malformed === null);
     expect(valid.filter((e) => JSON.stringify(consumerView(e.value)) !== JSON.stringify(e.entry))).toEqual([]);
@@ -118,12 +133,27 @@ describe("malformed entries", () => {
     const truth = new GroundTruth();
     truth.acknowledge(sample);
     const valid = entriesOf(sample);
-    const summary = truth.summary({ complete: true, error: null, mode: "live", destination: "stdout", topic: null, seed: 7, generated: sample.length, errors: 0, elapsed_seconds: 1 });
+    const summary = truth.summary({
+      complete: true,
+      error: null,
+      mode: "live",
+      destination: "stdout",
+      topic: null,
+      seed: 7,
+      generated: sample.length,
+      errors: 0,
+      elapsed_seconds: 1,
+    });
     expect(summary.malformed).toBe(broken.length);
     expect(summary.valid).toBe(valid.length);
     expect(summary.visits).toBe(valid.filter((e) => e.pid === null).length);
     expect(summary.cart_adds).toBe(valid.filter((e) => e.pid !== null).length);
-    expect(summary.hours.map((h) => h.hour)).toEqual(["2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z", "2026-11-26T12:00:00Z", "2026-11-26T13:00:00Z"]);
+    expect(summary.hours.map((h) => h.hour)).toEqual([
+      "2026-11-26T10:00:00Z",
+      "2026-11-26T11:00:00Z",
+      "2026-11-26T12:00:00Z",
+      "2026-11-26T13:00:00Z",
+    ]);
     expect({ hours: summary.hours, hourly_products: summary.hourly_products }).toEqual(countedByHand(valid));
     expect(summary.visits + summary.cart_adds + summary.malformed).toBe(sample.length);
     expect(summary.hours.reduce((n, h) => n + h.visits + h.cart_adds, 0)).toBe(valid.length);
@@ -134,7 +164,17 @@ describe("malformed entries", () => {
     // a long-running live service keeps hour totals only, and they are the same
     const hoursOnly = new GroundTruth(false);
     hoursOnly.acknowledge(sample);
-    const lean = hoursOnly.summary({ complete: true, error: null, mode: "live", destination: "stdout", topic: null, seed: 7, generated: sample.length, errors: 0, elapsed_seconds: 1 });
+    const lean = hoursOnly.summary({
+      complete: true,
+      error: null,
+      mode: "live",
+      destination: "stdout",
+      topic: null,
+      seed: 7,
+      generated: sample.length,
+      errors: 0,
+      elapsed_seconds: 1,
+    });
     expect(lean.hours).toEqual(summary.hours);
     expect([lean.products, lean.hourly_products]).toEqual([[], []]);
   });
@@ -162,7 +202,17 @@ describe("repeated deliveries", () => {
   test("count once in the ground truth: the same summary as counting distinct event ids by hand", () => {
     const truth = new GroundTruth();
     truth.acknowledge(sample);
-    const summary = truth.summary({ complete: true, error: null, mode: "live", destination: "stdout", topic: null, seed: 11, generated: sample.length, errors: 0, elapsed_seconds: 1 });
+    const summary = truth.summary({
+      complete: true,
+      error: null,
+      mode: "live",
+      destination: "stdout",
+      topic: null,
+      seed: 11,
+      generated: sample.length,
+      errors: 0,
+      elapsed_seconds: 1,
+    });
     const distinct = new Map<string, WeblogEntry>();
     for (const e of sample) {
       const view = consumerView(e.value); // null unless the bytes are a contract-valid entry
@@ -171,11 +221,19 @@ describe("repeated deliveries", () => {
     expect(summary.duplicates).toBe(repeats.length);
     expect(summary.valid).toBe(distinct.size);
     expect(summary.valid + summary.malformed + summary.duplicates).toBe(sample.length);
-    expect({ hours: summary.hours, hourly_products: summary.hourly_products }).toEqual(countedByHand([...distinct.values()]));
+    expect({ hours: summary.hours, hourly_products: summary.hourly_products }).toEqual(
+      countedByHand([...distinct.values()]),
+    );
   });
 
   test("of access-log lines re-send the same envelope: the line's same position, so the same event id", () => {
-    const lines = new TrafficModel({ seed: 11, products: 1000, malformedRate: 0.05, duplicateRate: 0.2, format: "combined" });
+    const lines = new TrafficModel({
+      seed: 11,
+      products: 1000,
+      malformedRate: 0.05,
+      duplicateRate: 0.2,
+      format: "combined",
+    });
     const shipped = Array.from({ length: 2_000 }, (_, i) => lines.next(T0 + i * 1000));
     const offsets = new Map<number, string>();
     for (const e of shipped.filter((s) => s.entry)) {

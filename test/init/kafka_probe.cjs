@@ -6,11 +6,23 @@ const { Kafka, logLevel } = require("kafkajs");
 const [bootstrap, checksJson] = process.argv.slice(2);
 
 function client(user) {
-  const sasl = user === null ? undefined
-    : { mechanism: "scram-sha-512", username: user, password: process.env[`PROBE_PASSWORD_${user.toUpperCase()}`] ?? "" };
+  const sasl =
+    user === null
+      ? undefined
+      : {
+          mechanism: "scram-sha-512",
+          username: user,
+          password: process.env[`PROBE_PASSWORD_${user.toUpperCase()}`] ?? "",
+        };
   return new Kafka({
-    clientId: `probe-${user}`, brokers: [bootstrap], sasl, logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000, authenticationTimeout: 3000, requestTimeout: 5000, retry: { retries: 0 },
+    clientId: `probe-${user}`,
+    brokers: [bootstrap],
+    sasl,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    authenticationTimeout: 3000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
   });
 }
 
@@ -51,7 +63,19 @@ const actions = {
     await admin.connect();
     try {
       // resourceType 2 = topic, patternType 3 = literal, operation 2 = all, permission 3 = allow
-      await admin.createAcls({ acl: [{ resourceType: 2, resourceName: "*", resourcePatternType: 3, principal: `User:${user}`, host: "*", operation: 2, permissionType: 3 }] });
+      await admin.createAcls({
+        acl: [
+          {
+            resourceType: 2,
+            resourceName: "*",
+            resourcePatternType: 3,
+            principal: `User:${user}`,
+            host: "*",
+            operation: 2,
+            permissionType: 3,
+          },
+        ],
+      });
       return "acl created";
     } finally {
       await admin.disconnect();
@@ -67,7 +91,9 @@ const actions = {
     } catch (error) {
       // kafkajs wraps per-topic and per-partition errors: name the broker's error codes.
       const cause = error.cause ?? error;
-      const inner = [...(cause.errors ?? []), ...(cause.partitions ?? [])].map((e) => e.type ?? e.error?.type ?? e.error ?? e.message);
+      const inner = [...(cause.errors ?? []), ...(cause.partitions ?? [])].map(
+        (e) => e.type ?? e.error?.type ?? e.error ?? e.message,
+      );
       outcome[name] = `${cause.type ?? cause.name}: ${cause.message} ${inner.join(" ")}`.trim();
     }
   }

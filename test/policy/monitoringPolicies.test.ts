@@ -7,7 +7,13 @@ const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
 function violations(type: string, props: Record<string, unknown>): string[] {
   const found: string[] = [];
   const policy = monitoringPolicies.find((p) => p.name === "alerts-carry-documentation")!;
-  const args = { type, props, urn: `urn:pulumi:dev::clickstream-pipeline::${type}::r`, name: "r", opts: {} } as unknown as ResourceValidationArgs;
+  const args = {
+    type,
+    props,
+    urn: `urn:pulumi:dev::clickstream-pipeline::${type}::r`,
+    name: "r",
+    opts: {},
+  } as unknown as ResourceValidationArgs;
   const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
   for (const validate of validations) validate?.(args, (message) => found.push(message));
   return found;
@@ -17,11 +23,18 @@ const conditions = [{ displayName: "c", conditionAbsent: { filter: 'metric.type=
 
 describe("the alerts-carry-documentation policy", () => {
   it("is mandatory", () => {
-    expect(monitoringPolicies.map((p) => [p.name, p.enforcementLevel])).toEqual([["alerts-carry-documentation", "mandatory"]]);
+    expect(monitoringPolicies.map((p) => [p.name, p.enforcementLevel])).toEqual([
+      ["alerts-carry-documentation", "mandatory"],
+    ]);
   });
 
   it("passes an alert policy whose documentation says what to check first", () => {
-    expect(violations(ALERT_POLICY, { conditions, documentation: { mimeType: "text/markdown", content: "Check first: the DAG." } })).toEqual([]);
+    expect(
+      violations(ALERT_POLICY, {
+        conditions,
+        documentation: { mimeType: "text/markdown", content: "Check first: the DAG." },
+      }),
+    ).toEqual([]);
   });
 
   it.each([

@@ -5,7 +5,12 @@ import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
-import { AnalyzeRequest, AnalyzeResponse, AnalyzerInfo, AnalyzerResourceOptions } from "@pulumi/pulumi/proto/analyzer_pb";
+import {
+  AnalyzeRequest,
+  AnalyzeResponse,
+  AnalyzerInfo,
+  AnalyzerResourceOptions,
+} from "@pulumi/pulumi/proto/analyzer_pb";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 let pack: ChildProcess;
@@ -13,9 +18,13 @@ let client: AnalyzerClient;
 
 beforeAll(async () => {
   // The CLI starts the pack in its own folder; its package.json gives the pack's version.
-  pack = spawn(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["index.ts"], { cwd: path.join(REPO_ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+  pack = spawn(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["index.ts"], {
+    cwd: path.join(REPO_ROOT, "policy"),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const port = await new Promise<string>((resolve, reject) => {
-    let out = "", err = "";
+    let out = "",
+      err = "";
     pack.stdout!.on("data", (chunk) => {
       out += chunk;
       if (/^\d+\n/.test(out)) resolve(out.trim());
@@ -38,15 +47,24 @@ function analyze(type: string, props: Record<string, unknown>): Promise<AnalyzeR
     .setUrn(`urn:pulumi:dev::clickstream-pipeline::${type}::r`)
     .setOptions(new AnalyzerResourceOptions())
     .setProperties(Struct.fromJavaScript(props as Record<string, never>));
-  return new Promise((resolve, reject) => client.analyze(request, (e, response) => (e ? reject(e) : resolve(response))));
+  return new Promise((resolve, reject) =>
+    client.analyze(request, (e, response) => (e ? reject(e) : resolve(response))),
+  );
 }
 
 describe("the policy pack served by policy/index.ts", () => {
   it("offers every rule, each mandatory", async () => {
-    const info = await new Promise<AnalyzerInfo>((resolve, reject) => client.getAnalyzerInfo(new Empty(), (e, r) => (e ? reject(e) : resolve(r))));
+    const info = await new Promise<AnalyzerInfo>((resolve, reject) =>
+      client.getAnalyzerInfo(new Empty(), (e, r) => (e ? reject(e) : resolve(r))),
+    );
     expect(info.getName()).toBe("clickstream-security");
     const mandatory = 1; // EnforcementLevel.MANDATORY in Pulumi's analyzer protocol
-    expect(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]).sort()).toEqual([
+    expect(
+      info
+        .getPoliciesList()
+        .map((p) => [p.getName(), p.getEnforcementlevel()])
+        .sort(),
+    ).toEqual([
       ["alerts-carry-documentation", mandatory],
       ["autoscaling-within-google-bounds", mandatory],
       ["internal-ingress-only", mandatory],
@@ -66,16 +84,27 @@ describe("the policy pack served by policy/index.ts", () => {
 
   it("stops a Composer environment that overrides a blocked option, naming it", async () => {
     const response = await analyze("gcp:composer/environment:Environment", {
-      config: { enablePrivateEnvironment: true, nodeConfig: { serviceAccount: "a@p.iam.gserviceaccount.com" }, softwareConfig: { airflowConfigOverrides: { "core-load_examples": "False" } } },
+      config: {
+        enablePrivateEnvironment: true,
+        nodeConfig: { serviceAccount: "a@p.iam.gserviceaccount.com" },
+        softwareConfig: { airflowConfigOverrides: { "core-load_examples": "False" } },
+      },
     });
     expect(response.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getMessage()])).toEqual([
       // The engine prefixes the policy's description to the violation.
-      ["no-blocked-composer-overrides", "No Airflow override that Cloud Composer blocks.\nCloud Composer blocks the Airflow option core-load_examples: remove it from config.softwareConfig.airflowConfigOverrides."],
+      [
+        "no-blocked-composer-overrides",
+        "No Airflow override that Cloud Composer blocks.\nCloud Composer blocks the Airflow option core-load_examples: remove it from config.softwareConfig.airflowConfigOverrides.",
+      ],
     ]);
   });
 
   it("passes a compliant resource with no diagnostic", async () => {
-    const response = await analyze("gcp:projects/iAMMember:IAMMember", { project: "p", role: "roles/logging.logWriter", member: "serviceAccount:a@p.iam.gserviceaccount.com" });
+    const response = await analyze("gcp:projects/iAMMember:IAMMember", {
+      project: "p",
+      role: "roles/logging.logWriter",
+      member: "serviceAccount:a@p.iam.gserviceaccount.com",
+    });
     expect(response.getDiagnosticsList()).toEqual([]);
   });
 });

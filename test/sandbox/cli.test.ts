@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 
 const REPO = resolve(__dirname, "..", "..");
 const tsx = join(REPO, "node_modules", ".bin", "tsx");
-const cli = join(REPO, "sandbox", "cli.ts");
+const cli = join(REPO, "sandbox", "commands", "cli.ts");
 
 function sandbox(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(tsx, [cli, ...args], { cwd: REPO, env, encoding: "utf8", timeout: 60_000 });
@@ -23,12 +23,33 @@ test("a bad flag is named with what it accepts, exit 2", () => {
 test("--help lists the subcommands, the faults and the live mode's flags", () => {
   const r = sandbox(["--help"]);
   expect(r.code).toBe(0);
-  for (const word of ["run", "up", "status", "report", "down", "purge", "broker-restart", "--state-dir", "--clock", "--no-traffic", "--watch"]) expect(r.out).toContain(word);
+  for (const word of [
+    "run",
+    "up",
+    "status",
+    "report",
+    "down",
+    "purge",
+    "broker-restart",
+    "--state-dir",
+    "--clock",
+    "--no-traffic",
+    "--watch",
+  ])
+    expect(r.out).toContain(word);
 });
 
 test("a rerun needs a UTC hour, and a running sandbox", () => {
-  expect(sandbox(["rerun", "--hour", "2026-11-26 10"]).err).toMatch(/--hour must be a UTC hour like 2026-03-01T10 or 2026-03-01T10:00:00Z, got '2026-11-26 10'/);
-  const r = sandbox(["rerun", "--hour", "2026-11-26T10:00:00Z", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-rerun-"))]);
+  expect(sandbox(["rerun", "--hour", "2026-11-26 10"]).err).toMatch(
+    /--hour must be a UTC hour like 2026-03-01T10 or 2026-03-01T10:00:00Z, got '2026-11-26 10'/,
+  );
+  const r = sandbox([
+    "rerun",
+    "--hour",
+    "2026-11-26T10:00:00Z",
+    "--state-dir",
+    mkdtempSync(join(tmpdir(), "sandbox-rerun-")),
+  ]);
   expect(r.code).toBe(3);
   expect(r.err).toMatch(/no services running/);
 });

@@ -1,10 +1,11 @@
 // The sandbox's health figures: the deployed dashboard's and alerts' arithmetic on hand-made run records.
-import { HealthInput, pipelineHealth } from "../../sandbox/health";
+import { HealthInput, pipelineHealth } from "../../sandbox/verdict/health";
 
 const at = (time: string) => Date.parse(`2026-11-26T${time}Z`);
 const hourComplete = (hour: string, rows: number, quarantined: number) =>
   `2026-11-26 13:00:00,000 weblog_stream INFO hour complete: {"hour": "${hour}", "rows": ${rows}, "quarantined": ${quarantined}, "written_at": "2026-11-26T13:00:00+00:00"}`;
-const loaderLine = (severity: string, message: string, fields: object = {}) => JSON.stringify({ severity, message, ...fields });
+const loaderLine = (severity: string, message: string, fields: object = {}) =>
+  JSON.stringify({ severity, message, ...fields });
 
 const input: HealthInput = {
   hours: ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"],
@@ -24,7 +25,11 @@ const input: HealthInput = {
         { hour: "2026-11-26T11", run_id: "20261126T130042500000Z", ok: true },
       ],
     },
-    { startedAtMs: at("13:02:00"), endedAtMs: at("13:02:30"), results: [{ hour: "2026-11-26T10", run_id: "20261126T130220000000Z", ok: false }] },
+    {
+      startedAtMs: at("13:02:00"),
+      endedAtMs: at("13:02:30"),
+      results: [{ hour: "2026-11-26T10", run_id: "20261126T130220000000Z", ok: false }],
+    },
   ],
   loads: [
     { hour: "2026-11-26T10", outputRows: 236, loadedAtMs: at("13:01:00") },
@@ -58,14 +63,24 @@ test("entries into raw and quarantined per hour come from the hour-complete line
 });
 
 test("a share of 1 never alerts, and an hour without entries has no share", () => {
-  const h = pipelineHealth({ ...input, maxQuarantineShare: 1, streamLog: [hourComplete("2026-11-26T10", 0, 5), hourComplete("2026-11-26T11", 0, 0)] });
-  expect(h.hours.slice(0, 2).map((x) => [x.quarantineShare, x.quarantineAlert])).toEqual([[1, false], [null, false]]);
+  const h = pipelineHealth({
+    ...input,
+    maxQuarantineShare: 1,
+    streamLog: [hourComplete("2026-11-26T10", 0, 5), hourComplete("2026-11-26T11", 0, 0)],
+  });
+  expect(h.hours.slice(0, 2).map((x) => [x.quarantineShare, x.quarantineAlert])).toEqual([
+    [1, false],
+    [null, false],
+  ]);
 });
 
 test("each hour's run lasts from its run id's start time to the next hour's start, the last to the runner's exit", () => {
   const h = pipelineHealth(input);
   expect(h.hours.map((x) => x.runs.map((r) => [r.ok, r.seconds]))).toEqual([
-    [[true, 12.5], [false, 10]],
+    [
+      [true, 12.5],
+      [false, 10],
+    ],
     [[true, 7.5]],
     [],
   ]);
@@ -84,7 +99,13 @@ test("loads, rows loaded and freshness per hour come from the lineage rows; fres
 });
 
 test("the loader's loaded lines, rejected files and ERROR lines are counted with the contract's patterns", () => {
-  expect(pipelineHealth(input).loader).toEqual({ invocations: 6, loadedLines: 3, rowsLoaded: 706, rejectedFiles: 1, errorLines: 2 });
+  expect(pipelineHealth(input).loader).toEqual({
+    invocations: 6,
+    loadedLines: 3,
+    rowsLoaded: 706,
+    rejectedFiles: 1,
+    errorLines: 2,
+  });
 });
 
 test("freshness runs on the sandbox clock to the loader's first acceptance when the run recorded it", () => {

@@ -22,7 +22,8 @@ function processesOf(dir: string): string[] {
   const found: string[] = [];
   for (const pid of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
     try {
-      if (!readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`CLICKSTREAM_SANDBOX_DIR=${dir}`)) continue;
+      if (!readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`CLICKSTREAM_SANDBOX_DIR=${dir}`))
+        continue;
       if (/^\S+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) continue;
       found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").slice(0, 120)}`);
     } catch {
@@ -52,7 +53,10 @@ interface Launched {
 /** `npm start -- ARGS` in a process group of its own, as a terminal runs a foreground job. */
 function npmStart(dir: string, args: string[]): Launched {
   const child = spawn("npm", ["start", "--silent", "--", ...args], {
-    cwd: REPO, env: { ...process.env, CLICKSTREAM_SANDBOX_DIR: dir }, stdio: ["ignore", "pipe", "pipe"], detached: true,
+    cwd: REPO,
+    env: { ...process.env, CLICKSTREAM_SANDBOX_DIR: dir },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
@@ -70,7 +74,8 @@ async function sandbox(dir: string, args: string[]): Promise<{ code: number | nu
 async function until(what: string, ok: () => boolean, run?: Launched, timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}${run ? `; narration:\n${run.output()}` : ""}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting until ${what}${run ? `; narration:\n${run.output()}` : ""}`);
     await sleep(100);
   }
 }
@@ -100,11 +105,13 @@ const group = (run: Launched, signal: NodeJS.Signals) => process.kill(-(run.chil
 const fullRun = (() => {
   const dir = newFolder();
   const run = npmStart(dir, ["run", ...RUN]);
-  const pipeClosed = until("the report begins", () => /auditing the raw bucket/.test(run.output()), run, 290_000).then(() => {
-    run.child.stdout?.destroy();
-    run.child.stderr?.destroy();
-    return Date.now();
-  });
+  const pipeClosed = until("the report begins", () => /auditing the raw bucket/.test(run.output()), run, 290_000).then(
+    () => {
+      run.child.stdout?.destroy();
+      run.child.stderr?.destroy();
+      return Date.now();
+    },
+  );
   pipeClosed.catch(() => undefined);
   return { dir, run, pipeClosed };
 })();
@@ -127,7 +134,11 @@ describe("a supervisor killed outright (SIGKILL) while the services start", () =
 
   test("the next npm start stops the leftovers and says so; Ctrl-C while its broker starts leaves nothing", async () => {
     const run = npmStart(dir, ["run", ...RUN]);
-    await until("the earlier run's leftovers are stopped", () => /stopped what an earlier run of .* left running when it crashed: .*kafka/.test(run.output()), run);
+    await until(
+      "the earlier run's leftovers are stopped",
+      () => /stopped what an earlier run of .* left running when it crashed: .*kafka/.test(run.output()),
+      run,
+    );
     await until("the new broker is spawned", brokerSpawned(dir), run);
     group(run, "SIGINT");
     await noneAliveWithin30s(dir, run);
@@ -139,7 +150,8 @@ test("up's supervisor killed outright: down stops everything it recorded, then p
   const dir = newFolder();
   const run = npmStart(dir, ["up", ...RUN]);
   await until("the streaming job starts", fileAt(dir, "logs/stream.log"), run);
-  const supervisor = (JSON.parse(readFileSync(join(dir, "services.json"), "utf8")) as { supervisorPid: number }).supervisorPid;
+  const supervisor = (JSON.parse(readFileSync(join(dir, "services.json"), "utf8")) as { supervisorPid: number })
+    .supervisorPid;
   group(run, "SIGKILL"); // the terminal's `up`, then the supervisor it left in the background
   process.kill(supervisor, "SIGKILL");
   await run.closed;

@@ -4,8 +4,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
-import { isLoopback, listeningSockets, processTree } from "../../sandbox/listeningSockets";
-import { brokerStatus, ensureTopic, exited, freePort, RunningBroker, SERVICE_PORTS, startBroker, stopBroker } from "../../sandbox/kafkaBroker";
+import { isLoopback, listeningSockets, processTree } from "../../sandbox/processes/listeningSockets";
+import { ensureTopic } from "../../sandbox/processes/kafkaAdmin";
+import { brokerStatus, exited, RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
+import { freePort, SERVICE_PORTS } from "../../sandbox/shared/ports";
 import net from "node:net";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -14,7 +16,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-broker-test-"));
 const stateDir = path.join(work, "broker");
 let broker: RunningBroker;
 
-const client = (bootstrapServers: string) => new Kafka({ clientId: "broker-test", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
+const client = (bootstrapServers: string) =>
+  new Kafka({ clientId: "broker-test", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
 
 async function highWatermark(bootstrapServers: string, topic: string): Promise<number> {
   const admin = client(bootstrapServers).admin();
@@ -27,7 +30,11 @@ async function highWatermark(bootstrapServers: string, topic: string): Promise<n
 }
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const run = spawnSync(process.execPath, [TSX, path.join(ROOT, "sandbox", "kafkaBroker.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+  const run = spawnSync(process.execPath, [TSX, path.join(ROOT, "sandbox", "processes", "kafkaBroker.ts"), ...args], {
+    cwd: ROOT,
+    env,
+    encoding: "utf8",
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -68,7 +75,16 @@ test("a started broker answers on loopback and takes idempotent, compressed writ
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
-  await producer.send({ topic: "kept", acks: -1, compression: CompressionTypes.GZIP, messages: [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }] });
+  await producer.send({
+    topic: "kept",
+    acks: -1,
+    compression: CompressionTypes.GZIP,
+    messages: [
+      { key: "a", value: "1" },
+      { key: "b", value: "2" },
+      { key: "c", value: "3" },
+    ],
+  });
   await producer.disconnect();
   expect(await highWatermark(broker.bootstrapServers, "kept")).toBe(3);
 });
@@ -103,30 +119,44 @@ async function storedTimestamp(bootstrapServers: string, topic: string): Promise
 test.each([
   ["the pipeline's topic (ensureTopic)", "received-ensured", true],
   ["a topic created without saying so", "received-plain", false],
-])("on %s a producer's forged timestamp is replaced by the broker's append time", async (_, topic, ensured) => {
-  if (ensured) await ensureTopic(broker.bootstrapServers, topic, 1);
-  const producer = client(broker.bootstrapServers).producer({ allowAutoTopicCreation: true });
-  await producer.connect();
-  const before = Date.now();
-  const forged = Date.UTC(2026, 0, 1, 3);
-  await producer.send({ topic, acks: -1, messages: [{ key: "k", value: "v", timestamp: String(forged) }] });
-  await producer.disconnect();
-  const stored = await storedTimestamp(broker.bootstrapServers, topic);
-  expect(stored).not.toBe(forged);
-  expect(stored).toBeGreaterThanOrEqual(before - 1000);
-}, 60_000);
+])(
+  "on %s a producer's forged timestamp is replaced by the broker's append time",
+  async (_, topic, ensured) => {
+    if (ensured) await ensureTopic(broker.bootstrapServers, topic, 1);
+    const producer = client(broker.bootstrapServers).producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    const before = Date.now();
+    const forged = Date.UTC(2026, 0, 1, 3);
+    await producer.send({ topic, acks: -1, messages: [{ key: "k", value: "v", timestamp: String(forged) }] });
+    await producer.disconnect();
+    const stored = await storedTimestamp(broker.bootstrapServers, topic);
+    expect(stored).not.toBe(forged);
+    expect(stored).toBeGreaterThanOrEqual(before - 1000);
+  },
+  60_000,
+);
 
 test("starting the same state folder again returns the running broker instead of a second one", async () => {
   const again = await startBroker({ stateDir });
-  expect({ bootstrapServers: again.bootstrapServers, pid: again.pid }).toEqual({ bootstrapServers: broker.bootstrapServers, pid: broker.pid });
+  expect({ bootstrapServers: again.bootstrapServers, pid: again.pid }).toEqual({
+    bootstrapServers: broker.bootstrapServers,
+    pid: broker.pid,
+  });
   const status = cli(["status", "--state-dir", stateDir]);
   expect(status.code).toBe(0);
-  expect(JSON.parse(status.stdout)).toEqual({ running: true, bootstrapServers: broker.bootstrapServers, pid: broker.pid, log: path.join(stateDir, "broker.log") });
+  expect(JSON.parse(status.stdout)).toEqual({
+    running: true,
+    bootstrapServers: broker.bootstrapServers,
+    pid: broker.pid,
+    log: path.join(stateDir, "broker.log"),
+  });
 });
 
 test("a broker on a port that is taken fails saying so; a new one that prefers it takes a free one", async () => {
   const port = Number(broker.bootstrapServers.split(":")[1]);
-  await expect(startBroker({ stateDir: path.join(work, "other"), port })).rejects.toThrow(`the broker's client port 127.0.0.1:${port} is taken by another process`);
+  await expect(startBroker({ stateDir: path.join(work, "other"), port })).rejects.toThrow(
+    `the broker's client port 127.0.0.1:${port} is taken by another process`,
+  );
   const preferring = await startBroker({ stateDir: path.join(work, "preferring"), preferredPort: port });
   try {
     expect(preferring.bootstrapServers).not.toBe(broker.bootstrapServers);
@@ -145,7 +175,10 @@ test("missing jars and a missing java are reported with what to do", async () =>
     if (cache === undefined) delete process.env.CLICKSTREAM_CACHE;
     else process.env.CLICKSTREAM_CACHE = cache;
   }
-  const noJava = cli(["start", "--state-dir", path.join(work, "nojava")], { ...process.env, PATH: path.join(work, "no-such-bin") });
+  const noJava = cli(["start", "--state-dir", path.join(work, "nojava")], {
+    ...process.env,
+    PATH: path.join(work, "no-such-bin"),
+  });
   expect(noJava.code).toBe(1);
   expect(noJava.stderr).toContain("java not found on PATH");
 });
@@ -181,16 +214,28 @@ test("a stopped broker has exited, and started again keeps its port and its data
 
 test("the command line refuses a missing state folder, unknown commands and another command's flag, exit 2", () => {
   expect(cli(["start"])).toMatchObject({ code: 2, stderr: expect.stringContaining("--state-dir is required") });
-  expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'restart'") });
-  expect(cli(["stop", "--state-dir", stateDir, "--port", "9092"])).toMatchObject({ code: 2, stderr: "error: --port is an option of start, not of stop (see --help)\n" });
-  expect(cli(["--help"])).toMatchObject({ code: 0, stdout: expect.stringMatching(/--port N +start: the port on 127\.0\.0\.1/) });
+  expect(cli(["restart", "--state-dir", stateDir])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("unknown command 'restart'"),
+  });
+  expect(cli(["stop", "--state-dir", stateDir, "--port", "9092"])).toMatchObject({
+    code: 2,
+    stderr: "error: --port is an option of start, not of stop (see --help)\n",
+  });
+  expect(cli(["--help"])).toMatchObject({
+    code: 0,
+    stdout: expect.stringMatching(/--port N +start: the port on 127\.0\.0\.1/),
+  });
 });
 
 test("a cluster id that begins with a dash (one in 64 random ids) still formats the storage", async () => {
   const dashDir = path.join(work, "dash-id");
   fs.mkdirSync(dashDir);
   const clusterId = "-AbCdEfGhIjKlMnOpQrStUw";
-  fs.writeFileSync(path.join(dashDir, "broker.json"), JSON.stringify({ clusterId, port: await freePort(), controllerPort: await freePort() }));
+  fs.writeFileSync(
+    path.join(dashDir, "broker.json"),
+    JSON.stringify({ clusterId, port: await freePort(), controllerPort: await freePort() }),
+  );
   const dashed = await startBroker({ stateDir: dashDir });
   try {
     expect(fs.readFileSync(path.join(dashDir, "data", "meta.properties"), "utf8")).toContain(`cluster.id=${clusterId}`);

@@ -1,13 +1,22 @@
-import { LATE_WINDOW_MS, lateReruns, HourRun } from "../../sandbox/scheduler";
+import { LATE_WINDOW_MS, lateReruns, HourRun } from "../../sandbox/schedule/scheduler";
 import lateRerunRule from "../../contract/late-reruns.json";
 
-const run = (hour: string, startedAtMs: number): HourRun => ({ hour, runId: `r${startedAtMs}`, ok: true, published: [], startedAtMs, endedAtMs: startedAtMs + 1 });
+const run = (hour: string, startedAtMs: number): HourRun => ({
+  hour,
+  runId: `r${startedAtMs}`,
+  ok: true,
+  published: [],
+  startedAtMs,
+  endedAtMs: startedAtMs + 1,
+});
 
 // The same cases the DAG's rule is tested against (dags/weblog_hourly_steps.py late_reruns).
 describe("late entries make an hour run again by itself, by the rule the DAG applies too", () => {
   it.each(lateRerunRule.cases)("$says", (c) => {
     const runs = Object.entries(c.lastRunStarts as Record<string, string>).map(([hour, t]) => run(hour, Date.parse(t)));
-    const notices = new Map(Object.entries(c.notices as Record<string, string>).map(([hour, t]) => [hour, Date.parse(t)]));
+    const notices = new Map(
+      Object.entries(c.notices as Record<string, string>).map(([hour, t]) => [hour, Date.parse(t)]),
+    );
     expect(lateReruns(runs, notices, Date.parse(c.now))).toEqual(c.rerun);
   });
 

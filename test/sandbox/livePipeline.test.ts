@@ -12,15 +12,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Kafka, logLevel, Producer } from "kafkajs";
-import { launchChromium } from "../../sandbox/browser";
-import { clockNow, HOUR_MS, hourOf, readClock } from "../../sandbox/clock";
-import { HourlyActivityRow, totalsPerHour } from "../../sandbox/hourlyActivity";
-import { sandboxLayout } from "../../sandbox/layout";
-import { groundTruthRows, LiveReportRecord } from "../../sandbox/pipeline";
-import { killGroup } from "../../sandbox/processes";
-import { ProcessRegistry } from "../../sandbox/processRegistry";
-import { reconcile, Reconciliation } from "../../sandbox/reconciliation";
-import { PipelineStatus, readStatus } from "../../sandbox/status";
+import { launchChromium } from "../../sandbox/verdict/browser";
+import { clockNow, HOUR_MS, hourOf, readClock } from "../../sandbox/schedule/clock";
+import { HourlyActivityRow, totalsPerHour } from "../../sandbox/verdict/hourlyActivity";
+import { sandboxLayout } from "../../sandbox/shared/layout";
+import { groundTruthRows, LiveReportRecord } from "../../sandbox/pipeline/liveReport";
+import { killGroup } from "../../sandbox/processes/processes";
+import { ProcessRegistry } from "../../sandbox/processes/processRegistry";
+import { reconcile, Reconciliation } from "../../sandbox/verdict/reconciliation";
+import { PipelineStatus, readStatus } from "../../sandbox/commands/status";
 import { readRenderedReport } from "./reportInBrowser";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -30,14 +30,35 @@ const l = sandboxLayout(stateDir);
 const startMs = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 9 * HOUR_MS;
 const startHour = hourOf(startMs);
 // The start-up hour unthrottled, then live traffic at its default rate.
-const flags = ["--no-setup", "--state-dir", stateDir, "--clock", "480x", "--start", new Date(startMs).toISOString(),
-  "--hours", "1", "--per-hour", "300", "--rate", "0", "--seed", "7", "--malformed-rate", "0.02"];
+const flags = [
+  "--no-setup",
+  "--state-dir",
+  stateDir,
+  "--clock",
+  "480x",
+  "--start",
+  new Date(startMs).toISOString(),
+  "--hours",
+  "1",
+  "--per-hour",
+  "300",
+  "--rate",
+  "0",
+  "--seed",
+  "7",
+  "--malformed-rate",
+  "0.02",
+];
 
 let narration = "";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sandbox(args: string[]): Promise<number | null> {
-  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    join(REPO, "node_modules", ".bin", "tsx"),
+    [join(REPO, "sandbox", "commands", "cli.ts"), ...args],
+    { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
+  );
   child.stdout.on("data", (d: Buffer) => (narration += d.toString()));
   child.stderr.on("data", (d: Buffer) => (narration += d.toString()));
   return new Promise((r) => child.on("close", r));
@@ -52,13 +73,17 @@ function status(): PipelineStatus {
 async function until(what: string, ok: () => boolean, timeoutMs = 150_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}; status: ${JSON.stringify(readStatus(l.status))}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting until ${what}; status: ${JSON.stringify(readStatus(l.status))}`);
     await sleep(250);
   }
 }
 
 const loadedThrough = (hour: string) => (status().latest.loaded ?? "") >= hour;
-const runsOf = (hour: string) => (JSON.parse(readFileSync(l.scheduler, "utf8")) as { runs: { hour: string; ok: boolean }[] }).runs.filter((r) => r.ok && r.hour === hour).length;
+const runsOf = (hour: string) =>
+  (JSON.parse(readFileSync(l.scheduler, "utf8")) as { runs: { hour: string; ok: boolean }[] }).runs.filter(
+    (r) => r.ok && r.hour === hour,
+  ).length;
 const liveHour = (n: number) => hourOf(startMs + n * HOUR_MS);
 const LATE_PRODUCT = "P900099";
 
@@ -71,7 +96,11 @@ class OwnTraffic {
   private n = 0;
 
   async start(): Promise<void> {
-    this.producer = new Kafka({ clientId: "own-traffic", brokers: [status().endpoints.kafkaBootstrap as string], logLevel: logLevel.NOTHING }).producer();
+    this.producer = new Kafka({
+      clientId: "own-traffic",
+      brokers: [status().endpoints.kafkaBootstrap as string],
+      logLevel: logLevel.NOTHING,
+    }).producer();
     await this.producer.connect();
     this.timer = setInterval(() => (this.sending = this.sending.then(() => this.sendSome())), 1000);
   }
@@ -83,23 +112,56 @@ class OwnTraffic {
       const product = `P90000${(this.n + i) % 4}`; // outside the generator's catalogue (P000000-P000999)
       const cart = (this.n + i) % 3 === 0;
       return {
-        event_id: randomUUID(), event_time: new Date(clockNow(clock)).toISOString(), session_id: `own-${this.n}`, ip: "198.51.100.7",
-        user_agent: "own-traffic/1.0", method: cart ? "POST" : "GET", url: cart ? "/cart" : `/products/${product}`, status: 200,
-        product_id: product, pid: cart ? product : null,
+        event_id: randomUUID(),
+        event_time: new Date(clockNow(clock)).toISOString(),
+        session_id: `own-${this.n}`,
+        ip: "198.51.100.7",
+        user_agent: "own-traffic/1.0",
+        method: cart ? "POST" : "GET",
+        url: cart ? "/cart" : `/products/${product}`,
+        status: 200,
+        product_id: product,
+        pid: cart ? product : null,
       };
     });
     this.n += 3;
-    await this.producer.send({ topic: "weblogs", acks: -1, messages: entries.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })) });
-    for (const e of entries) this.sent.push({ hour: e.event_time.slice(0, 13), product_id: e.product_id, visits: e.pid ? 0 : 1, cart_adds: e.pid ? 1 : 0 });
+    await this.producer.send({
+      topic: "weblogs",
+      acks: -1,
+      messages: entries.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
+    });
+    for (const e of entries)
+      this.sent.push({
+        hour: e.event_time.slice(0, 13),
+        product_id: e.product_id,
+        visits: e.pid ? 0 : 1,
+        cart_adds: e.pid ? 1 : 0,
+      });
   }
 
   /** Entries for an hour already published (a source whose clock runs slow): that hour must run again by itself. */
   async sendLate(hour: string, product: string, count: number): Promise<void> {
     const entries = Array.from({ length: count }, (_, i) => ({
-      event_id: randomUUID(), event_time: `${hour}:30:00.000Z`, session_id: `late-${i}`, ip: "198.51.100.8",
-      user_agent: "own-traffic/1.0", method: "GET", url: `/products/${product}`, status: 200, product_id: product, pid: null,
+      event_id: randomUUID(),
+      event_time: `${hour}:30:00.000Z`,
+      session_id: `late-${i}`,
+      ip: "198.51.100.8",
+      user_agent: "own-traffic/1.0",
+      method: "GET",
+      url: `/products/${product}`,
+      status: 200,
+      product_id: product,
+      pid: null,
     }));
-    await (this.sending = this.sending.then(() => this.producer?.send({ topic: "weblogs", acks: -1, messages: entries.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })) })).then(() => undefined));
+    await (this.sending = this.sending
+      .then(() =>
+        this.producer?.send({
+          topic: "weblogs",
+          acks: -1,
+          messages: entries.map((e) => ({ key: e.session_id, value: JSON.stringify(e) })),
+        }),
+      )
+      .then(() => undefined));
     for (let i = 0; i < count; i++) this.sent.push({ hour, product_id: product, visits: 1, cart_adds: 0 });
   }
 
@@ -125,9 +187,17 @@ beforeAll(async () => {
     await own.start();
     // A crash of each while the first hours flow: the supervisor restarts it, and no hour is lost or loaded twice.
     await killGroup(status().processes.find((p) => p.name === "loader")?.pid as number);
-    await until("the loader is back", () => status().processes.some((p) => p.name === "loader" && p.running && p.restarts === 1), 60_000);
+    await until(
+      "the loader is back",
+      () => status().processes.some((p) => p.name === "loader" && p.running && p.restarts === 1),
+      60_000,
+    );
     await killGroup(status().processes.find((p) => p.name === "stream")?.pid as number);
-    await until("the streaming job is back", () => status().processes.some((p) => p.name === "stream" && p.running && p.restarts === 1), 60_000);
+    await until(
+      "the streaming job is back",
+      () => status().processes.some((p) => p.name === "stream" && p.running && p.restarts === 1),
+      60_000,
+    );
     await until("the start-up hour and a live hour are loaded", () => loadedThrough(liveHour(1)));
     restarts = Object.fromEntries(status().processes.map((p) => [p.name, p.restarts]));
     // A late batch for the published live hour: no hand step, the hour runs again and its latest run counts it.
@@ -140,8 +210,14 @@ beforeAll(async () => {
     await own.start();
     // A rerun of the start-up hour, as clearing its DAG run would: a new run id replaces its output.
     expect(await sandbox(["rerun", "--hour", startHour, "--state-dir", stateDir])).toBe(0);
-    await until("at least 4 live hours are loaded and the start-up hour ran again", () =>
-      loadedThrough(liveHour(4)) && runsOf(startHour) === 2 && runsOf(liveHour(1)) === 2 && status().latest.loaded !== undefined);
+    await until(
+      "at least 4 live hours are loaded and the start-up hour ran again",
+      () =>
+        loadedThrough(liveHour(4)) &&
+        runsOf(startHour) === 2 &&
+        runsOf(liveHour(1)) === 2 &&
+        status().latest.loaded !== undefined,
+    );
     await own.stop();
     lastHour = status().latest.loaded as string;
     // The warehouse as `report` read it, beside the report it wrote again.
@@ -171,7 +247,8 @@ test("every hour loaded reconciles exactly with the generator's and the own prod
   expect(hours).toEqual(Array.from({ length: hours.length }, (_, i) => liveHour(i)));
   expect(reconciliation.hours.filter((h) => !h.matches)).toEqual([]);
   // The own producer's entries reached every live hour, and no run was needed by hand.
-  for (const h of hours.slice(1)) expect(view.rows.some((r) => r.hour === h && r.product_id.startsWith("P90000"))).toBe(true);
+  for (const h of hours.slice(1))
+    expect(view.rows.some((r) => r.hour === h && r.product_id.startsWith("P90000"))).toBe(true);
 });
 
 test("the loader and the streaming job were killed and restarted by the supervisor", () => {
@@ -187,7 +264,8 @@ test("the rerun of an hour published under a new run id, and only its latest run
 test("a late batch for a published hour runs it again by itself, and the latest-run view counts the late entries", () => {
   expect(new Set(view.loads.filter((o) => o.hour === liveHour(1)).map((o) => o.runId)).size).toBe(2);
   expect(view.rows.filter((r) => r.hour === liveHour(1) && r.product_id === LATE_PRODUCT)).toEqual([
-    expect.objectContaining({ hour: liveHour(1), product_id: LATE_PRODUCT, visits: 4, cart_adds: 0 })]);
+    expect.objectContaining({ hour: liveHour(1), product_id: LATE_PRODUCT, visits: 4, cart_adds: 0 }),
+  ]);
   expect(narration).not.toMatch(new RegExp(`rerun of ${liveHour(1)} requested`));
 });
 
@@ -216,7 +294,11 @@ test("report after down reads the warehouse the state folder keeps, and leaves n
   expect(reportAfterDown).toBe(0);
   expect(viewAfterDown.generatedAt > view.generatedAt).toBe(true);
   // Up to the last hour the running report saw (the pipeline may have loaded more before down).
-  const sorted = (rows: HourlyActivityRow[]) => rows.filter((r) => r.hour <= lastHour).map((r) => JSON.stringify(r)).sort();
+  const sorted = (rows: HourlyActivityRow[]) =>
+    rows
+      .filter((r) => r.hour <= lastHour)
+      .map((r) => JSON.stringify(r))
+      .sort();
   expect(sorted(viewAfterDown.rows)).toEqual(sorted(view.rows));
   expect(sorted(viewAfterDown.rows).length).toBeGreaterThan(0);
   expect(new ProcessRegistry(l.processes).alive()).toEqual([]);

@@ -7,16 +7,15 @@ import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACCESS_LOG_DEFAULTS } from "../../contract/accessLogSettings";
-import { clockNow, HOUR_MS, parseClockFactor, readClock, saveClock, startClock } from "../../sandbox/clock";
-import { sandboxLayout } from "../../sandbox/layout";
-import { CuratedNotifier } from "../../sandbox/notifier";
-import { keepInput } from "../../sandbox/pipeline";
-import { isAlive, killGroup, SandboxError, startService } from "../../sandbox/processes";
-import { ProcessRegistry } from "../../sandbox/processRegistry";
-import { dueHours } from "../../sandbox/scheduler";
-import { Supervised } from "../../sandbox/supervisor";
+import { clockNow, HOUR_MS, parseClockFactor, readClock, saveClock, startClock } from "../../sandbox/schedule/clock";
+import { sandboxLayout } from "../../sandbox/shared/layout";
+import { CuratedNotifier } from "../../sandbox/schedule/notifier";
+import { keepInput } from "../../sandbox/pipeline/stateFolder";
+import { SandboxError } from "../../sandbox/processes/processes";
+import { dueHours } from "../../sandbox/schedule/scheduler";
+import { Started, Supervised } from "../../sandbox/processes/supervisor";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../../sandbox/shared/sleep";
 const work = mkdtempSync(join(tmpdir(), "sandbox-live-parts-"));
 
 describe("the sandbox clock", () => {
@@ -39,7 +38,9 @@ describe("the sandbox clock", () => {
 
   test("--clock accepts 'real' and speed-ups from 1x to 3600x", () => {
     expect([parseClockFactor("real"), parseClockFactor("60x"), parseClockFactor("240")]).toEqual([1, 60, 240]);
-    expect(() => parseClockFactor("0.5x")).toThrow("--clock must be 'real' or a speed-up from 1x to 3600x like 60x, got '0.5x'");
+    expect(() => parseClockFactor("0.5x")).toThrow(
+      "--clock must be 'real' or a speed-up from 1x to 3600x like 60x, got '0.5x'",
+    );
     expect(() => parseClockFactor("fast")).toThrow("--clock must be");
   });
 });
@@ -60,20 +61,55 @@ describe("the scheduler's rule for due hours (the DAG's schedule and catch-up)",
   });
 });
 
+/** Processes that exist only in the test: each start gives a new pid, which lives until the test ends it. */
+function virtualProcesses() {
+  const alive = new Set<number>();
+  const ends = new Map<number, (how: string) => void>();
+  let nextPid = 2 ** 22 + 1;
+  return {
+    alive,
+    start: async (): Promise<Started> => {
+      const pid = nextPid++;
+      alive.add(pid);
+      const exited = new Promise<string>((r) => ends.set(pid, (how) => (alive.delete(pid), r(how))));
+      return { pid, exited, log: "sleeper.log" };
+    },
+    end: (pid: number, how: string) => ends.get(pid)?.(how),
+  };
+}
+
 test("the supervisor restarts a process that died, with a log line, and stops it for good on end", async () => {
+  // Virtual processes and a virtual clock: waiting advances the clock at once.
+  let now = 0;
+  const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+  const processes = virtualProcesses();
   const lines: string[] = [];
-  const s = new Supervised("sleeper", async () => startService({ name: "sleeper", command: "sleep", args: ["60"], log: join(work, "sleeper.log") }, new ProcessRegistry(join(work, "processes"))), (l) => lines.push(l));
+  let restarted: () => void = () => undefined;
+  const afterRestart = new Promise<void>((r) => (restarted = r));
+  const s = new Supervised(
+    "sleeper",
+    processes.start,
+    (l) => lines.push(l),
+    () => restarted(),
+    clock,
+    (pid) => processes.alive.has(pid),
+  );
   const first = await s.begin();
-  await killGroup(first.pid);
-  const end = Date.now() + 10_000;
-  while (!(s.pid !== first.pid && s.pid && isAlive(s.pid)) && Date.now() < end) await sleep(100);
+  processes.end(first.pid, "SIGKILL");
+  await afterRestart;
+  expect(now).toBe(1000);
   expect(s.state()).toMatchObject({ running: true, restarts: 1 });
-  expect(lines).toEqual([`supervisor: sleeper exited (SIGKILL); restart 1 in 1 s (log: ${join(work, "sleeper.log")})`, `supervisor: sleeper restarted (pid ${s.pid})`]);
+  expect(lines).toEqual([
+    "supervisor: sleeper exited (SIGKILL); restart 1 in 1 s (log: sleeper.log)",
+    `supervisor: sleeper restarted (pid ${s.pid})`,
+  ]);
   const second = s.pid as number;
-  await s.end((pid) => killGroup(pid));
-  await sleep(1500);
-  expect(isAlive(second)).toBe(false);
+  const stopped: number[] = [];
+  await s.end(async (pid) => void (stopped.push(pid), processes.end(pid, "SIGTERM")));
+  expect(stopped).toEqual([second]);
+  expect(processes.alive.size).toBe(0);
   expect(s.restarts).toBe(1);
+  expect(s.state().running).toBe(false);
 });
 
 test("the supervisor's back-off doubles from 1 s up to 30 s while a process keeps dying, and is 1 s again after a minute's run", async () => {
@@ -86,14 +122,20 @@ test("the supervisor's back-off doubles from 1 s up to 30 s while a process keep
   let stopped: () => void = () => undefined;
   const lastDied = new Promise<void>((r) => (stopped = r));
   const lines: string[] = [];
-  const s = new Supervised("crashy", async () => {
-    const life = lives[starts++];
-    if (life === undefined) {
-      stopped();
-      return { pid: 2 ** 22 + 1, exited: new Promise<number>(() => undefined), log: "crashy.log" };
-    }
-    return { pid: 2 ** 22 + 1, exited: Promise.resolve().then(() => ((now += life), 1)), log: "crashy.log" };
-  }, (l) => lines.push(l), () => undefined, clock);
+  const s = new Supervised(
+    "crashy",
+    async () => {
+      const life = lives[starts++];
+      if (life === undefined) {
+        stopped();
+        return { pid: 2 ** 22 + 1, exited: new Promise<number>(() => undefined), log: "crashy.log" };
+      }
+      return { pid: 2 ** 22 + 1, exited: Promise.resolve().then(() => ((now += life), 1)), log: "crashy.log" };
+    },
+    (l) => lines.push(l),
+    () => undefined,
+    clock,
+  );
   await s.begin();
   await lastDied;
   expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 1000, 2000, 4000]);
@@ -116,7 +158,11 @@ describe("the notifier (Eventarc for the sandbox)", () => {
           refused.push(String(req.headers["ce-subject"]));
           return void res.writeHead(503).end("restarting");
         }
-        received.push({ id: String(req.headers["ce-id"]), subject: String(req.headers["ce-subject"]), generation: (JSON.parse(body) as { generation: string }).generation });
+        received.push({
+          id: String(req.headers["ce-id"]),
+          subject: String(req.headers["ce-subject"]),
+          generation: (JSON.parse(body) as { generation: string }).generation,
+        });
         res.writeHead(204).end();
       });
     });
@@ -133,7 +179,13 @@ describe("the notifier (Eventarc for the sandbox)", () => {
     writeFileSync(join(hour, ".part-00001.csv.partial"), "half-written");
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const said: string[] = [];
-    const notifier = new CuratedNotifier(bucket, stateFile, () => url, () => 42, (line) => said.push(line));
+    const notifier = new CuratedNotifier(
+      bucket,
+      stateFile,
+      () => url,
+      () => 42,
+      (line) => said.push(line),
+    );
     notifier.start();
     const refusing = Date.now() + 15_000;
     while (said.length < 1 && Date.now() < refusing) await sleep(100);
@@ -141,18 +193,28 @@ describe("the notifier (Eventarc for the sandbox)", () => {
     if (Object.keys(notifier.deliveries).length) await notifier.stop(); // a failing test must not leave it running
     expect(refused.length).toBeGreaterThanOrEqual(2);
     expect(new Set(refused)).toEqual(new Set(["objects/hourly/dt=2026-11-26/hr=10/run_id=r1/part-00000.csv"]));
-    expect(said[0]).toMatch(/^notifier: the loader did not accept the event for .*part-00000\.csv after 2 attempts: HTTP 503: restarting; delivering it again shortly$/);
+    expect(said[0]).toMatch(
+      /^notifier: the loader did not accept the event for .*part-00000\.csv after 2 attempts: HTTP 503: restarting; delivering it again shortly$/,
+    );
     expect(notifier.deliveries).toEqual({});
     refuse = false;
     const end = Date.now() + 15_000;
     while (received.length < 1 && Date.now() < end) await sleep(100);
     await notifier.stop();
     expect(received.map((r) => r.subject)).toEqual(["objects/hourly/dt=2026-11-26/hr=10/run_id=r1/part-00000.csv"]);
-    expect(JSON.parse(readFileSync(stateFile, "utf8")).objects["hourly/dt=2026-11-26/hr=10/run_id=r1/part-00000.csv"]).toMatchObject({ times: 1, acceptedAtClockMs: 42 });
+    expect(
+      JSON.parse(readFileSync(stateFile, "utf8")).objects["hourly/dt=2026-11-26/hr=10/run_id=r1/part-00000.csv"],
+    ).toMatchObject({ times: 1, acceptedAtClockMs: 42 });
 
     // Restarted from its state (down, then up): only the object published since is delivered.
     writeFileSync(join(hour, "part-00001.csv"), "2026-11-26 10:00:00,P2,1,0,r1\n");
-    const again = new CuratedNotifier(bucket, stateFile, () => url, () => 43, () => undefined);
+    const again = new CuratedNotifier(
+      bucket,
+      stateFile,
+      () => url,
+      () => 43,
+      () => undefined,
+    );
     again.start();
     const end2 = Date.now() + 10_000;
     while (received.length < 2 && Date.now() < end2) await sleep(100);

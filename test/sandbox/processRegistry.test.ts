@@ -4,8 +4,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isAlive, startService } from "../../sandbox/processes";
-import { groupMembers, ProcessRecord, ProcessRegistry, StoppingError } from "../../sandbox/processRegistry";
+import { isAlive, startService } from "../../sandbox/processes/processes";
+import { groupMembers, ProcessRecord, ProcessRegistry, StoppingError } from "../../sandbox/processes/processRegistry";
 
 const work = mkdtempSync(join(tmpdir(), "sandbox-registry-"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,7 +39,13 @@ test("a process is recorded as it is spawned: pid, its own process group, comman
   const registry = new ProcessRegistry(join(work, "recorded", "processes"));
   const pid = sleeper(registry);
   const record = JSON.parse(readFileSync(join(registry.dir, `${pid}.json`), "utf8")) as ProcessRecord;
-  expect(record).toMatchObject({ name: "sleeper", pid, pgid: pid, command: ["sleep", "60"], startTicks: startTicks(pid) });
+  expect(record).toMatchObject({
+    name: "sleeper",
+    pid,
+    pgid: pid,
+    command: ["sleep", "60"],
+    startTicks: startTicks(pid),
+  });
   expect(registry.alive().map((r) => r.pid)).toEqual([pid]);
 });
 
@@ -81,7 +87,11 @@ test("a process started for the folder but not yet recorded (its supervisor kill
   const registry = new ProcessRegistry(join(work, "unrecorded", "processes"));
   const stray = spawn("sh", ["-c", "sleep 60 & wait"], { detached: true, stdio: "ignore", env: registry.env() });
   started.push(stray.pid as number);
-  const other = spawn("sleep", ["60"], { detached: true, stdio: "ignore", env: new ProcessRegistry(join(work, "elsewhere", "processes")).env() });
+  const other = spawn("sleep", ["60"], {
+    detached: true,
+    stdio: "ignore",
+    env: new ProcessRegistry(join(work, "elsewhere", "processes")).env(),
+  });
   started.push(other.pid as number);
   while (groupMembers(stray.pid as number).length < 2) await sleep(50);
   expect(registry.alive().map((r) => [r.name, r.pid])).toContainEqual(["unrecorded", stray.pid]);

@@ -4,19 +4,24 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sandboxLayout } from "../../sandbox/layout";
-import { parseOptions, SandboxOptions, UsageError } from "../../sandbox/options";
-import { hourlyWorkerSpec, MAX_QUARANTINE_SHARE } from "../../sandbox/parts";
-import { healthOf, keepMaxQuarantineShare, maxQuarantineShareOf, WarehouseView } from "../../sandbox/pipeline";
+import { parseOptions, SandboxOptions, UsageError } from "../../sandbox/commands/options";
+import { healthOf, WarehouseView } from "../../sandbox/pipeline/liveReport";
+import { keepMaxQuarantineShare, maxQuarantineShareOf } from "../../sandbox/pipeline/stateFolder";
+import { hourlyWorkerSpec, MAX_QUARANTINE_SHARE } from "../../sandbox/processes/parts";
+import { sandboxLayout } from "../../sandbox/shared/layout";
 
 test("--quarantine-max-share takes a share from 0 to 1 for run and up, and names the flag and what it accepts otherwise", () => {
   expect((parseOptions(["up", "--quarantine-max-share", "0.3"]) as SandboxOptions).maxQuarantineShare).toBe(0.3);
   expect((parseOptions(["--quarantine-max-share", "1"]) as SandboxOptions).maxQuarantineShare).toBe(1);
   expect((parseOptions(["up"]) as SandboxOptions).maxQuarantineShare).toBeUndefined();
   for (const bad of ["1.5", "-0.1", "5%", ""]) {
-    expect(() => parseOptions(["up", `--quarantine-max-share=${bad}`])).toThrow(new UsageError(`--quarantine-max-share must be between 0 and 1, got '${bad}'`));
+    expect(() => parseOptions(["up", `--quarantine-max-share=${bad}`])).toThrow(
+      new UsageError(`--quarantine-max-share must be between 0 and 1, got '${bad}'`),
+    );
   }
-  expect(() => parseOptions(["status", "--quarantine-max-share", "0.3"])).toThrow(/^--quarantine-max-share is an option of run and up, not of status/);
+  expect(() => parseOptions(["status", "--quarantine-max-share", "0.3"])).toThrow(
+    /^--quarantine-max-share is an option of run and up, not of status/,
+  );
 });
 
 test("the limit asked for reaches the hourly checks and the health figures, and the state folder keeps it across down and up", () => {
@@ -26,7 +31,9 @@ test("the limit asked for reaches the hourly checks and the health figures, and 
     return Number(args[args.indexOf("--max-quarantine-share") + 1]);
   };
   const limitOfHealth = () =>
-    healthOf({ l, scheduler: { runs: [] }, notifier: { deliveries: {} } }, [], { lineage: [] } as unknown as WarehouseView).maxQuarantineShare;
+    healthOf({ l, scheduler: { runs: [] }, notifier: { deliveries: {} } }, [], {
+      lineage: [],
+    } as unknown as WarehouseView).maxQuarantineShare;
   expect([limitOfChecks(), limitOfHealth()]).toEqual([MAX_QUARANTINE_SHARE, MAX_QUARANTINE_SHARE]);
   keepMaxQuarantineShare(l, 0.3); // up --quarantine-max-share 0.3
   expect([limitOfChecks(), limitOfHealth()]).toEqual([0.3, 0.3]);

@@ -1,9 +1,9 @@
 // The sandbox's verdict: an hour matches only if its totals and every product's counts are equal.
-import { HourlyActivityRow } from "../../sandbox/hourlyActivity";
-import { expectedHours, parseOptions } from "../../sandbox/options";
-import { formatReconciliation, reconcile } from "../../sandbox/reconciliation";
+import { HourlyActivityRow } from "../../sandbox/verdict/hourlyActivity";
+import { expectedHours, parseOptions } from "../../sandbox/commands/options";
+import { formatReconciliation, reconcile } from "../../sandbox/verdict/reconciliation";
 import { OBJECT_FINALIZED } from "../../functions/loader/src/hourlyLoader";
-import { objectFinalizedEvent } from "../../sandbox/storageEvent";
+import { objectFinalizedEvent } from "../../sandbox/schedule/storageEvent";
 
 const truth: HourlyActivityRow[] = [
   { hour: "2026-11-26T10", product_id: "P1", visits: 10, cart_adds: 1 },
@@ -22,11 +22,7 @@ test("identical rows reconcile exactly, hour by hour", () => {
 });
 
 test("equal hour totals with counts moved between products do not reconcile", () => {
-  const swapped = [
-    { ...truth[0], visits: 11 },
-    { ...truth[1], visits: 4 },
-    truth[2],
-  ];
+  const swapped = [{ ...truth[0], visits: 11 }, { ...truth[1], visits: 4 }, truth[2]];
   const r = reconcile(truth, swapped);
   expect(r.matches).toBe(false);
   expect(r.hours[0].productsDiffering).toEqual(["P1", "P2"]);
@@ -36,14 +32,21 @@ test("equal hour totals with counts moved between products do not reconcile", ()
 test("cart additions moved between products, with every visit and the hour's totals equal, do not reconcile", () => {
   const moved = [{ ...truth[0], cart_adds: 0 }, { ...truth[1], cart_adds: 1 }, truth[2]];
   const r = reconcile(truth, moved);
-  expect(r.hours[0]).toMatchObject({ expected: { visits: 15, cartAdds: 1 }, actual: { visits: 15, cartAdds: 1 }, productsDiffering: ["P1", "P2"], matches: false });
+  expect(r.hours[0]).toMatchObject({
+    expected: { visits: 15, cartAdds: 1 },
+    actual: { visits: 15, cartAdds: 1 },
+    productsDiffering: ["P1", "P2"],
+    matches: false,
+  });
   expect(r.hours[1].matches).toBe(true);
   expect(r.matches).toBe(false);
 });
 
 test("a missing hour, an extra hour and an empty table each fail", () => {
   expect(reconcile(truth, truth.slice(0, 2)).matches).toBe(false);
-  expect(reconcile(truth, [...truth, { hour: "2026-11-26T12", product_id: "P1", visits: 1, cart_adds: 0 }]).matches).toBe(false);
+  expect(
+    reconcile(truth, [...truth, { hour: "2026-11-26T12", product_id: "P1", visits: 1, cart_adds: 0 }]).matches,
+  ).toBe(false);
   expect(reconcile([], []).matches).toBe(false);
   expect(formatReconciliation(reconcile(truth, []))).toMatch(/FAILED: 2 of 2 hours differ/);
 });
@@ -55,7 +58,9 @@ describe("repeated deliveries", () => {
     const r = reconcile(truth, truth, { duplicatesSent: 3, rawRows: counted + 3, distinctEventIds: counted });
     expect(r.duplicates).toEqual({ sent: 3, received: 3, dropped: 3, matches: true });
     expect(r.matches).toBe(true);
-    expect(formatReconciliation(r)).toMatch(/3 sent, 3 received into raw, 3 left out of the table: each entry counted once/);
+    expect(formatReconciliation(r)).toMatch(
+      /3 sent, 3 received into raw, 3 left out of the table: each entry counted once/,
+    );
   });
 
   test("fail when a repeat was counted in the table, even though every entry reached raw", () => {
@@ -75,14 +80,27 @@ describe("repeated deliveries", () => {
 
 test("the storage event carries what Eventarc puts in a finalized event", () => {
   const e = objectFinalizedEvent(
-    { bucket: "b", name: "hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv", generation: "1764151200000001", size: 12, contentType: "text/csv", md5Hash: "x", timeCreated: "2026-11-26T10:00:00.000Z" },
+    {
+      bucket: "b",
+      name: "hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv",
+      generation: "1764151200000001",
+      size: 12,
+      contentType: "text/csv",
+      md5Hash: "x",
+      timeCreated: "2026-11-26T10:00:00.000Z",
+    },
     "7",
   );
   expect(e.headers["ce-type"]).toBe(OBJECT_FINALIZED);
   expect(e.headers["ce-source"]).toBe("//storage.googleapis.com/projects/_/buckets/b");
   expect(e.headers["ce-subject"]).toBe("objects/hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv");
   const data = JSON.parse(e.body);
-  expect([data.bucket, data.name, data.generation, data.size]).toEqual(["b", "hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv", "1764151200000001", "12"]);
+  expect([data.bucket, data.name, data.generation, data.size]).toEqual([
+    "b",
+    "hourly/dt=2026-11-26/hr=10/run_id=R/part-00000.csv",
+    "1764151200000001",
+    "12",
+  ]);
 });
 
 test("options: the default run is 3 hours, hours follow --start, bad values are refused", () => {
@@ -124,7 +142,12 @@ test("one matching hour and no hours at all are each said in words", () => {
 });
 
 test("an hour with many differing products names how many and the first five", () => {
-  const extra = ["G", "F", "E", "D", "C", "B", "A"].map((p) => ({ hour: "2026-11-26T11", product_id: p, visits: 1, cart_adds: 0 }));
+  const extra = ["G", "F", "E", "D", "C", "B", "A"].map((p) => ({
+    hour: "2026-11-26T11",
+    product_id: p,
+    visits: 1,
+    cart_adds: 0,
+  }));
   expect(formatReconciliation(reconcile(truth.slice(2), [...truth.slice(2), ...extra]))).toContain(
     "MISMATCH (7 products differ: A, B, C, D, E)\n",
   );

@@ -28,7 +28,13 @@ export async function readRenderedReport(page: Page, url: string, screenshot?: s
       rects.map((r) => {
         const box = r.getBoundingClientRect();
         const text = r.nextElementSibling?.textContent ?? "";
-        return { label: r.getAttribute("data-label") ?? "", value: Number(r.getAttribute("data-value")), text, height: box.height, width: box.width };
+        return {
+          label: r.getAttribute("data-label") ?? "",
+          value: Number(r.getAttribute("data-value")),
+          text,
+          height: box.height,
+          width: box.width,
+        };
       }),
     );
   const visits = await bars("visits-per-hour");

@@ -3,21 +3,36 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../sandbox/cli";
-import { GeneratorSummary, readGroundTruth } from "../../sandbox/groundTruth";
-import { HourlyActivityRow } from "../../sandbox/hourlyActivity";
-import { RunRecord } from "../../sandbox/pipeline";
-import { SandboxError } from "../../sandbox/processes";
-import { reconcile } from "../../sandbox/reconciliation";
+import { main } from "../../sandbox/commands/cli";
+import { GeneratorSummary, readGroundTruth } from "../../sandbox/verdict/groundTruth";
+import { HourlyActivityRow } from "../../sandbox/verdict/hourlyActivity";
+import { RunRecord } from "../../sandbox/pipeline/run";
+import { SandboxError } from "../../sandbox/processes/processes";
+import { reconcile } from "../../sandbox/verdict/reconciliation";
 
 const work = mkdtempSync(join(tmpdir(), "sandbox-verdict-"));
 
 const completeRun: GeneratorSummary = {
-  complete: true, error: null, mode: "simulated", destination: "kafka", topic: "weblogs", seed: 7,
-  generated: 3, acknowledged: 3, unacknowledged: 0, valid: 3, malformed: 0, duplicates: 0, ignored: 0,
+  complete: true,
+  error: null,
+  mode: "simulated",
+  destination: "kafka",
+  topic: "weblogs",
+  seed: 7,
+  generated: 3,
+  acknowledged: 3,
+  unacknowledged: 0,
+  valid: 3,
+  malformed: 0,
+  duplicates: 0,
+  ignored: 0,
   malformed_by_kind: { not_json: 0, invalid_utf8: 0, missing_field: 0, wrong_type: 0, bad_timestamp: 0, oversize: 0 },
-  visits: 2, cart_adds: 1, first_event_time: "2026-11-26T10:00:01Z", last_event_time: "2026-11-26T10:59:00Z",
-  errors: 0, elapsed_seconds: 1,
+  visits: 2,
+  cart_adds: 1,
+  first_event_time: "2026-11-26T10:00:01Z",
+  last_event_time: "2026-11-26T10:59:00Z",
+  errors: 0,
+  elapsed_seconds: 1,
   hours: [{ hour: "2026-11-26T10:00:00Z", visits: 2, cart_adds: 1 }],
   products: [{ product_id: "P1", visits: 2, cart_adds: 1 }],
   hourly_products: [{ hour: "2026-11-26T10:00:00Z", product_id: "P1", visits: 2, cart_adds: 1 }],
@@ -35,9 +50,21 @@ describe("the generator's summary as ground truth", () => {
   });
 
   test.each([
-    ["entries were left unacknowledged", { complete: false, acknowledged: 2, unacknowledged: 1, error: "KafkaJSNumberOfRetriesExceeded" }, /1 of 3 entries unacknowledged: KafkaJSNumberOfRetriesExceeded/],
-    ["the run did not end as planned", { complete: false, error: "the broker stayed away" }, /incomplete \(0 of 3 entries unacknowledged: the broker stayed away\)/],
-    ["entries were left unacknowledged in a run marked complete", { acknowledged: 2, unacknowledged: 1 }, /1 of 3 entries unacknowledged\)/],
+    [
+      "entries were left unacknowledged",
+      { complete: false, acknowledged: 2, unacknowledged: 1, error: "KafkaJSNumberOfRetriesExceeded" },
+      /1 of 3 entries unacknowledged: KafkaJSNumberOfRetriesExceeded/,
+    ],
+    [
+      "the run did not end as planned",
+      { complete: false, error: "the broker stayed away" },
+      /incomplete \(0 of 3 entries unacknowledged: the broker stayed away\)/,
+    ],
+    [
+      "entries were left unacknowledged in a run marked complete",
+      { acknowledged: 2, unacknowledged: 1 },
+      /1 of 3 entries unacknowledged\)/,
+    ],
   ])("stops the run when %s, pointing at the generator's log", (_why, change, message) => {
     const read = () => readGroundTruth(summaryFile({ ...completeRun, ...change }), "/state/logs/generator.log");
     expect(read).toThrow(SandboxError);
@@ -49,7 +76,8 @@ describe("the generator's summary as ground truth", () => {
 describe("the sandbox command's exit code", () => {
   const truth: HourlyActivityRow[] = [{ hour: "2026-11-26T10", product_id: "P1", visits: 2, cart_adds: 1 }];
   /** A run whose table holds `loaded`, judged against `truth` by the real reconciliation. */
-  const runLoading = (loaded: HourlyActivityRow[]) => async () => ({ reconciliation: reconcile(truth, loaded), reportPath: join(work, "report.html") }) as RunRecord;
+  const runLoading = (loaded: HourlyActivityRow[]) => async () =>
+    ({ reconciliation: reconcile(truth, loaded), reportPath: join(work, "report.html") }) as RunRecord;
   const args = () => ["run", "--no-setup", "--state-dir", mkdtempSync(join(tmpdir(), "sandbox-verdict-state-"))];
   let stderr: jest.SpyInstance;
   let stdout: jest.SpyInstance;
@@ -72,7 +100,11 @@ describe("the sandbox command's exit code", () => {
 
   test("is 1 when a stage stops the run, with what to do and the log on stderr", async () => {
     const stopped = async (): Promise<RunRecord> => {
-      throw new SandboxError("the generator's run was incomplete (1 of 3 entries unacknowledged)", "read the generator's log, then run again", "/nowhere/generator.log");
+      throw new SandboxError(
+        "the generator's run was incomplete (1 of 3 entries unacknowledged)",
+        "read the generator's log, then run again",
+        "/nowhere/generator.log",
+      );
     };
     expect(await main(args(), stopped)).toBe(1);
     const said = stderr.mock.calls.map((c) => String(c[0])).join("");

@@ -11,10 +11,10 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { launchChromium } from "../../sandbox/browser";
-import { sandboxLayout } from "../../sandbox/layout";
-import { defaultStart, expectedHours } from "../../sandbox/options";
-import { RunRecord } from "../../sandbox/pipeline";
+import { launchChromium } from "../../sandbox/verdict/browser";
+import { sandboxLayout } from "../../sandbox/shared/layout";
+import { defaultStart, expectedHours } from "../../sandbox/commands/options";
+import { RunRecord } from "../../sandbox/pipeline/run";
 import { readRenderedReport } from "./reportInBrowser";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -23,9 +23,32 @@ const stateDir = process.env.SANDBOX_TEST_STATE_DIR ?? mkdtempSync(join(tmpdir()
 const start = defaultStart();
 const hours = expectedHours({ start, hours: 3 });
 // Smaller than the default run; the rate keeps the generator sending while the broker is killed.
-const args = ["run", "--no-setup", "--state-dir", stateDir, "--start", start, "--hours", "3",
-  "--per-hour", "800", "--seed", "7", "--malformed-rate", "0.02", "--duplicate-rate", "0.02", "--rate", "300", "--top", "5", "--faults", "all",
-  "--format", "combined"];
+const args = [
+  "run",
+  "--no-setup",
+  "--state-dir",
+  stateDir,
+  "--start",
+  start,
+  "--hours",
+  "3",
+  "--per-hour",
+  "800",
+  "--seed",
+  "7",
+  "--malformed-rate",
+  "0.02",
+  "--duplicate-rate",
+  "0.02",
+  "--rate",
+  "300",
+  "--top",
+  "5",
+  "--faults",
+  "all",
+  "--format",
+  "combined",
+];
 
 let exitCode: number | null;
 let narration = "";
@@ -33,7 +56,11 @@ let result: RunRecord;
 
 beforeAll(async () => {
   // The command as a user runs it (the same as `npm start -- run ...` once setup has run).
-  const child = spawn(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    join(REPO, "node_modules", ".bin", "tsx"),
+    [join(REPO, "sandbox", "commands", "cli.ts"), ...args],
+    { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
+  );
   child.stdout.on("data", (d: Buffer) => (narration += d.toString()));
   child.stderr.on("data", (d: Buffer) => (narration += d.toString()));
   exitCode = await new Promise<number | null>((r) => child.on("close", r));
@@ -57,15 +84,29 @@ test("malformed lines are quarantined and counted; every delivery is in the raw 
   expect(result.summary.malformed).toBeGreaterThan(0);
   expect(result.audit.quarantined).toBe(result.summary.malformed);
   // Every line shipped is a raw row, a quarantined record or an ignored line (an asset), as the job logged.
-  const account = /access-log lines shipped: (\d+) = (\d+) raw \+ (\d+) quarantined \+ (\d+) ignored .* \(exact\)/.exec(narration);
-  expect(account?.slice(1).map(Number)).toEqual([result.summary.generated, result.audit.rows, result.audit.quarantined, result.summary.ignored]);
+  const account = /access-log lines shipped: (\d+) = (\d+) raw \+ (\d+) quarantined \+ (\d+) ignored .* \(exact\)/.exec(
+    narration,
+  );
+  expect(account?.slice(1).map(Number)).toEqual([
+    result.summary.generated,
+    result.audit.rows,
+    result.audit.quarantined,
+    result.summary.ignored,
+  ]);
   expect(result.summary.ignored).toBeGreaterThan(0);
   // Raw keeps what was delivered: each valid entry, plus each repeated delivery the generator sent.
   expect(result.summary.duplicates).toBeGreaterThan(0);
   expect(result.audit.distinct_event_ids).toBe(result.summary.valid);
   expect(result.audit.rows).toBe(result.summary.valid + result.summary.duplicates);
-  expect(result.reconciliation.duplicates).toEqual({ sent: result.summary.duplicates, received: result.summary.duplicates, dropped: result.summary.duplicates, matches: true });
-  expect(narration).toMatch(/repeated deliveries \(same event_id\): \d+ sent, \d+ received into raw, \d+ left out of the table: each entry counted once/);
+  expect(result.reconciliation.duplicates).toEqual({
+    sent: result.summary.duplicates,
+    received: result.summary.duplicates,
+    dropped: result.summary.duplicates,
+    matches: true,
+  });
+  expect(narration).toMatch(
+    /repeated deliveries \(same event_id\): \d+ sent, \d+ received into raw, \d+ left out of the table: each entry counted once/,
+  );
 });
 
 test("the broker and the streaming job were killed during the run and restarted by the supervisor", () => {
@@ -81,7 +122,11 @@ test("the broker and the streaming job were killed during the run and restarted 
 
 test("an event delivered twice and an hour re-run load no row twice", () => {
   // The loader found the redelivered event's job already done, once.
-  expect(readFileSync(join(stateDir, "logs", "loader.log"), "utf8").split('"message":"already loaded by an earlier delivery"').length - 1).toBe(1);
+  expect(
+    readFileSync(join(stateDir, "logs", "loader.log"), "utf8").split(
+      '"message":"already loaded by an earlier delivery"',
+    ).length - 1,
+  ).toBe(1);
   // The lineage table: every object appended by exactly one load job, the re-run hour published by two runs.
   expect(result.loads.length).toBeGreaterThan(hours.length);
   expect(result.loads.filter((o) => o.loadJobs !== 1)).toEqual([]);
@@ -92,7 +137,9 @@ test("an event delivered twice and an hour re-run load no row twice", () => {
   // their repeated deliveries; a malformed entry whose event time parses is filed under its simulated hour, the
   // rest under the hour it reached Kafka (now), so the simulated hours hold at most the run's malformed entries;
   // the re-run hour ran twice; every published object loaded once, with one "loaded" line; no ERROR line.
-  const objectsOf = (hour: string) => Object.keys(result.deliveries).filter((o) => o.includes(`dt=${hour.slice(0, 10)}/hr=${hour.slice(11, 13)}/`)).length;
+  const objectsOf = (hour: string) =>
+    Object.keys(result.deliveries).filter((o) => o.includes(`dt=${hour.slice(0, 10)}/hr=${hour.slice(11, 13)}/`))
+      .length;
   expect({
     hours: result.health.hours.map((h) => [h.hour, h.runs.filter((r) => r.ok).length, h.filesLoaded]),
     loadedLines: result.health.loader.loadedLines,
@@ -102,9 +149,15 @@ test("an event delivered twice and an hour re-run load no row twice", () => {
     loadedLines: Object.keys(result.deliveries).length,
     errorLines: 0,
   });
-  expect(result.health.hours.reduce((a, h) => a + (h.quarantined ?? 0), 0)).toBeLessThanOrEqual(result.summary.malformed);
-  result.health.hours.forEach((h, i) => expect(h.rows).toBeGreaterThanOrEqual(result.summary.hours[i].visits + result.summary.hours[i].cart_adds));
-  expect(result.health.hours.reduce((n, h) => n + (h.rows ?? 0), 0)).toBe(result.summary.valid + result.summary.duplicates);
+  expect(result.health.hours.reduce((a, h) => a + (h.quarantined ?? 0), 0)).toBeLessThanOrEqual(
+    result.summary.malformed,
+  );
+  result.health.hours.forEach((h, i) =>
+    expect(h.rows).toBeGreaterThanOrEqual(result.summary.hours[i].visits + result.summary.hours[i].cart_adds),
+  );
+  expect(result.health.hours.reduce((n, h) => n + (h.rows ?? 0), 0)).toBe(
+    result.summary.valid + result.summary.duplicates,
+  );
 });
 
 test("the report shows the reconciled numbers in headless Chromium", async () => {
@@ -124,7 +177,11 @@ test("the report shows the reconciled numbers in headless Chromium", async () =>
     expect(shownTop.filter((p) => truthVisits.get(p.product) !== p.visits)).toEqual([]);
     expect(shownTop.filter((p, i) => i > 0 && p.visits > shownTop[i - 1].visits)).toEqual([]);
     const lowestShown = shownTop[4].visits;
-    expect(result.summary.products.filter((p) => p.visits > lowestShown && !shownTop.some((s) => s.product === p.product_id))).toEqual([]);
+    expect(
+      result.summary.products.filter(
+        (p) => p.visits > lowestShown && !shownTop.some((s) => s.product === p.product_id),
+      ),
+    ).toEqual([]);
     expect(shown.verdict).toMatch(/all 3 hours match/);
     expect(shown.externalRequests).toEqual([]);
   } finally {

@@ -4,9 +4,9 @@ import { EventEmitter } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isAlive, startService } from "../../sandbox/processes";
-import { ProcessRegistry, StoppingError } from "../../sandbox/processRegistry";
-import { ProcessHandle, Shutdown } from "../../sandbox/shutdown";
+import { isAlive, startService } from "../../sandbox/processes/processes";
+import { ProcessRegistry, StoppingError } from "../../sandbox/processes/processRegistry";
+import { ProcessHandle, Shutdown } from "../../sandbox/processes/shutdown";
 
 const work = mkdtempSync(join(tmpdir(), "sandbox-shutdown-"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +28,15 @@ function setUp(name: string) {
   const shutdown = new Shutdown(proc, registry, (l) => lines.push(l)).install();
   // SIGTERM ignored: only the group's SIGKILL ends it, as a JVM stuck in its shutdown hooks.
   const start = (what: string, ignoreTerm = false) =>
-    startService({ name: what, command: "sh", args: ["-c", `${ignoreTerm ? "trap '' TERM; " : ""}sleep 60 & wait`], log: join(work, `${name}.log`) }, registry).pid;
+    startService(
+      {
+        name: what,
+        command: "sh",
+        args: ["-c", `${ignoreTerm ? "trap '' TERM; " : ""}sleep 60 & wait`],
+        log: join(work, `${name}.log`),
+      },
+      registry,
+    ).pid;
   return { proc, registry, lines, shutdown, start };
 }
 

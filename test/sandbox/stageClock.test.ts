@@ -1,5 +1,5 @@
 // The stage times a run prints: each stage's seconds and, given the run's entries, its entries per second.
-import { StageClock } from "../../sandbox/stageClock";
+import { StageClock } from "../../sandbox/pipeline/stageClock";
 
 describe("stage times", () => {
   test("each stage shows the run's entries per second of its own time", async () => {

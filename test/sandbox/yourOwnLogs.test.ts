@@ -10,12 +10,12 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { launchChromium } from "../../sandbox/browser";
-import { hourOf } from "../../sandbox/clock";
-import { freePort } from "../../sandbox/kafkaBroker";
-import { sandboxLayout } from "../../sandbox/layout";
-import { BQ_DATASET, BQ_PROJECT } from "../../sandbox/parts";
-import type { PipelineStatus } from "../../sandbox/status";
+import { launchChromium } from "../../sandbox/verdict/browser";
+import { hourOf } from "../../sandbox/schedule/clock";
+import { freePort } from "../../sandbox/shared/ports";
+import { sandboxLayout } from "../../sandbox/shared/layout";
+import { BQ_DATASET, BQ_PROJECT } from "../../sandbox/processes/parts";
+import type { PipelineStatus } from "../../sandbox/commands/status";
 
 const REPO = resolve(__dirname, "..", "..");
 const NGINX = process.env.NGINX_PATH ?? "/usr/sbin/nginx";
@@ -34,7 +34,10 @@ interface Run {
 
 /** `npm start -- ARGS` (the sandbox's command line), to its end. */
 function sandbox(args: string[], input?: string): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "cli.ts"), ...args], { cwd: REPO, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "commands", "cli.ts"), ...args], {
+    cwd: REPO,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -54,7 +57,9 @@ async function startNginx(): Promise<number> {
   const root = join(work, "nginx");
   mkdirSync(root, { recursive: true });
   const port = await freePort();
-  writeFileSync(join(root, "nginx.conf"), `
+  writeFileSync(
+    join(root, "nginx.conf"),
+    `
 daemon off;
 pid ${root}/nginx.pid;
 error_log ${root}/error.log;
@@ -74,7 +79,8 @@ http {
     location / { return 404; }
   }
 }
-`);
+`,
+  );
   nginx = spawn(NGINX, ["-p", root, "-c", join(root, "nginx.conf")], { stdio: "ignore" });
   for (let i = 0; i < 100; i++) {
     if ((await request(port, "GET", "/health-probe").catch(() => 0)) === 404) return port;
@@ -85,10 +91,19 @@ http {
 
 function request(port: number, method: string, path: string): Promise<number> {
   return new Promise((res, rej) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path, headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) own-logs-test" } }, (r) => {
-      r.resume();
-      r.on("end", () => res(r.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) own-logs-test" },
+      },
+      (r) => {
+        r.resume();
+        r.on("end", () => res(r.statusCode ?? 0));
+      },
+    );
     req.on("error", rej);
     req.end();
   });
@@ -100,7 +115,11 @@ let firstHour = "";
 
 async function browse(port: number): Promise<void> {
   firstHour = hourOf(Date.now());
-  const plan: [string, number, number][] = [["P000101", 7, 2], ["P000202", 4, 1], ["P000303", 2, 0]];
+  const plan: [string, number, number][] = [
+    ["P000101", 7, 2],
+    ["P000202", 4, 1],
+    ["P000303", 2, 0],
+  ];
   for (const [product, visits, carts] of plan) {
     for (let i = 0; i < visits; i++) {
       expect(await request(port, "GET", `/products/${product}`)).toBe(200);
@@ -127,7 +146,10 @@ async function statusJson(): Promise<PipelineStatus> {
 async function queryJson(sql: string): Promise<Record<string, unknown>[]> {
   const r = await sandbox(["query", sql, "--format", "json", ...flags]);
   if (r.code !== 0) throw new Error(`query failed (${r.code}): ${r.err}`);
-  return r.out.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return r.out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 let kafkaPort = 0;
@@ -138,8 +160,20 @@ beforeAll(async () => {
   nginx?.kill("SIGQUIT"); // nginx writes every line before it ends
   await new Promise((r) => nginx?.once("exit", r));
   kafkaPort = await freePort();
-  const up = await sandbox(["up", "--no-setup", ...flags, "--kafka-port", String(kafkaPort), "--format", "combined", "--no-traffic",
-    "--counted-statuses", "200-299", "--clock", "3600x"]);
+  const up = await sandbox([
+    "up",
+    "--no-setup",
+    ...flags,
+    "--kafka-port",
+    String(kafkaPort),
+    "--format",
+    "combined",
+    "--no-traffic",
+    "--counted-statuses",
+    "200-299",
+    "--clock",
+    "3600x",
+  ]);
   if (up.code !== 0) throw new Error(`up failed (${up.code}):\n${up.err}`);
 });
 
@@ -158,13 +192,19 @@ test("a real nginx log shipped twice is counted once: query gives exactly the re
     expect(shipped.err).toContain(`'npm start -- status --state-dir ${stateDir}'`);
   }
   // stdin too: a line that is neither a visit nor a cart addition (ignored, so the counts stay the requests made)
-  const piped = await sandbox(["ship", "-", ...flags], `127.0.0.1 - - [${new Date().toUTCString().slice(5, 16).replace(/ /g, "/")}:${new Date().toISOString().slice(11, 19)} +0000] "GET /about HTTP/1.1" 404 153 "-" "curl/8.5.0"\n`);
+  const piped = await sandbox(
+    ["ship", "-", ...flags],
+    `127.0.0.1 - - [${new Date().toUTCString().slice(5, 16).replace(/ /g, "/")}:${new Date().toISOString().slice(11, 19)} +0000] "GET /about HTTP/1.1" 404 153 "-" "curl/8.5.0"\n`,
+  );
   expect(piped.code).toBe(0);
   expect(piped.err).toContain("shipped 1 line (");
   const lastHour = hourOf(Date.now());
   const until = Date.now() + 180_000;
   while (((await statusJson()).latest.loaded ?? "") < lastHour) {
-    if (Date.now() > until) throw new Error(`hour ${lastHour} not loaded: ${readFileSync(join(sandboxLayout(stateDir).logs, "supervisor.log"), "utf8").slice(-3000)}`);
+    if (Date.now() > until)
+      throw new Error(
+        `hour ${lastHour} not loaded: ${readFileSync(join(sandboxLayout(stateDir).logs, "supervisor.log"), "utf8").slice(-3000)}`,
+      );
     await sleep(1000);
   }
   const rows = await queryJson(
@@ -183,7 +223,11 @@ test("status --json names the running pipeline, its Kafka port and the hour load
 });
 
 test("status --watch redraws the figures alone, plain into a pipe, and ends quietly when the reader goes", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "sandbox", "cli.ts"), "status", "--watch", ...flags], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(REPO, "sandbox", "commands", "cli.ts"), "status", "--watch", ...flags],
+    { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -217,7 +261,11 @@ test("query prints timestamps as ISO times, as a table, CSV or JSON", async () =
 test("the analyst queries of docs/sandbox.md run over the warehouse and give the requests made", async () => {
   const page = readFileSync(join(REPO, "docs", "sandbox.md"), "utf8");
   const queries = new Map([...page.matchAll(/```sql\n-- (.*)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
-  expect([...queries.keys()]).toEqual(["top products per day", "cart conversion per product: cart additions per product-page visit", "the hourly trend"]);
+  expect([...queries.keys()]).toEqual([
+    "top products per day",
+    "cart conversion per product: cart additions per product-page visit",
+    "the hourly trend",
+  ]);
   const [perDay, conversion, trend] = await Promise.all([...queries.values()].map((sql) => queryJson(sql)));
   const sum = (rows: Record<string, unknown>[], product: string, column: string) =>
     rows.filter((r) => r.product_id === product).reduce((a, r) => a + Number(r[column]), 0);
@@ -226,8 +274,19 @@ test("the analyst queries of docs/sandbox.md run over the warehouse and give the
     expect(conversion.find((r) => r.product_id === product)?.conversion).toBeCloseTo(c.cart_adds / c.visits, 3);
   }
   expect(perDay[0]).toMatchObject({ day: firstHour.slice(0, 10), product_id: "P000101" });
-  const total = [...made.values()].reduce((a, c) => ({ visits: a.visits + c.visits, cart_adds: a.cart_adds + c.cart_adds }), { visits: 0, cart_adds: 0 });
-  expect(trend.reduce((a: { visits: number; cart_adds: number }, r) => ({ visits: a.visits + Number(r.visits), cart_adds: a.cart_adds + Number(r.cart_adds) }), { visits: 0, cart_adds: 0 })).toEqual(total);
+  const total = [...made.values()].reduce(
+    (a, c) => ({ visits: a.visits + c.visits, cart_adds: a.cart_adds + c.cart_adds }),
+    { visits: 0, cart_adds: 0 },
+  );
+  expect(
+    trend.reduce(
+      (a: { visits: number; cart_adds: number }, r) => ({
+        visits: a.visits + Number(r.visits),
+        cart_adds: a.cart_adds + Number(r.cart_adds),
+      }),
+      { visits: 0, cart_adds: 0 },
+    ),
+  ).toEqual(total);
   expect(String(trend[0].hour)).toMatch(new RegExp(`^${firstHour}:00:00`));
 });
 
@@ -241,13 +300,22 @@ test("the report, opened in headless Chromium, gives the account of the traffic 
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(pathToFileURL(sandboxLayout(stateDir).report).href, { waitUntil: "load" });
     const banners = await page.$$eval("#verdict, #failed-hours, #reconciliation", (found) => found.map((e) => e.id));
-    const figures = await page.$$eval("#account-figures td", (tds) => Object.fromEntries(tds.map((td) => [td.className, Number(td.textContent)])));
-    const visitBars = await page.$$eval("#visits-per-hour rect.bar", (rects) => rects.map((r) => Number(r.getAttribute("data-value"))));
+    const figures = await page.$$eval("#account-figures td", (tds) =>
+      Object.fromEntries(tds.map((td) => [td.className, Number(td.textContent)])),
+    );
+    const visitBars = await page.$$eval("#visits-per-hour rect.bar", (rects) =>
+      rects.map((r) => Number(r.getAttribute("data-value"))),
+    );
     expect(banners).toEqual([]);
     // the log shipped twice and one line from stdin; every second delivery of an entry is counted once
     expect(figures).toEqual({
-      "lines-in": 2 * lines + 1, "into-raw": 2 * entries, quarantined: 0, ignored: 2 * (lines - entries) + 1,
-      "raw-of-loaded": 2 * entries, counted: entries, repeated: entries,
+      "lines-in": 2 * lines + 1,
+      "into-raw": 2 * entries,
+      quarantined: 0,
+      ignored: 2 * (lines - entries) + 1,
+      "raw-of-loaded": 2 * entries,
+      counted: entries,
+      repeated: entries,
     });
     expect(visitBars.reduce((a, v) => a + v, 0)).toBe([...made.values()].reduce((a, c) => a + c.visits, 0));
   } finally {

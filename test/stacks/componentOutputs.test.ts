@@ -11,7 +11,10 @@ const components = new Set<string>();
 let outputs: Record<string, unknown> = {};
 
 beforeAll(async () => {
-  const register = jest.spyOn(pulumi.ComponentResource.prototype as unknown as { registerOutputs(o?: unknown): void }, "registerOutputs");
+  const register = jest.spyOn(
+    pulumi.ComponentResource.prototype as unknown as { registerOutputs(o?: unknown): void },
+    "registerOutputs",
+  );
   register.mockImplementation(function (this: { __pulumiType: string; __name: string }, values?: unknown) {
     const component = `${this.__pulumiType} ${this.__name}`;
     components.add(component);
@@ -27,14 +30,19 @@ beforeAll(async () => {
 
 /** What an output (or a structure of them) resolves to under the mocks. */
 function resolved(value: unknown): Promise<unknown> {
-  return new Promise((resolve) => (pulumi.output(value as pulumi.Input<object>) as pulumi.Output<unknown>).apply((v) => resolve(v)));
+  return new Promise((resolve) =>
+    (pulumi.output(value as pulumi.Input<object>) as pulumi.Output<unknown>).apply((v) => resolve(v)),
+  );
 }
 
 /** The component classes declared in stacks/ (`extends pulumi.ComponentResource`), by their Pulumi type. */
 function declaredComponents(): string[] {
   const dir = path.join(REPO_ROOT, "stacks");
-  return readdirSync(dir).filter((f) => f.endsWith(".ts")).flatMap((f) =>
-    [...readFileSync(path.join(dir, f), "utf8").matchAll(/super\("(clickstream:stack:\w+)"/g)].map((m) => m[1]));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".ts"))
+    .flatMap((f) =>
+      [...readFileSync(path.join(dir, f), "utf8").matchAll(/super\("(clickstream:stack:\w+)"/g)].map((m) => m[1]),
+    );
 }
 
 describe("the stack's components", () => {
@@ -61,9 +69,15 @@ describe("the stack's components", () => {
 
   it("take the settings they use, never the whole stack configuration", () => {
     const dir = path.join(REPO_ROOT, "stacks");
-    const whole = readdirSync(dir).filter((f) => f.endsWith(".ts")).flatMap((f) =>
-      [...readFileSync(path.join(dir, f), "utf8").matchAll(/(?:interface \w+Args \{[^}]*\bconfig: StackConfig\b|args: \{[^}]*\bconfig: StackConfig\b)/g)]
-        .map(() => f));
+    const whole = readdirSync(dir)
+      .filter((f) => f.endsWith(".ts"))
+      .flatMap((f) =>
+        [
+          ...readFileSync(path.join(dir, f), "utf8").matchAll(
+            /(?:interface \w+Args \{[^}]*\bconfig: StackConfig\b|args: \{[^}]*\bconfig: StackConfig\b)/g,
+          ),
+        ].map(() => f),
+      );
     expect(whole).toEqual([]);
   });
 

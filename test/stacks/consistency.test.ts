@@ -45,43 +45,56 @@ function missingWaits(graph: ProgramRun): string[] {
   const problems: string[] = [];
   // A wait of `kind` that `consumer` is downstream of and that was declared directly after `consumed`.
   const waitsAfter = (consumer: DeclaredResource, kind: DelayKind, consumed: DeclaredResource) =>
-    sleeps.some((s) => kindOf(s) === kind && s.dependsOn.includes(consumed.name) && upstream(consumer.name).has(s.name));
+    sleeps.some(
+      (s) => kindOf(s) === kind && s.dependsOn.includes(consumed.name) && upstream(consumer.name).has(s.name),
+    );
 
   for (const s of sleeps) {
     const kind = kindOf(s);
     if (!kind || !(kind in DELAYS)) problems.push(`${s.name} names no delay of the table`);
-    else if (s.inputs.createDuration !== `${DELAYS[kind].seconds}s`) problems.push(`${s.name} waits ${s.inputs.createDuration}, not the table's ${DELAYS[kind].seconds}s`);
+    else if (s.inputs.createDuration !== `${DELAYS[kind].seconds}s`)
+      problems.push(`${s.name} waits ${s.inputs.createDuration}, not the table's ${DELAYS[kind].seconds}s`);
   }
 
   const apis = graph.resources.filter((r) => r.type === "gcp:projects/service:Service");
-  for (const r of graph.resources.filter((x) => x.type.startsWith("gcp:") && x.type !== "gcp:projects/service:Service")) {
-    for (const api of apis) if (!waitsAfter(r, "apiEnablement", api)) problems.push(`${r.name} does not wait for ${api.name} to answer`);
+  for (const r of graph.resources.filter(
+    (x) => x.type.startsWith("gcp:") && x.type !== "gcp:projects/service:Service",
+  )) {
+    for (const api of apis)
+      if (!waitsAfter(r, "apiEnablement", api)) problems.push(`${r.name} does not wait for ${api.name} to answer`);
   }
 
   const agents = graph.resources.filter((r) => r.type === "gcp:projects/serviceIdentity:ServiceIdentity");
   const grants = graph.resources.filter((r) => GRANT.test(r.type));
   for (const g of grants) {
     for (const agent of agents.filter((a) => a.state.member === g.inputs.member)) {
-      if (!waitsAfter(g, "serviceAgent", agent)) problems.push(`${g.name} grants to ${agent.name} without waiting for the agent to exist`);
+      if (!waitsAfter(g, "serviceAgent", agent))
+        problems.push(`${g.name} grants to ${agent.name} without waiting for the agent to exist`);
     }
   }
 
   const consumers = graph.resources.filter((r) => IAM_CONSUMERS.has(r.type));
   for (const c of consumers) {
     // What it consumes: the grants to the accounts it names, and to Google's agents, which act for every service.
-    const accounts = new Set([...JSON.stringify(c.inputs).matchAll(SERVICE_ACCOUNT)].map(([email]) => `serviceAccount:${email}`));
+    const accounts = new Set(
+      [...JSON.stringify(c.inputs).matchAll(SERVICE_ACCOUNT)].map(([email]) => `serviceAccount:${email}`),
+    );
     const consumed = grants.filter((g) => accounts.has(g.inputs.member) || AGENT_MEMBER.test(g.inputs.member ?? ""));
     // A grant made on the consumer itself (or after it) is used when the pipeline runs, not when it is created.
     const before = consumed.filter((g) => !consumers.some((other) => upstream(g.name).has(other.name)));
-    for (const g of before) if (!waitsAfter(c, "iamGrant", g)) problems.push(`${c.name} does not wait for ${g.name} to propagate`);
+    for (const g of before)
+      if (!waitsAfter(c, "iamGrant", g)) problems.push(`${c.name} does not wait for ${g.name} to propagate`);
   }
 
-  const metrics = new Map(graph.resources.filter((r) => r.type === "gcp:logging/metric:Metric").map((m) => [m.inputs.name as string, m]));
+  const metrics = new Map(
+    graph.resources.filter((r) => r.type === "gcp:logging/metric:Metric").map((m) => [m.inputs.name as string, m]),
+  );
   for (const alert of graph.resources.filter((r) => r.type === ALERT)) {
     for (const [, metricName] of JSON.stringify(alert.inputs.conditions).matchAll(USER_METRIC)) {
       const metric = metrics.get(metricName.replace(/\\$/, ""));
       if (!metric) problems.push(`${alert.name} reads ${metricName}, which the stack does not create`);
-      else if (!waitsAfter(alert, "logMetric", metric)) problems.push(`${alert.name} does not wait for ${metric.name} to become available`);
+      else if (!waitsAfter(alert, "logMetric", metric))
+        problems.push(`${alert.name} does not wait for ${metric.name} to become available`);
     }
   }
   return problems;
@@ -111,16 +124,25 @@ describe("Google's eventual consistency, waited out (Pulumi mocks)", () => {
   });
 
   it("the waits are Sleeps of the time provider, one per kind of delay, and nothing else waits by hand", () => {
-    const kinds = dev.resources.filter((r) => r.type === SLEEP).map(kindOf).sort();
+    const kinds = dev.resources
+      .filter((r) => r.type === SLEEP)
+      .map(kindOf)
+      .sort();
     expect(kinds).toEqual(["apiEnablement", "iamGrant", "iamGrant", "logMetric", "serviceAgent"]);
     expect(dev.resources.filter((r) => r.type.includes("dynamic"))).toEqual([]);
   });
 
   it("a grant added without its wait is found", () => {
     const grant: DeclaredResource = {
-      type: "gcp:storage/bucketIAMMember:BucketIAMMember", name: "identity-new-grant",
-      inputs: { member: "serviceAccount:clickstream-hive@my-clickstream-dev.iam.gserviceaccount.com", role: "roles/storage.objectViewer" }, state: {},
-      dependsOn: ["apis-ready"], inputsFrom: [],
+      type: "gcp:storage/bucketIAMMember:BucketIAMMember",
+      name: "identity-new-grant",
+      inputs: {
+        member: "serviceAccount:clickstream-hive@my-clickstream-dev.iam.gserviceaccount.com",
+        role: "roles/storage.objectViewer",
+      },
+      state: {},
+      dependsOn: ["apis-ready"],
+      inputsFrom: [],
     };
     const problems = missingWaits({ ...dev, resources: [...dev.resources, grant] });
     expect(problems).toEqual(["hive-cluster does not wait for identity-new-grant to propagate"]);
@@ -129,25 +151,39 @@ describe("Google's eventual consistency, waited out (Pulumi mocks)", () => {
   it("an alert added without the wait after its metric is found", () => {
     // A metric that shares no name with an alert: the graph is keyed by resource name, and an alert named like its
     // metric (loader-errors, offsets-lost) would lend the metric its own dependencies.
-    const metric = dev.resources.find((r) => r.type === "gcp:logging/metric:Metric" &&
-      !dev.resources.some((a) => a.type === ALERT && a.name === r.name))!;
+    const metric = dev.resources.find(
+      (r) =>
+        r.type === "gcp:logging/metric:Metric" && !dev.resources.some((a) => a.type === ALERT && a.name === r.name),
+    )!;
     const alert: DeclaredResource = {
-      type: ALERT, name: "monitoring-new-alert",
-      inputs: { conditions: [{ conditionThreshold: { filter: `metric.type="logging.googleapis.com/user/${metric.inputs.name}"` } }] },
-      state: {}, dependsOn: ["apis-ready", metric.name], inputsFrom: [],
+      type: ALERT,
+      name: "monitoring-new-alert",
+      inputs: {
+        conditions: [
+          { conditionThreshold: { filter: `metric.type="logging.googleapis.com/user/${metric.inputs.name}"` } },
+        ],
+      },
+      state: {},
+      dependsOn: ["apis-ready", metric.name],
+      inputsFrom: [],
     };
-    expect(missingWaits({ ...dev, resources: [...dev.resources, alert] }))
-      .toEqual([`monitoring-new-alert does not wait for ${metric.name} to become available`]);
+    expect(missingWaits({ ...dev, resources: [...dev.resources, alert] })).toEqual([
+      `monitoring-new-alert does not wait for ${metric.name} to become available`,
+    ]);
   });
 
   it("a grant to a service agent made without waiting for the agent is found", () => {
     const agent = dev.resources.find((r) => r.type === "gcp:projects/serviceIdentity:ServiceIdentity")!;
     const grant: DeclaredResource = {
-      type: "gcp:projects/iAMMember:IAMMember", name: "identity-agent-grant",
-      inputs: { member: agent.state.member, role: "roles/viewer" }, state: {}, dependsOn: ["apis-ready", agent.name], inputsFrom: [],
+      type: "gcp:projects/iAMMember:IAMMember",
+      name: "identity-agent-grant",
+      inputs: { member: agent.state.member, role: "roles/viewer" },
+      state: {},
+      dependsOn: ["apis-ready", agent.name],
+      inputsFrom: [],
     };
-    expect(missingWaits({ ...dev, resources: [...dev.resources, grant] }))
-      .toContain(`identity-agent-grant grants to ${agent.name} without waiting for the agent to exist`);
+    expect(missingWaits({ ...dev, resources: [...dev.resources, grant] })).toContain(
+      `identity-agent-grant grants to ${agent.name} without waiting for the agent to exist`,
+    );
   });
 });
-

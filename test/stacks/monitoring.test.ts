@@ -1,7 +1,15 @@
 // The monitoring component under Pulumi's mocks, checked against what Google documents for each resource:
 // metric types and the resource types they are written on, the filter grammar, condition limits.
 import * as pulumi from "@pulumi/pulumi";
-import { DAG_TASK_FAILED, FILE_REJECTED, HOUR_COMPLETE, HOUR_LOADED, LogLine, NOT_LOADED, OFFSETS_LOST } from "../../contract/logLines";
+import {
+  DAG_TASK_FAILED,
+  FILE_REJECTED,
+  HOUR_COMPLETE,
+  HOUR_LOADED,
+  LogLine,
+  NOT_LOADED,
+  OFFSETS_LOST,
+} from "../../contract/logLines";
 import { parseStackConfig, StackConfigError } from "../../stacks/config";
 import { GOOGLE_METRICS, Monitoring, USER_METRIC_PREFIX } from "../../stacks/monitoring";
 
@@ -17,7 +25,11 @@ const GOOGLE_DEFINED: Record<string, string> = {
   "run.googleapis.com/request_count": "cloud_run_revision",
 };
 
-interface Comparison { selector: string; op: string; value: string }
+interface Comparison {
+  selector: string;
+  op: string;
+  value: string;
+}
 
 /**
  * The subset of the Cloud Monitoring filter grammar the stack writes: comparisons joined by AND, each a
@@ -25,7 +37,8 @@ interface Comparison { selector: string; op: string; value: string }
  * `!=`, and a double-quoted string. Throws on anything else.
  */
 function parseMonitoringFilter(filter: string): Comparison[] {
-  const term = /^\s*(metric\.type|resource\.type|(?:metric|resource)\.labels?\.[a-z_][a-z0-9_]*)\s*(!=|=)\s*("(?:[^"\\]|\\.)*")\s*/;
+  const term =
+    /^\s*(metric\.type|resource\.type|(?:metric|resource)\.labels?\.[a-z_][a-z0-9_]*)\s*(!=|=)\s*("(?:[^"\\]|\\.)*")\s*/;
   const comparisons: Comparison[] = [];
   let rest = filter;
   for (;;) {
@@ -55,9 +68,14 @@ const seconds = (duration: string): number => {
   return Number(m[1]);
 };
 
-interface Declared { type: string; name: string; inputs: Record<string, any> } // eslint-disable-line @typescript-eslint/no-explicit-any
+interface Declared {
+  type: string;
+  name: string;
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
 const declared: Declared[] = [];
-const ofType = (type: string, stack: string) => declared.filter((r) => r.type === type && r.name.startsWith(`${stack}-`));
+const ofType = (type: string, stack: string) =>
+  declared.filter((r) => r.type === type && r.name.startsWith(`${stack}-`));
 const alertsOf = (stack: string) => ofType("gcp:monitoring/alertPolicy:AlertPolicy", stack);
 const metricsOf = (stack: string) => ofType("gcp:logging/metric:Metric", stack);
 const alertNamed = (stack: string, key: string) => declared.find((r) => r.name === `${stack}-${key}`)!;
@@ -70,9 +88,15 @@ beforeAll(async () => {
         declared.push({ type: args.type, name: args.name, inputs: args.inputs });
         // Google's output shapes: projects/P/notificationChannels/ID and projects/P/dashboards/ID.
         if (args.type === "gcp:monitoring/notificationChannel:NotificationChannel") {
-          return { id: `${args.name}-id`, state: { ...args.inputs, name: `projects/p/notificationChannels/${args.name}-7` } };
+          return {
+            id: `${args.name}-id`,
+            state: { ...args.inputs, name: `projects/p/notificationChannels/${args.name}-7` },
+          };
         }
-        const id = args.type === "gcp:monitoring/dashboard:Dashboard" ? `projects/123456789012/dashboards/${args.name}-42` : `${args.name}-id`;
+        const id =
+          args.type === "gcp:monitoring/dashboard:Dashboard"
+            ? `projects/123456789012/dashboards/${args.name}-42`
+            : `${args.name}-id`;
         return { id, state: { ...args.inputs } };
       },
       call: () => ({}),
@@ -81,10 +105,23 @@ beforeAll(async () => {
     "dev",
     false,
   );
-  const targets = { streamClusterName: "clickstream-stream", rawBucketName: "p-raw", composerEnvironmentName: "clickstream-composer", loaderServiceName: "clickstream-loader" };
-  const quiet = new Monitoring("quiet", { ...parseStackConfig({ "gcp:project": "my-clickstream-dev", "clickstream-pipeline:namePrefix": "clickstream" }), ...targets });
+  const targets = {
+    streamClusterName: "clickstream-stream",
+    rawBucketName: "p-raw",
+    composerEnvironmentName: "clickstream-composer",
+    loaderServiceName: "clickstream-loader",
+  };
+  const quiet = new Monitoring("quiet", {
+    ...parseStackConfig({ "gcp:project": "my-clickstream-dev", "clickstream-pipeline:namePrefix": "clickstream" }),
+    ...targets,
+  });
   const paged = new Monitoring("paged", {
-    ...parseStackConfig({ "gcp:project": "my-clickstream-dev", "clickstream-pipeline:namePrefix": "clickstream", "clickstream-pipeline:alertEmail": "ops@example.com", "clickstream-pipeline:freshnessMinutes": "120" }),
+    ...parseStackConfig({
+      "gcp:project": "my-clickstream-dev",
+      "clickstream-pipeline:namePrefix": "clickstream",
+      "clickstream-pipeline:alertEmail": "ops@example.com",
+      "clickstream-pipeline:freshnessMinutes": "120",
+    }),
     ...targets,
   });
   quiet.dashboardUrl.apply((url) => (dashboardUrls.quiet = url));
@@ -98,23 +135,42 @@ const conditionBody = (c: Condition) => c.conditionThreshold ?? c.conditionAbsen
 
 describe("the pipeline's alert policies", () => {
   it("cover freshness, failed DAG tasks, loader errors, objects not loaded, the streaming job, lost offsets, silent raw writes and the quarantine share", () => {
-    expect(alertsOf("quiet").map((a) => a.name).sort()).toEqual([
-      "quiet-dag-task-failed", "quiet-freshness", "quiet-loader-errors", "quiet-objects-not-loaded", "quiet-offsets-lost", "quiet-quarantine-share", "quiet-raw-silent", "quiet-streaming-job",
+    expect(
+      alertsOf("quiet")
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual([
+      "quiet-dag-task-failed",
+      "quiet-freshness",
+      "quiet-loader-errors",
+      "quiet-objects-not-loaded",
+      "quiet-offsets-lost",
+      "quiet-quarantine-share",
+      "quiet-raw-silent",
+      "quiet-streaming-job",
     ]);
   });
 
   it("fire on the first \"published object not loaded\" line of the DAG's reconcile task, counted from Composer's task log", () => {
-    const metric = declared.find((r) => r.name === "quiet-objects-not-loaded" && r.type === "gcp:logging/metric:Metric")!;
+    const metric = declared.find(
+      (r) => r.name === "quiet-objects-not-loaded" && r.type === "gcp:logging/metric:Metric",
+    )!;
     expect(metric.inputs.filter).toContain(`textPayload=~${JSON.stringify(NOT_LOADED.pattern)}`);
-    expect(metric.inputs.filter).toContain('resource.type="cloud_composer_environment" AND resource.labels.environment_name="clickstream-composer"');
+    expect(metric.inputs.filter).toContain(
+      'resource.type="cloud_composer_environment" AND resource.labels.environment_name="clickstream-composer"',
+    );
     const line = `published object not loaded: ${JSON.stringify({ bucket: "b", object: "hourly/dt=2026-11-26/hr=14/run_id=R/part-00000.csv", generation: "17" })}`;
     expect(new RegExp(NOT_LOADED.pattern).test(line)).toBe(true);
     const [condition] = alertsOf("quiet").find((a) => a.name === "quiet-objects-not-loaded")!.inputs.conditions;
-    expect(condition.conditionThreshold).toMatchObject({ comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s" });
+    expect(condition.conditionThreshold).toMatchObject({
+      comparison: "COMPARISON_GT",
+      thresholdValue: 0,
+      duration: "0s",
+    });
     expect(condition.conditionThreshold.filter).toBe(`metric.type="logging.googleapis.com/user/${metric.inputs.name}"`);
   });
 
-  it("fire on the first \"offsets lost\" line of the streaming job, counted from its driver log", () => {
+  it('fire on the first "offsets lost" line of the streaming job, counted from its driver log', () => {
     const metric = declared.find((r) => r.name === "quiet-offsets-lost" && r.type === "gcp:logging/metric:Metric")!;
     expect(metric.inputs.filter).toContain(`textPayload=~${JSON.stringify(OFFSETS_LOST.pattern)}`);
     expect(metric.inputs.filter).toContain('resource.type="cloud_dataproc_job"');
@@ -122,13 +178,19 @@ describe("the pipeline's alert policies", () => {
     expect(new RegExp(OFFSETS_LOST.pattern).test(line)).toBe(true);
     expect(new RegExp(OFFSETS_LOST.lost).exec(line)?.[1]).toBe("20");
     const [condition] = alertsOf("quiet").find((a) => a.name === "quiet-offsets-lost")!.inputs.conditions;
-    expect(condition.conditionThreshold).toMatchObject({ comparison: "COMPARISON_GT", thresholdValue: 0, duration: "0s" });
+    expect(condition.conditionThreshold).toMatchObject({
+      comparison: "COMPARISON_GT",
+      thresholdValue: 0,
+      duration: "0s",
+    });
     expect(condition.conditionThreshold.filter).toBe(`metric.type="logging.googleapis.com/user/${metric.inputs.name}"`);
   });
 
   it("name only metrics that the stack's log-based metrics or Google define, on the resource type Google writes them on", () => {
     const own = new Set(metricsOf("quiet").map((m) => `${USER_METRIC_PREFIX}${m.inputs.name}`));
-    const filters = conditionsOf("quiet").flatMap((c) => [conditionBody(c).filter, conditionBody(c).denominatorFilter].filter(Boolean) as string[]);
+    const filters = conditionsOf("quiet").flatMap(
+      (c) => [conditionBody(c).filter, conditionBody(c).denominatorFilter].filter(Boolean) as string[],
+    );
     expect(filters.length).toBeGreaterThanOrEqual(7);
     for (const filter of filters) {
       const { metricType, resourceType } = metricTypeOf(filter);
@@ -168,17 +230,23 @@ describe("the pipeline's alert policies", () => {
   });
 
   it("each carry documentation saying what to check first", () => {
-    for (const a of alertsOf("quiet")) expect(a.inputs.documentation.content).toMatch(/Check first|check first|SSH to the master/);
+    for (const a of alertsOf("quiet"))
+      expect(a.inputs.documentation.content).toMatch(/Check first|check first|SSH to the master/);
   });
 
   it("keep a quiet night apart from a broken pipeline: freshness counts every \"loaded\" line (a quiet hour's zero-row load too), the streaming job's state and raw's silence do not depend on traffic", () => {
-    const freshness = metricsOf("quiet").find((m) => m.inputs.name === "clickstream/hourly-loads")?.inputs.filter as string;
+    const freshness = metricsOf("quiet").find((m) => m.inputs.name === "clickstream/hourly-loads")?.inputs
+      .filter as string;
     expect(freshness).toContain("^loaded$");
     expect(freshness).not.toContain("outputRows");
     const broken = alertNamed("quiet", "streaming-job").inputs.conditions;
-    expect(broken.map((c: Condition) => metricTypeOf(conditionBody(c).filter).metricType)).toEqual(
-      [GOOGLE_METRICS.streamingJobsRunning.type, GOOGLE_METRICS.streamingJobsRunning.type]);
-    expect(seconds(alertNamed("quiet", "raw-silent").inputs.conditions[0].conditionAbsent.duration)).toBeGreaterThan(3600);
+    expect(broken.map((c: Condition) => metricTypeOf(conditionBody(c).filter).metricType)).toEqual([
+      GOOGLE_METRICS.streamingJobsRunning.type,
+      GOOGLE_METRICS.streamingJobsRunning.type,
+    ]);
+    expect(seconds(alertNamed("quiet", "raw-silent").inputs.conditions[0].conditionAbsent.duration)).toBeGreaterThan(
+      3600,
+    );
   });
 
   it("fire on freshness after freshnessMinutes without a load, and say what that measures", () => {
@@ -186,29 +254,45 @@ describe("the pipeline's alert policies", () => {
     const paged = alertNamed("paged", "freshness").inputs;
     expect(quiet.conditions[0].conditionAbsent.duration).toBe(`${90 * 60}s`);
     expect(paged.conditions[0].conditionAbsent.duration).toBe(`${120 * 60}s`);
-    expect(metricTypeOf(quiet.conditions[0].conditionAbsent.filter).metricType).toBe(`${USER_METRIC_PREFIX}clickstream/hourly-loads`);
-    expect(quiet.documentation.content).toContain("time since the loader's last \"loaded\" line");
+    expect(metricTypeOf(quiet.conditions[0].conditionAbsent.filter).metricType).toBe(
+      `${USER_METRIC_PREFIX}clickstream/hourly-loads`,
+    );
+    expect(quiet.documentation.content).toContain('time since the loader\'s last "loaded" line');
   });
 
   it("stay silent on raw writes for 90 minutes before firing, longer than a quiet night's hour between two markers, counting writes to the raw bucket only", () => {
     const condition = alertNamed("quiet", "raw-silent").inputs.conditions[0].conditionAbsent;
     expect(condition.duration).toBe("5400s");
-    expect(parseMonitoringFilter(condition.filter)).toEqual(expect.arrayContaining([
-      { selector: "resource.label.bucket_name", op: "=", value: "p-raw" },
-      { selector: "metric.label.method", op: "=", value: "WriteObject" },
-    ]));
+    expect(parseMonitoringFilter(condition.filter)).toEqual(
+      expect.arrayContaining([
+        { selector: "resource.label.bucket_name", op: "=", value: "p-raw" },
+        { selector: "metric.label.method", op: "=", value: "WriteObject" },
+      ]),
+    );
   });
 
   it("watch the streaming cluster's running jobs, not the Hive cluster's", () => {
     for (const c of alertNamed("quiet", "streaming-job").inputs.conditions) {
-      expect(parseMonitoringFilter(conditionBody(c).filter)).toContainEqual({ selector: "resource.label.cluster_name", op: "=", value: "clickstream-stream" });
+      expect(parseMonitoringFilter(conditionBody(c).filter)).toContainEqual({
+        selector: "resource.label.cluster_name",
+        op: "=",
+        value: "clickstream-stream",
+      });
     }
   });
 
   it("fire on the quarantine share exactly when quarantined / (rows + quarantined) exceeds quarantineMaxShare", () => {
-    const threshold = alertNamed("quiet", "quarantine-share").inputs.conditions[0].conditionThreshold.thresholdValue as number;
+    const threshold = alertNamed("quiet", "quarantine-share").inputs.conditions[0].conditionThreshold
+      .thresholdValue as number;
     const share = 0.05;
-    for (const [rows, quarantined] of [[95, 5], [94, 6], [1000, 52], [1000, 53], [10, 0], [1, 1]]) {
+    for (const [rows, quarantined] of [
+      [95, 5],
+      [94, 6],
+      [1000, 52],
+      [1000, 53],
+      [10, 0],
+      [1, 1],
+    ]) {
       expect(quarantined / rows > threshold).toBe(quarantined / (rows + quarantined) > share);
     }
   });
@@ -217,8 +301,11 @@ describe("the pipeline's alert policies", () => {
 describe("notifications", () => {
   it("attach one email channel to every alert policy when alertEmail is set", () => {
     const channels = ofType("gcp:monitoring/notificationChannel:NotificationChannel", "paged");
-    expect(channels.map((c) => [c.inputs.type, c.inputs.labels])).toEqual([["email", { email_address: "ops@example.com" }]]);
-    for (const a of alertsOf("paged")) expect(a.inputs.notificationChannels).toEqual(["projects/p/notificationChannels/paged-email-7"]);
+    expect(channels.map((c) => [c.inputs.type, c.inputs.labels])).toEqual([
+      ["email", { email_address: "ops@example.com" }],
+    ]);
+    for (const a of alertsOf("paged"))
+      expect(a.inputs.notificationChannels).toEqual(["projects/p/notificationChannels/paged-email-7"]);
   });
 
   it("create no channel without alertEmail, and the alerts still exist with none", () => {
@@ -234,14 +321,18 @@ describe("the log-based metrics", () => {
   it("match the shared definition of each line they count, in the log of the component that writes it", () => {
     const filterOf = (key: string) => declared.find((r) => r.name === `quiet-${key}`)!.inputs.filter as string;
     expect(filterOf("dag-task-failures")).toContain(lineTerm(DAG_TASK_FAILED));
-    expect(filterOf("dag-task-failures")).toContain('resource.type="cloud_composer_environment" AND resource.labels.environment_name="clickstream-composer"');
+    expect(filterOf("dag-task-failures")).toContain(
+      'resource.type="cloud_composer_environment" AND resource.labels.environment_name="clickstream-composer"',
+    );
     expect(filterOf("hourly-loads")).toContain(lineTerm(HOUR_LOADED));
     expect(filterOf("rows-loaded")).toContain(lineTerm(HOUR_LOADED));
     expect(filterOf("rejected-files")).toContain(lineTerm(FILE_REJECTED));
     expect(filterOf("raw-rows")).toContain(lineTerm(HOUR_COMPLETE));
     expect(filterOf("quarantined-rows")).toContain(lineTerm(HOUR_COMPLETE));
     for (const key of ["hourly-loads", "rows-loaded", "loader-errors", "rejected-files"]) {
-      expect(filterOf(key)).toContain('resource.type="cloud_run_revision" AND resource.labels.service_name="clickstream-loader"');
+      expect(filterOf(key)).toContain(
+        'resource.type="cloud_run_revision" AND resource.labels.service_name="clickstream-loader"',
+      );
     }
     expect(filterOf("loader-errors")).toContain("severity>=ERROR");
   });
@@ -249,7 +340,9 @@ describe("the log-based metrics", () => {
   it("extract rows and quarantined counts with the shared patterns, which find them in a real marker line", () => {
     const extractor = (key: string) => declared.find((r) => r.name === `quiet-${key}`)!.inputs.valueExtractor as string;
     expect(extractor("raw-rows")).toBe(`REGEXP_EXTRACT(textPayload, ${JSON.stringify(HOUR_COMPLETE.rows)})`);
-    expect(extractor("quarantined-rows")).toBe(`REGEXP_EXTRACT(textPayload, ${JSON.stringify(HOUR_COMPLETE.quarantined)})`);
+    expect(extractor("quarantined-rows")).toBe(
+      `REGEXP_EXTRACT(textPayload, ${JSON.stringify(HOUR_COMPLETE.quarantined)})`,
+    );
     expect(extractor("rows-loaded")).toBe("EXTRACT(jsonPayload.outputRows)");
     const line = `hour complete: ${JSON.stringify({ hour: "2026-11-26T10", rows: 150, quarantined: 3 }).replace(/":/g, '": ').replace(/,"/g, ', "')}`;
     expect(new RegExp(HOUR_COMPLETE.rows).exec(line)?.[1]).toBe("150");
@@ -257,7 +350,16 @@ describe("the log-based metrics", () => {
   });
 
   it("use only RE2 syntax in the shared patterns (no lookaround or backreference), which Cloud Logging requires", () => {
-    const patterns = [NOT_LOADED.pattern, DAG_TASK_FAILED.pattern, DAG_TASK_FAILED.task, HOUR_LOADED.pattern, FILE_REJECTED.pattern, HOUR_COMPLETE.pattern, HOUR_COMPLETE.rows, HOUR_COMPLETE.quarantined];
+    const patterns = [
+      NOT_LOADED.pattern,
+      DAG_TASK_FAILED.pattern,
+      DAG_TASK_FAILED.task,
+      HOUR_LOADED.pattern,
+      FILE_REJECTED.pattern,
+      HOUR_COMPLETE.pattern,
+      HOUR_COMPLETE.rows,
+      HOUR_COMPLETE.quarantined,
+    ];
     for (const pattern of patterns) {
       expect(() => new RegExp(pattern)).not.toThrow();
       expect(pattern).not.toMatch(/\(\?[=!<]|\\[1-9]/);
@@ -283,18 +385,28 @@ describe("the log-based metrics", () => {
 describe("the health dashboard", () => {
   const dashboard = () => JSON.parse(ofType("gcp:monitoring/dashboard:Dashboard", "quiet")[0].inputs.dashboardJson);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const filtersOf = (widget: any): string[] => widget.xyChart.dataSets.flatMap((d: any) => {
-    const q = d.timeSeriesQuery;
-    return q.timeSeriesFilter ? [q.timeSeriesFilter.filter] : [q.timeSeriesFilterRatio.numerator.filter, q.timeSeriesFilterRatio.denominator.filter];
-  });
+  const filtersOf = (widget: any): string[] =>
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    widget.xyChart.dataSets.flatMap((d: any) => {
+      const q = d.timeSeriesQuery;
+      return q.timeSeriesFilter
+        ? [q.timeSeriesFilter.filter]
+        : [q.timeSeriesFilterRatio.numerator.filter, q.timeSeriesFilterRatio.denominator.filter];
+    });
 
   it("charts raw intake, quarantine, DAG runs and durations, loads, rows, freshness and the loader's invocations and errors", () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const charted = new Set(dashboard().mosaicLayout.tiles.flatMap((t: any) => filtersOf(t.widget).map((f) => metricTypeOf(f).metricType)));
-    expect([...charted].sort()).toEqual([
-      ...Object.keys(GOOGLE_DEFINED),
-      ...["dag-task-failures", "hourly-loads", "loader-errors", "quarantined-rows", "raw-rows", "rows-loaded"].map((k) => `${USER_METRIC_PREFIX}clickstream/${k}`),
-    ].sort());
+    const charted = new Set(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      dashboard().mosaicLayout.tiles.flatMap((t: any) => filtersOf(t.widget).map((f) => metricTypeOf(f).metricType)),
+    );
+    expect([...charted].sort()).toEqual(
+      [
+        ...Object.keys(GOOGLE_DEFINED),
+        ...["dag-task-failures", "hourly-loads", "loader-errors", "quarantined-rows", "raw-rows", "rows-loaded"].map(
+          (k) => `${USER_METRIC_PREFIX}clickstream/${k}`,
+        ),
+      ].sort(),
+    );
   });
 
   it("places every tile inside the 48-column mosaic without overlap", () => {
@@ -303,16 +415,19 @@ describe("the health dashboard", () => {
     const overlaps: string[] = [];
     for (const t of tiles) {
       expect(t.xPos + t.width).toBeLessThanOrEqual(columns);
-      for (let x = t.xPos; x < t.xPos + t.width; x++) for (let y = t.yPos; y < t.yPos + t.height; y++) {
-        if (taken.has(`${x},${y}`)) overlaps.push(`${x},${y}`);
-        taken.add(`${x},${y}`);
-      }
+      for (let x = t.xPos; x < t.xPos + t.width; x++)
+        for (let y = t.yPos; y < t.yPos + t.height; y++) {
+          if (taken.has(`${x},${y}`)) overlaps.push(`${x},${y}`);
+          taken.add(`${x},${y}`);
+        }
     }
     expect(overlaps).toEqual([]);
   });
 
   it("is reachable at the console's custom-dashboard address", () => {
-    expect(dashboardUrls.quiet).toBe("https://console.cloud.google.com/monitoring/dashboards/custom/quiet-dashboard-42?project=my-clickstream-dev");
+    expect(dashboardUrls.quiet).toBe(
+      "https://console.cloud.google.com/monitoring/dashboards/custom/quiet-dashboard-42?project=my-clickstream-dev",
+    );
   });
 });
 
@@ -327,7 +442,9 @@ describe("the monitoring settings", () => {
   it("reject a freshness bound shorter than the hourly cadence allows, or not a whole number, naming the key", () => {
     for (const value of ["60", "1441", "90.5", "ninety"]) {
       expect(() => parse({ [`${ns}:freshnessMinutes`]: value })).toThrow(StackConfigError);
-      expect(() => parse({ [`${ns}:freshnessMinutes`]: value })).toThrow(`Config key '${ns}:freshnessMinutes' accepts an integer from 75 to 1440; got '${value}'.`);
+      expect(() => parse({ [`${ns}:freshnessMinutes`]: value })).toThrow(
+        `Config key '${ns}:freshnessMinutes' accepts an integer from 75 to 1440; got '${value}'.`,
+      );
     }
   });
 

@@ -14,7 +14,9 @@ beforeAll(async () => {
 
 describe("monitoring in the deployed program", () => {
   it("exports the dashboard's console URL as dashboardUrl", () => {
-    expect(run.outputs.dashboardUrl).toMatch(/^https:\/\/console\.cloud\.google\.com\/monitoring\/dashboards\/custom\/[^/?]+\?project=my-clickstream-dev$/);
+    expect(run.outputs.dashboardUrl).toMatch(
+      /^https:\/\/console\.cloud\.google\.com\/monitoring\/dashboards\/custom\/[^/?]+\?project=my-clickstream-dev$/,
+    );
   });
 
   it("counts the lines of the loader function, the Composer environment and the streaming cluster the program declares", () => {
@@ -23,10 +25,17 @@ describe("monitoring in the deployed program", () => {
     const streamCluster = byType(run, "gcp:dataproc/cluster:Cluster").find((c) => c.name.startsWith("streaming"))!;
     const filters = byType(run, "gcp:logging/metric:Metric").map((m) => m.inputs.filter as string);
     expect(filters.filter((f) => f.includes(`resource.labels.service_name="${fn.inputs.name}"`))).toHaveLength(4);
-    expect(filters.filter((f) => f.includes(`resource.labels.environment_name="${environment.inputs.name}"`))).toHaveLength(2);
+    expect(
+      filters.filter((f) => f.includes(`resource.labels.environment_name="${environment.inputs.name}"`)),
+    ).toHaveLength(2);
     const alertFilters = byType(run, "gcp:monitoring/alertPolicy:AlertPolicy").flatMap((a) =>
-      (a.inputs.conditions as Record<string, { filter: string }>[]).map((c) => (c.conditionThreshold ?? c.conditionAbsent).filter));
-    expect(alertFilters.filter((f) => f.includes(`resource.label.cluster_name="${streamCluster.inputs.name}"`))).toHaveLength(2);
+      (a.inputs.conditions as Record<string, { filter: string }>[]).map(
+        (c) => (c.conditionThreshold ?? c.conditionAbsent).filter,
+      ),
+    );
+    expect(
+      alertFilters.filter((f) => f.includes(`resource.label.cluster_name="${streamCluster.inputs.name}"`)),
+    ).toHaveLength(2);
   });
 
   it("declares only alert policies the policy pack's documentation rule passes", () => {
@@ -34,8 +43,15 @@ describe("monitoring in the deployed program", () => {
     expect(alerts.length).toBeGreaterThanOrEqual(6);
     for (const alert of alerts) {
       const found: string[] = [];
-      const args = { type: alert.type, props: alert.inputs, urn: `urn:pulumi:dev::p::${alert.type}::${alert.name}`, name: alert.name, opts: {} } as unknown as ResourceValidationArgs;
-      for (const policy of monitoringPolicies) [policy.validateResource].flat().forEach((validate) => validate?.(args, (m) => found.push(m)));
+      const args = {
+        type: alert.type,
+        props: alert.inputs,
+        urn: `urn:pulumi:dev::p::${alert.type}::${alert.name}`,
+        name: alert.name,
+        opts: {},
+      } as unknown as ResourceValidationArgs;
+      for (const policy of monitoringPolicies)
+        [policy.validateResource].flat().forEach((validate) => validate?.(args, (m) => found.push(m)));
       expect(found).toEqual([]);
     }
   });

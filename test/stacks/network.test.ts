@@ -26,8 +26,14 @@ beforeAll(async () => {
 describe("the network at the default settings", () => {
   it("opens no SSH path unless allowIapSsh is set", () => {
     const rules = declared.filter((r) => r.type === "gcp:compute/firewall:Firewall");
-    expect(rules.map((r) => r.name).sort()).toEqual(["network-allow-kafka", "network-allow-within-hive", "network-allow-within-stream"]);
-    expect(rules.every((r) => !(r.inputs.allows as { ports?: string[] }[]).some((a) => a.ports?.includes("22")))).toBe(true);
+    expect(rules.map((r) => r.name).sort()).toEqual([
+      "network-allow-kafka",
+      "network-allow-within-hive",
+      "network-allow-within-stream",
+    ]);
+    expect(rules.every((r) => !(r.inputs.allows as { ports?: string[] }[]).some((a) => a.ports?.includes("22")))).toBe(
+      true,
+    );
   });
 
   it("has no NAT: Kafka, Node.js and the connector come from the artifacts bucket over Private Google Access", () => {

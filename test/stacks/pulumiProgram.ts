@@ -37,7 +37,10 @@ export function cachedReleases(): string {
   for (const release of RELEASES) {
     const body = Buffer.from(`stand-in for ${release.file}\n`);
     writeFileSync(path.join(cache, "releases", release.file), body);
-    writeFileSync(path.join(cache, "releases", `${release.file}.${release.algorithm}`), `${digestOf(body, release.algorithm)}\n`);
+    writeFileSync(
+      path.join(cache, "releases", `${release.file}.${release.algorithm}`),
+      `${digestOf(body, release.algorithm)}\n`,
+    );
   }
   return cache;
 }
@@ -86,7 +89,12 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
   switch (type) {
     case "gcp:serviceaccount/account:Account": {
       const email = `${inputs.accountId}@${project}.iam.gserviceaccount.com`;
-      return { ...inputs, email, name: `projects/${project}/serviceAccounts/${email}`, member: `serviceAccount:${email}` };
+      return {
+        ...inputs,
+        email,
+        name: `projects/${project}/serviceAccounts/${email}`,
+        member: `serviceAccount:${email}`,
+      };
     }
     case "gcp:projects/serviceIdentity:ServiceIdentity": {
       const email = `service-${projectNumber}@${AGENT_DOMAINS[inputs.service]}.iam.gserviceaccount.com`;
@@ -116,9 +124,15 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
         },
       };
     case "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy":
-      return { ...inputs, name: `projects/${project}/locations/${inputs.location}/autoscalingPolicies/${inputs.policyId}` };
+      return {
+        ...inputs,
+        name: `projects/${project}/locations/${inputs.location}/autoscalingPolicies/${inputs.policyId}`,
+      };
     case "gcp:compute/subnetwork:Subnetwork":
-      return { ...inputs, selfLink: `https://www.googleapis.com/compute/v1/projects/${project}/regions/${inputs.region}/subnetworks/${inputs.name}` };
+      return {
+        ...inputs,
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${project}/regions/${inputs.region}/subnetworks/${inputs.name}`,
+      };
     case "gcp:dataproc/job:Job":
       return { ...inputs, reference: { jobId: `job-${name}` } };
     case "gcp:composer/environment:Environment":
@@ -131,7 +145,11 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
         },
       };
     case "gcp:cloudfunctionsv2/function:Function":
-      return { ...inputs, serviceConfig: { ...inputs.serviceConfig, service: inputs.name }, url: `https://${inputs.name}-xyz.a.run.app` };
+      return {
+        ...inputs,
+        serviceConfig: { ...inputs.serviceConfig, service: inputs.name },
+        url: `https://${inputs.name}-xyz.a.run.app`,
+      };
     default:
       return { ...inputs };
   }
@@ -142,7 +160,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
  * while loading, `error` is set and `resources` shows what was declared before. Jest keeps a module that
  * loaded once, so a test file can run the program successfully once, and failing configs any number of times.
  */
-export async function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun & { error?: Error }> {
+export async function runProgram(
+  config: Record<string, string>,
+  stack = "dev",
+): Promise<ProgramRun & { error?: Error }> {
   const resources: DeclaredResource[] = [];
   const waitsFor = new Map<string, string[]>();
   const readsFrom = new Map<string, Promise<string[]>>();
@@ -153,7 +174,14 @@ export async function runProgram(config: Record<string, string>, stack = "dev"):
     {
       newResource(args) {
         const state = computedState(args.type, args.name, args.inputs, project);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, dependsOn: waitsFor.get(args.name) ?? [], inputsFrom: [] });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          state,
+          dependsOn: waitsFor.get(args.name) ?? [],
+          inputsFrom: [],
+        });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -174,20 +202,23 @@ export async function runProgram(config: Record<string, string>, stack = "dev"):
   let error: Error | undefined;
   // A root stack, as the CLI has, so a stack transformation sees every resource's final options.
   const programExports = (await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation(({ name, props, opts }) => {
-        const dependsOn = opts.dependsOn === undefined ? [] : [opts.dependsOn].flat();
-        waitsFor.set(name, dependsOn.map((r) => (r as unknown as { __name: string }).__name));
-        readsFrom.set(name, resourcesReadBy(props));
-        return undefined;
-      });
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require("../../index");
-      } catch (err) {
-        // The program stopped while loading: no outputs, and `resources` shows what it declared before.
-        error = err as Error;
-        return {};
-      }
+    pulumi.runtime.registerStackTransformation(({ name, props, opts }) => {
+      const dependsOn = opts.dependsOn === undefined ? [] : [opts.dependsOn].flat();
+      waitsFor.set(
+        name,
+        dependsOn.map((r) => (r as unknown as { __name: string }).__name),
+      );
+      readsFrom.set(name, resourcesReadBy(props));
+      return undefined;
+    });
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require("../../index");
+    } catch (err) {
+      // The program stopped while loading: no outputs, and `resources` shows what it declared before.
+      error = err as Error;
+      return {};
+    }
   })) as Record<string, unknown>;
   // Let registrations that no output depends on finish too.
   await pulumi.runtime.disconnect();
@@ -204,7 +235,11 @@ async function resourcesReadBy(props: unknown): Promise<string[]> {
     if (value === null || typeof value !== "object" || depth > 20) return;
     const output = value as { allResources?: () => Promise<Set<{ __name: string }>> };
     if (typeof output.allResources === "function") {
-      pending.push(output.allResources().then((set) => { for (const r of set) found.add(r.__name); }));
+      pending.push(
+        output.allResources().then((set) => {
+          for (const r of set) found.add(r.__name);
+        }),
+      );
       return;
     }
     for (const v of Object.values(value as Record<string, unknown>)) walk(v, depth + 1);

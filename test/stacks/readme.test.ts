@@ -11,14 +11,23 @@ const readme = read("README.md");
 const deploying = read("docs/deploying.md");
 const access = read("docs/access.md");
 /** The README and every page of docs/. */
-const documentation = [readme, ...readdirSync(path.join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => read(`docs/${f}`))];
+const documentation = [
+  readme,
+  ...readdirSync(path.join(REPO_ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => read(`docs/${f}`)),
+];
 
 /** The output column names of a view's SQL: the items of its last SELECT, each by its alias or its column. */
 function viewColumns(view: string): string[] {
-  const sql = readFileSync(path.join(REPO_ROOT, "functions", "loader", "warehouse", `${view}.sql`), "utf8").replace(/--.*$/gm, "");
+  const sql = readFileSync(path.join(REPO_ROOT, "functions", "loader", "warehouse", `${view}.sql`), "utf8").replace(
+    /--.*$/gm,
+    "",
+  );
   const select = sql.slice(sql.lastIndexOf("SELECT") + "SELECT".length, sql.lastIndexOf("FROM"));
   const items: string[] = [];
-  let depth = 0, current = "";
+  let depth = 0,
+    current = "";
   for (const ch of select) {
     depth += ch === "(" ? 1 : ch === ")" ? -1 : 0;
     if (ch === "," && depth === 0) {
@@ -55,10 +64,13 @@ describe("the README and docs/, checked against the code they describe", () => {
 
   it("deploys with the policy pack wherever it shows `pulumi up` as a command", () => {
     let inCode = false;
-    const codeLines = documentation.join("\n").split("\n").filter((line) => {
-      if (line.startsWith("```")) inCode = !inCode;
-      return inCode;
-    });
+    const codeLines = documentation
+      .join("\n")
+      .split("\n")
+      .filter((line) => {
+        if (line.startsWith("```")) inCode = !inCode;
+        return inCode;
+      });
     const commands = codeLines.filter((line) => /^\s*pulumi up\b/.test(line));
     expect(commands.length).toBeGreaterThanOrEqual(2);
     for (const command of commands) expect(command).toMatch(/^\s*pulumi up --policy-pack policy\b/);

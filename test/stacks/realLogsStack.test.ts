@@ -14,11 +14,15 @@ beforeAll(async () => {
 
 describe("a stack for real logs (demoTraffic false; Pulumi mocks)", () => {
   it("runs the broker but no generator on the streaming master", () => {
-    const actions = byName(run, "streaming-cluster").inputs.clusterConfig.initializationActions.map((a: { script: string }) => a.script);
+    const actions = byName(run, "streaming-cluster").inputs.clusterConfig.initializationActions.map(
+      (a: { script: string }) => a.script,
+    );
     expect(actions).toEqual([expect.stringMatching(/\/init\/kafka-broker\.sh$/)]);
   });
 
   it("still streams the topic into raw, reading access-log lines", () => {
-    expect(byName(run, "streaming-spark-job").inputs.pysparkConfig.args).toEqual(expect.arrayContaining(["--input-format", "combined"]));
+    expect(byName(run, "streaming-spark-job").inputs.pysparkConfig.args).toEqual(
+      expect.arrayContaining(["--input-format", "combined"]),
+    );
   });
 });

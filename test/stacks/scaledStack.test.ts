@@ -16,8 +16,9 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
   it("adds exactly the Managed Kafka cluster and topic, its API and client grant, the NAT its login handler needs, and the Hive autoscaling policy, in place of the broker's passwords and port", () => {
     const counts: Record<string, number> = {};
     for (const r of run.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-    const withoutBrokerCredentials = Object.fromEntries(Object.entries(DEFAULT_GRAPH).filter(([type]) =>
-      !/secretmanager|randomPassword|KafkaCredentials/.test(type)));
+    const withoutBrokerCredentials = Object.fromEntries(
+      Object.entries(DEFAULT_GRAPH).filter(([type]) => !/secretmanager|randomPassword|KafkaCredentials/.test(type)),
+    );
     expect(counts).toEqual({
       ...withoutBrokerCredentials,
       // Managed Kafka lives outside the VPC's firewall: no rule for a broker's port
@@ -36,14 +37,20 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
   });
 
   it("creates the Managed Kafka cluster in the stack's subnet and region, at Google's smallest size, after its API", () => {
-    expect(byType(run, "gcp:projects/service:Service").map((s) => s.inputs.service)).toContain("managedkafka.googleapis.com");
+    expect(byType(run, "gcp:projects/service:Service").map((s) => s.inputs.service)).toContain(
+      "managedkafka.googleapis.com",
+    );
     const cluster = byName(run, "kafka-cluster");
     expect(cluster.inputs).toMatchObject({
       clusterId: "clickstream-kafka",
       location: "us-central1",
       // 3 vCPUs, Google's minimum, with the recommended 4 GiB each.
       capacityConfig: { vcpuCount: "3", memoryBytes: String(12 * 1024 ** 3) },
-      gcpConfig: { accessConfig: { networkConfigs: [{ subnet: `projects/${PROJECT}/regions/us-central1/subnetworks/clickstream-subnet` }] } },
+      gcpConfig: {
+        accessConfig: {
+          networkConfigs: [{ subnet: `projects/${PROJECT}/regions/us-central1/subnetworks/clickstream-subnet` }],
+        },
+      },
     });
     expect(cluster.dependsOn).toEqual(expect.arrayContaining(["apis-ready", "network-subnet"]));
     expect(byName(run, "apis-ready").dependsOn).toContain("apis-managedkafka");
@@ -51,23 +58,38 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
 
   it("declares the topic replicated three times, one partition per executor core, kept as long as the local broker keeps it", () => {
     const topic = byName(run, "kafka-topic").inputs;
-    expect(topic).toMatchObject({ topicId: "weblogs", cluster: "clickstream-kafka", location: "us-central1", replicationFactor: 3, partitionCount: 8 });
+    expect(topic).toMatchObject({
+      topicId: "weblogs",
+      cluster: "clickstream-kafka",
+      location: "us-central1",
+      replicationFactor: 3,
+      partitionCount: 8,
+    });
     // "Received" is the broker's clock there too.
-    expect(topic.configs).toEqual({ "retention.ms": String(72 * 3600 * 1000), "message.timestamp.type": "LogAppendTime" });
+    expect(topic.configs).toEqual({
+      "retention.ms": String(72 * 3600 * 1000),
+      "message.timestamp.type": "LogAppendTime",
+    });
     const job = byName(run, "streaming-spark-job").inputs.pysparkConfig.properties;
     expect(Number(job["spark.executor.instances"]) * Number(job["spark.executor.cores"])).toBe(topic.partitionCount);
   });
 
   it("lets the streaming cluster's account connect to Managed Kafka, and grants that role to no one else", () => {
-    const clients = byType(run, "gcp:projects/iAMMember:IAMMember").filter((g) => g.inputs.role === "roles/managedkafka.client");
-    expect(clients.map((g) => g.inputs.member)).toEqual([`serviceAccount:clickstream-stream@${PROJECT}.iam.gserviceaccount.com`]);
+    const clients = byType(run, "gcp:projects/iAMMember:IAMMember").filter(
+      (g) => g.inputs.role === "roles/managedkafka.client",
+    );
+    expect(clients.map((g) => g.inputs.member)).toEqual([
+      `serviceAccount:clickstream-stream@${PROJECT}.iam.gserviceaccount.com`,
+    ]);
     expect(clients[0].inputs.project).toBe(PROJECT);
   });
 
   it("starts no broker on the streaming master and points the generator at the managed bootstrap address", () => {
     const cluster = byName(run, "streaming-cluster");
     const config = cluster.inputs.clusterConfig;
-    expect(config.initializationActions.map((a: { script: string }) => a.script.split("/").pop())).toEqual(["weblog-generator.sh"]);
+    expect(config.initializationActions.map((a: { script: string }) => a.script.split("/").pop())).toEqual([
+      "weblog-generator.sh",
+    ]);
     expect(config.gceClusterConfig.metadata).toMatchObject({ "kafka-mode": "managed", "kafka-bootstrap": BOOTSTRAP });
     // The generator's first send waits for the topic.
     expect(cluster.dependsOn).toContain("kafka-topic");
@@ -81,7 +103,11 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
     expect(config.autoscalingConfig).toBeUndefined();
     expect(byName(run, "streaming-cluster").inputs.labels).toEqual({ workload: "streaming" });
     const properties = byName(run, "streaming-spark-job").inputs.pysparkConfig.properties;
-    expect(properties).toMatchObject({ "spark.executor.instances": "4", "spark.executor.cores": "2", "spark.dynamicAllocation.enabled": "false" });
+    expect(properties).toMatchObject({
+      "spark.executor.instances": "4",
+      "spark.executor.cores": "2",
+      "spark.dynamicAllocation.enabled": "false",
+    });
   });
 
   it("bounds each micro-batch by the executors' cores: 8 cores take 800,000 entries a trigger, the password secret named by nothing", () => {
@@ -107,10 +133,14 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
       "com.google.cloud.hosted.kafka:managed-kafka-auth-login-handler:1.0.6",
     ]);
     // The staged connector's kafka-clients stays the one on the classpath.
-    expect(job.properties["spark.jars.excludes"]).toBe("io.confluent:kafka-schema-registry-client,org.apache.kafka:kafka-clients");
+    expect(job.properties["spark.jars.excludes"]).toBe(
+      "io.confluent:kafka-schema-registry-client,org.apache.kafka:kafka-clients",
+    );
     expect(job.jarFileUris).toHaveLength(4);
     // That resolution is the one fetch from outside Google, and the only reason this stack has a NAT.
-    expect(byName(run, "network-nat").inputs.subnetworks).toEqual([{ name: "network-subnet-id", sourceIpRangesToNats: ["ALL_IP_RANGES"] }]);
+    expect(byName(run, "network-nat").inputs.subnetworks).toEqual([
+      { name: "network-subnet-id", sourceIpRangesToNats: ["ALL_IP_RANGES"] },
+    ]);
     expect(byName(run, "streaming-cluster").dependsOn).toContain("network-nat");
   });
 
@@ -121,11 +151,16 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
       location: "us-central1",
       workerConfig: { minInstances: 2, maxInstances: 2 },
       secondaryWorkerConfig: { minInstances: 0, maxInstances: 4 },
-      basicAlgorithm: { cooldownPeriod: "120s", yarnConfig: { gracefulDecommissionTimeout: "3600s", scaleUpFactor: 1, scaleDownFactor: 1 } },
+      basicAlgorithm: {
+        cooldownPeriod: "120s",
+        yarnConfig: { gracefulDecommissionTimeout: "3600s", scaleUpFactor: 1, scaleDownFactor: 1 },
+      },
     });
     const hive = byName(run, "hive-cluster").inputs.clusterConfig;
     expect(hive.workerConfig).toMatchObject({ numInstances: 2, machineType: "e2-standard-2" });
     expect(hive.secondaryWorkerConfig).toEqual({ numInstances: 0, preemptibility: "NON_PREEMPTIBLE" });
-    expect(hive.autoscalingConfig.policyUri).toBe(`projects/${PROJECT}/locations/us-central1/autoscalingPolicies/clickstream-hive-autoscaling`);
+    expect(hive.autoscalingConfig.policyUri).toBe(
+      `projects/${PROJECT}/locations/us-central1/autoscalingPolicies/clickstream-hive-autoscaling`,
+    );
   });
 });

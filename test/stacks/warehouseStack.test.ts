@@ -11,7 +11,10 @@ beforeAll(async () => {
     {
       newResource: (args) => {
         declared.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: { ...args.inputs, email: "clickstream-loader@p.iam.gserviceaccount.com" } };
+        return {
+          id: `${args.name}-id`,
+          state: { ...args.inputs, email: "clickstream-loader@p.iam.gserviceaccount.com" },
+        };
       },
       call: () => ({}),
     },

@@ -27,15 +27,25 @@ async function main(): Promise<void> {
   };
   if (command === "bigquery") {
     const server = await startLocalBigQuery({ gcsRoot: need("gcs-root"), project: need("project") });
-    process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint, pid: server.pid, gcsRoot: server.gcsRoot })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ endpoint: server.endpoint, pid: server.pid, gcsRoot: server.gcsRoot })}\n`,
+    );
     const stop = () => void server.stop().then(() => process.exit(0));
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
     return;
   }
   if (command === "warehouse") {
-    const client = new BigQuery({ projectId: need("project"), location: need("location"), apiEndpoint: need("endpoint") });
-    await createLocalWarehouse(client, { project: need("project"), dataset: need("dataset"), location: need("location") });
+    const client = new BigQuery({
+      projectId: need("project"),
+      location: need("location"),
+      apiEndpoint: need("endpoint"),
+    });
+    await createLocalWarehouse(client, {
+      project: need("project"),
+      dataset: need("dataset"),
+      location: need("location"),
+    });
     process.stdout.write(`${JSON.stringify({ dataset: `${need("project")}.${need("dataset")}` })}\n`);
     return;
   }

@@ -31,13 +31,31 @@ export function emulatorPaths(cache = downloadCache()) {
  * The emulator's command line: 127.0.0.1 ports (free ones unless `restPort` is given), an in-memory store
  * (or one kept in `dataDir`, which outlives a restart), JSON logs (its port is read from them).
  */
-export function emulatorCommand(options: Pick<LocalBigQueryOptions, "gcsRoot" | "project"> & { restPort?: number; dataDir?: string }) {
+export function emulatorCommand(
+  options: Pick<LocalBigQueryOptions, "gcsRoot" | "project"> & { restPort?: number; dataDir?: string },
+) {
   const { bin, duckdbHome } = emulatorPaths();
   const store = options.dataDir ? ["--persistent", "--data-dir", options.dataDir] : ["--ephemeral"];
   return {
     command: bin,
-    args: ["start", "--rest-host", "127.0.0.1", "--rest-port", String(options.restPort ?? 0), "--grpc-host", "127.0.0.1", "--grpc-port", "0",
-      "--project", options.project, ...store, "--log-format", "json", "--log-level", "info"],
+    args: [
+      "start",
+      "--rest-host",
+      "127.0.0.1",
+      "--rest-port",
+      String(options.restPort ?? 0),
+      "--grpc-host",
+      "127.0.0.1",
+      "--grpc-port",
+      "0",
+      "--project",
+      options.project,
+      ...store,
+      "--log-format",
+      "json",
+      "--log-level",
+      "info",
+    ],
     // HOME: DuckDB finds the extensions the setup step installed from PyPI there (no download at start).
     env: { ...process.env, HOME: duckdbHome, BQEMU_GCS_LOCAL_ROOT: options.gcsRoot },
   };
@@ -52,7 +70,9 @@ export function restPortIn(output: string): number | undefined {
 export async function startLocalBigQuery(options: LocalBigQueryOptions): Promise<LocalBigQuery> {
   const { command, args, env } = emulatorCommand(options);
   if (!existsSync(command)) {
-    throw new Error(`the local BigQuery server is not installed at ${command}: run 'npm run setup' (scripts/setup.d/50-bigquery-emulator.sh)`);
+    throw new Error(
+      `the local BigQuery server is not installed at ${command}: run 'npm run setup' (scripts/setup.d/50-bigquery-emulator.sh)`,
+    );
   }
   mkdirSync(options.gcsRoot, { recursive: true });
   const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });

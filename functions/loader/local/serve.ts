@@ -11,12 +11,18 @@ import { LOADER_ENTRY_POINT } from "../src/hourlyLoader";
 export const LOOPBACK = "127.0.0.1";
 
 /** The answer to a request the framework failed on before the function ran: never the error's text. */
-export function plainError(err: { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction): void {
-  const [status, sentence] = err.type === "entity.parse.failed"
-    ? [400, "The request body is not valid JSON."]
-    : err.status !== undefined && err.status >= 400 && err.status < 500
-      ? [err.status, "The request cannot be handled."]
-      : [500, "The request could not be handled."];
+export function plainError(
+  err: { type?: string; status?: number },
+  _req: Request,
+  res: Response,
+  _next: NextFunction,
+): void {
+  const [status, sentence] =
+    err.type === "entity.parse.failed"
+      ? [400, "The request body is not valid JSON."]
+      : err.status !== undefined && err.status >= 400 && err.status < 500
+        ? [err.status, "The request cannot be handled."]
+        : [500, "The request could not be handled."];
   res.status(status).type("text/plain").send(`${sentence}\n`);
 }
 
@@ -34,7 +40,9 @@ function main(): void {
   const app = server.listeners("request")[0] as Express;
   app.use(plainError);
   server.listen(Number(values.port), LOOPBACK, () => {
-    process.stdout.write(`Serving function...\nFunction: ${LOADER_ENTRY_POINT}\nURL: http://${LOOPBACK}:${values.port}/\n`);
+    process.stdout.write(
+      `Serving function...\nFunction: ${LOADER_ENTRY_POINT}\nURL: http://${LOOPBACK}:${values.port}/\n`,
+    );
   });
   const stop = () => server.close(() => process.exit(0));
   process.once("SIGTERM", stop);

@@ -55,37 +55,61 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
   const name = event.data?.name;
   const generation = event.data?.generation;
   const ignore = (reason: string): LoadResult => {
-    log("INFO", `ignored: ${reason}`, { bucket, object: name, generation: typeof generation === "string" ? generation : undefined, eventId: event.id });
+    log("INFO", `ignored: ${reason}`, {
+      bucket,
+      object: name,
+      generation: typeof generation === "string" ? generation : undefined,
+      eventId: event.id,
+    });
     return { status: "ignored", reason };
   };
   if (event.type !== OBJECT_FINALIZED) return ignore(`event type ${event.type} is not ${OBJECT_FINALIZED}`);
   if (!bucket || !name || generation === undefined || generation === "") {
     return ignore("the event names no bucket, object and generation");
   }
-  if (bucket !== config.curatedBucket) return ignore(`bucket ${bucket} is not the curated bucket ${config.curatedBucket}`);
+  if (bucket !== config.curatedBucket)
+    return ignore(`bucket ${bucket} is not the curated bucket ${config.curatedBucket}`);
   const verdict = classifyObjectName(name);
   if (!verdict.published) return ignore(verdict.reason);
 
   const eventFields = { bucket, object: name, eventId: event.id };
   if (typeof generation !== "string" && typeof generation !== "number") {
-    return reject(log, eventFields, undefined, `the event's generation is a ${typeof generation}, not a decimal generation`);
+    return reject(
+      log,
+      eventFields,
+      undefined,
+      `the event's generation is a ${typeof generation}, not a decimal generation`,
+    );
   }
   if (!GENERATION.test(String(generation))) {
-    return reject(log, eventFields, undefined, `the event's generation ${JSON.stringify(String(generation).slice(0, 40))} is not decimal digits`);
+    return reject(
+      log,
+      eventFields,
+      undefined,
+      `the event's generation ${JSON.stringify(String(generation).slice(0, 40))} is not decimal digits`,
+    );
   }
   const object: StoredObject = { bucket, name, generation: String(generation) };
   const live = await deps.objects.liveGeneration(bucket, name);
   if (live === undefined) return ignore("the object no longer exists (a later run of the hour replaced it)");
   if (live !== object.generation) {
-    return reject(log, { ...eventFields, generation: object.generation }, undefined,
-      `the event announces generation ${object.generation} but the live generation is ${live}; that generation's own event loads it`);
+    return reject(
+      log,
+      { ...eventFields, generation: object.generation },
+      undefined,
+      `the event announces generation ${object.generation} but the live generation is ${live}; that generation's own event loads it`,
+    );
   }
   const content = await deps.objects.read(bucket, name, object.generation);
   if (content === undefined) return ignore(`generation ${object.generation} is no longer stored`);
   const foreignRows = rowsNotOfFile(content.toString("utf8"), verdict.file);
   if (foreignRows !== undefined) {
-    return reject(log, { ...eventFields, generation: object.generation, loadJobId: loadJobIdFor(object) }, undefined,
-      `${foreignRows}; nothing of the file was loaded`);
+    return reject(
+      log,
+      { ...eventFields, generation: object.generation, loadJobId: loadJobIdFor(object) },
+      undefined,
+      `${foreignRows}; nothing of the file was loaded`,
+    );
   }
   if (hasNoRows(content.toString("utf8"))) {
     // A quiet hour: nothing to append (a load job of an empty CSV fails to detect its dialect on some
@@ -111,7 +135,10 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
       if (isPermanentJobError(outcome.error)) return reject(log, fields, loadJobId, reason);
       log("WARNING", `load attempt ${attempt + 1} of ${MAX_LOAD_ATTEMPTS} failed transiently`, { ...fields, reason });
       if (!outcome.alreadyExisted && attempt < MAX_LOAD_ATTEMPTS - 1) {
-        throw new TransientLoadError(`load job ${loadJobId} failed (${reason}); a redelivery retries under the next job id`, outcome.error.reason ?? "unknown");
+        throw new TransientLoadError(
+          `load job ${loadJobId} failed (${reason}); a redelivery retries under the next job id`,
+          outcome.error.reason ?? "unknown",
+        );
       }
       continue;
     }
@@ -120,7 +147,12 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
     // so no lineage is recorded and the reconciliation reports the object.
     const after = await deps.objects.liveGeneration(bucket, name);
     if (after !== undefined && after !== object.generation) {
-      return reject(log, fields, loadJobId, `the object was replaced by generation ${after} during its load; its rows are not in the lineage`);
+      return reject(
+        log,
+        fields,
+        loadJobId,
+        `the object was replaced by generation ${after} during its load; its rows are not in the lineage`,
+      );
     }
     await recordLoad(deps, object, verdict.file, loadJobId, outputRows, fields);
     log("INFO", outcome.alreadyExisted ? "already loaded by an earlier delivery" : "loaded", {
@@ -141,7 +173,12 @@ export async function handleObjectFinalized(event: ObjectFinalizedEvent, deps: L
   );
 }
 
-function reject(log: LoaderLog, fields: Record<string, string | undefined>, loadJobId: string | undefined, reason: string): LoadResult {
+function reject(
+  log: LoaderLog,
+  fields: Record<string, string | undefined>,
+  loadJobId: string | undefined,
+  reason: string,
+): LoadResult {
   log("ERROR", "not loaded: the file cannot be loaded as published; acknowledged without retry", { ...fields, reason });
   return { status: "rejected", loadJobId, reason };
 }
@@ -174,7 +211,11 @@ async function recordLoad(
     if (outcome.succeeded) return;
     const reason = `${outcome.error.reason ?? "unknown"}: ${outcome.error.message ?? ""}`;
     if (isPermanentJobError(outcome.error)) return refused(logJobId, reason);
-    deps.log("WARNING", `lineage attempt ${attempt + 1} of ${MAX_LOAD_ATTEMPTS} failed transiently`, { ...fields, logJobId, reason });
+    deps.log("WARNING", `lineage attempt ${attempt + 1} of ${MAX_LOAD_ATTEMPTS} failed transiently`, {
+      ...fields,
+      logJobId,
+      reason,
+    });
   }
   refused(loadLogJobIdFor(loadJobId, MAX_LOAD_ATTEMPTS - 1), `all ${MAX_LOAD_ATTEMPTS} attempts failed`);
 }

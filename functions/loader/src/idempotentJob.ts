@@ -1,6 +1,13 @@
 // Runs a BigQuery job at most once per job id: insert it, or on 409 find the job that already has the
 // id, then wait (bounded) for it to finish.
-import { classifyRequestError, isJobAlreadyExists, JobError, JobResource, JobsApi, TransientLoadError } from "./bigqueryJobs";
+import {
+  classifyRequestError,
+  isJobAlreadyExists,
+  JobError,
+  JobResource,
+  JobsApi,
+  TransientLoadError,
+} from "./bigqueryJobs";
 
 export type JobOutcome =
   | { succeeded: true; job: JobResource; alreadyExisted: boolean }

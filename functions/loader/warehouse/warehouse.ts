@@ -43,7 +43,8 @@ export const hourlyActivityTable: WarehouseTable = {
 
 export const loadLogTable: WarehouseTable = {
   tableId: "hourly_activity_loads",
-  description: "Lineage: one row per loaded object (job id, object, generation, hour, run, rows). Join on (hour, run_id).",
+  description:
+    "Lineage: one row per loaded object (job id, object, generation, hour, run, rows). Join on (hour, run_id).",
   schema: loadLogColumns,
   timePartitioning: { type: "MONTH", field: "hour" },
   clustering: ["run_id"],
@@ -89,7 +90,9 @@ function rawColumnOf(name: string, property: ContractProperty): WarehouseColumn 
  * Kafka metadata. dt and hr are not here: BigQuery adds them from the hive-partitioned path.
  */
 export const rawEntryColumns: readonly WarehouseColumn[] = [
-  ...Object.entries(weblogEntryContract.properties as Record<string, ContractProperty>).map(([name, property]) => rawColumnOf(name, property)),
+  ...Object.entries(weblogEntryContract.properties as Record<string, ContractProperty>).map(([name, property]) =>
+    rawColumnOf(name, property),
+  ),
   ...KAFKA_METADATA_COLUMNS,
 ];
 
@@ -102,7 +105,8 @@ export const rawEntryColumns: readonly WarehouseColumn[] = [
 export function rawEntriesExternalTable(rawBucket: string) {
   return {
     tableId: RAW_ENTRIES_TABLE_ID,
-    description: "Raw web-log entries as the streaming job wrote them (Parquet, Hive-partitioned by dt and hr), queried in place.",
+    description:
+      "Raw web-log entries as the streaming job wrote them (Parquet, Hive-partitioned by dt and hr), queried in place.",
     externalDataConfiguration: {
       sourceFormat: "PARQUET",
       autodetect: false,
