@@ -1,6 +1,6 @@
 // `npm start -- query "SQL"`: one query over the local warehouse with the official BigQuery client, printed
 // as a table, CSV or JSON lines, its timestamps as ISO times (the API's own form is microseconds).
-import type { QueryOutput } from "./options";
+import type { QueryOutput } from "./usage";
 
 export type Cell = string | number | boolean | null;
 

@@ -28,7 +28,7 @@ import { PipelineSettings, startServices } from "./startServices";
 import { keepInput, keepMaxQuarantineShare } from "./stateFolder";
 
 /** Live traffic's entries per second when --rate is 0 (unthrottled only makes sense for the start-up hours). */
-export const DEFAULT_LIVE_RATE = 5; // as the stack's generatorRate; the usage text (options.ts) says it too
+export const DEFAULT_LIVE_RATE = 5; // as the stack's generatorRate; the usage text (commands/usage.ts) says it too
 
 export class Pipeline {
   readonly endpoints: Endpoints = {};

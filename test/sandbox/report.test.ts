@@ -8,7 +8,8 @@ import { launchChromium } from "../../sandbox/verdict/browser";
 import { Health } from "../../sandbox/verdict/health";
 import { HourlyActivityRow, hoursShown, LatestRun, topProducts } from "../../sandbox/verdict/hourlyActivity";
 import { reconcile } from "../../sandbox/verdict/reconciliation";
-import { axisTicks, ReportData, renderReport } from "../../sandbox/verdict/report";
+import { ReportData, renderReport } from "../../sandbox/verdict/report";
+import { axisTicks } from "../../sandbox/verdict/reportCharts";
 import { trafficAccount } from "../../sandbox/verdict/trafficAccount";
 import { readRenderedReport } from "./reportInBrowser";
 
