@@ -122,7 +122,7 @@ async function ship(o: SandboxOptions): Promise<number> {
         : `, in ${envelope}'s envelope with host, file and byte offset (shipping a file again counts its lines once)`),
   );
   say(
-    `their hours are counted once each hour completes: ${sandboxCommand(l.root, "status")} shows the hours loaded, ${sandboxCommand(l.root, 'query "SELECT ..."')} the rows`,
+    `their hours are counted once each hour completes: ${sandboxCommand(l.root, "status")} shows the hours loaded, ${sandboxCommand(l.root, "report")} the account of every line (counted, ignored, quarantined, repeated), ${sandboxCommand(l.root, 'query "SELECT ..."')} the rows`,
   );
   return 0;
 }

@@ -190,6 +190,7 @@ test("a real nginx log shipped twice is counted once: query gives exactly the re
     expect(shipped.err).toContain(`shipped ${lines} lines`);
     expect(shipped.err).toContain("vector's envelope with host, file and byte offset");
     expect(shipped.err).toContain(`'npm start -- status --state-dir ${stateDir}'`);
+    expect(shipped.err).toContain(`'npm start -- report --state-dir ${stateDir}' the account of every line`);
   }
   // stdin too: a line that is neither a visit nor a cart addition (ignored, so the counts stay the requests made)
   const piped = await sandbox(
