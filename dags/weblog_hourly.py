@@ -175,7 +175,8 @@ with DAG(
                 "hive_job": {
                     "query_file_uri": "{{ var.value.weblog_scripts_uri }}/" + step.script,
                     "script_variables": PLAN,
-                    # Also as Hive configuration, where the scripts' ${hiveconf:NAME} reads them (docs/hive-and-spark-sql.md).
+                    # Also as Hive configuration, where the scripts' ${hiveconf:NAME} reads them
+                    # (docs/hive-and-spark-sql.md).
                     "properties": PLAN,
                 },
             },
