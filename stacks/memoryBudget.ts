@@ -52,20 +52,21 @@ export interface MemoryPlan {
 const memoryOf = (machineType: string) => Math.round((machineShape(machineType)?.memoryGib ?? 0) * 1024);
 const usable = (machineType: string) => Math.floor(memoryOf(machineType) * (1 - HEADROOM));
 
+/** The settings a stack's memory plan weighs: the machines, and what runs on the streaming master. */
+export type MemoryPlanSettings = Pick<
+  StackConfig,
+  | "streamMachineType"
+  | "streamWorkers"
+  | "streamWorkerMachineType"
+  | "hiveMachineType"
+  | "hiveMaxWorkers"
+  | "kafka"
+  | "demoTraffic"
+  | "generatorRate"
+>;
+
 /** The memory plan of a stack: every node's parts, and the Spark and YARN sizes that follow from them. */
-export function memoryPlan(
-  config: Pick<
-    StackConfig,
-    | "streamMachineType"
-    | "streamWorkers"
-    | "streamWorkerMachineType"
-    | "hiveMachineType"
-    | "hiveMaxWorkers"
-    | "kafka"
-    | "demoTraffic"
-    | "generatorRate"
-  >,
-): MemoryPlan {
+export function memoryPlan(config: MemoryPlanSettings): MemoryPlan {
   const nodes: NodeBudget[] = [];
   const {
     system,

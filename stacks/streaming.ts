@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { streamingJobInputArgs } from "../contract/accessLogSettings";
 import { gsUri, UploadedArtifacts } from "./artifacts";
 import { StackConfig, vcpusOf } from "./config";
-import { memoryPlan, PARTS_MIB } from "./memoryBudget";
+import { memoryPlan, MemoryPlanSettings, PARTS_MIB } from "./memoryBudget";
 import { dataprocCluster, gatewayUrlsOf } from "./dataprocCluster";
 import { RawLayout } from "./layout";
 import { KafkaCredentials } from "./kafkaCredentials";
@@ -89,25 +89,18 @@ export function executorSettings(config: StreamingSettings): Record<string, stri
  * The settings the streaming cluster and job are named, sized and configured by (the memory plan, which sizes the
  * YARN share of the master, weighs the Hive cluster's settings too).
  */
-export type StreamingSettings = Pick<
-  StackConfig,
-  | "namePrefix"
-  | "region"
-  | "diskSizeGb"
-  | "streamMachineType"
-  | "streamWorkers"
-  | "streamWorkerMachineType"
-  | "hiveMachineType"
-  | "hiveMaxWorkers"
-  | "kafka"
-  | "kafkaTopic"
-  | "kafkaPartitions"
-  | "demoTraffic"
-  | "generatorRate"
-  | "inputFormat"
-  | "accessLog"
-  | "maxEventAgeDays"
->;
+export type StreamingSettings = MemoryPlanSettings &
+  Pick<
+    StackConfig,
+    | "namePrefix"
+    | "region"
+    | "diskSizeGb"
+    | "kafkaTopic"
+    | "kafkaPartitions"
+    | "inputFormat"
+    | "accessLog"
+    | "maxEventAgeDays"
+  >;
 
 export interface StreamingArgs {
   settings: StreamingSettings;

@@ -9,6 +9,7 @@ import * as parts from "../processes/parts";
 import { SandboxError } from "../processes/processes";
 import { ProcessRegistry } from "../processes/processRegistry";
 import { isSandboxFolder, markSandboxFolder, sandboxCommand, SandboxLayout } from "../shared/layout";
+import { writeStateFile } from "../shared/stateFile";
 import { StageClock } from "./stageClock";
 
 /** Runs the setup scripts with their progress on the terminal and in the setup log (in a group of their own, recorded). */
@@ -86,7 +87,7 @@ export function keepInput(l: SandboxLayout, input: parts.StreamInput): void {
 
 /** Records the quarantine limit asked for; without one, the state folder keeps the one it has. */
 export function keepMaxQuarantineShare(l: SandboxLayout, asked: number | undefined): void {
-  if (asked !== undefined) writeFileSync(l.checks, JSON.stringify({ maxQuarantineShare: asked }) + "\n");
+  if (asked !== undefined) writeStateFile(l.checks, { maxQuarantineShare: asked });
 }
 
 /** The quarantine limit of a state folder's hourly checks: the one `up` or `run` was given, else the stack's default. */

@@ -169,11 +169,7 @@ export function streamSpec(
 }
 
 /** The hourly steps' worker (the DAG's steps on Spark SQL, one session for every run), its retry delays on the sandbox clock. */
-export function hourlyWorkerSpec(
-  l: SandboxLayout,
-  clockFactor: number,
-  maxQuarantineShare = MAX_QUARANTINE_SHARE,
-): ServiceSpec {
+export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number, maxQuarantineShare: number): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "hourly",

@@ -133,7 +133,7 @@ describe("malformed entries", () => {
     const truth = new GroundTruth();
     truth.acknowledge(sample);
     const valid = entriesOf(sample);
-    const summary = truth.summary({
+    const run = {
       complete: true,
       error: null,
       mode: "live",
@@ -143,7 +143,8 @@ describe("malformed entries", () => {
       generated: sample.length,
       errors: 0,
       elapsed_seconds: 1,
-    });
+    } as const;
+    const summary = truth.summary(run);
     expect(summary.malformed).toBe(broken.length);
     expect(summary.valid).toBe(valid.length);
     expect(summary.visits).toBe(valid.filter((e) => e.pid === null).length);
@@ -164,17 +165,7 @@ describe("malformed entries", () => {
     // a long-running live service keeps hour totals only, and they are the same
     const hoursOnly = new GroundTruth(false);
     hoursOnly.acknowledge(sample);
-    const lean = hoursOnly.summary({
-      complete: true,
-      error: null,
-      mode: "live",
-      destination: "stdout",
-      topic: null,
-      seed: 7,
-      generated: sample.length,
-      errors: 0,
-      elapsed_seconds: 1,
-    });
+    const lean = hoursOnly.summary(run);
     expect(lean.hours).toEqual(summary.hours);
     expect([lean.products, lean.hourly_products]).toEqual([[], []]);
   });

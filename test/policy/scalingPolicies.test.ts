@@ -1,21 +1,7 @@
-import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { durationSeconds, scalingPolicies } from "../../policy/scalingPolicies";
 import { securityPolicies } from "../../policy/securityPolicies";
 import { runProgram, SCALED_CONFIG } from "../stacks/pulumiProgram";
-
-function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>): string[] {
-  const found: string[] = [];
-  const args = {
-    type,
-    props,
-    urn: `urn:pulumi:dev::clickstream-pipeline::${type}::r`,
-    name: "r",
-    opts: {},
-  } as unknown as ResourceValidationArgs;
-  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-  for (const validate of validations) validate?.(args, (message) => found.push(message));
-  return found;
-}
+import { violations } from "./violations";
 
 const policy = (name: string) => scalingPolicies.find((p) => p.name === name)!;
 const GIB = 1024 ** 3;

@@ -1,28 +1,6 @@
-import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { securityPolicies } from "../../policy/securityPolicies";
 import { runProgram, stackFileConfig } from "../stacks/pulumiProgram";
-
-/** What the policy engine hands a policy for one resource: its type token and its inputs. */
-function resourceArgs(type: string, props: Record<string, unknown>, name = "r"): ResourceValidationArgs {
-  return {
-    type,
-    props,
-    urn: `urn:pulumi:dev::clickstream-pipeline::${type}::${name}`,
-    name,
-    opts: {},
-    isType: () => false,
-    asType: () => undefined,
-    getConfig: () => ({}),
-    notApplicable: () => undefined,
-  } as unknown as ResourceValidationArgs;
-}
-
-function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>): string[] {
-  const found: string[] = [];
-  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-  for (const validate of validations) validate?.(resourceArgs(type, props), (message) => found.push(message));
-  return found;
-}
+import { violations } from "./violations";
 
 const policy = (name: string) => {
   const found = securityPolicies.find((p) => p.name === name);
