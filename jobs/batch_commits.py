@@ -14,12 +14,18 @@ nothing. A batch id without it is undone before it runs again: every final name 
 deleted, then its staging folder. So each
 batch's files end up in the sinks exactly once, whatever step a crash interrupted, without renaming any
 folder (GCS has no atomic folder rename). Readers (Hive, BigQuery, Spark) list the partition folders.
+
+The steps have names (STEPS). For a test against the real job, CLICKSTREAM_CRASH_AT=<step>[:<batch id>] ends
+the process at once when a batch reaches that step (os._exit: no clean-up, as a kill), after one line on
+stderr naming the step and the batch.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -28,6 +34,46 @@ from jobs import hadoop_files
 
 # Spark's own checkpoint keeps 100 batches by default: only the latest batch can be replayed.
 COMMITS_KEPT = 100
+
+# What a batch has done when it reaches each step, in order (a crash there leaves exactly that behind).
+STEPS = (
+    "staged",     # both outputs written under the staging folder; no moves.json yet
+    "listed",     # moves.json written; nothing moved
+    "moving",     # the first staged file moved, the others not
+    "moved",      # every staged file moved; no commit record
+    "committed",  # the commit record written; the staging folder still there
+    "cleaned",    # the staging folder deleted; the record COMMITS_KEPT batches back not yet
+    "done",       # write_batch finished; Spark has not logged the batch's commit
+)
+CRASH_AT_ENV = "CLICKSTREAM_CRASH_AT"
+CRASH_EXIT_CODE = 86  # distinct from the job's own failures (1, 2) and from a signal's
+
+
+@dataclass(frozen=True)
+class CrashPoint:
+    """Where the process ends itself: a step, in one batch or in the first batch that reaches it."""
+
+    step: str
+    batch_id: int | None = None
+
+    def reached(self, step: str, batch_id: int) -> None:
+        if step == self.step and self.batch_id in (None, batch_id):
+            print(f"{CRASH_AT_ENV}: crashing at step {step} of batch {batch_id}", file=sys.stderr, flush=True)
+            os._exit(CRASH_EXIT_CODE)
+
+
+def crash_point_from(environ: Mapping[str, str]) -> CrashPoint | None:
+    """The crash point CLICKSTREAM_CRASH_AT asks for (None when unset); ValueError when it names no step."""
+    text = environ.get(CRASH_AT_ENV, "")
+    if not text:
+        return None
+    step, _, batch = text.partition(":")
+    if step not in STEPS:
+        raise ValueError(f"{CRASH_AT_ENV}={text}: unknown step '{step}', expected one of {', '.join(STEPS)} "
+                         "optionally followed by :<batch id>")
+    if batch and not batch.isdigit():
+        raise ValueError(f"{CRASH_AT_ENV}={text}: the batch id after ':' must be a whole number")
+    return CrashPoint(step, int(batch) if batch else None)
 
 
 @dataclass(frozen=True)
@@ -114,10 +160,10 @@ def staged_files(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
 
 def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
                 prepare: Callable[[], tuple[BatchFigures, dict[str, DataFrame | None]]],
-                after_stage: Callable[[], None] = lambda: None) -> BatchFigures:
+                at_step: Callable[[str], None] = lambda step: None) -> BatchFigures:
     """Writes the batch exactly once. prepare() returns its figures and its outputs (sink name ->
     DataFrame partitioned by dt and hr, None when empty); it is not called for a committed batch.
-    after_stage runs between staging and moving (a test stops there to act out a crash)."""
+    at_step(name) runs as the batch reaches each of STEPS (where a crash is acted out)."""
     done = committed(spark, layout, batch_id)
     if done is not None:
         return done
@@ -132,14 +178,21 @@ def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
         for path, relative in staged_files(spark, f"{staging}/{name}"):
             folder, file_name = relative.rsplit("/", 1) if "/" in relative else ("", relative)
             moves[path] = "/".join(p for p in (layout.sinks[name], folder, f"b{batch_id}-{file_name}") if p)
+    at_step("staged")
     hadoop_files.write_text(spark, f"{staging}/moves.json", json.dumps(moves))
-    after_stage()
-    for source, target in moves.items():
+    at_step("listed")
+    for n, (source, target) in enumerate(moves.items()):
         hadoop_files.rename(spark, source, target)
+        if n == 0:
+            at_step("moving")
+    at_step("moved")
     done = BatchFigures(**{**asdict(counted), "batch_id": batch_id, "files": tuple(sorted(moves.values()))})
     hadoop_files.write_text(spark, layout.commit_record(batch_id), json.dumps(asdict(done)))  # the commit
+    at_step("committed")
     hadoop_files.delete(spark, staging)
+    at_step("cleaned")
     hadoop_files.delete(spark, layout.commit_record(batch_id - COMMITS_KEPT))
+    at_step("done")
     return done
 
 

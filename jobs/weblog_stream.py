@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -28,7 +29,7 @@ from pyspark.sql.streaming import StreamingQuery
 from pyspark.storagelevel import StorageLevel
 
 from jobs import access_log, hadoop_files, hour_completion, kafka_login
-from jobs.batch_commits import BatchFigures, BatchLayout, undo_unfinished, write_batch
+from jobs.batch_commits import BatchFigures, BatchLayout, CrashPoint, crash_point_from, undo_unfinished, write_batch
 from jobs.hour_completion import CompletionTracker
 from jobs.offset_gaps import record_gaps
 from jobs.spark_sessions import job_session
@@ -151,8 +152,9 @@ def batch_figures(judged: DataFrame, batch_id: int, input_format: str) -> BatchF
 
 
 def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
-                running: set[int]) -> StreamingQuery:
-    """One query: each batch is judged once (cached), then written to raw and quarantine exactly once."""
+                running: set[int], crash: CrashPoint | None = None) -> StreamingQuery:
+    """One query: each batch is judged once (cached), then written to raw and quarantine exactly once.
+    crash: where the process ends itself in a batch's commit (a test's CLICKSTREAM_CRASH_AT)."""
     contract = load_contract(hadoop_files.read_text(spark, args.contract))
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
     max_past = timedelta(seconds=args.max_past_seconds) if args.max_past_seconds > 0 else None
@@ -174,7 +176,11 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                 return figures, {"events": valid if figures.rows else None,
                                  "quarantine": bad if figures.quarantined else None}
 
-            done.append(write_batch(spark, layout, batch_id, prepare))
+            if crash is None:
+                done.append(write_batch(spark, layout, batch_id, prepare))
+            else:
+                done.append(write_batch(spark, layout, batch_id, prepare,
+                                        at_step=lambda step: crash.reached(step, batch_id)))
             log.info("batch %d: committed %.1f s after it started", batch_id, time.monotonic() - started)
         finally:
             judged.unpersist()
@@ -279,7 +285,7 @@ def write_any_timestamp(spark: SparkSession) -> None:
         spark.conf.set(key, "CORRECTED")
 
 
-def run(spark: SparkSession, args: argparse.Namespace) -> None:
+def run(spark: SparkSession, args: argparse.Namespace, crash: CrashPoint | None = None) -> None:
     # The contract's rules make one large expression: above 8000 bytes of bytecode the JVM never compiles
     # a method, so Spark generates code per expression (small methods) instead of one for the whole stage.
     spark.conf.set("spark.sql.codegen.hugeMethodLimit", "8000")
@@ -296,7 +302,7 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
     done: list[BatchFigures] = []  # appended by the query's thread once a batch is committed
     running: set[int] = set()  # ids of the batches the query's thread is writing
     started = datetime.now(UTC)
-    query = start_query(spark, args, done, running)
+    query = start_query(spark, args, done, running, crash)
     stopping = []
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
 
@@ -336,9 +342,14 @@ def run(spark: SparkSession, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args(argv)
+    try:
+        crash = crash_point_from(os.environ)  # before the JVM starts: a wrong name fails at once
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     spark = job_session("weblog-stream", kafka=True)
     try:
-        run(spark, args)
+        run(spark, args, crash)
     except StreamFailed as exc:
         log.error("%s", exc)
         return 1

@@ -1,10 +1,12 @@
 """The streaming job against a real Kafka broker: N entries in, exactly N rows in the raw Parquet, the
-malformed ones quarantined with reasons, and still exactly N (no duplicate event_id) after the job is
-killed mid-stream and restarted from its checkpoint. Also the hour markers it leaves behind, and how it
-ends: on SIGTERM cleanly, on a failed query (entries deleted before it read them) with an error."""
+malformed ones quarantined with reasons, and still exactly N (no duplicate event_id) after the job has
+crashed at each step of a batch's commit (CLICKSTREAM_CRASH_AT) and restarted from its checkpoint each
+time. Also the hour markers it leaves behind, and how it ends: on SIGTERM cleanly, on a failed query
+(entries deleted before it read them) with an error."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,7 +22,7 @@ from conftest import REPO, make_entry, spark_jvm_env
 
 from jobs import batch_commits, hadoop_files
 from jobs.batch_commits import BatchFigures, BatchLayout, committed_files, undo_unfinished, write_batch
-from jobs.weblog_stream import count_by_hour, latest_marked_hour, parse_args, run
+from jobs.weblog_stream import count_by_hour, latest_marked_hour, main, parse_args, run
 
 HOURS = ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"]
 PER_HOUR = 150
@@ -50,6 +52,57 @@ def visible_parquet(folder: Path) -> list[str]:
     )
 
 
+def job_env() -> dict[str, str]:
+    return {**spark_jvm_env(), "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
+
+
+def run_job(command: list[str], env: dict[str, str], log_path: Path, timeout: float) -> int:
+    """Runs the job to its end (bounded) and returns its exit code; its log goes to a file (an unread pipe
+    could fill and block it). Whatever of it is left afterwards (the JVM of a process that crashed) is
+    killed, as a crash of the machine would."""
+    with log_path.open("wb") as log:
+        job = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                               start_new_session=True)
+    try:
+        return job.wait(timeout=timeout)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(job.pid, signal.SIGKILL)
+        if job.poll() is None:
+            job.wait(timeout=30)
+
+
+def commit_progress(checkpoints: Path, batch_id: int) -> dict[str, object]:
+    """What the batch's commit has left on disk: its staging folder (and whether it still holds staged data),
+    its list of moves, how many of its final files exist ('none', 'one' of several, or 'all'), its record."""
+    staging = checkpoints / "batches" / str(batch_id)
+    moves, record = staging / "moves.json", checkpoints / "written" / f"{batch_id}.json"
+    if moves.exists():
+        targets = list(json.loads(moves.read_text()).values())
+    else:
+        targets = json.loads(record.read_text())["files"] if record.exists() else []
+    present = sum(Path(t).exists() for t in targets)
+    return {
+        "staged data": bool(visible_parquet(staging)) if staging.exists() else False,
+        "moves listed": moves.exists(),
+        "moved": "none" if present == 0 else "all" if present == len(targets) else "one" if present == 1 else present,
+        "record": record.exists(),
+    }
+
+
+# Where each step leaves the batch it stopped: every crash is checked against this, not only its log line.
+LEFT_AT = {
+    "staged": {"staged data": True, "moves listed": False, "moved": "none", "record": False},
+    "listed": {"staged data": True, "moves listed": True, "moved": "none", "record": False},
+    "moving": {"staged data": True, "moves listed": True, "moved": "one", "record": False},
+    "moved": {"staged data": False, "moves listed": True, "moved": "all", "record": False},
+    "committed": {"staged data": False, "moves listed": True, "moved": "all", "record": True},
+    "cleaned": {"staged data": False, "moves listed": False, "moved": "all", "record": True},
+    "done": {"staged data": False, "moves listed": False, "moved": "all", "record": True},
+}
+PER_TRIGGER = 60  # 453 records: batches 0-7, so run k crashes in batch k and the drain ends with batch 7
+
+
 @pytest.fixture(scope="module")
 def streamed(spark, kafka_bootstrap, tmp_path_factory):
     root = tmp_path_factory.mktemp("raw-bucket")
@@ -59,50 +112,59 @@ def streamed(spark, kafka_bootstrap, tmp_path_factory):
         for hour in HOURS for i in range(PER_HOUR)
     ]
     values = [json.dumps(e).encode() for e in entries]
-    for i, bad in enumerate(MALFORMED):  # malformed records in between valid ones
+    for i, bad in enumerate(MALFORMED):  # malformed records in between valid ones (batches 1, 3 and 5)
         values.insert(100 * (i + 1), bad)
     produce(spark, kafka_bootstrap, topic, values)
-    env = {**spark_jvm_env(), "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
+    checkpoints = root / "_checkpoints"
 
-    # First run: small batches every second; killed (SIGKILL) once a batch has been committed.
-    first_log = root.parent / f"{root.name}-first-run.log"  # a file: an unread pipe could fill and block the job
-    with first_log.open("wb") as log:
-        first = subprocess.Popen(
-            job_command(kafka_bootstrap, topic, root, "--trigger-seconds", "1", "--max-offsets-per-trigger", "100"),
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
-        )
-    commits = root / "_checkpoints" / "weblogs" / "commits"
-    deadline = time.monotonic() + 150
-    while not (commits / "0").exists():
-        if first.poll() is not None or time.monotonic() > deadline:
-            os.killpg(first.pid, signal.SIGKILL)
-            pytest.fail(f"first run committed no batch: {first_log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
-    batches_before_kill = len([p for p in commits.iterdir() if p.name.isdigit()])
+    # One run per step of a batch's commit, on the same checkpoint: run k replays the batch run k-1 crashed in,
+    # then crashes at step k of batch k (the process ends at once, as a kill would end it).
+    crashes = []
+    command = job_command(kafka_bootstrap, topic, root, "--available-now", "--max-offsets-per-trigger",
+                          str(PER_TRIGGER))
+    for batch_id, step in enumerate(batch_commits.STEPS):
+        log_path = root.parent / f"{root.name}-crash-{batch_id}-{step}.log"
+        env = {**job_env(), batch_commits.CRASH_AT_ENV: f"{step}:{batch_id}"}
+        code = run_job(command, env, log_path, timeout=180)
+        crashes.append({
+            "step": step, "batch": batch_id, "exit code": code, "log": log_path.read_text(),
+            "left": commit_progress(checkpoints, batch_id),
+            "spark committed": (checkpoints / "weblogs" / "commits" / str(batch_id)).exists(),
+        })
 
     # Restart from the checkpoint and drain the topic.
-    second = subprocess.run(
-        job_command(kafka_bootstrap, topic, root, "--available-now", "--idle-complete-seconds", "0"),
-        cwd=REPO, env=env, capture_output=True, timeout=240, check=False,
-    )
-    assert second.returncode == 0, second.stderr.decode()[-4000:]
-    return {"root": root, "entries": entries, "batches_before_kill": batches_before_kill}
+    drain_log = root.parent / f"{root.name}-drain.log"
+    code = run_job([*command, "--idle-complete-seconds", "0"], job_env(), drain_log, timeout=180)
+    assert code == 0, drain_log.read_text()[-4000:]
+    return {"root": root, "entries": entries, "crashes": crashes}
 
 
-def test_the_job_was_killed_mid_stream(streamed):
-    total = len(streamed["entries"]) + len(MALFORMED)
-    assert 1 <= streamed["batches_before_kill"] < total / 100
+def test_the_job_crashed_at_each_step_of_a_batch_commit_where_it_was_asked_to(streamed):
+    assert [c["step"] for c in streamed["crashes"]] == list(batch_commits.STEPS)
+    for crash in streamed["crashes"]:
+        step, batch_id = crash["step"], crash["batch"]
+        assert crash["exit code"] == batch_commits.CRASH_EXIT_CODE, (step, crash["log"][-3000:])
+        lines = re.findall(rf"{batch_commits.CRASH_AT_ENV}: crashing at step (\w+) of batch (\d+)", crash["log"])
+        assert lines == [(step, str(batch_id))], (step, crash["log"][-3000:])
+        assert crash["left"] == LEFT_AT[step], step
+        assert not crash["spark committed"], f"Spark logged batch {batch_id}: the crash came too late ({step})"
 
 
-def test_every_entry_lands_exactly_once_after_kill_and_restart(spark, streamed):
+def test_the_drain_replayed_the_last_crashed_batch_and_ended_with_the_last_one(streamed):
+    checkpoints = streamed["root"] / "_checkpoints"
+    records = sorted(int(p.stem) for p in (checkpoints / "written").glob("*.json"))
+    last = -(-(len(streamed["entries"]) + len(MALFORMED)) // PER_TRIGGER) - 1
+    assert records == list(range(last + 1)) and last == len(batch_commits.STEPS)
+    assert not list((checkpoints / "batches").glob("*")), "no staging folder is left"
+
+
+def test_every_entry_lands_exactly_once_after_a_crash_at_each_step_and_restarts(spark, streamed):
     events = streamed["root"] / "events"
     for rows in (spark.read.parquet(str(events)), spark.read.parquet(*visible_parquet(events))):
         ids = [r.event_id for r in rows.select("event_id").collect()]
         assert len(ids) == len(streamed["entries"])
         assert set(ids) == {e["event_id"] for e in streamed["entries"]}
-    # What Hive reads is exactly what the batches committed: no file of the killed batch is left over.
+    # What Hive reads is exactly what the batches committed: no file of a crashed batch is left over.
     layout = BatchLayout(str(streamed["root"] / "_checkpoints"), {})
     assert set(visible_parquet(events)) == {f for f in committed_files(spark, layout) if f.startswith(f"{events}/")}
 
@@ -131,6 +193,20 @@ def test_each_hour_gets_a_completion_marker_with_its_counts(streamed):
     assert [b["rows"] for b in bodies] == [PER_HOUR] * len(HOURS)
 
 
+def test_a_crash_point_names_a_step_and_optionally_a_batch_and_a_wrong_name_stops_the_job_at_start_up(
+        monkeypatch, caplog):
+    assert batch_commits.crash_point_from({}) is None
+    assert batch_commits.crash_point_from({"CLICKSTREAM_CRASH_AT": "moving"}) == batch_commits.CrashPoint("moving")
+    assert batch_commits.crash_point_from({"CLICKSTREAM_CRASH_AT": "done:12"}) == batch_commits.CrashPoint("done", 12)
+    with pytest.raises(ValueError, match="must be a whole number"):
+        batch_commits.crash_point_from({"CLICKSTREAM_CRASH_AT": "done:last"})
+    monkeypatch.setenv("CLICKSTREAM_CRASH_AT", "commited:3")
+    monkeypatch.setattr("jobs.weblog_stream.job_session", lambda *a, **k: pytest.fail("the JVM was started"))
+    assert main(job_command("localhost:9", "t", Path("/nonexistent"))[3:]) == 2
+    assert "unknown step 'commited', expected one of staged, listed, moving, moved, committed, cleaned, done" \
+        in caplog.text
+
+
 class Killed(Exception):
     """Stands for the job being killed at that point."""
 
@@ -156,10 +232,11 @@ def test_a_batch_replayed_with_the_same_id_after_a_crash_at_any_step_lands_exact
         return sorted(r[0] for r in spark.read.parquet(*files).collect()) if files else []
 
     # Killed after staging, before any file reached the sinks.
-    def crash():
-        raise Killed("killed")
+    def crash(step):
+        if step == "listed":
+            raise Killed("killed")
     with pytest.raises(Killed):
-        write_batch(spark, layout, 7, prepare, after_stage=crash)
+        write_batch(spark, layout, 7, prepare, at_step=crash)
     assert read_ids(sinks["events"]) == []
 
     # Killed in the middle of the moves: part of the batch is already in the sinks.
@@ -177,8 +254,10 @@ def test_a_batch_replayed_with_the_same_id_after_a_crash_at_any_step_lands_exact
     monkeypatch.setattr(batch_commits.hadoop_files, "rename", real_rename)
     assert 0 < len(read_ids(sinks["events"])) + len(visible_parquet(Path(sinks["quarantine"]))) < 31
 
-    # Spark runs the batch again with the same id: every row once, nothing lost.
-    figures = write_batch(spark, layout, 7, prepare)
+    # Spark runs the batch again with the same id: every row once, nothing lost; every step reached in order.
+    reached = []
+    figures = write_batch(spark, layout, 7, prepare, at_step=reached.append)
+    assert reached == list(batch_commits.STEPS)
     assert read_ids(sinks["events"]) == sorted(r[0] for r in rows)
     assert spark.read.parquet(*visible_parquet(Path(sinks["quarantine"]))).count() == 1
     visible = set(visible_parquet(tmp_path / "events")) | set(visible_parquet(tmp_path / "quarantine"))
@@ -270,10 +349,6 @@ def marked_hours(root: Path) -> list[tuple[str, int]]:
 def entries_of(hour: str, count: int) -> list[bytes]:
     return [json.dumps(make_entry(f"{hour}:{i:02d}:00.000Z", "P000001", cart_add=False)).encode()
             for i in range(count)]
-
-
-def job_env() -> dict[str, str]:
-    return {**spark_jvm_env(), "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g", "PYTHONPATH": str(REPO)}
 
 
 def test_sigterm_stops_the_query_writes_the_complete_hours_markers_and_exits_cleanly(spark, kafka_bootstrap,
