@@ -174,9 +174,7 @@ with DAG(
                 "placement": {"cluster_name": "{{ var.value.weblog_hive_cluster }}"},
                 "hive_job": {
                     "query_file_uri": "{{ var.value.weblog_scripts_uri }}/" + step.script,
-                    "script_variables": PLAN,
-                    # Also as Hive configuration, where the scripts' ${hiveconf:NAME} reads them
-                    # (docs/hive-and-spark-sql.md).
+                    # Hive configuration, which the scripts' ${hiveconf:NAME} reads (docs/hive-and-spark-sql.md).
                     "properties": PLAN,
                 },
             },

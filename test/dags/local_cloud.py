@@ -157,6 +157,15 @@ class SubmittedJob:
     outcome: Job
 
 
+_HIVEVAR = re.compile(r"\$\{(?:hivevar:)?([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def substitute_hivevars(script: str, hivevars: dict[str, str]) -> str:
+    """${hivevar:NAME} and a bare ${NAME} replaced from the hivevars, as Hive does; an unknown name, and every
+    other namespace (${hiveconf:NAME}), stays as written."""
+    return _HIVEVAR.sub(lambda m: hivevars.get(m.group(1), m.group(0)), script)
+
+
 class LocalDataprocHook(DataprocHook):
     """submit_job runs the Hive job's script to its end; wait_for_job reports its outcome as Dataproc does."""
 
@@ -168,10 +177,11 @@ class LocalDataprocHook(DataprocHook):
         job = Job(job)  # the API client builds this message from the dict: field names and types are checked
         bucket, _, name = job.hive_job.query_file_uri.removeprefix("gs://").partition("/")
         script = (self.root / bucket / name).read_text(encoding="utf-8")
-        # Both reach Hive's configuration (script variables as SET statements, after the job's properties);
-        # the cluster's GCS connector reads gs://bucket/... from the same store.
-        settings = {**job.hive_job.properties, **job.hive_job.script_variables}
-        variables = {k: v.replace("gs://", self.root.as_uri() + "/") for k, v in settings.items()}
+        # properties are Hive configuration, read as ${hiveconf:NAME}; script_variables are taken as hivevars,
+        # read only as ${hivevar:NAME} or a bare ${NAME} (how Dataproc passes them is not documented: a script
+        # must not depend on them). The cluster's GCS connector reads gs://bucket/... from the same store.
+        script = substitute_hivevars(script, self.local_paths(job.hive_job.script_variables))
+        variables = self.local_paths(job.hive_job.properties)
         job_id = uuid.uuid4().hex
         status = {"state": JobStatus.State.DONE}
         try:
@@ -181,6 +191,10 @@ class LocalDataprocHook(DataprocHook):
         outcome = Job(reference={"project_id": project_id, "job_id": job_id}, status=status)
         self.submitted.append(SubmittedJob(project_id, region, job, outcome))
         return outcome
+
+    @classmethod
+    def local_paths(cls, settings) -> dict[str, str]:
+        return {k: v.replace("gs://", cls.root.as_uri() + "/") for k, v in settings.items()}
 
     def wait_for_job(self, job_id, project_id, region, wait_time=10, timeout=None) -> None:
         job = next(s.outcome for s in self.submitted if s.outcome.reference.job_id == job_id)

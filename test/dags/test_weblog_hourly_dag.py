@@ -118,7 +118,8 @@ def test_hive_steps_submit_the_shared_scripts_with_the_hours_plan(dag):
         hive_job = task.job["hive_job"]
         assert hive_job["query_file_uri"].endswith("/" + step.script)
         assert (REPO / "jobs" / step.script).is_file()
-        assert "xcom_pull(task_ids='plan_hour')" in hive_job["script_variables"]
+        assert "xcom_pull(task_ids='plan_hour')" in hive_job["properties"]
+        assert "script_variables" not in hive_job, "the plan is sent once, as Hive configuration"
     assert dag.render_template_as_native_obj is True
 
 
@@ -183,9 +184,9 @@ def test_templates_render_the_plan_as_a_dict_and_the_run_staging_prefix(dag):
 
     env = dag.get_template_env()
     render = lambda template: env.from_string(template).render(ti=TaskInstance())  # noqa: E731
-    for step in HOURLY_STEPS:  # each alone carries the whole plan: Hive reads either (docs/hive-and-spark-sql.md)
+    for step in HOURLY_STEPS:  # Hive configuration, what ${hiveconf:NAME} reads (docs/hive-and-spark-sql.md)
         hive_job = dag.get_task(step.task_id).job["hive_job"]
-        assert (render(hive_job["script_variables"]), render(hive_job["properties"])) == (plan, plan), step.task_id
+        assert render(hive_job["properties"]) == plan, step.task_id
     clean = dag.get_task("clean_staging")
     assert render(clean.bucket_name) == "stage-bucket"
     assert render(clean.prefix) == "staging/hourly/dt=2026-11-26/hr=14/run_id=R1/"
