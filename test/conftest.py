@@ -28,9 +28,13 @@ def spark_jvm_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory):
+def spark(tmp_path_factory, pytestconfig):
     from jobs.spark_sessions import local_session  # noqa: PLC0415
 
+    mutation_run = pytestconfig.pluginmanager.get_plugin("mutation.fast_tests")
+    if mutation_run is not None:  # one warm session for every mutant (mutation/fast_tests.py), never stopped
+        yield mutation_run.warm_spark(lambda: local_session("mutation-tests", kafka=False, master="local[1]"))
+        return
     saved = os.environ.get("JAVA_TOOL_OPTIONS")
     os.environ["JAVA_TOOL_OPTIONS"] = spark_jvm_env()["JAVA_TOOL_OPTIONS"]  # read when pyspark launches the JVM
     try:
