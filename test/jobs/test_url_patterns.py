@@ -23,6 +23,7 @@ EXAMPLES = json.loads((REPO / "contract" / "url-patterns.json").read_text(encodi
 CONTRACT = load_contract()
 MAX_URL = next(f.spec["maxLength"] for f in CONTRACT.fields if f.name == "url")
 STALLING = "^/products/(?<product_id>.*)-(.*)-(.*)-(.*)/details$"
+QUICK_SECONDS = 0.5  # what an accepted pattern may take on the whole adversarial set
 
 
 def settings(product: str | None = None) -> access_log.AccessLogSettings:
@@ -71,12 +72,13 @@ def java_seconds(spark, pattern: str, urls: list[str]) -> float:
 def test_every_accepted_pattern_searches_adversarial_urls_of_the_longest_length_in_java_quickly(spark):
     urls = adversarial_urls(MAX_URL)
     slowest = max((java_seconds(spark, p, urls), p) for p in EXAMPLES["accepted"])
-    assert slowest[0] < 0.5, slowest
+    assert slowest[0] < QUICK_SECONDS, slowest
 
 
 def test_the_timed_trial_does_catch_the_refused_pattern_on_a_short_url(spark):
-    # 7.8 s at 371 characters was measured on this pattern in Spark; 160 keeps the trial to a second or two.
-    assert java_seconds(spark, STALLING, [("/products/" + "-" * 160)[:160] + "!"]) > 0.5
+    # Its time grows as the fourth power of the URL's length: 7.8 s at 371 characters was measured in Spark, and
+    # 0.46 s at 160 on a fast run. 210 characters takes about 1.3 s, well over the limit however warm the JIT.
+    assert java_seconds(spark, STALLING, [("/products/" + "-" * 210)[:210] + "!"]) > QUICK_SECONDS
 
 
 @pytest.fixture
