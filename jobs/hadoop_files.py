@@ -70,6 +70,12 @@ def list_files(spark: SparkSession, path: str) -> list[str]:
     return found
 
 
+def list_folders(spark: SparkSession, pattern: str) -> list[str]:
+    """The folders matching a glob pattern (e.g. gs://b/events/dt=*/hr=*), as full path strings."""
+    fs, hpath = _fs_path(spark, pattern)
+    return [str(status.getPath().toString()) for status in (fs.globStatus(hpath) or []) if status.isDirectory()]
+
+
 def delete(spark: SparkSession, path: str) -> None:
     fs, hpath = _fs_path(spark, path)
     fs.delete(hpath, True)

@@ -10,7 +10,7 @@ and commits both at once, so an hour's marker implies both are written. Optional
 arrived for `idle` (processing time), the hour of the latest entry is complete too: the stream is
 quiet, nothing more is coming for now; a batch still being written is not quiet.
 
-No entry is too late. Every hour from the first one seen (or the one after the last marker) up to the
+No entry is too late. Every hour from the first one committed (or the one after the last marker) up to the
 watermark is marked, however far back: a replay of last week or a stream stopped for days gets all its
 hours marked, oldest first, so no hourly run waits for a marker that cannot come. Entries for an hour
 already marked (late entries) are still written, to the partition of their own hour; they are counted by
@@ -35,15 +35,24 @@ def parse_spark_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+def partition_hour(path: str) -> datetime | None:
+    """The hour of a path below a partition folder .../dt=YYYY-MM-DD/hr=HH/...; None for any other path."""
+    parts = dict(p.split("=", 1) for p in path.split("/") if p.startswith(("dt=", "hr=")))
+    if not {"dt", "hr"} <= set(parts):
+        return None
+    return datetime.strptime(f"{parts['dt']}T{parts['hr']}", "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
 def latest_marked_hour(paths: list[str], marker_name: str) -> datetime | None:
     """The start of the latest hour with a marker among the listed files (.../dt=YYYY-MM-DD/hr=HH/<marker_name>),
     where a restarted job resumes marking; None when no hour has one yet."""
-    hours = []
-    for path in paths:
-        parts = dict(p.split("=", 1) for p in path.split("/") if p.startswith(("dt=", "hr=")))
-        if path.endswith(f"/{marker_name}") and {"dt", "hr"} <= set(parts):
-            hours.append(datetime.strptime(f"{parts['dt']}T{parts['hr']}", "%Y-%m-%dT%H").replace(tzinfo=UTC))
-    return max(hours, default=None)
+    hours = [partition_hour(path) for path in paths if path.endswith(f"/{marker_name}")]
+    return max((hour for hour in hours if hour is not None), default=None)
+
+
+def earliest_hour(folders: list[str]) -> datetime | None:
+    """The start of the earliest hour among partition folders (.../dt=YYYY-MM-DD/hr=HH); None when none is one."""
+    return min((hour for hour in map(partition_hour, folders) if hour is not None), default=None)
 
 
 @dataclass
@@ -53,10 +62,12 @@ class CompletionTracker:
     # Bounds one call's work (marker writes, one count query); the remaining hours follow on the next call.
     max_hours_per_call: int = 48
     marked_until: datetime | None = None  # start of the last hour already marked (by any run)
+    # Before the first marker: the earliest hour already committed (by a run that ended before marking it),
+    # from which marking starts even when this run's batches hold only later hours.
+    first_hour: datetime | None = None
     # An --available-now run: a pause between its batches is not a quiet stream, so the idle rule waits for
     # the drained signal (else the latest hour could be marked, with part of its rows, between two batches).
     idle_only_when_drained: bool = False
-    _first_hour: datetime | None = None
     _settled_max: datetime | None = None
     _received_max: datetime | None = None
     _last_rows_at: float | None = None
@@ -73,7 +84,7 @@ class CompletionTracker:
             self._received_max = received if self._received_max is None else max(self._received_max, received)
         if event_time_max is not None:
             first = hour_start(parse_spark_time(event_time_min))
-            self._first_hour = first if self._first_hour is None else min(self._first_hour, first)
+            self.first_hour = first if self.first_hour is None else min(self.first_hour, first)
             latest = parse_spark_time(event_time_max)
             self._settled_max = latest if self._settled_max is None else max(self._settled_max, latest)
 
@@ -95,7 +106,7 @@ class CompletionTracker:
         if self._received_max is not None:  # nothing is complete before it has been received, plus the grace
             received = max(self._received_max, read_until) if quiet and read_until is not None else self._received_max
             last = min(last, hour_start(received - self.grace) - HOUR)
-        first = self.marked_until + HOUR if self.marked_until is not None else self._first_hour
+        first = self.marked_until + HOUR if self.marked_until is not None else self.first_hour
         if first is None:
             return []
         hours = []

@@ -202,6 +202,11 @@ def latest_marked_hour(spark: SparkSession, markers: str) -> datetime | None:
     return hour_completion.latest_marked_hour(hadoop_files.list_files(spark, markers), MARKER_NAME)
 
 
+def earliest_committed_hour(spark: SparkSession, sink: str) -> datetime | None:
+    """The earliest hour with a partition folder in the sink (one listing of its dt=*/hr=* folders)."""
+    return hour_completion.earliest_hour(hadoop_files.list_folders(spark, f"{sink.rstrip('/')}/dt=*/hr=*"))
+
+
 def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict[tuple[str, int], int]:
     """Committed rows per (dt, hr) of the given hours, in one Spark job."""
     if not hours or not hadoop_files.exists(spark, sink):
@@ -293,10 +298,13 @@ def run(spark: SparkSession, args: argparse.Namespace, crash: CrashPoint | None 
     refuse_two_query_checkpoint(spark, args)
     for path in undo_unfinished(spark, batch_layout(args)):
         log.warning("removed a file of a batch an interrupted run did not commit: %s", path)
+    marked_until = latest_marked_hour(spark, args.markers)
     tracker = CompletionTracker(
         grace=timedelta(seconds=args.grace_seconds),
         idle=None if args.idle_complete_seconds is None else timedelta(seconds=args.idle_complete_seconds),
-        marked_until=latest_marked_hour(spark, args.markers),
+        marked_until=marked_until,
+        # No marker yet: an earlier run may have committed hours and ended before marking them.
+        first_hour=earliest_committed_hour(spark, args.raw) if marked_until is None else None,
         idle_only_when_drained=args.available_now,
     )
     done: list[BatchFigures] = []  # appended by the query's thread once a batch is committed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jobs.hour_completion import CompletionTracker, latest_marked_hour
+from jobs.hour_completion import CompletionTracker, earliest_hour, latest_marked_hour
 
 
 def at(text: str) -> datetime:
@@ -64,6 +64,24 @@ def test_a_restart_resumes_after_the_latest_marker_it_finds_and_marks_no_hour_tw
     batch(tracker, "2026-11-26T23:10", "2026-11-27T03:00", now=0)
     assert tracker.hours_to_mark(now=1) == [at("2026-11-27T01:00"), at("2026-11-27T02:00")]
     assert latest_marked_hour(listed[3:], "_COMPLETE") is None, "no marker yet: the job starts from its first hour"
+
+
+def test_a_first_run_that_ended_before_its_first_marker_has_its_hours_marked_by_the_next_run():
+    raw = "gs://raw/events"
+    folders = [f"{raw}/dt=2026-11-26/hr=11", f"{raw}/dt=2026-11-26/hr=10", f"{raw}/dt=2026-11-27/hr=00",
+               f"{raw}/_checkpoints", f"{raw}/dt=2026-11-25"]
+    assert earliest_hour(folders) == at("2026-11-26T10:00")
+    assert earliest_hour([f"{raw}/dt=2026-11-25", f"{raw}/hr=03"]) is None
+    # The restarted run reads only the last hour's entries: the hours committed before are marked too.
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(0), idle_only_when_drained=True,
+                                first_hour=earliest_hour(folders))
+    batch(tracker, "2026-11-26T12:40", "2026-11-26T12:59", now=0)
+    assert tracker.hours_to_mark(now=1) == [at("2026-11-26T10:00"), at("2026-11-26T11:00")]
+    assert tracker.hours_to_mark(now=2, drained=True) == [at("2026-11-26T12:00")]
+    # An entry older than the committed hours moves the start back.
+    tracker = CompletionTracker(grace=timedelta(0), first_hour=at("2026-11-26T10:00"))
+    batch(tracker, "2026-11-26T08:30", "2026-11-26T11:00", now=0)
+    assert tracker.hours_to_mark(now=1) == every_hour("2026-11-26T08:00", "2026-11-26T10:00")
 
 
 def all_marked(tracker: CompletionTracker, now: float) -> list[list[datetime]]:

@@ -22,7 +22,7 @@ from conftest import REPO, make_entry, spark_jvm_env
 
 from jobs import batch_commits, hadoop_files
 from jobs.batch_commits import BatchFigures, BatchLayout, committed_files, undo_unfinished, write_batch
-from jobs.weblog_stream import count_by_hour, latest_marked_hour, main, parse_args, run
+from jobs.weblog_stream import count_by_hour, earliest_committed_hour, latest_marked_hour, main, parse_args, run
 
 HOURS = ["2026-11-26T10", "2026-11-26T11", "2026-11-26T12"]
 PER_HOUR = 150
@@ -331,6 +331,15 @@ def test_a_restart_reads_the_latest_marked_hour_from_the_marker_folder(spark, tm
         (markers / folder / name).write_text("{}")
     assert latest_marked_hour(spark, str(markers)) == datetime(2026, 11, 27, 0, tzinfo=UTC)
     assert latest_marked_hour(spark, str(tmp_path / "none yet")) is None
+
+
+def test_a_start_without_markers_finds_the_earliest_hour_already_committed_to_raw(spark, tmp_path):
+    raw = tmp_path / "events"
+    for folder in ("dt=2026-11-26/hr=11", "dt=2026-11-26/hr=10", "dt=2026-11-27/hr=00", "_staging/dt=2026-11-01/hr=00"):
+        (raw / folder).mkdir(parents=True)
+    (raw / "dt=2026-11-25").mkdir()  # no hour below it
+    assert earliest_committed_hour(spark, str(raw)) == datetime(2026, 11, 26, 10, tzinfo=UTC)
+    assert earliest_committed_hour(spark, str(tmp_path / "none yet")) is None
 
 
 def test_counting_a_sink_that_holds_no_parquet_file_yet_finds_no_rows(spark, tmp_path):
