@@ -30,7 +30,7 @@ def test_an_object_is_not_loaded_when_its_live_generation_has_no_lineage_row_wit
     within_grace = published("2026-11-26", "14", NOW - timedelta(minutes=59))
     not_hourly = PublishedObject("hourly/dt=2026-11-26/hr=11/_SUCCESS", "1", NOW - timedelta(hours=4))
     lineage = {(loaded.name, "7"), (rewritten.name, "7")}
-    objects = [within_grace, just_past_grace, rewritten, loaded, before_window, oldest_in_window, not_hourly]
+    objects = [not_hourly, within_grace, just_past_grace, rewritten, loaded, before_window, oldest_in_window]
 
     assert objects_without_lineage(objects, lineage, NOW) == [oldest_in_window, rewritten, just_past_grace]
 

@@ -211,5 +211,7 @@ def test_late_notices_are_listed_in_the_day_folders_of_the_window_only():
     now = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)  # an hour starting after 2026-11-25 23:30 may be in the window
     assert late_notice_prefixes("_complete", now) == [
         "_complete/dt=2026-11-25/", "_complete/dt=2026-11-26/", "_complete/dt=2026-11-27/", "_complete/dt=2026-11-28/"]
+    # An hour starting at 2026-11-26 00:30 or later: no folder of the 25th.
+    assert late_notice_prefixes("_complete", now + timedelta(hours=1))[0] == "_complete/dt=2026-11-26/"
     assert late_notice_hour("_complete/dt=2026-11-26/hr=14/_LATE") == "2026-11-26T14"
     assert late_notice_hour("_complete/dt=2026-11-26/hr=14/_COMPLETE") is None
