@@ -77,7 +77,7 @@ class CompletionTracker:
         """A committed batch: `rows` records (entries and quarantined ones), its entries' event-time range
         and the latest Kafka timestamp of its records (None: the receipt bound is off, e.g. an accelerated
         sandbox clock, whose event times run ahead of Kafka's by design)."""
-        if rows > 0 or self._last_rows_at is None:
+        if rows > 0:  # an empty batch is a quiet stream's (a batch with no event time cannot mark an hour)
             self._last_rows_at = now
         if received_max is not None:
             received = parse_spark_time(received_max)

@@ -127,6 +127,34 @@ def test_committed_batches_mark_hours_by_their_event_time_and_an_idle_stream_its
     assert tracker.hours_to_mark(now=40) == [at("2026-11-26T15:00")]
 
 
+def test_the_idle_clock_counts_from_the_last_batch_with_records_or_in_flight():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
+    batch(tracker, "2026-11-26T14:00", "2026-11-26T14:20", now=0)
+    tracker.observe_batch(0, None, None, now=20)  # an empty batch: the stream is still quiet
+    assert tracker.hours_to_mark(now=30) == [at("2026-11-26T14:00")], "quiet for exactly the idle time"
+
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
+    batch(tracker, "2026-11-26T14:00", "2026-11-26T14:20", now=0)
+    batch(tracker, "2026-11-26T14:20", "2026-11-26T14:21", now=25, rows=1)
+    assert tracker.hours_to_mark(now=31) == []
+    tracker.observe_batch_running(now=40)
+    assert tracker.hours_to_mark(now=69) == []
+    assert tracker.hours_to_mark(now=70) == [at("2026-11-26T14:00")]
+
+
+def test_hours_start_on_the_hour_whatever_the_fraction_of_a_second_of_the_entries():
+    tracker = CompletionTracker(grace=timedelta(minutes=10))
+    tracker.observe_batch(10, "2026-11-26T14:03:07.123Z", "2026-11-26T15:20:59.999Z", now=0)
+    assert tracker.hours_to_mark(now=1) == [at("2026-11-26T14:00")]
+
+
+def test_a_later_batch_of_older_entries_or_receipts_moves_no_watermark_back():
+    tracker = CompletionTracker(grace=timedelta(minutes=10))
+    received(tracker, "2026-11-26T14:00", "2026-11-26T15:20", at_="2026-11-26T15:20", now=0)
+    received(tracker, "2026-11-26T14:10", "2026-11-26T14:20", at_="2026-11-26T15:05", now=1)  # another partition
+    assert tracker.hours_to_mark(now=2) == [at("2026-11-26T14:00")]
+
+
 def test_a_long_batch_in_flight_is_not_an_idle_stream():
     tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=10))
     tracker.observe_batch(80_000, "2026-11-26T07:00:00.000Z", "2026-11-26T07:10:00.000Z", now=0)
@@ -167,6 +195,14 @@ def test_a_replay_of_old_hours_is_marked_as_its_entries_are_read_not_at_once():
     tracker = CompletionTracker(grace=timedelta(minutes=10))
     received(tracker, "2026-11-19T08:00", "2026-11-19T10:30", at_="2026-11-26T15:00", now=0)
     assert all_marked(tracker, now=1) == [[at("2026-11-19T08:00"), at("2026-11-19T09:00")]]
+
+
+def test_kafkas_time_moves_on_without_records_only_when_the_stream_is_quiet():
+    tracker = CompletionTracker(grace=timedelta(minutes=10), idle=timedelta(seconds=30))
+    received(tracker, "2026-11-26T14:00", "2026-11-26T15:20", at_="2026-11-26T14:50", now=0)
+    assert tracker.hours_to_mark(now=5, read_until=at("2026-11-26T16:10")) == [], "records are still arriving"
+    assert tracker.hours_to_mark(now=31, read_until=at("2026-11-26T16:10")) == [
+        at("2026-11-26T14:00"), at("2026-11-26T15:00")]
 
 
 def test_a_quiet_stream_completes_its_latest_hour_once_kafkas_time_has_moved_past_it_without_records():
