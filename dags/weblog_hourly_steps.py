@@ -165,8 +165,7 @@ def committed_count(marker: dict | None, field: str) -> str:
 def plain_decimal(share: float) -> str:
     """0.00005, never 5e-05: Hive reads an exponent as a DOUBLE, and its strict type checks refuse to compare
     a BIGINT with one; a plain decimal literal is a DECIMAL, which they accept."""
-    text = format(Decimal(repr(float(share))), "f")
-    return text if "." in text else f"{text}.0"
+    return format(Decimal(repr(float(share))), "f")  # a float's repr always has a point or an exponent
 
 
 def curated_hour_prefix(dt: str, hr: str) -> str:

@@ -15,6 +15,6 @@ module.exports = {
     "<rootDir>/test/generator/accessLog.test.ts",
     "<rootDir>/test/policy/{monitoringPolicies,scalingPolicies,securityPolicies}.test.ts",
     "<rootDir>/test/sandbox/reconciliation.test.ts",
-    "<rootDir>/test/stacks/{config,readme,stack}.test.ts",
+    "<rootDir>/test/stacks/{config,configEdges,readme,stack}.test.ts",
   ],
 };

@@ -171,7 +171,7 @@ function oneOf<T extends string>(raw: RawConfig, key: string, choices: readonly 
 function fraction(raw: RawConfig, key: string): number {
   const value = rawValue(raw, key);
   const n = Number(value);
-  if (!/^\d*\.?\d+$/.test(value) || n < 0 || n > 1) throw invalid(key, "a number from 0 to 1", value);
+  if (!/^\d*\.?\d+$/.test(value) || n > 1) throw invalid(key, "a number from 0 to 1", value); // no sign: never < 0
   return n;
 }
 

@@ -116,8 +116,9 @@ def test_a_quiet_hour_publishes_one_empty_file_and_any_other_hour_needs_a_non_em
     empty = [("000001_0", 0), ("000000_0", 0), ("_SUCCESS", 0)]
     quiet = plan_for({"rows": 0, "quarantined": 0})
     assert publish_names(quiet, empty) == [("000000_0", f"{quiet['CURATED_RUN_PREFIX']}part-00000.csv")]
-    assert publish_names(quiet, [("000000_0", 1), ("000001_0", 0)]) == [
-        ("000000_0", f"{quiet['CURATED_RUN_PREFIX']}part-00000.csv")]
+    busy = plan_for({"rows": 1, "quarantined": 0})
+    assert publish_names(busy, [("000001_0", 0), ("000000_0", 1)]) == [
+        ("000000_0", f"{busy['CURATED_RUN_PREFIX']}part-00000.csv")]
     for marker in ({"rows": 0, "quarantined": 2}, {"rows": 5, "quarantined": 0}, None):
         plan = plan_for(marker)
         with pytest.raises(NothingStaged, match=rf"nothing staged under {plan['STAGING_DIR']}: refusing to publish"):

@@ -193,6 +193,13 @@ def test_counted_statuses_that_are_not_statuses_are_refused(text):
         access_log.parse_statuses(text)
 
 
+def test_a_cart_method_that_is_not_a_method_is_refused_naming_it():
+    given = argparse.Namespace(product_url_pattern=None, cart_method="add-to-cart", cart_url_pattern=None,
+                               counted_statuses=None)
+    with pytest.raises(ValueError, match="^the cart method must be an HTTP method such as POST, got 'ADD-TO-CART'$"):
+        access_log.settings_from(given)
+
+
 def test_a_pattern_without_the_product_id_group_is_refused():
     assert access_log.product_id_group(r"^/(a)/(?<product_id>x)") == 2
     with pytest.raises(ValueError, match="named group product_id"):
