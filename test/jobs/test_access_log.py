@@ -47,6 +47,46 @@ def shipped(spark):
     return run
 
 
+def job_flags(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    access_log.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_the_streaming_jobs_flags_choose_the_input_and_its_mapping_each_explained_in_its_help():
+    parser = argparse.ArgumentParser()
+    access_log.add_arguments(parser)
+    assert {a.dest: a.help for a in parser._actions if a.dest != "help"} == {  # noqa: SLF001 (argparse's table)
+        "input_format": "json: contract entries (default); combined: web servers' access-log lines",
+        "product_url_pattern": "combined: regex of product-page URLs, named group product_id",
+        "cart_method": "combined: HTTP method of an add-to-cart request (default POST)",
+        "cart_url_pattern": "combined: regex of add-to-cart URLs, named group product_id",
+        "counted_statuses": "combined: statuses that count, e.g. 200-399 (the default)",
+    }
+    assert vars(job_flags()) == {"input_format": "json", "product_url_pattern": None, "cart_method": None,
+                                 "cart_url_pattern": None, "counted_statuses": None}
+    given = job_flags("--input-format", "combined", "--product-url-pattern", "^/p/(?<product_id>[0-9]+)$",
+                      "--cart-method", "PUT", "--cart-url-pattern", "^/c/(?<product_id>[0-9]+)$",
+                      "--counted-statuses", "200,304")
+    assert access_log.settings_from(given) == access_log.AccessLogSettings(
+        "^/p/(?<product_id>[0-9]+)$", "PUT", "^/c/(?<product_id>[0-9]+)$", ((200, 200), (304, 304)))
+    with pytest.raises(SystemExit):
+        job_flags("--input-format", "apache")
+
+
+def test_the_job_reads_json_records_as_they_are_and_counts_each_access_log_line_under_one_kind(spark):
+    received = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    lines = [line("/products/P000001"), line("/products/P000002", status=304), line("/static/app.css"),
+             line("/cart/items/P000003", method="POST"), line("/products/P000004", status=500), "not a log line"]
+    source = spark.createDataFrame(
+        [(bytearray(v.encode()), "weblogs", 0, i, received) for i, v in enumerate(lines)],
+        "value binary, topic string, partition int, offset long, timestamp timestamp")
+    assert access_log.records_for_format(source, job_flags(), CONTRACT) is source
+    records = access_log.records_for_format(source, job_flags("--input-format", "combined"), CONTRACT)
+    counts = records.agg(*access_log.line_counts()).collect()[0].asDict()
+    assert counts == {"lines": 6, "visit": 2, "cart_add": 1, "ignored": 2, "malformed": 1}
+
+
 def test_visits_and_cart_adds_become_entries_and_everything_else_is_ignored(shipped):
     lines = [
         line("/products/sku-123?ref=home"),
