@@ -223,9 +223,6 @@ function accessLogSettings(raw: RawConfig): AccessLogSettings {
   return settings;
 }
 
-/** Any Composer 3 image: an Airflow version, with or without a pinned build (list them as docs/deploying.md says). */
-const COMPOSER_3_IMAGE = /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/;
-
 function machineType(raw: RawConfig, key: string): string {
   const value = rawValue(raw, key);
   if (!machineShape(value)) throw invalid(key, MACHINE_TYPES_ACCEPTED, value);
@@ -352,7 +349,8 @@ export function parseStackConfig(raw: RawConfig, stack = "dev"): StackConfig {
     composerImageVersion: matching(
       raw,
       "composerImageVersion",
-      COMPOSER_3_IMAGE,
+      // Any Composer 3 image: an Airflow version, with or without a pinned build (listed as docs/deploying.md says).
+      /^composer-3-airflow-\d+\.\d+\.\d+(-build\.\d+)?$/,
       "a Composer 3 image, composer-3-airflow-X.Y.Z or composer-3-airflow-X.Y.Z-build.N",
     ),
     quarantineMaxShare: fraction(raw, "quarantineMaxShare"),

@@ -38,6 +38,7 @@ describe("stack configuration at each rule's edges", () => {
 
   it("accepts each range's bounds and refuses a number with anything around it", () => {
     expect(withKey("diskSizeGb", "1000").diskSizeGb).toBe(1000);
+    refusedKey("diskSizeGb", "1001");
     expect(withKey("streamWorkers", "100").streamWorkers).toBe(100);
     expect(withKey("streamWorkers", "10").streamWorkers).toBe(10);
     for (const value of ["2x", "x2", "101"]) refusedKey("streamWorkers", value);
