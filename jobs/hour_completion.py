@@ -20,6 +20,7 @@ hourly reconciliation compares the published counts with the raw rows present wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,16 +44,20 @@ def partition_hour(path: str) -> datetime | None:
     return datetime.strptime(f"{parts['dt']}T{parts['hr']}", "%Y-%m-%dT%H").replace(tzinfo=UTC)
 
 
+def partition_hours(paths: Iterable[str]) -> Iterator[datetime]:
+    """The hours of the paths that lie below a partition folder; the others are skipped."""
+    return (hour for hour in map(partition_hour, paths) if hour is not None)
+
+
 def latest_marked_hour(paths: list[str], marker_name: str) -> datetime | None:
     """The start of the latest hour with a marker among the listed files (.../dt=YYYY-MM-DD/hr=HH/<marker_name>),
     where a restarted job resumes marking; None when no hour has one yet."""
-    hours = [partition_hour(path) for path in paths if path.endswith(f"/{marker_name}")]
-    return max((hour for hour in hours if hour is not None), default=None)
+    return max(partition_hours(path for path in paths if path.endswith(f"/{marker_name}")), default=None)
 
 
 def earliest_hour(folders: list[str]) -> datetime | None:
     """The start of the earliest hour among partition folders (.../dt=YYYY-MM-DD/hr=HH); None when none is one."""
-    return min((hour for hour in map(partition_hour, folders) if hour is not None), default=None)
+    return min(partition_hours(folders), default=None)
 
 
 @dataclass

@@ -47,16 +47,18 @@ def shipped(spark):
     return run
 
 
-def job_flags(*argv: str) -> argparse.Namespace:
+def job_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
     access_log.add_arguments(parser)
-    return parser.parse_args(list(argv))
+    return parser
+
+
+def job_flags(*argv: str) -> argparse.Namespace:
+    return job_parser().parse_args(list(argv))
 
 
 def test_the_streaming_jobs_flags_choose_the_input_and_its_mapping_each_explained_in_its_help():
-    parser = argparse.ArgumentParser()
-    access_log.add_arguments(parser)
-    assert {a.dest: a.help for a in parser._actions if a.dest != "help"} == {  # noqa: SLF001 (argparse's table)
+    assert {a.dest: a.help for a in job_parser()._actions if a.dest != "help"} == {  # noqa: SLF001 (argparse's table)
         "input_format": "json: contract entries (default); combined: web servers' access-log lines",
         "product_url_pattern": "combined: regex of product-page URLs, named group product_id",
         "cart_method": "combined: HTTP method of an add-to-cart request (default POST)",
