@@ -54,7 +54,9 @@ PROCESS = ("pid=$(pgrep -f {pattern}); ps -o user= -p $pid; tr '\\0' ' ' </proc/
            " tr '\\0' '\\n' </proc/$pid/environ")
 
 
-GENERATOR_PID = "pgrep -f '^/usr/local/bin/node /opt/weblog-generator/'"
+# A restarted unit runs start.sh before it execs node: wait for node, at most 50 attempts.
+GENERATOR_PID = ("for _ in $(seq 50); do pgrep -f '^/usr/local/bin/node /opt/weblog-generator/' && break;"
+                 " sleep 0.2; done")
 # A record stamped 2001-09-09: the broker must store its own clock instead.
 FORGED_MS = 1_000_000_000_000
 PROBES = [

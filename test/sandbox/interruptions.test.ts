@@ -90,6 +90,18 @@ async function noneAliveWithin30s(dir: string, run?: Launched, since = Date.now(
 }
 
 const fileAt = (dir: string, path: string) => () => existsSync(join(dir, path));
+/** True once the sandbox has recorded a process of that name (it writes the record the moment it spawns one). */
+const recorded = (dir: string, name: string) => () => {
+  const folder = join(dir, "processes");
+  if (!existsSync(folder)) return false;
+  return readdirSync(folder).some((f) => {
+    try {
+      return JSON.parse(readFileSync(join(folder, f), "utf8")).name === name;
+    } catch {
+      return false; // being written, or removed meanwhile
+    }
+  });
+};
 const brokerSpawned = (dir: string) => () => {
   try {
     return JSON.parse(readFileSync(join(dir, "kafka", "broker.json"), "utf8")).pid !== undefined;
@@ -122,7 +134,7 @@ describe("a supervisor killed outright (SIGKILL) while the services start", () =
   test("purge refuses while what it started runs, and names it", async () => {
     const run = npmStart(dir, ["run", ...RUN]);
     // The BigQuery server starts beside the broker; the streaming job starts once both are up.
-    await until("the streaming job starts", fileAt(dir, "logs/stream.log"), run);
+    await until("the streaming job starts", recorded(dir, "stream"), run);
     group(run, "SIGKILL");
     await run.closed;
     expect(processesOf(dir).length).toBeGreaterThan(0);
@@ -149,7 +161,7 @@ describe("a supervisor killed outright (SIGKILL) while the services start", () =
 test("up's supervisor killed outright: down stops everything it recorded, then purge removes the folder", async () => {
   const dir = newFolder();
   const run = npmStart(dir, ["up", ...RUN]);
-  await until("the streaming job starts", fileAt(dir, "logs/stream.log"), run);
+  await until("the streaming job starts", recorded(dir, "stream"), run);
   const supervisor = (JSON.parse(readFileSync(join(dir, "services.json"), "utf8")) as { supervisorPid: number })
     .supervisorPid;
   group(run, "SIGKILL"); // the terminal's `up`, then the supervisor it left in the background
