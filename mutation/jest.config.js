@@ -1,20 +1,18 @@
-// The fast unit tests Stryker runs against each mutant: no engine, no child process, no network.
+// The unit tests Stryker runs against the mutants of one pass (MUTATION_PASS, see passes.cjs); with no pass
+// named, every pass's tests.
 const base = require("../jest.config.js");
+const passes = require("./passes.cjs");
+
+const pass = process.env.MUTATION_PASS;
+const tests = pass ? passes[pass].tests : Object.values(passes).flatMap((p) => p.tests);
 
 /** @type {import('jest').Config} */
 module.exports = {
   ...base,
   rootDir: "..",
   // The whole repository, so that a mutated module's related tests are found through every import in between
-  // (a test reaches stacks/identity.ts through index.ts); only the tests below run.
+  // (a test reaches stacks/identity.ts through index.ts); only the pass's tests run.
   roots: ["<rootDir>"],
   modulePathIgnorePatterns: ["<rootDir>/(\\.venv|\\.sandbox|\\.stryker-tmp|node_modules|build|dist|reports|mutants)/"],
-  testMatch: [
-    "<rootDir>/test/contract/*.test.ts",
-    "<rootDir>/test/functions/{hourlyLoader,loadJobId,loaderConfig,publishedObject,publishedRows}.test.ts",
-    "<rootDir>/test/generator/accessLog.test.ts",
-    "<rootDir>/test/policy/{monitoringPolicies,scalingPolicies,securityPolicies}.test.ts",
-    "<rootDir>/test/sandbox/reconciliation.test.ts",
-    "<rootDir>/test/stacks/{config,configEdges,readme,stack}.test.ts",
-  ],
+  testMatch: tests.map((t) => `<rootDir>/${t}`),
 };

@@ -34,7 +34,14 @@ export function scoreLines(report: Report): string[] {
   return lines;
 }
 
+/** Several passes' reports as one (each module is mutated in one pass only). */
+export function merged(reports: Report[]): Report {
+  return { files: Object.assign({}, ...reports.map((r) => r.files)) };
+}
+
 if (require.main === module) {
-  const report = JSON.parse(readFileSync(process.argv[2] ?? "reports/mutation/stryker.json", "utf8")) as Report;
-  console.log(scoreLines(report).join("\n"));
+  const files = process.argv.slice(2);
+  if (files.length === 0) throw new Error("usage: tsx mutation/scores.ts reports/mutation/stryker-PASS.json...");
+  const reports = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as Report);
+  console.log(scoreLines(merged(reports)).join("\n"));
 }

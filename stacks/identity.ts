@@ -25,7 +25,7 @@ export const CLUSTER_USER_PERMISSIONS = ["dataproc.clusters.get", "dataproc.clus
 /** Lets `who` submit jobs to this cluster and no other (Dataproc's granular IAM, on the cluster resource). */
 export function jobSubmitterOn(
   name: string,
-  config: StackConfig,
+  config: Pick<StackConfig, "project" | "region">,
   cluster: gcp.dataproc.Cluster,
   who: gcp.serviceaccount.Account,
   role: gcp.projects.IAMCustomRole,

@@ -1,5 +1,5 @@
 // The mutation score per module: killed and timed-out mutants over every judged one, survivors listed.
-import { scoreLines } from "../../mutation/scores";
+import { merged, scoreLines } from "../../mutation/scores";
 
 const mutant = (status: string, line: number, mutatorName = "EqualityOperator", replacement = "a <= b") => ({
   status,
@@ -28,5 +28,19 @@ test("scores each module on its judged mutants and lists the ones no test killed
     " 50.0%  2/4 killed  sandbox/verdict/reconciliation.ts",
     "         survived sandbox/verdict/reconciliation.ts:3:3 EqualityOperator -> a <= b",
     "         nocoverage sandbox/verdict/reconciliation.ts:4:3 EqualityOperator -> a <= b",
+  ]);
+});
+
+test("scores the modules of several passes' reports together", () => {
+  const lines = scoreLines(
+    merged([
+      { files: { "stacks/identity.ts": { mutants: [mutant("Survived", 9)] } } },
+      { files: { "contract/logLines.ts": { mutants: [mutant("Killed", 7)] } } },
+    ]),
+  );
+  expect(lines).toEqual([
+    "100.0%  1/1 killed  contract/logLines.ts",
+    "  0.0%  0/1 killed  stacks/identity.ts",
+    "         survived stacks/identity.ts:9:3 EqualityOperator -> a <= b",
   ]);
 });

@@ -143,6 +143,7 @@ describe("Google's eventual consistency, waited out (Pulumi mocks)", () => {
       state: {},
       dependsOn: ["apis-ready"],
       inputsFrom: [],
+      aliases: [],
     };
     const problems = missingWaits({ ...dev, resources: [...dev.resources, grant] });
     expect(problems).toEqual(["hive-cluster does not wait for identity-new-grant to propagate"]);
@@ -166,6 +167,7 @@ describe("Google's eventual consistency, waited out (Pulumi mocks)", () => {
       state: {},
       dependsOn: ["apis-ready", metric.name],
       inputsFrom: [],
+      aliases: [],
     };
     expect(missingWaits({ ...dev, resources: [...dev.resources, alert] })).toEqual([
       `monitoring-new-alert does not wait for ${metric.name} to become available`,
@@ -181,6 +183,7 @@ describe("Google's eventual consistency, waited out (Pulumi mocks)", () => {
       state: {},
       dependsOn: ["apis-ready", agent.name],
       inputsFrom: [],
+      aliases: [],
     };
     expect(missingWaits({ ...dev, resources: [...dev.resources, grant] })).toContain(
       `identity-agent-grant grants to ${agent.name} without waiting for the agent to exist`,

@@ -20,6 +20,8 @@ export interface DeclaredResource {
   dependsOn: string[];
   /** Names of the resources whose outputs its inputs read (the engine's implicit dependencies). */
   inputsFrom: string[];
+  /** The earlier names it was declared to keep its state from (its aliases given by name). */
+  aliases: string[];
 }
 
 export interface ProgramRun {
@@ -160,12 +162,24 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
  * while loading, `error` is set and `resources` shows what was declared before. Jest keeps a module that
  * loaded once, so a test file can run the program successfully once, and failing configs any number of times.
  */
-export async function runProgram(
+export function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun & { error?: Error }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return declareUnderMocks(config, () => require("../../index"), stack);
+}
+
+/**
+ * Runs `declare` in a root stack with the given stack config and mocks (what runProgram does with the whole
+ * program), and returns what it declared; its return value stands for the program's exports. A component
+ * declared this way in a test body is judged by that test alone (a mutation test's coverage per test).
+ */
+export async function declareUnderMocks(
   config: Record<string, string>,
+  declare: () => unknown,
   stack = "dev",
 ): Promise<ProgramRun & { error?: Error }> {
   const resources: DeclaredResource[] = [];
   const waitsFor = new Map<string, string[]>();
+  const formerNames = new Map<string, string[]>();
   const readsFrom = new Map<string, Promise<string[]>>();
   const project = config["gcp:project"] ?? "unset-project";
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -181,6 +195,7 @@ export async function runProgram(
           state,
           dependsOn: waitsFor.get(args.name) ?? [],
           inputsFrom: [],
+          aliases: formerNames.get(args.name) ?? [],
         });
         return { id: `${args.name}-id`, state };
       },
@@ -209,11 +224,14 @@ export async function runProgram(
         dependsOn.map((r) => (r as unknown as { __name: string }).__name),
       );
       readsFrom.set(name, resourcesReadBy(props));
+      formerNames.set(
+        name,
+        (opts.aliases ?? []).flatMap((a) => (typeof a === "object" && "name" in a && a.name ? [String(a.name)] : [])),
+      );
       return undefined;
     });
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require("../../index");
+      return declare();
     } catch (err) {
       // The program stopped while loading: no outputs, and `resources` shows what it declared before.
       error = err as Error;
