@@ -116,6 +116,14 @@ describe("the web-log entry contract", () => {
     expect(utcMillisOf("2026-03-01T14:05:00.123456+01:00")).toBe(Date.UTC(2026, 2, 1, 13, 5, 0, 123));
     expect(utcMillisOf("2026-03-01T13:05:00Z")).toBe(Date.UTC(2026, 2, 1, 13, 5, 0, 0));
     expect(utcMillisOf("2026-02-30T10:00:00Z")).toBeNaN();
+    // A calendar day that parses, in a time that is not RFC 3339 (a space for the T, no offset).
+    expect(utcMillisOf("2026-03-01 13:05:00Z")).toBeNaN();
+    expect(utcMillisOf("2026-03-01T13:05:00")).toBeNaN();
+  });
+
+  it("names the entry itself as the place of an error that concerns it as a whole", () => {
+    const { pid: _pid, ...withoutPid } = visit;
+    expect(validateWeblogEntry(withoutPid)).toEqual({ ok: false, errors: ["/ must have required property 'pid'"] });
   });
 
   it("bounds an entry's size", () => {

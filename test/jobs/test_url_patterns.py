@@ -40,9 +40,9 @@ def test_the_job_accepts_each_pattern_the_config_check_accepts(pattern):
     assert url_pattern_problem(pattern) is None
 
 
-@pytest.mark.parametrize("pattern", EXAMPLES["refused"])
-def test_the_job_refuses_each_pattern_the_config_check_refuses(pattern):
-    assert url_pattern_problem(pattern) is not None
+@pytest.mark.parametrize(("pattern", "problem"), [(r["pattern"], r["problem"]) for r in EXAMPLES["refused"]])
+def test_the_job_refuses_each_pattern_the_config_check_refuses_naming_the_same_problem(pattern, problem):
+    assert url_pattern_problem(pattern) == problem
 
 
 def test_the_pattern_that_stalled_the_stream_is_refused_with_one_sentence_before_the_job_starts():

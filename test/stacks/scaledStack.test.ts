@@ -1,4 +1,7 @@
 import { byName, byType, DEFAULT_GRAPH, ProgramRun, runProgram, SCALED_CONFIG } from "./pulumiProgram";
+import { scalingPolicies } from "../../policy/scalingPolicies";
+import { securityPolicies } from "../../policy/securityPolicies";
+import { violations } from "../policy/violations";
 
 // The dev stack grown by configuration: the topic on Managed Kafka, executors on two workers, an autoscaled
 // Hive cluster. Run once against Pulumi's mocks (the default graph is stack.test.ts's).
@@ -162,5 +165,24 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
     expect(hive.autoscalingConfig.policyUri).toBe(
       `projects/${PROJECT}/locations/us-central1/autoscalingPolicies/clickstream-hive-autoscaling`,
     );
+  });
+
+  it("finds zero violations, security rules included, in the stack grown to Managed Kafka, workers and Hive autoscaling", () => {
+    const found: string[] = [];
+    for (const p of [...securityPolicies, ...scalingPolicies]) {
+      for (const r of run.resources.filter((res) => res.type.startsWith("gcp:"))) {
+        for (const message of violations(p, r.type, r.inputs)) found.push(`${p.name} ${r.name}: ${message}`);
+      }
+    }
+    expect(found).toEqual([]);
+    const types = new Set(run.resources.map((r) => r.type));
+    for (const t of [
+      "gcp:managedkafka/cluster:Cluster",
+      "gcp:managedkafka/topic:Topic",
+      "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy",
+      "gcp:dataproc/cluster:Cluster",
+    ]) {
+      expect(types.has(t)).toBe(true);
+    }
   });
 });

@@ -18,6 +18,8 @@ import {
   STORAGE_AGENT,
   stackFileConfig,
 } from "./pulumiProgram";
+import { securityPolicies } from "../../policy/securityPolicies";
+import { violations } from "../policy/violations";
 
 // The dev stack of the repository, run once against Pulumi's mocks; every test reads the same graph.
 let run: ProgramRun;
@@ -881,5 +883,29 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(run.outputs.bqQueryCommand).toBe(
       `bq query --project_id=${PROJECT} --use_legacy_sql=false 'SELECT * FROM \`${PROJECT}.clickstream.hourly_totals\` ORDER BY hour DESC LIMIT 24'`,
     );
+  });
+
+  it("finds zero violations in the default stack, having checked the resources each policy governs", () => {
+    const found: string[] = [];
+    for (const p of securityPolicies) {
+      for (const r of run.resources.filter((res) => res.type.startsWith("gcp:"))) {
+        for (const message of violations(p, r.type, r.inputs)) found.push(`${p.name} ${r.name}: ${message}`);
+      }
+    }
+    expect(found).toEqual([]);
+    // The policies had something to check: the graph holds each governed kind of resource.
+    const types = new Set(run.resources.map((r) => r.type));
+    for (const t of [
+      "gcp:dataproc/cluster:Cluster",
+      "gcp:storage/bucket:Bucket",
+      "gcp:projects/iAMMember:IAMMember",
+      "gcp:cloudfunctionsv2/function:Function",
+      "gcp:compute/firewall:Firewall",
+      "gcp:composer/environment:Environment",
+      "gcp:bigquery/table:Table",
+      "gcp:storage/bucketIAMMember:BucketIAMMember",
+    ]) {
+      expect(types.has(t)).toBe(true);
+    }
   });
 });
