@@ -122,7 +122,8 @@ describe("the web-log entry contract", () => {
   });
 
   it("names the entry itself as the place of an error that concerns it as a whole", () => {
-    const { pid: _pid, ...withoutPid } = visit;
+    const withoutPid: Record<string, unknown> = { ...visit };
+    delete withoutPid.pid;
     expect(validateWeblogEntry(withoutPid)).toEqual({ ok: false, errors: ["/ must have required property 'pid'"] });
   });
 
