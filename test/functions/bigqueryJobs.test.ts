@@ -5,7 +5,15 @@
 // integration test's (loader.integration.test.ts); what the answers mean is hourlyLoader.test.ts's.
 import { BigQuery } from "@google-cloud/bigquery";
 import { util } from "@google-cloud/common";
-import { bigQueryJobsApi, isJobAlreadyExists, JobResource } from "../../functions/loader/src/bigqueryJobs";
+import {
+  bigQueryJobsApi,
+  classifyRequestError,
+  isJobAlreadyExists,
+  isPermanentJobError,
+  JobResource,
+  PermanentLoadError,
+  TransientLoadError,
+} from "../../functions/loader/src/bigqueryJobs";
 
 interface Calls {
   created: unknown[];
@@ -84,5 +92,69 @@ describe("the BigQuery jobs adapter", () => {
     const { api, calls } = client(never, () => Promise.resolve([job("DONE")]));
     expect(await api.get("load-1")).toEqual(job("DONE"));
     expect(calls.jobs).toEqual([["load-1", { location: "EU" }]]);
+  });
+});
+
+describe("what BigQuery's answers mean", () => {
+  it.each([
+    ["a 409", { code: 409, message: "Already Exists" }, true],
+    ["a duplicate reason among others", { code: 400, errors: [{ reason: "invalid" }, { reason: "duplicate" }] }, true],
+    ["another refusal", { code: 400, errors: [{ reason: "invalid" }] }, false],
+    ["a 409 with an empty error list", { code: 409, errors: [] }, true],
+    ["no error list at all", { code: 500 }, false],
+    ["null", null, false],
+    ["a bare string", "409", false],
+  ])("a job id is taken when the answer is %s: %s", (_what, err, taken) => {
+    expect(isJobAlreadyExists(err)).toBe(taken);
+  });
+
+  it.each([
+    [
+      "a 400 for an invalid request",
+      { code: 400, message: "bad", errors: [{ reason: "invalid" }] },
+      "permanent",
+      "invalid",
+      "bad",
+    ],
+    [
+      "a 400 for throttling",
+      { code: 400, message: "slow down", errors: [{ reason: "rateLimitExceeded" }] },
+      "transient",
+      "rateLimitExceeded",
+      "slow down",
+    ],
+    [
+      "a 503 without reasons",
+      { code: 503, message: "unavailable", errors: [] },
+      "transient",
+      "http 503",
+      "unavailable",
+    ],
+    ["a network error", { code: "ECONNRESET", message: "socket hang up" }, "transient", "ECONNRESET", "socket hang up"],
+    ["an error without code or message", {}, "transient", "http error", "unknown error"],
+    ["a thrown string", "boom", "transient", "http error", "boom"],
+    ["a thrown null", null, "transient", "http error", "null"],
+  ])("a failed request that is %s is %s, with its reason and message", (_what, err, kind, reason, message) => {
+    const classified = classifyRequestError(err);
+    expect(classified).toBeInstanceOf(kind === "permanent" ? PermanentLoadError : TransientLoadError);
+    expect([classified.reason, classified.message]).toEqual([reason, message]);
+  });
+
+  it.each([
+    [{ reason: "invalid", message: "bad row" }, true],
+    [{ reason: "invalidQuery", message: "syntax" }, true],
+    [{ reason: "duplicate", message: "twice" }, true],
+    [{ reason: "notFound", location: "gs://b/hourly/x.csv", message: "gone" }, true],
+    [{ reason: "notFound", message: "Not found: URI gs://b/hourly/x.csv" }, true],
+    [{ reason: "notFound", message: "Not found: Files gs://b/hourly/x.csv" }, true],
+    [{ reason: "notFound", message: "Not found: File gs://b/hourly/x.csv" }, true],
+    [{ reason: "notFound", message: "not found: uri gs://b/hourly/x.csv" }, true],
+    [{ reason: "notFound", location: "hourly_activity", message: "Not found: Table p:d.hourly_activity" }, false],
+    [{ reason: "notFound", location: "x gs://", message: "Not found: Dataset p:d" }, false],
+    [{ reason: "notFound" }, false],
+    [{ reason: "backendError", location: "gs://b/x.csv", message: "Not found: URI gs://b/x.csv" }, false],
+    [{ message: "no reason" }, false],
+  ])("a job that ended with %j failed for good: %s", (error, permanent) => {
+    expect(isPermanentJobError(error)).toBe(permanent);
   });
 });

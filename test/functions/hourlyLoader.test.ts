@@ -425,3 +425,240 @@ describe("events that are not published files", () => {
     expect(h.lines).toEqual([expect.objectContaining({ severity: "INFO", message: expect.stringMatching(reason) })]);
   });
 });
+
+describe("what the event announces against what is stored", () => {
+  const stored = (generation: string, content: string) =>
+    objectsHolding({ [`${OBJECT.bucket}/${NAME}`]: { generation, content } });
+  const withGeneration = (generation: unknown) => ({ ...event, data: { ...event.data, generation } });
+
+  test("a generation given as a number is read as its digits", async () => {
+    const generation = "176416951212345";
+    const byNumber = loadJobIdFor({ ...OBJECT, generation });
+    const jobs = new ScriptedJobs({
+      [byNumber]: [loaded(byNumber)],
+      [loadLogJobIdFor(byNumber)]: [job("l", { state: "DONE" })],
+    });
+    const result = await harness(jobs, 60000, stored(generation, ROWS)).run(withGeneration(Number(generation)));
+    expect(result).toEqual({ status: "loaded", loadJobId: byNumber, outputRows: 3, redelivered: false });
+  });
+
+  test.each([
+    [true, "the event's generation is a boolean, not a decimal generation"],
+    [{ n: 1 }, "the event's generation is a object, not a decimal generation"],
+    ["17641695x", 'the event\'s generation "17641695x" is not decimal digits'],
+    ["1".repeat(50), `the event's generation "${"1".repeat(40)}" is not decimal digits`],
+    [-5, 'the event\'s generation "-5" is not decimal digits'],
+  ])("a generation %j is rejected without a job: %s", async (generation, reason) => {
+    const jobs = new ScriptedJobs({});
+    const h = harness(jobs);
+    expect(await h.run(withGeneration(generation))).toEqual({ status: "rejected", loadJobId: undefined, reason });
+    expect(jobs.inserted).toEqual([]);
+    expect(h.lines).toEqual([
+      {
+        severity: "ERROR",
+        message: "not loaded: the file cannot be loaded as published; acknowledged without retry",
+        fields: { bucket: OBJECT.bucket, object: NAME, eventId: event.id, reason },
+      },
+    ]);
+  });
+
+  test.each([
+    ["no data at all", { type: event.type, id: event.id }],
+    ["an empty bucket", { ...event, data: { ...event.data, bucket: "" } }],
+    ["an empty object name", { ...event, data: { ...event.data, name: "" } }],
+    ["an empty generation", { ...event, data: { ...event.data, generation: "" } }],
+  ])("an event with %s is ignored, its log naming what it had", async (_what, e) => {
+    const jobs = new ScriptedJobs({});
+    const h = harness(jobs);
+    expect(await h.run(e)).toEqual({ status: "ignored", reason: "the event names no bucket, object and generation" });
+    const data = (e as { data?: Record<string, unknown> }).data;
+    expect(h.lines).toEqual([
+      {
+        severity: "INFO",
+        message: "ignored: the event names no bucket, object and generation",
+        fields: { bucket: data?.bucket, object: data?.name, generation: data?.generation, eventId: event.id },
+      },
+    ]);
+  });
+
+  test("an ignored event's log gives its generation only when it is text", async () => {
+    const h = harness(new ScriptedJobs({}));
+    await h.run({ ...event, type: "google.cloud.storage.object.v1.deleted", data: { ...event.data, generation: 17 } });
+    expect(h.lines[0].fields).toEqual({
+      bucket: OBJECT.bucket,
+      object: NAME,
+      generation: undefined,
+      eventId: event.id,
+    });
+  });
+
+  test("an object that no longer exists is ignored: a later run of the hour replaced it", async () => {
+    const h = harness(new ScriptedJobs({}), 60000, objectsHolding({}));
+    expect(await h.run()).toEqual({
+      status: "ignored",
+      reason: "the object no longer exists (a later run of the hour replaced it)",
+    });
+  });
+
+  test("an event for a generation that is no longer the live one is rejected: that generation's own event loads it", async () => {
+    const jobs = new ScriptedJobs({});
+    const h = harness(jobs, 60000, stored("1764169599999999", ROWS));
+    const reason = `the event announces generation ${OBJECT.generation} but the live generation is 1764169599999999; that generation's own event loads it`;
+    expect(await h.run()).toEqual({ status: "rejected", loadJobId: undefined, reason });
+    expect(h.lines[0].fields).toEqual({
+      bucket: OBJECT.bucket,
+      object: NAME,
+      eventId: event.id,
+      generation: OBJECT.generation,
+      reason,
+    });
+    expect(jobs.inserted).toEqual([]);
+  });
+
+  test("a generation live when asked but gone when read is ignored", async () => {
+    const gone = { ...STORED, read: async () => undefined };
+    expect(await harness(new ScriptedJobs({}), 60000, gone).run()).toEqual({
+      status: "ignored",
+      reason: `generation ${OBJECT.generation} is no longer stored`,
+    });
+  });
+
+  test("a file holding a row of another hour is rejected whole, before any job", async () => {
+    const jobs = new ScriptedJobs({});
+    const foreign = ROWS + "2026-11-26 08:00:00,P000002,1,0,20261126T150512123456Z\n";
+    const h = harness(jobs, 60000, stored(OBJECT.generation, foreign));
+    const reason =
+      'row 2 is of hour "2026-11-26 08:00:00", not the object name\'s 2026-11-26 07:00:00; nothing of the file was loaded';
+    expect(await h.run()).toEqual({ status: "rejected", loadJobId: undefined, reason });
+    expect(h.lines[0].fields).toEqual({
+      bucket: OBJECT.bucket,
+      object: NAME,
+      eventId: event.id,
+      generation: OBJECT.generation,
+      loadJobId: LOAD,
+      reason,
+    });
+    expect(jobs.inserted).toEqual([]);
+  });
+
+  test.each([
+    ["empty", ""],
+    ["only the column names", "hour,product_id,visits,cart_adds,run_id\n"],
+  ])("a quiet hour's file (%s) loads nothing but records its lineage with zero rows", async (_what, content) => {
+    const jobs = new ScriptedJobs({ [LOG]: [job(LOG, { state: "DONE" })] });
+    const h = harness(jobs, 60000, stored(OBJECT.generation, content));
+    expect(await h.run()).toEqual({ status: "loaded", loadJobId: LOAD, outputRows: 0, redelivered: false });
+    expect(jobs.inserted).toEqual([LOG]);
+    expect(JSON.stringify(jobs.configurations.get(LOG))).toContain(
+      '{"name":"output_rows","parameterType":{"type":"INT64"},"parameterValue":{"value":"0"}}',
+    );
+    expect(h.lines).toEqual([
+      {
+        severity: "INFO",
+        message: "loaded",
+        fields: {
+          bucket: OBJECT.bucket,
+          object: NAME,
+          generation: OBJECT.generation,
+          loadJobId: LOAD,
+          eventId: event.id,
+          outputRows: 0,
+          hour: "2026-11-26T07:00:00Z",
+          runId: "20261126T150512123456Z",
+        },
+      },
+    ]);
+  });
+
+  test("a load whose object was deleted after it ran still records its lineage", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [job(LOG, { state: "DONE" })] });
+    let asked = 0;
+    const deleted = { ...STORED, liveGeneration: async () => (++asked === 1 ? OBJECT.generation : undefined) };
+    expect(await harness(jobs, 60000, deleted).run()).toMatchObject({ status: "loaded", outputRows: 3 });
+    expect(jobs.inserted).toEqual([LOAD, LOG]);
+  });
+
+  test("a done load that reports no statistics counts zero rows", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [job(LOAD, { state: "DONE" })], [LOG]: [job(LOG, { state: "DONE" })] });
+    expect(await harness(jobs).run()).toMatchObject({ status: "loaded", outputRows: 0 });
+  });
+});
+
+describe("the record of each attempt", () => {
+  test("a transient failure is logged as attempt 1 of 3 and thrown with its reason, or 'unknown' without one", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [failed(LOAD, { reason: "backendError", message: "try again" })] });
+    const h = harness(jobs);
+    const err = (await h.run().catch((e: unknown) => e)) as TransientLoadError;
+    expect(err.message).toBe(
+      `load job ${LOAD} failed (backendError: try again); a redelivery retries under the next job id`,
+    );
+    expect(err.reason).toBe("backendError");
+    expect(h.lines).toEqual([
+      {
+        severity: "WARNING",
+        message: "load attempt 1 of 3 failed transiently",
+        fields: {
+          bucket: OBJECT.bucket,
+          object: NAME,
+          generation: OBJECT.generation,
+          loadJobId: LOAD,
+          eventId: event.id,
+          reason: "backendError: try again",
+        },
+      },
+    ]);
+    const unnamed = new ScriptedJobs({ [LOAD]: [job(LOAD, { state: "DONE", errorResult: {} })] });
+    const anonymous = (await harness(unnamed)
+      .run()
+      .catch((e: unknown) => e)) as TransientLoadError;
+    expect(anonymous.message).toBe(`load job ${LOAD} failed (unknown: ); a redelivery retries under the next job id`);
+    expect(anonymous.reason).toBe("unknown");
+  });
+
+  test("the last attempt's rejection names the last attempt's job id and the fields of the object", async () => {
+    const internal = { reason: "internalError", message: "internal" };
+    const ids = [0, 1, 2].map((a) => loadJobIdFor(OBJECT, a));
+    const { inserts, gets } = failsOnce(ids, internal);
+    const h = harness(new ScriptedJobs(inserts, gets));
+    const { result } = await h.runUntilAcknowledged();
+    const reason = "all 3 load attempts failed; reload the object by hand after fixing the cause";
+    expect(result).toEqual({ status: "rejected", loadJobId: ids[2], reason });
+    expect(h.lines[h.lines.length - 1]).toEqual({
+      severity: "ERROR",
+      message: "not loaded: the file cannot be loaded as published; acknowledged without retry",
+      fields: {
+        bucket: OBJECT.bucket,
+        object: NAME,
+        generation: OBJECT.generation,
+        loadJobId: ids[2],
+        eventId: event.id,
+        reason,
+      },
+    });
+  });
+
+  test("a lineage job that ended with a permanent error is logged once and not tried again", async () => {
+    const refused = { reason: "invalid", message: "bad parameter" };
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [failed(LOG, refused)] });
+    const h = harness(jobs);
+    await h.run();
+    expect(jobs.inserted).toEqual([LOAD, LOG]);
+    expect(h.lines.filter((l) => l.severity === "ERROR").map((l) => l.fields.reason)).toEqual([
+      "invalid: bad parameter",
+    ]);
+  });
+
+  test("a lineage whose every attempt failed says so", async () => {
+    const internal = { reason: "backendError", message: "again" };
+    const logIds = [0, 1, 2].map((a) => loadLogJobIdFor(LOAD, a));
+    const jobs = new ScriptedJobs({
+      [LOAD]: [loaded(LOAD)],
+      ...Object.fromEntries(logIds.map((id) => [id, [failed(id, internal)]])),
+    });
+    const h = harness(jobs);
+    await h.run();
+    expect(h.lines.filter((l) => l.severity === "ERROR").map((l) => l.fields)).toEqual([
+      expect.objectContaining({ logJobId: logIds[2], reason: "all 3 attempts failed" }),
+    ]);
+  });
+});

@@ -33,3 +33,19 @@ describe("which curated objects are published hourly files", () => {
     if (!verdict.published) expect(verdict.reason).toMatch(reason);
   });
 });
+
+describe("run ids that are path segments", () => {
+  test.each([["."], [".."]])("run_id=%s is not a run", (runId) => {
+    expect(classifyObjectName(`hourly/dt=2026-11-26/hr=07/run_id=${runId}/part-00000.csv`)).toEqual({
+      published: false,
+      reason: `run_id '${runId}' is a path segment, not a run`,
+    });
+  });
+
+  test("a run id made of dots and more is a run", () => {
+    expect(classifyObjectName("hourly/dt=2026-11-26/hr=07/run_id=.r./part-00001.csv")).toEqual({
+      published: true,
+      file: { hour: "2026-11-26T07:00:00Z", runId: ".r.", part: 1 },
+    });
+  });
+});

@@ -1,5 +1,5 @@
 // Which rows belong to a published file: those naming the hour and run of the file's own name.
-import { rowsNotOfFile } from "../../functions/loader/src/publishedRows";
+import { hasNoRows, rowsNotOfFile } from "../../functions/loader/src/publishedRows";
 
 const file = { hour: "2026-11-26T14:00:00Z", runId: "20261126T150512123456Z", part: 0 };
 const row = (hour: string, runId: string) => `${hour},P000001,3,1,${runId}\n`;
@@ -31,5 +31,33 @@ describe("a published file's rows", () => {
     expect(
       rowsNotOfFile(row("2026-11-26 14:00:00", file.runId) + "hour,product_id,visits,cart_adds,run_id\n", file),
     ).toMatch(/^row 2 is of hour/);
+  });
+});
+
+describe("a quiet hour's file", () => {
+  const HEADER = "hour,product_id,visits,cart_adds,run_id";
+  it.each([[""], ["\n"], [HEADER], [`${HEADER}\n`]])("%j has no rows", (content) => {
+    expect(hasNoRows(content)).toBe(true);
+  });
+  it.each([[`${HEADER}\n\n`], [`${HEADER}\nx`], ["\n\n"], [`x${HEADER}`]])("%j has something besides", (content) => {
+    expect(hasNoRows(content)).toBe(false);
+  });
+});
+
+describe("rows without a last newline, and long values", () => {
+  it("the last row counts even when no newline ends it", () => {
+    expect(
+      rowsNotOfFile(row("2026-11-26 14:00:00", file.runId) + row("2026-11-26 15:00:00", file.runId).trimEnd(), file),
+    ).toMatch(/^row 2 is of hour/);
+  });
+  it("a refused value is quoted to its first 40 characters", () => {
+    const long = "2026-11-26 14:00:00".padEnd(60, "x");
+    expect(rowsNotOfFile(row(long, file.runId), file)).toBe(
+      `row 1 is of hour ${JSON.stringify(long.slice(0, 40))}, not the object name's 2026-11-26 14:00:00`,
+    );
+    const run = "r".repeat(60);
+    expect(rowsNotOfFile(row("2026-11-26 14:00:00", run), file)).toBe(
+      `row 1 is of run ${JSON.stringify(run.slice(0, 40))}, not the object name's ${file.runId}`,
+    );
   });
 });

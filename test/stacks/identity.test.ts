@@ -6,13 +6,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { CUSTOM_ROLES, customRolesTable, functionSourcesBucket, Identity, jobSubmitterOn } from "../../stacks/identity";
 import { Storage } from "../../stacks/storage";
 import { DELAYS } from "../../stacks/consistency";
-import { byName, byType, declareUnderMocks, DeclaredResource, PROJECT_NUMBER, ProgramRun } from "./pulumiProgram";
+import {
+  byName,
+  byType,
+  declareUnderMocks,
+  DeclaredResource,
+  DeclaredRun,
+  PROJECT_NUMBER,
+  ProgramRun,
+} from "./pulumiProgram";
 
 const PROJECT = "my-project";
-const PREFIX = "cs-x"; // with a hyphen, which role ids cannot hold
+const PREFIX = "cs-x-y"; // with hyphens, which role ids cannot hold
 const REGION = "europe-west1";
 
-async function declared(kafka: "dataproc" | "managed"): Promise<ProgramRun & { identity: Identity }> {
+async function declared(kafka: "dataproc" | "managed"): Promise<DeclaredRun & { identity: Identity }> {
   let identity: Identity | undefined;
   const run = await declareUnderMocks({ "gcp:project": PROJECT }, () => {
     const storage = new Storage("storage", {
@@ -67,6 +75,21 @@ describe("the identity component", () => {
     for (const n of names) expect(n.length).toBeGreaterThan(10);
   });
 
+  it("declares everything it makes as its own children, under its own type, reading its own project's data", async () => {
+    const run = await declared("dataproc");
+    expect(byName(run, "identity").type).toBe("clickstream:stack:Identity");
+    const own = run.resources.filter((r) => r.name.startsWith("identity-"));
+    expect(own.length).toBeGreaterThan(50);
+    expect(own.filter((r) => r.parent !== "identity").map((r) => r.name)).toEqual([]);
+    expect(run.calls.map((c) => [c.token, c.inputs])).toEqual(
+      expect.arrayContaining([
+        ["gcp:organizations/getProject:getProject", { projectId: PROJECT }],
+        ["gcp:storage/getProjectServiceAccount:getProjectServiceAccount", { project: PROJECT }],
+      ]),
+    );
+    expect(run.calls).toHaveLength(2);
+  });
+
   it("creates the custom roles with exactly their listed permissions, ids without hyphens and fresh per deployment", async () => {
     const run = await declared("dataproc");
     const hex = byName(run, "identity-role-suffix");
@@ -76,7 +99,7 @@ describe("the identity component", () => {
         `identity-${role.id}`,
         {
           project: PROJECT,
-          roleId: `cs_x${role.roleName}${hex.state.hex}`,
+          roleId: `cs_x_y${role.roleName}${hex.state.hex}`,
           title: role.title,
           description: role.description,
           permissions: role.permissions,
@@ -118,9 +141,9 @@ describe("the identity component", () => {
         "bucket raw roles/storage.objectAdmin stream",
         "bucket raw roles/storage.objectViewer composer",
         "bucket raw roles/storage.objectViewer hive",
-        `project ${PROJECT} custom cs_xDataprocNodea1b2c3 hive`,
-        `project ${PROJECT} custom cs_xDataprocNodea1b2c3 stream`,
-        `project ${PROJECT} custom cs_xJobSubmittera1b2c3 composer`,
+        `project ${PROJECT} custom cs_x_yDataprocNodea1b2c3 hive`,
+        `project ${PROJECT} custom cs_x_yDataprocNodea1b2c3 stream`,
+        `project ${PROJECT} custom cs_x_yJobSubmittera1b2c3 composer`,
         `project ${PROJECT} roles/bigquery.jobUser composer`,
         `project ${PROJECT} roles/bigquery.jobUser loader`,
         `project ${PROJECT} roles/composer.serviceAgent agent cloudcomposer-accounts`,
@@ -218,7 +241,7 @@ describe("the identity component", () => {
         loader: `${PREFIX}-loader@${PROJECT}.iam.gserviceaccount.com`,
         loaderBuild: `${PREFIX}-loader-build@${PROJECT}.iam.gserviceaccount.com`,
         eventTrigger: `${PREFIX}-trigger@${PROJECT}.iam.gserviceaccount.com`,
-        clusterUserRole: `projects/${PROJECT}/roles/cs_xClusterUsera1b2c3`,
+        clusterUserRole: `projects/${PROJECT}/roles/cs_x_yClusterUsera1b2c3`,
       });
     } finally {
       register.mockRestore();
@@ -241,7 +264,7 @@ describe("the identity component", () => {
         kafka: "dataproc",
         storage,
       });
-      const cluster = new gcp.dataproc.Cluster("hive-cluster", { name: "cs-x-hive", region: REGION });
+      const cluster = new gcp.dataproc.Cluster("hive-cluster", { name: "cs-x-y-hive", region: REGION });
       jobSubmitterOn(
         "hive-job-submitter",
         { project: PROJECT, region: REGION },
@@ -258,8 +281,8 @@ describe("the identity component", () => {
     expect(grant.inputs).toEqual({
       project: PROJECT,
       region: REGION,
-      cluster: "cs-x-hive",
-      role: `projects/${PROJECT}/roles/cs_xClusterUsera1b2c3`,
+      cluster: "cs-x-y-hive",
+      role: `projects/${PROJECT}/roles/cs_x_yClusterUsera1b2c3`,
       member: `serviceAccount:${PREFIX}-composer@${PROJECT}.iam.gserviceaccount.com`,
     });
     expect(grant.dependsOn).toEqual(["hive-cluster"]);

@@ -22,6 +22,17 @@ export interface DeclaredResource {
   inputsFrom: string[];
   /** The earlier names it was declared to keep its state from (its aliases given by name). */
   aliases: string[];
+  /** The name of the resource it was declared as a child of (its URN's parent), if any but the stack. */
+  parent?: string;
+}
+
+/** What a run under the mocks gives: the graph, the error that stopped it, if any, and the data sources it read. */
+export type DeclaredRun = ProgramRun & { error?: Error; calls: ProviderCall[] };
+
+/** A data source the program read (an invoke), with what it asked. */
+export interface ProviderCall {
+  token: string;
+  inputs: Record<string, unknown>;
 }
 
 export interface ProgramRun {
@@ -162,7 +173,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
  * while loading, `error` is set and `resources` shows what was declared before. Jest keeps a module that
  * loaded once, so a test file can run the program successfully once, and failing configs any number of times.
  */
-export function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun & { error?: Error }> {
+export function runProgram(config: Record<string, string>, stack = "dev"): Promise<DeclaredRun> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return declareUnderMocks(config, () => require("../../index"), stack);
 }
@@ -176,10 +187,12 @@ export async function declareUnderMocks(
   config: Record<string, string>,
   declare: () => unknown,
   stack = "dev",
-): Promise<ProgramRun & { error?: Error }> {
+): Promise<DeclaredRun> {
   const resources: DeclaredResource[] = [];
   const waitsFor = new Map<string, string[]>();
   const formerNames = new Map<string, string[]>();
+  const parents = new Map<string, string | undefined>();
+  const calls: ProviderCall[] = [];
   const readsFrom = new Map<string, Promise<string[]>>();
   const project = config["gcp:project"] ?? "unset-project";
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -196,10 +209,12 @@ export async function declareUnderMocks(
           dependsOn: waitsFor.get(args.name) ?? [],
           inputsFrom: [],
           aliases: formerNames.get(args.name) ?? [],
+          parent: parents.get(args.name),
         });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
+        calls.push({ token: args.token, inputs: args.inputs });
         if (args.token === "gcp:storage/getProjectServiceAccount:getProjectServiceAccount") {
           return { emailAddress: storageAgent, project };
         }
@@ -224,6 +239,8 @@ export async function declareUnderMocks(
         dependsOn.map((r) => (r as unknown as { __name: string }).__name),
       );
       readsFrom.set(name, resourcesReadBy(props));
+      const parent = (opts.parent as unknown as { __name?: string; __pulumiType?: string } | undefined) ?? undefined;
+      parents.set(name, parent?.__pulumiType === "pulumi:pulumi:Stack" ? undefined : parent?.__name);
       formerNames.set(
         name,
         (opts.aliases ?? []).flatMap((a) => (typeof a === "object" && "name" in a && a.name ? [String(a.name)] : [])),
@@ -242,7 +259,7 @@ export async function declareUnderMocks(
   await pulumi.runtime.disconnect();
   for (const r of resources) r.inputsFrom = (await readsFrom.get(r.name)) ?? [];
   const declared = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
-  return { resources: declared, outputs: error ? {} : programExports, error };
+  return { resources: declared, outputs: error ? {} : programExports, error, calls };
 }
 
 /** Names of the resources whose outputs a resource's inputs read, found through every Output among them. */
