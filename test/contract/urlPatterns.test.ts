@@ -26,4 +26,8 @@ describe("access-log URL patterns", () => {
     expect(urlPatternProblem("^/p/(?<product_id>(?:a+)+)$")).toMatch(/nested quantifiers/);
     expect(urlPatternProblem("^/p/(?<product_id>\\d+)/\\1$")).toMatch(/escape \\1 is not accepted/);
   });
+
+  it("passes on an error that is not a refusal: a class JavaScript cannot compile, met while comparing repetitions", () => {
+    expect(() => urlPatternProblem("^/p/[z-a]*x+(?<product_id>\\d)$")).toThrow(SyntaxError);
+  });
 });
