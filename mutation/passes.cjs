@@ -11,7 +11,7 @@ module.exports = {
   loader: {
     mutate: ["functions/loader/src/*.ts"],
     tests: [
-      "test/functions/{bigqueryJobs,entryPoint,hourlyLoader,idempotentJob,loadJobId,loadRequests,loaderConfig,loaderLogLines,publishedObject,publishedRows,storedObjects}.test.ts",
+      "test/functions/{bigqueryJobs,deployedHandler,hourlyLoader,idempotentJob,loadJobId,loadRequests,loaderConfig,loaderLogLines,publishedObject,publishedRows,storedObjects}.test.ts",
     ],
   },
   config: {

@@ -578,9 +578,14 @@ describe("what the event announces against what is stored", () => {
     expect(jobs.inserted).toEqual([LOAD, LOG]);
   });
 
-  test("a done load that reports no statistics counts zero rows", async () => {
+  test("a done load that reports no load statistics, or no statistics at all, counts zero rows", async () => {
     const jobs = new ScriptedJobs({ [LOAD]: [job(LOAD, { state: "DONE" })], [LOG]: [job(LOG, { state: "DONE" })] });
     expect(await harness(jobs).run()).toMatchObject({ status: "loaded", outputRows: 0 });
+    const bare = new ScriptedJobs({
+      [LOAD]: [{ jobReference: { jobId: LOAD }, status: { state: "DONE" } }],
+      [LOG]: [job(LOG, { state: "DONE" })],
+    });
+    expect(await harness(bare).run()).toMatchObject({ status: "loaded", outputRows: 0 });
   });
 });
 
@@ -645,6 +650,15 @@ describe("the record of each attempt", () => {
     expect(jobs.inserted).toEqual([LOAD, LOG]);
     expect(h.lines.filter((l) => l.severity === "ERROR").map((l) => l.fields.reason)).toEqual([
       "invalid: bad parameter",
+    ]);
+  });
+
+  test("a lineage insert BigQuery refuses as a request (400) is logged once; the rows stay loaded", async () => {
+    const jobs = new ScriptedJobs({ [LOAD]: [loaded(LOAD)], [LOG]: [schemaRefused()] });
+    const h = harness(jobs);
+    expect(await h.run()).toMatchObject({ status: "loaded", loadJobId: LOAD });
+    expect(h.lines.filter((l) => l.severity === "ERROR").map((l) => [l.message, l.fields.logJobId])).toEqual([
+      ["loaded, but its lineage row could not be recorded", LOG],
     ]);
   });
 
