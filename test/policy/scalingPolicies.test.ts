@@ -133,5 +133,58 @@ describe("the scaling policies", () => {
       durationSeconds("1d"),
       durationSeconds("soon"),
     ]).toEqual([120, 120, 3600, 86400, NaN]);
+    expect([
+      durationSeconds("1.25m"),
+      durationSeconds("x2m"),
+      durationSeconds("2mx"),
+      durationSeconds(undefined),
+    ]).toEqual([75, NaN, NaN, NaN]);
+  });
+
+  it("leave a resource they do not govern alone, whatever fields it carries", () => {
+    const everything = {
+      capacityConfig: { vcpuCount: "1", memoryBytes: "1" },
+      replicationFactor: 1,
+      basicAlgorithm: { cooldownPeriod: "1s" },
+      clusterConfig: { autoscalingConfig: { policyUri: "p" } },
+      labels: { workload: "streaming" },
+    };
+    for (const p of scalingPolicies) expect(violations(p, "gcp:storage/bucket:Bucket", everything)).toEqual([]);
+  });
+
+  it("read what each rule's bounds and defaults are", () => {
+    const scaling = policy("autoscaling-within-google-bounds");
+    const policyType = "gcp:dataproc/autoscalingPolicy:AutoscalingPolicy";
+    const withoutCooldown: Record<string, unknown> = { ...autoscaling("2m", "1h").basicAlgorithm };
+    delete withoutCooldown.cooldownPeriod;
+    expect(violations(scaling, policyType, { basicAlgorithm: withoutCooldown })).toEqual([]);
+    expect(violations(scaling, policyType, autoscaling("2d", "1h"))).toEqual([
+      "An autoscaling policy's basicAlgorithm.cooldownPeriod must be from 2m to 1d.",
+    ]);
+    expect(violations(scaling, policyType, autoscaling("2m", "1d"))).toEqual([]);
+    expect(violations(scaling, policyType, autoscaling("2m", "1h", 1, -0.5))).toEqual([
+      "An autoscaling policy's yarnConfig.scaleDownFactor must be from 0 to 1.",
+    ]);
+    const kafka = policy("managed-kafka-capacity");
+    const kafkaType = "gcp:managedkafka/cluster:Cluster";
+    expect(
+      violations(
+        kafka,
+        kafkaType,
+        kafkaCluster("3", 12, "projects/my-project/regions/us-central1/subnetworks/pipeline"),
+      ),
+    ).toEqual([]);
+    for (const subnet of [
+      "x/projects/p/regions/us-central1/subnetworks/s",
+      "projects/p/regions/us-central1/subnetworks/s/x",
+    ]) {
+      expect(violations(kafka, kafkaType, kafkaCluster("3", 12, subnet))).toHaveLength(1);
+    }
+    expect(violations(kafka, kafkaType, { ...kafkaCluster("3", 12), gcpConfig: {} })).toEqual([
+      "A Managed Kafka cluster must name a subnet in gcpConfig.accessConfig.networkConfigs.",
+    ]);
+    const refuses = policy("no-autoscaling-where-google-refuses-it");
+    const noAutoscaling = { labels: { workload: "streaming" }, clusterConfig: {} };
+    expect(violations(refuses, "gcp:dataproc/cluster:Cluster", noAutoscaling)).toEqual([]);
   });
 });

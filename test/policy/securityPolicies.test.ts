@@ -315,3 +315,84 @@ describe("the security policy pack", () => {
       expect(violations(p, "gcp:bigquery/dataset:Dataset", { datasetId: "d" })).toEqual([]);
   });
 });
+
+describe("what each security rule reads, and only there", () => {
+  const check = (name: string, type: string, props: Record<string, unknown>) => violations(policy(name), type, props);
+  const GRANT = "gcp:projects/iAMMember:IAMMember";
+
+  it("leaves a resource it does not govern alone, whatever fields it carries", () => {
+    const everything = {
+      networkInterfaces: [{ accessConfigs: [{}] }],
+      role: "roles/owner",
+      member: "allUsers",
+      config: { softwareConfig: { airflowConfigOverrides: { "core-executor": "LocalExecutor" } } },
+      externalDataConfiguration: { autodetect: true },
+      allows: [{ protocol: "tcp" }],
+    };
+    for (const p of securityPolicies) expect(violations(p, "gcp:compute/router:Router", everything)).toEqual([]);
+  });
+
+  it("takes removing a member for what it is, not a grant", () => {
+    expect(
+      check("no-primitive-roles", "gcp:projects/iAMMemberRemove:IAMMemberRemove", { role: "roles/owner" }),
+    ).toEqual([]);
+  });
+
+  it("finds one interface with an external address among several", () => {
+    const nics = [{ accessConfigs: [] }, { accessConfigs: [{ natIp: "" }] }];
+    expect(check("no-external-ips", "gcp:compute/instance:Instance", { networkInterfaces: nics })).toHaveLength(1);
+  });
+
+  it("reports a public member of a bucket only on a bucket's grant", () => {
+    expect(check("private-uniform-buckets", GRANT, { member: "allUsers", role: "roles/logging.logWriter" })).toEqual(
+      [],
+    );
+  });
+
+  it("names the setting that falls back to the default compute account", () => {
+    expect(check("no-default-service-account", "gcp:dataproc/cluster:Cluster", { clusterConfig: {} })).toEqual([
+      "clusterConfig.gceClusterConfig.serviceAccount must name the component's own service account, not fall back to the default compute account.",
+    ]);
+    expect(
+      check("no-default-service-account", "gcp:cloudfunctionsv2/function:Function", {
+        serviceConfig: { serviceAccountEmail: "" },
+        buildConfig: { serviceAccount: "projects/p/serviceAccounts/b@p.iam.gserviceaccount.com" },
+      }),
+    ).toEqual([
+      "serviceConfig.serviceAccountEmail must name the component's own service account, not fall back to the default compute account.",
+    ]);
+    expect(
+      check("no-default-service-account", "gcp:projects/iAMBinding:IAMBinding", {
+        role: "roles/logging.logWriter",
+        members: [`serviceAccount:${OWN_SA}`, `serviceAccount:${DEFAULT_SA}`],
+      }),
+    ).toEqual(["Roles must not be granted to the default compute service account."]);
+  });
+
+  it("reads a grant without a role as no storage grant", () => {
+    expect(check("no-project-wide-storage", GRANT, { member: `serviceAccount:${OWN_SA}` })).toEqual([]);
+  });
+
+  it.each([
+    ['resource.name.startsWith("projects/_/buckets/b/objects/dags/")', 0],
+    ['resource.name.startsWith("projects/_/buckets/b/") || true', 1],
+    ['true || resource.name.startsWith("projects/_/buckets/b/")', 1],
+  ])("counts a project grant conditioned on %s as one bucket's: %i violations", (expression, found) => {
+    const grant = {
+      role: "roles/storage.objectViewer",
+      member: `serviceAccount:${OWN_SA}`,
+      condition: { title: "t", expression },
+    };
+    expect(check("no-project-wide-storage", GRANT, grant)).toHaveLength(found);
+  });
+
+  it.each([
+    ["an egress rule", { direction: "EGRESS", allows: [{ protocol: "tcp" }], destinationRanges: ["0.0.0.0/0"] }],
+    ["a rule that only denies", { denies: [{ protocol: "tcp" }], sourceRanges: ["0.0.0.0/0"] }],
+    ["a rule from an internal range", { allows: [{ protocol: "tcp" }], sourceRanges: ["10.128.0.0/9"] }],
+    ["a rule from tagged instances", { allows: [{ protocol: "tcp" }], sourceTags: ["dataproc"] }],
+    ["a rule from a service account", { allows: [{ protocol: "tcp" }], sourceServiceAccounts: [OWN_SA] }],
+  ])("lets %s through the open-firewall rule", (_what, rule) => {
+    expect(check("no-open-firewall", "gcp:compute/firewall:Firewall", rule)).toEqual([]);
+  });
+});
