@@ -325,7 +325,7 @@ describe("what each security rule reads, and only there", () => {
       networkInterfaces: [{ accessConfigs: [{}] }],
       role: "roles/owner",
       member: "allUsers",
-      config: { softwareConfig: { airflowConfigOverrides: { "core-executor": "LocalExecutor" } } },
+      config: { softwareConfig: { airflowConfigOverrides: { "core-dags_folder": "/elsewhere" } } },
       externalDataConfiguration: { autodetect: true },
       allows: [{ protocol: "tcp" }],
     };
