@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deployedHandler } from "../../functions/loader/src/deployedHandler";
+import { bigQueryOptions, deployedDeps, deployedHandler } from "../../functions/loader/src/deployedHandler";
+import { readLoaderConfig } from "../../functions/loader/src/loaderConfig";
 import { VALID_LOADER_ENV } from "./loaderEnvironment";
 
 const NAME = "hourly/dt=2026-11-26/hr=07/run_id=20261126T150512123456Z/part-00000.csv";
@@ -46,4 +47,19 @@ test("reads its configuration at once, and takes each event through the folder i
       eventId: "42",
     },
   ]);
+});
+
+test("gives the BigQuery client the project, the location and, when set, the local server's address", () => {
+  const config = readLoaderConfig(VALID_LOADER_ENV);
+  expect(bigQueryOptions(config)).toEqual({ projectId: "my-project-123", location: "EU" });
+  expect(bigQueryOptions({ ...config, bigqueryApiEndpoint: "http://127.0.0.1:9050" })).toEqual({
+    projectId: "my-project-123",
+    location: "EU",
+    apiEndpoint: "http://127.0.0.1:9050",
+  });
+});
+
+test("waits for a load as long as the configuration says, in milliseconds", () => {
+  const config = readLoaderConfig({ ...VALID_LOADER_ENV, LOAD_WAIT_SECONDS: "20" });
+  expect(deployedDeps(config).wait.maxWaitMs).toBe(20000);
 });

@@ -36,6 +36,10 @@ describe("load job ids", () => {
       expect(id.length).toBeLessThanOrEqual(1024);
     }
     expect(loadJobIdFor(odd).length).toBeLessThan(250);
+    // Runs of other characters become one underscore; only the leading hourly/ is dropped.
+    expect(loadJobIdFor({ bucket: "b", name: "hourly/a//b/hourly/c", generation: "1" })).toMatch(
+      /^hourly_load_a_b_hourly_c_[0-9a-f]{32}$/,
+    );
   });
 
   test("differ for another generation, another bucket, another attempt, and names that sanitise alike", () => {

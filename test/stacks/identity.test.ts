@@ -163,6 +163,13 @@ describe("the identity component", () => {
     );
   });
 
+  it("names each grant after what it grants, once", async () => {
+    const run = await declared("managed");
+    const names = grants(run).map((g) => g.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^identity-[a-z]+(-[a-z]+)+$/);
+  });
+
   it("limits the two conditional grants to the HiveQL folder and to the function sources' bucket", async () => {
     const run = await declared("dataproc");
     const composerBucket = byName(run, "storage-composer").inputs.name;
