@@ -76,13 +76,14 @@ describe("the BigQuery jobs adapter", () => {
     expect(isJobAlreadyExists(err)).toBe(true);
   });
 
-  it("rejects an error that carries no job outcome: a refused request, or a response without a state or a job reference", async () => {
+  it("rejects an error that carries no job outcome: a refused request, or a response without a status, a state or a job reference", async () => {
     const refused = httpError({
       error: { code: 400, message: "Invalid configuration", errors: [{ reason: "invalid" }] },
     });
     const noState = failedJobError({ jobReference: { jobId: "load-1" }, status: {} });
     const noReference = failedJobError({ status: { state: "DONE" } });
-    for (const err of [refused, noState, noReference]) {
+    const noStatus = failedJobError({ jobReference: { jobId: "load-1" } });
+    for (const err of [refused, noState, noReference, noStatus]) {
       const { api } = client(() => Promise.reject(err), never);
       await expect(api.insert("load-1", {})).rejects.toBe(err);
     }

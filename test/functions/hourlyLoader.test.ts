@@ -78,7 +78,7 @@ const job = (jobId: string, status: JobResource["status"], outputRows?: string):
 });
 const running = (jobId: string) => job(jobId, { state: "RUNNING" });
 const loaded = (jobId: string, rows = "3") => job(jobId, { state: "DONE" }, rows);
-const failed = (jobId: string, errorResult: { reason: string; message: string; location?: string }) =>
+const failed = (jobId: string, errorResult: { reason?: string; message?: string; location?: string }) =>
   job(jobId, { state: "DONE", errorResult, errors: [errorResult] });
 const badRow = (jobId: string) =>
   failed(jobId, {
@@ -659,6 +659,21 @@ describe("the record of each attempt", () => {
     expect(await h.run()).toMatchObject({ status: "loaded", loadJobId: LOAD });
     expect(h.lines.filter((l) => l.severity === "ERROR").map((l) => [l.message, l.fields.logJobId])).toEqual([
       ["loaded, but its lineage row could not be recorded", LOG],
+    ]);
+  });
+
+  test("a lineage job that failed without a reason or a message is retried, and its warning says so", async () => {
+    const logIds = [0, 1, 2].map((a) => loadLogJobIdFor(LOAD, a));
+    const jobs = new ScriptedJobs({
+      [LOAD]: [loaded(LOAD)],
+      [logIds[0]]: [failed(logIds[0], {})],
+      [logIds[1]]: [job(logIds[1], { state: "DONE" })],
+    });
+    const h = harness(jobs);
+    expect(await h.run()).toMatchObject({ status: "loaded", loadJobId: LOAD });
+    expect(jobs.inserted).toEqual([LOAD, logIds[0], logIds[1]]);
+    expect(h.lines.filter((l) => l.severity !== "INFO").map((l) => [l.message, l.fields.reason])).toEqual([
+      ["lineage attempt 1 of 3 failed transiently", "unknown: "],
     ]);
   });
 

@@ -36,9 +36,16 @@ describe("load job ids", () => {
       expect(id.length).toBeLessThanOrEqual(1024);
     }
     expect(loadJobIdFor(odd).length).toBeLessThan(250);
+    // A long name of job id characters is cut, not kept whole.
+    const long = loadJobIdFor({ bucket: "b", name: `hourly/${"a".repeat(2000)}`, generation: "1" });
+    expect(long.length).toBeLessThan(250);
+    expect(long).toMatch(/^hourly_load_a+_[0-9a-f]{32}$/);
     // Runs of other characters become one underscore; only the leading hourly/ is dropped.
     expect(loadJobIdFor({ bucket: "b", name: "hourly/a//b/hourly/c", generation: "1" })).toMatch(
       /^hourly_load_a_b_hourly_c_[0-9a-f]{32}$/,
+    );
+    expect(loadJobIdFor({ bucket: "b", name: "x/hourly/c", generation: "1" })).toMatch(
+      /^hourly_load_x_hourly_c_[0-9a-f]{32}$/,
     );
   });
 

@@ -39,9 +39,12 @@ describe("a quiet hour's file", () => {
   it.each([[""], ["\n"], [HEADER], [`${HEADER}\n`]])("%j has no rows", (content) => {
     expect(hasNoRows(content)).toBe(true);
   });
-  it.each([[`${HEADER}\n\n`], [`${HEADER}\nx`], ["\n\n"], [`x${HEADER}`]])("%j has something besides", (content) => {
-    expect(hasNoRows(content)).toBe(false);
-  });
+  it.each([[`${HEADER}\n\n`], [`${HEADER}\nx`], ["\n\n"], [`x${HEADER}`], [`\n${HEADER}`]])(
+    "%j has something besides",
+    (content) => {
+      expect(hasNoRows(content)).toBe(false);
+    },
+  );
 });
 
 describe("rows without a last newline, and long values", () => {
