@@ -13,6 +13,9 @@ export interface Random {
   hex32(): string;
 }
 
+/** "00".."ff": four lookups make a hex32 (faster than toString(16) and padding, once per id). */
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 function splitmix32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -47,7 +50,10 @@ export function seededRandom(seed: number, stream = 0): Random {
     int: (n) => Math.floor(next() * n),
     chance: (p) => next() < p,
     pick: (items) => items[Math.floor(next() * items.length)],
-    hex32: () => u32().toString(16).padStart(8, "0"),
+    hex32: () => {
+      const t = u32();
+      return HEX_BYTE[t >>> 24] + HEX_BYTE[(t >>> 16) & 0xff] + HEX_BYTE[(t >>> 8) & 0xff] + HEX_BYTE[t & 0xff];
+    },
   };
 }
 

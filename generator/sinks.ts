@@ -3,6 +3,7 @@
 import { CompressionTypes, Kafka, KafkaConfig, logLevel, LogEntry, Producer } from "kafkajs";
 import { oauthBearerFromMetadata } from "./googleToken";
 import type { KafkaAuth } from "./options";
+import { keyPartitioner } from "./partitioner";
 import type { Emission } from "./traffic";
 
 export interface Sink {
@@ -81,6 +82,7 @@ export async function openKafkaSink(options: KafkaSinkOptions, errorLog = new Er
       Array.from({ length: PRODUCER_LANES }, async () => {
         const producer: Producer = kafka.producer({
           idempotent: true,
+          createPartitioner: keyPartitioner,
           // acks=all and idempotence: a batch resent after a lost response is written once.
           retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
         });

@@ -196,18 +196,24 @@ export class TrafficModel {
 
   private nextRequest(session: Session, eventTime: string): WeblogEntry {
     const r = this.random;
-    const common = {
-      event_id: uuidV4(r),
-      event_time: eventTime,
-      session_id: session.id,
-      ip: session.ip,
-      user_agent: session.userAgent,
-    };
+    const eventId = uuidV4(r);
+    // Whole literals, keys in the contract's order (no spread: this runs once per entry).
     if (session.pendingCartAdd) {
       const product = session.pendingCartAdd;
       session.pendingCartAdd = null;
       session.done = !r.chance(SESSION_CONTINUE_P);
-      return { ...common, method: "POST", url: "/cart", status: 200, product_id: product, pid: product };
+      return {
+        event_id: eventId,
+        event_time: eventTime,
+        session_id: session.id,
+        ip: session.ip,
+        user_agent: session.userAgent,
+        method: "POST",
+        url: "/cart",
+        status: 200,
+        product_id: product,
+        pid: product,
+      };
     }
     const index = this.productByRank[this.popularity(r)];
     const product = productId(index);
@@ -216,7 +222,11 @@ export class TrafficModel {
     // A browser revalidating a cached page gets 304: still a visit of that page.
     const status = r.chance(0.03) ? 304 : 200;
     return {
-      ...common,
+      event_id: eventId,
+      event_time: eventTime,
+      session_id: session.id,
+      ip: session.ip,
+      user_agent: session.userAgent,
       method: "GET",
       url: `/products/${product}${r.pick(REFERRER_QUERIES)}`,
       status,
@@ -224,4 +234,5 @@ export class TrafficModel {
       pid: null,
     };
   }
+
 }
