@@ -183,6 +183,10 @@ describe("the scaling policies", () => {
     expect(violations(kafka, kafkaType, { ...kafkaCluster("3", 12), gcpConfig: {} })).toEqual([
       "A Managed Kafka cluster must name a subnet in gcpConfig.accessConfig.networkConfigs.",
     ]);
+    // A network config that names no subnet is refused as one whose subnet has the wrong shape.
+    const noSubnet = { ...kafkaCluster("3", 12), gcpConfig: { accessConfig: { networkConfigs: [{}] } } };
+    expect(violations(kafka, kafkaType, noSubnet)).toEqual(violations(kafka, kafkaType, kafkaCluster("3", 12, "")));
+    expect(violations(kafka, kafkaType, noSubnet)).toHaveLength(1);
     const refuses = policy("no-autoscaling-where-google-refuses-it");
     const noAutoscaling = { labels: { workload: "streaming" }, clusterConfig: {} };
     expect(violations(refuses, "gcp:dataproc/cluster:Cluster", noAutoscaling)).toEqual([]);

@@ -222,8 +222,9 @@ describe("the identity component", () => {
 
   it("hands every grant it made to its consumers, which wait for their propagation", async () => {
     const run = await declared("managed");
+    expect(run.identity.grants.every((g) => g instanceof pulumi.CustomResource)).toBe(true);
     const names = run.identity.grants.map((g) => (g as unknown as { __name: string }).__name);
-    expect(names.sort()).toEqual(
+    expect(names.sort()).toStrictEqual(
       grants(run)
         .map((g) => g.name)
         .sort(),
