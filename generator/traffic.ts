@@ -234,5 +234,4 @@ export class TrafficModel {
       pid: null,
     };
   }
-
 }
