@@ -31,8 +31,8 @@ from jobs.weblog_contract import load_contract  # noqa: E402
 from jobs.weblog_stream import parse_args, run  # noqa: E402
 
 
-def produce(spark, bootstrap: str, topic: str, entries: int) -> None:
-    """Contract-valid entries spread over 24 hours; one in three is an add-to-cart."""
+def entry_values(spark, entries: int):
+    """Contract-valid entries spread over 24 hours, one column `value` (JSON); one in three is an add-to-cart."""
     i = F.col("id")
     product = F.format_string("P%06d", i % 5000)
     cart = (i % 3) == 0
@@ -49,8 +49,12 @@ def produce(spark, bootstrap: str, topic: str, entries: int) -> None:
         product.alias("product_id"),
         F.when(cart, product).alias("pid"),
     )
-    (spark.range(entries).select(F.to_json(entry, {"ignoreNullFields": "false"}).alias("value"))
-     .write.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("topic", topic).save())
+    return spark.range(entries).select(F.to_json(entry, {"ignoreNullFields": "false"}).alias("value"))
+
+
+def produce(spark, bootstrap: str, topic: str, entries: int) -> None:
+    (entry_values(spark, entries).write.format("kafka").option("kafka.bootstrap.servers", bootstrap)
+     .option("topic", topic).save())
 
 
 def kafka(spark, bootstrap: str, topic: str):

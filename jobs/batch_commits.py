@@ -90,6 +90,10 @@ class BatchFigures:
     event_hours: tuple[str, ...] = ()  # the UTC hours (YYYY-MM-DDTHH) of its entries
 
 
+# One output of a batch: its frame, None when it has nothing, or a function giving either when its turn comes.
+Output = DataFrame | None | Callable[[], DataFrame | None]
+
+
 class BatchLayout:
     def __init__(self, checkpoint: str, sinks: dict[str, str]):
         self.root = checkpoint.rstrip("/")
@@ -159,25 +163,28 @@ def staged_files(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
 
 
 def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
-                prepare: Callable[[], tuple[BatchFigures, dict[str, DataFrame | None]]],
+                prepare: Callable[[], tuple[BatchFigures | Callable[[], BatchFigures], dict[str, Output]]],
                 at_step: Callable[[str], None] = lambda step: None) -> BatchFigures:
     """Writes the batch exactly once. prepare() returns its figures and its outputs (sink name ->
-    DataFrame partitioned by dt and hr, None when empty); it is not called for a committed batch.
-    at_step(name) runs as the batch reaches each of STEPS (where a crash is acted out)."""
+    DataFrame partitioned by dt and hr, None when empty), each of them or a function that gives it once the
+    outputs before it are written; it is not called for a committed batch. at_step(name) runs as the batch
+    reaches each of STEPS (where a crash is acted out)."""
     done = committed(spark, layout, batch_id)
     if done is not None:
         return done
     undo(spark, layout, batch_id)
-    counted, outputs = prepare()
+    figures, outputs = prepare()
     staging = layout.staging(batch_id)
     moves: dict[str, str] = {}
-    for name, frame in outputs.items():
+    for name, output in outputs.items():
+        frame = output() if callable(output) else output
         if frame is None:
             continue
         frame.write.mode("overwrite").partitionBy("dt", "hr").parquet(f"{staging}/{name}")
         for path, relative in staged_files(spark, f"{staging}/{name}"):
             folder, file_name = relative.rsplit("/", 1) if "/" in relative else ("", relative)
             moves[path] = "/".join(p for p in (layout.sinks[name], folder, f"b{batch_id}-{file_name}") if p)
+    counted = figures() if callable(figures) else figures
     at_step("staged")
     hadoop_files.write_text(spark, f"{staging}/moves.json", json.dumps(moves))
     at_step("listed")

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import logging
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
 
 from jobs import hadoop_files
 
 log = logging.getLogger("weblog_stream")
 GAPS_FOLDER = "_gaps"
+# Per Kafka partition a batch read: its first offset, and when Kafka received that record (ISO text).
+FirstRead = dict[int, tuple[int, str | None]]
 
 
 def planned_offsets(spark: SparkSession, query_checkpoint: str, batch_id: int) -> dict[str, dict[str, int]] | None:
@@ -26,8 +27,18 @@ def planned_offsets(spark: SparkSession, query_checkpoint: str, batch_id: int) -
     return json.loads(lines[2])  # "v1", the batch's metadata, then the one source's offsets
 
 
+def planned_partitions(spark: SparkSession, query_checkpoint: str, batch_id: int) -> list[int]:
+    """The Kafka partitions a batch was planned to read, when the offset log can tell where it began (the
+    previous batch's end): the partitions record_gaps() needs the first record read of."""
+    start = planned_offsets(spark, query_checkpoint, batch_id - 1)
+    end = planned_offsets(spark, query_checkpoint, batch_id)
+    if start is None or end is None:
+        return []
+    return sorted({int(p) for partitions in end.values() for p in partitions})
+
+
 def find_gaps(start: dict[str, dict[str, int]], end: dict[str, dict[str, int]],
-              first_read: dict[int, tuple[int, str | None]]) -> list[dict]:
+              first_read: FirstRead) -> list[dict]:
     """Each partition whose first offset read (or, reading none, whose planned end) lies past its planned start."""
     gaps = []
     for topic, partitions in end.items():
@@ -43,16 +54,14 @@ def find_gaps(start: dict[str, dict[str, int]], end: dict[str, dict[str, int]],
 
 
 def record_gaps(spark: SparkSession, query_checkpoint: str, markers: str, batch_id: int,
-                judged: DataFrame) -> list[dict]:
-    """Finds the offsets this batch should have read but Kafka no longer held; records and logs each gap."""
+                first_read: FirstRead) -> list[dict]:
+    """Finds the offsets this batch should have read but Kafka no longer held; records and logs each gap.
+    first_read: per partition read, its first offset and when Kafka received it."""
     start = planned_offsets(spark, query_checkpoint, batch_id - 1)
     end = planned_offsets(spark, query_checkpoint, batch_id)
     if start is None or end is None:
         return []
-    rows = judged.groupBy("kafka_partition").agg(
-        F.min("kafka_offset").alias("first"),
-        F.date_format(F.min("kafka_timestamp"), "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("received")).collect()
-    gaps = find_gaps(start, end, {r["kafka_partition"]: (r["first"], r["received"]) for r in rows})
+    gaps = find_gaps(start, end, first_read)
     if gaps:
         body = {"batch": batch_id, "gaps": gaps}
         hadoop_files.write_text(spark, f"{markers.rstrip('/')}/{GAPS_FOLDER}/batch={batch_id}.json", json.dumps(body))

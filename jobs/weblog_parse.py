@@ -59,7 +59,9 @@ def event_timestamp(text: Column) -> Column:
     """An RFC 3339 date-time (any fraction, Z or any offset, 't'/'z' in either case; the contract's pattern
     has checked the shape) as a UTC timestamp truncated to milliseconds; null for a day or time that does
     not exist. Spark's cast reads the offsets; it keeps at most microseconds, so longer fractions are cut."""
-    six_digits = F.regexp_replace(F.upper(text), r"(\.[0-9]{6})[0-9]+", "$1")
+    upper = F.upper(text)
+    # A fraction of 7 or more digits makes the text at least 28 characters long; shorter text is left as is.
+    six_digits = F.when(F.length(text) >= 28, F.regexp_replace(upper, r"(\.[0-9]{6})[0-9]+", "$1")).otherwise(upper)
     return F.date_trunc("millisecond", F.to_timestamp(six_digits))
 
 
@@ -85,6 +87,35 @@ def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | N
         raise ValueError("parse needs spark.sql.session.timeZone=UTC: partitions are UTC hours")
 
     judged = (
+        prepared(raw_df, contract)
+        # Every reason that applies, joined; "" for a valid entry (no null-if-empty, which would repeat the rules).
+        .withColumn("reasons", F.coalesce(F.col(REJECTED), _reasons(contract, max_future, max_past)))
+        # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
+        # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
+        .withColumn("_barrier", F.spark_partition_id())
+    )
+    # The hour a rejected record is filed under: its event hour when its event time parses and lies within
+    # the bounds (a replayed log's bad lines count against their own hours), else the hour Kafka received it.
+    time_spec = next((f.spec for f in contract.fields if f.name == "event_time"), {})
+    in_bounds = F.col("event_ts").isNotNull() & F.col("entry.event_time").rlike(time_spec.get("pattern", ""))
+    if max_future is not None:
+        in_bounds = in_bounds & (F.col("event_ts") <= F.col("kafka_timestamp") + _interval(max_future))
+    if max_past is not None:
+        in_bounds = in_bounds & (F.col("event_ts") >= F.col("kafka_timestamp") - _interval(max_past))
+    return judged.select(
+        "entry", "event_ts", *KAFKA_COLUMNS, "reasons", "_barrier", INPUT_KIND,
+        # A valid entry is filed under its event hour: the bounds are judged for rejected records only.
+        F.when((F.col("reasons") == "") | in_bounds, F.col("event_ts")).otherwise(F.col("kafka_timestamp"))
+        .alias("filed_at"),
+        F.when(F.col(INPUT_KIND) == IGNORED, F.lit(IGNORED)).when(F.col("reasons") == "", F.lit(VALID))
+        .otherwise(F.lit(QUARANTINED)).alias(OUTCOME),
+        F.when(F.col("reasons") != "", F.coalesce(RECEIVED, "raw_value")).alias("raw_value"),
+    )
+
+
+def prepared(raw_df: DataFrame, contract: WeblogContract) -> DataFrame:
+    """What the rules read: each record's Kafka columns, its text, the parsed entry, its keys and event_ts."""
+    return (
         raw_df.select(
             F.col("value").alias("raw_value"),
             F.col("partition").alias("kafka_partition"),
@@ -105,26 +136,6 @@ def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | N
         .withColumn("keys", F.when(F.col("canonical"), F.array(*[F.lit(n) for n in contract.names]))
                     .otherwise(F.json_object_keys("text")))
         .withColumn("event_ts", event_timestamp(F.col("entry.event_time")))
-        # Every reason that applies, joined; "" for a valid entry (no null-if-empty, which would repeat the rules).
-        .withColumn("reasons", F.coalesce(F.col(REJECTED), _reasons(contract, max_future, max_past)))
-        # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
-        # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
-        .withColumn("_barrier", F.spark_partition_id())
-    )
-    # The hour a rejected record is filed under: its event hour when its event time parses and lies within
-    # the bounds (a replayed log's bad lines count against their own hours), else the hour Kafka received it.
-    time_spec = next((f.spec for f in contract.fields if f.name == "event_time"), {})
-    in_bounds = F.col("event_ts").isNotNull() & F.col("entry.event_time").rlike(time_spec.get("pattern", ""))
-    if max_future is not None:
-        in_bounds = in_bounds & (F.col("event_ts") <= F.col("kafka_timestamp") + _interval(max_future))
-    if max_past is not None:
-        in_bounds = in_bounds & (F.col("event_ts") >= F.col("kafka_timestamp") - _interval(max_past))
-    return judged.select(
-        "entry", "event_ts", *KAFKA_COLUMNS, "reasons", "_barrier", INPUT_KIND,
-        F.when(in_bounds, F.col("event_ts")).otherwise(F.col("kafka_timestamp")).alias("filed_at"),
-        F.when(F.col(INPUT_KIND) == IGNORED, F.lit(IGNORED)).when(F.col("reasons") == "", F.lit(VALID))
-        .otherwise(F.lit(QUARANTINED)).alias(OUTCOME),
-        F.when(F.col("reasons") != "", F.coalesce(RECEIVED, "raw_value")).alias("raw_value"),
     )
 
 
@@ -155,7 +166,7 @@ def split(judged: DataFrame, contract: WeblogContract) -> tuple[DataFrame, DataF
 def _reasons(contract: WeblogContract, max_future: timedelta | None, max_past: timedelta | None) -> Column:
     size = F.length("raw_value")
     utf8 = F.expr("encode(text, 'UTF-8') = raw_value")  # invalid bytes decode to U+FFFD, so differ
-    content = F.concat_ws("; ", *_content_reasons(contract, max_future, max_past))
+    content = F.concat_ws("; ", *content_rules(contract, max_future, max_past))
     return (
         F.when(size > contract.max_entry_bytes,
                F.format_string(f"entry of %d bytes is over the {contract.max_entry_bytes}-byte limit", size))
@@ -165,21 +176,20 @@ def _reasons(contract: WeblogContract, max_future: timedelta | None, max_past: t
     )
 
 
-def _content_reasons(contract: WeblogContract, max_future: timedelta | None,
-                     max_past: timedelta | None) -> list[Column]:
-    keys = F.col("keys")
+def content_rules(contract: WeblogContract, max_future: timedelta | None,
+                  max_past: timedelta | None) -> list[Column]:
+    """One column per rule over prepared()'s frame: its reason when the entry breaks it, else null."""
     known = F.array(*[F.lit(n) for n in contract.names])
-    unexpected = F.array_except(keys, known)
-    reasons = [
-        F.when(~F.array_contains(keys, name), F.lit(f"missing field {name}")) for name in contract.required
-    ]
-    reasons.append(F.when(F.size(unexpected) > 0, F.concat(F.lit("unexpected fields: "),
-                                                          F.array_join(unexpected, ","))))
+    unexpected = F.array_except(F.col("keys"), known)
+    reasons = [F.when(~_has_key(name), F.lit(f"missing field {name}")) for name in contract.required]
+    # A canonical entry's keys are the contract's: none unexpected.
+    reasons.append(F.when(~F.col("canonical") & (F.size(unexpected) > 0),
+                          F.concat(F.lit("unexpected fields: "), F.array_join(unexpected, ","))))
     for field in contract.fields:
         reasons.extend(_field_reasons(field))
     for rule in contract.conditionals:
         when_null, target = F.col(f"entry.{rule.when_null_field}"), F.col(f"entry.{rule.field}")
-        present = F.array_contains(keys, rule.when_null_field)
+        present = _has_key(rule.when_null_field)
         reasons.append(F.when(present & when_null.isNull() & (target != rule.value_if_null),
                               F.lit(f"{rule.field} must be {rule.value_if_null} when {rule.when_null_field} "
                                     "is null")))
@@ -200,6 +210,11 @@ def _content_reasons(contract: WeblogContract, max_future: timedelta | None,
     return reasons
 
 
+def _has_key(name: str) -> Column:
+    """The entry has the key: every canonical entry has each of the contract's (no search of its keys)."""
+    return F.col("canonical") | F.array_contains(F.col("keys"), name)
+
+
 def _interval(length: timedelta) -> Column:
     return F.expr(f"INTERVAL {int(length.total_seconds())} SECONDS")
 
@@ -207,7 +222,7 @@ def _interval(length: timedelta) -> Column:
 def _field_reasons(field: FieldRule) -> list[Column]:
     name, spec = field.name, field.spec
     value = F.col(f"entry.{name}")
-    present = F.array_contains(F.col("keys"), name)
+    present = _has_key(name)
     reasons: list[Column] = []
     if field.json_type == "string":
         # from_json turns any JSON value into a string, so the type is checked on the text: the

@@ -4,8 +4,9 @@
         --raw ROOT/events --quarantine ROOT/quarantine --checkpoint ROOT/_checkpoints --markers ROOT/_complete \
         [--input-format combined]   # web servers' access-log lines instead of JSON entries (jobs/access_log.py)
 
-One query reads each offset range once: every micro-batch is judged once against the contract (cached),
-then written to raw and to quarantine exactly once, keyed by its batch id (jobs/batch_commits.py); what a
+One query: every micro-batch is judged against the contract while its valid entries are written (its figures
+observed on the way, nothing cached), and judged again only when it holds rejected records, for quarantine;
+both outputs are committed exactly once, keyed by its batch id (jobs/batch_commits.py); what a
 killed run left of an uncommitted batch is removed before that batch runs again (readers list folders).
 An hour's marker is <markers>/dt=YYYY-MM-DD/hr=HH/_COMPLETE (JSON), see jobs/hour_completion.py.
 Before it, an empty _PRESENT object goes into the hour's folder in raw and in quarantine.
@@ -20,18 +21,27 @@ import os
 import signal
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pyspark.errors import AnalysisException, StreamingQueryException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
-from pyspark.storagelevel import StorageLevel
 
 from jobs import access_log, hadoop_files, hour_completion, kafka_login
-from jobs.batch_commits import BatchFigures, BatchLayout, CrashPoint, crash_point_from, undo_unfinished, write_batch
+from jobs.batch_commits import (
+    BatchFigures,
+    BatchLayout,
+    CrashPoint,
+    Output,
+    crash_point_from,
+    undo_unfinished,
+    write_batch,
+)
 from jobs.hour_completion import CompletionTracker
-from jobs.offset_gaps import record_gaps
+from jobs.offset_gaps import FirstRead, planned_partitions, record_gaps
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
 from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, split
@@ -41,6 +51,7 @@ MARKER_NAME = "_COMPLETE"
 PRESENCE_NAME = "_PRESENT"
 LATE_NAME = "_LATE"
 QUERY_NAME = "weblogs"
+SPARK_TIME = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
 
 
 class StreamFailed(RuntimeError):
@@ -129,26 +140,42 @@ def batch_layout(args: argparse.Namespace) -> BatchLayout:
     return BatchLayout(args.checkpoint, {"events": args.raw, "quarantine": args.quarantine})
 
 
-def batch_figures(judged: DataFrame, batch_id: int, input_format: str) -> BatchFigures:
-    """Counts and event-time range of one judged batch, in one pass (which also fills its cache). For
-    access-log lines, also what the lines were, logged as `access log: {...}` (lines = raw + quarantined +
-    ignored, which the sandbox and the tests add up)."""
+def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
+    """What a judged batch's figures are made of, as aggregates Spark observes while it writes the batch (no
+    pass of their own): counts, the valid entries' event-time range and hours, the latest Kafka time, where
+    each given Kafka partition's reading began and, for access-log lines, what the lines were."""
     valid = F.col(OUTCOME) == VALID
-    spark_time = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
-    row = judged.agg(
+    in_partition = lambda p: F.col("kafka_partition") == p  # noqa: E731
+    return [
         F.count(F.when(valid, 1)).alias("rows"),
         F.count(F.when(F.col(OUTCOME) == QUARANTINED, 1)).alias("quarantined"),
-        F.date_format(F.min(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_min"),
-        F.date_format(F.max(F.when(valid, F.col("event_ts"))), spark_time).alias("event_time_max"),
-        F.date_format(F.max("kafka_timestamp"), spark_time).alias("received_max"),
-        F.array_sort(F.collect_set(F.when(valid, F.date_format("event_ts", "yyyy-MM-dd'T'HH")))).alias("event_hours"),
+        F.date_format(F.min(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_min"),
+        F.date_format(F.max(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_max"),
+        F.date_format(F.max("kafka_timestamp"), SPARK_TIME).alias("received_max"),
+        # As text: an observed array reaches Python as a Java object.
+        F.array_join(F.array_sort(F.collect_set(F.when(valid, F.date_format("event_ts", "yyyy-MM-dd'T'HH")))), ",")
+        .alias("event_hours"),
+        *[F.min(F.when(in_partition(p), F.col("kafka_offset"))).alias(f"first_offset_{p}") for p in partitions],
+        *[F.date_format(F.min(F.when(in_partition(p), F.col("kafka_timestamp"))), SPARK_TIME)
+          .alias(f"first_received_{p}") for p in partitions],
         *(access_log.line_counts() if input_format == "combined" else []),
-    ).first()
+    ]
+
+
+def batch_figures(metrics: dict, batch_id: int, input_format: str,
+                  partitions: list[int]) -> tuple[BatchFigures, FirstRead]:
+    """The figures of figure_columns() as observed: the batch's, and the first record read of each partition
+    that had one. For access-log lines, logs what the lines were as `access log: {...}` (lines = raw +
+    quarantined + ignored, which the sandbox and the tests add up)."""
     if input_format == "combined":
-        counts = {k: row[k] for k in ("lines", *access_log.KINDS)}
+        counts = {k: metrics[k] for k in ("lines", *access_log.KINDS)}
         log.info("access log: %s", json.dumps({"query": QUERY_NAME, "batch": batch_id, **counts}))
-    return BatchFigures(batch_id, row["rows"], row["quarantined"], row["event_time_min"], row["event_time_max"],
-                        received_max=row["received_max"], event_hours=tuple(row["event_hours"]))
+    figures = BatchFigures(batch_id, metrics["rows"], metrics["quarantined"], metrics["event_time_min"],
+                           metrics["event_time_max"], received_max=metrics["received_max"],
+                           event_hours=tuple(h for h in (metrics["event_hours"] or "").split(",") if h))
+    first_read = {p: (metrics[f"first_offset_{p}"], metrics[f"first_received_{p}"]) for p in partitions
+                  if metrics[f"first_offset_{p}"] is not None}
+    return figures, first_read
 
 
 def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
@@ -162,19 +189,28 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)
-        records = access_log.records_for_format(batch, args, contract)
-        judged = judge(records, contract, max_future, max_past).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             started = time.monotonic()
-            record_gaps(spark, query_checkpoint(args), args.markers, batch_id, judged)
+            judged = judge(access_log.records_for_format(batch, args, contract), contract, max_future, max_past)
+            partitions = planned_partitions(spark, query_checkpoint(args), batch_id)
+            observation = Observation(f"{QUERY_NAME}-batch-{batch_id}-{uuid.uuid4().hex}")
+            observed = judged.observe(observation, *figure_columns(args.input_format, partitions))
 
-            def prepare() -> tuple[BatchFigures, dict[str, DataFrame | None]]:
-                figures = batch_figures(judged, batch_id, args.input_format)
-                log.info("batch %d: %d entries, %d quarantined, judged in %.1f s", batch_id, figures.rows,
-                         figures.quarantined, time.monotonic() - started)
-                valid, bad = split(judged, contract)
-                return figures, {"events": valid if figures.rows else None,
-                                 "quarantine": bad if figures.quarantined else None}
+            def figures() -> BatchFigures:
+                # Observed while the valid entries were written: no pass over the batch of their own.
+                counted, first_read = batch_figures(observation.get, batch_id, args.input_format, partitions)
+                log.info("batch %d: %d entries, %d quarantined, judged and written in %.1f s", batch_id,
+                         counted.rows, counted.quarantined, time.monotonic() - started)
+                record_gaps(spark, query_checkpoint(args), args.markers, batch_id, first_read)
+                return counted
+
+            def quarantine() -> DataFrame | None:
+                # Judged a second time only when the first pass found rejected records: a batch of valid
+                # entries is read, judged and written once, with nothing cached.
+                return split(judged, contract)[1] if observation.get["quarantined"] else None
+
+            def prepare() -> tuple[Callable[[], BatchFigures], dict[str, Output]]:
+                return figures, {"events": split(observed, contract)[0], "quarantine": quarantine}
 
             if crash is None:
                 done.append(write_batch(spark, layout, batch_id, prepare))
@@ -183,7 +219,6 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                                         at_step=lambda step: crash.reached(step, batch_id)))
             log.info("batch %d: committed %.1f s after it started", batch_id, time.monotonic() - started)
         finally:
-            judged.unpersist()
             running.discard(batch_id)
 
     trigger = {"availableNow": True} if args.available_now else {"processingTime": f"{args.trigger_seconds} seconds"}
@@ -290,10 +325,14 @@ def write_any_timestamp(spark: SparkSession) -> None:
         spark.conf.set(key, "CORRECTED")
 
 
-def run(spark: SparkSession, args: argparse.Namespace, crash: CrashPoint | None = None) -> None:
-    # The contract's rules make one large expression: above 8000 bytes of bytecode the JVM never compiles
-    # a method, so Spark generates code per expression (small methods) instead of one for the whole stage.
+def judging_settings(spark: SparkSession) -> None:
+    """The contract's rules make one large expression: above 8000 bytes of bytecode the JVM never compiles
+    a method, so Spark generates code per expression (small methods) instead of one for the whole stage."""
     spark.conf.set("spark.sql.codegen.hugeMethodLimit", "8000")
+
+
+def run(spark: SparkSession, args: argparse.Namespace, crash: CrashPoint | None = None) -> None:
+    judging_settings(spark)
     write_any_timestamp(spark)
     refuse_two_query_checkpoint(spark, args)
     for path in undo_unfinished(spark, batch_layout(args)):

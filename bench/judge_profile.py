@@ -1,0 +1,136 @@
+"""Profile of the streaming job's work on one batch: where its time goes, stage by stage and rule by rule,
+measured in one local[2] Spark session on one in-memory batch of contract-valid entries (the streaming
+benchmark's entries, bench/streaming_bench.py), so every figure is comparable with the others of the run.
+
+    .venv/bin/python bench/judge_profile.py [--entries 500000] [--repeat 3]
+
+Each figure is the fastest of --repeat runs of one Spark job over the cached batch, minus the same job
+doing nothing but reading the cache (the baseline of its table). Stages: parse (from_json), the
+canonical-text check, the keys, the event time, every rule together, the whole judge() frame; then the
+job's own steps, each judging the batch again as the job does: the valid entries' Parquet with the batch's
+figures observed on the way, and the quarantine's second judging and Parquet (whole, not minus the read). Rules:
+each rule's column alone, over the prepared frame (parsed, keys and event time cached), sorted by cost.
+No Kafka: the read from the broker is the streaming benchmark's reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from pyspark.sql import DataFrame, Observation  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+from pyspark.storagelevel import StorageLevel  # noqa: E402
+
+from bench.streaming_bench import entry_values  # noqa: E402
+from jobs.spark_sessions import local_session  # noqa: E402
+from jobs.weblog_contract import load_contract  # noqa: E402
+from jobs.weblog_parse import DEFAULT_MAX_PAST, content_rules, judge, prepared, split  # noqa: E402
+from jobs.weblog_stream import batch_figures, figure_columns, judging_settings  # noqa: E402
+
+
+def fastest(repeat: int, action: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.monotonic()
+        action()
+        times.append(time.monotonic() - start)
+    return min(times)
+
+
+def noop(frame: DataFrame) -> Callable[[], object]:
+    """Runs the frame's whole projection for every row, writing nothing."""
+    return lambda: frame.write.format("noop").mode("overwrite").save()
+
+
+def cached(frame: DataFrame) -> DataFrame:
+    frame = frame.persist(StorageLevel.MEMORY_ONLY)
+    frame.count()
+    return frame
+
+
+def rule_name(column) -> str:
+    text = str(column)
+    found = re.search(r"THEN (.*?) END", text)
+    return (found.group(1) if found else text)[:70]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--entries", type=int, default=500_000)
+    p.add_argument("--repeat", type=int, default=3)
+    args = p.parse_args()
+    spark = local_session("judge-profile", kafka=False)
+    judging_settings(spark)  # the job's own
+    contract = load_contract()
+    max_future, max_past = None, DEFAULT_MAX_PAST  # as the streaming benchmark runs the job
+    cores = spark.sparkContext.defaultParallelism
+    records = cached(entry_values(spark, args.entries).repartition(cores).select(
+        F.col("value").cast("binary").alias("value"), F.lit(0).alias("partition"),
+        F.monotonically_increasing_id().alias("offset"), F.current_timestamp().alias("timestamp")))
+    run = lambda frame: fastest(args.repeat, noop(frame))  # noqa: E731
+
+    print(f"entries: {args.entries:,} contract-valid, {cores} cores, fastest of {args.repeat}")
+    print("\n| stage | seconds | share of judge() |\n| --- | --- | --- |")
+    read = run(records.select("value"))
+    text = F.expr("decode(value, 'UTF-8')")
+    schema = contract.spark_schema()
+    ready = prepared(records, contract)
+    stages = {
+        "from_json (the parse floor's parse)": records.select(F.from_json(text, schema).alias("e")),
+        "prepared: + canonical check, keys, event_ts": ready,
+        "judge(): + every rule, outcome, filed hour": judge(records, contract, max_future, max_past),
+    }
+    figures = {name: run(frame) - read for name, frame in stages.items()}
+    whole = figures["judge(): + every rule, outcome, filed hour"]
+    for name, seconds in figures.items():
+        print(f"| {name} | {seconds:.2f} | {seconds / whole:.2f} |")
+
+    work = Path(tempfile.mkdtemp(prefix="judge-profile-"))
+    try:
+        # The job's own steps (jobs/weblog_stream.py): the valid entries written while their figures are
+        # observed, then, only for a batch with rejected records, the quarantine judged and written again.
+        judged = judge(records, contract, max_future, max_past)
+
+        def valid_observed() -> None:
+            observation = Observation(f"profile-{uuid.uuid4().hex}")
+            observed = judged.observe(observation, *figure_columns("json", [0]))
+            split(observed, contract)[0].write.mode("overwrite").partitionBy("dt", "hr").parquet(str(work / "v"))
+            batch_figures(observation.get, 0, "json", [0])
+
+        steps = {
+            "valid Parquet, figures observed (the job's one pass)": valid_observed,
+            "quarantine judged again and written (0 rejected here)": lambda: split(judged, contract)[1]
+            .write.mode("overwrite").partitionBy("dt", "hr").parquet(str(work / "q")),
+        }
+        for name, action in steps.items():
+            seconds = fastest(args.repeat, action)
+            print(f"| {name} | {seconds:.2f} | {seconds / whole:.2f} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ready = cached(ready)
+    base = run(ready.select(F.lit(1)))
+    rules = content_rules(contract, max_future, max_past)
+    costs = sorted(((run(ready.select(rule)) - base, rule_name(rule)) for rule in rules), reverse=True)
+    every = run(ready.select(F.concat_ws("; ", *rules))) - base
+    print(f"\n| rule (its reason) | seconds | share of all {len(rules)} rules |\n| --- | --- | --- |")
+    for seconds, name in costs:
+        print(f"| {name} | {seconds:.3f} | {seconds / every:.2f} |")
+    print(f"| all rules in one column | {every:.3f} | 1.00 |")
+    print(f"\nbaseline reads: records {read:.2f} s, prepared cache {base:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
