@@ -44,7 +44,7 @@ from jobs.hour_completion import CompletionTracker
 from jobs.offset_gaps import FirstRead, planned_partitions, record_gaps
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, split
+from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, reasons_column, split
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
@@ -153,8 +153,9 @@ def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
         F.date_format(F.max(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_max"),
         F.date_format(F.max("kafka_timestamp"), SPARK_TIME).alias("received_max"),
         # As text: an observed array reaches Python as a Java object.
-        F.array_join(F.array_sort(F.collect_set(F.when(valid, F.date_format("event_ts", "yyyy-MM-dd'T'HH")))), ",")
-        .alias("event_hours"),
+        # Truncated per entry, formatted per hour.
+        F.array_join(F.transform(F.array_sort(F.collect_set(F.when(valid, F.date_trunc("hour", "event_ts")))),
+                                 lambda hour: F.date_format(hour, "yyyy-MM-dd'T'HH")), ",").alias("event_hours"),
         *[F.min(F.when(in_partition(p), F.col("kafka_offset"))).alias(f"first_offset_{p}") for p in partitions],
         *[F.date_format(F.min(F.when(in_partition(p), F.col("kafka_timestamp"))), SPARK_TIME)
           .alias(f"first_received_{p}") for p in partitions],
@@ -180,18 +181,21 @@ def batch_figures(metrics: dict, batch_id: int, input_format: str,
 
 def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
                 running: set[int], crash: CrashPoint | None = None) -> StreamingQuery:
-    """One query: each batch is judged once (cached), then written to raw and quarantine exactly once.
+    """One query: each batch is judged while its valid entries are written (and again for quarantine only
+    when it holds rejected records), both outputs committed exactly once.
     crash: where the process ends itself in a batch's commit (a test's CLICKSTREAM_CRASH_AT)."""
     contract = load_contract(hadoop_files.read_text(spark, args.contract))
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
     max_past = timedelta(seconds=args.max_past_seconds) if args.max_past_seconds > 0 else None
     layout = batch_layout(args)
+    reasons = reasons_column(contract, max_future, max_past)  # the rules' column, built once for every batch
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)
         try:
             started = time.monotonic()
-            judged = judge(access_log.records_for_format(batch, args, contract), contract, max_future, max_past)
+            judged = judge(access_log.records_for_format(batch, args, contract), contract, max_future, max_past,
+                           reasons)
             partitions = planned_partitions(spark, query_checkpoint(args), batch_id)
             observation = Observation(f"{QUERY_NAME}-batch-{batch_id}-{uuid.uuid4().hex}")
             observed = judged.observe(observation, *figure_columns(args.input_format, partitions))
