@@ -5,7 +5,7 @@
         [--input-format combined]   # web servers' access-log lines instead of JSON entries (jobs/access_log.py)
 
 One query: every micro-batch is judged against the contract while its valid entries are written (its figures
-observed on the way, nothing cached), and judged again only when it holds rejected records, for quarantine;
+observed on the way, nothing cached); only its rejected records are read and judged again, for quarantine;
 both outputs are committed exactly once, keyed by its batch id (jobs/batch_commits.py); what a
 killed run left of an uncommitted batch is removed before that batch runs again (readers list folders).
 An hour's marker is <markers>/dt=YYYY-MM-DD/hr=HH/_COMPLETE (JSON), see jobs/hour_completion.py.
@@ -152,6 +152,10 @@ def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
         F.date_format(F.min(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_min"),
         F.date_format(F.max(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_max"),
         F.date_format(F.max("kafka_timestamp"), SPARK_TIME).alias("received_max"),
+        # Where each rejected record was read ("partition:offset,..."): the quarantine pass reads only those.
+        F.array_join(F.collect_list(F.when(F.col(OUTCOME) == QUARANTINED,
+                                           F.concat_ws(":", "kafka_partition", "kafka_offset"))), ",")
+        .alias("rejected_at"),
         # As text: an observed array reaches Python as a Java object.
         # Truncated per entry, formatted per hour.
         F.array_join(F.transform(F.array_sort(F.collect_set(F.when(valid, F.date_trunc("hour", "event_ts")))),
@@ -179,10 +183,18 @@ def batch_figures(metrics: dict, batch_id: int, input_format: str,
     return figures, first_read
 
 
+def records_read_at(spark: SparkSession, batch: DataFrame, positions: str) -> DataFrame:
+    """The batch's Kafka records read at the given positions ("partition:offset,...", figure_columns()'s
+    rejected_at): a join with the few positions, so that only those records are mapped and judged again."""
+    wanted = [tuple(int(n) for n in position.split(":")) for position in positions.split(",") if position]
+    return batch.join(F.broadcast(spark.createDataFrame(wanted, "partition INT, offset LONG")),
+                      ["partition", "offset"], "left_semi")
+
+
 def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchFigures],
                 running: set[int], crash: CrashPoint | None = None) -> StreamingQuery:
-    """One query: each batch is judged while its valid entries are written (and again for quarantine only
-    when it holds rejected records), both outputs committed exactly once.
+    """One query: each batch is judged while its valid entries are written (its rejected records read and
+    judged again for quarantine), both outputs committed exactly once.
     crash: where the process ends itself in a batch's commit (a test's CLICKSTREAM_CRASH_AT)."""
     contract = load_contract(hadoop_files.read_text(spark, args.contract))
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
@@ -200,18 +212,29 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
             observation = Observation(f"{QUERY_NAME}-batch-{batch_id}-{uuid.uuid4().hex}")
             observed = judged.observe(observation, *figure_columns(args.input_format, partitions))
 
+            requarantined = Observation(f"{QUERY_NAME}-batch-{batch_id}-quarantine-{uuid.uuid4().hex}")
+
             def figures() -> BatchFigures:
                 # Observed while the valid entries were written: no pass over the batch of their own.
                 counted, first_read = batch_figures(observation.get, batch_id, args.input_format, partitions)
+                # Counts in equal counts out: the quarantine holds exactly the records the first pass rejected.
+                if counted.quarantined and requarantined.get["rows"] != counted.quarantined:
+                    raise StreamFailed(f"batch {batch_id}: {counted.quarantined} records rejected, but "
+                                       f"{requarantined.get['rows']} written to quarantine")
                 log.info("batch %d: %d entries, %d quarantined, judged and written in %.1f s", batch_id,
                          counted.rows, counted.quarantined, time.monotonic() - started)
                 record_gaps(spark, query_checkpoint(args), args.markers, batch_id, first_read)
                 return counted
 
             def quarantine() -> DataFrame | None:
-                # Judged a second time only when the first pass found rejected records: a batch of valid
-                # entries is read, judged and written once, with nothing cached.
-                return split(judged, contract)[1] if observation.get["quarantined"] else None
+                # Only when the first pass rejected records, and only those records are read and judged again:
+                # a batch of valid entries is read, judged and written once, with nothing cached.
+                if not observation.get["quarantined"]:
+                    return None
+                rejected = records_read_at(spark, batch, observation.get["rejected_at"])
+                again = judge(access_log.records_for_format(rejected, args, contract), contract, max_future,
+                              max_past, reasons)
+                return split(again, contract)[1].observe(requarantined, F.count(F.lit(1)).alias("rows"))
 
             def prepare() -> tuple[Callable[[], BatchFigures], dict[str, Output]]:
                 return figures, {"events": split(observed, contract)[0], "quarantine": quarantine}

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, make_entry, spark_jvm_env
 
-from jobs import batch_commits, hadoop_files
+from jobs import batch_commits, hadoop_files, weblog_stream
 from jobs.batch_commits import BatchFigures, BatchLayout, committed_files, undo_unfinished, write_batch
 from jobs.weblog_stream import count_by_hour, earliest_committed_hour, latest_marked_hour, main, parse_args, run
 
@@ -495,6 +495,26 @@ def test_poison_entries_beside_valid_ones_are_quarantined_and_the_stream_goes_on
         assert sum(reason in r for r in reasons) == 1, (reason, reasons)
     # The hour of the valid entries is marked with exactly them: nothing else reached raw.
     assert marked_hours(tmp_path) == [(two_hours_ago(0)[:13], len(valid))]
+
+
+def test_only_the_rejected_records_are_judged_again_and_a_quarantine_short_of_them_fails_its_batch(
+        spark, kafka_bootstrap, tmp_path, monkeypatch):
+    topic = "weblogs-requarantine-" + tmp_path.name.replace("_", "-")
+    valid = json.dumps(make_entry(two_hours_ago(0), "P000001", False)).encode()
+    produce(spark, kafka_bootstrap, topic, [valid, *MALFORMED, valid])  # offsets 0-4: the rejected are 1-3
+    real = weblog_stream.records_read_at
+    read_again: list[str] = []
+
+    def one_position_lost(session, batch, positions: str):
+        read_again.append(positions)
+        return real(session, batch, positions.split(",", 1)[1])
+
+    monkeypatch.setattr(weblog_stream, "records_read_at", one_position_lost)
+    command = job_command(kafka_bootstrap, topic, tmp_path, "--available-now")
+    with pytest.raises(weblog_stream.StreamFailed, match="batch 0: 3 records rejected, but 2 written to quarantine"):
+        run(spark, parse_args(command[3:]))
+    assert [sorted(positions.split(",")) for positions in read_again] == [["0:1", "0:2", "0:3"]]
+    assert visible_parquet(tmp_path / "events") == visible_parquet(tmp_path / "quarantine") == []
 
 
 def test_a_source_whose_clock_runs_fast_does_not_close_the_hour_that_is_still_running(spark, kafka_bootstrap,
