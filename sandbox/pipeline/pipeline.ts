@@ -235,7 +235,7 @@ export class Pipeline {
       }));
   }
 
-  /** Stops every process (the generator first, so its summary is written; the broker last) and saves the clock; once, whoever asks. */
+  /** Stops every process (the generator first, so its summary is written; then the stream; then the rest together) and saves the clock; once, whoever asks. */
   stop(): Promise<void> {
     this.stopped ??= this.stopInOrder();
     return this.stopped;
@@ -251,10 +251,17 @@ export class Pipeline {
     await this.supervised.get("stream")?.end((pid) => stopGroup(pid, 30_000));
     await this.scheduler?.stop();
     await this.notifier?.stop();
-    for (const name of ["hourly", "loader", "bigquery", "kafka"]) {
-      const s = this.supervised.get(name);
-      if (!s) continue;
-      await s.end(name === "kafka" ? () => stopBroker(this.l.kafka) : (pid) => stopGroup(pid, 30_000));
-    }
+    // The rest stop side by side (each stop also waits up to a second for its supervisor's loop): nothing uses
+    // the broker or the hourly worker any more, and the notifier has finished its delivery in flight to the
+    // loader, the only writer to the BigQuery server.
+    const ends = await Promise.allSettled(
+      ["hourly", "loader", "bigquery", "kafka"].map((name) =>
+        this.supervised
+          .get(name)
+          ?.end(name === "kafka" ? () => stopBroker(this.l.kafka) : (pid) => stopGroup(pid, 30_000)),
+      ),
+    );
+    const failed = ends.find((end): end is PromiseRejectedResult => end.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
