@@ -19,11 +19,20 @@ let broker: RunningBroker;
 const client = (bootstrapServers: string) =>
   new Kafka({ clientId: "broker-test", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
 
+/** The topic's records, asked as a client would: a broker just started answers before it leads its partitions
+ * again, with a retriable "not the leader" error, so that is retried (at most 10 s). */
 async function highWatermark(bootstrapServers: string, topic: string): Promise<number> {
   const admin = client(bootstrapServers).admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+      } catch (e) {
+        if (!(e as { retriable?: boolean }).retriable || attempt >= 40) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
