@@ -27,14 +27,18 @@ def planned_offsets(spark: SparkSession, query_checkpoint: str, batch_id: int) -
     return json.loads(lines[2])  # "v1", the batch's metadata, then the one source's offsets
 
 
-def planned_partitions(spark: SparkSession, query_checkpoint: str, batch_id: int) -> list[int]:
-    """The Kafka partitions a batch was planned to read, when the offset log can tell where it began (the
-    previous batch's end): the partitions record_gaps() needs the first record read of."""
+def planned_range(spark: SparkSession, query_checkpoint: str,
+                  batch_id: int) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]] | None:
+    """Where a batch was planned to start (the previous batch's end) and to end, from the offset log, read once
+    per batch; None when the log cannot tell (the first batch, or a log cut short)."""
     start = planned_offsets(spark, query_checkpoint, batch_id - 1)
     end = planned_offsets(spark, query_checkpoint, batch_id)
-    if start is None or end is None:
-        return []
-    return sorted({int(p) for partitions in end.values() for p in partitions})
+    return None if start is None or end is None else (start, end)
+
+
+def planned_partitions(planned: tuple[dict, dict] | None) -> list[int]:
+    """The Kafka partitions of a planned range: those record_gaps() needs the first record read of."""
+    return [] if planned is None else sorted({int(p) for partitions in planned[1].values() for p in partitions})
 
 
 def find_gaps(start: dict[str, dict[str, int]], end: dict[str, dict[str, int]],
@@ -53,15 +57,14 @@ def find_gaps(start: dict[str, dict[str, int]], end: dict[str, dict[str, int]],
     return gaps
 
 
-def record_gaps(spark: SparkSession, query_checkpoint: str, markers: str, batch_id: int,
+def record_gaps(spark: SparkSession, markers: str, batch_id: int, planned: tuple[dict, dict] | None,
                 first_read: FirstRead) -> list[dict]:
     """Finds the offsets this batch should have read but Kafka no longer held; records and logs each gap.
-    first_read: per partition read, its first offset and when Kafka received it."""
-    start = planned_offsets(spark, query_checkpoint, batch_id - 1)
-    end = planned_offsets(spark, query_checkpoint, batch_id)
-    if start is None or end is None:
+    planned: planned_range() of the batch; first_read: per partition read, its first offset and when Kafka
+    received it."""
+    if planned is None:
         return []
-    gaps = find_gaps(start, end, first_read)
+    gaps = find_gaps(*planned, first_read)
     if gaps:
         body = {"batch": batch_id, "gaps": gaps}
         hadoop_files.write_text(spark, f"{markers.rstrip('/')}/{GAPS_FOLDER}/batch={batch_id}.json", json.dumps(body))

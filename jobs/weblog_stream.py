@@ -41,7 +41,7 @@ from jobs.batch_commits import (
     write_batch,
 )
 from jobs.hour_completion import CompletionTracker
-from jobs.offset_gaps import FirstRead, planned_partitions, record_gaps
+from jobs.offset_gaps import FirstRead, planned_partitions, planned_range, record_gaps
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
 from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, reasons_column, split
@@ -144,20 +144,19 @@ def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
     """What a judged batch's figures are made of, as aggregates Spark observes while it writes the batch (no
     pass of their own): counts, the valid entries' event-time range and hours, the latest Kafka time, where
     each given Kafka partition's reading began and, for access-log lines, what the lines were."""
-    valid = F.col(OUTCOME) == VALID
+    valid, quarantined = F.col(OUTCOME) == VALID, F.col(OUTCOME) == QUARANTINED
     in_partition = lambda p: F.col("kafka_partition") == p  # noqa: E731
+    # Lists are joined as text: an observed array reaches Python as a Java object.
     return [
         F.count(F.when(valid, 1)).alias("rows"),
-        F.count(F.when(F.col(OUTCOME) == QUARANTINED, 1)).alias("quarantined"),
+        F.count(F.when(quarantined, 1)).alias("quarantined"),
         F.date_format(F.min(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_min"),
         F.date_format(F.max(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_max"),
         F.date_format(F.max("kafka_timestamp"), SPARK_TIME).alias("received_max"),
         # Where each rejected record was read ("partition:offset,..."): the quarantine pass reads only those.
-        F.array_join(F.collect_list(F.when(F.col(OUTCOME) == QUARANTINED,
-                                           F.concat_ws(":", "kafka_partition", "kafka_offset"))), ",")
+        F.array_join(F.collect_list(F.when(quarantined, F.concat_ws(":", "kafka_partition", "kafka_offset"))), ",")
         .alias("rejected_at"),
-        # As text: an observed array reaches Python as a Java object.
-        # Truncated per entry, formatted per hour.
+        # The valid entries' hours: truncated per entry, formatted per hour.
         F.array_join(F.transform(F.array_sort(F.collect_set(F.when(valid, F.date_trunc("hour", "event_ts")))),
                                  lambda hour: F.date_format(hour, "yyyy-MM-dd'T'HH")), ",").alias("event_hours"),
         *[F.min(F.when(in_partition(p), F.col("kafka_offset"))).alias(f"first_offset_{p}") for p in partitions],
@@ -208,7 +207,8 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
             started = time.monotonic()
             judged = judge(access_log.records_for_format(batch, args, contract), contract, max_future, max_past,
                            reasons)
-            partitions = planned_partitions(spark, query_checkpoint(args), batch_id)
+            planned = planned_range(spark, query_checkpoint(args), batch_id)
+            partitions = planned_partitions(planned)
             observation = Observation(f"{QUERY_NAME}-batch-{batch_id}-{uuid.uuid4().hex}")
             observed = judged.observe(observation, *figure_columns(args.input_format, partitions))
 
@@ -223,7 +223,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                                        f"{requarantined.get['rows']} written to quarantine")
                 log.info("batch %d: %d entries, %d quarantined, judged and written in %.1f s", batch_id,
                          counted.rows, counted.quarantined, time.monotonic() - started)
-                record_gaps(spark, query_checkpoint(args), args.markers, batch_id, first_read)
+                record_gaps(spark, args.markers, batch_id, planned, first_read)
                 return counted
 
             def quarantine() -> DataFrame | None:
