@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from pyspark.errors import AnalysisException, StreamingQueryException
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
@@ -256,6 +256,10 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     )
 
 
+# The partition columns of both sinks: a read with no data column counts rows from the files' footers.
+_HOUR_PARTITION = "dt STRING, hr INT"
+
+
 def query_checkpoint(args: argparse.Namespace) -> str:
     return f"{args.checkpoint.rstrip('/')}/{QUERY_NAME}"
 
@@ -270,18 +274,15 @@ def earliest_committed_hour(spark: SparkSession, sink: str) -> datetime | None:
 
 
 def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict[tuple[str, int], int]:
-    """Committed rows per (dt, hr) of the given hours, in one Spark job."""
-    if not hours or not hadoop_files.exists(spark, sink):
+    """Committed rows per (dt, hr) of the given hours, in one Spark job that reads only those hours' folders
+    and only their Parquet footers' row counts: no listing of the whole sink, no schema inferred."""
+    root = sink.rstrip("/")
+    folders = [f"{root}/dt={hour:%Y-%m-%d}/hr={hour:%H}" for hour in hours]
+    folders = [folder for folder in folders if hadoop_files.exists(spark, folder)]
+    if not folders:
         return {}
-    wanted = F.lit(False)
-    for hour in hours:
-        wanted = wanted | ((F.col("dt") == hour.strftime("%Y-%m-%d")) & (F.col("hr") == hour.hour))
-    try:
-        rows = spark.read.parquet(sink).where(wanted).groupBy("dt", "hr").count().collect()
-    except AnalysisException as exc:  # a sink that holds no Parquet file yet has no schema to read
-        if "infer schema" in str(exc).lower() or "UNABLE_TO_INFER_SCHEMA" in str(exc):
-            return {}
-        raise
+    rows = (spark.read.option("basePath", root).schema(_HOUR_PARTITION).parquet(*folders)
+            .groupBy("dt", "hr").count().collect())
     return {(str(r["dt"]), int(r["hr"])): r["count"] for r in rows}
 
 

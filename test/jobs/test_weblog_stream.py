@@ -350,6 +350,20 @@ def test_counting_a_sink_that_holds_no_parquet_file_yet_finds_no_rows(spark, tmp
     assert count_by_hour(spark, str(sink), [datetime(2026, 11, 26, 10, tzinfo=UTC)]) == {}
 
 
+def test_counting_reads_only_the_folders_of_the_hours_asked_for(spark, tmp_path):
+    # One listing of the whole sink per marker would grow with every hour ever written; an unreadable file
+    # in another hour shows that only the asked hours' folders are read.
+    sink = tmp_path / "events"
+    rows = spark.createDataFrame([("2026-11-26", 10, "a"), ("2026-11-26", 10, "b"), ("2026-11-26", 11, "c")],
+                                 "dt string, hr int, event_id string")
+    rows.write.partitionBy("dt", "hr").parquet(str(sink))
+    (sink / "dt=2026-11-25" / "hr=09").mkdir(parents=True)
+    (sink / "dt=2026-11-25" / "hr=09" / "part-broken.parquet").write_text("not Parquet")
+    hours = [datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 26, 12, tzinfo=UTC)]
+    assert count_by_hour(spark, str(sink), hours) == {("2026-11-26", 10): 2}
+    assert count_by_hour(spark, str(sink), [datetime(2026, 11, 26, 11, tzinfo=UTC)]) == {("2026-11-26", 11): 1}
+
+
 def marked_hours(root: Path) -> list[tuple[str, int]]:
     bodies = [json.loads(p.read_text()) for p in sorted((root / "_complete").rglob("_COMPLETE"))]
     return [(b["hour"], b["rows"]) for b in bodies]
