@@ -45,6 +45,7 @@ from weblog_hourly_steps import (
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
     LATE_TASK_ID,
+    MAX_ACTIVE_RUNS,
     NOT_RETRIED,
     PIN_TASK_ID,
     PUBLISH_TASK_ID,
@@ -106,7 +107,7 @@ with DAG(
     schedule="@hourly",
     start_date=START,
     catchup=True,
-    max_active_runs=3,
+    max_active_runs=MAX_ACTIVE_RUNS,
     max_active_tasks=6,
     is_paused_upon_creation=False,  # Airflow pauses a new DAG by default; deployed, it must run with no hand step
     render_template_as_native_obj=True,  # the hour's plan travels as a dict to the Dataproc jobs

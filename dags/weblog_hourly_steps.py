@@ -27,6 +27,8 @@ DEFAULT_MAX_DUPLICATE_SHARE = 0.5
 # step that reads data), the other fails the run on a failed verdict (never retried: it would fail the same way).
 VERDICTS_TASK_ID = "compute_check_verdicts"
 CHECK_TASK_ID = "check_quality"
+# How many hours run at once: the DAG's max_active_runs, and the local worker's threads (jobs/hourly_local.py).
+MAX_ACTIVE_RUNS = 3
 
 
 @dataclass(frozen=True)

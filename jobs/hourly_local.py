@@ -4,16 +4,20 @@ and the tests: the same HiveQL files the DAG submits to Dataproc, then the same 
     python -m jobs.hourly_local --hour 2026-11-26T14 [--hour ...] --raw DIR --quarantine DIR \
         --staging DIR --curated DIR --warehouse DIR [--run-id ID] [--max-quarantine-share 0.05] \
         [--max-duplicate-share 0.5]
-    python -m jobs.hourly_local --serve [--clock-factor F] --raw DIR ... (hour requests on standard input)
+    python -m jobs.hourly_local --serve [--warm-up] [--max-active-runs N] [--clock-factor F] --raw DIR ...
+        (hour requests on standard input)
 
 Several --hour values run in one Spark session (JVM start-up is slow). Prints one JSON line per hour:
 {"hour", "run_id", "ok", "published": [curated-bucket-relative names], "error", "failed_tries"}. Exits 1 when any
 hour failed ("error" names the failed data-quality checks), 0 when all were published.
 
---serve keeps one Spark session for hour after hour: it prints {"ready": true} once the session is up, then
-reads one JSON request a line ({"hour": "YYYY-MM-DDTHH", "run_id": optional}) and answers each with the line
-above, until its input ends. Each step is retried as the DAG retries its task (dags/weblog_hourly_steps.py:
-retries_of, retry_delay), the delays divided by --clock-factor (the sandbox's accelerated clock).
+--serve keeps one Spark session for hour after hour: it prints {"ready": true, "max_active_runs": N} once the
+session is up (with --warm-up it then runs one made-up hour in a scratch database, publishing nothing), then
+reads one JSON request a line ({"hour": "YYYY-MM-DDTHH", "run_id": optional, "request": optional}) and
+answers each with the line above (and the request's "request"), until its input ends. Up to
+--max-active-runs hours run at once (the DAG's max_active_runs), so answers come in the order the runs end.
+Each step is retried as the DAG retries its task (dags/weblog_hourly_steps.py: retries_of, retry_delay),
+the delays divided by --clock-factor (the sandbox's accelerated clock).
 """
 
 from __future__ import annotations
@@ -25,18 +29,22 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pyspark.sql import SparkSession
+from pyspark.sql import types as T
 
 from dags.weblog_hourly_steps import (
     DEFAULT_MAX_DUPLICATE_SHARE,
     DEFAULT_MAX_QUARANTINE_SHARE,
     HOURLY_STEPS,
+    MAX_ACTIVE_RUNS,
     PUBLISH_TASK_ID,
     STAGING_TABLES_TEARDOWN,
     VERDICTS_TASK_ID,
@@ -52,7 +60,8 @@ from dags.weblog_hourly_steps import (
     retry_delay,
     stale_published,
 )
-from jobs.weblog_stream import MARKER_NAME
+from jobs.weblog_parse import parse
+from jobs.weblog_stream import MARKER_NAME, PRESENCE_NAME
 
 JOBS_DIR = Path(__file__).resolve().parent
 # Hive configuration values, the form the scripts use for their variables (see docs/hive-and-spark-sql.md).
@@ -277,6 +286,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--serve", action="store_true", help="read hour requests from standard input (see above)")
     p.add_argument("--clock-factor", type=float, default=1.0,
                    help="with --serve: how much faster than the wall clock the retry delays run")
+    p.add_argument("--max-active-runs", type=int, default=MAX_ACTIVE_RUNS,
+                   help="with --serve: how many hours run at once (the DAG's max_active_runs)")
+    p.add_argument("--warm-up", action="store_true",
+                   help="with --serve: run a made-up hour in a scratch database before reading the first request")
     p.add_argument("--raw", required=True, help="the streaming job's raw (events) folder")
     p.add_argument("--quarantine", required=True, help="the streaming job's quarantine folder")
     p.add_argument("--staging", required=True, help="staging folder of the hourly runs")
@@ -292,6 +305,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("give --hour (one or more) or --serve")
     if args.clock_factor <= 0:
         p.error("--clock-factor must be > 0")
+    if args.max_active_runs < 1:
+        p.error("--max-active-runs must be at least 1")
     return args
 
 
@@ -314,11 +329,12 @@ def hour_result(spark: SparkSession, args: argparse.Namespace, hour: datetime, r
 def serve(spark: SparkSession, args: argparse.Namespace) -> int:
     # The metastore's first use costs tens of seconds: paid before the first hour is asked for, not during it.
     spark.sql("SHOW DATABASES").collect()
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
+    print(json.dumps({"ready": True, "max_active_runs": args.max_active_runs}), flush=True)
+    if args.warm_up:  # while no hour is asked for yet; a request sent meanwhile waits on standard input
+        warm_up(spark, Path(args.staging) / WARM_UP_FOLDER)
+    answering = threading.Lock()
+
+    def answer(request: dict) -> None:
         run_id = request.get("run_id") or new_run_id()
         tries: list[str] = []
         try:
@@ -328,8 +344,73 @@ def serve(spark: SparkSession, args: argparse.Namespace) -> int:
             print(f"error: hour {request['hour']}: {exc}", file=sys.stderr)
             result = {"hour": request["hour"], "run_id": run_id, "ok": False, "published": [],
                       "error": first_line(exc), "failed_tries": tries}
-        print(json.dumps(result), flush=True)
+        if "request" in request:  # answers come in the order runs end: the asker matches them by this
+            result["request"] = request["request"]
+        with answering:
+            print(json.dumps(result), flush=True)
+
+    # Hours run side by side in the one session, at most --max-active-runs at once, as the DAG's runs do.
+    with ThreadPoolExecutor(max_workers=args.max_active_runs, thread_name_prefix="hour") as runs:
+        for line in sys.stdin:
+            if line.strip():
+                runs.submit(answer, json.loads(line))
     return 0
+
+
+WARM_UP_DATABASE = "hourly_warm_up"
+WARM_UP_FOLDER = "_warm_up"  # below the staging root, beside the runs' folders
+_DATABASE = re.compile(r"\bclickstream\b")
+WARM_UP_ROWS = 20
+
+
+def warm_up(spark: SparkSession, scratch: Path) -> bool:
+    """Runs one made-up hour through every step and the check of what would be published, in a database and a
+    scratch folder of its own that it removes, and publishes nothing: the first real hour then finds Spark's
+    generated code compiled and the metastore's statements prepared (about 8 s of its run otherwise). What a
+    killed warm-up left is removed by the next. Its outcome decides nothing: a failure is reported on stderr
+    and serving goes on. True when every step ran."""
+    hour = datetime(2000, 1, 1, 0, tzinfo=UTC)
+    try:
+        shutil.rmtree(scratch, ignore_errors=True)
+        spark.sql(f"DROP DATABASE IF EXISTS {WARM_UP_DATABASE} CASCADE").collect()
+        _made_up_hour(spark, scratch, hour)
+        plan = hour_plan(hour, new_run_id(), str(scratch / "raw"), str(scratch / "quarantine"),
+                         str(scratch / "staging"), marker={"rows": WARM_UP_ROWS, "quarantined": 0})
+        checked: list[StagedFile] = []
+        for step in HOURLY_STEPS:
+            if step.task_id == VERDICTS_TASK_ID:
+                checked = checked_files(plan, staged_files(plan))
+            run_script(spark, _in_warm_up_database((JOBS_DIR / step.script).read_text(encoding="utf-8")), plan)
+        files_to_publish(plan, checked, staged_files(plan))
+        return True
+    except Exception as exc:  # noqa: BLE001 (a warm-up: the hours that follow are judged on their own)
+        print(f"error: the warm-up hour failed, the first hour pays Spark's first-use costs: {first_line(exc)}",
+              file=sys.stderr)
+        return False
+    finally:
+        spark.sql(f"DROP DATABASE IF EXISTS {WARM_UP_DATABASE} CASCADE").collect()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _in_warm_up_database(script: str) -> str:
+    return _DATABASE.sub(WARM_UP_DATABASE, script)
+
+
+def _made_up_hour(spark: SparkSession, root: Path, hour: datetime) -> None:
+    """WARM_UP_ROWS raw rows of the hour as the streaming job lays them out, each value made from its column's
+    type (no entry is judged: the hourly steps count, they do not validate), and an empty quarantine hour."""
+    records = spark.createDataFrame([], "value binary, partition int, offset bigint, timestamp timestamp")
+    schema = parse(records)[0].schema  # the raw table's columns and types, from the job's own definition
+    partition = {"dt": hour.strftime("%Y-%m-%d"), "hr": hour.strftime("%H")}
+    made_up = {T.StringType(): lambda name, i: f"{name}-{i}", T.IntegerType(): lambda _n, i: i,
+               T.LongType(): lambda _n, i: i, T.TimestampType(): lambda _n, i: hour + timedelta(seconds=i)}
+    rows = [tuple(partition.get(f.name) or made_up[f.dataType](f.name, i) for f in schema.fields)
+            for i in range(WARM_UP_ROWS)]
+    spark.createDataFrame(rows, schema).write.partitionBy("dt", "hr").parquet(str(root / "raw"))
+    for sink in ("raw", "quarantine"):
+        folder = root / sink / f"dt={partition['dt']}" / f"hr={partition['hr']}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / PRESENCE_NAME).write_text("")
 
 
 def main(argv: list[str] | None = None) -> int:

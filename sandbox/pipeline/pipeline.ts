@@ -41,6 +41,8 @@ export class Pipeline {
   private clockRunning = false;
   private traffic: TrafficState;
   private stopped?: Promise<void>;
+  private feedersStopped?: Promise<void>;
+  private ingestStopped?: Promise<PromiseSettledResult<void>[]>;
 
   private constructor(
     readonly l: SandboxLayout,
@@ -241,26 +243,48 @@ export class Pipeline {
     return this.stopped;
   }
 
-  private async stopInOrder(): Promise<void> {
-    const gen = this.supervised.get("generator");
-    if (gen) await gen.end((pid) => stopGroup(pid, 30_000, true));
-    // Saved after the generator stopped: the next start resumes after the last event time it sent.
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.clock) saveClock(this.l.clock, this.clock, this.clockRunning ? Date.now() : this.clock.wallMs);
-    // The stream next, before anything can wait: it marks no hour that the generator would still add to.
-    await this.supervised.get("stream")?.end((pid) => stopGroup(pid, 30_000));
-    await this.scheduler?.stop();
-    await this.notifier?.stop();
-    // The rest stop side by side (each stop also waits up to a second for its supervisor's loop): nothing uses
-    // the broker or the hourly worker any more, and the notifier has finished its delivery in flight to the
-    // loader, the only writer to the BigQuery server.
-    const ends = await Promise.allSettled(
-      ["hourly", "loader", "bigquery", "kafka"].map((name) =>
-        this.supervised
-          .get(name)
-          ?.end(name === "kafka" ? () => stopBroker(this.l.kafka) : (pid) => stopGroup(pid, 30_000)),
-      ),
+  /**
+   * Stops what only brings entries in (the generator, the stream, the scheduler, then the hourly worker and the
+   * broker side by side) and leaves the loader and the BigQuery server running: a one-shot run that holds
+   * every hour calls it while it audits and queries. Once, whoever asks; stop() finishes it.
+   */
+  stopIngest(): Promise<PromiseSettledResult<void>[]> {
+    this.ingestStopped ??= this.stopFeeders().then(() =>
+      Promise.allSettled(["hourly", "kafka"].map((name) => this.end(name))),
     );
+    return this.ingestStopped;
+  }
+
+  private stopFeeders(): Promise<void> {
+    this.feedersStopped ??= (async () => {
+      const gen = this.supervised.get("generator");
+      if (gen) await gen.end((pid) => stopGroup(pid, 30_000, true));
+      // Saved after the generator stopped: the next start resumes after the last event time it sent.
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      if (this.clock) saveClock(this.l.clock, this.clock, this.clockRunning ? Date.now() : this.clock.wallMs);
+      // The stream next, before anything can wait: it marks no hour that the generator would still add to.
+      await this.supervised.get("stream")?.end((pid) => stopGroup(pid, 30_000));
+      await this.scheduler?.stop();
+    })();
+    return this.feedersStopped;
+  }
+
+  private async end(name: string): Promise<void> {
+    await this.supervised
+      .get(name)
+      ?.end(name === "kafka" ? () => stopBroker(this.l.kafka) : (pid) => stopGroup(pid, 30_000));
+  }
+
+  private async stopInOrder(): Promise<void> {
+    const ingest = this.stopIngest();
+    ingest.catch(() => undefined); // its failure is the feeders', thrown just below
+    await this.stopFeeders();
+    await this.notifier?.stop();
+    // The rest stop side by side with the hourly worker and the broker (each stop also waits up to a second for
+    // its supervisor's loop): the notifier has finished its delivery in flight to the loader, the only writer to
+    // the BigQuery server.
+    const rest = Promise.allSettled(["loader", "bigquery"].map((name) => this.end(name)));
+    const ends = [...(await ingest), ...(await rest)];
     const failed = ends.find((end): end is PromiseRejectedResult => end.status === "rejected");
     if (failed) throw failed.reason;
   }

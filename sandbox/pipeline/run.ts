@@ -69,8 +69,11 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, sh
     const started = await Pipeline.start(
       l,
       {
-        // Longer than the generator's pause while the broker restarts, so no hour is marked complete early.
-        idleSeconds: o.faults.has("broker-restart") ? 20 : 10,
+        // Longer than the generator's pause while the broker restarts, so no hour is marked complete early;
+        // otherwise three triggers: the generator sends the run's hours at once (within the stream's first
+        // batch), then stops, and the last hour waits only this long after the batch with its last entries.
+        idleSeconds: o.faults.has("broker-restart") ? 20 : 6,
+        triggerSeconds: 2,
         clockFactor: 1,
         clockStartMs: Date.now(),
         input: { format: o.format, accessLog: o.accessLog },
@@ -158,6 +161,8 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, sh
       },
     );
 
+    // Every hour is in the warehouse: the broker and the hourly worker stop while the run audits and queries.
+    started.stopIngest().catch(() => undefined); // a failure is thrown again by the stop below
     const audit = await stages.stage(
       "audit",
       "auditing the raw bucket (rows, duplicate event ids, quarantine)",

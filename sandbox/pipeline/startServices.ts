@@ -22,6 +22,8 @@ import { maxQuarantineShareOf } from "./stateFolder";
 export interface PipelineSettings {
   /** the streaming job marks the latest hour complete after this long without entries (none: only the watermark closes hours) */
   idleSeconds?: number;
+  /** the streaming job's micro-batch interval (default 5 s); shorter than idleSeconds */
+  triggerSeconds?: number;
   clockFactor: number;
   /** where an accelerated clock starts the first time (event time, epoch ms) */
   clockStartMs: number;

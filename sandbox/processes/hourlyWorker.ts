@@ -10,7 +10,9 @@ import { Started } from "./supervisor";
 export interface HourlyWorker extends Started {
   /** resolves once the Spark session is up */
   ready: Promise<void>;
-  /** runs one hour (with the DAG's retries); rejects if the worker dies meanwhile */
+  /** how many hours it runs at once (the DAG's max_active_runs, as the worker says once ready; 1 before) */
+  maxActiveRuns(): number;
+  /** runs one hour (with the DAG's retries), side by side with the others asked for; rejects if the worker dies meanwhile */
   run(hour: string, runId?: string): Promise<HourlyRunResult>;
 }
 
@@ -24,15 +26,28 @@ export function startHourlyWorker(spec: ServiceSpec, registry: ProcessRegistry):
     void exited.then((code) => reject(new Error(`the hourly worker exited (${code}) before its Spark session was up`)));
   });
   ready.catch(() => undefined);
-  const waiting: { resolve: (r: HourlyRunResult) => void; reject: (e: Error) => void }[] = [];
+  // Runs end in any order: each answer names the request it answers.
+  const waiting = new Map<number, { resolve: (r: HourlyRunResult) => void; reject: (e: Error) => void }>();
+  let requests = 0;
+  let maxActiveRuns = 1;
   createInterface({ input: stdout }).on("line", (line) => {
     if (!line.startsWith("{")) return;
-    const message = JSON.parse(line) as HourlyRunResult & { ready?: boolean };
-    if (message.ready) markReady();
-    else waiting.shift()?.resolve(message);
+    const message = JSON.parse(line) as HourlyRunResult & {
+      ready?: boolean;
+      max_active_runs?: number;
+      request?: number;
+    };
+    if (message.ready) {
+      maxActiveRuns = message.max_active_runs ?? 1;
+      markReady();
+    } else if (message.request !== undefined) {
+      waiting.get(message.request)?.resolve(message);
+      waiting.delete(message.request);
+    }
   });
   void exited.then((code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`the hourly worker exited (${code}) during the run`));
+    for (const w of waiting.values()) w.reject(new Error(`the hourly worker exited (${code}) during the run`));
+    waiting.clear();
   });
   stdin.on("error", () => undefined);
   return {
@@ -40,10 +55,12 @@ export function startHourlyWorker(spec: ServiceSpec, registry: ProcessRegistry):
     exited,
     log,
     ready,
+    maxActiveRuns: () => maxActiveRuns,
     run: (hour, runId) =>
       new Promise((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        stdin.write(JSON.stringify({ hour, run_id: runId }) + "\n");
+        const request = ++requests;
+        waiting.set(request, { resolve, reject });
+        stdin.write(JSON.stringify({ hour, run_id: runId, request }) + "\n");
       }),
   };
 }

@@ -116,9 +116,10 @@ export const streamPaths = (l: SandboxLayout) => ({
 });
 
 /**
- * The streaming job with a 5-second trigger (the cloud's is 1 minute) so simulated hours flow quickly.
- * The last hour is marked complete after `idleSeconds` without new entries, since no later traffic moves
- * the watermark past it; that must be longer than any pause of the generator (a broker restart). On an
+ * The streaming job with a 5-second trigger by default (the cloud's is 1 minute) so simulated hours flow
+ * quickly. The last hour is marked complete after `idleSeconds` without new entries, since no later traffic
+ * moves the watermark past it; that must be longer than the trigger (every entry received that long ago has
+ * been read) and than any pause of the generator (a broker restart). On an
  * accelerated clock event times run ahead of Kafka's timestamps by design, so the job's check of entries
  * from the future and its rule that an hour is complete only once Kafka's time has passed it are off there.
  */
@@ -131,7 +132,7 @@ export interface StreamInput {
 export function streamSpec(
   l: SandboxLayout,
   brokers: string,
-  o: { idleSeconds?: number; clockFactor?: number; input: StreamInput },
+  o: { idleSeconds?: number; triggerSeconds?: number; clockFactor?: number; input: StreamInput },
 ): ServiceSpec {
   const p = streamPaths(l);
   return {
@@ -153,7 +154,10 @@ export function streamSpec(
       "--markers",
       p.markers,
       "--trigger-seconds",
-      "5",
+      String(o.triggerSeconds ?? 5),
+      // The job looks at committed batches this often: an hour's marker follows its last batch by at most that.
+      "--poll-seconds",
+      "0.5",
       ...(o.idleSeconds === undefined ? [] : ["--idle-complete-seconds", String(o.idleSeconds)]),
       // On the real clock an hour is complete 30 s after its end by Kafka's time: every entry of the sandbox's
       // own sources is read within a 5-second trigger, and the simulated hours of a run end when it starts.
@@ -178,6 +182,9 @@ export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number, maxQuara
       "-m",
       "jobs.hourly_local",
       "--serve",
+      // One made-up hour in a scratch database while the stream writes its first batch: the first real hour
+      // then runs as fast as the next ones.
+      "--warm-up",
       "--clock-factor",
       String(clockFactor),
       "--raw",

@@ -3,8 +3,9 @@
 // marked (earlier hours are skipped, as the DAG's sensor skips them), a run only once its hour is marked
 // complete, the DAG's retries (applied by the worker, jobs/hourly_local.py), and a rerun of an hour under
 // a new run id, also by itself when the stream committed late entries for an hour already run (within
-// LATE_WINDOW_MS of the hour's end). Runs go one at a time through one long-lived worker; their results are kept in the state
-// folder, so `down` then `up` runs every hour exactly once.
+// LATE_WINDOW_MS of the hour's end). Runs go through one long-lived worker, as many at once as it runs (the
+// DAG's max_active_runs), never two of one hour; their results are kept in the state folder, so `down` then
+// `up` runs every hour exactly once.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { hourEndMs } from "./clock";
 import { HourlyWorker } from "../processes/hourlyWorker";
@@ -64,6 +65,8 @@ export class HourlyScheduler {
   private readonly state: SchedulerState;
   private stopped = false;
   private loop?: Promise<void>;
+  /** hour -> its run in progress */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly files: { state: string; runLog: string },
@@ -97,10 +100,15 @@ export class HourlyScheduler {
   start(): void {
     this.loop = (async () => {
       while (!this.stopped) {
-        const next = this.next();
-        if (next) await this.runHour(next.hour, next.rerun);
-        else await sleep(250);
+        const next = this.inFlight.size < (this.worker()?.maxActiveRuns() ?? 1) ? this.next() : undefined;
+        if (next) {
+          this.inFlight.set(
+            next.hour,
+            this.runHour(next.hour, next.rerun).finally(() => this.inFlight.delete(next.hour)),
+          );
+        } else await sleep(250);
       }
+      await Promise.allSettled(this.inFlight.values());
     })();
   }
 
@@ -112,11 +120,12 @@ export class HourlyScheduler {
   /** A requested rerun first (a scheduler that is catching up would otherwise never get to it), then the oldest due hour. */
   private next(): { hour: string; rerun: boolean } | undefined {
     const alreadyRun = new Set(this.state.runs.map((r) => r.hour));
-    const rerun = this.state.reruns.find((h) => alreadyRun.has(h));
+    const idle = (h: string) => !this.inFlight.has(h);
+    const rerun = this.state.reruns.find((h) => alreadyRun.has(h) && idle(h));
     if (rerun) return { hour: rerun, rerun: true };
-    const late = lateReruns(this.state.runs, this.lateNotices(), this.now())[0];
+    const late = lateReruns(this.state.runs, this.lateNotices(), this.now()).find(idle);
     if (late) return { hour: late, rerun: false };
-    const due = dueHours(this.marked(), this.now(), alreadyRun)[0];
+    const due = dueHours(this.marked(), this.now(), alreadyRun).find(idle);
     return due ? { hour: due, rerun: false } : undefined;
   }
 

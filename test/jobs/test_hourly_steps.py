@@ -16,6 +16,7 @@ from conftest import make_entry
 from dags.weblog_hourly_steps import (
     CHECK_TASK_ID,
     HOURLY_STEPS,
+    HourlyStep,
     NothingStaged,
     StagingChanged,
     checked_files,
@@ -23,6 +24,7 @@ from dags.weblog_hourly_steps import (
     parse_hour,
     plain_decimal,
 )
+from jobs import hourly_local
 from jobs.hourly_local import (
     JOBS_DIR,
     AlreadyPublished,
@@ -33,6 +35,7 @@ from jobs.hourly_local import (
     run_hour,
     run_script,
     staged_files,
+    warm_up,
 )
 from jobs.weblog_parse import parse
 
@@ -92,6 +95,37 @@ def test_each_hour_publishes_exact_visits_and_cart_adds_per_product(spark, raw, 
         assert read_published(tmp_path / "curated", names) == {
             (f"{dt} {hr}:00:00", product, visits, cart_adds, f"run-{hour}") for product, visits, cart_adds in expected
         }
+
+
+def test_the_workers_warm_up_hour_runs_every_step_in_a_database_of_its_own_and_leaves_nothing(spark, raw, tmp_path):
+    run(spark, raw, tmp_path, HOUR_14, run_id="before-warm-up", max_quarantine_share=0.2)
+    tables = {r.tableName for r in spark.sql("SHOW TABLES IN clickstream").collect()}
+    partitions = spark.sql("SHOW PARTITIONS clickstream.weblog_raw_v1").collect()
+    databases = {r[0] for r in spark.sql("SHOW DATABASES").collect()}
+
+    scratch = tmp_path / "staging" / "_warm_up"
+    scratch.mkdir(parents=True)
+    (scratch / "left by a killed warm-up").write_text("")
+    assert warm_up(spark, scratch) is True  # every step ran, the check of what would be published included
+    assert not scratch.exists()
+
+    assert {r[0] for r in spark.sql("SHOW DATABASES").collect()} == databases
+    assert {r.tableName for r in spark.sql("SHOW TABLES IN clickstream").collect()} == tables
+    assert spark.sql("SHOW PARTITIONS clickstream.weblog_raw_v1").collect() == partitions
+    # The hours after it run as before.
+    names = run(spark, raw, tmp_path, HOUR_14, run_id="after-warm-up", max_quarantine_share=0.2)
+    assert read_published(tmp_path / "curated", names) == {
+        ("2026-11-26 14:00:00", product, visits, cart_adds, "after-warm-up")
+        for product, visits, cart_adds in EXPECTED[HOUR_14]
+    }
+
+
+def test_a_warm_up_that_fails_is_reported_and_decides_nothing(spark, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(hourly_local, "HOURLY_STEPS", (HourlyStep("broken", "no_such_script.hql"),))
+    assert warm_up(spark, tmp_path / "_warm_up") is False
+    assert not (tmp_path / "_warm_up").exists()
+    assert "the warm-up hour failed" in capsys.readouterr().err
+    assert hourly_local.WARM_UP_DATABASE not in {r[0] for r in spark.sql("SHOW DATABASES").collect()}
 
 
 def test_a_rerun_replaces_the_hours_published_output(spark, raw, tmp_path):
