@@ -74,6 +74,8 @@ export async function runSandbox(o: SandboxOptions, say: (s: string) => void, sh
         // batch), then stops, and the last hour waits only this long after the batch with its last entries.
         idleSeconds: o.faults.has("broker-restart") ? 20 : 6,
         triggerSeconds: 2,
+        // Its hours come right after the start: the first one finds the hourly worker warm.
+        warmUpWorker: true,
         clockFactor: 1,
         clockStartMs: Date.now(),
         input: { format: o.format, accessLog: o.accessLog },

@@ -24,6 +24,8 @@ export interface PipelineSettings {
   idleSeconds?: number;
   /** the streaming job's micro-batch interval (default 5 s); shorter than idleSeconds */
   triggerSeconds?: number;
+  /** the hourly worker runs a made-up hour before its first (for a run whose hours come right after the start) */
+  warmUpWorker?: boolean;
   clockFactor: number;
   /** where an accelerated clock starts the first time (event time, epoch ms) */
   clockStartMs: number;
@@ -181,7 +183,7 @@ export async function startServices(p: ServiceHost, stages: StageClock, log: (li
       "hourly",
       async () =>
         (p.worker = startHourlyWorker(
-          parts.hourlyWorkerSpec(l, p.settings.clockFactor, maxQuarantineShareOf(l)),
+          parts.hourlyWorkerSpec(l, p.settings.clockFactor, maxQuarantineShareOf(l), p.settings.warmUpWorker),
           p.registry,
         )),
       log,

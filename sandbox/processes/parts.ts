@@ -173,7 +173,12 @@ export function streamSpec(
 }
 
 /** The hourly steps' worker (the DAG's steps on Spark SQL, one session for every run), its retry delays on the sandbox clock. */
-export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number, maxQuarantineShare: number): ServiceSpec {
+export function hourlyWorkerSpec(
+  l: SandboxLayout,
+  clockFactor: number,
+  maxQuarantineShare: number,
+  warmUp = false,
+): ServiceSpec {
   const p = streamPaths(l);
   return {
     name: "hourly",
@@ -184,7 +189,7 @@ export function hourlyWorkerSpec(l: SandboxLayout, clockFactor: number, maxQuara
       "--serve",
       // One made-up hour in a scratch database while the stream writes its first batch: the first real hour
       // then runs as fast as the next ones.
-      "--warm-up",
+      ...(warmUp ? ["--warm-up"] : []),
       "--clock-factor",
       String(clockFactor),
       "--raw",
