@@ -61,7 +61,7 @@ from dags.weblog_hourly_steps import (
     stale_published,
 )
 from jobs.weblog_parse import parse
-from jobs.weblog_stream import MARKER_NAME, PRESENCE_NAME
+from jobs.weblog_stream import MARKER_NAME, hour_presence_marker
 
 JOBS_DIR = Path(__file__).resolve().parent
 # Hive configuration values, the form the scripts use for their variables (see docs/hive-and-spark-sql.md).
@@ -190,16 +190,24 @@ def run_hour(
     `markers`: the streaming job's marker folder, whose _COMPLETE for the hour says what it committed."""
     plan = hour_plan(hour, run_id or new_run_id(), _absolute(raw), _absolute(quarantine), _absolute(staging),
                      max_quarantine_share, max_duplicate_share, read_marker(markers, hour))
-    checked: list[StagedFile] = []
     try:
-        for step in HOURLY_STEPS:
-            if step.task_id == VERDICTS_TASK_ID:  # what the checks are about to read, pinned (the DAG's pin task)
-                checked = checked_files(plan, staged_files(plan))
-            script = (JOBS_DIR / step.script).read_text(encoding="utf-8")
-            task(step.task_id, lambda script=script: run_script(spark, script, plan))
+        checked = run_steps(spark, plan, task)
         return task(PUBLISH_TASK_ID, lambda: publish(plan, Path(curated), checked))
     finally:
         drop_staging_tables(spark, plan, task)
+
+
+def run_steps(spark: SparkSession, plan: dict[str, str], task: TaskRunner = _once,
+              script_for: Callable[[str], str] = lambda script: script) -> list[StagedFile]:
+    """Runs every step of the hour's plan in order, each script as script_for() makes it; returns the staged
+    files the checks read, pinned just before they ran (the DAG's pin task): what publish may copy."""
+    checked: list[StagedFile] = []
+    for step in HOURLY_STEPS:
+        if step.task_id == VERDICTS_TASK_ID:
+            checked = checked_files(plan, staged_files(plan))
+        script = script_for((JOBS_DIR / step.script).read_text(encoding="utf-8"))
+        task(step.task_id, lambda script=script: run_script(spark, script, plan))
+    return checked
 
 
 def drop_staging_tables(spark: SparkSession, plan: dict[str, str], task: TaskRunner = _once) -> None:
@@ -376,11 +384,7 @@ def warm_up(spark: SparkSession, scratch: Path) -> bool:
         _made_up_hour(spark, scratch, hour)
         plan = hour_plan(hour, new_run_id(), str(scratch / "raw"), str(scratch / "quarantine"),
                          str(scratch / "staging"), marker={"rows": WARM_UP_ROWS, "quarantined": 0})
-        checked: list[StagedFile] = []
-        for step in HOURLY_STEPS:
-            if step.task_id == VERDICTS_TASK_ID:
-                checked = checked_files(plan, staged_files(plan))
-            run_script(spark, _in_warm_up_database((JOBS_DIR / step.script).read_text(encoding="utf-8")), plan)
+        checked = run_steps(spark, plan, script_for=_in_warm_up_database)
         files_to_publish(plan, checked, staged_files(plan))
         return True
     except Exception as exc:  # noqa: BLE001 (a warm-up: the hours that follow are judged on their own)
@@ -408,9 +412,9 @@ def _made_up_hour(spark: SparkSession, root: Path, hour: datetime) -> None:
             for i in range(WARM_UP_ROWS)]
     spark.createDataFrame(rows, schema).write.partitionBy("dt", "hr").parquet(str(root / "raw"))
     for sink in ("raw", "quarantine"):
-        folder = root / sink / f"dt={partition['dt']}" / f"hr={partition['hr']}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / PRESENCE_NAME).write_text("")
+        presence = Path(hour_presence_marker(str(root / sink), partition["dt"], partition["hr"]))
+        presence.parent.mkdir(parents=True, exist_ok=True)
+        presence.write_text("")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -276,9 +276,8 @@ export class Pipeline {
   }
 
   private async stopInOrder(): Promise<void> {
-    const ingest = this.stopIngest();
-    ingest.catch(() => undefined); // its failure is the feeders', thrown just below
     await this.stopFeeders();
+    const ingest = this.stopIngest(); // the hourly worker and the broker, unless a one-shot run stopped them already
     await this.notifier?.stop();
     // The rest stop side by side with the hourly worker and the broker (each stop also waits up to a second for
     // its supervisor's loop): the notifier has finished its delivery in flight to the loader, the only writer to

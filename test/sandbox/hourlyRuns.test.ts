@@ -41,6 +41,17 @@ function fakeWorker(maxActiveRuns: number) {
   return { worker, running, started, mostAtOnce: () => mostAtOnce };
 }
 
+/** A scheduler over these marked hours, on a clock past them all, with this worker. */
+function schedulerOf(worker: HourlyWorker, marked: string[]): HourlyScheduler {
+  return new HourlyScheduler(
+    { state: join(work, "scheduler.json"), runLog: join(work, "runs.jsonl") },
+    () => marked,
+    () => Date.parse("2026-11-27T00:00:00Z"),
+    () => worker,
+    () => undefined,
+  );
+}
+
 async function until(what: string, condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await sleep(25);
   if (!condition()) throw new Error(`never: ${what}`);
@@ -51,13 +62,7 @@ describe("the scheduler", () => {
 
   it("keeps as many hours in flight as the worker runs at once, oldest first, and each hour once", async () => {
     const fake = fakeWorker(3);
-    const scheduler = new HourlyScheduler(
-      { state: join(work, "scheduler.json"), runLog: join(work, "runs.jsonl") },
-      () => hours,
-      () => Date.parse("2026-11-27T00:00:00Z"),
-      () => fake.worker,
-      () => undefined,
-    );
+    const scheduler = schedulerOf(fake.worker, hours);
     scheduler.start();
     try {
       await until("three hours run", () => fake.running.size === 3);
@@ -78,13 +83,7 @@ describe("the scheduler", () => {
 
   it("runs a rerun of an hour only once its run in flight has ended", async () => {
     const fake = fakeWorker(3);
-    const scheduler = new HourlyScheduler(
-      { state: join(work, "scheduler.json"), runLog: join(work, "runs.jsonl") },
-      () => hours.slice(0, 1),
-      () => Date.parse("2026-11-27T00:00:00Z"),
-      () => fake.worker,
-      () => undefined,
-    );
+    const scheduler = schedulerOf(fake.worker, hours.slice(0, 1));
     scheduler.start();
     try {
       await until("the hour runs", () => fake.running.size === 1);
@@ -107,13 +106,7 @@ describe("the scheduler", () => {
 
   it("waits for the runs in flight when it stops", async () => {
     const fake = fakeWorker(2);
-    const scheduler = new HourlyScheduler(
-      { state: join(work, "scheduler.json"), runLog: join(work, "runs.jsonl") },
-      () => hours,
-      () => Date.parse("2026-11-27T00:00:00Z"),
-      () => fake.worker,
-      () => undefined,
-    );
+    const scheduler = schedulerOf(fake.worker, hours);
     scheduler.start();
     await until("two hours run", () => fake.running.size === 2);
     let stopped = false;

@@ -8,6 +8,7 @@ import { isLoopback, listeningSockets, processTree } from "../../sandbox/process
 import { ensureTopic } from "../../sandbox/processes/kafkaAdmin";
 import { brokerStatus, exited, RunningBroker, startBroker, stopBroker } from "../../sandbox/processes/kafkaBroker";
 import { freePort, SERVICE_PORTS } from "../../sandbox/shared/ports";
+import { sleep } from "../../sandbox/shared/sleep";
 import net from "node:net";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -30,7 +31,7 @@ async function highWatermark(bootstrapServers: string, topic: string): Promise<n
         return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
       } catch (e) {
         if (!(e as { retriable?: boolean }).retriable || attempt >= 40) throw e;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
       }
     }
   } finally {
