@@ -20,11 +20,13 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 
 
 def spark_jvm_env() -> dict[str, str]:
-    """The environment for the Spark JVMs the tests start: C1 compiler only and the serial collector, as the
-    sandbox runs them (sandbox/processes/parts.ts); on this small data C2's compile work never pays back on 2 cores.
-    (Not for the Kafka broker, which picks its own collector.)"""
-    fast = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-    return {**os.environ, "JAVA_TOOL_OPTIONS": " ".join(filter(None, [os.environ.get("JAVA_TOOL_OPTIONS"), fast]))}
+    """The environment for the Spark JVMs the tests start: C1 compiler only, the serial collector and the class-data
+    archive, as the sandbox runs them (sandbox/processes/parts.ts); on this small data C2's compile work never pays
+    back on 2 cores. (Not for the Kafka broker, which picks its own collector.)"""
+    from jobs.spark_sessions import class_archive_options  # noqa: PLC0415 (imports pyspark)
+
+    fast = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", *class_archive_options()]
+    return {**os.environ, "JAVA_TOOL_OPTIONS": " ".join(filter(None, [os.environ.get("JAVA_TOOL_OPTIONS"), *fast]))}
 
 
 @pytest.fixture(scope="session")

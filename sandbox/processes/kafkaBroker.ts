@@ -13,6 +13,7 @@ import {
   BrokerState,
   files,
   formatStorage,
+  kafkaClassArchiveOptions,
   kafkaClasspath,
   LOG4J,
   newClusterId,
@@ -38,7 +39,7 @@ export interface BrokerOptions {
   detached?: boolean;
   /** called in the tick the broker's JVM is spawned, before it can do anything (the sandbox records it) */
   onSpawn?: (child: ChildProcess) => void;
-  /** the JVM's environment (this process's by default) */
+  /** the JVMs' environment, the broker's and its storage format's (this process's by default) */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -136,7 +137,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
   fs.writeFileSync(f.config, serverProperties(state, f.data));
   fs.writeFileSync(f.log4j, LOG4J);
-  formatStorage(stateDir, state, classpath);
+  formatStorage(stateDir, state, classpath, options.env);
 
   const log = fs.openSync(f.log, "a");
   const child = spawn(
@@ -148,6 +149,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       "-XX:MaxGCPauseMillis=20",
       "-XX:+ExitOnOutOfMemoryError",
       "-Djava.awt.headless=true",
+      ...kafkaClassArchiveOptions(),
       `-Dlog4j.configuration=file:${f.log4j}`,
       "-cp",
       classpath,
