@@ -131,7 +131,14 @@ test("an event delivered twice and an hour re-run load no row twice", () => {
   expect(result.loads.length).toBeGreaterThan(hours.length);
   expect(result.loads.filter((o) => o.loadJobs !== 1)).toEqual([]);
   expect(new Set(result.loads.map((o) => o.hour))).toEqual(new Set(hours));
-  expect(new Set(result.loads.filter((o) => o.hour === hours[0]).map((o) => o.runId)).size).toBe(2);
+  // The re-run hour by its first run and the re-run; by more only when a batch committed entries for it once it
+  // was marked complete (sends the generator retried across the broker's outage): the scheduler runs it again.
+  const runs = new Set(result.loads.filter((o) => o.hour === hours[0]).map((o) => o.runId)).size;
+  const late = readFileSync(join(stateDir, "logs", "stream.log"), "utf8").includes(
+    `late entries: {"hour": "${hours[0]}"`,
+  );
+  if (late) expect(runs).toBeGreaterThanOrEqual(2);
+  else expect(runs).toBe(2);
   expect(result.duplicateTableRows).toBe(0);
   // The report's health figures: an hour's entries into raw are the generator's valid entries of that hour plus
   // their repeated deliveries; a malformed entry whose event time parses is filed under its simulated hour, the
