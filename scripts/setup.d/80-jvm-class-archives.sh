@@ -2,8 +2,8 @@
 # Class-data archives (CDS) of the local JVMs: the classes a local Spark driver and the Kafka broker load, parsed and
 # verified once, then mapped by every later JVM of that kind, which starts in about half the time. Each is made by
 # running its JVM once with -XX:ArchiveClassesAtExit, checked with -Xshare:on, and made again when Java or the jars
-# change. An archive holds its jars' paths, so it lives beside them: the Spark driver's in .venv (pyspark's jars),
-# the broker's beside its jars in the cache. The sandbox and the tests map an archive when it is there
+# change (one that cannot be made is reported, and setup goes on). An archive holds its jars' paths, so it lives
+# beside them: the Spark driver's in .venv (pyspark's jars), the broker's beside its jars in the cache. The sandbox and the tests map an archive when it is there
 # (sandbox/processes/parts.ts, kafkaFiles.ts, jobs/spark_sessions.py); without one a JVM starts as before.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -14,7 +14,10 @@ kafka_libs="$CLICKSTREAM_CACHE/kafka-$kafka_version/libs"
 work="$(mktemp -d "$CLICKSTREAM_CACHE/jvm-class-archive.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# archive name jars: makes <archive> unless its .key names this Java and these jars; then runs "make_<name> FILE".
+# An archive only makes start-up faster: one that cannot be made is reported, and its JVMs start without it.
+skip() { printf 'warning: %s; its JVMs start without a class-data archive\n' "$*" >&2; }
+
+# archive FILE NAME JARS: unless FILE.key names this Java and these jars, makes FILE with make_NAME and checks it.
 archive() {
   local file="$1" name="$2" jars="$3" key
   key="$({ java -version 2>&1; ls -l "$jars"; } | sha256sum | cut -d' ' -f1)"
@@ -22,10 +25,12 @@ archive() {
   step "making the class-data archive of the local $name JVM ($file)"
   # A JVM given an archive it is making refuses to start: the sandbox would pass the old one.
   rm -f "$file" "$file.key"
-  "make_$name" "$work/$name.jsa"
+  "make_$name" "$work/$name.jsa" || return 0
   # -Xshare:on: the JVM stops instead of starting without the archive.
-  java -Xshare:on -XX:SharedArchiveFile="$work/$name.jsa" -cp "$jars/*" -version >/dev/null 2>"$work/$name.check" \
-    || fail "the $name class-data archive does not load: $(tail -1 "$work/$name.check")"
+  if ! java -Xshare:on -XX:SharedArchiveFile="$work/$name.jsa" -cp "$jars/*" -version >/dev/null 2>"$work/$name.check"; then
+    skip "the $name class-data archive does not load: $(tail -1 "$work/$name.check")"
+    return 0
+  fi
   mv "$work/$name.jsa" "$file"
   echo "$key" >"$file.key"
 }
@@ -33,8 +38,12 @@ archive() {
 # The streaming job's judging and the hourly steps' made-up hour in a local session; the script waits for its JVM
 # to exit, which is when the archive is written.
 make_spark() {
-  JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=$1" "$python" "$REPO_ROOT/scripts/spark_class_workload.py" \
-    "$work/spark" >"$work/spark.log" 2>&1 || { tail -20 "$work/spark.log" >&2; fail "the Spark run that makes its class-data archive failed (log above)"; }
+  if ! JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=$1" "$python" "$REPO_ROOT/scripts/spark_class_workload.py" \
+      "$work/spark" >"$work/spark.log" 2>&1; then
+    tail -20 "$work/spark.log" >&2
+    skip "the Spark run that makes its class-data archive failed (log above)"
+    return 1
+  fi
 }
 
 # The broker's start (its storage formatted first) and clean stop, through the sandbox's own broker control.
@@ -43,7 +52,8 @@ make_kafka() {
   if ! JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=$1" "${cli[@]}" start --state-dir "$work/kafka" >"$work/kafka.log" 2>&1 \
       || ! "${cli[@]}" stop --state-dir "$work/kafka" >>"$work/kafka.log" 2>&1; then
     tail -20 "$work/kafka.log" >&2
-    fail "the Kafka broker run that makes its class-data archive failed (log above)"
+    skip "the Kafka broker run that makes its class-data archive failed (log above)"
+    return 1
   fi
 }
 
