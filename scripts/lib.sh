@@ -83,3 +83,13 @@ test_package() {
   ((status == 0)) || fail "apt-get install $package failed: see the lines above, then run 'npm run setup' again"
   [[ -x "$binary" ]] || fail "$package installed but $binary is missing"
 }
+
+# The local Kafka broker's jars (sandbox/processes/kafka/pom.xml's <kafka.version>): sets $kafka_pom,
+# $kafka_version and $kafka_dir, the cache folder whose libs/ holds them (sandbox/processes/kafkaFiles.ts reads the same).
+# shellcheck disable=SC2034  # its variables are what the callers read
+kafka_paths() {
+  kafka_pom="$REPO_ROOT/sandbox/processes/kafka/pom.xml"
+  kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$kafka_pom")"
+  [[ -n "$kafka_version" ]] || fail "no <kafka.version> in $kafka_pom"
+  kafka_dir="$CLICKSTREAM_CACHE/kafka-$kafka_version"
+}

@@ -9,6 +9,7 @@ when the JVM writes the archive -XX:ArchiveClassesAtExit names.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from datetime import UTC, datetime
@@ -46,4 +47,6 @@ def main(work: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("work", type=Path, help="an empty folder for the run's session, tables and files")
+    sys.exit(main(p.parse_args().work))

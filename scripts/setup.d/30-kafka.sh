@@ -3,10 +3,8 @@
 # and copied to $CLICKSTREAM_CACHE/kafka-<version>/libs. Skipped when that folder matches the pom.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-pom="$REPO_ROOT/sandbox/processes/kafka/pom.xml"
-version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
-[[ -n "$version" ]] || fail "no <kafka.version> in $pom"
-libs="$CLICKSTREAM_CACHE/kafka-$version/libs"
+kafka_paths
+pom="$kafka_pom" version="$kafka_version" libs="$kafka_dir/libs"
 stamp="$libs/.pom.sha256"
 want="$(sha256sum "$pom" | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then exit 0; fi

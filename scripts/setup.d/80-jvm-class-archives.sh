@@ -3,26 +3,28 @@
 # verified once, then mapped by every later JVM of that kind, which starts in about half the time. Each is made by
 # running its JVM once with -XX:ArchiveClassesAtExit, checked with -Xshare:on, and made again when Java or the jars
 # change (one that cannot be made is reported, and setup goes on). An archive holds its jars' paths, so it lives
-# beside them: the Spark driver's in .venv (pyspark's jars), the broker's beside its jars in the cache. The sandbox and the tests map an archive when it is there
-# (sandbox/processes/parts.ts, kafkaFiles.ts, jobs/spark_sessions.py); without one a JVM starts as before.
+# beside them: the Spark driver's in .venv (pyspark's jars), the broker's beside its jars in the cache. The sandbox
+# and the tests map an archive when it is there (sandbox/processes/parts.ts, kafkaFiles.ts, jobs/spark_sessions.py);
+# without one a JVM starts as before.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 python="$REPO_ROOT/.venv/bin/python"
 spark_jars="$("$python" -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')"
-kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$REPO_ROOT/sandbox/processes/kafka/pom.xml")"
-kafka_libs="$CLICKSTREAM_CACHE/kafka-$kafka_version/libs"
-work="$(mktemp -d "$CLICKSTREAM_CACHE/jvm-class-archive.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+kafka_paths
+work=""  # a scratch folder in the cache, made only when an archive is made
+trap '[[ -z "$work" ]] || rm -rf "$work"' EXIT
 
 # An archive only makes start-up faster: one that cannot be made is reported, and its JVMs start without it.
 skip() { printf 'warning: %s; its JVMs start without a class-data archive\n' "$*" >&2; }
 
-# archive FILE NAME JARS: unless FILE.key names this Java and these jars, makes FILE with make_NAME and checks it.
+# archive FILE NAME JARS: unless FILE.key names this Java and these jars (names and sizes), makes FILE with make_NAME and checks it.
 archive() {
   local file="$1" name="$2" jars="$3" key
-  key="$({ java -version 2>&1; ls -l "$jars"; } | sha256sum | cut -d' ' -f1)"
+  # The jars' names and sizes, not their link counts or times: uv links the same files into every environment.
+  key="$({ java -version 2>&1; find "$jars" -maxdepth 1 -name '*.jar' -printf '%f %s\n' | sort; } | sha256sum)"
   if [[ -f "$file" && "$(cat "$file.key" 2>/dev/null)" == "$key" ]]; then return 0; fi
   step "making the class-data archive of the local $name JVM ($file)"
+  [[ -n "$work" ]] || work="$(mktemp -d -p "$CLICKSTREAM_CACHE")"
   # A JVM given an archive it is making refuses to start: the sandbox would pass the old one.
   rm -f "$file" "$file.key"
   "make_$name" "$work/$name.jsa" || return 0
@@ -58,4 +60,4 @@ make_kafka() {
 }
 
 archive "$REPO_ROOT/.venv/spark-classes.jsa" spark "$spark_jars"
-archive "$CLICKSTREAM_CACHE/kafka-$kafka_version/classes.jsa" kafka "$kafka_libs"
+archive "$kafka_dir/classes.jsa" kafka "$kafka_dir/libs"
