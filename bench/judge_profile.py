@@ -5,12 +5,13 @@ benchmark's entries, bench/streaming_bench.py), so every figure is comparable wi
     .venv/bin/python bench/judge_profile.py [--entries 500000] [--repeat 3]
 
 Each figure is the fastest of --repeat runs of one Spark job over the cached batch, minus the same job
-doing nothing but reading the cache (the baseline of its table). Stages: parse (from_json), the
-canonical-text check, the keys, the event time, every rule together, the whole judge() frame; then the
+doing nothing but reading the cache (the baseline of its table). Stages: parse (from_json), the event
+time, every rule together (the compiled judge, jobs/judge), the whole judge() frame; then the
 job's own steps, each judging the batch again as the job does: the valid entries' Parquet with the batch's
 figures observed on the way, and the quarantine's second judging and Parquet, of the whole batch as before and
-of 1% of its records found by their positions as now (whole times, not minus the read). Rules:
-each rule's column alone, over the prepared frame (parsed, keys and event time cached), sorted by cost.
+of 1% of its records found by their positions as now (whole times, not minus the read). Rules: the
+compiled judge with each rule of its program alone, over the prepared frame (parsed, event time cached),
+minus the judge with no rule (its scan of each entry's keys and the values handed to it), sorted by cost.
 Then what a batch pays whatever its size: building its frame, the code Spark compiles for it, marker files.
 No Kafka: the read from the broker is the streaming benchmark's reference.
 """
@@ -18,7 +19,6 @@ No Kafka: the read from the broker is the streaming benchmark's reference.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 import tempfile
@@ -38,7 +38,16 @@ from bench.streaming_bench import entry_values  # noqa: E402
 from jobs import hadoop_files  # noqa: E402
 from jobs.spark_sessions import local_session  # noqa: E402
 from jobs.weblog_contract import load_contract  # noqa: E402
-from jobs.weblog_parse import DEFAULT_MAX_PAST, content_rules, judge, prepared, split  # noqa: E402
+from jobs.weblog_parse import (  # noqa: E402
+    DEFAULT_MAX_PAST,
+    judge,
+    judge_arguments,
+    judge_function,
+    judge_program,
+    prepared,
+    reasons_column,
+    split,
+)
 from jobs.weblog_stream import batch_figures, figure_columns, judging_settings, records_read_at  # noqa: E402
 
 
@@ -60,12 +69,6 @@ def cached(frame: DataFrame) -> DataFrame:
     frame = frame.persist(StorageLevel.MEMORY_ONLY)
     frame.count()
     return frame
-
-
-def rule_name(column) -> str:
-    text = str(column)
-    found = re.search(r"THEN (.*?) END", text)
-    return (found.group(1) if found else text)[:70]
 
 
 def main() -> int:
@@ -91,7 +94,8 @@ def main() -> int:
     ready = prepared(records, contract)
     stages = {
         "from_json (the parse floor's parse)": records.select(F.from_json(text, schema).alias("e")),
-        "prepared: + canonical check, keys, event_ts": ready,
+        "prepared: + event_ts": ready,
+        "+ every rule (the compiled judge)": ready.select(reasons_column(spark, contract, max_future, max_past)),
         "judge(): + every rule, outcome, filed hour": judge(records, contract, max_future, max_past),
     }
     figures = {name: run(frame) - read for name, frame in stages.items()}
@@ -131,14 +135,21 @@ def main() -> int:
 
     ready = cached(ready)
     base = run(ready.select(F.lit(1)))
-    rules = content_rules(contract, max_future, max_past)
-    costs = sorted(((run(ready.select(rule)) - base, rule_name(rule)) for rule in rules), reverse=True)
-    every = run(ready.select(F.concat_ws("; ", *rules))) - base
-    print(f"\n| rule (its reason) | seconds | share of all {len(rules)} rules |\n| --- | --- | --- |")
+    program = judge_program(contract, max_future, max_past)
+
+    def judged_by(rules: list[dict]) -> float:
+        judged = judge_function(spark, {**program, "rules": rules})
+        return run(ready.select(judged(*judge_arguments(contract)))) - base
+
+    scan = judged_by([])
+    costs = sorted(((judged_by([rule]) - scan, rule["reason"][:70]) for rule in program["rules"]), reverse=True)
+    every = judged_by(program["rules"]) - scan
+    print(f"\n| rule (its reason) | seconds | share of all {len(costs)} rules |\n| --- | --- | --- |")
     for seconds, name in costs:
         print(f"| {name} | {seconds:.3f} | {seconds / every:.2f} |")
-    print(f"| all rules in one column | {every:.3f} | 1.00 |")
-    print(f"\nbaseline reads: records {read:.2f} s, prepared cache {base:.2f} s")
+    print(f"| all rules in one judge | {every:.3f} | 1.00 |")
+    print(f"\nthe judge with no rule (its scan of the keys, the values handed over): {scan:.2f} s")
+    print(f"baseline reads: records {read:.2f} s, prepared cache {base:.2f} s")
     per_batch_costs(spark, contract, records, max_future, max_past)
     return 0
 

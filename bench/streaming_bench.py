@@ -29,6 +29,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from jobs.spark_sessions import local_session  # noqa: E402
 from jobs.weblog_contract import load_contract  # noqa: E402
+from jobs.weblog_parse import zone_read_as_utc  # noqa: E402
 from jobs.weblog_stream import parse_args, run  # noqa: E402
 
 
@@ -76,7 +77,8 @@ def reference(spark, bootstrap: str, topic: str, out: Path) -> float:
 def parse_floor(spark, bootstrap: str, topic: str, out: Path) -> float:
     contract = load_contract()
     entry = F.from_json(F.col("value").cast("string"), contract.spark_schema())
-    event_ts = F.to_timestamp(F.col("entry.event_time"))
+    # The job's own fast path for times in UTC (weblog_parse.zone_read_as_utc), so both parse times alike.
+    event_ts = F.to_timestamp(zone_read_as_utc(F.col("entry.event_time")))
     start = time.monotonic()
     (kafka(spark, bootstrap, topic).select(entry.alias("entry"), "partition", "offset", "timestamp")
      .select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],

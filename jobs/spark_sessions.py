@@ -1,7 +1,8 @@
 """SparkSessions for the jobs: the cluster's own when launched by spark-submit, else a local one.
 
-Local sessions get the Kafka connector jars resolved by scripts/setup.d/40-spark-jars.sh (no download at
-run time) and, for the hourly steps, Hive support with an embedded Derby metastore under a warehouse folder.
+Local sessions get the contract's compiled judge (jobs/judge, built by setup), the Kafka connector jars
+resolved by scripts/setup.d/40-spark-jars.sh (no download at run time) and, for the hourly steps, Hive
+support with an embedded Derby metastore under a warehouse folder.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ def kafka_jars() -> list[str]:
     if not jars:
         raise FileNotFoundError(f"no Kafka connector jars in {jar_dir}: run scripts/setup.d/40-spark-jars.sh")
     return jars
+
+
+def judge_jar() -> str:
+    """The compiled contract judge (jobs/judge), built by scripts/setup.d/45-weblog-judge.sh."""
+    jar = Path(__file__).resolve().parent.parent / "build" / "weblog-judge.jar"
+    if not jar.exists():
+        raise FileNotFoundError(f"no {jar}: run npm run setup (scripts/setup.d/45-weblog-judge.sh builds it)")
+    return str(jar)
 
 
 def class_archive_options() -> list[str]:
@@ -67,8 +76,7 @@ def local_session(
         .config("spark.driver.memory", os.environ.get("CLICKSTREAM_SPARK_DRIVER_MEMORY", "2g"))
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
     )
-    if kafka:
-        builder = builder.config("spark.jars", ",".join(kafka_jars()))
+    builder = builder.config("spark.jars", ",".join([judge_jar(), *(kafka_jars() if kafka else [])]))
     if warehouse is not None:
         home = Path(warehouse).resolve()
         home.mkdir(parents=True, exist_ok=True)

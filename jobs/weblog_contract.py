@@ -25,6 +25,9 @@ _FIELD_KEYWORDS = {
     "minLength", "maxLength", "minimum", "maximum",
 }
 _FORMATS = {"uuid", "ipv4", "ipv6", "date-time"}
+# Keywords that apply to values of one type (JSON Schema skips them for a value of another type, which the
+# job's judge would not: it compares lengths of text and sizes of numbers).
+_KEYWORD_TYPES = {"minLength": "string", "maxLength": "string", "minimum": "integer", "maximum": "integer"}
 _INT32_MAX = 2**31 - 1
 
 
@@ -115,6 +118,10 @@ def _field(name: str, spec: dict) -> FieldRule:
     concrete = [t for t in types if t != "null"]
     if len(concrete) != 1 or concrete[0] not in ("string", "integer"):
         raise ContractNotUnderstood(f"property {name}: type {spec['type']} is not supported")
+    for keyword in spec.keys() & _KEYWORD_TYPES.keys():
+        if _KEYWORD_TYPES[keyword] != concrete[0]:
+            raise ContractNotUnderstood(f"property {name}: {keyword} applies to {_KEYWORD_TYPES[keyword]} values, "
+                                        f"not to a {concrete[0]} property")
     if "format" in spec and spec["format"] not in _FORMATS:
         raise ContractNotUnderstood(f"property {name}: format {spec['format']} is not supported")
     # anyOf is understood only as a choice of formats (ip: IPv4 or IPv6), nothing else.

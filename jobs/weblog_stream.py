@@ -202,7 +202,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
     max_past = timedelta(seconds=args.max_past_seconds) if args.max_past_seconds > 0 else None
     layout = batch_layout(args)
-    reasons = reasons_column(contract, max_future, max_past)  # the rules' column, built once for every batch
+    reasons = reasons_column(spark, contract, max_future, max_past)  # the rules' column, built once for every batch
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)

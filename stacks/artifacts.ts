@@ -23,6 +23,8 @@ export const LOADER_SOURCE: ArtifactSource = { file: "dist/loader", buildScript:
 /** The streaming job's entry; it imports the rest of the `jobs` package. */
 export const STREAMING_JOB_MAIN: ArtifactSource = { file: "jobs/weblog_stream.py" };
 export const JOBS_PACKAGE_DIR = "jobs";
+/** The contract's rules compiled for the JVM (jobs/judge), on the streaming job's classpath. */
+export const JUDGE_JAR: ArtifactSource = { file: "build/weblog-judge.jar", buildScript: "build:judge" };
 /** The event contract the streaming job validates entries against (read at start through `--contract`). */
 export const CONTRACT_FILE: ArtifactSource = { file: "contract/weblog-entry.schema.json" };
 export const INIT_ACTIONS_DIR = "stacks/init";
@@ -123,6 +125,7 @@ export function uploadFile(
 
 function contentTypeOf(file: string): string {
   if (file.endsWith(".zip")) return "application/zip";
+  if (file.endsWith(".jar")) return "application/java-archive";
   if (file.endsWith(".py")) return "text/x-python";
   if (file.endsWith(".sh")) return "text/x-shellscript";
   if (file.endsWith(".cjs") || file.endsWith(".js")) return "application/javascript";
@@ -136,7 +139,9 @@ export interface UploadedArtifacts {
   /** The `jobs` Python package as a zip, put on the driver's and executors' PYTHONPATH. */
   jobsPackage: gcp.storage.BucketObject;
   contract: gcp.storage.BucketObject;
-  /** Hash over everything the streaming job runs: its entry, its package and the contract. */
+  /** The compiled contract judge (jobs/judge), passed to the streaming job as a jar. */
+  judgeJar: gcp.storage.BucketObject;
+  /** Hash over everything the streaming job runs: its entry, its package, its judge and the contract. */
   streamingJobSha256: string;
   loaderArchive: gcp.storage.BucketObject;
   /** Third-party releases (stacks/releases.ts), by file name, each with the SHA-256 of what was staged. */
@@ -197,9 +202,10 @@ export class Artifacts extends pulumi.ComponentResource {
       },
       child,
     );
+    const judgeJar = upload("judge-jar", "spark/weblog-judge.jar", artifactPath(JUDGE_JAR));
     const streamingJobSha256 = createHash("sha256")
       .update(
-        [STREAMING_JOB_MAIN.file, CONTRACT_FILE.file, ...packageFiles]
+        [STREAMING_JOB_MAIN.file, CONTRACT_FILE.file, ...packageFiles, JUDGE_JAR.file]
           .map((f) => `${f}:${fileSha256(path.join(REPO_ROOT, f))}`)
           .join("\n"),
       )
@@ -241,6 +247,7 @@ export class Artifacts extends pulumi.ComponentResource {
       generatorBundle,
       streamingJob,
       jobsPackage,
+      judgeJar,
       contract,
       streamingJobSha256,
       loaderArchive,
@@ -250,6 +257,7 @@ export class Artifacts extends pulumi.ComponentResource {
       streamingJob: gsUri(streamingJob),
       streamingJobSha256,
       jobsPackage: gsUri(jobsPackage),
+      judgeJar: gsUri(judgeJar),
       generatorBundle: gsUri(generatorBundle),
       loaderArchive: gsUri(loaderArchive),
     });

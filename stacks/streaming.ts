@@ -227,8 +227,12 @@ export class Streaming extends pulumi.ComponentResource {
         pysparkConfig: {
           mainPythonFileUri: gsUri(artifacts.streamingJob),
           pythonFileUris: [gsUri(artifacts.jobsPackage)],
-          // Spark's Kafka connector from the artifacts bucket: nothing is resolved from Maven Central when the job starts.
-          jarFileUris: SPARK_KAFKA_JARS.map((jar) => gsUri(artifacts.releases[jar.file].object)),
+          // Spark's Kafka connector from the artifacts bucket (nothing is resolved from Maven Central when the job
+          // starts), and the contract's compiled judge.
+          jarFileUris: [
+            ...SPARK_KAFKA_JARS.map((jar) => gsUri(artifacts.releases[jar.file].object)),
+            gsUri(artifacts.judgeJar),
+          ],
           // Trigger (1 minute) and grace (10 minutes) are the job's own defaults for the cloud.
           args: [
             "--bootstrap-servers",

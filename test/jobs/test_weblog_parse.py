@@ -35,6 +35,14 @@ def test_a_contract_keyword_the_job_cannot_enforce_is_refused():
         load_contract(json.dumps(schema))
 
 
+@pytest.mark.parametrize(("field", "keyword", "value"), [("url", "minimum", 5), ("status", "maxLength", 3)])
+def test_a_keyword_for_values_of_another_type_is_refused(field, keyword, value):
+    schema = json.loads((REPO / "contract" / "weblog-entry.schema.json").read_text())
+    schema["properties"][field][keyword] = value
+    with pytest.raises(ContractNotUnderstood, match=f"property {field}: {keyword} applies to"):
+        load_contract(json.dumps(schema))
+
+
 def test_valid_entries_keep_their_fields_kafka_metadata_and_utc_hour(spark, kafka_frame):
     visit = make_entry(T, "P000001", cart_add=False)
     cart_add = make_entry("2026-11-26T15:59:59.999Z", "P000002", cart_add=True)
@@ -135,24 +143,45 @@ def test_a_real_sites_ids_times_and_addresses_are_accepted_and_stored_as_utc_mil
     ]
 
 
-def test_the_ipv6_rule_agrees_with_the_python_standard_library(spark):
-    import ipaddress  # noqa: PLC0415
+def formats_judged(spark, form: str, samples: list[str]) -> dict[str, bool]:
+    """Whether the compiled judge finds each sample of the given format (a one-field program of that rule)."""
+    from jobs.weblog_parse import judge_function  # noqa: PLC0415
 
-    from jobs.weblog_parse import _IPV6  # noqa: PLC0415
+    program = {"fields": ["v"], "notAnObject": "not an object",
+               "rules": [{"rule": "format", "field": "v", "formats": [form], "reason": "broken"}]}
+    judged = judge_function(spark, program)(
+        F.to_json(F.struct("v")), F.struct("v"), F.struct(), F.lit(None).cast("long"), F.lit(None).cast("long"))
+    rows = spark.createDataFrame([(s,) for s in samples], "v string").select("v", judged.alias("reasons")).collect()
+    assert {r.reasons for r in rows} <= {"", "broken"}
+    return {r.v: r.reasons == "" for r in rows}
+
+
+def test_the_address_formats_agree_with_the_python_standard_library(spark):
+    import ipaddress  # noqa: PLC0415
 
     samples = ["::", "::1", "2001:db8::7", "2001:DB8:0:0:8:800:200C:417A", "fe80::1:2:3:4", "::ffff:192.0.2.1",
                "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "2001:db8:::1", "1:2:3:4:5:6:7:8:9", "12345::", "::ffff:300.1.1.1",
-               "g::1", ":1", "1:", "192.0.2.1", ""]
+               "g::1", ":1", "1:", "192.0.2.1", "", "::1\n", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4",
+               "1.2.3", "1.2.3.4.5", "1.2.3.4\n", "1..2.3", "1.2.3.", "١.2.3.4", "1.2.3.04", "10.0.0.255"]
 
-    def is_ipv6(text):
+    def is_address(text, kind):
         try:
-            return isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
+            return isinstance(ipaddress.ip_address(text), kind)
         except ValueError:
             return False
 
-    got = {r.s: r.ok for r in spark.createDataFrame([(s,) for s in samples], "s string")
-           .select("s", F.col("s").rlike(_IPV6).alias("ok")).collect()}
-    assert got == {s: is_ipv6(s) for s in samples}
+    assert formats_judged(spark, "ipv6", samples) == {s: is_address(s, ipaddress.IPv6Address) for s in samples}
+    assert formats_judged(spark, "ipv4", samples) == {s: is_address(s, ipaddress.IPv4Address) for s in samples}
+
+
+def test_the_uuid_format_is_the_hyphenated_hex_form_only(spark):
+    samples = ["3F2504E0-4F89-11D3-9A0C-0305E82C3301", "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+               "3f2504e04f8911d39a0c0305e82c3301", "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}",
+               "3f2504e0-4f89-11d3-9a0c-0305e82c330", "3f2504e0-4f89-11d3-9a0c-0305e82c33011",
+               "3f2504e0-4f89-11d3-9a0c-0305e82c3301\n", "3f2504g0-4f89-11d3-9a0c-0305e82c3301",
+               "3f2504e0-4f89-11d3-9a0c-0305e82c33０1", "3f2504e0_4f89-11d3-9a0c-0305e82c3301", ""]
+    pattern = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+    assert formats_judged(spark, "uuid", samples) == {s: pattern.fullmatch(s) is not None for s in samples}
 
 
 def test_a_non_utc_session_is_refused(spark, kafka_frame):

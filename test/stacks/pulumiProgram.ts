@@ -340,7 +340,7 @@ export const DEFAULT_GRAPH: Readonly<Record<string, number>> = {
   "gcp:storage/bucket:Bucket": 7,
   "gcp:storage/bucketIAMMember:BucketIAMMember": 23,
   // 7 artifacts, 2 DAG files, 5 HiveQL scripts, 6 third-party releases (Kafka, Node.js, 4 connector jars)
-  "gcp:storage/bucketObject:BucketObject": 20,
+  "gcp:storage/bucketObject:BucketObject": 21,
   "random:index/randomId:RandomId": 2,
   "random:index/randomPassword:RandomPassword": 4,
   // the waits of stacks/consistency.ts: APIs, service agents, grants (all, and the loader's repository), log-based metrics

@@ -139,7 +139,7 @@ describe("the stack grown by configuration (kafka managed, workers, Hive autosca
     expect(job.properties["spark.jars.excludes"]).toBe(
       "io.confluent:kafka-schema-registry-client,org.apache.kafka:kafka-clients",
     );
-    expect(job.jarFileUris).toHaveLength(4);
+    expect(job.jarFileUris).toHaveLength(5);
     // That resolution is the one fetch from outside Google, and the only reason this stack has a NAT.
     expect(byName(run, "network-nat").inputs.subnetworks).toEqual([
       { name: "network-subnet-id", sourceIpRangesToNats: ["ALL_IP_RANGES"] },

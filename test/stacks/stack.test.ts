@@ -616,15 +616,17 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(job.placement.clusterName).toBe("clickstream-stream");
     expect(job.pysparkConfig.mainPythonFileUri).toBe(`gs://${artifacts}/spark/weblog_stream.py`);
     expect(job.pysparkConfig.pythonFileUris).toEqual([`gs://${artifacts}/spark/jobs.zip`]);
-    // The connector and its dependencies from the artifacts bucket: nothing resolved from Maven Central at job start.
-    expect(job.pysparkConfig.jarFileUris).toEqual(
-      [
+    // The connector and its dependencies from the artifacts bucket (nothing resolved from Maven Central at job
+    // start), and the contract's compiled judge, which the job's rules run in.
+    expect(job.pysparkConfig.jarFileUris).toEqual([
+      ...[
         "spark-sql-kafka-0-10_2.12-3.5.3.jar",
         "spark-token-provider-kafka-0-10_2.12-3.5.3.jar",
         "kafka-clients-3.4.1.jar",
         "commons-pool2-2.11.1.jar",
       ].map((jar) => `gs://${artifacts}/releases/${jar}`),
-    );
+      `gs://${artifacts}/spark/weblog-judge.jar`,
+    ]);
     expect(job.pysparkConfig.properties["spark.jars.packages"]).toBeUndefined();
     // One executor on the single node, beside Kafka and the generator; no Managed Kafka authentication.
     expect(job.pysparkConfig.properties).toMatchObject({
@@ -828,7 +830,7 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
     expect(env.BIGQUERY_API_ENDPOINT).toBeUndefined();
   });
 
-  it("uploads the built artifacts from the repository, the function archive named by its content", () => {
+  it("uploads the built artifacts from the repository, the function archive named by its content", async () => {
     const objects = byType(run, "gcp:storage/bucketObject:BucketObject").filter(
       (o) => o.inputs.bucket === bucketName("artifacts"),
     );
@@ -845,8 +847,13 @@ describe("the deployed graph (dev stack, Pulumi mocks)", () => {
       "releases/spark-token-provider-kafka-0-10_2.12-3.5.3.jar",
       "spark/jobs.zip",
       "spark/weblog-entry.schema.json",
+      "spark/weblog-judge.jar",
       "spark/weblog_stream.py",
     ]);
+    // The judge uploaded is the one built from jobs/judge (npm run build:judge), its class inside.
+    const judge: string = await byName(run, "artifacts-judge-jar").inputs.source.path;
+    expect(judge).toBe(path.join(REPO_ROOT, "build/weblog-judge.jar"));
+    expect(readFileSync(judge).includes("clickstream/judge/WeblogJudge.class")).toBe(true);
     const archive = byName(run, "artifacts-loader-archive").inputs.name as string;
     expect(archive).toBe(`functions/loader-${loaderFolderHash().slice(0, 16)}.zip`);
     // Assets and archives, never inline placeholder text.
