@@ -74,16 +74,22 @@ def reference(spark, bootstrap: str, topic: str, out: Path) -> float:
     return time.monotonic() - start
 
 
+def floor_columns(records, contract):
+    """What the parse floor writes of Kafka's records: each entry parsed with from_json, its time read (with the
+    job's fast path for times in UTC, weblog_parse.zone_read_as_utc, so both read times alike), the raw table's
+    columns and the hour's partition columns. No contract rule, no quarantine."""
+    entry = F.from_json(F.col("value").cast("string"), contract.spark_schema())
+    event_ts = F.to_timestamp(zone_read_as_utc(F.col("entry.event_time")))
+    return (records.select(entry.alias("entry"), "partition", "offset", "timestamp")
+            .select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],
+                    "partition", "offset", "timestamp",
+                    F.date_format(event_ts, "yyyy-MM-dd").alias("dt"), F.date_format(event_ts, "HH").alias("hr")))
+
+
 def parse_floor(spark, bootstrap: str, topic: str, out: Path) -> float:
     contract = load_contract()
-    entry = F.from_json(F.col("value").cast("string"), contract.spark_schema())
-    # The job's own fast path for times in UTC (weblog_parse.zone_read_as_utc), so both parse times alike.
-    event_ts = F.to_timestamp(zone_read_as_utc(F.col("entry.event_time")))
     start = time.monotonic()
-    (kafka(spark, bootstrap, topic).select(entry.alias("entry"), "partition", "offset", "timestamp")
-     .select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],
-             "partition", "offset", "timestamp",
-             F.date_format(event_ts, "yyyy-MM-dd").alias("dt"), F.date_format(event_ts, "HH").alias("hr"))
+    (floor_columns(kafka(spark, bootstrap, topic), contract)
      .writeStream.format("parquet").partitionBy("dt", "hr").option("path", str(out / "data"))
      .option("checkpointLocation", str(out / "checkpoint")).trigger(availableNow=True).start()
      .awaitTermination())
