@@ -191,8 +191,8 @@ def judge_program(contract: WeblogContract, max_future: timedelta | None, max_pa
     compiled judge applies (a rule it does not know stops it at its start)."""
     rules: list[dict] = [{"rule": "missing", "field": name, "reason": f"missing field {name}"}
                          for name in contract.required]
-    rules.append({"rule": "unexpected", "reason": "unexpected fields: "})
-    slots = iter(range(len(contract.fields)))
+    rules.append({"rule": "unexpected", "reason": "unexpected fields: "})  # followed by the keys, joined by ","
+    slots = iter(range(len(contract.fields)))  # each date-time field's place in judge_arguments()'s times
     for field in contract.fields:
         rules.extend(_field_rules(field, slots))
     for rule in contract.conditionals:
@@ -224,10 +224,12 @@ def _micros(length: timedelta) -> int:
 def _field_rules(field: FieldRule, slots: Iterator[int]) -> list[dict]:
     name, spec = field.name, field.spec
     if field.json_type == "string":
+        # from_json turns any JSON value into a string, so the judge reads the text: the value must open a quote.
         rules = [{"rule": "notString", "field": name, "reason": f"{name} is not a string"}]
         if not field.nullable:
             rules.append({"rule": "isNull", "field": name, "reason": f"{name} is null"})
     else:
+        # from_json yields null for a mistyped number; for a nullable field, a literal JSON null is fine.
         rules = [{"rule": "notInteger", "field": name, "nullable": field.nullable,
                   "reason": f"{name} is not an integer"}]
     checks = {"pattern": "regex", "enum": "values", "const": "values", "minLength": "limit", "maxLength": "limit",

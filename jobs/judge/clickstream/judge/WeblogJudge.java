@@ -199,115 +199,72 @@ public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, Str
         }
       case "pattern":
         {
-          int f = field(r, "field");
           Pattern pattern = Pattern.compile(r.get("regex").asText());
-          return e -> {
-            Object v = e.value(f);
-            return v != null && !pattern.matcher(v.toString()).find() ? reason : null;
-          };
+          return onValue(r, reason, v -> !pattern.matcher(v.toString()).find());
         }
       case "format":
         {
-          int f = field(r, "field");
           List<Format> formats = new ArrayList<>();
           r.get("formats").forEach(name -> formats.add(Format.named(name.asText())));
-          return e -> {
-            Object v = e.value(f);
-            if (v == null) {
-              return null;
-            }
+          return onValue(r, reason, v -> {
             String s = v.toString();
             for (Format format : formats) {
               if (format.matches(s)) {
-                return null;
+                return false;
               }
             }
-            return reason;
-          };
+            return true;
+          });
         }
       case "oneOf":
         {
-          int f = field(r, "field");
           Set<Object> allowed = new HashSet<>();
           r.get("values").forEach(v -> allowed.add(comparable(v)));
-          return e -> {
-            Object v = e.value(f);
-            return v != null && !allowed.contains(comparable(v)) ? reason : null;
-          };
+          return onValue(r, reason, v -> !allowed.contains(comparable(v)));
         }
       case "minLength":
         {
-          int f = field(r, "field");
           long limit = r.get("limit").asLong();
-          return e -> {
-            Object v = e.value(f);
-            return v != null && codePoints(v) < limit ? reason : null;
-          };
+          return onValue(r, reason, v -> codePoints(v) < limit);
         }
       case "maxLength":
         {
-          int f = field(r, "field");
           long limit = r.get("limit").asLong();
-          return e -> {
-            Object v = e.value(f);
-            return v != null && codePoints(v) > limit ? reason : null;
-          };
+          return onValue(r, reason, v -> codePoints(v) > limit);
         }
       case "minimum":
         {
-          int f = field(r, "field");
           long limit = r.get("limit").asLong();
-          return e -> {
-            Object v = e.value(f);
-            return v != null && ((Number) v).longValue() < limit ? reason : null;
-          };
+          return onValue(r, reason, v -> ((Number) v).longValue() < limit);
         }
       case "maximum":
         {
-          int f = field(r, "field");
           long limit = r.get("limit").asLong();
-          return e -> {
-            Object v = e.value(f);
-            return v != null && ((Number) v).longValue() > limit ? reason : null;
-          };
+          return onValue(r, reason, v -> ((Number) v).longValue() > limit);
         }
       case "timestamp":
         {
-          int f = field(r, "field");
           int slot = r.get("slot").asInt();
-          return e -> e.value(f) != null && e.times.isNullAt(slot) ? reason : null;
+          return onValue(r, reason, (v, e) -> e.times.isNullAt(slot));
         }
       case "nullThen":
         {
+          // The key is there with a null value (a missing key is its own reason).
           int when = field(r, "when");
-          int f = field(r, "field");
-          Object expected = comparable(r.get("value"));
-          return e -> {
-            Object v = e.value(f);
-            return e.keys.present[when] && e.value(when) == null && v != null && !expected.equals(comparable(v))
-                ? reason
-                : null;
-          };
+          return valueThen(r, reason, e -> e.keys.present[when] && e.value(when) == null);
         }
       case "setThen":
         {
           int when = field(r, "when");
-          int f = field(r, "field");
-          Object expected = comparable(r.get("value"));
-          return e -> {
-            Object v = e.value(f);
-            return e.value(when) != null && v != null && !expected.equals(comparable(v)) ? reason : null;
-          };
+          return valueThen(r, reason, e -> e.value(when) != null);
         }
       case "equal":
         {
-          int f = field(r, "field");
           int other = field(r, "other");
-          return e -> {
-            Object a = e.value(f);
-            Object b = e.value(other);
-            return a != null && b != null && !comparable(a).equals(comparable(b)) ? reason : null;
-          };
+          return onValue(
+              r,
+              reason,
+              (v, e) -> e.value(other) != null && !comparable(v).equals(comparable(e.value(other))));
         }
       case "notAfter":
         {
@@ -328,6 +285,40 @@ public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, Str
       default:
         throw new IllegalArgumentException("unknown rule: " + r);
     }
+  }
+
+  /** What a rule finds wrong with a value that is there (not null). */
+  interface ValueCheck extends Serializable {
+    boolean broken(Object value, Entry e);
+  }
+
+  /** What a rule finds wrong with a value alone. */
+  interface PlainCheck extends Serializable {
+    boolean broken(Object value);
+  }
+
+  /** What decides whether a conditional rule applies to an entry. */
+  interface Condition extends Serializable {
+    boolean holds(Entry e);
+  }
+
+  /** A rule over the value of the rule's field: null values break none of these (Spark SQL's three values). */
+  private Rule onValue(JsonNode r, String reason, ValueCheck check) {
+    int f = field(r, "field");
+    return e -> {
+      Object v = e.value(f);
+      return v != null && check.broken(v, e) ? reason : null;
+    };
+  }
+
+  private Rule onValue(JsonNode r, String reason, PlainCheck check) {
+    return onValue(r, reason, (v, e) -> check.broken(v));
+  }
+
+  /** When the condition holds, the rule's field must hold the rule's value. */
+  private Rule valueThen(JsonNode r, String reason, Condition applies) {
+    Object expected = comparable(r.get("value"));
+    return onValue(r, reason, (v, e) -> applies.holds(e) && !expected.equals(comparable(v)));
   }
 
   /** The formats of JSON Schema it checks itself, each the whole text (date-time is read by Spark's cast). */
