@@ -1,9 +1,10 @@
 """Benchmark: the streaming job's time per million entries, beside Spark reading the same topic with no
 parsing (the same Kafka source and Parquet file sink, value written as is) and beside the parse floor
-(the same read, each entry parsed with from_json and written as the raw table's columns, partitioned by
-hour: what any job writing the entries must do, with no contract rule and no quarantine). Every run
+(the same read, each entry read by the job's own reader with no rule and written as the raw table's columns,
+partitioned by hour: what any job writing the entries must do, with no contract rule, no quarantine and no
+commit); and, for the record, beside the same floor with Spark's own reader (from_json and the cast). Every run
 splits the one-partition topic over the cores (minPartitions), as the job does. Each figure is the fastest
-of --repeat rounds (2), the rounds interleaving the three runs. Prints the ratios for each size, and how the
+of --repeat rounds (2), the rounds interleaving the four runs. Prints the ratios for each size, and how the
 job's cost per million entries at the largest size compares with the smallest.
 
     .venv/bin/python bench/streaming_bench.py [--entries 300000 [3000000 ...]] [--repeat 2]
@@ -29,7 +30,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from jobs.spark_sessions import local_session  # noqa: E402
 from jobs.weblog_contract import load_contract  # noqa: E402
-from jobs.weblog_parse import zone_read_as_utc  # noqa: E402
+from jobs.weblog_parse import judge_function, judge_program  # noqa: E402
 from jobs.weblog_stream import parse_args, run  # noqa: E402
 
 
@@ -75,21 +76,37 @@ def reference(spark, bootstrap: str, topic: str, out: Path) -> float:
 
 
 def floor_columns(records, contract):
-    """What the parse floor writes of Kafka's records: each entry parsed with from_json, its time read (with the
-    job's fast path for times in UTC, weblog_parse.zone_read_as_utc, so both read times alike), the raw table's
-    columns and the hour's partition columns. No contract rule, no quarantine."""
+    """What the parse floor writes of Kafka's records: each entry read by the job's own reader (the compiled judge,
+    jobs/judge, with no rule: its one parse of the bytes and Spark's reading of the time), the raw table's columns
+    and the hour's partition columns. No contract rule, no quarantine, no commit."""
+    spark = records.sparkSession
+    program = {**judge_program(contract, None, None), "rules": []}
+    read = judge_function(spark, program)(F.col("value"), F.unix_micros("timestamp"))
+    return hourly(records.select(read.alias("read"), "partition", "offset", "timestamp")
+                  .select(F.col("read.entry").alias("entry"), F.timestamp_micros("read.event_micros").alias("event_ts"),
+                          "partition", "offset", "timestamp"), contract)
+
+
+def from_json_columns(records, contract):
+    """The same with Spark's own reader: from_json and Spark's cast of the time (the parse floor until 2026-12-07)."""
     entry = F.from_json(F.col("value").cast("string"), contract.spark_schema())
-    event_ts = F.to_timestamp(zone_read_as_utc(F.col("entry.event_time")))
-    return (records.select(entry.alias("entry"), "partition", "offset", "timestamp")
-            .select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],
-                    "partition", "offset", "timestamp",
-                    F.date_format(event_ts, "yyyy-MM-dd").alias("dt"), F.date_format(event_ts, "HH").alias("hr")))
+    event_ts = F.expr(r"to_timestamp(regexp_replace(upper(entry.event_time), '(\\.[0-9]{6})[0-9]+', '$1'))")
+    return hourly(records.select(entry.alias("entry"), "partition", "offset", "timestamp")
+                  .select("entry", F.date_trunc("millisecond", event_ts).alias("event_ts"),
+                          "partition", "offset", "timestamp"), contract)
 
 
-def parse_floor(spark, bootstrap: str, topic: str, out: Path) -> float:
+def hourly(parsed, contract):
+    event_ts = F.col("event_ts")
+    return parsed.select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],
+                         "partition", "offset", "timestamp",
+                         F.date_format(event_ts, "yyyy-MM-dd").alias("dt"), F.date_format(event_ts, "HH").alias("hr"))
+
+
+def parse_floor(spark, bootstrap: str, topic: str, out: Path, columns=floor_columns) -> float:
     contract = load_contract()
     start = time.monotonic()
-    (floor_columns(kafka(spark, bootstrap, topic), contract)
+    (columns(kafka(spark, bootstrap, topic), contract)
      .writeStream.format("parquet").partitionBy("dt", "hr").option("path", str(out / "data"))
      .option("checkpointLocation", str(out / "checkpoint")).trigger(availableNow=True).start()
      .awaitTermination())
@@ -109,22 +126,23 @@ def streaming_job(spark, bootstrap: str, topic: str, out: Path) -> float:
     return time.monotonic() - start
 
 
-def measure(spark, bootstrap: str, entries: int, work: Path, repeat: int) -> tuple[float, float, float]:
-    """The fastest of `repeat` rounds of each run; the rounds interleave the three, so that a busy moment of
-    the machine slows each of them alike."""
+def measure(spark, bootstrap: str, entries: int, work: Path, repeat: int) -> tuple[float, ...]:
+    """(reference, from_json floor, parse floor, job): the fastest of `repeat` rounds of each run; the rounds
+    interleave the runs, so that a busy moment of the machine slows each of them alike."""
     topic = f"bench-{entries}"
     produce(spark, bootstrap, topic, entries)
     reference(spark, bootstrap, topic, work / "warmup")  # JIT and connector warm-up, not measured
     rounds = []
     for r in range(repeat):
         rounds.append((reference(spark, bootstrap, topic, work / f"reference-{r}"),
+                       parse_floor(spark, bootstrap, topic, work / f"from-json-{r}", from_json_columns),
                        parse_floor(spark, bootstrap, topic, work / f"parse-floor-{r}"),
                        streaming_job(spark, bootstrap, topic, work / f"job-{r}")))
-        for name in (f"parse-floor-{r}/data", f"job-{r}/events"):
+        for name in (f"from-json-{r}/data", f"parse-floor-{r}/data", f"job-{r}/events"):
             rows = spark.read.parquet(str(work / name)).count()
             if rows != entries:
                 raise SystemExit(f"{name} holds {rows} rows for {entries} entries")
-    return min(r[0] for r in rounds), min(r[1] for r in rounds), min(r[2] for r in rounds)
+    return tuple(min(figures) for figures in zip(*rounds, strict=True))
 
 
 def main() -> int:
@@ -143,12 +161,12 @@ def main() -> int:
         spark = local_session("streaming-bench")
         results = {n: measure(spark, bootstrap, n, work / str(n), options.repeat) for n in sizes}
         print(f"machine: {spark.sparkContext.defaultParallelism} cores, local; fastest of {options.repeat} rounds")
-        print("| entries | reference, bare Kafka -> Parquet | parse floor | streaming job | job per million "
-              "| job/reference | job/parse floor |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        for n, (ref, floor, job) in results.items():
-            print(f"| {n:,} | {ref:.1f} s | {floor:.1f} s | {job:.1f} s | {job * 1e6 / n:.1f} s | {job / ref:.2f} "
-                  f"| {job / floor:.2f} |")
+        print("| entries | reference, bare Kafka -> Parquet | floor with from_json | parse floor | streaming job "
+              "| job per million | job/reference | job/parse floor | job/floor with from_json |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for n, (ref, from_json, floor, job) in results.items():
+            print(f"| {n:,} | {ref:.1f} s | {from_json:.1f} s | {floor:.1f} s | {job:.1f} s | {job * 1e6 / n:.1f} s "
+                  f"| {job / ref:.2f} | {job / floor:.2f} | {job / from_json:.2f} |")
         if len(sizes) > 1:
             (small, (*_, job_small)), (large, (*_, job_large)) = min(results.items()), max(results.items())
             print(f"job cost per million at {large:,} / at {small:,}: "

@@ -6,9 +6,9 @@ record as received, kept in quarantine) and `input_kind` ("ignored": a record th
 output) come from an input format that maps records to entries. Every
 rule comes from the contract (jobs.weblog_contract); a record gets all the reasons that apply, joined by
 "; ", except that an oversized, non-UTF-8 or non-JSON record gets that one reason only (nothing else can
-be judged). The rules are written here once, as a program (judge_program), and applied to each entry by one
-compiled function (jobs/judge, on the session's jars): about half the time of the same rules as Spark
-expressions, one per rule.
+be judged). The rules are written here once, as a program (judge_program), and applied by one compiled
+function (jobs/judge, on the session's jars) that reads each record once: its fields as Spark's from_json
+reads them, its event time as Spark's cast reads it, and every reason, in a third of from_json's time alone.
 """
 
 from __future__ import annotations
@@ -45,24 +45,6 @@ def valid_columns(contract: WeblogContract) -> list[str]:
     return [*contract.names, *KAFKA_COLUMNS, "dt", "hr"]
 
 
-def event_timestamp(text: Column) -> Column:
-    """An RFC 3339 date-time (any fraction, Z or any offset, 't'/'z' in either case; the contract's pattern
-    has checked the shape) as a UTC timestamp truncated to milliseconds; null for a day or time that does
-    not exist. Spark's cast reads the offsets; it keeps at most microseconds, so longer fractions are cut."""
-    upper = F.upper(text)
-    # A fraction of 7 or more digits makes the text at least 28 characters long; shorter text is left as is.
-    six_digits = F.when(F.length(text) >= 28, F.regexp_replace(upper, r"(\.[0-9]{6})[0-9]+", "$1")).otherwise(upper)
-    return F.date_trunc("millisecond", F.to_timestamp(zone_read_as_utc(six_digits)))
-
-
-def zone_read_as_utc(text: Column) -> Column:
-    """A date-time ending in "Z" after a digit without its "Z": the cast reads a time without a zone in the
-    session's zone, which parse() requires to be UTC, so it is the same instant, but Spark no longer looks
-    the zone up for every entry (about a tenth of the job's time, and of any job parsing the times)."""
-    in_utc = (F.substring(text, -1, 1) == "Z") & F.substring(text, -2, 1).between("0", "9")
-    return F.when(in_utc, F.left(text, F.length(text) - 1)).otherwise(text)
-
-
 def parse(
     raw_df: DataFrame,
     contract: WeblogContract | None = None,
@@ -77,22 +59,27 @@ def parse(
 
 
 def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | None,
-          max_past: timedelta | None = DEFAULT_MAX_PAST, reasons: Column | None = None) -> DataFrame:
+          max_past: timedelta | None = DEFAULT_MAX_PAST, judgement: Column | None = None) -> DataFrame:
     """Every record once through the contract's rules: the parsed entry, its Kafka columns, its input kind,
     its reasons ("" when valid) and its OUTCOME; the record as received is kept only for rejected ones.
-    split() makes the outputs. reasons: reasons_column() of the same arguments, for a caller judging batch
+    split() makes the outputs. judgement: judgement_column() of the same arguments, for a caller judging batch
     after batch (building it costs calls into the JVM)."""
     if raw_df.sparkSession.conf.get("spark.sql.session.timeZone") != "UTC":
         raise ValueError("parse needs spark.sql.session.timeZone=UTC: partitions are UTC hours")
+    if judgement is None:
+        judgement = judgement_column(raw_df.sparkSession, contract, max_future, max_past)
 
     judged = (
-        prepared(raw_df, contract)
-        # Every reason that applies, joined; "" for a valid entry (no null-if-empty, which would repeat the rules).
-        .withColumn("reasons", F.coalesce(F.col(REJECTED), reasons if reasons is not None
-                                         else reasons_column(raw_df.sparkSession, contract, max_future, max_past)))
-        # A non-deterministic column, used by the filters below, stops the optimizer from pushing them
-        # into this projection, which would inline (and so re-evaluate) the JSON parsing once per rule.
-        .withColumn("_barrier", F.spark_partition_id())
+        records(raw_df)
+        # A non-deterministic column beside the judgement keeps it in a projection of its own: the optimizer
+        # neither pushes the filters below into it nor copies it into each of its uses, so each record is judged
+        # once.
+        .select("*", judgement.alias("judgement"), F.spark_partition_id().alias("_barrier"))
+        .select("raw_value", *KAFKA_COLUMNS, REJECTED, RECEIVED, INPUT_KIND, "_barrier",
+                F.col("judgement.entry").alias("entry"),
+                F.timestamp_micros("judgement.event_micros").alias("event_ts"),
+                # Every reason that applies, joined; "" for a valid entry.
+                F.coalesce(REJECTED, "judgement.reasons").alias("reasons"))
     )
     # The hour a rejected record is filed under: its event hour when its event time parses and lies within
     # the bounds (a replayed log's bad lines count against their own hours), else the hour Kafka received it.
@@ -113,22 +100,17 @@ def judge(raw_df: DataFrame, contract: WeblogContract, max_future: timedelta | N
     )
 
 
-def prepared(raw_df: DataFrame, contract: WeblogContract) -> DataFrame:
-    """What the rules read: each record's Kafka columns, its text, the parsed entry and event_ts."""
-    return (
-        raw_df.select(
-            F.col("value").alias("raw_value"),
-            F.col("partition").alias("kafka_partition"),
-            F.col("offset").alias("kafka_offset"),
-            F.col("timestamp").alias("kafka_timestamp"),
-            F.current_timestamp().alias("ingest_time"),
-            # An input format that maps records to entries (jobs/access_log.py) may set why a record is not
-            # one, and the record as received, which quarantine keeps instead of the mapped entry.
-            *[(F.col(c) if c in raw_df.columns else F.lit(None).cast(t)).alias(c) for c, t in _FROM_INPUT_FORMAT],
-        )
-        .withColumn("text", F.expr("decode(raw_value, 'UTF-8')"))
-        .withColumn("entry", F.from_json("text", contract.spark_schema()))
-        .withColumn("event_ts", event_timestamp(F.col("entry.event_time")))
+def records(raw_df: DataFrame) -> DataFrame:
+    """What the judge reads: each record as received, its Kafka columns and an input format's columns."""
+    return raw_df.select(
+        F.col("value").alias("raw_value"),
+        F.col("partition").alias("kafka_partition"),
+        F.col("offset").alias("kafka_offset"),
+        F.col("timestamp").alias("kafka_timestamp"),
+        F.current_timestamp().alias("ingest_time"),
+        # An input format that maps records to entries (jobs/access_log.py) may set why a record is not
+        # one, and the record as received, which quarantine keeps instead of the mapped entry.
+        *[(F.col(c) if c in raw_df.columns else F.lit(None).cast(t)).alias(c) for c, t in _FROM_INPUT_FORMAT],
     )
 
 
@@ -156,32 +138,17 @@ def split(judged: DataFrame, contract: WeblogContract) -> tuple[DataFrame, DataF
     return valid, bad
 
 
-def reasons_column(spark: SparkSession, contract: WeblogContract, max_future: timedelta | None,
-                   max_past: timedelta | None) -> Column:
-    """Every reason an entry breaks a rule for, joined; "" for a valid entry (over prepared()'s frame). The
-    contract's rules run as one compiled function (jobs/judge, the program from judge_program)."""
-    size = F.length("raw_value")
-    utf8 = F.expr("encode(text, 'UTF-8') = raw_value")  # invalid bytes decode to U+FFFD, so differ
-    content = judge_function(spark, judge_program(contract, max_future, max_past))(*judge_arguments(contract))
-    return (
-        F.when(size > contract.max_entry_bytes,
-               F.format_string(f"entry of %d bytes is over the {contract.max_entry_bytes}-byte limit", size))
-        .when(~utf8, F.lit("not UTF-8"))
-        .otherwise(content)
-    )
-
-
-def judge_arguments(contract: WeblogContract) -> list[Column]:
-    """What the compiled judge reads of prepared()'s frame: the text, the parsed entry, each date-time field's
-    time in microseconds (null where Spark's cast finds none), the event time's and Kafka's."""
-    times = [F.col("event_ts") if f.name == "event_time" else event_timestamp(F.col(f"entry.{f.name}"))
-             for f in contract.fields if "date-time" in f.formats]
-    return [F.col("text"), F.col("entry"), F.struct(*[F.unix_micros(t) for t in times]),
-            F.unix_micros("event_ts"), F.unix_micros("kafka_timestamp")]
+def judgement_column(spark: SparkSession, contract: WeblogContract, max_future: timedelta | None,
+                     max_past: timedelta | None) -> Column:
+    """Each record of records()'s frame judged: a struct of its entry (the contract's fields), event_micros
+    (its event time; null where none reads) and reasons (every rule it breaks, joined; "" for a valid entry)."""
+    judged = judge_function(spark, judge_program(contract, max_future, max_past))
+    return judged(F.col("raw_value"), F.unix_micros("kafka_timestamp"))
 
 
 def judge_function(spark: SparkSession, program: dict) -> Callable[..., Column]:
-    """The compiled judge (clickstream.judge.WeblogJudge, on the session's jars) applying the program."""
+    """The compiled judge (clickstream.judge.WeblogJudge, on the session's jars) applying the program, as a
+    function of two columns: the record's value (binary) and its Kafka timestamp in microseconds."""
     function = spark.sparkContext._jvm.clickstream.judge.WeblogJudge.function(json.dumps(program))
     return lambda *columns: Column(function.apply(_to_seq(spark.sparkContext, columns, _to_java_column)))
 
@@ -192,7 +159,7 @@ def judge_program(contract: WeblogContract, max_future: timedelta | None, max_pa
     rules: list[dict] = [{"rule": "missing", "field": name, "reason": f"missing field {name}"}
                          for name in contract.required]
     rules.append({"rule": "unexpected", "reason": "unexpected fields: "})  # followed by the keys, joined by ","
-    slots = iter(range(len(contract.fields)))  # each date-time field's place in judge_arguments()'s times
+    slots = iter(range(len(contract.fields)))  # each date-time field's place in the program's times
     for field in contract.fields:
         rules.extend(_field_rules(field, slots))
     for rule in contract.conditionals:
@@ -210,7 +177,14 @@ def judge_program(contract: WeblogContract, max_future: timedelta | None, max_pa
     if max_past is not None:
         rules.append({"rule": "notBefore", "micros": _micros(max_past),
                       "reason": f"event_time more than {max_past} before the Kafka timestamp"})
-    return {"fields": contract.names, "notAnObject": "not a JSON object", "rules": rules}
+    return {
+        "fields": [{"name": f.name, "type": f.json_type} for f in contract.fields],
+        # The date-time fields, in the order of the timestamp rules' slots; the event time files the entry.
+        "times": [f.name for f in contract.fields if "date-time" in f.formats], "eventTime": "event_time",
+        "maxBytes": contract.max_entry_bytes,
+        "tooLarge": f"entry of {{bytes}} bytes is over the {contract.max_entry_bytes}-byte limit",
+        "notUtf8": "not UTF-8", "notAnObject": "not a JSON object", "rules": rules,
+    }
 
 
 def _interval(length: timedelta) -> Column:
@@ -224,12 +198,12 @@ def _micros(length: timedelta) -> int:
 def _field_rules(field: FieldRule, slots: Iterator[int]) -> list[dict]:
     name, spec = field.name, field.spec
     if field.json_type == "string":
-        # from_json turns any JSON value into a string, so the judge reads the text: the value must open a quote.
+        # A string field holds any JSON value's text (as from_json reads it): the value must open a quote.
         rules = [{"rule": "notString", "field": name, "reason": f"{name} is not a string"}]
         if not field.nullable:
             rules.append({"rule": "isNull", "field": name, "reason": f"{name} is null"})
     else:
-        # from_json yields null for a mistyped number; for a nullable field, a literal JSON null is fine.
+        # An integer field is null for anything but an integer; for a nullable field, a literal JSON null is fine.
         rules = [{"rule": "notInteger", "field": name, "nullable": field.nullable,
                   "reason": f"{name} is not an integer"}]
     checks = {"pattern": "regex", "enum": "values", "const": "values", "minLength": "limit", "maxLength": "limit",

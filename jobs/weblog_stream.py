@@ -44,7 +44,7 @@ from jobs.hour_completion import CompletionTracker
 from jobs.offset_gaps import FirstRead, planned_partitions, planned_range, record_gaps
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, reasons_column, split
+from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, judgement_column, split
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
@@ -202,14 +202,14 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
     max_past = timedelta(seconds=args.max_past_seconds) if args.max_past_seconds > 0 else None
     layout = batch_layout(args)
-    reasons = reasons_column(spark, contract, max_future, max_past)  # the rules' column, built once for every batch
+    judgement = judgement_column(spark, contract, max_future, max_past)  # built once, for every batch
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)
         try:
             started = time.monotonic()
             judged = judge(access_log.records_for_format(batch, args, contract), contract, max_future, max_past,
-                           reasons)
+                           judgement)
             planned = planned_range(spark, query_checkpoint(args), batch_id)
             partitions = planned_partitions(planned)
             observation = Observation(f"{QUERY_NAME}-batch-{batch_id}-{uuid.uuid4().hex}")
@@ -236,7 +236,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                     return None
                 rejected = records_read_at(spark, batch, observation.get["rejected_at"])
                 again = judge(access_log.records_for_format(rejected, args, contract), contract, max_future,
-                              max_past, reasons)
+                              max_past, judgement)
                 return split(again, contract)[1].observe(requarantined, F.count(F.lit(1)).alias("rows"))
 
             def prepare() -> tuple[Callable[[], BatchFigures], dict[str, Output]]:

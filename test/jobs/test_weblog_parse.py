@@ -147,11 +147,12 @@ def formats_judged(spark, form: str, samples: list[str]) -> dict[str, bool]:
     """Whether the compiled judge finds each sample of the given format (a one-field program of that rule)."""
     from jobs.weblog_parse import judge_function  # noqa: PLC0415
 
-    program = {"fields": ["v"], "notAnObject": "not an object",
+    program = {"fields": [{"name": "v", "type": "string"}], "times": [], "maxBytes": 8192, "tooLarge": "too large",
+               "notUtf8": "not UTF-8", "notAnObject": "not an object",
                "rules": [{"rule": "format", "field": "v", "formats": [form], "reason": "broken"}]}
-    judged = judge_function(spark, program)(
-        F.to_json(F.struct("v")), F.struct("v"), F.struct(), F.lit(None).cast("long"), F.lit(None).cast("long"))
-    rows = spark.createDataFrame([(s,) for s in samples], "v string").select("v", judged.alias("reasons")).collect()
+    judged = judge_function(spark, program)(F.encode(F.to_json(F.struct("v")), "UTF-8"), F.lit(None).cast("long"))
+    rows = spark.createDataFrame([(s,) for s in samples], "v string").select("v", judged.reasons.alias("reasons")) \
+        .collect()
     assert {r.reasons for r in rows} <= {"", "broken"}
     return {r.v: r.reasons == "" for r in rows}
 
@@ -258,3 +259,63 @@ def test_a_status_of_42_is_quarantined(spark, kafka_frame):
     valid, bad = parse(kafka_frame([encode(make_entry(T, "P000001", False, status=42))]))
     assert valid.count() == 0
     assert [r.reason for r in bad.collect()] == ["status violates minimum 100"]
+
+
+def _with(text: str, **fields) -> bytes:
+    """A valid entry's JSON with some fields' values written as the given JSON text."""
+    entry = make_entry(T, "P000001", cart_add=False)
+    body = json.dumps({k: v for k, v in entry.items() if k not in fields})[:-1]
+    return (body + "".join(f', "{k}": {v}' for k, v in fields.items()) + "}" + text).encode("utf-8")
+
+
+# Records no producer should send, each read by the judge as Spark's own from_json, cast and json_object_keys
+# read them: any value in a string field, anything in an integer field, repeated keys, quotes, control
+# characters, byte order marks, broken and non-UTF-8 text, other roots, and times of every shape.
+ODD_RECORDS = [
+    _with("", url="5"), _with("", url="1.50"), _with("", url="1e3"), _with("", url="true"), _with("", url="null"),
+    _with("", url='{"a": [1, "x", {"b": null}]}'), _with("", url="[1, 2.0]"), _with("", url='"/\\ud800"'),
+    _with("", url='"/a\\u00fc\\ud83d\\ude00"'), _with("", url='"/kaffeem\u00fchle \U0001F600"'),
+    _with("", status='"200"'), _with("", status="200.0"), _with("", status="2e2"), _with("", status="3000000000"),
+    _with("", status="-0"), _with("", status="null"), _with("", status='{"a": 1}'), _with("", status="[]"),
+    _with("", status="true"), _with("", status="NaN"), _with("", status="0200"), _with("", status='""'),
+    _with("", status="200", **{"extra": '{"deep": [[[{"x": 1}]]]}'}),
+    b'{"url": "/a", "url": "/b", "status": 200, "status": "x", "pid": "p", "pid": null}',
+    b"{'url': '/a', 'status': 200}", b'{"url": "/a\tb", "status": 200}', b'{\n  "url": "/a",\n  "status": 200\n}',
+    b'\xef\xbb\xbf{"url": "/a", "status": 200}', b'{"url": "/a\x00", "status": 200}', b'{"url": "/\xff", "status": 1}',
+    b'{"url": "/a", "status": 200}\xff', b'{"url": "/a"} trailing', b'{"url": "/a"}}', b'{"url": "/a", "status": ',
+    b'{"url": "/a" /* note */}', b"[]", b'[{"url": "/a"}]', b'"text"', b"5", b"null", b"", b"   ", b"{}",
+    *[_with("", event_time=json.dumps(t)) for t in [
+        "2026-11-26T13:05:00.123456789Z", "2026-11-26t13:05:00.5z", "2026-11-26T13:05:00+05:30",
+        "2026-11-26T13:05:00-00:00", "2026-11-26T23:59:60Z", "2026-02-30T10:00:00Z", "1969-12-31T23:59:59.9995Z",
+        "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", "2026-11-26T13:05:00Z ", "2026-11-26 13:05:00Z",
+        "2026-11-26T13:05:00.1234567", "2026-11-26T13:05Z", "2026-11-26", "T13:05:00Z", "",
+        "\uff12\uff10\uff12\uff16-11-26T13:05:00Z", "2026-11-26T13:05:00.1234567890123+01:00", "2026-11-26T24:00:00Z",
+        "2026-11-26T13:05:00.123z", "2026-11-26T13:05:00.1234567.1234567Z"]],
+]
+
+
+def test_the_judge_reads_every_record_as_sparks_own_from_json_cast_and_key_scan_do(spark):
+    from jobs.weblog_parse import judge_function, judge_program  # noqa: PLC0415
+
+    contract = load_contract()
+    records = spark.createDataFrame([(i, bytearray(r)) for i, r in enumerate(ODD_RECORDS)], "i int, value binary")
+    text = F.expr("decode(value, 'UTF-8')")
+    spark_entry = F.from_json(text, contract.spark_schema())
+    spark_time = F.expr(r"date_trunc('millisecond', to_timestamp(regexp_replace(upper(t), '(\\.[0-9]{6})[0-9]+', "
+                        r"'$1')))")
+    judged = judge_function(spark, judge_program(contract, None, None))(F.col("value"), F.lit(None).cast("long"))
+    rows = (records.select("i", spark_entry.alias("spark"), judged.alias("judged"),
+                           F.expr("json_object_keys(decode(value, 'UTF-8'))").alias("keys"))
+            .withColumn("t", F.col("spark.event_time"))
+            .select("i", "spark", "judged", "keys", F.unix_micros(spark_time).alias("spark_micros"))
+            .orderBy("i").collect())
+    assert len(rows) == len(ODD_RECORDS)
+    for row in rows:
+        record = ODD_RECORDS[row.i]
+        spark_values = tuple(row.spark) if row.spark is not None else (None,) * len(contract.names)
+        assert tuple(row.judged.entry) == spark_values, record
+        assert row.judged.event_micros == row.spark_micros, record
+        if row.judged.reasons != "not UTF-8":
+            assert (row.judged.reasons == "not a JSON object") == (row.keys is None), record
+    reasons = {r.judged.reasons for r in rows}
+    assert {"not UTF-8", "not a JSON object"} <= reasons  # both kinds of broken record are among them

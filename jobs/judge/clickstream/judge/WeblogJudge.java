@@ -2,6 +2,7 @@ package clickstream.judge;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
@@ -9,51 +10,111 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.Serializable;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.api.java.UDF5;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.catalyst.util.DateTimeUtils;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
+import scala.Option;
 
 /**
- * The event contract's rules as one function: every reason an entry breaks a rule for, joined by "; ", or ""
- * for a valid entry. The rules, their order and every reason's text come from jobs/weblog_parse.py
- * (judge_program), which reads them from the contract; this class only applies them.
+ * The streaming job's reading of a Kafka record: the entry's fields, its event time and every reason it breaks a
+ * contract rule for, from one parse of the record's bytes. The rules, their order and every reason's text come
+ * from jobs/weblog_parse.py (judge_program), which reads them from the contract; this class only applies them.
  *
- * <p>Arguments: the entry's text; the entry as Spark's from_json parsed it (the contract's fields in order);
- * each date-time field's time as Spark's own cast read it, in microseconds, null where it read none (in the
- * order of the program's timestamp rules); the event time and the Kafka timestamp in microseconds. The text
- * is scanned once, at its top level, for the keys it has and how each value opens; the values themselves are
- * from_json's, so both outputs see the same entry.
+ * <p>Arguments: the record's value (bytes) and its Kafka timestamp in microseconds. Result: {@code entry} (the
+ * contract's fields, each as Spark's from_json reads it: a string field holds any value's text, an integer
+ * field null for anything but an integer), {@code event_micros} (the event time as Spark's own cast reads it,
+ * truncated to milliseconds; null where it reads none) and {@code reasons} (joined by "; ", "" for a valid entry;
+ * an oversized or non-UTF-8 record gets that one reason). The keys are read with the options of Spark's
+ * json_object_keys and the values with those of from_json, one parse for both unless the record holds a control
+ * character or is not an object for the first (test/jobs/test_weblog_parse.py holds both to Spark's own).
  */
-public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, String> {
+public final class WeblogJudge implements UDF2<byte[], Long, Row> {
   private static final long serialVersionUID = 1L;
   /** The options of Spark's json_object_keys, so a text is an object exactly when Spark finds its keys. */
-  private static final JsonFactory JSON =
+  private static final JsonFactory KEYS =
       new JsonFactoryBuilder()
           .enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
           .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
           .build();
+  /** The options of Spark's from_json (its JSONOptions' defaults): they differ from the above only in control
+   * characters (refused) and NaN or Infinity (allowed). */
+  private static final JsonFactory VALUES =
+      new JsonFactoryBuilder()
+          .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
+          .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .build();
+  /** A fraction of seven or more digits, cut to six before Spark's cast. */
+  private static final Pattern LONG_FRACTION = Pattern.compile("(\\.[0-9]{6})[0-9]+");
 
   private final String notAnObject;
+  private final String notUtf8;
+  private final long maxBytes;
+  private final String tooLarge;
+  private final String[] names;
+  private final boolean[] isString;
   private final Map<String, Integer> fieldIndex = new HashMap<>();
+  /** The date-time fields, in the order of the program's timestamp rules' slots. */
+  private final int[] timeFields;
+  private final int eventSlot;
   private final Rule[] rules;
 
   public WeblogJudge(String program) throws IOException {
     JsonNode p = new ObjectMapper().readTree(program);
     notAnObject = p.get("notAnObject").asText();
-    JsonNode names = p.get("fields");
-    for (int i = 0; i < names.size(); i++) {
-      fieldIndex.put(names.get(i).asText(), i);
+    notUtf8 = p.get("notUtf8").asText();
+    maxBytes = p.get("maxBytes").asLong();
+    tooLarge = p.get("tooLarge").asText();
+    JsonNode fields = p.get("fields");
+    names = new String[fields.size()];
+    isString = new boolean[fields.size()];
+    for (int i = 0; i < fields.size(); i++) {
+      names[i] = fields.get(i).get("name").asText();
+      String type = fields.get(i).get("type").asText();
+      if (!type.equals("string") && !type.equals("integer")) {
+        throw new IllegalArgumentException("a field's type is string or integer: " + fields.get(i));
+      }
+      isString[i] = type.equals("string");
+      fieldIndex.put(names[i], i);
     }
+    JsonNode times = p.get("times");
+    String eventTime = p.path("eventTime").asText(null);
+    timeFields = new int[times.size()];
+    int event = -1;
+    for (int slot = 0; slot < times.size(); slot++) {
+      timeFields[slot] = index(times.get(slot).asText());
+      if (!isString[timeFields[slot]]) {
+        throw new IllegalArgumentException("a date-time field is a string: " + times.get(slot));
+      }
+      if (times.get(slot).asText().equals(eventTime)) {
+        event = slot;
+      }
+    }
+    if (eventTime != null && event < 0) {
+      throw new IllegalArgumentException("the event time is one of the program's times: " + eventTime);
+    }
+    eventSlot = event; // -1: no event time (event_micros null)
     List<Rule> built = new ArrayList<>();
     for (JsonNode r : p.get("rules")) {
       built.add(rule(r));
@@ -61,18 +122,50 @@ public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, Str
     rules = built.toArray(new Rule[0]);
   }
 
-  /** The judge as a Spark function of the five columns (typed here, so Spark knows its arguments' types). */
+  /** The judge as a Spark function of (value, Kafka micros), typed here so Spark knows its arguments. */
   public static UserDefinedFunction function(String program) throws IOException {
-    return functions.udf(new WeblogJudge(program), DataTypes.StringType);
+    WeblogJudge judge = new WeblogJudge(program);
+    return functions.udf(judge, judge.resultType());
+  }
+
+  /** The result's type: the entry as the contract's Spark schema, the event time and the reasons. */
+  public StructType resultType() {
+    StructField[] entry = new StructField[names.length];
+    for (int i = 0; i < names.length; i++) {
+      DataType type = isString[i] ? DataTypes.StringType : DataTypes.IntegerType;
+      entry[i] = DataTypes.createStructField(names[i], type, true);
+    }
+    return DataTypes.createStructType(
+        new StructField[] {
+          DataTypes.createStructField("entry", DataTypes.createStructType(entry), true),
+          DataTypes.createStructField("event_micros", DataTypes.LongType, true),
+          DataTypes.createStructField("reasons", DataTypes.StringType, false)
+        });
   }
 
   @Override
-  public String call(String text, Row entry, Row times, Long eventMicros, Long kafkaMicros) {
-    Keys keys = Keys.scan(text, fieldIndex);
-    if (keys == null) {
-      return notAnObject;
+  public Row call(byte[] value, Long kafkaMicros) {
+    boolean utf8 = value != null && isUtf8(value);
+    Read read = value == null ? null : read(value, utf8);
+    Object[] values = read == null ? new Object[names.length] : read.values;
+    Long[] times = new Long[timeFields.length];
+    for (int slot = 0; slot < times.length; slot++) {
+      times[slot] = timeMicros(values[timeFields[slot]]);
     }
-    Entry e = new Entry(entry, keys, times, eventMicros, kafkaMicros);
+    String reasons;
+    if (value != null && value.length > maxBytes) {
+      reasons = tooLarge.replace("{bytes}", Integer.toString(value.length));
+    } else if (value != null && !utf8) {
+      reasons = notUtf8;
+    } else if (read == null || read.keys == null) {
+      reasons = notAnObject;
+    } else {
+      reasons = reasons(new Entry(values, read.keys, times, kafkaMicros, eventSlot));
+    }
+    return RowFactory.create(RowFactory.create(values), eventSlot < 0 ? null : times[eventSlot], reasons);
+  }
+
+  private String reasons(Entry e) {
     StringBuilder reasons = null;
     for (Rule rule : rules) {
       String reason = rule.broken(e);
@@ -87,71 +180,229 @@ public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, Str
     return reasons == null ? "" : reasons.toString();
   }
 
+  /** Whether Spark's decode would keep every byte (it replaces a malformed sequence with U+FFFD). */
+  static boolean isUtf8(byte[] value) {
+    for (byte b : value) {
+      if (b < 0) {
+        try {
+          StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(value));
+          return true;
+        } catch (CharacterCodingException malformed) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** A record read: its keys (null when not a JSON object) and its values (as from_json reads them). */
+  static final class Read {
+    Keys keys;
+    Object[] values;
+  }
+
+  /** The record read once when it can be: the keys' options and the values' differ only on what it lacks. */
+  private Read read(byte[] value, boolean utf8) {
+    Read read = new Read();
+    // Read as bytes only when Jackson finds the text Spark decodes there: UTF-8 (Spark's decode replaces each
+    // malformed sequence), with no byte order mark or control byte (Jackson would take it for another encoding).
+    boolean plain = utf8 && !hasControlByte(value) && !hasByteOrderMark(value);
+    String text = plain ? null : new String(value, StandardCharsets.UTF_8);
+    Object[] values = new Object[names.length];
+    try (JsonParser parser = plain ? KEYS.createParser(value) : KEYS.createParser(text)) {
+      read.keys = scan(parser, value, text, plain ? values : null);
+    } catch (IOException malformed) {
+      read.keys = null;
+    }
+    if (plain && read.keys != null) {
+      read.values = values;
+      return read;
+    }
+    read.values = new Object[names.length];
+    try (JsonParser parser = plain ? VALUES.createParser(value) : VALUES.createParser(text)) {
+      if (parser.nextToken() == JsonToken.START_OBJECT) {
+        readValues(parser, read.values);
+      }
+    } catch (IOException malformed) {
+      read.values = new Object[names.length]; // from_json reads no field of a text that breaks
+    }
+    return read;
+  }
+
+  private static boolean hasControlByte(byte[] value) {
+    for (byte b : value) {
+      if (b >= 0 && b < 0x20) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasByteOrderMark(byte[] value) {
+    return value.length >= 3 && value[0] == (byte) 0xEF && value[1] == (byte) 0xBB && value[2] == (byte) 0xBF;
+  }
+
+  /** The top-level keys (null when not an object) and, when values is given, the values as from_json reads them. */
+  private Keys scan(JsonParser parser, byte[] value, String text, Object[] values) throws IOException {
+    if (parser.nextToken() != JsonToken.START_OBJECT) {
+      return null;
+    }
+    Keys keys = new Keys(names.length);
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      Integer field = fieldIndex.get(parser.getCurrentName());
+      JsonToken token = parser.nextToken();
+      if (field == null) {
+        keys.unexpected(parser.getCurrentName());
+        parser.skipChildren();
+        continue;
+      }
+      keys.present[field] = true;
+      if (token == JsonToken.VALUE_STRING && opensWithQuote(parser, value, text)) {
+        keys.quoted[field] = true;
+      } else if (token == JsonToken.VALUE_NULL) {
+        keys.literalNull[field] = true;
+      }
+      if (values != null) {
+        readValue(parser, token, field, values);
+      } else {
+        parser.skipChildren();
+      }
+    }
+    return keys;
+  }
+
+  private static boolean opensWithQuote(JsonParser parser, byte[] value, String text) {
+    return text == null
+        ? value[(int) parser.getTokenLocation().getByteOffset()] == '"'
+        : text.charAt((int) parser.getTokenLocation().getCharOffset()) == '"';
+  }
+
+  /** The contract's fields of an object, its opening read, as from_json reads them (the last of a repeated key). */
+  private void readValues(JsonParser parser, Object[] values) throws IOException {
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      Integer field = fieldIndex.get(parser.getCurrentName());
+      JsonToken token = parser.nextToken();
+      if (field == null) {
+        parser.skipChildren();
+      } else {
+        readValue(parser, token, field, values);
+      }
+    }
+  }
+
+  /** One value as from_json reads it: a string field takes any value's text, an integer field an integer; a
+   * value it cannot read leaves the field as it was (null, or a repeated key's earlier value). */
+  private void readValue(JsonParser parser, JsonToken token, int field, Object[] values) throws IOException {
+    if (token == JsonToken.VALUE_NULL) {
+      values[field] = null;
+    } else if (isString[field]) {
+      values[field] = token == JsonToken.VALUE_STRING ? parser.getText() : textOf(parser);
+    } else if (token == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT) {
+      values[field] = parser.getIntValue();
+    } else {
+      parser.skipChildren();
+    }
+  }
+
+  /** A value that is not a string, as from_json gives it to a string field: its JSON, written again. */
+  private static String textOf(JsonParser parser) throws IOException {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator generator = VALUES.createGenerator(out)) {
+      generator.copyCurrentStructure(parser);
+    }
+    return out.toString();
+  }
+
+  /** A date-time's instant in microseconds as Spark's cast reads it (the session's zone is UTC), upper case and
+   * with its fraction cut to six digits (the cast reads no more), truncated to milliseconds; null where the cast
+   * reads none. */
+  static Long timeMicros(Object value) {
+    if (!(value instanceof String)) {
+      return null;
+    }
+    String text = (String) value;
+    String upper = text.toUpperCase(Locale.ROOT);
+    if (text.codePointCount(0, text.length()) >= 28) {
+      upper = LONG_FRACTION.matcher(upper).replaceAll("$1");
+    }
+    if (secondsInUtc(upper)) {
+      upper = upper.substring(0, upper.length() - 1);
+    }
+    Option<Object> micros = DateTimeUtils.stringToTimestamp(UTF8String.fromString(upper), ZoneOffset.UTC);
+    if (micros.isEmpty()) {
+      return null;
+    }
+    long m = (Long) micros.get();
+    return m - Math.floorMod(m, 1000L);
+  }
+
+  /** Whether a time ends in seconds (with any fraction) and "Z": read without its "Z" in the session's zone, UTC, it
+   * is the same instant, and Spark's cast does not look the zone up (a tenth of a parse's time). Only then: Spark
+   * reads some shapes without a zone that it refuses with one ("13:05" but not "13:05Z"). */
+  static boolean secondsInUtc(String time) {
+    int last = time.length() - 2;
+    if (last < 7 || time.charAt(last + 1) != 'Z') {
+      return false;
+    }
+    int i = last;
+    while (i >= 0 && isDigit(time.charAt(i))) {
+      i--;
+    }
+    int seconds = i >= 0 && i < last && time.charAt(i) == '.' ? i - 1 : last;
+    return seconds >= 7
+        && isDigit(time.charAt(seconds))
+        && isDigit(time.charAt(seconds - 1))
+        && time.charAt(seconds - 2) == ':'
+        && isDigit(time.charAt(seconds - 3))
+        && isDigit(time.charAt(seconds - 4))
+        && time.charAt(seconds - 5) == ':'
+        && isDigit(time.charAt(seconds - 6))
+        && isDigit(time.charAt(seconds - 7));
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
+  }
+
   /** What the text's top level holds: the contract's keys found, how each value opens, and any other keys. */
   static final class Keys {
     final boolean[] present;
     final boolean[] quoted; // a value opening with a double quote
     final boolean[] literalNull;
-    final LinkedHashSet<String> unexpected = new LinkedHashSet<>();
+    LinkedHashSet<String> unexpected;
 
-    private Keys(int fields) {
+    Keys(int fields) {
       present = new boolean[fields];
       quoted = new boolean[fields];
       literalNull = new boolean[fields];
     }
 
-    /** null when the text is not a JSON object. */
-    static Keys scan(String text, Map<String, Integer> fieldIndex) {
-      if (text == null) {
-        return null;
+    void unexpected(String name) {
+      if (unexpected == null) {
+        unexpected = new LinkedHashSet<>();
       }
-      Keys keys = new Keys(fieldIndex.size());
-      try (JsonParser parser = JSON.createParser(text)) {
-        if (parser.nextToken() != JsonToken.START_OBJECT) {
-          return null;
-        }
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-          String name = parser.getCurrentName();
-          JsonToken value = parser.nextToken();
-          Integer field = fieldIndex.get(name);
-          if (field == null) {
-            keys.unexpected.add(name);
-          } else {
-            keys.present[field] = true;
-            if (value == JsonToken.VALUE_STRING
-                && text.charAt((int) parser.getTokenLocation().getCharOffset()) == '"') {
-              keys.quoted[field] = true;
-            } else if (value == JsonToken.VALUE_NULL) {
-              keys.literalNull[field] = true;
-            }
-          }
-          parser.skipChildren();
-        }
-        return keys;
-      } catch (IOException malformed) {
-        return null;
-      }
+      unexpected.add(name);
     }
   }
 
   /** One entry as the rules read it. */
   static final class Entry {
-    final Row values;
+    final Object[] values;
     final Keys keys;
-    final Row times;
+    final Long[] times;
     final Long eventMicros;
     final Long kafkaMicros;
 
-    Entry(Row values, Keys keys, Row times, Long eventMicros, Long kafkaMicros) {
+    Entry(Object[] values, Keys keys, Long[] times, Long kafkaMicros, int eventSlot) {
       this.values = values;
       this.keys = keys;
       this.times = times;
-      this.eventMicros = eventMicros;
+      this.eventMicros = eventSlot < 0 ? null : times[eventSlot];
       this.kafkaMicros = kafkaMicros;
     }
 
     Object value(int field) {
-      return values == null ? null : values.get(field);
+      return values[field];
     }
   }
 
@@ -161,9 +412,13 @@ public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, Str
   }
 
   private int field(JsonNode rule, String key) {
-    Integer index = fieldIndex.get(rule.get(key).asText());
+    return index(rule.get(key).asText());
+  }
+
+  private int index(String name) {
+    Integer index = fieldIndex.get(name);
     if (index == null) {
-      throw new IllegalArgumentException("rule names a field the program does not list: " + rule);
+      throw new IllegalArgumentException("the program names a field it does not list: " + name);
     }
     return index;
   }
@@ -177,7 +432,7 @@ public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, Str
           return e -> e.keys.present[f] ? null : reason;
         }
       case "unexpected":
-        return e -> e.keys.unexpected.isEmpty() ? null : reason + String.join(",", e.keys.unexpected);
+        return e -> e.keys.unexpected == null ? null : reason + String.join(",", e.keys.unexpected);
       case "notString":
         {
           int f = field(r, "field");
@@ -245,7 +500,7 @@ public final class WeblogJudge implements UDF5<String, Row, Row, Long, Long, Str
       case "timestamp":
         {
           int slot = r.get("slot").asInt();
-          return onValue(r, reason, (v, e) -> e.times.isNullAt(slot));
+          return onValue(r, reason, (v, e) -> e.times[slot] == null);
         }
       case "nullThen":
         {
