@@ -92,6 +92,9 @@ class BatchFigures:
 
 # One output of a batch: its frame, None when it has nothing, or a function giving either when its turn comes.
 Output = DataFrame | None | Callable[[], DataFrame | None]
+# A batch's figures, or a function giving them once its outputs are written, from the partition folders each
+# output wrote ({"events": ("dt=2026-11-26/hr=14", ...)}: what the commit lists anyway).
+Figures = BatchFigures | Callable[[dict[str, tuple[str, ...]]], BatchFigures]
 
 
 class BatchLayout:
@@ -163,12 +166,13 @@ def staged_files(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
 
 
 def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
-                prepare: Callable[[], tuple[BatchFigures | Callable[[], BatchFigures], dict[str, Output]]],
+                prepare: Callable[[], tuple[Figures, dict[str, Output]]],
                 at_step: Callable[[str], None] = lambda step: None) -> BatchFigures:
     """Writes the batch exactly once. prepare() returns its figures and its outputs (sink name ->
     DataFrame partitioned by dt and hr, None when empty), each of them or a function that gives it once the
-    outputs before it are written; it is not called for a committed batch. at_step(name) runs as the batch
-    reaches each of STEPS (where a crash is acted out)."""
+    outputs before it are written (the figures' from the partition folders each output wrote); it is not
+    called for a committed batch. at_step(name) runs as the batch reaches each of STEPS (where a crash is
+    acted out)."""
     done = committed(spark, layout, batch_id)
     if done is not None:
         return done
@@ -176,15 +180,19 @@ def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
     figures, outputs = prepare()
     staging = layout.staging(batch_id)
     moves: dict[str, str] = {}
+    folders: dict[str, tuple[str, ...]] = {}
     for name, output in outputs.items():
         frame = output() if callable(output) else output
         if frame is None:
             continue
         frame.write.mode("overwrite").partitionBy("dt", "hr").parquet(f"{staging}/{name}")
+        written = set()
         for path, relative in staged_files(spark, f"{staging}/{name}"):
             folder, file_name = relative.rsplit("/", 1) if "/" in relative else ("", relative)
             moves[path] = "/".join(p for p in (layout.sinks[name], folder, f"b{batch_id}-{file_name}") if p)
-    counted = figures() if callable(figures) else figures
+            written.add(folder)
+        folders[name] = tuple(sorted(written))
+    counted = figures(folders) if callable(figures) else figures
     at_step("staged")
     hadoop_files.write_text(spark, f"{staging}/moves.json", json.dumps(moves))
     at_step("listed")

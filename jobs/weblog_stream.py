@@ -22,7 +22,6 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pyspark.errors import StreamingQueryException
@@ -35,6 +34,7 @@ from jobs.batch_commits import (
     BatchFigures,
     BatchLayout,
     CrashPoint,
+    Figures,
     Output,
     crash_point_from,
     undo_unfinished,
@@ -142,7 +142,7 @@ def batch_layout(args: argparse.Namespace) -> BatchLayout:
 
 def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
     """What a judged batch's figures are made of, as aggregates Spark observes while it writes the batch (no
-    pass of their own): counts, the valid entries' event-time range and hours, the latest Kafka time, where
+    pass of their own): counts, the valid entries' event-time range, the latest Kafka time, where
     each given Kafka partition's reading began and, for access-log lines, what the lines were."""
     valid, quarantined = F.col(OUTCOME) == VALID, F.col(OUTCOME) == QUARANTINED
     in_partition = lambda p: F.col("kafka_partition") == p  # noqa: E731
@@ -156,9 +156,6 @@ def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
         # Where each rejected record was read ("partition:offset,..."): the quarantine pass reads only those.
         F.array_join(F.collect_list(F.when(quarantined, F.concat_ws(":", "kafka_partition", "kafka_offset"))), ",")
         .alias("rejected_at"),
-        # The valid entries' hours: truncated per entry, formatted per hour.
-        F.array_join(F.transform(F.array_sort(F.collect_set(F.when(valid, F.date_trunc("hour", "event_ts")))),
-                                 lambda hour: F.date_format(hour, "yyyy-MM-dd'T'HH")), ",").alias("event_hours"),
         *[F.min(F.when(in_partition(p), F.col("kafka_offset"))).alias(f"first_offset_{p}") for p in partitions],
         *[F.date_format(F.min(F.when(in_partition(p), F.col("kafka_timestamp"))), SPARK_TIME)
           .alias(f"first_received_{p}") for p in partitions],
@@ -166,20 +163,28 @@ def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
     ]
 
 
-def batch_figures(metrics: dict, batch_id: int, input_format: str,
-                  partitions: list[int]) -> tuple[BatchFigures, FirstRead]:
+def batch_figures(metrics: dict, batch_id: int, input_format: str, partitions: list[int],
+                  event_folders: tuple[str, ...] = ()) -> tuple[BatchFigures, FirstRead]:
     """The figures of figure_columns() as observed: the batch's, and the first record read of each partition
-    that had one. For access-log lines, logs what the lines were as `access log: {...}` (lines = raw +
-    quarantined + ignored, which the sandbox and the tests add up)."""
+    that had one; its entries' hours are those of the partition folders its entries were written to
+    (event_folders, "dt=2026-11-26/hr=14": what the commit lists anyway, not an aggregate over every entry).
+    For access-log lines, logs what the lines were as `access log: {...}` (lines = raw + quarantined +
+    ignored, which the sandbox and the tests add up)."""
     if input_format == "combined":
         counts = {k: metrics[k] for k in ("lines", *access_log.KINDS)}
         log.info("access log: %s", json.dumps({"query": QUERY_NAME, "batch": batch_id, **counts}))
     figures = BatchFigures(batch_id, metrics["rows"], metrics["quarantined"], metrics["event_time_min"],
                            metrics["event_time_max"], received_max=metrics["received_max"],
-                           event_hours=tuple(h for h in (metrics["event_hours"] or "").split(",") if h))
+                           event_hours=tuple(hour_of(folder) for folder in event_folders))
     first_read = {p: (metrics[f"first_offset_{p}"], metrics[f"first_received_{p}"]) for p in partitions
                   if metrics[f"first_offset_{p}"] is not None}
     return figures, first_read
+
+
+def hour_of(folder: str) -> str:
+    """The hour (YYYY-MM-DDTHH) of a partition folder, "dt=2026-11-26/hr=14"."""
+    dt, hr = (part.split("=", 1)[1] for part in folder.split("/"))
+    return f"{dt}T{hr}"
 
 
 def records_read_at(spark: SparkSession, batch: DataFrame, positions: str) -> DataFrame:
@@ -217,9 +222,10 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
 
             requarantined = Observation(f"{QUERY_NAME}-batch-{batch_id}-quarantine-{uuid.uuid4().hex}")
 
-            def figures() -> BatchFigures:
+            def figures(folders: dict[str, tuple[str, ...]]) -> BatchFigures:
                 # Observed while the valid entries were written: no pass over the batch of their own.
-                counted, first_read = batch_figures(observation.get, batch_id, args.input_format, partitions)
+                counted, first_read = batch_figures(observation.get, batch_id, args.input_format, partitions,
+                                                    folders.get("events", ()))
                 # Counts in equal counts out: the quarantine holds exactly the records the first pass rejected.
                 if counted.quarantined and requarantined.get["rows"] != counted.quarantined:
                     raise StreamFailed(f"batch {batch_id}: {counted.quarantined} records rejected, but "
@@ -239,7 +245,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                               max_past, judgement)
                 return split(again, contract)[1].observe(requarantined, F.count(F.lit(1)).alias("rows"))
 
-            def prepare() -> tuple[Callable[[], BatchFigures], dict[str, Output]]:
+            def prepare() -> tuple[Figures, dict[str, Output]]:
                 return figures, {"events": split(observed, contract)[0], "quarantine": quarantine}
 
             if crash is None:
