@@ -154,17 +154,6 @@ def undo_unfinished(spark: SparkSession, layout: BatchLayout) -> list[str]:
     return removed
 
 
-def staged_files(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
-    """(path, path relative to folder) of each data file Spark wrote below folder."""
-    root = hadoop_files.qualified(spark, folder).rstrip("/") + "/"
-    found = []
-    for path in hadoop_files.list_files(spark, folder):
-        relative = path.removeprefix(root)
-        if not any(part.startswith(("_", ".")) for part in relative.split("/")):
-            found.append((path, relative))
-    return found
-
-
 def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
                 prepare: Callable[[], tuple[Figures, dict[str, Output]]],
                 at_step: Callable[[str], None] = lambda step: None) -> BatchFigures:
@@ -187,7 +176,7 @@ def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
             continue
         frame.write.mode("overwrite").partitionBy("dt", "hr").parquet(f"{staging}/{name}")
         written = set()
-        for path, relative in staged_files(spark, f"{staging}/{name}"):
+        for path, relative in hadoop_files.data_files(spark, f"{staging}/{name}"):
             folder, file_name = relative.rsplit("/", 1) if "/" in relative else ("", relative)
             moves[path] = "/".join(p for p in (layout.sinks[name], folder, f"b{batch_id}-{file_name}") if p)
             written.add(folder)

@@ -85,6 +85,18 @@ def list_files(spark: SparkSession, path: str) -> list[str]:
     return found
 
 
+def data_files(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
+    """(path, path relative to folder) of each file below folder that Spark reads as data: none with a part of
+    its relative path named from "_" or "." (markers, checksums, unfinished writes)."""
+    root = qualified(spark, folder).rstrip("/") + "/"
+    found = []
+    for path in list_files(spark, folder):
+        relative = path.removeprefix(root)
+        if not any(part.startswith(("_", ".")) for part in relative.split("/")):
+            found.append((path, relative))
+    return found
+
+
 def list_folders(spark: SparkSession, pattern: str) -> list[str]:
     """The folders matching a glob pattern (e.g. gs://b/events/dt=*/hr=*), as full path strings."""
     fs, hpath = _fs_path(spark, pattern)
@@ -103,3 +115,15 @@ def rename(spark: SparkSession, source: str, target: str) -> None:
     fs.mkdirs(dst.getParent())
     if not fs.rename(src, dst):
         raise OSError(f"could not move {source} to {target}")
+
+
+def parquet_rows(spark: SparkSession, path: str) -> int:
+    """The rows of one Parquet file, from its footer (the row groups' counts): no data read, no Spark job."""
+    jvm = spark.sparkContext._jvm
+    source = jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+        jvm.org.apache.hadoop.fs.Path(path), spark.sparkContext._jsc.hadoopConfiguration())
+    reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(source)
+    try:
+        return int(reader.getRecordCount())
+    finally:
+        reader.close()

@@ -22,6 +22,7 @@ import signal
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from pyspark.errors import StreamingQueryException
@@ -266,7 +267,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
 
 
 # The partition columns of both sinks: a read with no data column counts rows from the files' footers.
-_HOUR_PARTITION = "dt STRING, hr INT"
+FOOTER_READERS = 8  # the Parquet footers an hour marker's counts read at once
 
 
 def query_checkpoint(args: argparse.Namespace) -> str:
@@ -283,16 +284,18 @@ def earliest_committed_hour(spark: SparkSession, sink: str) -> datetime | None:
 
 
 def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict[tuple[str, int], int]:
-    """Committed rows per (dt, hr) of the given hours, in one Spark job that reads only those hours' folders
-    and only their Parquet footers' row counts: no listing of the whole sink, no schema inferred."""
+    """Committed rows per (dt, hr) of the given hours: the row counts in the Parquet footers of the data files
+    in those hours' folders (the files Spark reads there: none named from "_" or "."), read by the driver a
+    few at a time; no listing of the whole sink, no Spark job (each cost about 0.3 s of the cores' time a
+    marker round, beside the batch being written)."""
     root = sink.rstrip("/")
-    folders = [f"{root}/dt={hour:%Y-%m-%d}/hr={hour:%H}" for hour in hours]
-    folders = [folder for folder in folders if hadoop_files.exists(spark, folder)]
-    if not folders:
-        return {}
-    rows = (spark.read.option("basePath", root).schema(_HOUR_PARTITION).parquet(*folders)
-            .groupBy("dt", "hr").count().collect())
-    return {(str(r["dt"]), int(r["hr"])): r["count"] for r in rows}
+    files = {(f"{hour:%Y-%m-%d}", hour.hour): [
+        path for path, _ in hadoop_files.data_files(spark, f"{root}/dt={hour:%Y-%m-%d}/hr={hour:%H}")]
+        for hour in hours}
+    with ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:  # a footer is a round trip on Cloud Storage
+        rows = {key: sum(pool.map(lambda path: hadoop_files.parquet_rows(spark, path), paths))
+                for key, paths in files.items() if paths}
+    return rows
 
 
 def write_markers(spark: SparkSession, args: argparse.Namespace, hours: list[datetime]) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, make_entry, spark_jvm_env
+from pyspark.sql import functions as F
 
 from jobs import batch_commits, hadoop_files, weblog_stream
 from jobs.batch_commits import BatchFigures, BatchLayout, committed_files, undo_unfinished, write_batch
@@ -348,6 +349,20 @@ def test_counting_a_sink_that_holds_no_parquet_file_yet_finds_no_rows(spark, tmp
     (sink / "dt=2026-11-26" / "hr=10").mkdir(parents=True)
     (sink / "dt=2026-11-26" / "hr=10" / "_PRESENT").write_text("")
     assert count_by_hour(spark, str(sink), [datetime(2026, 11, 26, 10, tzinfo=UTC)]) == {}
+
+
+def test_an_hours_count_is_sparks_own_over_every_data_file_of_its_folder(spark, tmp_path):
+    # Several files an hour, several row groups a file (a small block size), and files Spark skips beside them.
+    sink = tmp_path / "events"
+    rows = spark.range(5000).select(F.lit("2026-11-26").alias("dt"), (F.col("id") % 2 + 10).cast("int").alias("hr"),
+                                    F.sha2(F.col("id").cast("string"), 256).alias("event_id"))
+    rows.repartition(3).write.option("parquet.block.size", 16 * 1024).partitionBy("dt", "hr").parquet(str(sink))
+    (sink / "dt=2026-11-26" / "hr=10" / "_PRESENT").write_text("")
+    (sink / "dt=2026-11-26" / "hr=10" / ".b7-part-unfinished.parquet").write_text("not Parquet")
+    hours = [datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 26, 11, tzinfo=UTC)]
+    counted = spark.read.parquet(str(sink)).groupBy("dt", "hr").count().collect()
+    by_spark = {(str(r.dt), r.hr): r["count"] for r in counted}
+    assert count_by_hour(spark, str(sink), hours) == by_spark == {("2026-11-26", 10): 2500, ("2026-11-26", 11): 2500}
 
 
 def test_counting_reads_only_the_folders_of_the_hours_asked_for(spark, tmp_path):
