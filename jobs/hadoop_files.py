@@ -92,14 +92,20 @@ def list_files(spark: SparkSession, path: str) -> list[str]:
     return found
 
 
+# Spark reads no file or folder named from these as data (markers, checksums, unfinished writes).
+HIDDEN_PREFIXES = ("_", ".")
+# A glob for the data files of one folder.
+DATA_FILE = f"[!{''.join(HIDDEN_PREFIXES)}]*"
+
+
 def data_files(spark: SparkSession, folder: str) -> list[tuple[str, str]]:
     """(path, path relative to folder) of each file below folder that Spark reads as data: none with a part of
-    its relative path named from "_" or "." (markers, checksums, unfinished writes)."""
+    its relative path named from HIDDEN_PREFIXES."""
     root = qualified(spark, folder).rstrip("/") + "/"
     found = []
     for path in list_files(spark, folder):
         relative = path.removeprefix(root)
-        if not any(part.startswith(("_", ".")) for part in relative.split("/")):
+        if not any(part.startswith(HIDDEN_PREFIXES) for part in relative.split("/")):
             found.append((path, relative))
     return found
 

@@ -265,9 +265,6 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     )
 
 
-# The partition columns of both sinks: a read with no data column counts rows from the files' footers.
-
-
 def query_checkpoint(args: argparse.Namespace) -> str:
     return f"{args.checkpoint.rstrip('/')}/{QUERY_NAME}"
 
@@ -283,7 +280,7 @@ def earliest_committed_hour(spark: SparkSession, sink: str) -> datetime | None:
 
 def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict[tuple[str, int], int]:
     """Committed rows per (dt, hr) of the given hours: the row counts in the Parquet footers of the data files
-    Spark reads in those hours' folders (none named from "_" or "."), read by the driver. One listing of the
+    Spark reads in those hours' folders (hadoop_files.DATA_FILE), read by the driver. One listing of the
     asked hours' folders, not of the whole sink, and no Spark job (which took about 0.3 s of the cores a marker
     round, beside the batch being written)."""
     if not hours:
@@ -292,7 +289,8 @@ def count_by_hour(spark: SparkSession, sink: str, hours: list[datetime]) -> dict
     hrs = ",".join(sorted({f"{hour:%H}" for hour in hours}))
     asked = {(f"{hour:%Y-%m-%d}", hour.hour) for hour in hours}
     files = {}  # (dt, hr) -> its data files; the pattern may match other hours of the same days, left out
-    for path in hadoop_files.glob_files(spark, f"{sink.rstrip('/')}/dt={{{days}}}/hr={{{hrs}}}/[!_.]*"):
+    pattern = f"{sink.rstrip('/')}/dt={{{days}}}/hr={{{hrs}}}/{hadoop_files.DATA_FILE}"
+    for path in hadoop_files.glob_files(spark, pattern):
         dt, hr = (part.split("=", 1)[1] for part in path.rsplit("/", 3)[1:3])
         if (dt, int(hr)) in asked:
             files.setdefault((dt, int(hr)), []).append(path)
