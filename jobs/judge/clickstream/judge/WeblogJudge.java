@@ -1,6 +1,7 @@
 package clickstream.judge;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -8,9 +9,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -263,7 +264,7 @@ public final class WeblogJudge implements UDF2<byte[], Long, Row> {
         keys.literalNull[field] = true;
       }
       if (values != null) {
-        readValue(parser, token, field, values);
+        convert(parser, field, values);
       } else {
         parser.skipChildren();
       }
@@ -277,23 +278,39 @@ public final class WeblogJudge implements UDF2<byte[], Long, Row> {
         : text.charAt((int) parser.getTokenLocation().getCharOffset()) == '"';
   }
 
-  /** The contract's fields of an object, its opening read, as from_json reads them (the last of a repeated key). */
+  /** The contract's fields of an object, its opening read, as from_json reads them, step for step: the last of a
+   * repeated key; a value it cannot read is skipped and the reading goes on (its partial result), so a text that
+   * breaks inside a value may still give the fields after it, as Jackson picks the reading up again. */
   private void readValues(JsonParser parser, Object[] values) throws IOException {
-    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+    JsonToken token;
+    while ((token = parser.nextToken()) != null && token != JsonToken.END_OBJECT) {
       Integer field = fieldIndex.get(parser.getCurrentName());
-      JsonToken token = parser.nextToken();
       if (field == null) {
         parser.skipChildren();
       } else {
-        readValue(parser, token, field, values);
+        readValue(parser, field, values);
       }
     }
   }
 
-  /** One value as from_json reads it: a string field takes any value's text, an integer field an integer; a
-   * value it cannot read leaves the field as it was (null, or a repeated key's earlier value). */
-  private void readValue(JsonParser parser, JsonToken token, int field, Object[] values) throws IOException {
-    if (token == JsonToken.VALUE_NULL) {
+  /** One field as from_json reads it, from its name or its value (read()): a value it cannot read leaves the
+   * field as it was (null, or a repeated key's earlier value) and is skipped. */
+  private void readValue(JsonParser parser, int field, Object[] values) throws IOException {
+    try {
+      if (parser.currentToken() == JsonToken.FIELD_NAME) {
+        parser.nextToken();
+      }
+      convert(parser, field, values);
+    } catch (IOException | RuntimeException unreadable) {
+      parser.skipChildren();
+    }
+  }
+
+  /** The value at the parser into the field: a string field takes any value's text, an integer field an integer
+   * (anything else is skipped); a text that breaks throws, as it does for the key scan. */
+  private void convert(JsonParser parser, int field, Object[] values) throws IOException {
+    JsonToken token = parser.currentToken();
+    if (token == null || token == JsonToken.VALUE_NULL) {
       values[field] = null;
     } else if (isString[field]) {
       values[field] = token == JsonToken.VALUE_STRING ? parser.getText() : textOf(parser);
@@ -304,13 +321,14 @@ public final class WeblogJudge implements UDF2<byte[], Long, Row> {
     }
   }
 
-  /** A value that is not a string, as from_json gives it to a string field: its JSON, written again. */
+  /** A value that is not a string, as from_json gives it to a string field: its JSON written again by a UTF-8
+   * generator, as Spark's (which writes a surrogate as an escape). */
   private static String textOf(JsonParser parser) throws IOException {
-    StringWriter out = new StringWriter();
-    try (JsonGenerator generator = VALUES.createGenerator(out)) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JsonGenerator generator = VALUES.createGenerator(out, JsonEncoding.UTF8)) {
       generator.copyCurrentStructure(parser);
     }
-    return out.toString();
+    return new String(out.toByteArray(), StandardCharsets.UTF_8);
   }
 
   /** A date-time's instant in microseconds as Spark's cast reads it (the session's zone is UTC), upper case and
@@ -349,7 +367,9 @@ public final class WeblogJudge implements UDF2<byte[], Long, Row> {
       i--;
     }
     int seconds = i >= 0 && i < last && time.charAt(i) == '.' ? i - 1 : last;
-    return seconds >= 7
+    // The time's own seconds, after its "T" or space (not an offset's, "+01:00:00Z", which Spark refuses).
+    return seconds >= 8
+        && (time.charAt(seconds - 8) == 'T' || time.charAt(seconds - 8) == ' ')
         && isDigit(time.charAt(seconds))
         && isDigit(time.charAt(seconds - 1))
         && time.charAt(seconds - 2) == ':'
