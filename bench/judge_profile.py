@@ -7,17 +7,19 @@ benchmark's entries, bench/streaming_bench.py), so every figure is comparable wi
 Each stage figure is the fastest of --repeat runs of one Spark job over the cached batch, minus the same job
 doing nothing but reading the cache (the baseline of its table). Stages: Spark's own reader (from_json and the
 time's cast), the job's reader (the compiled judge, jobs/judge, with no rule: its one parse and the time), the
-same with every rule, the whole judge() frame. Then, in rounds, the parse floor's work written as Parquet (with
-the job's reader and with Spark's), and the job's own steps, each judging the batch again as the job does: the
-valid entries' Parquet with no rule judged, with the batch's figures observed on the way, and the quarantine's
-second judging and Parquet, of the whole batch as before and of 1% of its records found by their positions as
-now (whole times, not minus the read). Then what a batch pays whatever its size: building its frame, the code
-Spark compiles for it, marker files. No Kafka: the read from the broker is the streaming benchmark's reference.
+same with every rule, the whole judge() frame. Then, in rounds (each in an order of its own), the parse floor's
+work written as Parquet (with the job's reader, with Spark's, and with one constant column more: the job's ingest
+time), and the job's own steps, each judging the batch again as the job does: the valid entries' Parquet with no
+rule judged, with the batch's figures observed on the way, and the quarantine's second judging and Parquet, of
+the whole batch as before and of 1% of its records found by their positions as now (whole times, not minus the
+read). Then what a batch pays whatever its size: building its frame, the code Spark compiles for it, marker files.
+No Kafka: the read from the broker is the streaming benchmark's reference.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import shutil
 import sys
 import tempfile
@@ -124,6 +126,8 @@ def main() -> int:
             "the parse floor's work: the job's reader, the columns, Parquet by hour (the streaming benchmark's "
             "floor)": parquet(floor_columns(records, contract), "f"),
             "the same with Spark's reader (from_json, the cast)": parquet(from_json_columns(records, contract), "s"),
+            "the parse floor's work and one column more, the same for every row (the job's ingest time)": parquet(
+                floor_columns(records, contract).withColumn("ingest_time", F.current_timestamp()), "i"),
             "valid Parquet, no rule judged (every reason empty)": parquet(
                 split(judge(records, contract, max_future, max_past, no_rule), contract)[0], "n"),
             "valid Parquet, figures observed (the job's one pass)": valid_observed,
@@ -135,8 +139,10 @@ def main() -> int:
                 judge(records_read_at(spark, records, one_in_a_hundred), contract, max_future, max_past),
                 contract)[1].write.mode("overwrite").partitionBy("dt", "hr").parquet(str(work / "q")),
         }
-        # In rounds, each step once a round, so a busy moment and the first run's warm-up slow them alike.
-        rounds = [{name: fastest(1, action) for name, action in steps.items()} for _ in range(args.repeat)]
+        # In rounds, each step once a round, so a busy moment and the first run's warm-up slow them alike; each
+        # round in an order of its own (seeded), so no step always follows the same one.
+        rounds = [{name: fastest(1, steps[name]) for name in random.Random(r).sample(list(steps), len(steps))}
+                  for r in range(args.repeat)]
         for name in steps:
             seconds = min(r[name] for r in rounds)
             print(f"| {name} | {seconds:.2f} | {seconds / whole:.2f} |")
