@@ -97,9 +97,11 @@ def from_json_columns(records, contract):
 
 
 def hourly(parsed, contract):
+    """The raw table's columns (jobs.weblog_parse.valid_columns) under the Kafka source's names, and the hour's
+    partition columns: every column the job writes, the time it wrote the entry (ingest_time) included."""
     event_ts = F.col("event_ts")
     return parsed.select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],
-                         "partition", "offset", "timestamp",
+                         "partition", "offset", "timestamp", F.current_timestamp().alias("ingest_time"),
                          F.date_format(event_ts, "yyyy-MM-dd").alias("dt"), F.date_format(event_ts, "HH").alias("hr"))
 
 

@@ -44,7 +44,7 @@ from jobs.hour_completion import CompletionTracker
 from jobs.offset_gaps import FirstRead, planned_partitions, planned_range, record_gaps
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, judge, judgement_column, split
+from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, Judging
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
@@ -207,18 +207,20 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
     max_future = timedelta(seconds=args.max_future_seconds) if args.max_future_seconds > 0 else None
     max_past = timedelta(seconds=args.max_past_seconds) if args.max_past_seconds > 0 else None
     layout = batch_layout(args)
-    judgement = judgement_column(spark, contract, max_future, max_past)  # built once, for every batch
+    judging = Judging(contract, max_future, max_past)  # its columns built once, for every batch
+    figures_of: dict[tuple[int, ...], list[Column]] = {}  # figure_columns() of each batch's Kafka partitions
 
     def write(batch: DataFrame, batch_id: int) -> None:
         running.add(batch_id)
         try:
             started = time.monotonic()
-            judged = judge(access_log.records_for_format(batch, args, contract), contract, max_future, max_past,
-                           judgement)
+            judged = judging.judge(access_log.records_for_format(batch, args, contract))
             planned = planned_range(spark, query_checkpoint(args), batch_id)
             partitions = planned_partitions(planned)
             observation = Observation(f"{QUERY_NAME}-batch-{batch_id}-{uuid.uuid4().hex}")
-            observed = judged.observe(observation, *figure_columns(args.input_format, partitions))
+            if tuple(partitions) not in figures_of:
+                figures_of[tuple(partitions)] = figure_columns(args.input_format, partitions)
+            observed = judged.observe(observation, *figures_of[tuple(partitions)])
 
             requarantined = Observation(f"{QUERY_NAME}-batch-{batch_id}-quarantine-{uuid.uuid4().hex}")
 
@@ -241,12 +243,11 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                 if not observation.get["quarantined"]:
                     return None
                 rejected = records_read_at(spark, batch, observation.get["rejected_at"])
-                again = judge(access_log.records_for_format(rejected, args, contract), contract, max_future,
-                              max_past, judgement)
-                return split(again, contract)[1].observe(requarantined, F.count(F.lit(1)).alias("rows"))
+                again = judging.judge(access_log.records_for_format(rejected, args, contract))
+                return judging.split(again)[1].observe(requarantined, F.count(F.lit(1)).alias("rows"))
 
             def prepare() -> tuple[Figures, dict[str, Output]]:
-                return figures, {"events": split(observed, contract)[0], "quarantine": quarantine}
+                return figures, {"events": judging.split(observed)[0], "quarantine": quarantine}
 
             if crash is None:
                 done.append(write_batch(spark, layout, batch_id, prepare))

@@ -11,7 +11,7 @@ from conftest import REPO, make_entry
 from pyspark.sql import functions as F
 
 from jobs.weblog_contract import ContractNotUnderstood, load_contract
-from jobs.weblog_parse import QUARANTINE_COLUMNS, parse, valid_columns
+from jobs.weblog_parse import QUARANTINE_COLUMNS, java_pattern, parse, valid_columns
 
 T = "2026-11-26T14:05:00.123Z"
 
@@ -85,6 +85,9 @@ MALFORMED = [
     (encode(make_entry(T, "sku 1", False)), "product_id violates pattern"),
     (encode(make_entry(T, "sku\\N", False)), "product_id violates pattern"),
     (encode(make_entry(T, "sku\u200b1", False)), "product_id violates pattern"),
+    # JSON Schema's `$` is the end of the text: no line break before it (Java's `$` allows one).
+    (encode(make_entry(T, "P000001\n", False)), "product_id violates pattern"),
+    (encode(make_entry(T + "\n", "P000001", False)), "event_time violates pattern"),
     (encode(make_entry(T, "", False)), "product_id violates minLength 1"),
     *[(encode(make_entry(T, formula, True)), "product_id violates pattern")
       for formula in ("=2+5", "@SUM(1+1)", "+cmd|'/Ccalc'!A0", "-2+3")],
@@ -97,6 +100,18 @@ MALFORMED = [
     (encode(make_entry(T, "P000001", False, user_agent="x" * 9000)), "over the 8192-byte limit"),
     (encode(make_entry("2026-11-26T18:00:00.000Z", "P000001", False)), "event_time more than 1:00:00 after"),
 ]
+
+
+@pytest.mark.parametrize(("pattern", "text", "matches"), [
+    ("^a$", "a", True), ("^a$", "a\n", False), ("^a$", "a\r\n", False), ("^a$", "a\u2028", False),
+    (r"^a\$$", "a$", True),  # an escaped dollar is a dollar
+    (r"^a\\$", "a\\", True),  # an escaped backslash before the end
+    ("^[$]$", "$", True),  # a dollar in a class is a dollar
+    (r"^[\]$]$", "$", True), (r"^[\]$]$", "]", True),
+])
+def test_a_patterns_end_is_the_end_of_the_text_as_json_schema_reads_it(spark, pattern, text, matches):
+    java = spark.sparkContext._jvm.java.util.regex.Pattern  # the engine of the judge and of Spark's rlike
+    assert java.compile(java_pattern(pattern)).matcher(text).find() == matches
 
 
 def test_each_malformed_entry_is_quarantined_with_its_reason_and_raw_value(spark, kafka_frame):
