@@ -82,7 +82,7 @@ class Judging:
                  judgement: Column | None = None):
         self.contract, self.max_future, self.max_past = contract, max_future, max_past
         self._judgement = judgement
-        self._records: dict[tuple[str, ...], list[Column]] = {}  # the input format's columns present -> records_columns()
+        self._records: dict[tuple[str, ...], list[Column]] = {}  # the input columns present -> records_columns()
 
     def judge(self, raw_df: DataFrame) -> DataFrame:
         if raw_df.sparkSession.conf.get("spark.sql.session.timeZone") != "UTC":
