@@ -174,7 +174,10 @@ def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
         frame = output() if callable(output) else output
         if frame is None:
             continue
-        frame.write.mode("overwrite").partitionBy("dt", "hr").parquet(f"{staging}/{name}")
+        # No _SUCCESS object: the commit record says a batch is whole, and the staging folder is deleted (on Cloud
+        # Storage one object write less per output and batch, while the executors wait).
+        (frame.write.mode("overwrite").option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+         .partitionBy("dt", "hr").parquet(f"{staging}/{name}"))
         written = set()
         for path, relative in hadoop_files.data_files(spark, f"{staging}/{name}"):
             folder, file_name = relative.rsplit("/", 1) if "/" in relative else ("", relative)

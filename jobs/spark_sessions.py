@@ -75,6 +75,12 @@ def local_session(
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.driver.memory", os.environ.get("CLICKSTREAM_SPARK_DRIVER_MEMORY", "2g"))
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+        # A streaming query writes two small files a batch (its offset and commit logs). Spark's default writes
+        # them through Hadoop's FileContext, which on a local disk starts a chmod process for each (Hadoop has no
+        # native library here): 40 ms a file. The FileSystem-based manager writes the same file under a temporary
+        # name and renames it, which a local disk does atomically: the 3M benchmark's job 0.3-0.8 s faster.
+        .config("spark.sql.streaming.checkpointFileManagerClass",
+                "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager")
     )
     builder = builder.config("spark.jars", ",".join([judge_jar(), *(kafka_jars() if kafka else [])]))
     if warehouse is not None:

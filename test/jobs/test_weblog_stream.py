@@ -239,6 +239,8 @@ def test_a_batch_replayed_with_the_same_id_after_a_crash_at_any_step_lands_exact
     with pytest.raises(Killed):
         write_batch(spark, layout, 7, prepare, at_step=crash)
     assert read_ids(sinks["events"]) == []
+    staged = {path.name for path in Path(layout.staging(7)).rglob("*")}
+    assert "moves.json" in staged and "_SUCCESS" not in staged, "the commit record, not a marker, says it is whole"
 
     # Killed in the middle of the moves: part of the batch is already in the sinks.
     moved = []
