@@ -21,6 +21,13 @@ def _fs_path(spark: SparkSession, path: str):
     return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
 
 
+def _local(fs, hpath) -> Path:
+    """The file on this machine's disk behind a path of the local file system (scheme "file"): Python writes,
+    lists and moves those itself, as Hadoop's local file system costs a call into the JVM per step and starts a
+    chmod process for each file it creates."""
+    return Path(str(fs.makeQualified(hpath).toUri().getPath()))
+
+
 def qualified(spark: SparkSession, path: str) -> str:
     """The path as list_files spells the files below it (scheme included, e.g. file:/tmp/x or gs://b/x)."""
     fs, hpath = _fs_path(spark, path)
@@ -45,7 +52,7 @@ def write_text(spark: SparkSession, path: str, text: str) -> None:
     if scheme == "file":
         # By Python itself: Hadoop's local file system takes about 40 ms for the same (a checksum file, a
         # permission set on each new file, a rename through its FileContext), three times per hour marked.
-        target = Path(str(fs.makeQualified(hpath).toUri().getPath()))
+        target = _local(fs, hpath)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         partial.write_text(text, encoding="utf-8")
@@ -87,8 +94,7 @@ def list_files(spark: SparkSession, path: str) -> list[str]:
     if fs.getScheme() == "file":
         # By Python itself: through Hadoop each file costs four calls into the JVM (about 2 ms), and a batch's
         # staging folder lists two dozen files while the cores wait.
-        qualified_path = fs.makeQualified(hpath)
-        root, local = str(qualified_path.toString()).rstrip("/"), Path(str(qualified_path.toUri().getPath()))
+        root, local = str(fs.makeQualified(hpath).toString()).rstrip("/"), _local(fs, hpath)
         if local.is_file():
             return [root]
         # Hadoop's local file system hides the checksum files it writes beside each file (".NAME.crc").
@@ -137,9 +143,9 @@ def rename(spark: SparkSession, source: str, target: str) -> None:
     fs, src = _fs_path(spark, source)
     _, dst = _fs_path(spark, target)
     if fs.getScheme() == "file":  # by Python itself, as list_files: a batch moves a dozen files or more
-        local = Path(str(fs.makeQualified(dst).toUri().getPath()))
+        local = _local(fs, dst)
         local.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(str(fs.makeQualified(src).toUri().getPath()), local)
+        os.replace(_local(fs, src), local)
         return
     fs.mkdirs(dst.getParent())
     if not fs.rename(src, dst):

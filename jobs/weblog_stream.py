@@ -218,9 +218,10 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
             planned = planned_range(spark, query_checkpoint(args), batch_id)
             partitions = planned_partitions(planned)
             observation = Observation(f"{QUERY_NAME}-batch-{batch_id}-{uuid.uuid4().hex}")
-            if tuple(partitions) not in figures_of:
-                figures_of[tuple(partitions)] = figure_columns(args.input_format, partitions)
-            observed = judged.observe(observation, *figures_of[tuple(partitions)])
+            key = tuple(partitions)
+            if key not in figures_of:
+                figures_of[key] = figure_columns(args.input_format, partitions)
+            observed = judged.observe(observation, *figures_of[key])
 
             requarantined = Observation(f"{QUERY_NAME}-batch-{batch_id}-quarantine-{uuid.uuid4().hex}")
 
