@@ -96,7 +96,14 @@ class Judging:
                 .select(*self._outcome))
 
     def split(self, judged: DataFrame) -> tuple[DataFrame, DataFrame]:
-        return judged.where(self._valid_rows).select(*self._valid), judged.where(self._bad_rows).select(*self._bad)
+        return self.valid(judged), self.quarantined(judged)
+
+    def valid(self, judged: DataFrame) -> DataFrame:
+        """split()'s first frame alone: a batch whose records were all valid builds no quarantine frame."""
+        return judged.where(self._valid_rows).select(*self._valid)
+
+    def quarantined(self, judged: DataFrame) -> DataFrame:
+        return judged.where(self._bad_rows).select(*self._bad)
 
     @functools.cached_property
     def _judging(self) -> list[Column]:

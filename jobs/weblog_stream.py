@@ -245,10 +245,10 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                     return None
                 rejected = records_read_at(spark, batch, observation.get["rejected_at"])
                 again = judging.judge(access_log.records_for_format(rejected, args, contract))
-                return judging.split(again)[1].observe(requarantined, F.count(F.lit(1)).alias("rows"))
+                return judging.quarantined(again).observe(requarantined, F.count(F.lit(1)).alias("rows"))
 
             def prepare() -> tuple[Figures, dict[str, Output]]:
-                return figures, {"events": judging.split(observed)[0], "quarantine": quarantine}
+                return figures, {"events": judging.valid(observed), "quarantine": quarantine}
 
             if crash is None:
                 done.append(write_batch(spark, layout, batch_id, prepare))
