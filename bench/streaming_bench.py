@@ -3,12 +3,13 @@ parsing (the same Kafka source and Parquet file sink, value written as is) and b
 (the same read, each entry read by the job's own reader with no rule and written as the raw table's columns,
 partitioned by hour: what any job writing the entries must do, with no contract rule, no quarantine and no
 commit, in one batch); for the record, beside the same floor read in the job's batches (what Spark's
-micro-batches cost any job reading a backlog in bounded batches) and beside the floor with Spark's own reader
-(from_json and the cast). Every run splits the one-partition topic over the cores (minPartitions), as the job
-does. Each figure is the fastest of --repeat rounds (2), the rounds interleaving the five runs. Prints the ratios
-for each size, and how the job's cost per million entries at the largest size compares with the smallest.
+micro-batches cost any job reading a backlog in bounded batches) and, with --from-json, beside the floor with
+Spark's own reader (from_json and the cast, the parse floor until 2026-12-07). Every run splits the one-partition
+topic over the cores (minPartitions), as the job does. Each figure is the fastest of --repeat rounds (3), the
+rounds interleaving the runs. Prints the ratios for each size, and how the job's cost per million entries at the
+largest size compares with the smallest.
 
-    .venv/bin/python bench/streaming_bench.py [--entries 300000 [3000000 ...]] [--repeat 2]
+    .venv/bin/python bench/streaming_bench.py [--entries 300000 [3000000 ...]] [--repeat 3] [--from-json]
 
 Starts its own Kafka broker (sandbox/processes/kafkaBroker.ts) in a temporary folder; stops it and removes the
 folder (the topics and every run's output: about 2.5 GB at 3M) at the end.
@@ -135,30 +136,38 @@ def streaming_job(spark, bootstrap: str, topic: str, out: Path) -> float:
     return time.monotonic() - start
 
 
-def measure(spark, bootstrap: str, entries: int, work: Path, repeat: int) -> tuple[float, ...]:
-    """(reference, from_json floor, parse floor, parse floor in the job's batches, job): the fastest of `repeat`
-    rounds of each run; the rounds interleave the runs, so that a busy moment of the machine slows each alike."""
+def measure(spark, bootstrap: str, entries: int, work: Path, repeat: int, from_json: bool) -> dict[str, float]:
+    """Each run's time by name (reference, from_json when asked, floor, batched, job): the fastest of `repeat`
+    rounds; the rounds interleave the runs, so that a busy moment of the machine slows each of them alike."""
     topic = f"bench-{entries}"
     produce(spark, bootstrap, topic, entries)
     reference(spark, bootstrap, topic, work / "warmup")  # JIT and connector warm-up, not measured
-    rounds = []
+    runs = {
+        "reference": lambda out: reference(spark, bootstrap, topic, out),
+        **({"from_json": lambda out: parse_floor(spark, bootstrap, topic, out, from_json_columns)}
+           if from_json else {}),
+        "floor": lambda out: parse_floor(spark, bootstrap, topic, out),
+        "batched": lambda out: parse_floor(spark, bootstrap, topic, out, batch=JOB_BATCH),
+        "job": lambda out: streaming_job(spark, bootstrap, topic, out),
+    }
+    best: dict[str, float] = {}
     for r in range(repeat):
-        rounds.append((reference(spark, bootstrap, topic, work / f"reference-{r}"),
-                       parse_floor(spark, bootstrap, topic, work / f"from-json-{r}", from_json_columns),
-                       parse_floor(spark, bootstrap, topic, work / f"parse-floor-{r}"),
-                       parse_floor(spark, bootstrap, topic, work / f"floor-batches-{r}", batch=JOB_BATCH),
-                       streaming_job(spark, bootstrap, topic, work / f"job-{r}")))
-        for name in (f"from-json-{r}/data", f"parse-floor-{r}/data", f"floor-batches-{r}/data", f"job-{r}/events"):
-            rows = spark.read.parquet(str(work / name)).count()
-            if rows != entries:
-                raise SystemExit(f"{name} holds {rows} rows for {entries} entries")
-    return tuple(min(figures) for figures in zip(*rounds, strict=True))
+        for name, run_once in runs.items():
+            out = work / f"{name}-{r}"
+            best[name] = min(best.get(name, float("inf")), run_once(out))
+            if name != "reference":
+                rows = spark.read.parquet(str(out / ("events" if name == "job" else "data"))).count()
+                if rows != entries:
+                    raise SystemExit(f"{out} holds {rows} rows for {entries} entries")
+            shutil.rmtree(out)  # a round's output is counted, then freed: 3M entries are about 0.3 GB a run
+    return best
 
 
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--entries", type=int, nargs="+", default=[300_000])
-    p.add_argument("--repeat", type=int, default=2, help="rounds per size; each figure is its fastest round")
+    p.add_argument("--repeat", type=int, default=3, help="rounds per size; each figure is its fastest round")
+    p.add_argument("--from-json", action="store_true", help="also run the floor with Spark's from_json")
     options = p.parse_args()
     sizes = options.entries
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")  # the job's batch times
@@ -169,20 +178,30 @@ def main() -> int:
     bootstrap = json.loads(started.stdout.strip().splitlines()[-1])["bootstrapServers"]
     try:
         spark = local_session("streaming-bench")
-        results = {n: measure(spark, bootstrap, n, work / str(n), options.repeat) for n in sizes}
+        results = {n: measure(spark, bootstrap, n, work / str(n), options.repeat, options.from_json) for n in sizes}
         print(f"machine: {spark.sparkContext.defaultParallelism} cores, local; fastest of {options.repeat} rounds")
-        print("| entries | reference, bare Kafka -> Parquet | floor with from_json | parse floor "
-              "| parse floor in the job's batches | streaming job | job per million | job/reference | job/parse floor "
-              "| job/floor in the job's batches | job/floor with from_json |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-        for n, (ref, from_json, floor, batched, job) in results.items():
-            print(f"| {n:,} | {ref:.1f} s | {from_json:.1f} s | {floor:.1f} s | {batched:.1f} s | {job:.1f} s "
-                  f"| {job * 1e6 / n:.1f} s | {job / ref:.2f} | {job / floor:.2f} | {job / batched:.2f} "
-                  f"| {job / from_json:.2f} |")
+        columns = [  # (heading, figure of a size's times)
+            ("entries", lambda n, t: f"{n:,}"),
+            ("reference, bare Kafka -> Parquet", lambda n, t: f"{t['reference']:.1f} s"),
+            *([("floor with from_json", lambda n, t: f"{t['from_json']:.1f} s")] if options.from_json else []),
+            ("parse floor", lambda n, t: f"{t['floor']:.1f} s"),
+            ("parse floor in the job's batches", lambda n, t: f"{t['batched']:.1f} s"),
+            ("streaming job", lambda n, t: f"{t['job']:.1f} s"),
+            ("job per million", lambda n, t: f"{t['job'] * 1e6 / n:.1f} s"),
+            ("job/reference", lambda n, t: f"{t['job'] / t['reference']:.2f}"),
+            ("job/parse floor", lambda n, t: f"{t['job'] / t['floor']:.2f}"),
+            ("job/floor in the job's batches", lambda n, t: f"{t['job'] / t['batched']:.2f}"),
+            *([("job/floor with from_json", lambda n, t: f"{t['job'] / t['from_json']:.2f}")]
+              if options.from_json else []),
+        ]
+        print("| " + " | ".join(heading for heading, _ in columns) + " |")
+        print("|" + " --- |" * len(columns))
+        for n, times in results.items():
+            print("| " + " | ".join(figure(n, times) for _, figure in columns) + " |")
         if len(sizes) > 1:
-            (small, (*_, job_small)), (large, (*_, job_large)) = min(results.items()), max(results.items())
+            small, large = min(results), max(results)
             print(f"job cost per million at {large:,} / at {small:,}: "
-                  f"{(job_large / large) / (job_small / small):.2f}")
+                  f"{(results[large]['job'] / large) / (results[small]['job'] / small):.2f}")
     finally:
         subprocess.run([*cli, "stop", "--state-dir", str(work / "kafka")], cwd=REPO, check=False)
         shutil.rmtree(work, ignore_errors=True)
