@@ -37,7 +37,8 @@ from jobs.weblog_contract import load_contract  # noqa: E402
 from jobs.weblog_parse import judge_function, judge_program  # noqa: E402
 from jobs.weblog_stream import parse_args, run  # noqa: E402
 
-# The job's bound on a batch (--max-offsets-per-trigger), as a deployment bounds its batches.
+# The job's bound on a batch (--max-offsets-per-trigger): a deployment bounds its batches too (stacks/streaming.ts,
+# maxOffsetsPerTrigger: 200,000 on the default two cores), so a backlog drains in batches, not at once.
 JOB_BATCH = 500_000
 
 
