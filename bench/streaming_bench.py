@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from jobs.spark_sessions import local_session  # noqa: E402
 from jobs.weblog_contract import load_contract  # noqa: E402
-from jobs.weblog_parse import judge_function, judge_program  # noqa: E402
+from jobs.weblog_parse import batch_time, judge_function, judge_program  # noqa: E402
 from jobs.weblog_stream import parse_args, run  # noqa: E402
 
 # The job's bound on a batch (--max-offsets-per-trigger): a deployment bounds its batches too (stacks/streaming.ts,
@@ -108,10 +109,12 @@ def from_json_columns(records, contract):
 
 def hourly(parsed, contract):
     """The raw table's columns (jobs.weblog_parse.valid_columns) under the Kafka source's names, and the hour's
-    partition columns: every column the job writes, the time it wrote the entry (ingest_time) included."""
+    partition columns: every column the job writes, the time it wrote the entry (ingest_time) included, by the
+    job's own function (one time for the whole run: what it costs a row is what counts here)."""
     event_ts = F.col("event_ts")
+    written_at = batch_time(parsed.sparkSession, datetime.now(UTC)).alias("ingest_time")
     return parsed.select(*[(event_ts if n == "event_time" else F.col(f"entry.{n}")).alias(n) for n in contract.names],
-                         "partition", "offset", "timestamp", F.current_timestamp().alias("ingest_time"),
+                         "partition", "offset", "timestamp", written_at,
                          F.date_format(event_ts, "yyyy-MM-dd").alias("dt"), F.date_format(event_ts, "HH").alias("hr"))
 
 

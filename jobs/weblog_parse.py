@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -92,7 +92,8 @@ class Judging:
         present = tuple(c for c, _ in _FROM_INPUT_FORMAT if c in raw_df.columns)
         if present not in self._records:
             self._records[present] = records_columns(present)
-        return (raw_df.select(*self._records[present]).select(*self._judging).select(*self._reading)
+        written_at = batch_time(raw_df.sparkSession, datetime.now(UTC)).alias("ingest_time")
+        return (raw_df.select(*self._records[present], written_at).select(*self._judging).select(*self._reading)
                 .select(*self._outcome))
 
     def split(self, judged: DataFrame) -> tuple[DataFrame, DataFrame]:
@@ -179,11 +180,19 @@ def records_columns(present: tuple[str, ...]) -> list[Column]:
         F.col("partition").alias("kafka_partition"),
         F.col("offset").alias("kafka_offset"),
         F.col("timestamp").alias("kafka_timestamp"),
-        F.current_timestamp().alias("ingest_time"),
         # An input format that maps records to entries (jobs/access_log.py) may set why a record is not
         # one, and the record as received, which quarantine keeps instead of the mapped entry.
         *[(F.col(c) if c in present else F.lit(None).cast(t)).alias(c) for c, t in _FROM_INPUT_FORMAT],
     ]
+
+
+def batch_time(spark: SparkSession, at: datetime) -> Column:
+    """The time a batch is judged and written (the outputs' ingest_time), as the compiled judge's function of no
+    argument (WeblogJudge.batchTime): Spark writes a time constant (current_timestamp()) into the code it generates,
+    so each batch's own made the judging stage's code new and compiled it again, twice a batch."""
+    micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    function = spark.sparkContext._jvm.clickstream.judge.WeblogJudge.batchTime(micros)
+    return Column(function.apply(_to_seq(spark.sparkContext, [], _to_java_column)))
 
 
 def judgement_column(spark: SparkSession, contract: WeblogContract, max_future: timedelta | None,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import REPO, make_entry
 from pyspark.sql import functions as F
 
 from jobs.weblog_contract import ContractNotUnderstood, load_contract
-from jobs.weblog_parse import QUARANTINE_COLUMNS, java_pattern, parse, valid_columns
+from jobs.weblog_parse import DEFAULT_MAX_PAST, QUARANTINE_COLUMNS, Judging, java_pattern, parse, valid_columns
 
 T = "2026-11-26T14:05:00.123Z"
 
@@ -46,6 +46,7 @@ def test_a_keyword_for_values_of_another_type_is_refused(field, keyword, value):
 def test_valid_entries_keep_their_fields_kafka_metadata_and_utc_hour(spark, kafka_frame):
     visit = make_entry(T, "P000001", cart_add=False)
     cart_add = make_entry("2026-11-26T15:59:59.999Z", "P000002", cart_add=True)
+    judged_from = datetime.now(UTC)
     valid, bad = parse(kafka_frame([encode(visit), encode(cart_add)]))
     rows = sorted((r.asDict() for r in valid.collect()), key=lambda r: r["kafka_offset"])
     assert bad.count() == 0
@@ -56,7 +57,21 @@ def test_valid_entries_keep_their_fields_kafka_metadata_and_utc_hour(spark, kafk
     ]
     assert rows[0]["event_time"].replace(tzinfo=UTC) == datetime(2026, 11, 26, 14, 5, 0, 123000, tzinfo=UTC)
     assert rows[1]["kafka_offset"] == 1 and rows[1]["kafka_partition"] == 0
-    assert rows[0]["ingest_time"] is not None
+    # The time the job judged and wrote the batch.
+    assert judged_from <= rows[0]["ingest_time"].replace(tzinfo=UTC) <= datetime.now(UTC)
+
+
+def test_each_batch_has_its_own_ingest_time_yet_runs_the_code_compiled_for_the_first(spark, kafka_frame):
+    """A time constant in a batch's plan is written into the code Spark generates: each batch's own would compile
+    the judging stage again, twice a batch, while the cores wait."""
+    judging = Judging(load_contract(), timedelta(hours=1), DEFAULT_MAX_PAST)
+    records = kafka_frame([encode(make_entry(T, "P000001", cart_add=False))])
+    compilations = spark.sparkContext._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    [first] = judging.valid(judging.judge(records)).collect()
+    compiled = compilations.getCount()
+    [second] = judging.valid(judging.judge(records)).collect()
+    assert compilations.getCount() == compiled
+    assert second["ingest_time"] > first["ingest_time"]
 
 
 def _without(field: str) -> bytes:

@@ -15,7 +15,9 @@ import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,6 +29,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF0;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.catalyst.util.DateTimeUtils;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
@@ -127,6 +130,16 @@ public final class WeblogJudge implements UDF2<byte[], Long, Row> {
   public static UserDefinedFunction function(String program) throws IOException {
     WeblogJudge judge = new WeblogJudge(program);
     return functions.udf(judge, judge.resultType());
+  }
+
+  /**
+   * A batch's time as a Spark function of no argument. A time constant is written into the code Spark generates for
+   * a stage, so each batch's own constant made the stage's code new and compiled again; a function's value is not,
+   * so every batch of a query runs the code compiled for its first.
+   */
+  public static UserDefinedFunction batchTime(long epochMicros) {
+    Instant time = Instant.EPOCH.plus(epochMicros, ChronoUnit.MICROS);
+    return functions.udf((UDF0<Instant>) () -> time, DataTypes.TimestampType);
   }
 
   /** The result's type: the entry as the contract's Spark schema, the event time and the reasons. */
