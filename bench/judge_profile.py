@@ -115,9 +115,11 @@ def main() -> int:
                                     .collect())
 
         def valid_observed() -> None:
+            # As the job writes it: every record filed, the figures observed on the rows the writer takes.
             observation = Observation(f"profile-{uuid.uuid4().hex}")
-            observed = judged.observe(observation, *figure_columns("json", [0]))
-            split(observed, contract)[0].write.mode("overwrite").partitionBy("dt", "hr").parquet(str(work / "v"))
+            observed = Judging(contract, max_future, max_past).filed(judged).observe(
+                observation, *figure_columns("json", [0]))
+            observed.write.mode("overwrite").partitionBy("dt", "hr").parquet(str(work / "v"))
             batch_figures(observation.get, 0, "json", [0])
 
         def parquet(frame: DataFrame, name: str) -> Callable[[], object]:

@@ -37,10 +37,11 @@ from pyspark.sql import functions as F
 
 from jobs.url_patterns import url_pattern_problem
 from jobs.weblog_contract import WeblogContract
-from jobs.weblog_parse import IGNORED, INPUT_KIND, RECEIVED, REJECTED
+from jobs.weblog_parse import IGNORED, INPUT_KIND, RECEIVED, REJECTED, filed_entry
 
 DEFAULT_SETTINGS = Path(__file__).resolve().parent.parent / "contract" / "access-log.json"
 INPUT_FORMATS = ("json", "combined")
+CART_ADD_METHOD = "POST"  # an entry's method when its line is a cart add, whatever the line's (--cart-method)
 KINDS = ("visit", "cart_add", IGNORED, "malformed")  # what a line is: each line is counted under one
 
 # host ident authuser [time] "request" status bytes "referer" "user agent"; inside quotes a backslash
@@ -204,7 +205,7 @@ def entries_from_access_log(source: DataFrame, settings: AccessLogSettings, cont
         uuid5(ns, F.concat_ws(nul, F.lit("session"), field("ip"), field("user_agent"))).alias("session_id"),
         field("ip").alias("ip"),
         field("user_agent").alias("user_agent"),
-        F.when(is_cart, F.lit("POST")).otherwise(F.lit("GET")).alias("method"),
+        F.when(is_cart, F.lit(CART_ADD_METHOD)).otherwise(F.lit("GET")).alias("method"),
         F.col("url").alias("url"),
         F.col("status").alias("status"),
         product.alias("product_id"),
@@ -217,6 +218,10 @@ def entries_from_access_log(source: DataFrame, settings: AccessLogSettings, cont
 
 
 def line_counts() -> list[Column]:
-    """Aggregates over access-log lines: lines = visits + cart adds + ignored + malformed."""
-    return [F.count(F.lit(1)).alias("lines"), *[F.count(F.when(F.col(INPUT_KIND) == k, 1)).alias(k) for k in KINDS]]
+    """Aggregates over access-log lines as jobs/weblog_parse.py's Judging.filed() gives them: lines = visits + cart
+    adds + ignored + malformed. An entry is a cart add exactly when its method is CART_ADD_METHOD; any other line's
+    hr holds its kind."""
+    kind = F.when(filed_entry(), F.when(F.col("method") == CART_ADD_METHOD, "cart_add").otherwise("visit")) \
+        .otherwise(F.col("hr"))
+    return [F.count(F.lit(1)).alias("lines"), *[F.count(F.when(kind == k, 1)).alias(k) for k in KINDS]]
 

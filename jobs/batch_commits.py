@@ -91,7 +91,11 @@ class BatchFigures:
 
 
 # One output of a batch: its frame, None when it has nothing, or a function giving either when its turn comes.
+# A row with no dt is written, but not output: it stays in the staging folder (jobs/weblog_parse.py's
+# Judging.filed() passes the records that are no entry through the writer, so that they are counted on its rows).
 Output = DataFrame | None | Callable[[], DataFrame | None]
+# The partition folder's name Spark (as Hive) gives a row whose partition column is null.
+NO_HOUR = "__HIVE_DEFAULT_PARTITION__"
 # A batch's figures, or a function giving them once its outputs are written, from the partition folders each
 # output wrote ({"events": ("dt=2026-11-26/hr=14", ...)}: what the commit lists anyway).
 Figures = BatchFigures | Callable[[dict[str, tuple[str, ...]]], BatchFigures]
@@ -158,10 +162,10 @@ def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
                 prepare: Callable[[], tuple[Figures, dict[str, Output]]],
                 at_step: Callable[[str], None] = lambda step: None) -> BatchFigures:
     """Writes the batch exactly once. prepare() returns its figures and its outputs (sink name ->
-    DataFrame partitioned by dt and hr, None when empty), each of them or a function that gives it once the
-    outputs before it are written (the figures' from the partition folders each output wrote); it is not
-    called for a committed batch. at_step(name) runs as the batch reaches each of STEPS (where a crash is
-    acted out)."""
+    DataFrame partitioned by dt and hr, None when empty; its rows with no dt are not output), each of them or a
+    function that gives it once the outputs before it are written (the figures' from the partition folders each
+    output wrote); it is not called for a committed batch. at_step(name) runs as the batch reaches each of STEPS
+    (where a crash is acted out)."""
     done = committed(spark, layout, batch_id)
     if done is not None:
         return done
@@ -181,6 +185,8 @@ def write_batch(spark: SparkSession, layout: BatchLayout, batch_id: int,
         written = set()
         for path, relative in hadoop_files.data_files(spark, f"{staging}/{name}"):
             folder, file_name = relative.rsplit("/", 1) if "/" in relative else ("", relative)
+            if folder.startswith(f"dt={NO_HOUR}/"):
+                continue  # rows of no hour: not output
             moves[path] = "/".join(p for p in (layout.sinks[name], folder, f"b{batch_id}-{file_name}") if p)
             written.add(folder)
         folders[name] = tuple(sorted(written))

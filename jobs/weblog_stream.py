@@ -5,7 +5,8 @@
         [--input-format combined]   # web servers' access-log lines instead of JSON entries (jobs/access_log.py)
 
 One query: every micro-batch is judged against the contract while its valid entries are written (its figures
-observed on the way, nothing cached); only its rejected records are read and judged again, for quarantine;
+observed on the rows the writer takes, every record's, those that are no entry filed under no hour and not output;
+nothing cached); only its rejected records are read and judged again, for quarantine;
 both outputs are committed exactly once, keyed by its batch id (jobs/batch_commits.py); what a
 killed run left of an uncommitted batch is removed before that batch runs again (readers list folders).
 An hour's marker is <markers>/dt=YYYY-MM-DD/hr=HH/_COMPLETE (JSON), see jobs/hour_completion.py.
@@ -44,7 +45,7 @@ from jobs.hour_completion import CompletionTracker
 from jobs.offset_gaps import FirstRead, planned_partitions, planned_range, record_gaps
 from jobs.spark_sessions import job_session
 from jobs.weblog_contract import DEFAULT_CONTRACT, load_contract
-from jobs.weblog_parse import DEFAULT_MAX_PAST, OUTCOME, QUARANTINED, VALID, Judging
+from jobs.weblog_parse import DEFAULT_MAX_PAST, IGNORED, Judging, filed_entry
 
 log = logging.getLogger("weblog_stream")
 MARKER_NAME = "_COMPLETE"
@@ -141,17 +142,19 @@ def batch_layout(args: argparse.Namespace) -> BatchLayout:
 
 
 def figure_columns(input_format: str, partitions: list[int]) -> list[Column]:
-    """What a judged batch's figures are made of, as aggregates Spark observes while it writes the batch (no
-    pass of their own): counts, the valid entries' event-time range, the latest Kafka time, where
+    """What a judged batch's figures are made of, as aggregates Spark observes on the rows it writes (Judging.filed(),
+    no pass of their own): counts, the valid entries' event-time range, the latest Kafka time, where
     each given Kafka partition's reading began and, for access-log lines, what the lines were."""
-    valid, quarantined = F.col(OUTCOME) == VALID, F.col(OUTCOME) == QUARANTINED
+    # A record that is no valid entry is filed under no hour, with what it is as its hr.
+    valid = filed_entry()
+    quarantined = ~valid & (F.col("hr") != IGNORED)
     in_partition = lambda p: F.col("kafka_partition") == p  # noqa: E731
     # Lists are joined as text: an observed array reaches Python as a Java object.
     return [
         F.count(F.when(valid, 1)).alias("rows"),
         F.count(F.when(quarantined, 1)).alias("quarantined"),
-        F.date_format(F.min(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_min"),
-        F.date_format(F.max(F.when(valid, F.col("event_ts"))), SPARK_TIME).alias("event_time_max"),
+        F.date_format(F.min(F.when(valid, F.col("event_time"))), SPARK_TIME).alias("event_time_min"),
+        F.date_format(F.max(F.when(valid, F.col("event_time"))), SPARK_TIME).alias("event_time_max"),
         F.date_format(F.max("kafka_timestamp"), SPARK_TIME).alias("received_max"),
         # Where each rejected record was read ("partition:offset,..."): the quarantine pass reads only those.
         F.array_join(F.collect_list(F.when(quarantined, F.concat_ws(":", "kafka_partition", "kafka_offset"))), ",")
@@ -221,7 +224,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
             key = tuple(partitions)
             if key not in figures_of:
                 figures_of[key] = figure_columns(args.input_format, partitions)
-            observed = judged.observe(observation, *figures_of[key])
+            observed = judging.filed(judged).observe(observation, *figures_of[key])
 
             requarantined = Observation(f"{QUERY_NAME}-batch-{batch_id}-quarantine-{uuid.uuid4().hex}")
 
@@ -248,7 +251,7 @@ def start_query(spark: SparkSession, args: argparse.Namespace, done: list[BatchF
                 return judging.quarantined(again).observe(requarantined, F.count(F.lit(1)).alias("rows"))
 
             def prepare() -> tuple[Figures, dict[str, Output]]:
-                return figures, {"events": judging.valid(observed), "quarantine": quarantine}
+                return figures, {"events": observed, "quarantine": quarantine}
 
             if crash is None:
                 done.append(write_batch(spark, layout, batch_id, prepare))

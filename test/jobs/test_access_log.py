@@ -6,18 +6,21 @@ import argparse
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pyspark.sql import functions as F
 
 from jobs import access_log
 from jobs.weblog_contract import load_contract
-from jobs.weblog_parse import parse
+from jobs.weblog_parse import Judging, filed_entry, parse
 
 CONTRACT = load_contract()
 NS = CONTRACT.event_id_namespace
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+
+
+A_YEAR_AHEAD = "26/Nov/2027:14:05:07 +0000"
 
 
 def line(path: str, method: str = "GET", status: int = 200, ip: str = "203.0.113.9",
@@ -79,14 +82,19 @@ def test_the_streaming_jobs_flags_choose_the_input_and_its_mapping_each_explaine
 def test_the_job_reads_json_records_as_they_are_and_counts_each_access_log_line_under_one_kind(spark):
     received = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
     lines = [line("/products/P000001"), line("/products/P000002", status=304), line("/static/app.css"),
-             line("/cart/items/P000003", method="POST"), line("/products/P000004", status=500), "not a log line"]
+             line("/cart/items/P000003", method="POST"), line("/products/P000004", status=500), "not a log line",
+             # A visit and a cart add the judge quarantines (a year ahead of Kafka's time) still count as such.
+             line("/products/P000005", time=A_YEAR_AHEAD),
+             line("/cart/items/P000006", method="POST", time=A_YEAR_AHEAD)]
     source = spark.createDataFrame(
         [(bytearray(v.encode()), "weblogs", 0, i, received) for i, v in enumerate(lines)],
         "value binary, topic string, partition int, offset long, timestamp timestamp")
     assert access_log.records_for_format(source, job_flags(), CONTRACT) is source
     records = access_log.records_for_format(source, job_flags("--input-format", "combined"), CONTRACT)
-    counts = records.agg(*access_log.line_counts()).collect()[0].asDict()
-    assert counts == {"lines": 6, "visit": 2, "cart_add": 1, "ignored": 2, "malformed": 1}
+    judging = Judging(CONTRACT, timedelta(hours=1), None)
+    filed = judging.filed(judging.judge(records))
+    counts = filed.agg(*access_log.line_counts(), F.count(F.when(filed_entry(), 1)).alias("entries")).collect()[0]
+    assert counts.asDict() == {"lines": 8, "visit": 3, "cart_add": 2, "ignored": 2, "malformed": 1, "entries": 3}
 
 
 def test_visits_and_cart_adds_become_entries_and_everything_else_is_ignored(shipped):

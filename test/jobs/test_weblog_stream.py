@@ -74,8 +74,9 @@ def run_job(command: list[str], env: dict[str, str], log_path: Path, timeout: fl
 
 
 def commit_progress(checkpoints: Path, batch_id: int) -> dict[str, object]:
-    """What the batch's commit has left on disk: its staging folder (and whether it still holds staged data),
-    its list of moves, how many of its final files exist ('none', 'one' of several, or 'all'), its record."""
+    """What the batch's commit has left on disk: its staging folder (and whether it still holds staged data to move:
+    rows with no hour stay there until it is deleted), its list of moves, how many of its final files exist ('none',
+    'one' of several, or 'all'), its record."""
     staging = checkpoints / "batches" / str(batch_id)
     moves, record = staging / "moves.json", checkpoints / "written" / f"{batch_id}.json"
     if moves.exists():
@@ -84,7 +85,8 @@ def commit_progress(checkpoints: Path, batch_id: int) -> dict[str, object]:
         targets = json.loads(record.read_text())["files"] if record.exists() else []
     present = sum(Path(t).exists() for t in targets)
     return {
-        "staged data": bool(visible_parquet(staging)) if staging.exists() else False,
+        "staged data": any(f"/dt={batch_commits.NO_HOUR}/" not in f for f in visible_parquet(staging))
+        if staging.exists() else False,
         "moves listed": moves.exists(),
         "moved": "none" if present == 0 else "all" if present == len(targets) else "one" if present == 1 else present,
         "record": record.exists(),
@@ -271,6 +273,22 @@ def test_a_batch_replayed_with_the_same_id_after_a_crash_at_any_step_lands_exact
         raise AssertionError("a committed batch is judged again")
     assert write_batch(spark, layout, 7, must_not_run).rows == len(rows)
     assert read_ids(sinks["events"]) == sorted(r[0] for r in rows)
+
+
+def test_rows_with_no_hour_are_written_to_staging_but_never_output(spark, tmp_path):
+    """The job's records that are no entry reach the writer with no dt (Judging.filed()), to be counted on its rows."""
+    sinks = {"events": str(tmp_path / "events"), "quarantine": str(tmp_path / "quarantine")}
+    layout = BatchLayout(str(tmp_path / "_checkpoints"), sinks)
+    rows = [("kept", "2026-11-26", "10"), ("no entry", None, "quarantined"), ("ignored", None, "ignored")]
+    written = []
+    figures = write_batch(spark, layout, 0, staged_batch(spark, rows, []), at_step=lambda step: written.extend(
+        str(p.relative_to(layout.staging(0))) for p in Path(layout.staging(0)).rglob("*.parquet")
+    ) if step == "staged" else None)
+    assert any(p.startswith(f"events/dt={batch_commits.NO_HOUR}/hr=quarantined/") for p in written)
+    visible = visible_parquet(tmp_path / "events")
+    assert [r[0] for r in spark.read.parquet(*visible).collect()] == ["kept"]
+    assert set(figures.files) == set(visible) and all("/dt=2026-11-26/hr=10/" in f for f in visible)
+    assert not Path(layout.staging(0)).exists()
 
 
 def test_a_commit_record_cut_short_by_a_kill_leaves_its_batch_uncommitted_and_replayed_once(spark, tmp_path,
