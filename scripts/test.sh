@@ -22,10 +22,14 @@ done)
 # the sandbox's clock), so the two suites together take about 0.75 of their time one after the other.
 # pytest prints as it goes; jest's output follows when both are done.
 step "jest and pytest, side by side"
-jest_log="$(mktemp "${TMPDIR:-/tmp}/jest.XXXXXX")"
+# Every temporary file and folder of the run (the tests' own, what they start, jest's log) goes under one folder,
+# removed when the run ends, however it ends.
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/clickstream-tests.XXXXXX")"
+export TMPDIR="$run_tmp"
+jest_log="$run_tmp/jest.log"
 npx jest --ci >"$jest_log" 2>&1 &
 jest_pid=$!
-trap 'kill "$jest_pid" 2>/dev/null || true; rm -f "$jest_log"' EXIT
+trap 'kill "$jest_pid" 2>/dev/null || true; wait "$jest_pid" 2>/dev/null || true; rm -rf "$run_tmp"' EXIT
 pytest_status=0
 .venv/bin/pytest || pytest_status=$?
 jest_status=0

@@ -46,6 +46,7 @@ HOST_FQDN="$(hostname -f)"
 # read over Private Google Access, nothing from outside Google. Checked again against the digest the stack recorded.
 if [[ ! -x "${KAFKA_HOME}/bin/kafka-server-start.sh" ]]; then
   workdir="$(mktemp -d)"
+  trap 'rm -rf "${workdir}"' EXIT # a refused or broken download leaves nothing behind
   gcloud storage cp "${RELEASE_URI}" "${workdir}/kafka.tgz" --quiet
   if [[ "$(sha256sum "${workdir}/kafka.tgz" | cut -d' ' -f1)" != "${RELEASE_SHA256}" ]]; then
     echo "Kafka release ${RELEASE_URI} does not match the SHA-256 the stack staged it with; refusing to install it." >&2
@@ -54,6 +55,7 @@ if [[ ! -x "${KAFKA_HOME}/bin/kafka-server-start.sh" ]]; then
   mkdir -p "${KAFKA_HOME}"
   tar -xzf "${workdir}/kafka.tgz" -C "${KAFKA_HOME}" --strip-components=1
   rm -rf "${workdir}"
+  trap - EXIT
 fi
 
 id -u kafka >/dev/null 2>&1 || useradd --system --home-dir /var/lib/kafka --shell /usr/sbin/nologin kafka

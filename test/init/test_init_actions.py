@@ -243,8 +243,10 @@ def test_on_a_worker_both_init_actions_do_nothing(tmp_path):
 def test_a_staged_kafka_release_whose_sha256_is_not_the_one_the_stack_recorded_is_refused(tmp_path):
     node = Machine(tmp_path)
     kafka_release(node, sha256="ab" * 32)
+    downloads = set(Path("/tmp").glob("tmp.*/kafka.tgz"))  # mktemp -d of the init action (its /tmp is this one)
     node.run("run:kafka-broker.sh:1", timeout=60)
     assert node.rc("kafka-broker.sh.1") == 1
+    assert set(Path("/tmp").glob("tmp.*/kafka.tgz")) <= downloads, "the refused download is left behind"
     log = node.result("kafka-broker.sh.1.log")
     assert "does not match the SHA-256 the stack staged it with; refusing to install it" in log
     assert not node.written("/opt/kafka").exists()
