@@ -74,6 +74,22 @@ def test_each_batch_has_its_own_ingest_time_yet_runs_the_code_compiled_for_the_f
     assert second["ingest_time"] > first["ingest_time"]
 
 
+def test_every_record_is_judged_once_whichever_frame_is_written(spark, kafka_frame):
+    """The judge is the costly part of a row: the plan of each frame a writer takes calls it once per record (its only
+    argument Spark computes, the Kafka time in microseconds, appears once), even when the optimizer is told to copy
+    every projection's expressions into their uses; and filed() holds every record."""
+    judging = Judging(load_contract(), timedelta(hours=1), DEFAULT_MAX_PAST)
+    judged = judging.judge(kafka_frame([encode(make_entry(T, "P000001", cart_add=False)), b"not json"]))
+    spark.conf.set("spark.sql.optimizer.collapseProjectAlwaysInline", "true")
+    try:
+        for frame in (judging.filed(judged), *judging.split(judged)):
+            assert frame._jdf.queryExecution().executedPlan().toString().count("unix_micros(") == 1
+    finally:
+        spark.conf.unset("spark.sql.optimizer.collapseProjectAlwaysInline")
+    filed = judging.filed(judged).collect()
+    assert [(r["dt"] is None, r["hr"]) for r in filed] == [(False, T[11:13]), (True, "quarantined")]
+
+
 def _without(field: str) -> bytes:
     entry = make_entry(T, "P000001", cart_add=False)
     del entry[field]
