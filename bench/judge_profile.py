@@ -110,15 +110,15 @@ def main() -> int:
     try:
         # The job's own steps (jobs/weblog_stream.py): the valid entries written while their figures are
         # observed, then, only for a batch with rejected records, the quarantine judged and written again.
-        judged = judge(records, contract, max_future, max_past)
+        judging = Judging(contract, max_future, max_past)
+        judged = judging.judge(records)
         one_in_a_hundred = ",".join(f"0:{r.offset}" for r in records.where(F.rand(7) < 0.01).select("offset")
                                     .collect())
 
         def valid_observed() -> None:
             # As the job writes it: every record filed, the figures observed on the rows the writer takes.
             observation = Observation(f"profile-{uuid.uuid4().hex}")
-            observed = Judging(contract, max_future, max_past).filed(judged).observe(
-                observation, *figure_columns("json", [0]))
+            observed = judging.filed(judged).observe(observation, *figure_columns("json", [0]))
             observed.write.mode("overwrite").partitionBy("dt", "hr").parquet(str(work / "v"))
             batch_figures(observation.get, 0, "json", [0])
 
